@@ -1,0 +1,55 @@
+# C360 Steward: `make run` serves the demo, `make test` runs the suite. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test test-postgres lint lock migrate demo worker bench clean
+
+setup: $(STAMP)
+
+# Reinstall only when the lock file or pyproject changed; otherwise this is instant.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing dependencies from requirements.lock into $(VENV) …"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@touch $(STAMP)
+
+migrate: setup
+	@$(PY) manage.py migrate --noinput
+
+demo: migrate
+	@$(PY) manage.py seed_demo --parties $${C360_DEMO_PARTIES:-1500} --sources 4 --seed 42 --if-empty
+	@$(PY) manage.py demo_users
+
+# The web server and a Celery worker together; Ctrl-C (or either one exiting) stops both.
+run: demo
+	@echo "Serving C360 Steward on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"
+	@$(PY) -m celery -A c360 worker --loglevel=INFO --concurrency=2 & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+worker: setup
+	@$(PY) -m celery -A c360 worker --loglevel=INFO
+
+test: setup
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	@$(PY) -m ruff check .
+	@$(PY) manage.py makemigrations --check --dry-run >/dev/null || \
+	  (echo "Migrations are missing: run manage.py makemigrations" && exit 1)
+
+# Re-pin requirements.lock after changing pyproject.toml.
+lock: setup
+	@$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+bench: migrate
+	@$(PY) bench/seed_demo_bench.py
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache

@@ -1,0 +1,32 @@
+"""Template context shared by every page: the navigation the signed-in user may use."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from c360.roles import user_role_names
+
+# (label, url name, permission needed or None for everyone signed in)
+_NAV = [
+    ("Home", "home", None),
+    ("Parties", "parties:list", "parties.view_party"),
+    ("Source systems", "parties:sources", "parties.view_sourcesystem"),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [
+        {"label": label, "url": reverse(name), "active": request.resolver_match is not None
+         and request.resolver_match.view_name == name}
+        for label, name, perm in _NAV
+        if perm is None or user.has_perm(perm)
+    ]
+    return {
+        "nav_items": items,
+        "nav_admin": user.is_staff,
+        "user_roles": user_role_names(user),
+    }

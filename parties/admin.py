@@ -1,0 +1,177 @@
+"""Django admin for the Customer 360 model. Raw payloads are read-only: they are evidence of
+what the source delivered and must never be edited."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from parties import models as m
+
+
+class ContactPointInline(admin.TabularInline):
+    extra = 0
+    show_change_link = True
+    readonly_fields = ["raw_value", "first_seen_at", "last_seen_at"]
+    exclude = ["source_records"]
+
+
+class EmailInline(ContactPointInline):
+    model = m.ContactPointEmail
+    fields = ["raw_value", "normalized", "usage", "is_primary", "validity", "is_active",
+              "first_seen_at", "last_seen_at"]
+
+
+class PhoneInline(ContactPointInline):
+    model = m.ContactPointPhone
+    fields = ["raw_value", "normalized", "phone_type", "usage", "is_primary", "validity",
+              "is_active", "last_seen_at"]
+
+
+class AddressInline(ContactPointInline):
+    model = m.ContactPointAddress
+    fields = ["line1", "line2", "postal_code", "city", "region", "country", "usage",
+              "is_primary", "validity", "is_active"]
+
+
+class IdentificationInline(admin.TabularInline):
+    model = m.PartyIdentification
+    extra = 0
+    fields = ["identifier_type", "issuer", "value", "normalized", "valid_from", "valid_to"]
+    readonly_fields = ["normalized"]
+
+
+class SourceRecordInline(admin.TabularInline):
+    model = m.SourceRecord
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["source_system", "source_key", "source_updated_at", "last_seen_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ["id", "display_name", "kind", "status", "birth_date", "merged_into",
+                    "updated_at"]
+    list_filter = ["kind", "status", "gender"]
+    search_fields = ["display_name", "organization_name", "=emails__normalized",
+                     "=phones__normalized", "=source_records__source_key"]
+    readonly_fields = ["display_name", "merged_into", "merged_at", "created_at", "updated_at"]
+    list_select_related = ["merged_into"]
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["kind", "status", "display_name", "merged_into", "merged_at"]}),
+        ("Individual", {"fields": [
+            ("salutation", "given_name", "middle_name", "family_name", "name_suffix"),
+            ("birth_date", "gender"), ("marital_status", "income_band", "education_level"),
+            ("occupation", "household_size", "preferred_language")]}),
+        ("Organization", {"fields": [("organization_name", "registration_id"),
+                                      ("industry", "employee_count", "website")]}),
+        ("Audit", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [EmailInline, PhoneInline, AddressInline, IdentificationInline, SourceRecordInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.display_name = obj.compute_display_name()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(m.SourceSystem)
+class SourceSystemAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "data_category", "trust_rank", "default_region",
+                    "date_order", "is_active"]
+    list_filter = ["kind", "data_category", "is_active"]
+    search_fields = ["name"]
+    list_editable = ["trust_rank", "is_active"]
+
+
+@admin.register(m.SourceRecord)
+class SourceRecordAdmin(admin.ModelAdmin):
+    list_display = ["source_key", "source_system", "party", "source_updated_at", "last_seen_at"]
+    list_filter = ["source_system"]
+    search_fields = ["=source_key", "party__display_name"]
+    list_select_related = ["source_system", "party"]
+    raw_id_fields = ["party"]
+    readonly_fields = ["source_system", "source_key", "raw_payload", "standardized",
+                       "content_hash", "source_updated_at", "first_seen_at", "last_seen_at",
+                       "created_at", "updated_at"]
+    show_full_result_count = False
+
+
+class _ContactPointAdmin(admin.ModelAdmin):
+    list_filter = ["validity", "is_primary", "is_active"]
+    raw_id_fields = ["party"]
+    readonly_fields = ["raw_value", "first_seen_at", "last_seen_at", "created_at", "updated_at"]
+    filter_horizontal = []
+    exclude = ["source_records"]
+    list_select_related = ["party"]
+    show_full_result_count = False
+
+
+@admin.register(m.ContactPointEmail)
+class ContactPointEmailAdmin(_ContactPointAdmin):
+    list_display = ["normalized", "party", "usage", "is_primary", "validity", "is_active"]
+    search_fields = ["normalized", "raw_value"]
+
+
+@admin.register(m.ContactPointPhone)
+class ContactPointPhoneAdmin(_ContactPointAdmin):
+    list_display = ["normalized", "raw_value", "party", "phone_type", "is_primary", "validity"]
+    list_filter = [*_ContactPointAdmin.list_filter, "phone_type", "country"]
+    search_fields = ["normalized", "raw_value"]
+
+
+@admin.register(m.ContactPointAddress)
+class ContactPointAddressAdmin(_ContactPointAdmin):
+    list_display = ["line1", "postal_code", "city", "country", "party", "usage", "is_primary"]
+    list_filter = [*_ContactPointAdmin.list_filter, "usage", "country"]
+    search_fields = ["line1", "postal_code", "city"]
+
+
+@admin.register(m.ContactPointSocial)
+class ContactPointSocialAdmin(_ContactPointAdmin):
+    list_display = ["network", "normalized", "party", "is_active"]
+    search_fields = ["normalized"]
+
+
+@admin.register(m.PartyIdentification)
+class PartyIdentificationAdmin(admin.ModelAdmin):
+    list_display = ["identifier_type", "value", "issuer", "party"]
+    list_filter = ["identifier_type", "issuer"]
+    search_fields = ["normalized", "value"]
+    raw_id_fields = ["party", "source_record"]
+    list_select_related = ["party"]
+
+
+@admin.register(m.PartyRelationship)
+class PartyRelationshipAdmin(admin.ModelAdmin):
+    list_display = ["from_party", "kind", "to_party", "role", "started_on", "ended_on"]
+    list_filter = ["kind"]
+    search_fields = ["from_party__display_name", "to_party__display_name"]
+    raw_id_fields = ["from_party", "to_party", "source_record"]
+    list_select_related = ["from_party", "to_party"]
+
+
+@admin.register(m.Engagement)
+class EngagementAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "engagement_type", "channel", "party", "amount", "currency",
+                    "nps_score", "source_system"]
+    list_filter = ["engagement_type", "channel", "source_system"]
+    search_fields = ["=external_id", "party__display_name"]
+    raw_id_fields = ["party", "source_record"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["party", "source_system"]
+    show_full_result_count = False
+
+
+@admin.register(m.Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["program_name", "tier", "status", "party", "started_on", "ends_on",
+                    "points_balance"]
+    list_filter = ["program_type", "program_name", "tier", "status"]
+    search_fields = ["=member_number", "party__display_name"]
+    raw_id_fields = ["party", "source_record"]
+    list_select_related = ["party"]

@@ -1,0 +1,44 @@
+"""The Customer 360 model: parties (golden records) and everything attached to them."""
+
+from .contact_points import (
+    AddressUsage,
+    ContactPointAddress,
+    ContactPointEmail,
+    ContactPointPhone,
+    ContactPointSocial,
+    ContactUsage,
+    PhoneType,
+    Validity,
+)
+from .engagement import Engagement, EngagementChannel, EngagementType, Membership, MembershipStatus
+from .party import Gender, Party, PartyKind, PartyStatus
+from .relations import IdentifierType, PartyIdentification, PartyRelationship, RelationshipKind
+from .sources import DataCategory, SourceKind, SourceRecord, SourceSystem
+
+__all__ = [
+    "AddressUsage",
+    "ContactPointAddress",
+    "ContactPointEmail",
+    "ContactPointPhone",
+    "ContactPointSocial",
+    "ContactUsage",
+    "DataCategory",
+    "Engagement",
+    "EngagementChannel",
+    "EngagementType",
+    "Gender",
+    "IdentifierType",
+    "Membership",
+    "MembershipStatus",
+    "Party",
+    "PartyIdentification",
+    "PartyKind",
+    "PartyRelationship",
+    "PartyStatus",
+    "PhoneType",
+    "RelationshipKind",
+    "SourceKind",
+    "SourceRecord",
+    "SourceSystem",
+    "Validity",
+]

@@ -1,0 +1,148 @@
+"""Reads of the parties app: what pages and the API show. Filtering lives here, not in views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from parties.models import (
+    ContactPointAddress,
+    ContactPointEmail,
+    ContactPointPhone,
+    Engagement,
+    Party,
+    PartyStatus,
+    SourceRecord,
+    SourceSystem,
+    Validity,
+)
+
+
+@dataclass
+class AttentionItem:
+    title: str
+    count: int
+    detail: str
+    url: str = ""
+    tone: str = "warn"  # warn | info | ok
+
+
+@dataclass
+class AttentionSummary:
+    parties_active: int = 0
+    parties_merged: int = 0
+    source_records: int = 0
+    source_systems: int = 0
+    items: list[AttentionItem] = field(default_factory=list)
+    sources: list[SourceSystem] = field(default_factory=list)
+
+
+def attention_summary(*, user) -> AttentionSummary:
+    """The home page's figures and the things that need someone's attention, for the pages
+    this user may open."""
+    summary = AttentionSummary()
+    if not user.has_perm("parties.view_party"):
+        return summary
+    counts = Party.objects.aggregate(
+        active=Count("pk", filter=Q(status=PartyStatus.ACTIVE)),
+        merged=Count("pk", filter=Q(status=PartyStatus.MERGED)),
+    )
+    summary.parties_active, summary.parties_merged = counts["active"], counts["merged"]
+    summary.source_records = SourceRecord.objects.count()
+    summary.source_systems = SourceSystem.objects.count()
+
+    invalid_emails = ContactPointEmail.objects.filter(validity=Validity.INVALID, is_active=True)
+    invalid_phones = ContactPointPhone.objects.filter(validity=Validity.INVALID, is_active=True)
+    unreachable = party_search(
+        Party.objects.active(), reachability="none"
+    ).count()
+    summary.items = [
+        AttentionItem("Invalid email addresses", invalid_emails.count(),
+                      "Addresses that failed the syntax check on import.",
+                      "?contact=invalid_email"),
+        AttentionItem("Invalid phone numbers", invalid_phones.count(),
+                      "Numbers that are not valid for their country.",
+                      "?contact=invalid_phone"),
+        AttentionItem("Parties nobody can contact", unreachable,
+                      "Active parties with no active email, phone or address.",
+                      "?reachability=none"),
+    ]
+    if summary.source_systems == 0:
+        summary.items.append(AttentionItem(
+            "No source systems yet", 0, "Register a source system and import its customers.",
+            tone="info"))
+    if user.has_perm("parties.view_sourcesystem"):
+        summary.sources = list(
+            SourceSystem.objects.annotate(record_count=Count("records")).order_by("trust_rank")
+        )
+    return summary
+
+
+def party_search(
+    queryset: QuerySet[Party], *, q: str = "", reachability: str = "", contact: str = ""
+) -> QuerySet[Party]:
+    """Narrow parties by a free-text query (name, email, phone digits, postal code, source
+    key) and by data-quality conditions. Used by the list page's filter set."""
+    if q:
+        from parties.services.standardize import collapse, identifier_normalize
+
+        text = collapse(q)
+        digits = "".join(c for c in text if c.isdigit())
+        condition = Q(display_name__icontains=text) | Q(organization_name__icontains=text)
+        condition |= Q(emails__normalized=text.lower())
+        condition |= Q(source_records__source_key=text)
+        condition |= Q(identifications__normalized=identifier_normalize(text))
+        condition |= Q(addresses__postal_code=text.upper())
+        if len(digits) >= 6:
+            condition |= Q(phones__normalized__endswith=digits[-9:])
+        queryset = queryset.filter(condition).distinct()
+    if reachability == "none":
+        queryset = queryset.filter(
+            ~Exists(ContactPointEmail.objects.filter(party=OuterRef("pk"), is_active=True)),
+            ~Exists(ContactPointPhone.objects.filter(party=OuterRef("pk"), is_active=True)),
+            ~Exists(ContactPointAddress.objects.filter(party=OuterRef("pk"), is_active=True)),
+        )
+    if contact == "invalid_email":
+        queryset = queryset.filter(
+            Exists(ContactPointEmail.objects.filter(party=OuterRef("pk"), validity=Validity.INVALID))
+        )
+    elif contact == "invalid_phone":
+        queryset = queryset.filter(
+            Exists(ContactPointPhone.objects.filter(party=OuterRef("pk"), validity=Validity.INVALID))
+        )
+    return queryset
+
+
+def party_list(**filters) -> QuerySet[Party]:
+    return party_search(Party.objects.all(), **filters).annotate(
+        source_count=Count("source_records", distinct=True)
+    )
+
+
+def party_detail(*, pk: int) -> Party:
+    """One party with everything the 360 page shows, in a fixed number of queries."""
+    return (
+        Party.objects.select_related("merged_into")
+        .prefetch_related(
+            "emails", "phones", "addresses", "socials", "identifications", "memberships",
+            "relationships_from__to_party", "relationships_to__from_party",
+            Prefetch("source_records",
+                     queryset=SourceRecord.objects.select_related("source_system")),
+        )
+        .get(pk=pk)
+    )
+
+
+def party_engagements_recent(*, party: Party, limit: int = 50) -> list[Engagement]:
+    return list(party.engagements.select_related("source_system")[:limit])
+
+
+def party_resolve(*, pk: int) -> Party:
+    """Follow ``merged_into`` from a merged party to its surviving active party."""
+    party = Party.objects.get(pk=pk)
+    seen = {party.pk}
+    while party.merged_into_id and party.merged_into_id not in seen:
+        seen.add(party.merged_into_id)
+        party = Party.objects.get(pk=party.merged_into_id)
+    return party

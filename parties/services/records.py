@@ -1,0 +1,318 @@
+"""From a raw source row to standardized values, and from standardized rows to parties.
+
+``row_standardize`` reads one row written with the canonical column names (see README) and
+never raises: values it cannot read are kept raw and reported as problems. ``parties_create_from_rows``
+turns a batch of standardized rows into new parties with their source records, contact points
+and identifiers in a handful of bulk inserts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from nameparser import HumanName
+
+from parties.models import (
+    ContactPointAddress,
+    ContactPointEmail,
+    ContactPointPhone,
+    Party,
+    PartyIdentification,
+    PartyKind,
+    SourceRecord,
+    SourceSystem,
+    Validity,
+)
+from parties.models.relations import IdentifierType
+from parties.services import standardize as std
+from parties.services.golden import GOLDEN_ATTRIBUTES, golden_values
+
+CANONICAL_COLUMNS = (
+    "source_key", "party_type", "salutation", "given_name", "middle_name", "family_name",
+    "full_name", "organization_name", "birth_date", "gender", "email", "email_2", "phone",
+    "phone_2", "address_line1", "address_line2", "city", "region", "postal_code", "country",
+    "identifier_type", "identifier_value", "updated_at",
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A value that could not be standardized: the row keeps it raw."""
+
+    field: str
+    value: str
+    reason: str
+
+
+@dataclass
+class StandardizedRow:
+    source_key: str
+    kind: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    emails: list[dict[str, str]] = field(default_factory=list)
+    phones: list[dict[str, str]] = field(default_factory=list)
+    address: dict[str, str] | None = None
+    identifier: dict[str, str] | None = None
+    source_updated_at: datetime | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["source_updated_at"] = (
+            self.source_updated_at.isoformat() if self.source_updated_at else None
+        )
+        return data
+
+
+def content_hash(raw: Mapping[str, Any]) -> str:
+    payload = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _value(raw: Mapping[str, Any], name: str) -> str:
+    value = raw.get(name)
+    return "" if value is None else std.collapse(str(value))
+
+
+def _names(raw: Mapping[str, Any], row: StandardizedRow) -> None:
+    given, family = _value(raw, "given_name"), _value(raw, "family_name")
+    attrs = row.attributes
+    attrs["salutation"] = std.collapse(raw.get("salutation"))
+    attrs["middle_name"] = std.name_clean(raw.get("middle_name"))
+    full_name = _value(raw, "full_name")
+    if not given and not family and full_name and row.kind == PartyKind.INDIVIDUAL:
+        parsed = HumanName(full_name)
+        given, family = parsed.first, parsed.last
+        attrs["middle_name"] = attrs["middle_name"] or std.name_clean(parsed.middle)
+        attrs["salutation"] = attrs["salutation"] or parsed.title
+        attrs["name_suffix"] = std.collapse(parsed.suffix)
+    attrs["given_name"] = std.name_clean(given)
+    attrs["family_name"] = std.name_clean(family)
+
+
+def row_standardize(raw: Mapping[str, Any], *, source: SourceSystem) -> StandardizedRow:
+    """Standardize one canonical row. Never raises; unreadable values become ``problems``."""
+    organization_name = std.name_clean(raw.get("organization_name"))
+    kind_raw = _value(raw, "party_type").lower()
+    has_person_name = any(_value(raw, n) for n in ("given_name", "family_name", "full_name"))
+    if kind_raw in {"organization", "organisation", "org", "company", "business"}:
+        kind = PartyKind.ORGANIZATION
+    elif kind_raw in {"", "individual", "person", "consumer", "private"}:
+        kind = (
+            PartyKind.ORGANIZATION
+            if not kind_raw and organization_name and not has_person_name
+            else PartyKind.INDIVIDUAL
+        )
+    else:
+        kind = PartyKind.INDIVIDUAL
+    row = StandardizedRow(source_key=_value(raw, "source_key"), kind=kind)
+    if kind_raw and kind_raw not in {"organization", "organisation", "org", "company",
+                                     "business", "individual", "person", "consumer", "private"}:
+        row.problems.append(Problem("party_type", kind_raw, "unknown party type; read as individual"))
+
+    _names(raw, row)
+    row.attributes["organization_name"] = organization_name
+
+    birth_raw = _value(raw, "birth_date")
+    birth, problem = std.date_parse(birth_raw, source.date_order)
+    row.attributes["birth_date"] = birth.isoformat() if birth else ""
+    if problem:
+        row.problems.append(Problem("birth_date", birth_raw, problem))
+
+    gender = std.gender_normalize(raw.get("gender"))
+    row.attributes["gender"] = gender.value
+    if not gender.ok:
+        row.problems.append(Problem("gender", _value(raw, "gender"), gender.problem))
+
+    for column in ("email", "email_2"):
+        raw_email = _value(raw, column)
+        if not raw_email:
+            continue
+        cleaned = std.email_normalize(raw_email)
+        row.emails.append({"column": column, "raw": raw_email, "normalized": cleaned.value,
+                           "problem": cleaned.problem})
+        if cleaned.problem:
+            row.problems.append(Problem(column, raw_email, cleaned.problem))
+
+    for column in ("phone", "phone_2"):
+        raw_phone = _value(raw, column)
+        if not raw_phone:
+            continue
+        phone = std.phone_normalize(raw_phone, source.default_region)
+        row.phones.append({"column": column, "raw": raw_phone, "normalized": phone.normalized,
+                           "country": phone.country, "phone_type": phone.phone_type,
+                           "extension": phone.extension, "problem": phone.problem})
+        if phone.problem:
+            row.problems.append(Problem(column, raw_phone, phone.problem))
+
+    _address(raw, row)
+    _identifier(raw, row)
+
+    updated_raw = _value(raw, "updated_at")
+    if updated_raw:
+        parsed = parse_datetime(updated_raw) if "T" in updated_raw or ":" in updated_raw else None
+        if parsed is None:
+            day, _ = std.date_parse(updated_raw, source.date_order)
+            parsed = datetime(day.year, day.month, day.day) if day else None  # noqa: DTZ001
+        if parsed is None:
+            row.problems.append(Problem("updated_at", updated_raw, "unreadable date and time"))
+        else:
+            row.source_updated_at = (
+                parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+            )
+    return row
+
+
+def _address(raw: Mapping[str, Any], row: StandardizedRow) -> None:
+    parts = {name: _value(raw, name) for name in
+             ("address_line1", "address_line2", "city", "region", "postal_code", "country")}
+    if not any(parts.values()):
+        return
+    country = std.country_normalize(parts["country"])
+    if not country.ok:
+        row.problems.append(Problem("country", parts["country"], country.problem))
+    address = {
+        "raw": ", ".join(v for v in parts.values() if v),
+        "line1": std.street_clean(parts["address_line1"]),
+        "line2": std.street_clean(parts["address_line2"]),
+        "city": std.name_clean(parts["city"]),
+        "region": std.name_clean(parts["region"]),
+        "postal_code": std.postal_code_clean(parts["postal_code"]),
+        "country": country.value,
+    }
+    address["normalized"] = std.address_key(
+        line1=address["line1"], line2=address["line2"], postal_code=address["postal_code"],
+        city=address["city"], country=address["country"],
+    )
+    row.address = address
+
+
+def _identifier(raw: Mapping[str, Any], row: StandardizedRow) -> None:
+    value = _value(raw, "identifier_value")
+    if not value:
+        return
+    id_type = _value(raw, "identifier_type").lower().replace(" ", "_") or IdentifierType.OTHER
+    if id_type not in IdentifierType.values:
+        row.problems.append(Problem("identifier_type", id_type, "unknown identifier type; kept as other"))
+        id_type = IdentifierType.OTHER
+    row.identifier = {"type": id_type, "raw": value, "normalized": std.identifier_normalize(value)}
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A raw row and its standardization, ready to become a new party."""
+
+    raw: Mapping[str, Any]
+    row: StandardizedRow
+
+
+@transaction.atomic
+def parties_create_from_rows(
+    *, source: SourceSystem, records: Sequence[NewRecord], seen_at: datetime | None = None
+) -> list[SourceRecord]:
+    """Create one new party per row, with its source record, contact points and identifier.
+
+    Rows must have distinct source keys not yet known in ``source`` (the caller decides which
+    rows are new). Everything is written in bulk inside one transaction: all or nothing.
+    """
+    seen_at = seen_at or timezone.now()
+    parties: list[Party] = []
+    for item in records:
+        party = Party(kind=item.row.kind)
+        for name, value in golden_values([(source.trust_rank, item.row)]).items():
+            setattr(party, name, value)
+        party.display_name = party.compute_display_name()
+        parties.append(party)
+    Party.objects.bulk_create(parties)
+
+    source_records = [
+        SourceRecord(
+            source_system=source, source_key=item.row.source_key, party=party,
+            raw_payload=dict(item.raw), standardized=item.row.as_json(),
+            content_hash=content_hash(item.raw), source_updated_at=item.row.source_updated_at,
+            first_seen_at=seen_at, last_seen_at=seen_at,
+        )
+        for item, party in zip(records, parties, strict=True)
+    ]
+    SourceRecord.objects.bulk_create(source_records)
+    _contact_points_create(source_records, [r.row for r in records], seen_at)
+    return source_records
+
+
+def _validity(problem: str) -> tuple[str, str]:
+    return (Validity.INVALID, problem[:200]) if problem else (Validity.VALID, "")
+
+
+def _contact_points_create(
+    source_records: Sequence[SourceRecord], rows: Sequence[StandardizedRow], seen_at: datetime
+) -> None:
+    emails, phones, addresses, identifications = [], [], [], []
+    email_links, phone_links, address_links = [], [], []
+    for record, row in zip(source_records, rows, strict=True):
+        common = {"party_id": record.party_id, "first_seen_at": seen_at, "last_seen_at": seen_at}
+        seen_emails: set[str] = set()
+        for position, email in enumerate(row.emails):
+            if not email["normalized"] or email["normalized"] in seen_emails:
+                continue
+            seen_emails.add(email["normalized"])
+            validity, reason = _validity(email["problem"])
+            emails.append(ContactPointEmail(
+                raw_value=email["raw"][:320], normalized=email["normalized"][:320],
+                is_primary=position == 0, validity=validity, validity_reason=reason, **common))
+            email_links.append(record)
+        seen_phones: set[str] = set()
+        for position, phone in enumerate(row.phones):
+            if not phone["normalized"] or phone["normalized"] in seen_phones:
+                continue
+            seen_phones.add(phone["normalized"])
+            validity, reason = _validity(phone["problem"])
+            phones.append(ContactPointPhone(
+                raw_value=phone["raw"][:64], normalized=phone["normalized"][:32],
+                country=phone["country"], phone_type=phone["phone_type"],
+                extension=phone["extension"][:16], usage="mobile" if phone["phone_type"] == "mobile"
+                else "home", is_primary=position == 0, validity=validity, validity_reason=reason,
+                **common))
+            phone_links.append(record)
+        if row.address and row.address["normalized"]:
+            address = row.address
+            addresses.append(ContactPointAddress(
+                raw_value=address["raw"], line1=address["line1"][:200],
+                line2=address["line2"][:200], city=address["city"][:100],
+                region=address["region"][:100], postal_code=address["postal_code"][:20],
+                country=address["country"], normalized=address["normalized"][:400],
+                is_primary=True, validity=Validity.VALID if address["country"] else
+                Validity.UNVERIFIED, usage="work" if row.kind == PartyKind.ORGANIZATION
+                else "home", **common))
+            address_links.append(record)
+        if row.identifier:
+            identifications.append(PartyIdentification(
+                party_id=record.party_id, source_record=record,
+                identifier_type=row.identifier["type"], issuer=record.source_system.name[:100],
+                value=row.identifier["raw"][:100], normalized=row.identifier["normalized"][:100]))
+
+    for model, objects, links in (
+        (ContactPointEmail, emails, email_links),
+        (ContactPointPhone, phones, phone_links),
+        (ContactPointAddress, addresses, address_links),
+    ):
+        model.objects.bulk_create(objects)
+        through = model.source_records.through
+        through.objects.bulk_create([
+            through(**{f"{model._meta.model_name}_id": obj.pk, "sourcerecord_id": rec.pk})
+            for obj, rec in zip(objects, links, strict=True)
+        ])
+    PartyIdentification.objects.bulk_create(identifications)
+
+
+__all__ = [
+    "CANONICAL_COLUMNS", "GOLDEN_ATTRIBUTES", "NewRecord", "Problem", "StandardizedRow",
+    "content_hash", "parties_create_from_rows", "row_standardize",
+]

@@ -1,0 +1,234 @@
+"""Standardization of raw source values, each function pure and total: it never raises on bad
+input, it returns the cleaned value (or "") and, when the value could not be read, a reason.
+
+The import pipeline, the demo seeder and (later) the UI and API all call these, so a value is
+cleaned the same way wherever it enters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import phonenumbers
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A standardized value; ``problem`` says why the raw value could not be read."""
+
+    value: str
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def collapse(raw: str | None) -> str:
+    """Unicode NFC and single spaces, trimmed."""
+    if raw is None:
+        return ""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", str(raw))).strip()
+
+
+_PARTICLES = {"van", "von", "der", "den", "de", "du", "da", "di", "del", "della", "la", "le",
+              "ten", "ter", "zu", "y", "bin", "al", "dos", "das", "et", "und", "and", "of",
+              "the", "sur", "les", "des", "am", "im", "an"}
+_ROMAN = re.compile(r"^(?=[MDCLXVI])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
+
+
+def name_clean(raw: str | None) -> str:
+    """A name: NFC, single spaces, and words written all in capitals (``SMITH``) or all in
+    lower case put in title case. Mixed case is kept (``McDonald``), as are lower-case
+    particles inside a name (``van der Berg``) and roman numerals (``III``)."""
+    value = collapse(raw)
+    all_lower = value.islower()
+    words = []
+    for index, word in enumerate(value.split(" ")):
+        if _ROMAN.match(word):
+            words.append(word)
+        elif index > 0 and word.lower() in _PARTICLES and (word.islower() or all_lower):
+            words.append(word.lower())
+        elif (word.isupper() and len(word) > 1) or word.islower():
+            words.append(word.title())
+        else:
+            words.append(word)
+    return " ".join(words)
+
+
+def email_normalize(raw: str | None) -> Cleaned:
+    """Syntax check (no DNS) and lower-casing of the whole address."""
+    value = collapse(raw)
+    if not value:
+        return Cleaned("")
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return Cleaned(value.lower(), f"invalid email: {exc}")
+    return Cleaned(result.normalized.lower())
+
+
+@dataclass(frozen=True)
+class CleanedPhone:
+    normalized: str
+    country: str = ""
+    phone_type: str = ""
+    extension: str = ""
+    problem: str = ""
+
+
+_PHONE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.FIXED_LINE: "fixed",
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "",
+    phonenumbers.PhoneNumberType.VOIP: "voip",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "toll_free",
+}
+
+
+def phone_normalize(raw: str | None, default_region: str = "US") -> CleanedPhone:
+    """E.164 with the source's default region for numbers written without +country.
+    An unreadable number keeps its digits as the normalized value, with the reason."""
+    value = collapse(raw)
+    if not value:
+        return CleanedPhone("")
+    digits = re.sub(r"\D", "", value)
+    if value.startswith("00"):
+        # "00" is the international prefix in most of the world, but not in the default
+        # region of every source (the US dials 011), so read it as "+" explicitly.
+        value = "+" + value[2:]
+    try:
+        number = phonenumbers.parse(value, (default_region or "US").upper())
+    except phonenumbers.NumberParseException as exc:
+        return CleanedPhone(digits, problem=f"unreadable phone number: {exc}")
+    if not phonenumbers.is_valid_number(number):
+        return CleanedPhone(digits, problem="not a valid phone number for its country")
+    return CleanedPhone(
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        country=phonenumbers.region_code_for_number(number) or "",
+        phone_type=_PHONE_TYPES.get(phonenumbers.number_type(number), ""),
+        extension=number.extension or "",
+    )
+
+
+_COUNTRY_ALIASES = {
+    "UK": "GB", "GREAT BRITAIN": "GB", "ENGLAND": "GB", "SCOTLAND": "GB", "WALES": "GB",
+    "U.K.": "GB", "U.S.": "US", "U.S.A.": "US", "USA": "US", "AMERICA": "US",
+    "DEUTSCHLAND": "DE", "ALLEMAGNE": "DE", "FRANKREICH": "FR", "NEDERLAND": "NL",
+    "HOLLAND": "NL", "THE NETHERLANDS": "NL", "ESPAÑA": "ES", "ESPANA": "ES", "SCHWEIZ": "CH",
+    "SUISSE": "CH", "ÖSTERREICH": "AT", "OESTERREICH": "AT", "ITALIA": "IT", "BELGIË": "BE",
+    "BELGIQUE": "BE",
+}
+
+
+def country_normalize(raw: str | None) -> Cleaned:
+    """ISO 3166 alpha-2 from a code (DE, DEU) or a name in English or the local language."""
+    value = collapse(raw)
+    if not value:
+        return Cleaned("")
+    upper = value.upper()
+    if upper in _COUNTRY_ALIASES:
+        return Cleaned(_COUNTRY_ALIASES[upper])
+    try:
+        return Cleaned(pycountry.countries.lookup(value).alpha_2)
+    except LookupError:
+        pass
+    try:
+        matches = pycountry.countries.search_fuzzy(value)
+    except LookupError:
+        matches = []
+    if len(matches) == 1:
+        return Cleaned(matches[0].alpha_2)
+    return Cleaned("", f"unknown country {value!r}")
+
+
+_DATE_FORMATS = {
+    "YMD": ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"],
+    "DMY": ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y", "%d %b %Y", "%d %B %Y"],
+    "MDY": ["%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%b %d %Y", "%B %d %Y", "%b %d, %Y",
+            "%B %d, %Y"],
+}
+
+
+def date_parse(raw: str | None, date_order: str = "YMD") -> tuple[date | None, str]:
+    """A calendar date written in the source's date order; ISO dates are read in any order.
+    Two-digit years are read as 19xx/20xx by Python's rule (00-68 → 20xx)."""
+    value = collapse(raw)
+    if not value:
+        return None, ""
+    order = date_order if date_order in _DATE_FORMATS else "YMD"
+    formats = _DATE_FORMATS[order] + (_DATE_FORMATS["YMD"] if order != "YMD" else [])
+    for fmt in formats:
+        try:
+            return datetime.strptime(value[:10] if fmt == "%Y-%m-%d" else value, fmt).date(), ""  # noqa: DTZ007
+        except ValueError:
+            continue
+    return None, f"unreadable date {value!r} (expected {order.lower()} order)"
+
+
+_GENDERS = {
+    "f": "female", "female": "female", "w": "female", "weiblich": "female", "femme": "female",
+    "woman": "female", "m": "male", "male": "male", "männlich": "male", "maennlich": "male",
+    "homme": "male", "man": "male", "h": "male", "x": "non_binary", "d": "non_binary",
+    "divers": "non_binary", "non-binary": "non_binary", "nonbinary": "non_binary",
+    "non_binary": "non_binary", "u": "", "unknown": "", "undisclosed": "undisclosed",
+}
+
+
+def gender_normalize(raw: str | None) -> Cleaned:
+    value = collapse(raw).lower()
+    if not value:
+        return Cleaned("")
+    if value in _GENDERS:
+        return Cleaned(_GENDERS[value])
+    return Cleaned("", f"unknown gender {value!r}")
+
+
+_STREET_ABBREVIATIONS = [
+    (re.compile(r"\bstreet\b\.?", re.I), "St"),
+    (re.compile(r"\bst\.", re.I), "St"),
+    (re.compile(r"\bavenue\b\.?", re.I), "Ave"),
+    (re.compile(r"\bave\.", re.I), "Ave"),
+    (re.compile(r"\broad\b\.?", re.I), "Rd"),
+    (re.compile(r"\brd\.", re.I), "Rd"),
+    (re.compile(r"\bboulevard\b\.?", re.I), "Blvd"),
+    (re.compile(r"\bdrive\b\.?", re.I), "Dr"),
+    (re.compile(r"\blane\b\.?", re.I), "Ln"),
+    (re.compile(r"\bsuite\b\.?", re.I), "Ste"),
+    (re.compile(r"\bapartment\b\.?", re.I), "Apt"),
+    (re.compile(r"(?<=\w)stra(ss|ß)e\b", re.I), "str."),
+    (re.compile(r"\bstra(ss|ß)e\b", re.I), "Str."),
+    (re.compile(r"\bstr\.?(?=\s|$)", re.I), "Str."),
+]
+
+
+def street_clean(raw: str | None) -> str:
+    """Whitespace and case of a street line; common abbreviations unified (Street → St)."""
+    value = name_clean(raw)
+    for pattern, replacement in _STREET_ABBREVIATIONS:
+        value = pattern.sub(replacement, value)
+    return collapse(value)
+
+
+def postal_code_clean(raw: str | None) -> str:
+    return collapse(raw).upper()
+
+
+def address_key(*, line1: str, line2: str, postal_code: str, city: str, country: str) -> str:
+    """A canonical one-line form used to tell whether two addresses are the same."""
+    parts = [line1, line2, postal_code.replace(" ", ""), city, country]
+    text = "|".join(p.lower() for p in parts)
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c) and (c.isalnum() or c == "|"))
+
+
+def identifier_normalize(raw: str | None) -> str:
+    """Upper-cased with spaces, dots, dashes and slashes removed: ``de 123-456`` → ``DE123456``."""
+    return re.sub(r"[\s.\-/]", "", collapse(raw)).upper()

@@ -1,0 +1,87 @@
+"""Pages of the parties app. Thin: parse the request, call a selector or service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET
+from django.views.generic import CreateView, ListView, UpdateView
+from django_filters.views import FilterView
+
+from parties.filters import PartyFilter
+from parties.forms import SourceSystemForm
+from parties.models import Party, SourceSystem
+from parties.selectors import party_detail, party_engagements_recent, party_list, party_resolve
+
+
+class PartyListView(PermissionRequiredMixin, FilterView):
+    permission_required = "parties.view_party"
+    raise_exception = True
+    filterset_class = PartyFilter
+    template_name = "parties/party_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return party_list().prefetch_related("emails", "addresses").order_by("display_name", "pk")
+
+
+@require_GET
+@permission_required("parties.view_party", raise_exception=True)
+def party_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        party = party_detail(pk=pk)
+    except Party.DoesNotExist as exc:
+        raise Http404(f"No party with id {pk}.") from exc
+    if party.is_merged:
+        survivor = party_resolve(pk=pk)
+        messages.info(request, f"Party {pk} was merged into party {survivor.pk}; showing the survivor.")
+        return redirect(survivor)
+    return render(request, "parties/party_detail.html", {
+        "party": party,
+        "engagements": party_engagements_recent(party=party),
+        "engagement_count": party.engagements.count(),
+        "can_view_raw": request.user.has_perm("parties.view_sourcerecord"),
+    })
+
+
+class SourceSystemListView(PermissionRequiredMixin, ListView):
+    permission_required = "parties.view_sourcesystem"
+    raise_exception = True
+    template_name = "parties/source_list.html"
+
+    def get_queryset(self):
+        from django.db.models import Count, Max
+
+        return SourceSystem.objects.annotate(
+            record_count=Count("records"), last_seen=Max("records__last_seen_at")
+        ).order_by("trust_rank", "name")
+
+
+class SourceSystemCreateView(PermissionRequiredMixin, CreateView):
+    permission_required = "parties.add_sourcesystem"
+    raise_exception = True
+    model = SourceSystem
+    form_class = SourceSystemForm
+    template_name = "parties/source_form.html"
+    success_url = reverse_lazy("parties:sources")
+
+    def form_valid(self, form):
+        messages.success(self.request, f"Source system “{form.instance.name}” registered.")
+        return super().form_valid(form)
+
+
+class SourceSystemUpdateView(PermissionRequiredMixin, UpdateView):
+    permission_required = "parties.change_sourcesystem"
+    raise_exception = True
+    model = SourceSystem
+    form_class = SourceSystemForm
+    template_name = "parties/source_form.html"
+    success_url = reverse_lazy("parties:sources")
+
+    def form_valid(self, form):
+        messages.success(self.request, f"Source system “{form.instance.name}” saved.")
+        return super().form_valid(form)
