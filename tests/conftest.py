@@ -33,3 +33,14 @@ def role_client(client, steward, marketer, administrator):
         return client
 
     return login
+
+
+@pytest.fixture
+def role_groups(transactional_db):
+    """Transactional tests flush the database afterwards, data-migration rows included: put
+    the role groups back by running the data migration's own function."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("parties.migrations.0002_role_groups").create_role_groups(apps, None)

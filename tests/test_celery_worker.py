@@ -18,7 +18,9 @@ from parties.models import Party
 from parties.tasks import golden_refresh
 from tests.factories import PartyFactory, SourceRecordFactory, SourceSystemFactory
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker, pytest.mark.django_db(transaction=True)
+]
 
 ROOT = Path(settings.BASE_DIR)
 
