@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -65,11 +65,14 @@ class StandardizedRow:
     problems: list[Problem] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["source_updated_at"] = (
-            self.source_updated_at.isoformat() if self.source_updated_at else None
-        )
-        return data
+        # Built by hand: dataclasses.asdict deep-copies and is the slowest step of a bulk import.
+        return {
+            "source_key": self.source_key, "kind": self.kind, "attributes": self.attributes,
+            "emails": self.emails, "phones": self.phones, "address": self.address,
+            "identifier": self.identifier,
+            "source_updated_at": self.source_updated_at.isoformat() if self.source_updated_at else None,
+            "problems": [{"field": p.field, "value": p.value, "reason": p.reason} for p in self.problems],
+        }
 
 
 def content_hash(raw: Mapping[str, Any]) -> str:
@@ -166,7 +169,7 @@ def row_standardize(raw: Mapping[str, Any], *, source: SourceSystem) -> Standard
             row.problems.append(Problem("updated_at", updated_raw, "unreadable date and time"))
         else:
             row.source_updated_at = (
-                parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+                parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
             )
     return row
 

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--parties", type=int, required=True,
                             help="Number of distinct real-world customers to generate.")
         parser.add_argument("--sources", type=int, default=3,
-                            help="How many source systems they are spread over (1-7).")
+                            help="How many source systems they are spread over (1-9).")
         parser.add_argument("--duplicate-rate", type=str, default="0.3",
                             help="Share of customers that appear in more than one record (0-1).")
         parser.add_argument("--seed", type=int, default=0, help="Random seed.")
