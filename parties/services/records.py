@@ -103,7 +103,7 @@ def _names(raw: Mapping[str, Any], row: StandardizedRow) -> None:
 
 def row_standardize(raw: Mapping[str, Any], *, source: SourceSystem) -> StandardizedRow:
     """Standardize one canonical row. Never raises; unreadable values become ``problems``."""
-    organization_name = std.name_clean(raw.get("organization_name"))
+    organization_name = std.organization_name_clean(raw.get("organization_name"))
     kind_raw = _value(raw, "party_type").lower()
     has_person_name = any(_value(raw, n) for n in ("given_name", "family_name", "full_name"))
     if kind_raw in {"organization", "organisation", "org", "company", "business"}:

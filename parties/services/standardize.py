@@ -44,6 +44,23 @@ _PARTICLES = {"van", "von", "der", "den", "de", "du", "da", "di", "del", "della"
 _ROMAN = re.compile(r"^(?=[MDCLXVI])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 
 
+_LEGAL_FORMS = {form.lower(): form for form in (
+    "LLC", "LLP", "LP", "Inc", "Inc.", "Corp", "Corp.", "Co.", "Ltd", "Ltd.", "PLC", "GmbH",
+    "AG", "KG", "OHG", "UG", "KGaA", "SE", "e.V.", "BV", "B.V.", "NV", "N.V.", "SA", "S.A.",
+    "SAS", "SARL", "S.L.", "SL", "S.p.A.", "Srl", "AB", "A/S", "Oy",
+)}
+
+
+def organization_name_clean(raw: str | None) -> str:
+    """A company name: like a person's name, but legal forms keep their usual spelling
+    (``ACME GMBH`` → ``Acme GmbH``, ``crescent foods llc`` → ``Crescent Foods LLC``)."""
+    words = name_clean(raw).split(" ")
+    return " ".join(
+        _LEGAL_FORMS.get(word.lower(), word) if index > 0 else word
+        for index, word in enumerate(words)
+    )
+
+
 def name_clean(raw: str | None) -> str:
     """A name: NFC, single spaces, and words written all in capitals (``SMITH``) or all in
     lower case put in title case. Mixed case is kept (``McDonald``), as are lower-case

@@ -63,7 +63,7 @@ def test_it_splits_a_full_name_when_given_and_family_are_absent(source):
 
 def test_it_reads_a_row_with_only_an_organization_name_as_an_organization(source):
     row = row_standardize({"source_key": "3", "organization_name": "ACME GMBH"}, source=source)
-    assert row.kind == "organization" and row.attributes["organization_name"] == "Acme Gmbh"
+    assert row.kind == "organization" and row.attributes["organization_name"] == "Acme GmbH"
 
 
 def test_it_keeps_unreadable_values_and_reports_each_with_its_field(source):

@@ -101,3 +101,13 @@ def test_it_normalizes_identifiers():
 ])
 def test_it_title_cases_names_written_all_in_one_case(raw, expected):
     assert std.name_clean(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("ACME GMBH", "Acme GmbH"),
+    ("crescent foods llc", "Crescent Foods LLC"),
+    ("Müller & Söhne KG", "Müller & Söhne KG"),
+    ("BOSCH AG", "Bosch AG"),
+])
+def test_it_keeps_the_spelling_of_legal_forms(raw, expected):
+    assert std.organization_name_clean(raw) == expected
