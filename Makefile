@@ -48,7 +48,7 @@ lock: setup
 	@$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras \
 	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
-bench: migrate
+bench: setup
 	@$(PY) bench/seed_demo_bench.py
 
 clean:

@@ -4,6 +4,7 @@ what the source delivered and must never be edited."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from parties import models as m
 
@@ -62,6 +63,7 @@ class PartyAdmin(admin.ModelAdmin):
     readonly_fields = ["display_name", "merged_into", "merged_at", "created_at", "updated_at"]
     list_select_related = ["merged_into"]
     show_full_result_count = False
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["kind", "status", "display_name", "merged_into", "merged_at"]}),
         ("Individual", {"fields": [
