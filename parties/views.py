@@ -61,27 +61,23 @@ class SourceSystemListView(PermissionRequiredMixin, ListView):
         ).order_by("trust_rank", "name")
 
 
-class SourceSystemCreateView(PermissionRequiredMixin, CreateView):
+class _SourceSystemFormMixin(PermissionRequiredMixin):
+    raise_exception = True
+    model = SourceSystem
+    form_class = SourceSystemForm
+    template_name = "parties/source_form.html"
+    success_url = reverse_lazy("parties:sources")
+    done = "saved"
+
+    def form_valid(self, form):
+        messages.success(self.request, f"Source system “{form.instance.name}” {self.done}.")
+        return super().form_valid(form)
+
+
+class SourceSystemCreateView(_SourceSystemFormMixin, CreateView):
     permission_required = "parties.add_sourcesystem"
-    raise_exception = True
-    model = SourceSystem
-    form_class = SourceSystemForm
-    template_name = "parties/source_form.html"
-    success_url = reverse_lazy("parties:sources")
-
-    def form_valid(self, form):
-        messages.success(self.request, f"Source system “{form.instance.name}” registered.")
-        return super().form_valid(form)
+    done = "registered"
 
 
-class SourceSystemUpdateView(PermissionRequiredMixin, UpdateView):
+class SourceSystemUpdateView(_SourceSystemFormMixin, UpdateView):
     permission_required = "parties.change_sourcesystem"
-    raise_exception = True
-    model = SourceSystem
-    form_class = SourceSystemForm
-    template_name = "parties/source_form.html"
-    success_url = reverse_lazy("parties:sources")
-
-    def form_valid(self, form):
-        messages.success(self.request, f"Source system “{form.instance.name}” saved.")
-        return super().form_valid(form)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from parties.columns import CANONICAL_COLUMNS
+
 
 @dataclass(frozen=True)
 class SourceSpec:
@@ -45,12 +47,7 @@ SOURCE_CATALOG: list[SourceSpec] = [
     SourceSpec("Partner Referrals", "other", "2p", 60, "FR", "DMY", "PRT-"),
 ]
 
-_COLUMNS: tuple[str, ...] = (
-    "source_key", "party_type", "salutation", "given_name", "middle_name", "family_name",
-    "full_name", "organization_name", "birth_date", "gender", "email", "email_2", "phone",
-    "phone_2", "address_line1", "address_line2", "city", "region", "postal_code", "country",
-    "identifier_type", "identifier_value", "updated_at",
-)
+_COLUMNS = CANONICAL_COLUMNS
 
 
 @dataclass(frozen=True)

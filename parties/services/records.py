@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from nameparser import HumanName
 
+from parties.columns import CANONICAL_COLUMNS
 from parties.models import (
     ContactPointAddress,
     ContactPointEmail,
@@ -34,13 +35,6 @@ from parties.models import (
 from parties.models.relations import IdentifierType
 from parties.services import standardize as std
 from parties.services.golden import GOLDEN_ATTRIBUTES, golden_values
-
-CANONICAL_COLUMNS = (
-    "source_key", "party_type", "salutation", "given_name", "middle_name", "family_name",
-    "full_name", "organization_name", "birth_date", "gender", "email", "email_2", "phone",
-    "phone_2", "address_line1", "address_line2", "city", "region", "postal_code", "country",
-    "identifier_type", "identifier_value", "updated_at",
-)
 
 
 @dataclass(frozen=True)
