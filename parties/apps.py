@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class PartiesConfig(AppConfig):
     name = "parties"
     verbose_name = "Customer 360 parties"
+
+    def ready(self) -> None:
+        from parties.extensions import import_kind_register
+        from parties.services.imports.party_rows import PARTIES_KIND
+
+        import_kind_register(PARTIES_KIND)

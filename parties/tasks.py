@@ -9,3 +9,10 @@ from parties.services.golden import party_golden_refresh
 def golden_refresh(party_id: int) -> str:
     party = party_golden_refresh(party_id=party_id)
     return party.display_name
+
+
+@shared_task(name="parties.import_job_run", acks_late=True)
+def import_job_run_task(job_id: int) -> str:
+    from parties.services.imports.jobs import import_job_run
+
+    return import_job_run(job_id=job_id).status

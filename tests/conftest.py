@@ -44,3 +44,4 @@ def role_groups(transactional_db):
     from django.apps import apps
 
     importlib.import_module("parties.migrations.0002_role_groups").create_role_groups(apps, None)
+    importlib.import_module("parties.migrations.0004_import_role_permissions").grant(apps, None)

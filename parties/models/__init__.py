@@ -11,11 +11,23 @@ from .contact_points import (
     Validity,
 )
 from .engagement import Engagement, EngagementChannel, EngagementType, Membership, MembershipStatus
+from .imports import (
+    FINISHED_STATUSES,
+    DataQualityIssue,
+    ImportJob,
+    ImportRejection,
+    ImportStatus,
+)
 from .party import Gender, Party, PartyKind, PartyStatus
 from .relations import IdentifierType, PartyIdentification, PartyRelationship, RelationshipKind
 from .sources import DataCategory, SourceKind, SourceRecord, SourceSystem
 
 __all__ = [
+    "FINISHED_STATUSES",
+    "DataQualityIssue",
+    "ImportJob",
+    "ImportRejection",
+    "ImportStatus",
     "AddressUsage",
     "ContactPointAddress",
     "ContactPointEmail",

@@ -51,6 +51,10 @@ class SourceSystem(models.Model):
     )
     date_order = models.CharField(max_length=3, choices=DateOrder.choices, default=DateOrder.YMD)
     description = models.TextField(blank=True)
+    column_mappings = models.JSONField(
+        default=dict, blank=True,
+        help_text="Saved column mapping per file kind: {kind: {target field: [file columns]}}.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -76,6 +80,10 @@ class SourceRecord(models.Model):
     standardized = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the raw payload.")
     source_updated_at = models.DateTimeField(null=True, blank=True)
+    last_import_job = models.ForeignKey(
+        "parties.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    import_line = models.PositiveIntegerField(null=True, blank=True)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -25,6 +25,8 @@ from parties.models import (
     ContactPointAddress,
     ContactPointEmail,
     ContactPointPhone,
+    DataQualityIssue,
+    ImportJob,
     Party,
     PartyIdentification,
     PartyKind,
@@ -69,8 +71,11 @@ class StandardizedRow:
         }
 
 
-def content_hash(raw: Mapping[str, Any]) -> str:
-    payload = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def content_hash(raw: Mapping[str, Any], mapped: Mapping[str, Any] | None = None) -> str:
+    """SHA-256 of the raw row and, when a column mapping changed it, of the mapped row too:
+    a re-import with a different mapping re-standardizes the row."""
+    content: Any = raw if mapped is None or mapped == raw else [raw, mapped]
+    payload = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -203,19 +208,37 @@ def _identifier(raw: Mapping[str, Any], row: StandardizedRow) -> None:
     row.identifier = {"type": id_type, "raw": value, "normalized": std.identifier_normalize(value)}
 
 
+def row_identifies_party(row: StandardizedRow) -> bool:
+    """A row can become a party only if something names or reaches it."""
+    attrs = row.attributes
+    return bool(
+        attrs.get("given_name") or attrs.get("family_name") or attrs.get("organization_name")
+        or any(e["normalized"] for e in row.emails) or any(p["normalized"] for p in row.phones)
+        or row.identifier
+    )
+
+
 @dataclass(frozen=True)
 class NewRecord:
-    """A raw row and its standardization, ready to become a new party."""
+    """A raw row and its standardization, ready to become (or update) a source record."""
 
     raw: Mapping[str, Any]
     row: StandardizedRow
+    line: int | None = None
+    hash: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        return self.hash or content_hash(self.raw)
 
 
 @transaction.atomic
 def parties_create_from_rows(
-    *, source: SourceSystem, records: Sequence[NewRecord], seen_at: datetime | None = None
+    *, source: SourceSystem, records: Sequence[NewRecord], seen_at: datetime | None = None,
+    job: ImportJob | None = None,
 ) -> list[SourceRecord]:
-    """Create one new party per row, with its source record, contact points and identifier.
+    """Create one new party per row, with its source record, contact points, identifier and
+    data-quality issues.
 
     Rows must have distinct source keys not yet known in ``source`` (the caller decides which
     rows are new). Everything is written in bulk inside one transaction: all or nothing.
@@ -234,14 +257,85 @@ def parties_create_from_rows(
         SourceRecord(
             source_system=source, source_key=item.row.source_key, party=party,
             raw_payload=dict(item.raw), standardized=item.row.as_json(),
-            content_hash=content_hash(item.raw), source_updated_at=item.row.source_updated_at,
-            first_seen_at=seen_at, last_seen_at=seen_at,
+            content_hash=item.content_hash, source_updated_at=item.row.source_updated_at,
+            first_seen_at=seen_at, last_seen_at=seen_at, last_import_job=job,
+            import_line=item.line,
         )
         for item, party in zip(records, parties, strict=True)
     ]
     SourceRecord.objects.bulk_create(source_records)
     _contact_points_create(source_records, [r.row for r in records], seen_at)
+    quality_issues_create(
+        [(record, item) for record, item in zip(source_records, records, strict=True)], job=job)
     return source_records
+
+
+def quality_issues_create(pairs: Sequence[tuple[SourceRecord, NewRecord]], *, job: ImportJob | None) -> int:
+    """Record every value that could not be standardized, against its source record."""
+    issues = [
+        DataQualityIssue(source_record=record, job=job, line=item.line, field=p.field,
+                         value=p.value[:2000], reason=p.reason[:500])
+        for record, item in pairs for p in item.row.problems
+    ]
+    DataQualityIssue.objects.bulk_create(issues)
+    return len(issues)
+
+
+def source_record_update(
+    *, record: SourceRecord, item: NewRecord, seen_at: datetime, job: ImportJob | None = None
+) -> SourceRecord:
+    """A known source record changed in its source: store the new row, add any new contact
+    points to its party (old ones are kept: nothing is lost), replace its data-quality
+    issues. The caller re-derives the party's golden record."""
+    record.raw_payload = dict(item.raw)
+    record.standardized = item.row.as_json()
+    record.content_hash = item.content_hash
+    record.source_updated_at = item.row.source_updated_at
+    record.last_seen_at = seen_at
+    record.last_import_job = job
+    record.import_line = item.line
+    record.save()
+    _contact_points_merge(record, item.row, seen_at)
+    DataQualityIssue.objects.filter(source_record=record).delete()
+    quality_issues_create([(record, item)], job=job)
+    return record
+
+
+def _contact_points_merge(record: SourceRecord, row: StandardizedRow, seen_at: datetime) -> None:
+    """Add the row's contact points to the record's party, reusing those with the same
+    normalized value (and linking this record as one more source of them)."""
+    party_id = record.party_id
+    for model, values in (
+        (ContactPointEmail, [
+            {"normalized": e["normalized"][:320], "raw_value": e["raw"][:320],
+             **dict(zip(("validity", "validity_reason"), _validity(e["problem"]), strict=True))}
+            for e in row.emails if e["normalized"]]),
+        (ContactPointPhone, [
+            {"normalized": p["normalized"][:32], "raw_value": p["raw"][:64],
+             "country": p["country"], "phone_type": p["phone_type"],
+             **dict(zip(("validity", "validity_reason"), _validity(p["problem"]), strict=True))}
+            for p in row.phones if p["normalized"]]),
+        (ContactPointAddress, [
+            {"normalized": a["normalized"][:400], "raw_value": a["raw"], "line1": a["line1"][:200],
+             "line2": a["line2"][:200], "city": a["city"][:100], "region": a["region"][:100],
+             "postal_code": a["postal_code"][:20], "country": a["country"]}
+            for a in ([row.address] if row.address and row.address["normalized"] else [])]),
+    ):
+        for fields in values:
+            point, created = model.objects.get_or_create(
+                party_id=party_id, normalized=fields["normalized"],
+                defaults={**fields, "first_seen_at": seen_at, "last_seen_at": seen_at,
+                          "is_primary": not model.objects.filter(party_id=party_id).exists()},
+            )
+            if not created:
+                model.objects.filter(pk=point.pk).update(last_seen_at=seen_at)
+            point.source_records.add(record)
+    if row.identifier:
+        PartyIdentification.objects.get_or_create(
+            party_id=party_id, identifier_type=row.identifier["type"],
+            issuer=record.source_system.name[:100], normalized=row.identifier["normalized"][:100],
+            defaults={"value": row.identifier["raw"][:100], "source_record": record},
+        )
 
 
 def _validity(problem: str) -> tuple[str, str]:
@@ -311,5 +405,6 @@ def _contact_points_create(
 
 __all__ = [
     "CANONICAL_COLUMNS", "GOLDEN_ATTRIBUTES", "NewRecord", "Problem", "StandardizedRow",
-    "content_hash", "parties_create_from_rows", "row_standardize",
+    "content_hash", "parties_create_from_rows", "quality_issues_create", "row_identifies_party",
+    "row_standardize", "source_record_update",
 ]

@@ -1,0 +1,85 @@
+"""Extension points of the parties app.
+
+``parties`` depends on no other app. Where it must let others act — a file kind they import,
+parties that changed and need re-matching, two parties merged — other apps register here from
+their ``AppConfig.ready()``. Each registry is a plain list or dict; nothing is discovered
+implicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one committed batch of an import did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    issues: int = 0
+    changed_party_ids: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """A kind of source file: its canonical columns, header synonyms, and how a batch of
+    rows is written: ``handle_batch(*, job, source, rows, mapping) -> BatchResult``, called
+    inside the batch's transaction with ``rows`` a list of ``readers.RawRow``."""
+
+    name: str
+    label: str
+    columns: Sequence[str]
+    required: Sequence[str]
+    synonyms: dict[str, Sequence[str]]
+    handle_batch: Callable[..., BatchResult]
+    description: str = ""
+    example_path: str = ""
+    permission: str = "parties.add_importjob"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_import_kinds: dict[str, ImportKind] = {}
+_parties_changed_hooks: list[Callable[[Sequence[int], str], None]] = []
+
+
+def import_kind_register(kind: ImportKind) -> None:
+    _import_kinds[kind.name] = kind
+
+
+def import_kind_get(name: str) -> ImportKind:
+    try:
+        return _import_kinds[name]
+    except KeyError:
+        known = ", ".join(sorted(_import_kinds)) or "none"
+        raise KeyError(f"unknown file kind {name!r} (known: {known})") from None
+
+
+def import_kinds() -> list[ImportKind]:
+    return sorted(_import_kinds.values(), key=lambda k: k.name)
+
+
+def parties_changed_register(hook: Callable[[Sequence[int], str], None]) -> None:
+    """``hook(party_ids, reason)`` is called after a commit that created or changed parties
+    (matching registers its incremental re-matching here)."""
+    if hook not in _parties_changed_hooks:
+        _parties_changed_hooks.append(hook)
+
+
+def parties_changed_notify(party_ids: Iterable[int], *, reason: str) -> None:
+    ids = sorted(set(party_ids))
+    if not ids:
+        return
+    for hook in list(_parties_changed_hooks):
+        try:
+            hook(ids, reason)
+        except Exception:  # a failing listener must not undo or fail the committed import
+            logger.exception("parties-changed hook %r failed", hook)
+

@@ -1,0 +1,1 @@
+"""Source-file imports: reading files, mapping columns, running jobs, reporting."""

@@ -1,0 +1,239 @@
+"""Import jobs: create from an uploaded file, map columns, run in batches, cancel, retry.
+
+Claiming follows one rule: a job's status only moves with a conditional UPDATE
+(``filter(pk=…, status=old).update(status=new)``), and whoever changed the row owns the next
+step. So two workers given the same job never both run it, and a job is safe to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import islice
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from parties.extensions import import_kind_get, parties_changed_notify
+from parties.models import ImportJob, ImportStatus, SourceSystem
+from parties.services.imports.mapping import Columns, MappingError, mapping_clean, mapping_propose
+from parties.services.imports.readers import (
+    FileInfo,
+    ImportFileError,
+    RawRow,
+    file_inspect,
+    file_verify,
+    rows_iter,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+STALE_AFTER = timedelta(minutes=2)
+
+
+class ImportJobError(Exception):
+    """The request cannot be done to this job in its state; the message says why."""
+
+
+def _upload_path(original_name: str) -> str:
+    suffix = Path(original_name).suffix.lower()[:10]
+    today = timezone.now()
+    return f"imports/{today:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def import_file_store(*, stream: IO[bytes], original_name: str) -> str:
+    """Copy an upload (or a file given on the command line) into media storage, streaming."""
+    name = _upload_path(original_name)
+    target = Path(settings.MEDIA_ROOT) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        shutil.copyfileobj(stream, out, length=1024 * 1024)
+    return name
+
+
+def _info_of(job: ImportJob) -> FileInfo:
+    return FileInfo(job.file_format, list(job.headers), job.encoding, job.delimiter, job.rows_total)
+
+
+@transaction.atomic
+def import_job_create(
+    *, source: SourceSystem, kind: str, stored_name: str, original_name: str, user=None,
+) -> ImportJob:
+    """Inspect a stored file and create its job, waiting for a mapping. A file that cannot
+    be imported at all raises ``ImportFileError``, is deleted, and no job is created."""
+    import_kind = import_kind_get(kind)
+    path = Path(settings.MEDIA_ROOT) / stored_name
+    try:
+        info = file_inspect(path, original_name=original_name,
+                            max_bytes=settings.C360_UPLOAD_MAX_BYTES)
+    except ImportFileError:
+        default_storage.delete(stored_name)
+        raise
+    saved = (source.column_mappings or {}).get(kind)
+    return ImportJob.objects.create(
+        source_system=source, kind=kind, file=stored_name, original_name=original_name[:255],
+        file_size=path.stat().st_size, file_format=info.format, encoding=info.encoding,
+        delimiter=info.delimiter, headers=info.headers, rows_total=info.rows_estimate,
+        mapping=mapping_propose(info.headers, kind=import_kind, saved=saved), created_by=user,
+    )
+
+
+@transaction.atomic
+def import_job_start(
+    *, job: ImportJob, mapping: dict | None = None, save_mapping: bool = False, enqueue: bool = True
+) -> ImportJob:
+    """Fix the column mapping and queue the job. Raises ``MappingError`` naming the wrong
+    field or column; then nothing changes."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportStatus.DRAFT:
+        raise ImportJobError(f"import #{job.pk} is {job.get_status_display().lower()}; "
+                             "only a job waiting for its mapping can be started")
+    kind = import_kind_get(job.kind)
+    cleaned: Columns = mapping_clean(job.mapping if mapping is None else mapping,
+                                     headers=job.headers, kind=kind)
+    job.mapping = cleaned
+    job.status = ImportStatus.QUEUED
+    job.queued_at = timezone.now()
+    job.save(update_fields=["mapping", "status", "queued_at"])
+    if save_mapping:
+        source = SourceSystem.objects.select_for_update().get(pk=job.source_system_id)
+        source.column_mappings = {**(source.column_mappings or {}), job.kind: cleaned}
+        source.save(update_fields=["column_mappings", "updated_at"])
+    if enqueue:
+        _enqueue(job.pk)
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from parties.tasks import import_job_run_task
+
+    transaction.on_commit(lambda: import_job_run_task.delay(job_id))
+
+
+def import_job_cancel(*, job: ImportJob) -> ImportJob:
+    """Stop a job. Waiting jobs stop at once; a running job stops after its current batch
+    (batches already committed stay imported, and the report says how far it got)."""
+    now = timezone.now()
+    if ImportJob.objects.filter(pk=job.pk, status__in=[ImportStatus.DRAFT, ImportStatus.QUEUED]
+                                ).update(status=ImportStatus.CANCELLED, finished_at=now):
+        return ImportJob.objects.get(pk=job.pk)
+    if ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.CANCELLING):
+        return ImportJob.objects.get(pk=job.pk)
+    job.refresh_from_db()
+    raise ImportJobError(f"import #{job.pk} is already {job.get_status_display().lower()}")
+
+
+def import_job_retry(*, job: ImportJob, enqueue: bool = True) -> ImportJob:
+    """Queue a failed, cancelled or abandoned (worker died) job again. It continues after
+    the last committed batch, so no row is imported twice."""
+    stale = timezone.now() - STALE_AFTER
+    retryable = Q(status__in=[ImportStatus.FAILED, ImportStatus.CANCELLED]) & ~Q(mapping={})
+    abandoned = Q(status=ImportStatus.RUNNING, heartbeat_at__lt=stale)
+    with transaction.atomic():
+        if not ImportJob.objects.filter(Q(pk=job.pk) & (retryable | abandoned)).update(
+                status=ImportStatus.QUEUED, error="", finished_at=None, queued_at=timezone.now()):
+            job.refresh_from_db()
+            raise ImportJobError(
+                f"import #{job.pk} is {job.get_status_display().lower()}; only a failed, "
+                "cancelled or abandoned job can be retried")
+        if enqueue:
+            _enqueue(job.pk)
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def _claim(job_id: int) -> bool:
+    now = timezone.now()
+    return bool(ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now,
+        attempts=F("attempts") + 1))
+
+
+def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob:
+    """Run a queued job to the end. Each batch is written in one transaction together with
+    the job's counters and cursor, so a crash loses at most the batch in flight and a retry
+    continues after the last committed line. Does nothing if the job is not queued."""
+    if not _claim(job_id):
+        logger.info("import #%s is not queued; nothing to do", job_id)
+        return ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.select_related("source_system").get(pk=job_id)
+    kind = import_kind_get(job.kind)
+    path = Path(settings.MEDIA_ROOT) / job.file.name
+    try:
+        info = _info_of(job)
+        if job.cursor_line == 0:
+            info = file_verify(path, info, original_name=job.original_name)
+            ImportJob.objects.filter(pk=job.pk).update(encoding=info.encoding,
+                                                       rows_total=info.rows_estimate)
+        for batch in _batches(rows_iter(path, info, after_line=job.cursor_line), batch_size):
+            if ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CANCELLING).update(
+                    status=ImportStatus.CANCELLED, finished_at=timezone.now()):
+                return ImportJob.objects.get(pk=job.pk)
+            with transaction.atomic():
+                result = kind.handle_batch(job=job, source=job.source_system, rows=batch,
+                                           mapping=job.mapping)
+                ImportJob.objects.filter(pk=job.pk).update(
+                    rows_read=F("rows_read") + len(batch),
+                    rows_created=F("rows_created") + result.created,
+                    rows_updated=F("rows_updated") + result.updated,
+                    rows_unchanged=F("rows_unchanged") + result.unchanged,
+                    rows_rejected=F("rows_rejected") + result.rejected,
+                    issues_count=F("issues_count") + result.issues,
+                    cursor_line=batch[-1].line, heartbeat_at=timezone.now(),
+                )
+                changed = list(result.changed_party_ids)
+                transaction.on_commit(lambda ids=changed: parties_changed_notify(ids, reason="import"))
+    except (ImportFileError, MappingError) as exc:
+        _finish(job.pk, ImportStatus.FAILED, str(exc))
+        return ImportJob.objects.get(pk=job.pk)
+    except Exception as exc:
+        logger.exception("import #%s failed", job.pk)
+        _finish(job.pk, ImportStatus.FAILED,
+                f"Internal error after line {ImportJob.objects.get(pk=job.pk).cursor_line}: "
+                f"{exc.__class__.__name__}: {exc}. Rows up to that line are imported; "
+                "retry the job to continue.")
+        raise
+    _finish(job.pk, ImportStatus.SUCCEEDED, "")
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def _finish(job_id: int, status: str, error: str) -> None:
+    updates = {"status": status, "error": error, "finished_at": timezone.now()}
+    if status == ImportStatus.SUCCEEDED:
+        updates["rows_total"] = F("rows_read")
+    ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportStatus.RUNNING, ImportStatus.CANCELLING]).update(**updates)
+
+
+@dataclass(frozen=True)
+class Progress:
+    percent: int
+    rows_per_second: float | None
+    eta_seconds: float | None
+
+
+def import_job_progress(job: ImportJob) -> Progress:
+    if not job.started_at or not job.rows_read:
+        return Progress(job.percent, None, None)
+    end = job.finished_at or timezone.now()
+    elapsed = max((end - job.started_at).total_seconds(), 0.001)
+    rate = job.rows_read / elapsed
+    remaining = max((job.rows_total or job.rows_read) - job.rows_read, 0)
+    eta = None if job.is_finished else remaining / rate if rate else None
+    return Progress(job.percent, rate, eta)

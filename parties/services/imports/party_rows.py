@@ -1,0 +1,150 @@
+"""The "parties" file kind: rows of customers (the canonical template) into source records
+and parties, as idempotent upserts keyed on (source system, source key)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.utils import timezone
+
+from parties.columns import CANONICAL_COLUMNS
+from parties.extensions import BatchResult, ImportKind
+from parties.models import ImportJob, ImportRejection, SourceRecord, SourceSystem
+from parties.services.golden import party_golden_refresh
+from parties.services.imports.mapping import Columns, mapping_apply, mapping_source_column
+from parties.services.imports.readers import RawRow
+from parties.services.records import (
+    NewRecord,
+    content_hash,
+    parties_create_from_rows,
+    row_identifies_party,
+    row_standardize,
+    source_record_update,
+)
+
+SYNONYMS: dict[str, Sequence[str]] = {
+    "source_key": ["id", "key", "record id", "customer id", "cust id", "contact id", "client id",
+                   "account id", "external id", "kundennr", "kundennummer", "customer no",
+                   "customer_no", "source id"],
+    "party_type": ["type", "customer type", "party kind", "kind", "record type"],
+    "salutation": ["title", "anrede", "prefix", "civility", "civilité"],
+    "given_name": ["first name", "firstname", "fname", "forename", "given", "vorname", "prénom",
+                   "prenom", "first"],
+    "middle_name": ["middle", "middle names", "second name", "middle initial"],
+    "family_name": ["last name", "lastname", "surname", "lname", "family", "nachname", "nom",
+                    "last"],
+    "full_name": ["name", "customer name", "contact name", "display name", "full name"],
+    "organization_name": ["company", "company name", "organisation", "organization",
+                          "organisation name", "firma", "account name", "business name",
+                          "employer name", "legal name"],
+    "birth_date": ["dob", "date of birth", "birthday", "birthdate", "geburtsdatum", "born",
+                   "birth date"],
+    "gender": ["sex", "geschlecht", "genre"],
+    "email": ["e-mail", "email address", "e-mail address", "mail", "emailaddress", "email1",
+              "primary email", "e_mail"],
+    "email_2": ["email2", "secondary email", "alt email", "alternative email", "work email",
+                "other email"],
+    "phone": ["telephone", "tel", "phone number", "mobile", "cell", "cell phone", "handy",
+              "telefon", "phone1", "mobile phone", "primary phone", "telephone number"],
+    "phone_2": ["phone2", "secondary phone", "work phone", "alt phone", "other phone",
+                "home phone", "landline"],
+    "address_line1": ["street", "address", "address1", "street address", "strasse", "straße",
+                      "addr1", "adresse", "address line 1", "street1"],
+    "address_line2": ["address2", "addr2", "apt", "suite", "unit", "address line 2", "street2",
+                      "adresszusatz"],
+    "city": ["town", "ort", "stadt", "ville", "locality", "city name"],
+    "region": ["state", "province", "county", "bundesland", "state province", "state code"],
+    "postal_code": ["zip", "zipcode", "zip code", "postcode", "post code", "plz", "postleitzahl",
+                    "code postal", "postal"],
+    "country": ["country code", "land", "pays", "nation", "country name", "iso country"],
+    "identifier_type": ["id type", "identifier kind"],
+    "identifier_value": ["id value", "identifier", "id number"],
+    "updated_at": ["last modified", "modified", "updated", "last updated", "changed at",
+                   "modified at", "lastmodifieddate", "last change", "updated on"],
+}
+
+
+def party_batch_import(
+    *, job: ImportJob, source: SourceSystem, rows: Sequence[RawRow], mapping: Columns
+) -> BatchResult:
+    """Upsert one batch: new keys become parties, changed rows update their source record and
+    golden record, unchanged rows only get their last-seen time. Runs inside the caller's
+    transaction together with the job's cursor update."""
+    now = timezone.now()
+    rejections: list[ImportRejection] = []
+    key_column = mapping_source_column(mapping, "source_key")
+
+    def reject(line: int, column: str, value: str, reason: str) -> None:
+        rejections.append(ImportRejection(job=job, line=line, column=column[:255],
+                                          value=value[:2000], reason=reason[:500]))
+
+    candidates: dict[str, NewRecord] = {}
+    for raw in rows:
+        if raw.error:
+            reject(raw.line, "", "", raw.error)
+            continue
+        mapped = mapping_apply(mapping, raw.values)
+        row = row_standardize(mapped, source=source)
+        key = row.source_key
+        if not key:
+            reject(raw.line, key_column, "", "no source key: the row cannot be identified")
+        elif len(key) > 255:
+            reject(raw.line, key_column, key, "the source key is longer than 255 characters")
+        elif key in candidates:
+            reject(raw.line, key_column, key,
+                   f"source key {key!r} already appeared at line {candidates[key].line}; "
+                   "this row was not imported")
+        elif not row_identifies_party(row):
+            reject(raw.line, "", "", "nothing identifies a party: no name, organization name, "
+                                     "email, phone or identifier")
+        else:
+            candidates[key] = NewRecord(raw.values, row, raw.line, content_hash(raw.values, mapped))
+
+    existing = {
+        r.source_key: r
+        for r in SourceRecord.objects.filter(source_system=source, source_key__in=list(candidates))
+        .select_related("source_system")
+    }
+    new, changed, unchanged = [], [], []
+    for key, item in candidates.items():
+        record = existing.get(key)
+        if record is None:
+            new.append(item)
+        elif record.last_import_job_id == job.pk and record.import_line != item.line:
+            reject(item.line or 0, key_column, key,
+                   f"source key {key!r} already appeared at line {record.import_line}; "
+                   "this row was not imported")
+        elif record.content_hash == item.content_hash:
+            record.last_seen_at, record.last_import_job, record.import_line = now, job, item.line
+            unchanged.append(record)
+        else:
+            changed.append((record, item))
+
+    created = parties_create_from_rows(source=source, records=new, seen_at=now, job=job)
+    SourceRecord.objects.bulk_update(unchanged, ["last_seen_at", "last_import_job", "import_line"])
+    changed_party_ids = [r.party_id for r in created]
+    for record, item in changed:
+        source_record_update(record=record, item=item, seen_at=now, job=job)
+        party_golden_refresh(party_id=record.party_id)
+        changed_party_ids.append(record.party_id)
+    ImportRejection.objects.bulk_create(rejections)
+    issues = sum(len(item.row.problems) for item in new) + sum(
+        len(item.row.problems) for _, item in changed)
+    return BatchResult(created=len(created), updated=len(changed), unchanged=len(unchanged),
+                       rejected=len(rejections), issues=issues,
+                       changed_party_ids=changed_party_ids)
+
+
+PARTIES_KIND = ImportKind(
+    name="parties",
+    label="Customers (parties)",
+    columns=CANONICAL_COLUMNS,
+    required=("source_key",),
+    synonyms=SYNONYMS,
+    handle_batch=party_batch_import,
+    description="One row per customer record: names, birth date, emails, phones, address, "
+                "an identifier.",
+    example_path="docs/examples/parties_canonical.csv",
+)
+
+__all__ = ["PARTIES_KIND", "party_batch_import"]
