@@ -177,3 +177,42 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["=member_number", "party__display_name"]
     raw_id_fields = ["party", "source_record"]
     list_select_related = ["party"]
+
+
+class ImportRejectionInline(admin.TabularInline):
+    model = m.ImportRejection
+    extra = 0
+    can_delete = False
+    fields = ["line", "column", "value", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "original_name", "source_system", "kind", "status", "rows_read",
+                    "rows_created", "rows_updated", "rows_rejected", "created_at"]
+    list_filter = ["status", "kind", "source_system"]
+    search_fields = ["original_name"]
+    readonly_fields = [f.name for f in m.ImportJob._meta.fields if f.name not in {"status"}]
+    inlines = [ImportRejectionInline]
+
+
+@admin.register(m.ImportRejection)
+class ImportRejectionAdmin(admin.ModelAdmin):
+    list_display = ["job", "line", "column", "reason"]
+    list_filter = ["job__source_system"]
+    search_fields = ["reason", "value"]
+    raw_id_fields = ["job"]
+
+
+@admin.register(m.DataQualityIssue)
+class DataQualityIssueAdmin(admin.ModelAdmin):
+    list_display = ["source_record", "field", "value", "reason", "job", "line", "created_at"]
+    list_filter = ["field"]
+    search_fields = ["value", "reason"]
+    raw_id_fields = ["source_record", "job"]
+    list_select_related = ["source_record"]
+    show_full_result_count = False

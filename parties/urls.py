@@ -1,13 +1,21 @@
 from django.urls import path
 
-from parties import views
+from parties.views import imports, parties
 
 app_name = "parties"
 
 urlpatterns = [
-    path("", views.PartyListView.as_view(), name="list"),
-    path("<int:pk>/", views.party_detail_view, name="detail"),
-    path("sources/", views.SourceSystemListView.as_view(), name="sources"),
-    path("sources/new/", views.SourceSystemCreateView.as_view(), name="source_create"),
-    path("sources/<int:pk>/edit/", views.SourceSystemUpdateView.as_view(), name="source_edit"),
+    path("", parties.PartyListView.as_view(), name="list"),
+    path("<int:pk>/", parties.party_detail_view, name="detail"),
+    path("sources/", parties.SourceSystemListView.as_view(), name="sources"),
+    path("sources/new/", parties.SourceSystemCreateView.as_view(), name="source_create"),
+    path("sources/<int:pk>/edit/", parties.SourceSystemUpdateView.as_view(), name="source_edit"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/new/", imports.import_new, name="import_new"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/mapping/", imports.import_mapping, name="import_mapping"),
+    path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    path("imports/<int:pk>/report.csv", imports.import_report_csv, name="import_report"),
+    path("imports/<int:pk>/cancel/", imports.import_cancel, name="import_cancel"),
+    path("imports/<int:pk>/retry/", imports.import_retry, name="import_retry"),
 ]

@@ -23,7 +23,7 @@ def test_every_parties_model_is_in_the_admin():
 @pytest.mark.parametrize("model", [
     "party", "sourcesystem", "sourcerecord", "contactpointemail", "contactpointphone",
     "contactpointaddress", "contactpointsocial", "partyidentification", "partyrelationship",
-    "engagement", "membership",
+    "engagement", "membership", "importjob", "importrejection", "dataqualityissue",
 ])
 def test_an_administrator_can_list_and_search_each_model(role_client, model):
     record = SourceRecordFactory(source_key="ADM-1")

@@ -61,7 +61,7 @@ def import_file_store(*, stream: IO[bytes], original_name: str) -> str:
     return name
 
 
-def _info_of(job: ImportJob) -> FileInfo:
+def job_file_info(job: ImportJob) -> FileInfo:
     return FileInfo(job.file_format, list(job.headers), job.encoding, job.delimiter, job.rows_total)
 
 
@@ -176,7 +176,7 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob:
     kind = import_kind_get(job.kind)
     path = Path(settings.MEDIA_ROOT) / job.file.name
     try:
-        info = _info_of(job)
+        info = job_file_info(job)
         if job.cursor_line == 0:
             info = file_verify(path, info, original_name=job.original_name)
             ImportJob.objects.filter(pk=job.pk).update(encoding=info.encoding,

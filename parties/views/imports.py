@@ -1,0 +1,156 @@
+"""Import pages: upload, map columns, watch progress, read the report, cancel, retry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from parties.extensions import import_kind_get
+from parties.forms_imports import ImportMappingForm, ImportUploadForm
+from parties.models import ImportJob, ImportStatus, SourceSystem
+from parties.selectors_imports import import_job_list, import_report_rows
+from parties.services.csv_export import csv_stream
+from parties.services.imports.jobs import (
+    ImportJobError,
+    import_file_store,
+    import_job_cancel,
+    import_job_create,
+    import_job_progress,
+    import_job_retry,
+    import_job_start,
+    job_file_info,
+)
+from parties.services.imports.mapping import MappingError
+from parties.services.imports.readers import ImportFileError, rows_preview
+
+
+@require_GET
+@permission_required("parties.view_importjob", raise_exception=True)
+def import_list(request: HttpRequest) -> HttpResponse:
+    jobs = import_job_list()[:200]
+    return render(request, "parties/imports/list.html", {"jobs": jobs})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("parties.add_importjob", raise_exception=True)
+def import_new(request: HttpRequest) -> HttpResponse:
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        refused = getattr(request, "upload_refused", "")
+        if refused:
+            form.is_valid()
+            form.add_error("file", refused)
+        elif form.is_valid():
+            job = _create_job(request, form)
+            if job is not None:
+                return redirect("parties:import_mapping", pk=job.pk)
+    return render(request, "parties/imports/new.html", {"form": form})
+
+
+def _create_job(request: HttpRequest, form: ImportUploadForm) -> ImportJob | None:
+    upload = form.cleaned_data["file"]
+    stored = import_file_store(stream=upload, original_name=upload.name)
+    try:
+        with transaction.atomic():  # a refused file leaves no new source system behind
+            source = form.cleaned_data["source"] or SourceSystem.objects.create(
+                name=form.cleaned_data["new_source"])
+            return import_job_create(source=source, kind=form.cleaned_data["kind"],
+                                     stored_name=stored, original_name=upload.name,
+                                     user=request.user)
+    except ImportFileError as exc:
+        form.add_error("file", f"{exc} Nothing was imported.")
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("parties.add_importjob", raise_exception=True)
+def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.select_related("source_system"), pk=pk)
+    if job.status != ImportStatus.DRAFT:
+        return redirect(job)
+    kind = import_kind_get(job.kind)
+    form = ImportMappingForm(request.POST or None, headers=job.headers, kind=kind, mapping=job.mapping)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            import_job_start(job=job, mapping=form.mapping(),
+                             save_mapping=form.cleaned_data["save_mapping"])
+        except (MappingError, ImportJobError) as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"Import #{job.pk} started.")
+            return redirect(job)
+    preview = rows_preview(Path(settings.MEDIA_ROOT) / job.file.name, job_file_info(job), limit=8)
+    return render(request, "parties/imports/mapping.html", {
+        "job": job, "form": form, "kind": kind, "preview": preview, "error": error,
+    })
+
+
+def _detail_context(job: ImportJob) -> dict:
+    return {"job": job, "progress": import_job_progress(job)}
+
+
+@require_GET
+@permission_required("parties.view_importjob", raise_exception=True)
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.select_related("source_system", "created_by"), pk=pk)
+    if job.status == ImportStatus.DRAFT and request.user.has_perm("parties.add_importjob"):
+        return redirect("parties:import_mapping", pk=job.pk)
+    return render(request, "parties/imports/detail.html", {
+        **_detail_context(job),
+        "rejections": job.rejections.all()[:100],
+        "issues": job.quality_issues.select_related("source_record")[:100],
+    })
+
+
+@require_GET
+@permission_required("parties.view_importjob", raise_exception=True)
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    response = render(request, "parties/imports/_progress.html", _detail_context(job))
+    if job.is_finished and request.GET.get("polling"):
+        response["HX-Refresh"] = "true"  # once: the finished page shows the full report
+    return response
+
+
+@require_GET
+@permission_required("parties.view_importjob", raise_exception=True)
+def import_report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    response = StreamingHttpResponse(
+        csv_stream(["line", "column", "value", "reason", "outcome"], import_report_rows(job=job)),
+        content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.csv"'
+    return response
+
+
+@require_POST
+@permission_required("parties.change_importjob", raise_exception=True)
+def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    try:
+        job = import_job_cancel(job=job)
+        messages.info(request, f"Import #{job.pk}: {job.get_status_display().lower()}.")
+    except ImportJobError as exc:
+        messages.error(request, str(exc))
+    return redirect(job)
+
+
+@require_POST
+@permission_required("parties.change_importjob", raise_exception=True)
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    try:
+        import_job_retry(job=job)
+        messages.success(request,
+                         f"Import #{job.pk} queued again; it continues after line {job.cursor_line}.")
+    except ImportJobError as exc:
+        messages.error(request, str(exc))
+    return redirect(job)
