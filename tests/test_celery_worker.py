@@ -4,57 +4,26 @@ transport by default), picks up a task and writes its result to the real databas
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from parties.models import Party
 from parties.tasks import golden_refresh
 from tests.factories import PartyFactory, SourceRecordFactory, SourceSystemFactory
+from tests.workers import celery_worker
 
-pytestmark = [
-    pytest.mark.worker, pytest.mark.django_db(transaction=True)
-]
-
-ROOT = Path(settings.BASE_DIR)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user, host, port = db["USER"] or "postgres", db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def worker(tmp_path):
-    """Start ``celery worker`` as a separate process on a queue of its own; stop it after."""
+    """A worker on a queue of its own, so this test sees only its own task."""
     queue = f"test-{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "c360.settings.test",
-           "DATABASE_URL": _database_url()}
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "c360", "worker", "--pool=solo",
-         "--queues", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    yield queue
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
-    print((tmp_path / "worker.log").read_text()[-3000:])
-
+    with celery_worker(tmp_path / "worker.log", queue=queue):
+        yield queue
 
 def test_a_worker_process_runs_a_task_against_the_real_database(worker):
     # Given a party whose golden name is stale compared with its source record

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from c360.env import env_bool, env_int
-from tests.test_celery_worker import ROOT
+from tests.workers import ROOT
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:

@@ -80,6 +80,13 @@ def _encoding_of(head: bytes, original_name: str) -> str:
         # The head may end inside a multi-byte character: only errors before the end count.
         if exc.end >= len(head) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
+        if not head[: exc.start].isascii():
+            # UTF-8 text so far, then a byte that is not: a file of mixed encodings. Reading
+            # it as Windows-1252 would garble every accented letter before that byte.
+            line = head[: exc.start].count(b"\n") + 1
+            raise ImportFileError(
+                f"{original_name}: undecodable byte 0x{head[exc.start]:02x} at line {line}: the file "
+                "is UTF-8 up to there, then not; it mixes encodings.") from None
     try:
         head.decode("cp1252")
         return "cp1252"
@@ -247,7 +254,7 @@ def file_verify(path: Path, info: FileInfo, *, original_name: str) -> FileInfo:
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                if encoding.startswith("utf-8") and not seen_non_ascii:
+                if encoding.startswith("utf-8") and not seen_non_ascii and chunk[: exc.start].isascii():
                     # Plain ASCII so far, then a byte that is not UTF-8: a Windows-1252 file.
                     return file_verify(path, FileInfo(info.format, info.headers, "cp1252",
                                                       info.delimiter), original_name=original_name)
