@@ -6,6 +6,7 @@ from django import forms
 
 from parties.extensions import ImportKind, import_kinds
 from parties.models import SourceSystem
+from parties.models.sources import DateOrder
 
 
 class ImportUploadForm(forms.Form):
@@ -15,6 +16,12 @@ class ImportUploadForm(forms.Form):
     new_source = forms.CharField(
         max_length=100, required=False, label="…or a new source system",
         help_text="Registered with default settings; adjust its trust rank and phone region later.")
+    new_source_region = forms.CharField(
+        max_length=2, required=False, initial="US", label="Phone region of the new source",
+        help_text="ISO country code used to read phone numbers written without +country.")
+    new_source_date_order = forms.ChoiceField(
+        choices=DateOrder.choices, initial=DateOrder.YMD, required=False,
+        label="Date order of the new source")
     kind = forms.ChoiceField(label="File kind")
     file = forms.FileField(
         label="File", help_text="CSV (any delimiter; UTF-8 or Windows-1252), XLSX or JSON Lines.",
@@ -35,6 +42,15 @@ class ImportUploadForm(forms.Form):
             self.add_error("new_source",
                            f"A source system named {new_source!r} already exists; choose it above.")
         data["new_source"] = new_source
+        region = (data.get("new_source_region") or "US").strip().upper()
+        if new_source:
+            import phonenumbers
+
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                self.add_error("new_source_region", f"{region!r} is not an ISO country code phone "
+                                                    "numbers know (for example US, DE, GB).")
+        data["new_source_region"] = region
+        data["new_source_date_order"] = data.get("new_source_date_order") or DateOrder.YMD
         return data
 
 

@@ -46,7 +46,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
         refused = getattr(request, "upload_refused", "")
         if refused:
             form.is_valid()
-            form.add_error("file", refused)
+            form.errors["file"] = form.error_class([refused])  # instead of "field is required"
         elif form.is_valid():
             job = _create_job(request, form)
             if job is not None:
@@ -60,7 +60,9 @@ def _create_job(request: HttpRequest, form: ImportUploadForm) -> ImportJob | Non
     try:
         with transaction.atomic():  # a refused file leaves no new source system behind
             source = form.cleaned_data["source"] or SourceSystem.objects.create(
-                name=form.cleaned_data["new_source"])
+                name=form.cleaned_data["new_source"],
+                default_region=form.cleaned_data["new_source_region"],
+                date_order=form.cleaned_data["new_source_date_order"])
             return import_job_create(source=source, kind=form.cleaned_data["kind"],
                                      stored_name=stored, original_name=upload.name,
                                      user=request.user)
