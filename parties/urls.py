@@ -12,6 +12,7 @@ urlpatterns = [
     path("sources/<int:pk>/edit/", parties.SourceSystemUpdateView.as_view(), name="source_edit"),
     path("imports/", imports.import_list, name="imports"),
     path("imports/new/", imports.import_new, name="import_new"),
+    path("imports/template/<slug:kind>.csv", imports.import_template, name="import_template"),
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<int:pk>/mapping/", imports.import_mapping, name="import_mapping"),
     path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),

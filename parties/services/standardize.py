@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 import phonenumbers
 import pycountry
@@ -51,6 +52,7 @@ _LEGAL_FORMS = {form.lower(): form for form in (
 )}
 
 
+@lru_cache(maxsize=65536)
 def organization_name_clean(raw: str | None) -> str:
     """A company name: like a person's name, but legal forms keep their usual spelling
     (``ACME GMBH`` → ``Acme GmbH``, ``crescent foods llc`` → ``Crescent Foods LLC``)."""
@@ -61,6 +63,7 @@ def organization_name_clean(raw: str | None) -> str:
     )
 
 
+@lru_cache(maxsize=65536)
 def name_clean(raw: str | None) -> str:
     """A name: NFC, single spaces, and words written all in capitals (``SMITH``) or all in
     lower case put in title case. Mixed case is kept (``McDonald``), as are lower-case
@@ -145,6 +148,7 @@ _COUNTRY_ALIASES = {
 }
 
 
+@lru_cache(maxsize=65536)
 def country_normalize(raw: str | None) -> Cleaned:
     """ISO 3166 alpha-2 from a code (DE, DEU) or a name in English or the local language."""
     value = collapse(raw)
@@ -174,6 +178,7 @@ _DATE_FORMATS = {
 }
 
 
+@lru_cache(maxsize=65536)
 def date_parse(raw: str | None, date_order: str = "YMD") -> tuple[date | None, str]:
     """A calendar date written in the source's date order; ISO dates are read in any order.
     Two-digit years are read as 19xx/20xx by Python's rule (00-68 → 20xx)."""
@@ -199,6 +204,7 @@ _GENDERS = {
 }
 
 
+@lru_cache(maxsize=65536)
 def gender_normalize(raw: str | None) -> Cleaned:
     value = collapse(raw).lower()
     if not value:
@@ -226,6 +232,7 @@ _STREET_ABBREVIATIONS = [
 ]
 
 
+@lru_cache(maxsize=65536)
 def street_clean(raw: str | None) -> str:
     """Whitespace and case of a street line; common abbreviations unified (Street → St)."""
     value = name_clean(raw)

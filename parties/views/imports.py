@@ -8,11 +8,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from parties.extensions import import_kind_get
+from parties.extensions import import_kind_get, import_kinds
 from parties.forms_imports import ImportMappingForm, ImportUploadForm
 from parties.models import ImportJob, ImportStatus, SourceSystem
 from parties.selectors_imports import import_job_list, import_report_rows
@@ -38,6 +38,19 @@ def import_list(request: HttpRequest) -> HttpResponse:
     return render(request, "parties/imports/list.html", {"jobs": jobs})
 
 
+@require_GET
+@permission_required("parties.view_importjob", raise_exception=True)
+def import_template(request: HttpRequest, kind: str) -> FileResponse:
+    """The example file of a kind: the canonical template, ready to fill in."""
+    try:
+        import_kind = import_kind_get(kind)
+    except KeyError as exc:
+        raise Http404(str(exc)) from exc
+    path = Path(settings.BASE_DIR) / import_kind.example_path
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
+                        content_type="text/csv")
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("parties.add_importjob", raise_exception=True)
 def import_new(request: HttpRequest) -> HttpResponse:
@@ -51,7 +64,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
             job = _create_job(request, form)
             if job is not None:
                 return redirect("parties:import_mapping", pk=job.pk)
-    return render(request, "parties/imports/new.html", {"form": form})
+    return render(request, "parties/imports/new.html", {"form": form, "kinds": import_kinds()})
 
 
 def _create_job(request: HttpRequest, form: ImportUploadForm) -> ImportJob | None:

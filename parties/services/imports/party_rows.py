@@ -144,7 +144,7 @@ PARTIES_KIND = ImportKind(
     handle_batch=party_batch_import,
     description="One row per customer record: names, birth date, emails, phones, address, "
                 "an identifier.",
-    example_path="docs/examples/parties_canonical.csv",
+    example_path="parties/examples/parties_canonical.csv",
 )
 
 __all__ = ["PARTIES_KIND", "party_batch_import"]

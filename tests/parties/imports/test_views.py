@@ -97,3 +97,20 @@ def test_the_progress_fragment_shows_counts_and_asks_for_a_refresh_when_done(rol
     assert b'aria-valuenow="100"' in response.content
     detail = client.get(reverse("parties:import_detail", args=[job.pk]))
     assert detail.status_code == 200 and b"hx-trigger" not in detail.content
+
+
+def test_the_canonical_template_downloads_and_imports_without_a_mapping(role_client, run_import):
+    response = role_client("administrator").get(reverse("parties:import_template", args=["parties"]))
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"source_key,party_type,salutation,given_name")
+    job = run_import(content)
+    assert (job.status, job.rows_created, job.rows_rejected) == ("succeeded", 4, 0)
+    from parties.models import Party
+
+    adams = Party.objects.get(family_name="Adams")
+    assert (adams.salutation, adams.given_name, adams.middle_name, adams.name_suffix) == (
+        "Dr.", "John", "Quincy", "Jr.")
+    acme = Party.objects.get(kind="organization")
+    assert acme.display_name == "Acme GmbH"
+    assert acme.identifications.get().normalized == "DE123456789"
