@@ -13,7 +13,7 @@ class ContactPointInline(admin.TabularInline):
     extra = 0
     show_change_link = True
     readonly_fields = ["raw_value", "first_seen_at", "last_seen_at"]
-    exclude = ["source_records"]
+    exclude = ["other_source_records", "source_record"]
 
 
 class EmailInline(ContactPointInline):
@@ -106,9 +106,9 @@ class SourceRecordAdmin(admin.ModelAdmin):
 class _ContactPointAdmin(admin.ModelAdmin):
     list_filter = ["validity", "is_primary", "is_active"]
     raw_id_fields = ["party"]
-    readonly_fields = ["raw_value", "first_seen_at", "last_seen_at", "created_at", "updated_at"]
-    filter_horizontal = []
-    exclude = ["source_records"]
+    readonly_fields = ["raw_value", "source_record", "first_seen_at", "last_seen_at", "created_at",
+                       "updated_at"]
+    exclude = ["other_source_records"]
     list_select_related = ["party"]
     show_full_result_count = False
 

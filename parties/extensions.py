@@ -31,8 +31,12 @@ class BatchResult:
 @dataclass(frozen=True)
 class ImportKind:
     """A kind of source file: its canonical columns, header synonyms, and how a batch of
-    rows is written: ``handle_batch(*, job, source, rows, mapping) -> BatchResult``, called
-    inside the batch's transaction with ``rows`` a list of ``readers.RawRow``."""
+    rows is written: ``handle_batch(*, job, source, rows, mapping, prepared) -> BatchResult``,
+    called inside the batch's transaction with ``rows`` a list of ``readers.RawRow``.
+
+    ``prepare_batch(rows, mapping, source, job_id, now)``, when given, does the CPU-heavy part without the
+    database (parsing, standardizing); large jobs run it in worker processes in parallel and
+    pass its result to ``handle_batch`` as ``prepared``. It must be a module-level function."""
 
     name: str
     label: str
@@ -40,6 +44,7 @@ class ImportKind:
     required: Sequence[str]
     synonyms: dict[str, Sequence[str]]
     handle_batch: Callable[..., BatchResult]
+    prepare_batch: Callable[..., Any] | None = None
     description: str = ""
     example_path: str = ""
     permission: str = "parties.add_importjob"

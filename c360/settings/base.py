@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -131,6 +132,9 @@ MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 C360_UPLOAD_MAX_BYTES = env_int("C360_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
+# Large imports standardize rows in this many processes in parallel (1 = in the worker only).
+C360_IMPORT_PROCESSES = env_int("C360_IMPORT_PROCESSES", os.cpu_count() or 1, minimum=1)
+C360_IMPORT_PARALLEL_MIN_ROWS = env_int("C360_IMPORT_PARALLEL_MIN_ROWS", 20_000, minimum=0)
 FILE_UPLOAD_HANDLERS = [
     "c360.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

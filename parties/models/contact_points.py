@@ -55,12 +55,22 @@ class ContactPoint(models.Model):
         abstract = True
         ordering = ["-is_primary", "id"]
 
+    def reporting_records(self) -> list:
+        """Every source record that reported this value, the first one first."""
+        others = [r for r in self.other_source_records.all() if r.pk != self.source_record_id]
+        return ([self.source_record] if self.source_record_id else []) + others
+
 
 class ContactPointEmail(ContactPoint):
     party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="emails")
-    source_records = models.ManyToManyField(
+    source_record = models.ForeignKey(
+        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
+        db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
+        related_name="first_emails", help_text="The source record that first reported it.",
+    )
+    other_source_records = models.ManyToManyField(
         "parties.SourceRecord", blank=True, related_name="emails",
-        help_text="Every source record that reported this address.",
+        help_text="Further source records that reported the same value.",
     )
     usage = models.CharField(max_length=12, choices=ContactUsage.choices, default=ContactUsage.HOME)
     raw_value = models.CharField(max_length=320)
@@ -79,8 +89,14 @@ class ContactPointEmail(ContactPoint):
 
 class ContactPointPhone(ContactPoint):
     party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="phones")
-    source_records = models.ManyToManyField(
-        "parties.SourceRecord", blank=True, related_name="phones"
+    source_record = models.ForeignKey(
+        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
+        db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
+        related_name="first_phones", help_text="The source record that first reported it.",
+    )
+    other_source_records = models.ManyToManyField(
+        "parties.SourceRecord", blank=True, related_name="phones",
+        help_text="Further source records that reported the same value.",
     )
     usage = models.CharField(max_length=12, choices=ContactUsage.choices, default=ContactUsage.HOME)
     phone_type = models.CharField(max_length=12, choices=PhoneType.choices, blank=True)
@@ -104,8 +120,14 @@ class ContactPointPhone(ContactPoint):
 
 class ContactPointAddress(ContactPoint):
     party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="addresses")
-    source_records = models.ManyToManyField(
-        "parties.SourceRecord", blank=True, related_name="addresses"
+    source_record = models.ForeignKey(
+        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
+        db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
+        related_name="first_addresses", help_text="The source record that first reported it.",
+    )
+    other_source_records = models.ManyToManyField(
+        "parties.SourceRecord", blank=True, related_name="addresses",
+        help_text="Further source records that reported the same value.",
     )
     usage = models.CharField(max_length=12, choices=AddressUsage.choices, default=AddressUsage.HOME)
     raw_value = models.TextField(help_text="The address as received, all lines joined.")
@@ -136,8 +158,14 @@ class ContactPointAddress(ContactPoint):
 
 class ContactPointSocial(ContactPoint):
     party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="socials")
-    source_records = models.ManyToManyField(
-        "parties.SourceRecord", blank=True, related_name="socials"
+    source_record = models.ForeignKey(
+        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
+        db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
+        related_name="first_socials", help_text="The source record that first reported it.",
+    )
+    other_source_records = models.ManyToManyField(
+        "parties.SourceRecord", blank=True, related_name="socials",
+        help_text="Further source records that reported the same value.",
     )
     network = models.CharField(max_length=32, help_text="e.g. linkedin, instagram, x")
     raw_value = models.CharField(max_length=300)

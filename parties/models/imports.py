@@ -110,7 +110,8 @@ class DataQualityIssue(models.Model):
         "parties.SourceRecord", on_delete=models.CASCADE, related_name="quality_issues"
     )
     job = models.ForeignKey(
-        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="quality_issues"
+        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="quality_issues",
+        db_constraint=False,  # written by imports in bulk; see bulk_writer
     )
     line = models.PositiveIntegerField(null=True, blank=True)
     field = models.CharField(max_length=64)

@@ -24,7 +24,8 @@ class PartyIdentification(models.Model):
         "parties.Party", on_delete=models.PROTECT, related_name="identifications"
     )
     source_record = models.ForeignKey(
-        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
     )
     identifier_type = models.CharField(max_length=32, choices=IdentifierType.choices)
     issuer = models.CharField(max_length=100, blank=True, help_text="Who issued it, e.g. ERP, IRS")

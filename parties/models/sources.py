@@ -81,7 +81,8 @@ class SourceRecord(models.Model):
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the raw payload.")
     source_updated_at = models.DateTimeField(null=True, blank=True)
     last_import_job = models.ForeignKey(
-        "parties.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "parties.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,  # bookkeeping written by imports in bulk; see bulk_writer
     )
     import_line = models.PositiveIntegerField(null=True, blank=True)
     first_seen_at = models.DateTimeField()

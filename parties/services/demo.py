@@ -22,7 +22,8 @@ from parties.models import (
     SourceRecord,
     SourceSystem,
 )
-from parties.services.records import NewRecord, parties_create_from_rows, row_standardize
+from parties.services.party_create import CreatedRecord, parties_create_from_rows
+from parties.services.records import NewRecord, row_standardize
 
 BATCH_SIZE = 2000
 
@@ -110,13 +111,13 @@ def _when(value: str | None) -> datetime | None:
 
 
 def _touch_points_create(
-    source: SourceSystem, rows: list[DemoRow], records: list[SourceRecord]
+    source: SourceSystem, rows: list[DemoRow], records: list[CreatedRecord]
 ) -> tuple[int, int]:
     engagements, memberships = [], []
     for row, record in zip(rows, records, strict=True):
         for item in row.engagements:
             engagements.append(Engagement(
-                party_id=record.party_id, source_system=source, source_record=record,
+                party_id=record.party_id, source_system=source, source_record_id=record.pk,
                 external_id=item.get("external_id") or "",
                 engagement_type=item["engagement_type"], channel=item.get("channel") or "",
                 occurred_at=_when(item["occurred_at"]), status=item.get("status") or "",
@@ -126,7 +127,7 @@ def _touch_points_create(
             ))
         for item in row.memberships:
             memberships.append(Membership(
-                party_id=record.party_id, source_record=record,
+                party_id=record.party_id, source_record_id=record.pk,
                 program_type=item["program_type"], program_name=item["program_name"],
                 member_number=item.get("member_number") or "", tier=item.get("tier") or "",
                 status=item.get("status") or "active",

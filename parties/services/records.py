@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from nameparser import HumanName
@@ -27,7 +26,6 @@ from parties.models import (
     ContactPointPhone,
     DataQualityIssue,
     ImportJob,
-    Party,
     PartyIdentification,
     PartyKind,
     SourceRecord,
@@ -36,7 +34,7 @@ from parties.models import (
 )
 from parties.models.relations import IdentifierType
 from parties.services import standardize as std
-from parties.services.golden import GOLDEN_ATTRIBUTES, golden_values
+from parties.services.golden import GOLDEN_ATTRIBUTES
 
 
 @dataclass(frozen=True)
@@ -62,9 +60,14 @@ class StandardizedRow:
 
     def as_json(self) -> dict[str, Any]:
         # Built by hand: dataclasses.asdict deep-copies and is the slowest step of a bulk import.
+        # Contact points keep their raw values in the raw payload and their details in their
+        # own tables; the record keeps what matching and survivorship read.
+        address = self.address
         return {
             "source_key": self.source_key, "kind": self.kind, "attributes": self.attributes,
-            "emails": self.emails, "phones": self.phones, "address": self.address,
+            "emails": [e["normalized"] for e in self.emails if e["normalized"]],
+            "phones": [p["normalized"] for p in self.phones if p["normalized"]],
+            "address": {k: v for k, v in address.items() if k != "raw"} if address else None,
             "identifier": self.identifier,
             "source_updated_at": self.source_updated_at.isoformat() if self.source_updated_at else None,
             "problems": [{"field": p.field, "value": p.value, "reason": p.reason} for p in self.problems],
@@ -232,44 +235,6 @@ class NewRecord:
         return self.hash or content_hash(self.raw)
 
 
-@transaction.atomic
-def parties_create_from_rows(
-    *, source: SourceSystem, records: Sequence[NewRecord], seen_at: datetime | None = None,
-    job: ImportJob | None = None,
-) -> list[SourceRecord]:
-    """Create one new party per row, with its source record, contact points, identifier and
-    data-quality issues.
-
-    Rows must have distinct source keys not yet known in ``source`` (the caller decides which
-    rows are new). Everything is written in bulk inside one transaction: all or nothing.
-    """
-    seen_at = seen_at or timezone.now()
-    parties: list[Party] = []
-    for item in records:
-        party = Party(kind=item.row.kind)
-        for name, value in golden_values([(source.trust_rank, item.row)]).items():
-            setattr(party, name, value)
-        party.display_name = party.compute_display_name()
-        parties.append(party)
-    Party.objects.bulk_create(parties)
-
-    source_records = [
-        SourceRecord(
-            source_system=source, source_key=item.row.source_key, party=party,
-            raw_payload=dict(item.raw), standardized=item.row.as_json(),
-            content_hash=item.content_hash, source_updated_at=item.row.source_updated_at,
-            first_seen_at=seen_at, last_seen_at=seen_at, last_import_job=job,
-            import_line=item.line,
-        )
-        for item, party in zip(records, parties, strict=True)
-    ]
-    SourceRecord.objects.bulk_create(source_records)
-    _contact_points_create(source_records, [r.row for r in records], seen_at)
-    quality_issues_create(
-        [(record, item) for record, item in zip(source_records, records, strict=True)], job=job)
-    return source_records
-
-
 def quality_issues_create(pairs: Sequence[tuple[SourceRecord, NewRecord]], *, job: ImportJob | None) -> int:
     """Record every value that could not be standardized, against its source record."""
     issues = [
@@ -325,11 +290,13 @@ def _contact_points_merge(record: SourceRecord, row: StandardizedRow, seen_at: d
             point, created = model.objects.get_or_create(
                 party_id=party_id, normalized=fields["normalized"],
                 defaults={**fields, "first_seen_at": seen_at, "last_seen_at": seen_at,
+                          "source_record": record,
                           "is_primary": not model.objects.filter(party_id=party_id).exists()},
             )
             if not created:
                 model.objects.filter(pk=point.pk).update(last_seen_at=seen_at)
-            point.source_records.add(record)
+                if point.source_record_id != record.pk:
+                    point.other_source_records.add(record)
     if row.identifier:
         PartyIdentification.objects.get_or_create(
             party_id=party_id, identifier_type=row.identifier["type"],
@@ -342,69 +309,8 @@ def _validity(problem: str) -> tuple[str, str]:
     return (Validity.INVALID, problem[:200]) if problem else (Validity.VALID, "")
 
 
-def _contact_points_create(
-    source_records: Sequence[SourceRecord], rows: Sequence[StandardizedRow], seen_at: datetime
-) -> None:
-    emails, phones, addresses, identifications = [], [], [], []
-    email_links, phone_links, address_links = [], [], []
-    for record, row in zip(source_records, rows, strict=True):
-        common = {"party_id": record.party_id, "first_seen_at": seen_at, "last_seen_at": seen_at}
-        seen_emails: set[str] = set()
-        for position, email in enumerate(row.emails):
-            if not email["normalized"] or email["normalized"] in seen_emails:
-                continue
-            seen_emails.add(email["normalized"])
-            validity, reason = _validity(email["problem"])
-            emails.append(ContactPointEmail(
-                raw_value=email["raw"][:320], normalized=email["normalized"][:320],
-                is_primary=position == 0, validity=validity, validity_reason=reason, **common))
-            email_links.append(record)
-        seen_phones: set[str] = set()
-        for position, phone in enumerate(row.phones):
-            if not phone["normalized"] or phone["normalized"] in seen_phones:
-                continue
-            seen_phones.add(phone["normalized"])
-            validity, reason = _validity(phone["problem"])
-            phones.append(ContactPointPhone(
-                raw_value=phone["raw"][:64], normalized=phone["normalized"][:32],
-                country=phone["country"], phone_type=phone["phone_type"],
-                extension=phone["extension"][:16], usage="mobile" if phone["phone_type"] == "mobile"
-                else "home", is_primary=position == 0, validity=validity, validity_reason=reason,
-                **common))
-            phone_links.append(record)
-        if row.address and row.address["normalized"]:
-            address = row.address
-            addresses.append(ContactPointAddress(
-                raw_value=address["raw"], line1=address["line1"][:200],
-                line2=address["line2"][:200], city=address["city"][:100],
-                region=address["region"][:100], postal_code=address["postal_code"][:20],
-                country=address["country"], normalized=address["normalized"][:400],
-                is_primary=True, validity=Validity.VALID if address["country"] else
-                Validity.UNVERIFIED, usage="work" if row.kind == PartyKind.ORGANIZATION
-                else "home", **common))
-            address_links.append(record)
-        if row.identifier:
-            identifications.append(PartyIdentification(
-                party_id=record.party_id, source_record=record,
-                identifier_type=row.identifier["type"], issuer=record.source_system.name[:100],
-                value=row.identifier["raw"][:100], normalized=row.identifier["normalized"][:100]))
-
-    for model, objects, links in (
-        (ContactPointEmail, emails, email_links),
-        (ContactPointPhone, phones, phone_links),
-        (ContactPointAddress, addresses, address_links),
-    ):
-        model.objects.bulk_create(objects)
-        through = model.source_records.through
-        through.objects.bulk_create([
-            through(**{f"{model._meta.model_name}_id": obj.pk, "sourcerecord_id": rec.pk})
-            for obj, rec in zip(objects, links, strict=True)
-        ])
-    PartyIdentification.objects.bulk_create(identifications)
-
-
 __all__ = [
     "CANONICAL_COLUMNS", "GOLDEN_ATTRIBUTES", "NewRecord", "Problem", "StandardizedRow",
-    "content_hash", "parties_create_from_rows", "quality_issues_create", "row_identifies_party",
+    "content_hash", "quality_issues_create", "row_identifies_party",
     "row_standardize", "source_record_update",
 ]

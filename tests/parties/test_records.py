@@ -13,10 +13,10 @@ from parties.models import (
     SourceRecord,
     Validity,
 )
+from parties.services.party_create import parties_create_from_rows
 from parties.services.records import (
     NewRecord,
     content_hash,
-    parties_create_from_rows,
     row_standardize,
 )
 from tests.factories import SourceSystemFactory
@@ -91,7 +91,7 @@ def test_it_creates_a_party_with_its_source_record_and_contact_points(source):
     email = ContactPointEmail.objects.get(party=party)
     assert (email.normalized, email.is_primary, email.validity) == (
         "marie.curie@example.fr", True, Validity.VALID)
-    assert list(email.source_records.all()) == [record]
+    assert email.reporting_records() == [record]
     assert ContactPointPhone.objects.get(party=party).normalized == "+33612345678"
     address = ContactPointAddress.objects.get(party=party)
     assert (address.line1, address.postal_code, address.country) == (

@@ -111,3 +111,35 @@ def test_it_title_cases_names_written_all_in_one_case(raw, expected):
 ])
 def test_it_keeps_the_spelling_of_legal_forms(raw, expected):
     assert std.organization_name_clean(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [
+    "a@b.de", "John.Doe@Example.COM", "x..y@a.com", ".x@a.com", "a@-b.com", "a@b", "a@b.c",
+    "o'neil@x.ie", "a@xn--bcher-kva.de", "a@xn--zz.de", "a@b-.de", "a+tag@sub.example.co.uk",
+    "user@foo.local", "user@mail.test", "a" * 65 + "@x.com", "ü@x.de", "a@münchen.de",
+    "a b@x.de", "a@x.123", "a@[127.0.0.1]", '"quoted"@x.com',
+])
+def test_the_email_fast_path_agrees_with_email_validator(raw):
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        expected = std.Cleaned(validate_email(raw, check_deliverability=False).normalized.lower())
+    except EmailNotValidError:
+        expected = None
+    cleaned = std.email_normalize(raw)
+    if expected is None:
+        assert cleaned.problem, raw
+    else:
+        assert cleaned == expected, raw
+
+
+@pytest.mark.parametrize(("raw", "region"), [
+    ("+1 415 555 2671", "US"), ("+1 604 555 0123", "US"), ("+44 20 7946 0958", "DE"),
+    ("+49 151 23456789", "US"), ("0151 1234567", "DE"), ("+800 1234 5678", "US"), ("12", "US"),
+    ("+1 999 555 0100", "US"), ("+33 1 23 45 67 89", "FR"), ("+358 40 1234567", "FI"),
+])
+def test_phone_validity_agrees_with_phonenumbers_is_valid_number(raw, region):
+    import phonenumbers
+
+    number = phonenumbers.parse(raw, region)
+    assert (std.phone_normalize(raw, region).problem == "") == phonenumbers.is_valid_number(number)

@@ -10,16 +10,17 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -37,7 +38,7 @@ from parties.services.imports.readers import (
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 STALE_AFTER = timedelta(minutes=2)
 
 
@@ -152,6 +153,15 @@ def import_job_retry(*, job: ImportJob, enqueue: bool = True) -> ImportJob:
     return ImportJob.objects.get(pk=job.pk)
 
 
+def _relax_commit() -> None:
+    """On PostgreSQL, do not wait for this batch's commit to reach the disk. Safe here: the
+    job's cursor commits in the same transaction as the rows, so a crash that loses the last
+    commits loses them together and a retry redoes exactly those lines."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _claim(job_id: int) -> bool:
     now = timezone.now()
     return bool(ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
@@ -163,6 +173,66 @@ def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def _prepare_in_worker(kind_name: str, mapping: Columns, source: SourceSystem, job_id: int,
+                       headers: list[str], rows: list[tuple]) -> Any:
+    """Runs in a pool process: the CPU-heavy, database-free part of a batch. Rows travel as
+    plain tuples, which pickle several times faster than ``RawRow`` objects."""
+    batch = [RawRow(line, dict(zip(columns, values, strict=True)), error)
+             for line, columns, values, error in rows]
+    return import_kind_get(kind_name).prepare_batch(batch, mapping, source, job_id, timezone.now())
+
+
+def _as_tuples(batch: list[RawRow], headers: list[str]) -> list[tuple]:
+    rows = []
+    for row in batch:
+        keys = tuple(row.values)
+        # the header list is shared by almost every row; only odd rows carry their own keys
+        rows.append((row.line, headers if keys == tuple(headers) else list(keys),
+                     tuple(row.values.values()), row.error))
+    return rows
+
+
+def _prepared_batches(
+    job: ImportJob, kind, batches: Iterator[list[RawRow]]
+) -> Iterator[tuple[list[RawRow], Any]]:
+    """``(batch, prepared or None)`` for every batch, in file order.
+
+    Large jobs standardize in a pool of processes (billiard, which works inside Celery's own
+    worker processes) while this process writes; at most two batches per process are in
+    flight, so memory stays bounded whatever the file size."""
+    processes = settings.C360_IMPORT_PROCESSES
+    # Forking needs this process's database connection closed, so never inside a caller's
+    # transaction.
+    parallel = (kind.prepare_batch is not None and processes > 1
+                and (job.rows_total or 0) >= settings.C360_IMPORT_PARALLEL_MIN_ROWS
+                and not connection.in_atomic_block)
+    if not parallel:
+        for batch in batches:
+            yield batch, None
+        return
+    from billiard.pool import Pool
+
+    # Forked children must not share this process's database connection.
+    connections.close_all()
+    headers = list(job.headers)
+    pool = Pool(processes)
+    try:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append((batch, pool.apply_async(
+                _prepare_in_worker, (job.kind, job.mapping, job.source_system, job.pk, headers,
+                                     _as_tuples(batch, headers)))))
+            if len(pending) >= 2 * processes:
+                batch_done, result = pending.popleft()
+                yield batch_done, result.get()
+        while pending:
+            batch_done, result = pending.popleft()
+            yield batch_done, result.get()
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob:
@@ -181,13 +251,19 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob:
             info = file_verify(path, info, original_name=job.original_name)
             ImportJob.objects.filter(pk=job.pk).update(encoding=info.encoding,
                                                        rows_total=info.rows_estimate)
-        for batch in _batches(rows_iter(path, info, after_line=job.cursor_line), batch_size):
-            if ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CANCELLING).update(
-                    status=ImportStatus.CANCELLED, finished_at=timezone.now()):
+        job.rows_total = info.rows_estimate
+        batches = _batches(rows_iter(path, info, after_line=job.cursor_line), batch_size)
+        for batch, prepared in _prepared_batches(job, kind, batches):
+            # a read, not a write: an UPDATE here would wait for its own disk flush per batch
+            if ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CANCELLING).exists() and (
+                    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CANCELLING).update(
+                        status=ImportStatus.CANCELLED, finished_at=timezone.now())):
                 return ImportJob.objects.get(pk=job.pk)
             with transaction.atomic():
+                _relax_commit()
+                extra = {"prepared": prepared} if prepared is not None else {}
                 result = kind.handle_batch(job=job, source=job.source_system, rows=batch,
-                                           mapping=job.mapping)
+                                           mapping=job.mapping, **extra)
                 ImportJob.objects.filter(pk=job.pk).update(
                     rows_read=F("rows_read") + len(batch),
                     rows_created=F("rows_created") + result.created,

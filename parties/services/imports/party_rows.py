@@ -4,6 +4,8 @@ and parties, as idempotent upserts keyed on (source system, source key)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -13,10 +15,10 @@ from parties.models import ImportJob, ImportRejection, SourceRecord, SourceSyste
 from parties.services.golden import party_golden_refresh
 from parties.services.imports.mapping import Columns, mapping_apply, mapping_source_column
 from parties.services.imports.readers import RawRow
+from parties.services.party_create import Plan, plan_render, plans_write, record_plan
 from parties.services.records import (
     NewRecord,
     content_hash,
-    parties_create_from_rows,
     row_identifies_party,
     row_standardize,
     source_record_update,
@@ -64,72 +66,115 @@ SYNONYMS: dict[str, Sequence[str]] = {
 }
 
 
+@dataclass(frozen=True)
+class Candidate:
+    line: int
+    content_hash: str
+    problems: int
+    plan: Plan  # what the row adds if it is new, rendered for the database in use
+
+
+@dataclass
+class PreparedBatch:
+    """A batch standardized without touching the database (safe in a pool process)."""
+
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+    rejections: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, column, value, why
+
+
+def _standardized(raw: RawRow, mapping: Columns, source: SourceSystem) -> NewRecord:
+    mapped = mapping_apply(mapping, raw.values)
+    return NewRecord(raw.values, row_standardize(mapped, source=source), raw.line,
+                     content_hash(raw.values, mapped))
+
+
+def party_batch_prepare(rows: Sequence[RawRow], mapping: Columns, source: SourceSystem,
+                        job_id: int | None, now: datetime) -> PreparedBatch:
+    """Map and standardize a batch and plan each row as a new party; reject rows that cannot
+    be imported. Pure: no database access."""
+    prepared = PreparedBatch()
+    key_column = mapping_source_column(mapping, "source_key")
+    for raw in rows:
+        if raw.error:
+            prepared.rejections.append((raw.line, "", "", raw.error))
+            continue
+        item = _standardized(raw, mapping, source)
+        key = item.row.source_key
+        if not key:
+            prepared.rejections.append(
+                (raw.line, key_column, "", "no source key: the row cannot be identified"))
+        elif len(key) > 255:
+            prepared.rejections.append((raw.line, key_column, key,
+                                        "the source key is longer than 255 characters"))
+        elif key in prepared.candidates:
+            prepared.rejections.append((
+                raw.line, key_column, key,
+                f"source key {key!r} already appeared at line {prepared.candidates[key].line}; "
+                "this row was not imported"))
+        elif not row_identifies_party(item.row):
+            prepared.rejections.append((raw.line, "", "", "nothing identifies a party: no name, "
+                                        "organization name, email, phone or identifier"))
+        else:
+            plan = record_plan(item, source=source, job_id=job_id, seen_at=now)
+            prepared.candidates[key] = Candidate(raw.line, item.content_hash,
+                                                 len(item.row.problems), plan_render(plan, now=now))
+    return prepared
+
+
 def party_batch_import(
-    *, job: ImportJob, source: SourceSystem, rows: Sequence[RawRow], mapping: Columns
+    *, job: ImportJob, source: SourceSystem, rows: Sequence[RawRow], mapping: Columns,
+    prepared: PreparedBatch | None = None,
 ) -> BatchResult:
     """Upsert one batch: new keys become parties, changed rows update their source record and
     golden record, unchanged rows only get their last-seen time. Runs inside the caller's
     transaction together with the job's cursor update."""
     now = timezone.now()
-    rejections: list[ImportRejection] = []
+    if prepared is None:
+        prepared = party_batch_prepare(rows, mapping, source, job.pk, now)
+    candidates = prepared.candidates
+    rejections = [ImportRejection(job=job, line=line, column=column[:255], value=value[:2000],
+                                  reason=reason[:500])
+                  for line, column, value, reason in prepared.rejections]
     key_column = mapping_source_column(mapping, "source_key")
-
-    def reject(line: int, column: str, value: str, reason: str) -> None:
-        rejections.append(ImportRejection(job=job, line=line, column=column[:255],
-                                          value=value[:2000], reason=reason[:500]))
-
-    candidates: dict[str, NewRecord] = {}
-    for raw in rows:
-        if raw.error:
-            reject(raw.line, "", "", raw.error)
-            continue
-        mapped = mapping_apply(mapping, raw.values)
-        row = row_standardize(mapped, source=source)
-        key = row.source_key
-        if not key:
-            reject(raw.line, key_column, "", "no source key: the row cannot be identified")
-        elif len(key) > 255:
-            reject(raw.line, key_column, key, "the source key is longer than 255 characters")
-        elif key in candidates:
-            reject(raw.line, key_column, key,
-                   f"source key {key!r} already appeared at line {candidates[key].line}; "
-                   "this row was not imported")
-        elif not row_identifies_party(row):
-            reject(raw.line, "", "", "nothing identifies a party: no name, organization name, "
-                                     "email, phone or identifier")
-        else:
-            candidates[key] = NewRecord(raw.values, row, raw.line, content_hash(raw.values, mapped))
 
     existing = {
         r.source_key: r
         for r in SourceRecord.objects.filter(source_system=source, source_key__in=list(candidates))
-        .select_related("source_system")
+        .only("id", "source_key", "content_hash", "party_id", "last_import_job_id", "import_line")
     }
-    new, changed, unchanged = [], [], []
-    for key, item in candidates.items():
+    new_keys, changed, unchanged = [], [], []
+    for key, candidate in candidates.items():
         record = existing.get(key)
         if record is None:
-            new.append(item)
-        elif record.last_import_job_id == job.pk and record.import_line != item.line:
-            reject(item.line or 0, key_column, key,
-                   f"source key {key!r} already appeared at line {record.import_line}; "
-                   "this row was not imported")
-        elif record.content_hash == item.content_hash:
-            record.last_seen_at, record.last_import_job, record.import_line = now, job, item.line
+            new_keys.append(key)
+        elif record.last_import_job_id == job.pk and record.import_line != candidate.line:
+            rejections.append(ImportRejection(
+                job=job, line=candidate.line, column=key_column[:255], value=key,
+                reason=f"source key {key!r} already appeared at line {record.import_line}; "
+                       "this row was not imported"))
+        elif record.content_hash == candidate.content_hash:
+            record.last_seen_at, record.last_import_job, record.import_line = now, job, candidate.line
             unchanged.append(record)
         else:
-            changed.append((record, item))
+            changed.append((record, candidate))
 
-    created = parties_create_from_rows(source=source, records=new, seen_at=now, job=job)
+    created = plans_write(new_keys, [candidates[k].plan for k in new_keys], now=now)
     SourceRecord.objects.bulk_update(unchanged, ["last_seen_at", "last_import_job", "import_line"])
     changed_party_ids = [r.party_id for r in created]
-    for record, item in changed:
-        source_record_update(record=record, item=item, seen_at=now, job=job)
-        party_golden_refresh(party_id=record.party_id)
-        changed_party_ids.append(record.party_id)
+    if changed:
+        # Changed rows are rare in bulk loads: standardize them again here rather than
+        # shipping every row's full standardization back from the pool.
+        raw_by_line = {raw.line: raw for raw in rows}
+        full = SourceRecord.objects.select_related("source_system").in_bulk(
+            [record.pk for record, _ in changed])
+        for record, candidate in changed:
+            record = full[record.pk]
+            item = _standardized(raw_by_line[candidate.line], mapping, source)
+            source_record_update(record=record, item=item, seen_at=now, job=job)
+            party_golden_refresh(party_id=record.party_id)
+            changed_party_ids.append(record.party_id)
     ImportRejection.objects.bulk_create(rejections)
-    issues = sum(len(item.row.problems) for item in new) + sum(
-        len(item.row.problems) for _, item in changed)
+    issues = sum(candidates[k].problems for k in new_keys) + sum(c.problems for _, c in changed)
     return BatchResult(created=len(created), updated=len(changed), unchanged=len(unchanged),
                        rejected=len(rejections), issues=issues,
                        changed_party_ids=changed_party_ids)
@@ -142,9 +187,10 @@ PARTIES_KIND = ImportKind(
     required=("source_key",),
     synonyms=SYNONYMS,
     handle_batch=party_batch_import,
+    prepare_batch=party_batch_prepare,
     description="One row per customer record: names, birth date, emails, phones, address, "
                 "an identifier.",
     example_path="parties/examples/parties_canonical.csv",
 )
 
-__all__ = ["PARTIES_KIND", "party_batch_import"]
+__all__ = ["PARTIES_KIND", "PreparedBatch", "party_batch_import", "party_batch_prepare"]

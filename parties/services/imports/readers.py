@@ -310,7 +310,10 @@ def _csv_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
             if line <= after_line or not any(f.strip() for f in fields):
                 continue
             values = dict(zip(info.headers, fields, strict=False))
-            if len(fields) != width:
+            if any("\x00" in f for f in fields):
+                yield RawRow(line, {k: v.replace("\x00", "") for k, v in values.items()},
+                             "the row contains a NUL character, which no database column can hold")
+            elif len(fields) != width:
                 yield RawRow(line, values, f"the row has {len(fields)} fields, the header has {width}")
             else:
                 yield RawRow(line, values)
