@@ -62,7 +62,10 @@ class ContactPoint(models.Model):
 
 
 class ContactPointEmail(ContactPoint):
-    party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="emails")
+    party = models.ForeignKey(
+        "parties.Party", on_delete=models.PROTECT, related_name="emails",
+        db_index=False,  # the unique (party, normalized) index serves lookups by party
+    )
     source_record = models.ForeignKey(
         "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
         db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
@@ -88,7 +91,10 @@ class ContactPointEmail(ContactPoint):
 
 
 class ContactPointPhone(ContactPoint):
-    party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="phones")
+    party = models.ForeignKey(
+        "parties.Party", on_delete=models.PROTECT, related_name="phones",
+        db_index=False,  # the unique (party, normalized) index serves lookups by party
+    )
     source_record = models.ForeignKey(
         "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
         db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
@@ -119,7 +125,10 @@ class ContactPointPhone(ContactPoint):
 
 
 class ContactPointAddress(ContactPoint):
-    party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="addresses")
+    party = models.ForeignKey(
+        "parties.Party", on_delete=models.PROTECT, related_name="addresses",
+        db_index=False,  # the unique (party, normalized) index serves lookups by party
+    )
     source_record = models.ForeignKey(
         "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
         db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
@@ -157,7 +166,10 @@ class ContactPointAddress(ContactPoint):
 
 
 class ContactPointSocial(ContactPoint):
-    party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="socials")
+    party = models.ForeignKey(
+        "parties.Party", on_delete=models.PROTECT, related_name="socials",
+        db_index=False,  # the unique (party, normalized) index serves lookups by party
+    )
     source_record = models.ForeignKey(
         "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
         db_constraint=False,  # provenance written by imports in bulk; see bulk_writer

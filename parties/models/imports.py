@@ -111,7 +111,7 @@ class DataQualityIssue(models.Model):
     )
     job = models.ForeignKey(
         ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="quality_issues",
-        db_constraint=False,  # written by imports in bulk; see bulk_writer
+        db_constraint=False, db_index=False,  # bulk-written; the (job, line) index serves lookups
     )
     line = models.PositiveIntegerField(null=True, blank=True)
     field = models.CharField(max_length=64)

@@ -21,7 +21,8 @@ class PartyIdentification(models.Model):
     """An id some issuer gave the party (a customer number in the ERP, a VAT id, …)."""
 
     party = models.ForeignKey(
-        "parties.Party", on_delete=models.PROTECT, related_name="identifications"
+        "parties.Party", on_delete=models.PROTECT, related_name="identifications",
+        db_index=False,  # the unique index starting with party serves lookups by party
     )
     source_record = models.ForeignKey(
         "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",

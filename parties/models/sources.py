@@ -70,7 +70,8 @@ class SourceRecord(models.Model):
     """One row of one source system: the raw payload verbatim, and its standardized values."""
 
     source_system = models.ForeignKey(
-        SourceSystem, on_delete=models.PROTECT, related_name="records"
+        SourceSystem, on_delete=models.PROTECT, related_name="records",
+        db_index=False,  # the unique (source_system, source_key) index serves these lookups
     )
     source_key = models.CharField(max_length=255)
     party = models.ForeignKey(
@@ -82,7 +83,7 @@ class SourceRecord(models.Model):
     source_updated_at = models.DateTimeField(null=True, blank=True)
     last_import_job = models.ForeignKey(
         "parties.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False,  # bookkeeping written by imports in bulk; see bulk_writer
+        db_constraint=False, db_index=False,  # bookkeeping written in bulk; see bulk_writer
     )
     import_line = models.PositiveIntegerField(null=True, blank=True)
     first_seen_at = models.DateTimeField()

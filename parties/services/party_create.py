@@ -78,7 +78,7 @@ def _display_name(kind: str, values: dict[str, Any]) -> str:
 def record_plan(item: NewRecord, *, source: SourceSystem, job_id: int | None, seen_at: datetime) -> Plan:
     """The rows one new party adds to each table; ids are the placeholders of bulk_writer."""
     row: StandardizedRow = item.row
-    values = golden_values([(source.trust_rank, row)])
+    values = {k: v for k, v in golden_values([(source.trust_rank, row)]).items() if v}
     common = {"party_id": PARTY_ID, "source_record_id": RECORD_ID, "first_seen_at": seen_at,
               "last_seen_at": seen_at}
     plan: Plan = {

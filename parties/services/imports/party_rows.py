@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.utils import timezone
 
 from parties.columns import CANONICAL_COLUMNS
@@ -121,6 +122,23 @@ def party_batch_prepare(rows: Sequence[RawRow], mapping: Columns, source: Source
     return prepared
 
 
+def _records_touch(records: Sequence[SourceRecord], *, job: ImportJob, now: datetime) -> None:
+    """Mark unchanged records as seen by this job, at their line of this file, in one
+    statement (``bulk_update``'s CASE expressions cost more than the whole import)."""
+    if not records:
+        return
+    table = connection.ops.quote_name(SourceRecord._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(records))
+    params: list = [now, job.pk]
+    for record in records:
+        params += [record.pk, record.import_line]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH v(id, line) AS (VALUES {values}) "  # noqa: S608 - only placeholders are formatted in
+            f"UPDATE {table} SET last_seen_at = %s, last_import_job_id = %s, import_line = v.line "
+            f"FROM v WHERE {table}.id = v.id", params[2:] + params[:2])
+
+
 def party_batch_import(
     *, job: ImportJob, source: SourceSystem, rows: Sequence[RawRow], mapping: Columns,
     prepared: PreparedBatch | None = None,
@@ -159,7 +177,7 @@ def party_batch_import(
             changed.append((record, candidate))
 
     created = plans_write(new_keys, [candidates[k].plan for k in new_keys], now=now)
-    SourceRecord.objects.bulk_update(unchanged, ["last_seen_at", "last_import_job", "import_line"])
+    _records_touch(unchanged, job=job, now=now)
     changed_party_ids = [r.party_id for r in created]
     if changed:
         # Changed rows are rare in bulk loads: standardize them again here rather than

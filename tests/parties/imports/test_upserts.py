@@ -117,3 +117,13 @@ def test_the_parties_changed_extension_point_hears_about_new_and_changed_parties
     with django_capture_on_commit_callbacks(execute=True):
         run_import(CANONICAL)  # nothing changed: nobody needs re-matching
     assert heard == []
+
+
+def test_a_repeated_key_is_caught_on_a_re_import_too(run_import):
+    run_import(CANONICAL)
+    job = run_import(CANONICAL + "c1,Anna,Again,,,,,,,\n", batch_size=2)
+    assert (job.rows_unchanged, job.rows_rejected, job.rows_updated) == (3, 1, 0)
+    rejection = ImportRejection.objects.get(job=job)
+    assert rejection.line == 5 and "already appeared at line 2" in rejection.reason
+    record = SourceRecord.objects.get(source_key="c3")
+    assert (record.last_import_job_id, record.import_line) == (job.pk, 4)
