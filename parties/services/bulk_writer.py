@@ -14,11 +14,11 @@ Django still applies their ``on_delete`` in Python.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from django.db import connection, models
 
 
@@ -51,7 +51,7 @@ def _copy_text(value: Any) -> str:
     if value is None:
         return "\\N"
     if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
+        value = orjson.dumps(value).decode()
     if isinstance(value, str):
         if value.isprintable():  # no tab, newline, CR or \x1d: only backslashes need escaping
             return value.replace("\\", "\\\\") if "\\" in value else value

@@ -9,12 +9,12 @@ and identifiers in a handful of bulk inserts.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from nameparser import HumanName
@@ -78,8 +78,7 @@ def content_hash(raw: Mapping[str, Any], mapped: Mapping[str, Any] | None = None
     """SHA-256 of the raw row and, when a column mapping changed it, of the mapped row too:
     a re-import with a different mapping re-standardizes the row."""
     content: Any = raw if mapped is None or mapped == raw else [raw, mapped]
-    payload = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _value(raw: Mapping[str, Any], name: str) -> str:
