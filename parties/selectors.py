@@ -68,6 +68,20 @@ def attention_summary(*, user) -> AttentionSummary:
                       "Active parties with no active email, phone or address.",
                       "?reachability=none"),
     ]
+    if user.has_perm("parties.view_importjob"):
+        from datetime import timedelta
+
+        from django.urls import reverse
+        from django.utils import timezone
+
+        from parties.models import ImportJob, ImportStatus
+
+        failed = ImportJob.objects.filter(status=ImportStatus.FAILED,
+                                          created_at__gte=timezone.now() - timedelta(days=7))
+        summary.items.append(AttentionItem(
+            "Failed imports this week", failed.count(),
+            "Import jobs that stopped with an error; retry them after fixing the cause.",
+            reverse("parties:imports")))
     if summary.source_systems == 0:
         summary.items.append(AttentionItem(
             "No source systems yet", 0, "Register a source system and import its customers.",
