@@ -185,7 +185,7 @@ def file_inspect(path: Path, *, original_name: str, max_bytes: int) -> FileInfo:
     if not text.strip():
         raise ImportFileError(f"{original_name} has no content (only blank lines).")
     if fmt == "jsonl":
-        return _jsonl_inspect(text, original_name, encoding)
+        return _jsonl_inspect(text, original_name, encoding, _rows_estimate(head, size) + 1)
     first_line = text.lstrip("\r\n").splitlines()[0]
     delimiter = _delimiter_of(first_line)
     reader = csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter)
@@ -193,10 +193,20 @@ def file_inspect(path: Path, *, original_name: str, max_bytes: int) -> FileInfo:
         headers = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise ImportFileError(f"{original_name}: the header line cannot be read as CSV: {exc}") from None
-    return FileInfo("csv", _check_headers(headers, original_name), encoding, delimiter)
+    return FileInfo("csv", _check_headers(headers, original_name), encoding, delimiter,
+                    rows_estimate=_rows_estimate(head, size))
 
 
-def _jsonl_inspect(text: str, original_name: str, encoding: str) -> FileInfo:
+def _rows_estimate(head: bytes, size: int | None) -> int:
+    """Data lines in the file: counted when the head is the whole file, else extrapolated
+    from the head's average line length (the job counts exactly before it starts)."""
+    lines = head.count(b"\n") + (0 if head.endswith(b"\n") else 1)
+    if size is None or size <= len(head):
+        return max(lines - 1, 0)
+    return max(int(size / (len(head) / max(lines, 1))) - 1, 0)
+
+
+def _jsonl_inspect(text: str, original_name: str, encoding: str, estimate: int) -> FileInfo:
     headers: dict[str, None] = {}
     for number, line in enumerate(text.splitlines()[:200], start=1):
         if not line.strip():
@@ -212,7 +222,8 @@ def _jsonl_inspect(text: str, original_name: str, encoding: str) -> FileInfo:
                 f"{original_name}: line 1 is not a JSON object; JSON Lines needs one object per line.")
     if not headers:
         raise ImportFileError(f"{original_name}: no JSON object found in the first lines.")
-    return FileInfo("jsonl", _check_headers(list(headers), original_name), encoding)
+    return FileInfo("jsonl", _check_headers(list(headers), original_name), encoding,
+                    rows_estimate=estimate)
 
 
 def _xlsx_inspect(path: Path, original_name: str) -> FileInfo:
