@@ -21,7 +21,8 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, connections, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from parties.extensions import import_kind_get, parties_changed_notify
@@ -163,10 +164,14 @@ def _relax_commit() -> None:
 
 
 def _claim(job_id: int) -> bool:
+    """Take a queued job — or a running one whose worker stopped beating (it died, and the
+    broker delivered the task again): it then continues after its last committed line."""
     now = timezone.now()
-    return bool(ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now,
-        attempts=F("attempts") + 1))
+    claimable = Q(status=ImportStatus.QUEUED) | Q(
+        status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    return bool(ImportJob.objects.filter(Q(pk=job_id) & claimable).update(
+        status=ImportStatus.RUNNING, started_at=Coalesce("started_at", Value(now)),
+        heartbeat_at=now, attempts=F("attempts") + 1))
 
 
 def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:

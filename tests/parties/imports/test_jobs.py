@@ -176,3 +176,14 @@ def test_a_failed_job_makes_the_command_fail(tmp_path, media):
     with pytest.raises(CommandError, match="failed: .*undecodable byte 0xff"):
         call_command("import_source", str(path), "--source", "Mixed", "--sync")
     assert SourceRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_redelivered_task_takes_over_an_abandoned_job_but_not_a_live_one(source, media):
+    job = _queued_job(source, _rows(5))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, heartbeat_at=timezone.now())
+    assert import_job_run(job_id=job.pk).rows_read == 0  # alive elsewhere: left alone
+
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    job = import_job_run(job_id=job.pk)
+    assert (job.status, job.rows_created, job.attempts) == ("succeeded", 5, 1)
