@@ -39,6 +39,17 @@ class PhoneType(models.TextChoices):
 class ContactPoint(models.Model):
     """Fields every kind of contact point has: usage, primary flag, validity, provenance."""
 
+    # Provenance: the record that first reported the value (written with the contact point in
+    # bulk imports, so without a database-level check; see bulk_writer), and any others.
+    source_record = models.ForeignKey(
+        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
+        db_constraint=False, related_name="first_%(class)ss",
+        help_text="The source record that first reported it.",
+    )
+    other_source_records = models.ManyToManyField(
+        "parties.SourceRecord", blank=True, related_name="%(class)s_reports",
+        help_text="Further source records that reported the same value.",
+    )
     is_primary = models.BooleanField(default=False)
     validity = models.CharField(max_length=12, choices=Validity.choices, default=Validity.UNVERIFIED)
     validity_reason = models.CharField(max_length=200, blank=True)
@@ -66,15 +77,6 @@ class ContactPointEmail(ContactPoint):
         "parties.Party", on_delete=models.PROTECT, related_name="emails",
         db_index=False,  # the unique (party, normalized) index serves lookups by party
     )
-    source_record = models.ForeignKey(
-        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
-        db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
-        related_name="first_emails", help_text="The source record that first reported it.",
-    )
-    other_source_records = models.ManyToManyField(
-        "parties.SourceRecord", blank=True, related_name="emails",
-        help_text="Further source records that reported the same value.",
-    )
     usage = models.CharField(max_length=12, choices=ContactUsage.choices, default=ContactUsage.HOME)
     raw_value = models.CharField(max_length=320)
     normalized = models.CharField(max_length=320, help_text="Lower-cased, syntax-checked.")
@@ -94,15 +96,6 @@ class ContactPointPhone(ContactPoint):
     party = models.ForeignKey(
         "parties.Party", on_delete=models.PROTECT, related_name="phones",
         db_index=False,  # the unique (party, normalized) index serves lookups by party
-    )
-    source_record = models.ForeignKey(
-        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
-        db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
-        related_name="first_phones", help_text="The source record that first reported it.",
-    )
-    other_source_records = models.ManyToManyField(
-        "parties.SourceRecord", blank=True, related_name="phones",
-        help_text="Further source records that reported the same value.",
     )
     usage = models.CharField(max_length=12, choices=ContactUsage.choices, default=ContactUsage.HOME)
     phone_type = models.CharField(max_length=12, choices=PhoneType.choices, blank=True)
@@ -128,15 +121,6 @@ class ContactPointAddress(ContactPoint):
     party = models.ForeignKey(
         "parties.Party", on_delete=models.PROTECT, related_name="addresses",
         db_index=False,  # the unique (party, normalized) index serves lookups by party
-    )
-    source_record = models.ForeignKey(
-        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
-        db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
-        related_name="first_addresses", help_text="The source record that first reported it.",
-    )
-    other_source_records = models.ManyToManyField(
-        "parties.SourceRecord", blank=True, related_name="addresses",
-        help_text="Further source records that reported the same value.",
     )
     usage = models.CharField(max_length=12, choices=AddressUsage.choices, default=AddressUsage.HOME)
     raw_value = models.TextField(help_text="The address as received, all lines joined.")
@@ -169,15 +153,6 @@ class ContactPointSocial(ContactPoint):
     party = models.ForeignKey(
         "parties.Party", on_delete=models.PROTECT, related_name="socials",
         db_index=False,  # the unique (party, normalized) index serves lookups by party
-    )
-    source_record = models.ForeignKey(
-        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
-        db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
-        related_name="first_socials", help_text="The source record that first reported it.",
-    )
-    other_source_records = models.ManyToManyField(
-        "parties.SourceRecord", blank=True, related_name="socials",
-        help_text="Further source records that reported the same value.",
     )
     network = models.CharField(max_length=32, help_text="e.g. linkedin, instagram, x")
     raw_value = models.CharField(max_length=300)
