@@ -1,0 +1,80 @@
+"""What the matcher compares: one definition for training, matching and explanations.
+
+``party_record`` flattens a party (its golden attributes and every active contact point and
+identifier) into the flat dict dedupe sees; ``source_record_record`` does the same for one
+source record's standardized values, which is what stored labels are made of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import dedupe.variables as dv
+
+# field → how dedupe compares it. Low-variety fields are Exact and ``has_missing`` is used
+# only where values are often absent: both keep active learning's memory in check.
+FIELD_DEFINITIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("given_name", "String", {"has_missing": True}),
+    ("family_name", "String", {"has_missing": True}),
+    ("organization_name", "String", {"has_missing": True}),
+    ("birth_date", "ShortString", {"has_missing": True}),
+    ("emails", "Set", {"has_missing": True}),
+    ("phones", "Set", {"has_missing": True}),
+    ("address_line1", "String", {"has_missing": True}),
+    ("city", "ShortString", {"has_missing": True}),
+    ("postal_code", "ShortString", {"has_missing": True}),
+    ("country", "Exact", {"has_missing": True}),
+    ("identifiers", "Set", {"has_missing": True}),
+]
+FIELDS = [name for name, _, _ in FIELD_DEFINITIONS]
+
+_VARIABLE_TYPES = {"String": dv.String, "ShortString": dv.ShortString, "Set": dv.Set,
+                   "Exact": dv.Exact, "Text": dv.Text}
+
+
+def variables() -> list:
+    """Fresh dedupe variable objects (dedupe keeps state on them: build new ones each time)."""
+    return [_VARIABLE_TYPES[kind](name, **options) for name, kind, options in FIELD_DEFINITIONS]
+
+
+def _text(value: Any) -> str | None:
+    text = str(value).strip().lower() if value not in (None, "") else ""
+    return text or None
+
+
+def _set(values: Iterable[Any]) -> tuple[str, ...] | None:
+    items = tuple(sorted({str(v).strip().lower() for v in values if v}))
+    return items or None
+
+
+def flat_record(*, attributes: Mapping[str, Any], emails: Iterable[str], phones: Iterable[str],
+                address: Mapping[str, Any] | None, identifiers: Iterable[str]) -> dict[str, Any]:
+    """The record dedupe sees. Missing values are ``None`` (dedupe's convention)."""
+    address = address or {}
+    birth = attributes.get("birth_date")
+    return {
+        "given_name": _text(attributes.get("given_name")),
+        "family_name": _text(attributes.get("family_name")),
+        "organization_name": _text(attributes.get("organization_name")),
+        "birth_date": _text(birth.isoformat() if hasattr(birth, "isoformat") else birth),
+        "emails": _set(emails),
+        "phones": _set(phones),
+        "address_line1": _text(address.get("line1")),
+        "city": _text(address.get("city")),
+        "postal_code": _text(str(address.get("postal_code") or "").replace(" ", "")),
+        "country": _text(address.get("country")),
+        "identifiers": _set(identifiers),
+    }
+
+
+def source_record_record(standardized: Mapping[str, Any]) -> dict[str, Any]:
+    """Flatten one source record's standardized values (see ``StandardizedRow.as_json``)."""
+    identifier = standardized.get("identifier") or {}
+    return flat_record(
+        attributes=standardized.get("attributes") or {},
+        emails=standardized.get("emails") or [],
+        phones=standardized.get("phones") or [],
+        address=standardized.get("address"),
+        identifiers=[f"{identifier['type']}:{identifier['normalized']}"] if identifier else [],
+    )

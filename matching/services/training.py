@@ -1,0 +1,173 @@
+"""Training labels and the learned model.
+
+Labels are stored per source-record pair (see ``TrainingLabel``); the model is trained from
+all of them and stored as a new version. dedupe runs with ``num_cores=1``: its own
+multiprocessing cannot start inside Celery's worker processes, so parallel work goes
+through Celery chunks instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TextIO
+
+import dedupe
+from django.db import transaction
+from django.db.models import Count
+
+from matching.fields import source_record_record, variables
+from matching.models import Label, LabelOrigin, MatcherModel, TrainingLabel
+from parties.models import SourceRecord, SourceSystem
+
+MIN_MATCH_LABELS = 10
+MIN_DISTINCT_LABELS = 10
+# prepare_training's memory grows fast with the sample (20 GB for 5,000 person records seen
+# here): keep it near what dedupe itself suggests.
+TRAINING_SAMPLE = 1500
+LABEL_FILE_HEADER = ["source_a", "key_a", "source_b", "key_b", "label"]
+
+
+class TooFewLabels(ValueError):
+    pass
+
+
+class LabelFileError(ValueError):
+    """The label file cannot be used; nothing was stored. ``errors`` says what and where."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        shown = "; ".join(errors[:10]) + (f"; … {len(errors) - 10} more" if len(errors) > 10 else "")
+        super().__init__(f"{len(errors)} problem(s), nothing was stored: {shown}")
+
+
+def label_set(*, record_a: SourceRecord, record_b: SourceRecord, label: str,
+              origin: str = LabelOrigin.TRAINING, user=None) -> TrainingLabel:
+    """Store (or change) the label of a pair; the latest judgement of a pair wins."""
+    if record_a.pk == record_b.pk:
+        raise ValueError("a record cannot be labelled against itself")
+    if label not in Label.values:
+        raise ValueError(f"unknown label {label!r}; use one of {', '.join(Label.values)}")
+    first, second = sorted([record_a, record_b], key=lambda r: r.pk)
+    labelled, _ = TrainingLabel.objects.update_or_create(
+        record_a=first, record_b=second,
+        defaults={"label": label, "origin": origin, "labelled_by": user})
+    return labelled
+
+
+@dataclass(frozen=True)
+class LabelImport:
+    stored: int
+    match: int
+    distinct: int
+
+
+def labels_import(*, handle: TextIO, user=None) -> LabelImport:
+    """Load ``source_a,key_a,source_b,key_b,label`` lines (label: match or distinct). Every
+    line is checked first; one bad line and nothing is stored."""
+    reader = csv.reader(handle)
+    header = [h.strip().lower() for h in next(reader, [])]
+    if header != LABEL_FILE_HEADER:
+        raise LabelFileError([f"line 1: the header must be {','.join(LABEL_FILE_HEADER)}, "
+                              f"not {','.join(header) or 'empty'}"])
+    sources = {s.name: s for s in SourceSystem.objects.all()}
+    errors: list[str] = []
+    wanted: list[tuple[int, str, str, str, str, str]] = []
+    for line, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != 5:
+            errors.append(f"line {line}: expected 5 fields, found {len(row)}")
+            continue
+        source_a, key_a, source_b, key_b, label = (cell.strip() for cell in row)
+        if label.lower() not in (Label.MATCH, Label.DISTINCT):
+            errors.append(f"line {line}, column label: {label!r} is not 'match' or 'distinct'")
+            continue
+        for column, name in (("source_a", source_a), ("source_b", source_b)):
+            if name not in sources:
+                errors.append(f"line {line}, column {column}: no source system named {name!r}")
+        wanted.append((line, source_a, key_a, source_b, key_b, label.lower()))
+    records = _records_for(sources, wanted)
+    pairs = []
+    for line, source_a, key_a, source_b, key_b, label in wanted:
+        a, b = records.get((source_a, key_a)), records.get((source_b, key_b))
+        if source_a in sources and a is None:
+            errors.append(f"line {line}, column key_a: {source_a!r} has no record {key_a!r}")
+        if source_b in sources and b is None:
+            errors.append(f"line {line}, column key_b: {source_b!r} has no record {key_b!r}")
+        if a is not None and b is not None:
+            if a.pk == b.pk:
+                errors.append(f"line {line}: both sides are the same record")
+            else:
+                pairs.append((a, b, label))
+    if errors:
+        errors.sort(key=lambda message: int(message.split()[1].rstrip(",:")))  # in line order
+        raise LabelFileError(errors)
+    with transaction.atomic():
+        for a, b, label in pairs:
+            label_set(record_a=a, record_b=b, label=label, origin=LabelOrigin.FILE, user=user)
+    return LabelImport(len(pairs), sum(p[2] == Label.MATCH for p in pairs),
+                       sum(p[2] == Label.DISTINCT for p in pairs))
+
+
+def _records_for(sources: dict[str, SourceSystem], wanted: Iterable[tuple]) -> dict:
+    keys: dict[int, set[str]] = {}
+    for _, source_a, key_a, source_b, key_b, _label in wanted:
+        for name, key in ((source_a, key_a), (source_b, key_b)):
+            if name in sources:
+                keys.setdefault(sources[name].pk, set()).add(key)
+    names = {s.pk: name for name, s in sources.items()}
+    found = {}
+    for source_id, source_keys in keys.items():
+        for record in SourceRecord.objects.filter(source_system_id=source_id,
+                                                  source_key__in=source_keys):
+            found[(names[source_id], record.source_key)] = record
+    return found
+
+
+def label_counts() -> tuple[int, int]:
+    counts = dict(TrainingLabel.objects.values_list("label").annotate(n=Count("pk")))
+    return counts.get(Label.MATCH, 0), counts.get(Label.DISTINCT, 0)
+
+
+def matcher_train(*, user=None, sample_size: int = TRAINING_SAMPLE) -> MatcherModel:
+    """Train dedupe from every stored label and store the result as the active model (the
+    previous one is kept for rollback). Raises ``TooFewLabels`` naming the minimum."""
+    matches, distincts = label_counts()
+    if matches < MIN_MATCH_LABELS or distincts < MIN_DISTINCT_LABELS:
+        raise TooFewLabels(
+            f"training needs at least {MIN_MATCH_LABELS} 'match' and {MIN_DISTINCT_LABELS} "
+            f"'distinct' labels; there are {matches} and {distincts}. Label more pairs on the "
+            "training page or load a list with import_labels.")
+    started = time.monotonic()
+    labels = list(TrainingLabel.objects.exclude(label=Label.UNSURE)
+                  .select_related("record_a", "record_b"))
+    labelled = {f"r{r.pk}": source_record_record(r.standardized)
+                for label in labels for r in (label.record_a, label.record_b)}
+    data = dict(labelled)
+    others = list(SourceRecord.objects.exclude(
+        pk__in=[int(k[1:]) for k in labelled]).values_list("pk", flat=True)[:50_000])
+    sample = random.Random(len(others)).sample(others, min(len(others), sample_size))  # noqa: S311
+    for pk, standardized in SourceRecord.objects.filter(pk__in=sample).values_list(
+            "pk", "standardized").iterator(chunk_size=2000):
+        data[f"r{pk}"] = source_record_record(standardized)
+    deduper = dedupe.Dedupe(variables(), num_cores=1)
+    deduper.prepare_training(data, sample_size=min(sample_size, len(data)))
+    deduper.mark_pairs({
+        "match": [(labelled[f"r{x.record_a_id}"], labelled[f"r{x.record_b_id}"])
+                  for x in labels if x.label == Label.MATCH],
+        "distinct": [(labelled[f"r{x.record_a_id}"], labelled[f"r{x.record_b_id}"])
+                     for x in labels if x.label == Label.DISTINCT],
+    })
+    deduper.train(index_predicates=True)
+    buffer = io.BytesIO()
+    deduper.write_settings(buffer)
+    with transaction.atomic():
+        MatcherModel.objects.filter(is_active=True).update(is_active=False)
+        return MatcherModel.objects.create(
+            settings_blob=buffer.getvalue(), labels_match=matches, labels_distinct=distincts,
+            training_seconds=time.monotonic() - started, trained_by=user, is_active=True)
