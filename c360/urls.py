@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("parties/", include("parties.urls")),
+    path("matching/", include("matching.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -63,3 +63,23 @@ class MatcherModel(models.Model):
 
     def __str__(self) -> str:
         return f"Model v{self.pk} ({self.labels_match}+{self.labels_distinct} labels)"
+
+
+class TrainingPair(models.Model):
+    """A pair the active learner wants a person to judge, queued for the training page.
+    The learner runs in a worker (it needs seconds and memory) and fills this queue; the page
+    only reads it, so a labelling session survives restarts and serves several stewards."""
+
+    record_a = models.ForeignKey("parties.SourceRecord", on_delete=models.CASCADE, related_name="+")
+    record_b = models.ForeignKey("parties.SourceRecord", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["record_a", "record_b"], name="trainingpair_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_a_id}?{self.record_b_id}"

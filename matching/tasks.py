@@ -11,3 +11,10 @@ def train_task(user_id: int | None = None) -> int:
 
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     return matcher_train(user=user).pk
+
+
+@shared_task(name="matching.training_pairs_refresh", acks_late=True)
+def training_pairs_refresh_task(count: int = 10) -> int:
+    from matching.services.training import training_pairs_refresh
+
+    return training_pairs_refresh(count=count)

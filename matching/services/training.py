@@ -171,3 +171,74 @@ def matcher_train(*, user=None, sample_size: int = TRAINING_SAMPLE) -> MatcherMo
         return MatcherModel.objects.create(
             settings_blob=buffer.getvalue(), labels_match=matches, labels_distinct=distincts,
             training_seconds=time.monotonic() - started, trained_by=user, is_active=True)
+
+
+def _learner_data(sample_size: int) -> tuple[dict[str, dict], list[TrainingLabel]]:
+    """Records for active learning, keyed ``r<source record id>`` with the id inside (dedupe
+    ignores fields it does not compare), plus the stored labels to replay."""
+    labels = list(TrainingLabel.objects.exclude(label=Label.UNSURE).select_related(
+        "record_a", "record_b"))
+    data = {f"r{r.pk}": {**source_record_record(r.standardized), "record_id": r.pk}
+            for label in labels for r in (label.record_a, label.record_b)}
+    others = list(SourceRecord.objects.exclude(pk__in=[int(k[1:]) for k in data])
+                  .values_list("pk", flat=True)[:50_000])
+    sample = random.Random().sample(others, min(len(others), sample_size))  # noqa: S311
+    for pk, standardized in SourceRecord.objects.filter(pk__in=sample).values_list(
+            "pk", "standardized").iterator(chunk_size=2000):
+        data[f"r{pk}"] = {**source_record_record(standardized), "record_id": pk}
+    return data, labels
+
+
+def training_pairs_refresh(*, count: int = 10, sample_size: int = TRAINING_SAMPLE) -> int:
+    """Rebuild the active learner from the stored labels and queue the ``count`` pairs it is
+    most uncertain about that nobody has judged yet. Returns how many were queued."""
+    from matching.models import TrainingPair
+
+    data, labels = _learner_data(sample_size)
+    if len(data) < 2:
+        return 0
+    learner = dedupe.Dedupe(variables(), num_cores=1)
+    learner.prepare_training(data, sample_size=min(sample_size, len(data)))
+    if labels:
+        by_id = {int(k[1:]): v for k, v in data.items()}
+        learner.mark_pairs({
+            kind: [(by_id[x.record_a_id], by_id[x.record_b_id]) for x in labels if x.label == kind]
+            for kind in (Label.MATCH, Label.DISTINCT)})
+    judged = set(TrainingLabel.objects.values_list("record_a_id", "record_b_id"))
+    judged |= set(TrainingPair.objects.values_list("record_a_id", "record_b_id"))
+    queued = 0
+    for _ in range(count * 5):
+        if queued >= count:
+            break
+        try:
+            [(first, second)] = learner.uncertain_pairs()
+        except IndexError:  # the learner has no candidate pairs left
+            break
+        a, b = sorted([first["record_id"], second["record_id"]])
+        if a == b or (a, b) in judged:
+            continue
+        TrainingPair.objects.create(record_a_id=a, record_b_id=b)
+        judged.add((a, b))
+        queued += 1
+    return queued
+
+
+def training_pair_next():
+    """The oldest pair waiting for a judgement, or None."""
+    from matching.models import TrainingPair
+
+    return (TrainingPair.objects.filter(answered_at=None)
+            .select_related("record_a__source_system", "record_b__source_system").first())
+
+
+def training_pair_answer(*, pair_id: int, label: str, user) -> TrainingLabel | None:
+    """Record a steward's answer: same, different or unsure (stored, not used for training).
+    Answering a pair twice (two stewards at once) keeps the later answer."""
+    from django.utils import timezone
+
+    from matching.models import TrainingPair
+
+    pair = TrainingPair.objects.select_related("record_a", "record_b").get(pk=pair_id)
+    with transaction.atomic():
+        TrainingPair.objects.filter(pk=pair.pk).update(answered_at=timezone.now())
+        return label_set(record_a=pair.record_a, record_b=pair.record_b, label=label, user=user)

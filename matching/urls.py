@@ -1,0 +1,12 @@
+from django.urls import path
+
+from matching import views
+
+app_name = "matching"
+
+urlpatterns = [
+    path("training/", views.training_page, name="training"),
+    path("training/answer/", views.training_answer, name="training_answer"),
+    path("training/refresh/", views.training_refresh, name="training_refresh"),
+    path("training/train/", views.training_train, name="training_train"),
+]

@@ -1,0 +1,98 @@
+"""The steward's training page: judge the pairs the active learner asks about, then train."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from matching.fields import FIELDS, source_record_record
+from matching.models import Label, MatcherModel, TrainingPair
+from matching.services.training import (
+    MIN_DISTINCT_LABELS,
+    MIN_MATCH_LABELS,
+    label_counts,
+    training_pair_answer,
+    training_pair_next,
+)
+from matching.tasks import train_task, training_pairs_refresh_task
+
+REFILL_BELOW = 3
+
+
+def _comparison(pair: TrainingPair) -> list[dict]:
+    a = source_record_record(pair.record_a.standardized)
+    b = source_record_record(pair.record_b.standardized)
+
+    def show(value) -> str:
+        return ", ".join(value) if isinstance(value, tuple) else (value or "")
+
+    return [{"field": f.replace("_", " "), "a": show(a[f]), "b": show(b[f]),
+             "same": a[f] == b[f] and a[f] is not None, "missing": a[f] is None or b[f] is None}
+            for f in FIELDS]
+
+
+@require_GET
+@permission_required("matching.add_traininglabel", raise_exception=True)
+def training_page(request: HttpRequest) -> HttpResponse:
+    pair = training_pair_next()
+    matches, distincts = label_counts()
+    context = {
+        "pair": pair, "rows": _comparison(pair) if pair else [],
+        "matches": matches, "distincts": distincts,
+        "min_match": MIN_MATCH_LABELS, "min_distinct": MIN_DISTINCT_LABELS,
+        "can_train": matches >= MIN_MATCH_LABELS and distincts >= MIN_DISTINCT_LABELS,
+        "model": MatcherModel.objects.filter(is_active=True).first(),
+        "waiting": request.GET.get("waiting") == "1" and pair is None,
+        "pending": TrainingPair.objects.filter(answered_at=None).count(),
+    }
+    template = "matching/_training_pair.html" if request.htmx else "matching/training.html"
+    response = render(request, template, context)
+    if request.htmx and pair is not None:
+        response["HX-Refresh"] = "true"  # a pair arrived: show the full page with its buttons
+    return response
+
+
+@require_POST
+@permission_required("matching.add_traininglabel", raise_exception=True)
+def training_answer(request: HttpRequest) -> HttpResponse:
+    label = request.POST.get("label", "")
+    if label not in Label.values:
+        messages.error(request, f"Unknown answer {label!r}.")
+        return redirect("matching:training")
+    try:
+        pair_id = int(request.POST.get("pair", ""))
+        training_pair_answer(pair_id=pair_id, label=label, user=request.user)
+    except (ValueError, TrainingPair.DoesNotExist):
+        messages.error(request, "That pair is no longer waiting for an answer.")
+        return redirect("matching:training")
+    if TrainingPair.objects.filter(answered_at=None).count() < REFILL_BELOW:
+        transaction.on_commit(lambda: training_pairs_refresh_task.delay())
+    return redirect("matching:training")
+
+
+@require_POST
+@permission_required("matching.add_traininglabel", raise_exception=True)
+def training_refresh(request: HttpRequest) -> HttpResponse:
+    transaction.on_commit(lambda: training_pairs_refresh_task.delay())
+    messages.info(request, "Looking for the pairs the matcher is least sure about…")
+    return redirect("/matching/training/?waiting=1")
+
+
+@require_POST
+@permission_required("matching.add_matchermodel", raise_exception=True)
+def training_train(request: HttpRequest) -> HttpResponse:
+    matches, distincts = label_counts()
+    if matches < MIN_MATCH_LABELS or distincts < MIN_DISTINCT_LABELS:
+        messages.error(request, f"Training needs at least {MIN_MATCH_LABELS} 'same' and "
+                                f"{MIN_DISTINCT_LABELS} 'different' answers; there are "
+                                f"{matches} and {distincts}.")
+        return redirect("matching:training")
+    user_id = request.user.pk
+    transaction.on_commit(lambda: train_task.delay(user_id))
+    messages.success(request, "Training started on a worker; the new model becomes active "
+                              "when it is done.")
+    return redirect("matching:training")

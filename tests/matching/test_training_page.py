@@ -1,0 +1,67 @@
+"""The active-learning queue and the training page."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from matching.models import TrainingLabel, TrainingPair
+from matching.services.training import training_pair_next, training_pairs_refresh
+from parties.services.demo import demo_seed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo():
+    demo_seed(parties=120, sources=3, seed=5)
+
+
+def test_the_learner_queues_pairs_nobody_has_judged(demo):
+    queued = training_pairs_refresh(count=5, sample_size=300)
+    assert queued == 5
+    pairs = list(TrainingPair.objects.values_list("record_a_id", "record_b_id"))
+    assert len(set(pairs)) == 5 and all(a < b for a, b in pairs)
+
+    # answered pairs and queued pairs are never asked again
+    TrainingLabel.objects.create(record_a_id=pairs[0][0], record_b_id=pairs[0][1], label="match")
+    training_pairs_refresh(count=5, sample_size=300)
+    assert TrainingPair.objects.count() == 10
+    assert len(set(TrainingPair.objects.values_list("record_a_id", "record_b_id"))) == 10
+
+
+def test_a_steward_answers_the_waiting_pair(demo, role_client, django_capture_on_commit_callbacks):
+    training_pairs_refresh(count=4, sample_size=300)
+    client = role_client("steward")
+    page = client.get(reverse("matching:training"))
+    pair = page.context["pair"]
+    assert pair is not None and b"Same customer" in page.content
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("matching:training_answer"), {"pair": pair.pk, "label": "match"})
+    assert response.status_code == 302
+    label = TrainingLabel.objects.get()
+    assert (label.record_a_id, label.record_b_id, label.label) == (
+        pair.record_a_id, pair.record_b_id, "match")
+    assert label.labelled_by.username == "t-steward"
+    assert training_pair_next().pk != pair.pk
+    assert len(callbacks) == 0  # 3 pairs still waiting: no refill yet
+
+
+def test_a_bad_answer_is_refused_without_a_trace(demo, role_client):
+    training_pairs_refresh(count=2, sample_size=300)
+    pair = training_pair_next()
+    client = role_client("steward")
+    client.post(reverse("matching:training_answer"), {"pair": pair.pk, "label": "perhaps"})
+    client.post(reverse("matching:training_answer"), {"pair": "999999", "label": "match"})
+    assert TrainingLabel.objects.count() == 0
+
+
+def test_training_with_too_few_answers_says_what_is_missing(role_client):
+    response = role_client("steward").post(reverse("matching:training_train"), follow=True)
+    assert b"Training needs at least 10" in response.content
+
+
+def test_marketing_may_not_train_the_matcher(role_client):
+    assert role_client("marketing").get(reverse("matching:training")).status_code == 403
+    assert role_client("marketing").post(reverse("matching:training_refresh")).status_code == 403
