@@ -23,14 +23,30 @@ from matching.tasks import train_task, training_pairs_refresh_task
 REFILL_BELOW = 3
 
 
+def _display(standardized: dict) -> dict[str, str]:
+    """The values as the steward knows them (original case); comparison uses the matcher's."""
+    attributes = standardized.get("attributes") or {}
+    address = standardized.get("address") or {}
+    identifier = standardized.get("identifier") or {}
+    return {
+        "given_name": attributes.get("given_name", ""),
+        "family_name": attributes.get("family_name", ""),
+        "organization_name": attributes.get("organization_name", ""),
+        "birth_date": attributes.get("birth_date", ""),
+        "emails": ", ".join(standardized.get("emails") or []),
+        "phones": ", ".join(standardized.get("phones") or []),
+        "address_line1": address.get("line1", ""), "city": address.get("city", ""),
+        "postal_code": address.get("postal_code", ""), "country": address.get("country", ""),
+        "identifiers": f"{identifier.get('type', '').replace('_', ' ')} {identifier.get('raw', '')}"
+                       if identifier else "",
+    }
+
+
 def _comparison(pair: TrainingPair) -> list[dict]:
     a = source_record_record(pair.record_a.standardized)
     b = source_record_record(pair.record_b.standardized)
-
-    def show(value) -> str:
-        return ", ".join(value) if isinstance(value, tuple) else (value or "")
-
-    return [{"field": f.replace("_", " "), "a": show(a[f]), "b": show(b[f]),
+    show_a, show_b = _display(pair.record_a.standardized), _display(pair.record_b.standardized)
+    return [{"field": f.replace("_", " "), "a": show_a[f], "b": show_b[f],
              "same": a[f] == b[f] and a[f] is not None, "missing": a[f] is None or b[f] is None}
             for f in FIELDS]
 

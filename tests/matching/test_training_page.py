@@ -65,3 +65,20 @@ def test_training_with_too_few_answers_says_what_is_missing(role_client):
 def test_marketing_may_not_train_the_matcher(role_client):
     assert role_client("marketing").get(reverse("matching:training")).status_code == 403
     assert role_client("marketing").post(reverse("matching:training_refresh")).status_code == 403
+
+
+def test_the_pair_is_shown_as_stewards_know_it_and_compared_as_the_matcher_does(role_client):
+    from tests.factories import SourceRecordFactory
+
+    def record(key: str, given: str, email: str):
+        return SourceRecordFactory(source_key=key, standardized={
+            "kind": "individual", "attributes": {"given_name": given, "family_name": "Lee"},
+            "emails": [email], "phones": [], "address": None, "identifier": None})
+
+    a, b = record("A1", "Ann", "ann@x.org"), record("B1", "ANN", "ann@y.org")
+    TrainingPair.objects.create(record_a=a, record_b=b)
+    rows = {r["field"]: r for r in role_client("steward").get(reverse("matching:training")).context["rows"]}
+    assert (rows["given name"]["a"], rows["given name"]["b"]) == ("Ann", "ANN")
+    assert rows["given name"]["same"] and rows["family name"]["same"]
+    assert not rows["emails"]["same"]
+    assert rows["birth date"]["missing"]
