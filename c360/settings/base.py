@@ -135,6 +135,8 @@ C360_UPLOAD_MAX_BYTES = env_int("C360_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, mini
 # Large imports standardize rows in this many processes in parallel (1 = in the worker only).
 C360_IMPORT_PROCESSES = env_int("C360_IMPORT_PROCESSES", os.cpu_count() or 1, minimum=1)
 C360_IMPORT_PARALLEL_MIN_ROWS = env_int("C360_IMPORT_PARALLEL_MIN_ROWS", 20_000, minimum=0)
+# Records the matcher samples for active learning and training (memory grows fast with it).
+C360_MATCHING_SAMPLE = env_int("C360_MATCHING_SAMPLE", 1000, minimum=10)
 FILE_UPLOAD_HANDLERS = [
     "c360.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
