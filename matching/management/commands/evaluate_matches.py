@@ -1,0 +1,35 @@
+"""``manage.py evaluate_matches TRUTH.csv``: how close the engine's clusters are to the truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from matching.models import MatcherModel
+from matching.services.evaluation import TruthFileError, predicted_clusters, scores_compute, truth_read
+
+
+class Command(BaseCommand):
+    help = "Pairwise precision/recall/F1 and B-cubed precision/recall against a truth file."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("truth", type=Path, help="CSV source,source_key,entity_id")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            with options["truth"].open(encoding="utf-8-sig", newline="") as handle:
+                truth = truth_read(handle)
+        except OSError as exc:
+            raise CommandError(f"{options['truth']}: cannot be read: {exc}") from exc
+        except TruthFileError as exc:
+            raise CommandError(f"{options['truth'].name}: {exc}") from exc
+        scores = scores_compute(predicted_clusters(), truth)
+        model = MatcherModel.objects.filter(is_active=True).first()
+        labels = f"{model.labels_match + model.labels_distinct}" if model else "no model trained yet"
+        self.stdout.write(
+            f"records {scores.records} (missing from the database: {scores.missing})\n"
+            f"pairwise precision {scores.pairwise_precision:.4f} recall {scores.pairwise_recall:.4f} "
+            f"F1 {scores.pairwise_f1:.4f}\n"
+            f"B-cubed precision {scores.bcubed_precision:.4f} recall {scores.bcubed_recall:.4f}\n"
+            f"labels the model was trained on: {labels}")
