@@ -14,7 +14,9 @@ from matching.models import Label, MatcherModel, TrainingPair
 from matching.services.training import (
     MIN_DISTINCT_LABELS,
     MIN_MATCH_LABELS,
+    TooFewLabels,
     label_counts,
+    labels_check,
     training_pair_answer,
     training_pair_next,
 )
@@ -101,11 +103,10 @@ def training_refresh(request: HttpRequest) -> HttpResponse:
 @require_POST
 @permission_required("matching.add_matchermodel", raise_exception=True)
 def training_train(request: HttpRequest) -> HttpResponse:
-    matches, distincts = label_counts()
-    if matches < MIN_MATCH_LABELS or distincts < MIN_DISTINCT_LABELS:
-        messages.error(request, f"Training needs at least {MIN_MATCH_LABELS} 'same' and "
-                                f"{MIN_DISTINCT_LABELS} 'different' answers; there are "
-                                f"{matches} and {distincts}.")
+    try:
+        labels_check()
+    except TooFewLabels as exc:
+        messages.error(request, str(exc).capitalize())
         return redirect("matching:training")
     user_id = request.user.pk
     transaction.on_commit(lambda: train_task.delay(user_id))

@@ -136,15 +136,21 @@ def label_counts() -> tuple[int, int]:
     return counts.get(Label.MATCH, 0), counts.get(Label.DISTINCT, 0)
 
 
-def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
-    """Train dedupe from every stored label and store the result as the active model (the
-    previous one is kept for rollback). Raises ``TooFewLabels`` naming the minimum."""
+def labels_check() -> tuple[int, int]:
+    """The label counts, or ``TooFewLabels`` naming the minimum when training cannot start."""
     matches, distincts = label_counts()
     if matches < MIN_MATCH_LABELS or distincts < MIN_DISTINCT_LABELS:
         raise TooFewLabels(
             f"training needs at least {MIN_MATCH_LABELS} 'match' and {MIN_DISTINCT_LABELS} "
             f"'distinct' labels; there are {matches} and {distincts}. Label more pairs on the "
             "training page or load a list with import_labels.")
+    return matches, distincts
+
+
+def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
+    """Train dedupe from every stored label and store the result as the active model (the
+    previous one is kept for rollback). Raises ``TooFewLabels`` naming the minimum."""
+    matches, distincts = labels_check()
     sample_size = sample_size or TRAINING_SAMPLE
     started = time.monotonic()
     labels = list(TrainingLabel.objects.exclude(label=Label.UNSURE)

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from matching.services.training import (
-    MIN_DISTINCT_LABELS,
-    MIN_MATCH_LABELS,
-    TooFewLabels,
-    label_counts,
-    matcher_train,
-)
+from matching.services.training import TooFewLabels, labels_check, matcher_train
 from matching.tasks import train_task
 
 
@@ -22,14 +16,9 @@ class Command(BaseCommand):
                             help="Train in this process instead of on a Celery worker.")
 
     def handle(self, *args, **options) -> None:
-        matches, distincts = label_counts()
-        if matches < MIN_MATCH_LABELS or distincts < MIN_DISTINCT_LABELS:
-            raise CommandError(
-                f"Training needs at least {MIN_MATCH_LABELS} 'match' and {MIN_DISTINCT_LABELS} "
-                f"'distinct' labels; there are {matches} and {distincts}. Label more pairs or "
-                "load a list of known duplicates with import_labels.")
-        self.stdout.write(f"Training from {matches} 'match' and {distincts} 'distinct' labels…")
         try:
+            matches, distincts = labels_check()
+            self.stdout.write(f"Training from {matches} 'match' and {distincts} 'distinct' labels…")
             if options["sync"]:
                 model = matcher_train()
             else:
@@ -37,6 +26,6 @@ class Command(BaseCommand):
 
                 model = MatcherModel.objects.get(pk=train_task.delay().get(timeout=3600))
         except TooFewLabels as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(str(exc).capitalize()) from exc
         self.stdout.write(self.style.SUCCESS(
             f"Trained {model} in {model.training_seconds:.1f}s; it is now the active model."))
