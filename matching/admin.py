@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from matching.models import MatcherModel, TrainingLabel
+from matching.models import MatcherModel, MatchRun, MatchSuggestion, MatchSuggestionMember, TrainingLabel
 
 
 @admin.register(TrainingLabel)
@@ -18,3 +18,25 @@ class MatcherModelAdmin(admin.ModelAdmin):
     exclude = ["settings_blob"]  # pickled dedupe settings: never shown, never uploaded
     readonly_fields = ["labels_match", "labels_distinct", "training_seconds", "trained_at",
                        "trained_by"]
+
+
+class MatchSuggestionMemberInline(admin.TabularInline):
+    model = MatchSuggestionMember
+    extra = 0
+    raw_id_fields = ["party"]
+
+
+@admin.register(MatchSuggestion)
+class MatchSuggestionAdmin(admin.ModelAdmin):
+    list_display = ["id", "run", "status", "score", "created_at"]
+    list_filter = ["status"]
+    inlines = [MatchSuggestionMemberInline]
+    readonly_fields = ["run", "score", "evidence", "created_at"]
+
+
+@admin.register(MatchRun)
+class MatchRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "status", "full", "parties_blocked", "candidate_pairs", "pairs_kept",
+                    "clusters", "created_at", "finished_at"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in MatchRun._meta.fields]

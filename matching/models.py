@@ -83,3 +83,92 @@ class TrainingPair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_a_id}?{self.record_b_id}"
+
+
+class BlockKey(models.Model):
+    """A dedupe fingerprint of a party. Parties sharing a key are compared; the table lets
+    the database produce candidate pairs with a join instead of holding them in memory."""
+
+    block_key = models.CharField(max_length=255)
+    party = models.ForeignKey("parties.Party", on_delete=models.CASCADE, related_name="+",
+                              db_constraint=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["block_key", "party"], name="blockkey_key_party_idx"),
+                   models.Index(fields=["party"], name="blockkey_party_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.block_key}: {self.party_id}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class MatchRun(models.Model):
+    """One matching pass over the parties, with its counters for the progress page."""
+
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    full = models.BooleanField(default=True)
+    model = models.ForeignKey(MatcherModel, null=True, on_delete=models.SET_NULL, related_name="+")
+    threshold = models.FloatField(default=0.5)
+    parties_blocked = models.PositiveIntegerField(default=0)
+    block_keys = models.PositiveIntegerField(default=0)
+    candidate_pairs = models.PositiveIntegerField(default=0)
+    pairs_kept = models.PositiveIntegerField(default=0)
+    clusters = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Match run #{self.pk}"
+
+
+class SuggestionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    MERGED = "merged", "Merged"
+    REJECTED = "rejected", "Not a match"
+    SUPERSEDED = "superseded", "Superseded by a newer run"
+    CLOSED = "closed", "Closed"
+
+
+class MatchSuggestion(models.Model):
+    """A cluster of parties the matcher believes are one customer, waiting for a steward."""
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="suggestions")
+    status = models.CharField(max_length=10, choices=SuggestionStatus.choices,
+                              default=SuggestionStatus.PENDING)
+    score = models.FloatField(help_text="The cluster's score: the lowest of its members'.")
+    evidence = models.JSONField(default=dict, help_text="Per field: each member's value and "
+                                                        "whether they agree.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        indexes = [models.Index(fields=["status", "-score"], name="suggestion_status_score_idx")]
+
+    def __str__(self) -> str:
+        return f"Suggestion #{self.pk} ({self.score:.2f})"
+
+
+class MatchSuggestionMember(models.Model):
+    suggestion = models.ForeignKey(MatchSuggestion, on_delete=models.CASCADE, related_name="members")
+    party = models.ForeignKey("parties.Party", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+
+    class Meta:
+        ordering = ["suggestion", "-score"]
+        constraints = [models.UniqueConstraint(fields=["suggestion", "party"],
+                                               name="suggestionmember_unique")]
+        indexes = [models.Index(fields=["party"], name="suggestionmember_party_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.suggestion_id}: {self.party_id}"

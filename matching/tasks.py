@@ -18,3 +18,10 @@ def training_pairs_refresh_task(count: int = 10) -> int:
     from matching.services.training import training_pairs_refresh
 
     return training_pairs_refresh(count=count)
+
+
+@shared_task(name="matching.match_run", acks_late=True)
+def match_run_task(run_id: int) -> str:
+    from matching.services.runs import match_run_execute
+
+    return match_run_execute(run_id=run_id).status

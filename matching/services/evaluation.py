@@ -1,7 +1,7 @@
 """Export of what the engine says is one customer, and its evaluation against a truth file.
 
-Clusters: records in one party share a cluster (``p<party id>``). Pending suggestions will
-join their members' clusters once the suggestion queue exists (see issue 4, item 4).
+Clusters: records in one party share a cluster (``p<party id>``); the parties of one pending
+suggestion share the suggestion's (``s<suggestion id>``).
 """
 
 from __future__ import annotations
@@ -17,13 +17,25 @@ from parties.models import SourceRecord
 EXPORT_HEADER = ["source", "source_key", "party_id", "cluster_id", "score"]
 
 
+def _suggested_clusters() -> dict[int, tuple[str, float]]:
+    """party → (cluster id, member score) for parties in a pending suggestion."""
+    from matching.models import MatchSuggestionMember, SuggestionStatus
+
+    return {party_id: (f"s{suggestion_id}", score) for party_id, suggestion_id, score in
+            MatchSuggestionMember.objects.filter(suggestion__status=SuggestionStatus.PENDING)
+            .values_list("party_id", "suggestion_id", "score")}
+
+
 def export_rows() -> Iterator[list[str]]:
-    """One row per source record, in a stable order."""
+    """One row per source record, in a stable order. Records of one party share a cluster;
+    so do the parties of one pending suggestion (with the member's score)."""
+    suggested = _suggested_clusters()
     records = (SourceRecord.objects.select_related("source_system")
                .order_by("source_system__name", "source_key")
                .values_list("source_system__name", "source_key", "party_id"))
     for source, key, party_id in records.iterator(chunk_size=5000):
-        yield [source, key, str(party_id), f"p{party_id}", ""]
+        cluster, score = suggested.get(party_id, (f"p{party_id}", None))
+        yield [source, key, str(party_id), cluster, "" if score is None else f"{score:.4f}"]
 
 
 def export_write(handle: TextIO) -> int:

@@ -1,0 +1,82 @@
+"""A full match run: block keys in the database, scored pairs, clusters as suggestions."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from matching.models import BlockKey, MatchRun, MatchSuggestion, SuggestionStatus
+from matching.services.evaluation import predicted_clusters, scores_compute, truth_read
+from tests.workers import celery_worker
+
+
+def _trained(tmp_path, *, parties: int = 400, seed: int = 3):
+    """Demo data, 25 known duplicates and 25 known non-duplicates as labels, a trained model."""
+    truth = tmp_path / "truth.csv"
+    call_command("seed_demo", parties=parties, sources=3, seed=seed, truth=truth)
+    groups = defaultdict(list)
+    for row in csv.DictReader(truth.open()):
+        groups[row["entity_id"]].append((row["source"], row["source_key"]))
+    multi = [g for g in groups.values() if len(g) > 1]
+    singles = [g[0] for g in groups.values() if len(g) == 1]
+    labels = tmp_path / "labels.csv"
+    with labels.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source_a", "key_a", "source_b", "key_b", "label"])
+        writer.writerows([*g[0], *g[1], "match"] for g in multi[:25])
+        writer.writerows([*singles[i], *singles[i + 1], "distinct"] for i in range(0, 50, 2))
+    call_command("import_labels", str(labels))
+    call_command("train_matcher", "--sync")
+    return truth
+
+
+@pytest.mark.django_db
+def test_a_full_run_suggests_clusters_with_evidence_that_mostly_are_true_duplicates(tmp_path):
+    truth = _trained(tmp_path)
+    call_command("rematch", "--sync")
+
+    run = MatchRun.objects.get()
+    assert run.status == "succeeded" and run.parties_blocked > 500
+    assert BlockKey.objects.count() == run.block_keys > 0
+    assert 0 < run.pairs_kept <= run.candidate_pairs
+    suggestions = list(MatchSuggestion.objects.prefetch_related("members"))
+    assert len(suggestions) == run.clusters > 0
+    first = suggestions[0]
+    assert first.members.count() >= 2 and 0 < first.score <= 1
+    assert set(first.evidence) >= {"given_name", "family_name", "emails", "phones"}
+    assert {e["agreement"] for e in first.evidence.values()} <= {
+        "same", "partial", "overlap", "different", "missing"}
+
+    scores = scores_compute(predicted_clusters(), truth_read(truth.open()))
+    assert scores.pairwise_precision > 0.8  # floors, not the exact figure: dedupe is unseeded
+    assert scores.pairwise_f1 > 0.5
+
+
+@pytest.mark.django_db
+def test_a_newer_run_supersedes_pending_suggestions(tmp_path):
+    _trained(tmp_path, parties=200, seed=4)
+    call_command("rematch", "--sync")
+    first = set(MatchSuggestion.objects.values_list("pk", flat=True))
+    call_command("rematch", "--sync")
+    assert set(MatchSuggestion.objects.filter(status=SuggestionStatus.SUPERSEDED)
+               .values_list("pk", flat=True)) == first
+    assert MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING).exists()
+
+
+@pytest.mark.django_db
+def test_rematch_without_a_model_fails_clearly():
+    with pytest.raises(CommandError, match="no trained model yet: train the matcher first"):
+        call_command("rematch", "--sync")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_goes_through_a_real_worker(role_groups, tmp_path):
+    _trained(tmp_path, parties=150, seed=6)
+    with celery_worker(tmp_path / "worker.log"):
+        call_command("rematch")
+    run = MatchRun.objects.get()
+    assert run.status == "succeeded" and run.clusters == MatchSuggestion.objects.count()
