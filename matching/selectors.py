@@ -39,3 +39,15 @@ def party_records(party_ids: Iterable[int]) -> dict[int, dict]:
                                identifiers=identifiers[row["id"]])
         for row in Party.objects.active().filter(pk__in=ids).values("id", *GOLDEN)
     }
+
+
+def suggestions_pending():
+    """Pending suggestions, best first, with their members' parties in two more queries."""
+    from django.db.models import Prefetch
+
+    from matching.models import MatchSuggestion, MatchSuggestionMember, SuggestionStatus
+
+    return (MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
+            .order_by("-score", "id")
+            .prefetch_related(Prefetch("members", queryset=MatchSuggestionMember.objects
+                                       .select_related("party").order_by("-score"))))

@@ -9,4 +9,6 @@ urlpatterns = [
     path("training/answer/", views.training_answer, name="training_answer"),
     path("training/refresh/", views.training_refresh, name="training_refresh"),
     path("training/train/", views.training_train, name="training_train"),
+    path("suggestions/", views.suggestion_list, name="suggestions"),
+    path("runs/start/", views.match_run_start, name="run_start"),
 ]

@@ -9,7 +9,7 @@ from collections import defaultdict
 import pytest
 from playwright.sync_api import expect
 
-from matching.models import MatcherModel, TrainingLabel
+from matching.models import MatcherModel, MatchSuggestion, TrainingLabel
 from matching.services.training import label_set
 from parties.models import SourceRecord
 from parties.services.demo import demo_seed, truth_write
@@ -71,5 +71,14 @@ def test_a_steward_labels_pairs_with_the_keyboard_and_trains(page, tmp_path):
         page.reload()
         expect(page.get_by_test_id("active-model")).to_contain_text("11+11 labels")
 
+        # and the trained matcher's suggestions appear in the list
+        page.get_by_role("link", name="Suggestions").click()
+        page.get_by_role("button", name="Run matching now").click()
+        expect(page.get_by_test_id("run-status")).to_have_text("Succeeded", timeout=90_000)
+        rows = page.get_by_test_id("suggestions").locator("tbody tr")
+        expect(rows.first).not_to_contain_text("No pending suggestions")
+        expect(rows.first.locator("a").nth(1)).to_be_visible()  # a cluster has 2 or more parties
+
     assert TrainingLabel.objects.count() == before + 3
+    assert MatchSuggestion.objects.filter(status="pending").exists()
     assert TrainingLabel.objects.filter(origin="training", labelled_by__username="steward").count() == 3

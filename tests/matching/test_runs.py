@@ -80,3 +80,20 @@ def test_a_run_goes_through_a_real_worker(role_groups, tmp_path):
         call_command("rematch")
     run = MatchRun.objects.get()
     assert run.status == "succeeded" and run.clusters == MatchSuggestion.objects.count()
+
+
+@pytest.mark.django_db
+def test_the_suggestion_list_and_who_may_start_a_run(role_client, tmp_path):
+    from django.urls import reverse
+
+    response = role_client("steward").post(reverse("matching:run_start"), follow=True)
+    assert b"Train the matcher first" in response.content and not MatchRun.objects.exists()
+    assert role_client("marketing").get(reverse("matching:suggestions")).status_code == 403
+
+    _trained(tmp_path, parties=150, seed=6)
+    call_command("rematch", "--sync")
+    page = role_client("steward").get(reverse("matching:suggestions"))
+    assert page.status_code == 200
+    shown = list(page.context["page"])
+    assert shown and shown[0].score >= shown[-1].score
+    assert shown[0].members.all()[0].party.display_name.encode() in page.content
