@@ -113,6 +113,8 @@ class MatchRun(models.Model):
 
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     full = models.BooleanField(default=True)
+    party_ids = models.JSONField(default=list, blank=True,
+                                 help_text="An incremental run's new and changed parties.")
     model = models.ForeignKey(MatcherModel, null=True, on_delete=models.SET_NULL, related_name="+")
     threshold = models.FloatField(default=0.5)
     parties_blocked = models.PositiveIntegerField(default=0)

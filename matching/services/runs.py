@@ -57,9 +57,14 @@ def _party_batches() -> Iterator[dict[int, dict]]:
         last = ids[-1]
 
 
-def _blocks_build(run: MatchRun, matcher: dedupe.StaticDedupe) -> None:
+def _blocks_build(run: MatchRun, matcher: dedupe.StaticDedupe,
+                  party_ids: list[int] | None = None) -> None:
+    """Fingerprint all active parties, or only ``party_ids`` (an incremental run): their old
+    block keys are replaced, everyone else's stay as stored."""
     fingerprinter = matcher.fingerprinter
     if fingerprinter.index_fields:
+        # Canopy predicates compare against the values of every party, so the index always
+        # covers everyone; it is rebuilt from the indexed fields only.
         values: dict[str, set] = {field: set() for field in fingerprinter.index_fields}
         for batch in _party_batches():
             for record in batch.values():
@@ -68,9 +73,14 @@ def _blocks_build(run: MatchRun, matcher: dedupe.StaticDedupe) -> None:
                         values[field].add(record[field])
         for field, docs in values.items():
             fingerprinter.index(docs, field)
-    BlockKey.objects.all().delete()
+    if party_ids is None:
+        BlockKey.objects.all().delete()
+        batches = _party_batches()
+    else:
+        BlockKey.objects.filter(party_id__in=party_ids).delete()
+        batches = (party_records(party_ids[i:i + BATCH]) for i in range(0, len(party_ids), BATCH))
     parties = keys = 0
-    for batch in _party_batches():
+    for batch in batches:
         rows = [BlockKey(block_key=key[:255], party_id=party_id)
                 for key, party_id in fingerprinter(batch.items())]
         BlockKey.objects.bulk_create(rows, batch_size=5000)
@@ -80,21 +90,29 @@ def _blocks_build(run: MatchRun, matcher: dedupe.StaticDedupe) -> None:
     fingerprinter.reset_indices()
 
 
-def _candidate_pairs() -> Iterator[list[tuple[int, int]]]:
-    """Distinct pairs of parties that share a block key, computed by the database."""
+def _candidate_pairs(party_ids: list[int] | None = None) -> Iterator[list[tuple[int, int]]]:
+    """Distinct pairs of parties that share a block key, computed by the database; with
+    ``party_ids``, only pairs that involve one of them."""
     table = connection.ops.quote_name(BlockKey._meta.db_table)
     sql = (f"SELECT DISTINCT a.party_id, b.party_id FROM {table} a JOIN {table} b "  # noqa: S608
-           f"ON a.block_key = b.block_key AND a.party_id < b.party_id ORDER BY 1, 2")
+           f"ON a.block_key = b.block_key AND a.party_id < b.party_id")
+    params: list = []
+    if party_ids is not None:
+        marks = ", ".join(["%s"] * len(party_ids))
+        sql += f" WHERE a.party_id IN ({marks}) OR b.party_id IN ({marks})"
+        params = [*party_ids, *party_ids]
+    sql += " ORDER BY 1, 2"
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, params)
         while rows := cursor.fetchmany(PAIR_CHUNK):
             yield rows
 
 
-def _score(run: MatchRun, matcher: dedupe.StaticDedupe) -> np.ndarray:
+def _score(run: MatchRun, matcher: dedupe.StaticDedupe,
+           party_ids: list[int] | None = None) -> np.ndarray:
     kept = []
     candidates = 0
-    for chunk in _candidate_pairs():
+    for chunk in _candidate_pairs(party_ids):
         records = party_records({pid for pair in chunk for pid in pair})
         pairs = [((a, records[a]), (b, records[b])) for a, b in chunk if a in records and b in records]
         candidates += len(chunk)
@@ -128,7 +146,8 @@ def _evidence(records: dict[int, dict], members: list[int]) -> dict:
 
 
 def match_run_execute(*, run_id: int) -> MatchRun:
-    """Run a queued full match to the end (see the module docstring)."""
+    """Run a queued match to the end (see the module docstring). A run that is not ``full``
+    fingerprints and compares only its ``party_ids`` against everyone's stored block keys."""
     if not MatchRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
             status=RunStatus.RUNNING, started_at=timezone.now()):
         return MatchRun.objects.get(pk=run_id)
@@ -139,10 +158,11 @@ def match_run_execute(*, run_id: int) -> MatchRun:
             raise NoModel("no trained model yet: train the matcher first")
         MatchRun.objects.filter(pk=run.pk).update(model=model)
         matcher = _matcher(model)
-        _blocks_build(run, matcher)
-        scores = _score(run, matcher)
+        party_ids = None if run.full else sorted(set(run.party_ids))
+        _blocks_build(run, matcher, party_ids)
+        scores = _score(run, matcher, party_ids)
         clusters = list(matcher.cluster(scores, threshold=run.threshold)) if len(scores) else []
-        _suggestions_save(run, clusters)
+        _suggestions_save(run, clusters, party_ids)
     except Exception as exc:
         logger.exception("match run #%s failed", run_id)
         MatchRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED, error=str(exc),
@@ -156,9 +176,13 @@ def match_run_execute(*, run_id: int) -> MatchRun:
 
 
 @transaction.atomic
-def _suggestions_save(run: MatchRun, clusters: list) -> None:
-    """A newer full run supersedes every pending suggestion."""
-    MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING).update(
+def _suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None = None) -> None:
+    """A newer run supersedes the pending suggestions it covers: all of them for a full run,
+    those with one of its parties for an incremental run."""
+    pending = MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
+    if party_ids is not None:
+        pending = pending.filter(members__party_id__in=party_ids).distinct()
+    MatchSuggestion.objects.filter(pk__in=list(pending.values_list("pk", flat=True))).update(
         status=SuggestionStatus.SUPERSEDED)
     for ids, member_scores in clusters:
         members = [int(i) for i in ids]
@@ -168,3 +192,40 @@ def _suggestions_save(run: MatchRun, clusters: list) -> None:
         MatchSuggestionMember.objects.bulk_create([
             MatchSuggestionMember(suggestion=suggestion, party_id=pid, score=float(score))
             for pid, score in zip(members, member_scores, strict=True)])
+
+
+def match_run_request(*, party_ids: list[int] | None, threshold: float = 0.5) -> MatchRun | None:
+    """Ask for a match: full when ``party_ids`` is None, else incremental. Incremental
+    requests join a run that is still queued (imports announce every batch), so a large
+    import becomes one run rather than hundreds. Returns None without a trained model."""
+    if not MatcherModel.objects.filter(is_active=True).exists():
+        return None
+    with transaction.atomic():
+        if party_ids is not None:
+            queued = (MatchRun.objects.select_for_update()
+                      .filter(status=RunStatus.QUEUED, full=False).first())
+            if queued is not None:
+                queued.party_ids = sorted(set(queued.party_ids) | set(party_ids))
+                queued.save(update_fields=["party_ids"])
+                return queued
+        run = MatchRun.objects.create(full=party_ids is None, party_ids=sorted(set(party_ids or [])),
+                                      threshold=threshold)
+        from matching.tasks import match_run_task
+
+        transaction.on_commit(lambda: match_run_task.delay(run.pk))
+        return run
+
+
+def parties_changed_rematch(party_ids, reason: str) -> None:
+    """Registered with parties' extension point: new and changed parties get matched."""
+    match_run_request(party_ids=list(party_ids))
+
+
+def parties_changed_since_last_run() -> list[int] | None:
+    """Parties updated since the last successful run started, or None if there never was one
+    (then only a full run makes sense)."""
+    last = MatchRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-started_at").first()
+    if last is None or not BlockKey.objects.exists():
+        return None
+    return list(Party.objects.active().filter(updated_at__gte=last.started_at)
+                .values_list("pk", flat=True))

@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from matching.models import MatchRun, RunStatus
-from matching.services.runs import match_run_execute
+from matching.services.runs import match_run_execute, parties_changed_since_last_run
 from matching.tasks import match_run_task
 
 
@@ -16,7 +16,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--full", action="store_true",
-                            help="Match everything (the only mode until incremental runs land).")
+                            help="Match everything; without it only parties changed since the "
+                                 "last run (everything, the first time).")
         parser.add_argument("--sync", action="store_true", help="Run in this process.")
         parser.add_argument("--threshold", type=float, default=0.5,
                             help="Review threshold: clusters scoring below it are not suggested.")
@@ -24,7 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not 0 < options["threshold"] < 1:
             raise CommandError(f"--threshold {options['threshold']} must be between 0 and 1.")
-        run = MatchRun.objects.create(full=True, threshold=options["threshold"])
+        party_ids = None if options["full"] else parties_changed_since_last_run()
+        run = MatchRun.objects.create(full=party_ids is None, party_ids=party_ids or [],
+                                      threshold=options["threshold"])
         if options["sync"]:
             run = match_run_execute(run_id=run.pk)
         else:
@@ -33,7 +36,8 @@ class Command(BaseCommand):
                 time.sleep(1)
                 run.refresh_from_db()
         self.stdout.write(
-            f"{run}: {run.parties_blocked} parties, {run.block_keys} block keys, "
+            f"{run} ({'full' if run.full else 'incremental'}): {run.parties_blocked} parties, "
+            f"{run.block_keys} block keys, "
             f"{run.candidate_pairs} candidate pairs, {run.pairs_kept} kept, "
             f"{run.clusters} suggestions")
         if run.status != RunStatus.SUCCEEDED:
