@@ -151,27 +151,8 @@ def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
     """Train dedupe from every stored label and store the result as the active model (the
     previous one is kept for rollback). Raises ``TooFewLabels`` naming the minimum."""
     matches, distincts = labels_check()
-    sample_size = sample_size or TRAINING_SAMPLE
     started = time.monotonic()
-    labels = list(TrainingLabel.objects.exclude(label=Label.UNSURE)
-                  .select_related("record_a", "record_b"))
-    labelled = {f"r{r.pk}": source_record_record(r.standardized)
-                for label in labels for r in (label.record_a, label.record_b)}
-    data = dict(labelled)
-    others = list(SourceRecord.objects.exclude(
-        pk__in=[int(k[1:]) for k in labelled]).values_list("pk", flat=True)[:50_000])
-    sample = random.Random(len(others)).sample(others, min(len(others), sample_size))  # noqa: S311
-    for pk, standardized in SourceRecord.objects.filter(pk__in=sample).values_list(
-            "pk", "standardized").iterator(chunk_size=2000):
-        data[f"r{pk}"] = source_record_record(standardized)
-    deduper = dedupe.Dedupe(variables(), num_cores=1)
-    deduper.prepare_training(data, sample_size=min(sample_size, len(data)))
-    deduper.mark_pairs({
-        "match": [(labelled[f"r{x.record_a_id}"], labelled[f"r{x.record_b_id}"])
-                  for x in labels if x.label == Label.MATCH],
-        "distinct": [(labelled[f"r{x.record_a_id}"], labelled[f"r{x.record_b_id}"])
-                     for x in labels if x.label == Label.DISTINCT],
-    })
+    deduper = _learner(sample_size or TRAINING_SAMPLE)
     deduper.train(index_predicates=True)
     buffer = io.BytesIO()
     deduper.write_settings(buffer)
@@ -198,15 +179,12 @@ def _learner_data(sample_size: int) -> tuple[dict[str, dict], list[TrainingLabel
     return data, labels
 
 
-def training_pairs_refresh(*, count: int = 10, sample_size: int | None = None) -> int:
-    """Rebuild the active learner from the stored labels and queue the ``count`` pairs it is
-    most uncertain about that nobody has judged yet. Returns how many were queued."""
-    from matching.models import TrainingPair
-
-    sample_size = sample_size or TRAINING_SAMPLE
+def _learner(sample_size: int) -> dedupe.Dedupe | None:
+    """A dedupe active learner prepared on a sample and replaying every stored label (shared
+    by training and by the training page's pair queue), or None without enough data."""
     data, labels = _learner_data(sample_size)
     if len(data) < 2:
-        return 0
+        return None
     learner = dedupe.Dedupe(variables(), num_cores=1)
     learner.prepare_training(data, sample_size=min(sample_size, len(data)))
     if labels:
@@ -214,6 +192,17 @@ def training_pairs_refresh(*, count: int = 10, sample_size: int | None = None) -
         learner.mark_pairs({
             kind: [(by_id[x.record_a_id], by_id[x.record_b_id]) for x in labels if x.label == kind]
             for kind in (Label.MATCH, Label.DISTINCT)})
+    return learner
+
+
+def training_pairs_refresh(*, count: int = 10, sample_size: int | None = None) -> int:
+    """Rebuild the active learner from the stored labels and queue the ``count`` pairs it is
+    most uncertain about that nobody has judged yet. Returns how many were queued."""
+    from matching.models import TrainingPair
+
+    learner = _learner(sample_size or TRAINING_SAMPLE)
+    if learner is None:
+        return 0
     judged = set(TrainingLabel.objects.values_list("record_a_id", "record_b_id"))
     judged |= set(TrainingPair.objects.values_list("record_a_id", "record_b_id"))
     queued = 0

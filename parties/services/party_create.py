@@ -39,7 +39,7 @@ from parties.services.bulk_writer import (
     rows_insert,
 )
 from parties.services.golden import golden_values
-from parties.services.records import NewRecord, StandardizedRow
+from parties.services.records import NewRecord, StandardizedRow, validity_of
 
 # table name in a plan → (model, whether the plan sets its primary key)
 TABLES: dict[str, tuple[type[models.Model], bool]] = {
@@ -61,10 +61,6 @@ class CreatedRecord:
     pk: int
     party_id: int
     source_key: str
-
-
-def _validity(problem: str) -> tuple[str, str]:
-    return (Validity.INVALID, problem[:200]) if problem else (Validity.VALID, "")
 
 
 def _display_name(kind: str, values: dict[str, Any]) -> str:
@@ -98,7 +94,7 @@ def record_plan(item: NewRecord, *, source: SourceSystem, job_id: int | None, se
     seen: set[str] = set()
     for email in row.emails:  # values equal after normalization become one contact point
         if email["normalized"] and email["normalized"] not in seen:
-            validity, reason = _validity(email["problem"])
+            validity, reason = validity_of(email["problem"])
             plan["email"].append({
                 "raw_value": email["raw"][:320], "normalized": email["normalized"][:320],
                 "is_primary": not seen, "validity": validity, "validity_reason": reason, **common})
@@ -106,7 +102,7 @@ def record_plan(item: NewRecord, *, source: SourceSystem, job_id: int | None, se
     seen = set()
     for phone in row.phones:
         if phone["normalized"] and phone["normalized"] not in seen:
-            validity, reason = _validity(phone["problem"])
+            validity, reason = validity_of(phone["problem"])
             plan["phone"].append({
                 "raw_value": phone["raw"][:64], "normalized": phone["normalized"][:32],
                 "country": phone["country"], "phone_type": phone["phone_type"],

@@ -272,12 +272,12 @@ def _contact_points_merge(record: SourceRecord, row: StandardizedRow, seen_at: d
     for model, values in (
         (ContactPointEmail, [
             {"normalized": e["normalized"][:320], "raw_value": e["raw"][:320],
-             **dict(zip(("validity", "validity_reason"), _validity(e["problem"]), strict=True))}
+             **dict(zip(("validity", "validity_reason"), validity_of(e["problem"]), strict=True))}
             for e in row.emails if e["normalized"]]),
         (ContactPointPhone, [
             {"normalized": p["normalized"][:32], "raw_value": p["raw"][:64],
              "country": p["country"], "phone_type": p["phone_type"],
-             **dict(zip(("validity", "validity_reason"), _validity(p["problem"]), strict=True))}
+             **dict(zip(("validity", "validity_reason"), validity_of(p["problem"]), strict=True))}
             for p in row.phones if p["normalized"]]),
         (ContactPointAddress, [
             {"normalized": a["normalized"][:400], "raw_value": a["raw"], "line1": a["line1"][:200],
@@ -304,7 +304,8 @@ def _contact_points_merge(record: SourceRecord, row: StandardizedRow, seen_at: d
         )
 
 
-def _validity(problem: str) -> tuple[str, str]:
+def validity_of(problem: str) -> tuple[str, str]:
+    """A contact point's validity and reason from its standardization problem."""
     return (Validity.INVALID, problem[:200]) if problem else (Validity.VALID, "")
 
 
