@@ -6,7 +6,10 @@ class MatchingConfig(AppConfig):
     verbose_name = "Matching and the steward queue"
 
     def ready(self) -> None:
+        from matching.services.decisions import decisions_lapse
         from matching.services.runs import parties_changed_rematch
         from parties.extensions import parties_changed_register
 
+        # Order matters: a changed party's old rejections lapse before it is re-matched.
+        parties_changed_register(decisions_lapse)
         parties_changed_register(parties_changed_rematch)

@@ -108,15 +108,37 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class RunPhase(models.TextChoices):
+    QUEUED = "queued", "Waiting for a worker"
+    FINGERPRINTING = "fingerprinting", "Fingerprinting parties into block keys"
+    SCORING = "scoring", "Scoring candidate pairs"
+    CLUSTERING = "clustering", "Clustering and saving suggestions"
+    DONE = "done", "Done"
+
+
 class MatchRun(models.Model):
-    """One matching pass over the parties, with its counters for the progress page."""
+    """One matching pass over the parties, with its counters for the progress page.
+
+    Phases: fingerprinting (one task), scoring (independent chunk tasks that any number of
+    workers share), clustering (one task, started by whichever chunk finishes last)."""
 
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    phase = models.CharField(max_length=16, choices=RunPhase.choices, default=RunPhase.QUEUED)
+    phase_seconds = models.JSONField(default=dict, blank=True,
+                                     help_text="Wall-clock seconds per phase.")
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    threshold_curve = models.JSONField(
+        default=list, blank=True,
+        help_text="For thresholds from 0.2 to 0.95: the pairs and groups of parties at or above.")
     full = models.BooleanField(default=True)
     party_ids = models.JSONField(default=list, blank=True,
                                  help_text="An incremental run's new and changed parties.")
     model = models.ForeignKey(MatcherModel, null=True, on_delete=models.SET_NULL, related_name="+")
     threshold = models.FloatField(default=0.5)
+    parties_total = models.PositiveIntegerField(default=0)
     parties_blocked = models.PositiveIntegerField(default=0)
     block_keys = models.PositiveIntegerField(default=0)
     candidate_pairs = models.PositiveIntegerField(default=0)
@@ -132,6 +154,103 @@ class MatchRun(models.Model):
 
     def __str__(self) -> str:
         return f"Match run #{self.pk}"
+
+
+class MatchRunChunk(models.Model):
+    """A slice of a run's work for one worker: in the fingerprinting phase, the parties of
+    ids [first_party, last_party]; in the scoring phase, the candidate pairs whose first party
+    lies there (in an incremental run: the pairs that touch the run's parties in that range)."""
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="chunks")
+    phase = models.CharField(max_length=16, choices=RunPhase.choices)
+    index = models.PositiveIntegerField()
+    first_party = models.BigIntegerField()
+    last_party = models.BigIntegerField()
+    parties = models.PositiveIntegerField(default=0)
+    keys = models.PositiveIntegerField(default=0)
+    candidate_pairs = models.PositiveIntegerField(default=0)
+    pairs_kept = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "phase", "index"],
+                                               name="runchunk_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run} chunk {self.index}"
+
+
+class ScoredPair(models.Model):
+    """A candidate pair that scored above the drop line, waiting for the run's clustering."""
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    chunk = models.PositiveIntegerField()
+    party_a = models.BigIntegerField()
+    party_b = models.BigIntegerField()
+    score = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "chunk"], name="scoredpair_run_chunk_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.party_a}~{self.party_b}: {self.score:.2f}"
+
+
+class Decision(models.TextChoices):
+    REJECTED = "rejected", "Not a match"
+    MERGED = "merged", "Merged"
+
+
+class PairDecision(models.Model):
+    """A steward's decision about two parties. An active rejection keeps the pair out of
+    every later run; it lapses when either party's data changes."""
+
+    party_a = models.ForeignKey("parties.Party", on_delete=models.CASCADE, related_name="+")
+    party_b = models.ForeignKey("parties.Party", on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    suggestion = models.ForeignKey("MatchSuggestion", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="decisions")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(party_a__lt=models.F("party_b")),
+                                              name="pairdecision_ordered_pair")]
+        indexes = [models.Index(fields=["party_a", "party_b"], name="pairdecision_pair_idx",
+                                condition=models.Q(is_active=True)),
+                   models.Index(fields=["party_b"], name="pairdecision_b_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.party_a_id}/{self.party_b_id}: {self.decision}"
+
+
+class MatchSettings(models.Model):
+    """Thresholds set by administrators (one row)."""
+
+    review_threshold = models.FloatField(
+        default=0.5, help_text="Below this cluster score, no suggestion is made.")
+    auto_merge_threshold = models.FloatField(
+        null=True, blank=True,
+        help_text="At or above this score a suggestion is merged automatically; empty: never.")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "match settings"
+
+    def __str__(self) -> str:
+        return f"review ≥ {self.review_threshold}, auto-merge ≥ {self.auto_merge_threshold or '—'}"
+
+    @classmethod
+    def current(cls) -> MatchSettings:
+        return cls.objects.order_by("pk").first() or cls.objects.create()
 
 
 class SuggestionStatus(models.TextChoices):
@@ -152,6 +271,9 @@ class MatchSuggestion(models.Model):
     evidence = models.JSONField(default=dict, help_text="Per field: each member's value and "
                                                         "whether they agree.")
     created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-score", "id"]

@@ -20,8 +20,26 @@ def training_pairs_refresh_task(count: int = 10) -> int:
     return training_pairs_refresh(count=count)
 
 
-@shared_task(name="matching.match_run", acks_late=True)
-def match_run_task(run_id: int) -> str:
-    from matching.services.runs import match_run_execute
+@shared_task(name="matching.match_run", bind=True, acks_late=True, max_retries=None)
+def match_run_task(self, run_id: int) -> str:
+    """Start a run; while another run works, wait for it (retry every 15 s)."""
+    from matching.services.runs import RunBusy, match_run_execute
 
-    return match_run_execute(run_id=run_id).status
+    try:
+        return match_run_execute(run_id=run_id).status
+    except RunBusy as exc:
+        raise self.retry(countdown=15, exc=exc) from exc
+
+
+@shared_task(name="matching.match_chunk", acks_late=True)
+def match_chunk_task(chunk_id: int) -> None:
+    from matching.services.runs import chunk_execute
+
+    chunk_execute(chunk_id=chunk_id)
+
+
+@shared_task(name="matching.match_cluster", acks_late=True)
+def match_cluster_task(run_id: int) -> str:
+    from matching.services.runs import cluster_execute
+
+    return cluster_execute(run_id=run_id).status

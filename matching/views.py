@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from matching.fields import FIELDS, source_record_record
 from matching.models import Label, MatcherModel, MatchRun, RunStatus, TrainingPair
+from matching.services.runs import match_run_request
 from matching.services.training import (
     MIN_DISTINCT_LABELS,
     MIN_MATCH_LABELS,
@@ -20,7 +21,7 @@ from matching.services.training import (
     training_pair_answer,
     training_pair_next,
 )
-from matching.tasks import match_run_task, train_task, training_pairs_refresh_task
+from matching.tasks import train_task, training_pairs_refresh_task
 
 REFILL_BELOW = 3
 
@@ -140,7 +141,6 @@ def match_run_start(request: HttpRequest) -> HttpResponse:
     if MatchRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
         messages.info(request, "A match run is already under way.")
         return redirect("matching:suggestions")
-    run = MatchRun.objects.create(full=True)
-    transaction.on_commit(lambda: match_run_task.delay(run.pk))
+    run = match_run_request(party_ids=None)
     messages.success(request, f"{run} started.")
     return redirect("matching:suggestions")

@@ -137,6 +137,8 @@ C360_IMPORT_PROCESSES = env_int("C360_IMPORT_PROCESSES", os.cpu_count() or 1, mi
 C360_IMPORT_PARALLEL_MIN_ROWS = env_int("C360_IMPORT_PARALLEL_MIN_ROWS", 20_000, minimum=0)
 # Records the matcher samples for active learning and training (memory grows fast with it).
 C360_MATCHING_SAMPLE = env_int("C360_MATCHING_SAMPLE", 1000, minimum=10)
+# Parties per match-run chunk (one Celery task each); workers share a run's chunks.
+C360_MATCHING_CHUNK_PARTIES = env_int("C360_MATCHING_CHUNK_PARTIES", 20_000, minimum=100)
 FILE_UPLOAD_HANDLERS = [
     "c360.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -1,6 +1,16 @@
-"""A full match run: fingerprint every active party into a block-key table, let the
-database join it into candidate pairs, score the pairs in chunks, cluster, and save the
-clusters as suggestions with per-field evidence.
+"""Match runs: fingerprint parties into the block-key table, score the candidate pairs the
+database joins out of it, cluster, and save the clusters as suggestions.
+
+A run goes through three phases. Fingerprinting and scoring are split into chunks of
+parties (``MatchRunChunk``), each an independent Celery task, so every worker on every
+machine takes a share; whichever chunk finishes a phase last starts the next one, and the
+last scoring chunk queues the clustering task. Chunks are idempotent (a redelivered chunk
+replaces its own rows), so a worker that dies only costs its chunk. ``inline=True`` does
+the same work in the calling process (``rematch --sync``, tests).
+
+Only one run works at a time: a full rebuild empties the block-key table that an
+incremental run reads. A run that finds another one running waits (its task retries);
+a run whose heartbeat stopped for ``STALE_AFTER`` is marked failed.
 
 Memory grows with the pairs kept for clustering, not with the candidate pairs: scores of
 0.2 or less are dropped before clustering (they only chain unrelated records together).
@@ -8,211 +18,287 @@ Memory grows with the pairs kept for clustering, not with the candidate pairs: s
 
 from __future__ import annotations
 
-import io
 import logging
-from collections.abc import Iterator
+import socket
+import time
+from collections.abc import Callable
+from datetime import timedelta
 
-import dedupe
-import numpy as np
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from matching.fields import FIELDS
 from matching.models import (
     BlockKey,
     MatcherModel,
     MatchRun,
-    MatchSuggestion,
-    MatchSuggestionMember,
+    MatchRunChunk,
+    MatchSettings,
+    RunPhase,
     RunStatus,
-    SuggestionStatus,
+    ScoredPair,
 )
-from matching.selectors import party_records
+from matching.services.blocking import block_keys_clear, block_keys_write, matcher_load, party_id_batches
+from matching.services.scoring import chunk_score, scored_pairs
+from matching.services.suggestions import clusters_of, suggestions_save, threshold_curve
 from parties.models import Party
 
 logger = logging.getLogger(__name__)
 
-BATCH = 5000
-PAIR_CHUNK = 20_000
-DROP_SCORES_AT_OR_BELOW = 0.2
+CHUNK_PARTIES = settings.C360_MATCHING_CHUNK_PARTIES
+INCREMENTAL_MAX = 25_000  # more changed parties than this: a full run is cheaper
+STALE_AFTER = timedelta(minutes=15)
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 class NoModel(RuntimeError):
     pass
 
 
-def _matcher(model: MatcherModel) -> dedupe.StaticDedupe:
-    # Settings are pickles: only ones this product wrote itself are ever loaded.
-    return dedupe.StaticDedupe(io.BytesIO(bytes(model.settings_blob)), num_cores=1)
+class RunBusy(RuntimeError):
+    """Another run is working; try again later."""
 
 
-def _party_batches() -> Iterator[dict[int, dict]]:
-    last = 0
-    while True:
-        ids = list(Party.objects.active().filter(pk__gt=last).order_by("pk")
-                   .values_list("pk", flat=True)[:BATCH])
-        if not ids:
-            return
-        yield party_records(ids)
-        last = ids[-1]
+_matchers: dict[tuple, object] = {}
 
 
-def _blocks_build(run: MatchRun, matcher: dedupe.StaticDedupe,
-                  party_ids: list[int] | None = None) -> None:
-    """Fingerprint all active parties, or only ``party_ids`` (an incremental run): their old
-    block keys are replaced, everyone else's stay as stored."""
-    fingerprinter = matcher.fingerprinter
-    if fingerprinter.index_fields:
-        # Canopy predicates compare against the values of every party, so the index always
-        # covers everyone; it is rebuilt from the indexed fields only.
-        values: dict[str, set] = {field: set() for field in fingerprinter.index_fields}
-        for batch in _party_batches():
-            for record in batch.values():
-                for field in values:
-                    if record[field]:
-                        values[field].add(record[field])
-        for field, docs in values.items():
-            fingerprinter.index(docs, field)
-    if party_ids is None:
-        BlockKey.objects.all().delete()
-        batches = _party_batches()
-    else:
-        BlockKey.objects.filter(party_id__in=party_ids).delete()
-        batches = (party_records(party_ids[i:i + BATCH]) for i in range(0, len(party_ids), BATCH))
-    parties = keys = 0
-    for batch in batches:
-        rows = [BlockKey(block_key=key[:255], party_id=party_id)
-                for key, party_id in fingerprinter(batch.items())]
-        BlockKey.objects.bulk_create(rows, batch_size=5000)
-        parties += len(batch)
-        keys += len(rows)
-        MatchRun.objects.filter(pk=run.pk).update(parties_blocked=parties, block_keys=keys)
-    fingerprinter.reset_indices()
+def _matcher(model_id: int):
+    """The model's matcher, loaded once per worker process (chunks of a run share it)."""
+    model = MatcherModel.objects.get(pk=model_id)
+    key = (model.pk, model.trained_at)
+    if key not in _matchers:
+        _matchers.clear()
+        _matchers[key] = matcher_load(model)
+    return _matchers[key]
 
 
-def _candidate_pairs(party_ids: list[int] | None = None) -> Iterator[list[tuple[int, int]]]:
-    """Distinct pairs of parties that share a block key, computed by the database; with
-    ``party_ids``, only pairs that involve one of them."""
-    table = connection.ops.quote_name(BlockKey._meta.db_table)
-    sql = (f"SELECT DISTINCT a.party_id, b.party_id FROM {table} a JOIN {table} b "  # noqa: S608
-           f"ON a.block_key = b.block_key AND a.party_id < b.party_id")
-    params: list = []
-    if party_ids is not None:
-        marks = ", ".join(["%s"] * len(party_ids))
-        sql += f" WHERE a.party_id IN ({marks}) OR b.party_id IN ({marks})"
-        params = [*party_ids, *party_ids]
-    sql += " ORDER BY 1, 2"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(PAIR_CHUNK):
-            yield rows
+def _fail(run_id: int, error: str) -> None:
+    MatchRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
+        status=RunStatus.FAILED, error=error[:2000], finished_at=timezone.now())
 
 
-def _score(run: MatchRun, matcher: dedupe.StaticDedupe,
-           party_ids: list[int] | None = None) -> np.ndarray:
-    kept = []
-    candidates = 0
-    for chunk in _candidate_pairs(party_ids):
-        records = party_records({pid for pair in chunk for pid in pair})
-        pairs = [((a, records[a]), (b, records[b])) for a, b in chunk if a in records and b in records]
-        candidates += len(chunk)
-        if pairs:
-            scores = matcher.score(pairs)
-            kept.append(scores[scores["score"] > DROP_SCORES_AT_OR_BELOW])
-        MatchRun.objects.filter(pk=run.pk).update(
-            candidate_pairs=candidates, pairs_kept=sum(len(k) for k in kept))
-    if not kept:
-        return np.array([], dtype=[("pairs", "i8", 2), ("score", "f4")])
-    return np.concatenate(kept)
-
-
-def _evidence(records: dict[int, dict], members: list[int]) -> dict:
-    evidence = {}
-    for field in FIELDS:
-        values = {str(pid): (list(records[pid][field]) if isinstance(records[pid][field], tuple)
-                             else records[pid][field]) for pid in members if pid in records}
-        present = [v for v in values.values() if v]
-        if not present:
-            agreement = "missing"
-        elif isinstance(present[0], list):
-            shared = set(present[0]).intersection(*map(set, present[1:]))
-            agreement = "same" if shared and len(present) == len(values) else (
-                "overlap" if shared else "different")
-        else:
-            agreement = "same" if len(set(present)) == 1 and len(present) == len(values) else (
-                "partial" if len(set(present)) == 1 else "different")
-        evidence[field] = {"agreement": agreement, "values": values}
-    return evidence
-
-
-def match_run_execute(*, run_id: int) -> MatchRun:
-    """Run a queued match to the end (see the module docstring). A run that is not ``full``
-    fingerprints and compares only its ``party_ids`` against everyone's stored block keys."""
-    if not MatchRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-            status=RunStatus.RUNNING, started_at=timezone.now()):
-        return MatchRun.objects.get(pk=run_id)
-    run = MatchRun.objects.get(pk=run_id)
-    try:
+def _claim(run_id: int) -> MatchRun | None:
+    """Take the one-run-at-a-time lock for ``run_id``. None when the run is not queued
+    any more (finished, failed, or already started by a redelivered task)."""
+    with transaction.atomic():
+        running = list(MatchRun.objects.select_for_update()
+                       .filter(Q(status=RunStatus.RUNNING) | Q(pk=run_id)).order_by("pk"))
+        run = next((r for r in running if r.pk == run_id), None)
+        if run is None or run.status != RunStatus.QUEUED:
+            return None
+        now = timezone.now()
+        for other in running:
+            if other.pk == run_id:
+                continue
+            if other.heartbeat_at and now - other.heartbeat_at > STALE_AFTER:
+                MatchRun.objects.filter(pk=other.pk).update(
+                    status=RunStatus.FAILED, finished_at=now,
+                    error=f"no progress for {STALE_AFTER}: its worker was lost")
+            else:
+                raise RunBusy(f"{other} is still running")
         model = MatcherModel.objects.filter(is_active=True).first()
-        if model is None:
-            raise NoModel("no trained model yet: train the matcher first")
-        MatchRun.objects.filter(pk=run.pk).update(model=model)
-        matcher = _matcher(model)
-        party_ids = None if run.full else sorted(set(run.party_ids))
-        _blocks_build(run, matcher, party_ids)
-        scores = _score(run, matcher, party_ids)
-        clusters = list(matcher.cluster(scores, threshold=run.threshold)) if len(scores) else []
-        _suggestions_save(run, clusters, party_ids)
-    except Exception as exc:
-        logger.exception("match run #%s failed", run_id)
-        MatchRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED, error=str(exc),
-                                                   finished_at=timezone.now())
-        if not isinstance(exc, NoModel):
-            raise
-        return MatchRun.objects.get(pk=run_id)
-    MatchRun.objects.filter(pk=run_id).update(status=RunStatus.SUCCEEDED, clusters=len(clusters),
-                                               finished_at=timezone.now())
+        MatchRun.objects.filter(pk=run_id).update(
+            status=RunStatus.RUNNING, phase=RunPhase.FINGERPRINTING, started_at=now,
+            phase_started_at=now, heartbeat_at=now, model=model)
+    if model is None:
+        _fail(run_id, "no trained model yet: train the matcher first")
+        return None
     return MatchRun.objects.get(pk=run_id)
 
 
-@transaction.atomic
-def _suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None = None) -> None:
-    """A newer run supersedes the pending suggestions it covers: all of them for a full run,
-    those with one of its parties for an incremental run."""
-    pending = MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
-    if party_ids is not None:
-        pending = pending.filter(members__party_id__in=party_ids).distinct()
-    MatchSuggestion.objects.filter(pk__in=list(pending.values_list("pk", flat=True))).update(
-        status=SuggestionStatus.SUPERSEDED)
-    for ids, member_scores in clusters:
-        members = [int(i) for i in ids]
-        records = party_records(members)
-        suggestion = MatchSuggestion.objects.create(
-            run=run, score=float(np.min(member_scores)), evidence=_evidence(records, members))
-        MatchSuggestionMember.objects.bulk_create([
-            MatchSuggestionMember(suggestion=suggestion, party_id=pid, score=float(score))
-            for pid, score in zip(members, member_scores, strict=True)])
+def _ranges(run: MatchRun) -> list[tuple[int, int]]:
+    """The chunks' party-id ranges: ``CHUNK_PARTIES`` active parties (full run) or changed
+    parties (incremental run) each."""
+    if run.full:
+        batches = party_id_batches(batch=CHUNK_PARTIES)
+    else:
+        ids = sorted(set(run.party_ids))
+        batches = (ids[i:i + CHUNK_PARTIES] for i in range(0, len(ids), CHUNK_PARTIES))
+    return [(batch[0], batch[-1]) for batch in batches if batch]
 
 
-def match_run_request(*, party_ids: list[int] | None, threshold: float = 0.5) -> MatchRun | None:
-    """Ask for a match: full when ``party_ids`` is None, else incremental. Incremental
-    requests join a run that is still queued (imports announce every batch), so a large
-    import becomes one run rather than hundreds. Returns None without a trained model."""
+def _chunks_plan(run: MatchRun, phase: str) -> list[MatchRunChunk]:
+    ranges = _ranges(run)
+    MatchRunChunk.objects.filter(run=run, phase=phase).delete()
+    return MatchRunChunk.objects.bulk_create([
+        MatchRunChunk(run=run, phase=phase, index=i, first_party=lo, last_party=hi)
+        for i, (lo, hi) in enumerate(ranges)])
+
+
+def _dispatch(run_id: int, chunks: list[MatchRunChunk], inline: bool) -> None:
+    from matching.tasks import match_chunk_task
+
+    MatchRun.objects.filter(pk=run_id).update(chunks_total=len(chunks), chunks_done=0)
+    if inline:
+        for chunk in chunks:
+            chunk_execute(chunk_id=chunk.pk, inline=True)
+        return
+    for chunk in chunks:
+        transaction.on_commit(lambda pk=chunk.pk: match_chunk_task.delay(pk))
+
+
+def match_run_execute(*, run_id: int, inline: bool = False) -> MatchRun:
+    """Start a queued run: claim the lock, plan the fingerprinting chunks and hand them out
+    (or, ``inline``, do the whole run here). Raises ``RunBusy`` while another run works."""
+    run = _claim(run_id)
+    if run is None:
+        return MatchRun.objects.get(pk=run_id)
+    try:
+        if run.full:
+            block_keys_clear()
+        run.parties_total = (Party.objects.active().count() if run.full else len(set(run.party_ids)))
+        run.save(update_fields=["parties_total"])
+        chunks = _chunks_plan(run, RunPhase.FINGERPRINTING)
+        if not chunks:
+            _phase_advance(run.pk, RunPhase.FINGERPRINTING, inline)
+        else:
+            _dispatch(run.pk, chunks, inline)
+    except Exception as exc:
+        logger.exception("match run #%s failed", run_id)
+        _fail(run_id, str(exc))
+        raise
+    return MatchRun.objects.get(pk=run_id)
+
+
+def _changed(run: MatchRun) -> list[int] | None:
+    return None if run.full else sorted(set(run.party_ids))
+
+
+def chunk_execute(*, chunk_id: int, inline: bool = False) -> MatchRunChunk | None:
+    """Do one chunk of a running run; the last chunk of a phase starts the next phase."""
+    chunk = MatchRunChunk.objects.select_related("run").filter(pk=chunk_id).first()
+    if chunk is None or chunk.run.status != RunStatus.RUNNING or chunk.done_at is not None:
+        return chunk  # cancelled, failed, or a redelivery of a finished chunk
+    run = chunk.run
+    started = time.monotonic()
+    try:
+        matcher = _matcher(run.model_id)
+        changed = _changed(run)
+        if chunk.phase == RunPhase.FINGERPRINTING:
+            if changed is None:
+                ids = [pid for batch in party_id_batches(chunk.first_party, chunk.last_party)
+                       for pid in batch]
+            else:
+                ids = [pid for pid in changed if chunk.first_party <= pid <= chunk.last_party]
+            chunk.parties, chunk.keys = block_keys_write(matcher, ids)
+        else:
+            chunk.candidate_pairs, chunk.pairs_kept = chunk_score(
+                matcher, run_id=run.pk, chunk=chunk.index, first=chunk.first_party,
+                last=chunk.last_party, changed=changed)
+    except Exception as exc:
+        logger.exception("%s failed", chunk)
+        _fail(run.pk, f"{chunk}: {exc}")
+        raise
+    chunk.seconds = time.monotonic() - started
+    chunk.worker = socket.gethostname()[:200]
+    chunk.done_at = timezone.now()
+    chunk.save()
+    _progress_update(run.pk, chunk.phase)
+    _phase_advance(run.pk, chunk.phase, inline)
+    return chunk
+
+
+def _progress_update(run_id: int, phase: str) -> None:
+    totals = MatchRunChunk.objects.filter(run_id=run_id, done_at__isnull=False).aggregate(
+        parties=Sum("parties", filter=Q(phase=RunPhase.FINGERPRINTING)),
+        keys=Sum("keys", filter=Q(phase=RunPhase.FINGERPRINTING)),
+        candidates=Sum("candidate_pairs", filter=Q(phase=RunPhase.SCORING)),
+        kept=Sum("pairs_kept", filter=Q(phase=RunPhase.SCORING)),
+        done=Count("pk", filter=Q(phase=phase)))
+    MatchRun.objects.filter(pk=run_id).update(
+        parties_blocked=totals["parties"] or 0, block_keys=totals["keys"] or 0,
+        candidate_pairs=totals["candidates"] or 0, pairs_kept=totals["kept"] or 0,
+        chunks_done=totals["done"], heartbeat_at=timezone.now())
+
+
+NEXT_PHASE = {RunPhase.FINGERPRINTING: RunPhase.SCORING, RunPhase.SCORING: RunPhase.CLUSTERING}
+
+
+def _phase_advance(run_id: int, phase: str, inline: bool) -> None:
+    """When every chunk of ``phase`` is done, move the run on (exactly once, whichever
+    worker gets here first)."""
+    if MatchRunChunk.objects.filter(run_id=run_id, phase=phase, done_at__isnull=True).exists():
+        return
+    now = timezone.now()
+    chunks: list[MatchRunChunk] = []
+    with transaction.atomic():
+        run = MatchRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING or run.phase != phase:
+            return
+        run.phase_seconds = {**run.phase_seconds,
+                             phase: round((now - run.phase_started_at).total_seconds(), 2)}
+        run.phase, run.phase_started_at, run.heartbeat_at = NEXT_PHASE[phase], now, now
+        if run.phase == RunPhase.SCORING:
+            chunks = _chunks_plan(run, RunPhase.SCORING)
+            if not chunks:
+                run.phase_seconds = {**run.phase_seconds, RunPhase.SCORING: 0.0}
+                run.phase = RunPhase.CLUSTERING
+        run.save(update_fields=["phase_seconds", "phase", "phase_started_at", "heartbeat_at"])
+    if chunks:
+        _dispatch(run_id, chunks, inline)
+    elif inline:
+        cluster_execute(run_id=run_id)
+    else:
+        from matching.tasks import match_cluster_task
+
+        match_cluster_task.delay(run_id)
+
+
+def cluster_execute(*, run_id: int) -> MatchRun:
+    """The last phase: cluster the run's kept pairs at its threshold, save suggestions,
+    record the threshold curve, and finish the run."""
+    run = MatchRun.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING or run.phase != RunPhase.CLUSTERING:
+        return run
+    try:
+        scores = scored_pairs(run.pk)
+        curve = threshold_curve(scores) if run.full else []
+        clusters = clusters_of(_matcher(run.model_id), scores, run.threshold)
+        made = suggestions_save(run, clusters, _changed(run))
+        ScoredPair.objects.filter(run_id=run.pk).delete()
+    except Exception as exc:
+        logger.exception("clustering of match run #%s failed", run_id)
+        _fail(run_id, str(exc))
+        raise
+    now = timezone.now()
+    seconds = {**run.phase_seconds,
+               RunPhase.CLUSTERING: round((now - run.phase_started_at).total_seconds(), 2)}
+    MatchRun.objects.filter(pk=run_id).update(
+        status=RunStatus.SUCCEEDED, phase=RunPhase.DONE, clusters=made, threshold_curve=curve,
+        phase_seconds=seconds, finished_at=now, heartbeat_at=now)
+    return MatchRun.objects.get(pk=run_id)
+
+
+def match_run_request(*, party_ids: list[int] | None, threshold: float | None = None,
+                      queue: bool = True) -> MatchRun | None:
+    """Ask for a match: full when ``party_ids`` is None (or too many to be worth an
+    incremental run), else incremental. Incremental requests join a run that is still
+    queued (imports announce every batch), so a large import becomes one run rather than
+    hundreds. Returns None without a trained model. ``queue=False`` only creates the run."""
     if not MatcherModel.objects.filter(is_active=True).exists():
         return None
+    if threshold is None:
+        threshold = MatchSettings.current().review_threshold
     with transaction.atomic():
         if party_ids is not None:
             queued = (MatchRun.objects.select_for_update()
                       .filter(status=RunStatus.QUEUED, full=False).first())
             if queued is not None:
-                queued.party_ids = sorted(set(queued.party_ids) | set(party_ids))
-                queued.save(update_fields=["party_ids"])
+                merged = sorted(set(queued.party_ids) | set(party_ids))
+                if len(merged) > INCREMENTAL_MAX:
+                    queued.full, merged = True, []
+                queued.party_ids = merged
+                queued.save(update_fields=["party_ids", "full"])
                 return queued
+            if len(set(party_ids)) > INCREMENTAL_MAX:
+                party_ids = None
         run = MatchRun.objects.create(full=party_ids is None, party_ids=sorted(set(party_ids or [])),
                                       threshold=threshold)
-        from matching.tasks import match_run_task
+        if queue:
+            from matching.tasks import match_run_task
 
-        transaction.on_commit(lambda: match_run_task.delay(run.pk))
+            transaction.on_commit(lambda: match_run_task.delay(run.pk))
         return run
 
 
@@ -227,5 +313,16 @@ def parties_changed_since_last_run() -> list[int] | None:
     last = MatchRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-started_at").first()
     if last is None or not BlockKey.objects.exists():
         return None
-    return list(Party.objects.active().filter(updated_at__gte=last.started_at)
-                .values_list("pk", flat=True))
+    return list(Party.objects.filter(updated_at__gte=last.started_at).values_list("pk", flat=True))
+
+
+def run_wait(run_id: int, *, poll: float = 1.0,
+             on_progress: Callable[[MatchRun], None] | None = None) -> MatchRun:
+    """Block until a run finishes (for the command line)."""
+    while True:
+        run = MatchRun.objects.get(pk=run_id)
+        if on_progress:
+            on_progress(run)
+        if run.status not in ACTIVE:
+            return run
+        time.sleep(poll)

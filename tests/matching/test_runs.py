@@ -138,7 +138,7 @@ def test_an_import_rematches_only_its_new_and_changed_parties(tmp_path, django_c
     assert not incremental.full and set(incremental.party_ids) == new_ids
     from matching.services.runs import match_run_execute
 
-    incremental = match_run_execute(run_id=incremental.pk)
+    incremental = match_run_execute(run_id=incremental.pk, inline=True)
     assert incremental.status == "succeeded"
     assert incremental.parties_blocked == 2  # only the new parties were fingerprinted
     assert BlockKey.objects.count() > keys_before

@@ -1,44 +1,57 @@
-"""``manage.py rematch [--full] [--sync]``: match every active party with the active model."""
+"""``manage.py rematch [--full] [--sync]``: match new and changed parties (or all of them)."""
 
 from __future__ import annotations
-
-import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from matching.models import MatchRun, RunStatus
-from matching.services.runs import match_run_execute, parties_changed_since_last_run
-from matching.tasks import match_run_task
+from matching.services.runs import (
+    RunBusy,
+    match_run_execute,
+    match_run_request,
+    parties_changed_since_last_run,
+    run_wait,
+)
 
 
 class Command(BaseCommand):
-    help = "Run the matcher over all active parties and refresh the pending suggestions."
+    help = ("Match parties changed since the last run (all of them with --full or the first "
+            "time) and refresh the pending suggestions.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--full", action="store_true",
                             help="Match everything; without it only parties changed since the "
                                  "last run (everything, the first time).")
-        parser.add_argument("--sync", action="store_true", help="Run in this process.")
-        parser.add_argument("--threshold", type=float, default=0.5,
-                            help="Review threshold: clusters scoring below it are not suggested.")
+        parser.add_argument("--sync", action="store_true",
+                            help="Do all the work in this process instead of on the workers.")
+        parser.add_argument("--threshold", type=float, default=None,
+                            help="Review threshold for this run (default: the administrators' "
+                                 "setting): clusters scoring below it are not suggested.")
 
     def handle(self, *args, **options) -> None:
-        if not 0 < options["threshold"] < 1:
-            raise CommandError(f"--threshold {options['threshold']} must be between 0 and 1.")
+        threshold = options["threshold"]
+        if threshold is not None and not 0 < threshold < 1:
+            raise CommandError(f"--threshold {threshold} must be between 0 and 1.")
         party_ids = None if options["full"] else parties_changed_since_last_run()
-        run = MatchRun.objects.create(full=party_ids is None, party_ids=party_ids or [],
-                                      threshold=options["threshold"])
+        run = match_run_request(party_ids=party_ids, threshold=threshold,
+                                queue=not options["sync"])
+        if run is None:
+            raise CommandError("no trained model yet: train the matcher first "
+                               "(the training page, or manage.py train_matcher).")
         if options["sync"]:
-            run = match_run_execute(run_id=run.pk)
+            try:
+                run = match_run_execute(run_id=run.pk, inline=True)
+            except RunBusy as exc:
+                MatchRun.objects.filter(pk=run.pk).delete()
+                raise CommandError(f"{exc}; try again when it has finished.") from exc
         else:
-            match_run_task.delay(run.pk)
-            while run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
-                time.sleep(1)
-                run.refresh_from_db()
+            self.stdout.write(f"{run} queued; waiting for the workers (Ctrl-C stops waiting, "
+                              "not the run)…")
+            run = run_wait(run.pk)
         self.stdout.write(
-            f"{run} ({'full' if run.full else 'incremental'}): {run.parties_blocked} parties, "
-            f"{run.block_keys} block keys, "
-            f"{run.candidate_pairs} candidate pairs, {run.pairs_kept} kept, "
-            f"{run.clusters} suggestions")
+            f"{run} ({'full' if run.full else 'incremental'}): {run.parties_blocked} parties "
+            f"fingerprinted, {run.block_keys} block keys, {run.candidate_pairs} candidate pairs, "
+            f"{run.pairs_kept} kept, {run.clusters} suggestions; seconds per phase: "
+            + ", ".join(f"{phase} {seconds}" for phase, seconds in run.phase_seconds.items()))
         if run.status != RunStatus.SUCCEEDED:
             raise CommandError(f"{run} failed: {run.error}")

@@ -1,0 +1,98 @@
+"""Stewards' decisions on suggestions, and what they teach the matcher.
+
+"Not a match" records a PairDecision for every pair it separates, so later runs skip those
+pairs (until either party's data changes), and stores a 'distinct' training label for each
+pair's source records, so the next training learns from the queue as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from matching.models import (
+    Decision,
+    Label,
+    LabelOrigin,
+    MatchSuggestion,
+    MatchSuggestionMember,
+    PairDecision,
+    SuggestionStatus,
+)
+from matching.selectors import party_records
+from matching.services.suggestions import evidence_of
+from matching.services.training import label_set
+from parties.models import SourceRecord
+
+
+class SuggestionClosed(ValueError):
+    """The suggestion was decided (or superseded) meanwhile; nothing was changed."""
+
+
+def _first_records(party_ids: Iterable[int]) -> dict[int, SourceRecord]:
+    records: dict[int, SourceRecord] = {}
+    for record in SourceRecord.objects.filter(party_id__in=list(party_ids)).order_by("pk"):
+        records.setdefault(record.party_id, record)
+    return records
+
+
+def pairs_decide(pairs: Iterable[tuple[int, int]], *, decision: str, user=None,
+                 suggestion: MatchSuggestion | None = None) -> int:
+    """Record a decision for each party pair and the matching training label for their
+    first source records. Returns the number of pairs."""
+    ordered = sorted({tuple(sorted(pair)) for pair in pairs if pair[0] != pair[1]})
+    records = _first_records({pid for pair in ordered for pid in pair})
+    label = Label.DISTINCT if decision == Decision.REJECTED else Label.MATCH
+    PairDecision.objects.bulk_create([
+        PairDecision(party_a_id=a, party_b_id=b, decision=decision, decided_by=user,
+                     suggestion=suggestion) for a, b in ordered])
+    for a, b in ordered:
+        if a in records and b in records:
+            label_set(record_a=records[a], record_b=records[b], label=label,
+                      origin=LabelOrigin.QUEUE, user=user)
+    return len(ordered)
+
+
+@transaction.atomic
+def suggestion_reject(*, suggestion_id: int, user, party_id: int | None = None) -> MatchSuggestion:
+    """"Not a match" for a whole suggestion, or for one member (``party_id``): that member
+    leaves the cluster, which stays pending while two or more parties remain."""
+    suggestion = MatchSuggestion.objects.select_for_update().get(pk=suggestion_id)
+    if suggestion.status != SuggestionStatus.PENDING:
+        raise SuggestionClosed(f"suggestion #{suggestion.pk} is already "
+                               f"{suggestion.get_status_display().lower()}")
+    members = list(suggestion.members.values_list("party_id", flat=True))
+    if party_id is None:
+        pairs = list(combinations(members, 2))
+        leaving = members
+    else:
+        if party_id not in members:
+            raise ValueError(f"party {party_id} is not in suggestion #{suggestion.pk}")
+        pairs = [(party_id, other) for other in members if other != party_id]
+        leaving = [party_id]
+    pairs_decide(pairs, decision=Decision.REJECTED, user=user, suggestion=suggestion)
+    if party_id is not None and len(members) > 2:
+        MatchSuggestionMember.objects.filter(suggestion=suggestion, party_id__in=leaving).delete()
+        remaining = dict(suggestion.members.values_list("party_id", "score"))
+        suggestion.score = min(remaining.values())
+        suggestion.evidence = evidence_of(party_records(remaining), list(remaining))
+        suggestion.save(update_fields=["score", "evidence"])
+        return suggestion
+    suggestion.status = SuggestionStatus.REJECTED
+    suggestion.decided_at, suggestion.decided_by = timezone.now(), user
+    suggestion.save(update_fields=["status", "decided_at", "decided_by"])
+    return suggestion
+
+
+def decisions_lapse(party_ids: Sequence[int], reason: str = "") -> int:
+    """Registered with parties' extension point: when a party's data changes, earlier
+    rejections involving it no longer hold and the pair may be suggested again."""
+    ids = list(party_ids)
+    if not ids:
+        return 0
+    return PairDecision.objects.filter(Q(party_a_id__in=ids) | Q(party_b_id__in=ids),
+                                       is_active=True).update(is_active=False)

@@ -1,0 +1,94 @@
+"""Candidate pairs from the block-key table, scored in chunks.
+
+A full run's chunk owns the pairs whose smaller party id lies in its range, so every pair is
+scored exactly once whichever worker takes the chunk. An incremental run's chunk owns the
+pairs that touch one of its new/changed parties in that range (a pair of two such parties
+belongs to the chunk of the smaller one). Pairs a steward rejected are skipped in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dedupe
+import numpy as np
+from django.db import connection
+from django.utils import timezone
+
+from matching.models import BlockKey, PairDecision, ScoredPair
+from matching.selectors import party_records
+from parties.services.bulk_writer import rows_insert
+
+PAIR_CHUNK = 20_000
+DROP_SCORES_AT_OR_BELOW = 0.2
+
+
+def _marks(values: list[int]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def candidate_pairs(first: int, last: int, *,
+                    changed: list[int] | None = None) -> Iterator[list[tuple[int, int]]]:
+    """Distinct (a, b) with a < b sharing a block key, not rejected, owned by the chunk
+    [first, last] (see the module docstring), ``PAIR_CHUNK`` at a time."""
+    keys = connection.ops.quote_name(BlockKey._meta.db_table)
+    decisions = connection.ops.quote_name(PairDecision._meta.db_table)
+    if changed is None:
+        join, where, params = "a.party_id < b.party_id", "a.party_id BETWEEN %s AND %s", [first, last]
+        lo, hi = "a.party_id", "b.party_id"
+    else:
+        mine = [pid for pid in changed if first <= pid <= last]
+        if not mine:
+            return
+        # b is any other party, except a changed one with a smaller id (that pair is owned
+        # by the smaller party's chunk).
+        join = "a.party_id <> b.party_id"
+        where = (f"a.party_id IN ({_marks(mine)}) "
+                 f"AND NOT (b.party_id < a.party_id AND b.party_id IN ({_marks(changed)}))")
+        params = [*mine, *changed]
+        lo = "CASE WHEN a.party_id < b.party_id THEN a.party_id ELSE b.party_id END"
+        hi = "CASE WHEN a.party_id < b.party_id THEN b.party_id ELSE a.party_id END"
+    sql = (f"SELECT DISTINCT {lo}, {hi} FROM {keys} a "  # noqa: S608
+           f"JOIN {keys} b ON a.block_key = b.block_key AND {join} WHERE {where} "
+           f"AND NOT EXISTS (SELECT 1 FROM {decisions} d WHERE d.is_active "
+           f"AND d.decision = 'rejected' AND d.party_a_id = {lo} AND d.party_b_id = {hi})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(PAIR_CHUNK):
+            yield rows
+
+
+def chunk_score(matcher: dedupe.StaticDedupe, *, run_id: int, chunk: int, first: int, last: int,
+                changed: list[int] | None = None) -> tuple[int, int]:
+    """Score a chunk's candidate pairs and store those above the drop line as ScoredPair
+    rows (replacing any from an earlier attempt at the same chunk). Returns
+    (candidate pairs, pairs kept)."""
+    ScoredPair.objects.filter(run_id=run_id, chunk=chunk).delete()
+    candidates = kept = 0
+    now = timezone.now()
+    for pairs in candidate_pairs(first, last, changed=changed):
+        records = party_records({pid for pair in pairs for pid in pair})
+        known = [((a, records[a]), (b, records[b])) for a, b in pairs if a in records and b in records]
+        candidates += len(pairs)
+        if not known:
+            continue
+        scores = matcher.score(known)
+        scores = scores[scores["score"] > DROP_SCORES_AT_OR_BELOW]
+        rows_insert(ScoredPair, [
+            {"run_id": run_id, "chunk": chunk, "party_a": int(a), "party_b": int(b),
+             "score": float(score)} for (a, b), score in zip(scores["pairs"], scores["score"],
+                                                             strict=True)], now=now)
+        kept += len(scores)
+    return candidates, kept
+
+
+def scored_pairs(run_id: int) -> np.ndarray:
+    """A run's kept pairs in the structured array ``cluster()`` takes."""
+    rows = list(ScoredPair.objects.filter(run_id=run_id).values_list("party_a", "party_b", "score")
+                .iterator(chunk_size=50_000))
+    scores = np.empty(len(rows), dtype=[("pairs", "i8", 2), ("score", "f4")])
+    if rows:
+        array = np.array(rows, dtype="f8")
+        scores["pairs"] = array[:, :2].astype("i8")
+        scores["score"] = array[:, 2]
+    return scores

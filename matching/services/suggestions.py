@@ -1,0 +1,103 @@
+"""From scored pairs to suggestions: clustering, evidence, the threshold curve, and the
+hygiene rules (a newer run supersedes what it covers; suggestions whose parties are no
+longer active are closed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import dedupe
+import numpy as np
+from django.db import transaction
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from matching.fields import FIELDS
+from matching.models import MatchRun, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
+from matching.selectors import party_records
+from parties.models import Party, PartyStatus
+
+CURVE_THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(16)]  # 0.2 … 0.95
+
+
+def evidence_of(records: dict[int, dict], members: list[int]) -> dict:
+    """Per field: each member's value and whether they agree (same, partial, overlap,
+    different, missing)."""
+    evidence = {}
+    for field in FIELDS:
+        values = {str(pid): (list(records[pid][field]) if isinstance(records[pid][field], tuple)
+                             else records[pid][field]) for pid in members if pid in records}
+        present = [v for v in values.values() if v]
+        if not present:
+            agreement = "missing"
+        elif isinstance(present[0], list):
+            shared = set(present[0]).intersection(*map(set, present[1:]))
+            agreement = "same" if shared and len(present) == len(values) else (
+                "overlap" if shared else "different")
+        else:
+            agreement = "same" if len(set(present)) == 1 and len(present) == len(values) else (
+                "partial" if len(set(present)) == 1 else "different")
+        evidence[field] = {"agreement": agreement, "values": values}
+    return evidence
+
+
+def threshold_curve(scores: np.ndarray) -> list[dict]:
+    """For each threshold: the pairs scoring at or above it, and the groups of parties those
+    pairs connect (what a review threshold there would roughly put in the queue)."""
+    curve = []
+    for threshold in CURVE_THRESHOLDS:
+        kept = scores[scores["score"] >= threshold]
+        if not len(kept):
+            curve.append({"threshold": threshold, "pairs": 0, "groups": 0, "parties": 0})
+            continue
+        ids, edges = np.unique(kept["pairs"], return_inverse=True)
+        edges = edges.reshape(-1, 2)
+        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])),
+                           shape=(len(ids), len(ids)))
+        groups, _ = connected_components(graph, directed=False)
+        curve.append({"threshold": threshold, "pairs": int(len(kept)), "groups": int(groups),
+                      "parties": int(len(ids))})
+    return curve
+
+
+def clusters_of(matcher: dedupe.StaticDedupe, scores: np.ndarray, threshold: float) -> list:
+    return list(matcher.cluster(scores, threshold=threshold)) if len(scores) else []
+
+
+@transaction.atomic
+def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None = None) -> int:
+    """Replace the pending suggestions the run covers (all of them for a full run; those
+    with one of its parties for an incremental run) with its clusters. Returns how many
+    suggestions were made."""
+    pending = MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
+    if party_ids is not None:
+        pending = pending.filter(members__party_id__in=party_ids).distinct()
+    MatchSuggestion.objects.filter(pk__in=list(pending.values_list("pk", flat=True))).update(
+        status=SuggestionStatus.SUPERSEDED)
+    made = 0
+    for start in range(0, len(clusters), 500):
+        batch = clusters[start:start + 500]
+        records = party_records({int(i) for ids, _ in batch for i in ids})
+        suggestions = MatchSuggestion.objects.bulk_create([
+            MatchSuggestion(run=run, score=float(np.min(member_scores)),
+                            evidence=evidence_of(records, [int(i) for i in ids]))
+            for ids, member_scores in batch])
+        MatchSuggestionMember.objects.bulk_create([
+            MatchSuggestionMember(suggestion=suggestion, party_id=int(pid), score=float(score))
+            for suggestion, (ids, member_scores) in zip(suggestions, batch, strict=True)
+            for pid, score in zip(ids, member_scores, strict=True)])
+        made += len(suggestions)
+    suggestions_close_for_inactive()
+    return made
+
+
+def suggestions_close_for_inactive(party_ids: Iterable[int] | None = None) -> int:
+    """Close pending suggestions that name a party that is no longer active (merged away
+    or deleted). Called at the end of every run and by whatever merges parties."""
+    inactive = Party.objects.exclude(status=PartyStatus.ACTIVE)
+    if party_ids is not None:
+        inactive = inactive.filter(pk__in=list(party_ids))
+    stale = MatchSuggestion.objects.filter(
+        status=SuggestionStatus.PENDING, members__party__in=inactive.values("pk")).distinct()
+    return MatchSuggestion.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).update(
+        status=SuggestionStatus.CLOSED)
