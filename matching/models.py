@@ -155,6 +155,12 @@ class MatchRun(models.Model):
     def __str__(self) -> str:
         return f"Match run #{self.pk}"
 
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
 
 class MatchRunChunk(models.Model):
     """A slice of a run's work for one worker: in the fingerprinting phase, the parties of

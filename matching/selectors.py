@@ -51,3 +51,68 @@ def suggestions_pending():
             .order_by("-score", "id")
             .prefetch_related(Prefetch("members", queryset=MatchSuggestionMember.objects
                                        .select_related("party").order_by("-score"))))
+
+
+# A phase's share of a run's progress bar (fingerprinting is cheaper than scoring).
+_PHASE_SPAN = {"queued": (0, 0), "fingerprinting": (0, 30), "scoring": (30, 90),
+               "clustering": (90, 99), "done": (100, 100)}
+
+
+def run_progress(run) -> dict:
+    """Percent done and the per-phase timings of a match run, for its progress page."""
+    from django.utils import timezone
+
+    from matching.models import RunPhase, RunStatus
+
+    start, end = _PHASE_SPAN[run.phase]
+    share = run.chunks_done / run.chunks_total if run.chunks_total else 0
+    percent = start + int((end - start) * share) if run.phase in ("fingerprinting", "scoring") else start
+    if run.status == RunStatus.FAILED:
+        percent = max(percent, 1)
+    phases = []
+    for phase in (RunPhase.FINGERPRINTING, RunPhase.SCORING, RunPhase.CLUSTERING):
+        seconds = run.phase_seconds.get(phase)
+        if seconds is None and run.phase == phase and run.phase_started_at and \
+                run.status == RunStatus.RUNNING:
+            seconds = (timezone.now() - run.phase_started_at).total_seconds()
+            state = "running"
+        else:
+            state = "done" if seconds is not None else "waiting"
+        phases.append({"name": phase.label, "key": phase.value, "seconds": seconds, "state": state})
+    total = None
+    if run.started_at:
+        total = ((run.finished_at or timezone.now()) - run.started_at).total_seconds()
+    return {"percent": percent, "phases": phases, "total_seconds": total}
+
+
+def threshold_chart(current, width: int = 640, height: int = 220) -> dict | None:
+    """Geometry of the thresholds chart (an SVG drawn by the template) from the latest full
+    run's curve: for each threshold, the groups of parties it would suggest."""
+    from matching.models import MatchRun, RunStatus
+
+    run = (MatchRun.objects.filter(status=RunStatus.SUCCEEDED, full=True)
+           .exclude(threshold_curve=[]).order_by("-finished_at").first())
+    if run is None:
+        return None
+    curve = run.threshold_curve
+    left, bottom, top = 48, 28, 12
+    plot_w, plot_h = width - left - 12, height - bottom - top
+    peak = max([point["groups"] for point in curve] + [1])
+    step = plot_w / len(curve)
+    bars = []
+    for i, point in enumerate(curve):
+        bar_h = plot_h * point["groups"] / peak
+        bars.append({**point, "x": round(left + i * step + 2, 1), "w": round(step - 4, 1),
+                     "y": round(top + plot_h - bar_h, 1), "h": round(bar_h, 1),
+                     "label_x": round(left + i * step + step / 2, 1),
+                     "review": abs(point["threshold"] - current.review_threshold) < 0.025,
+                     "auto": current.auto_merge_threshold is not None
+                     and point["threshold"] >= current.auto_merge_threshold})
+
+    def x_of(threshold: float) -> float:
+        return round(left + (threshold - curve[0]["threshold"]) / 0.05 * step + step / 2, 1)
+
+    return {"run": run, "bars": bars, "width": width, "height": height, "peak": peak,
+            "left": left, "top": top, "axis_y": top + plot_h, "label_y": height - 8,
+            "review_x": x_of(current.review_threshold),
+            "auto_x": x_of(current.auto_merge_threshold) if current.auto_merge_threshold else None}

@@ -10,5 +10,9 @@ urlpatterns = [
     path("training/refresh/", views.training_refresh, name="training_refresh"),
     path("training/train/", views.training_train, name="training_train"),
     path("suggestions/", views.suggestion_list, name="suggestions"),
+    path("suggestions/<int:pk>/reject/", views.suggestion_reject_view, name="suggestion_reject"),
+    path("runs/", views.run_list, name="runs"),
     path("runs/start/", views.match_run_start, name="run_start"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("thresholds/", views.thresholds, name="thresholds"),
 ]

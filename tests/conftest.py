@@ -47,3 +47,5 @@ def role_groups(transactional_db):
     importlib.import_module("parties.migrations.0004_import_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0002_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0005_run_role_permissions").grant(apps, None)
+    importlib.import_module("matching.migrations.0008_chunk_decision_settings_permissions").grant(
+        apps, None)

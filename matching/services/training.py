@@ -25,8 +25,8 @@ from matching.fields import source_record_record, variables
 from matching.models import Label, LabelOrigin, MatcherModel, TrainingLabel
 from parties.models import SourceRecord, SourceSystem
 
-MIN_MATCH_LABELS = 10
-MIN_DISTINCT_LABELS = 10
+MIN_MATCH_LABELS = 5
+MIN_DISTINCT_LABELS = 5
 # prepare_training's memory grows fast with the sample (20 GB for 5,000 person records seen
 # here). Measured on 13,886 demo records: 1,000 → 10 s and 0.98 GB peak; 1,500 → 24 s and
 # 1.9 GB. The default keeps a learner refresh well inside one worker's share of memory.
@@ -153,7 +153,7 @@ def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
     matches, distincts = labels_check()
     started = time.monotonic()
     deduper = _learner(sample_size or TRAINING_SAMPLE)
-    deduper.train(index_predicates=True)
+    deduper.train(index_predicates=settings.C360_MATCHING_INDEX_PREDICATES)
     buffer = io.BytesIO()
     deduper.write_settings(buffer)
     with transaction.atomic():

@@ -10,8 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from matching.fields import FIELDS, source_record_record
-from matching.models import Label, MatcherModel, MatchRun, RunStatus, TrainingPair
-from matching.services.runs import match_run_request
+from matching.models import Label, MatcherModel, TrainingPair
 from matching.services.training import (
     MIN_DISTINCT_LABELS,
     MIN_MATCH_LABELS,
@@ -114,33 +113,3 @@ def training_train(request: HttpRequest) -> HttpResponse:
     messages.success(request, "Training started on a worker; the new model becomes active "
                               "when it is done.")
     return redirect("matching:training")
-
-
-@require_GET
-@permission_required("matching.view_matchsuggestion", raise_exception=True)
-def suggestion_list(request: HttpRequest) -> HttpResponse:
-    from django.core.paginator import Paginator
-
-    from matching.selectors import suggestions_pending
-
-    page = Paginator(suggestions_pending(), 50).get_page(request.GET.get("page"))
-    run = MatchRun.objects.first()
-    template = "matching/_run_status.html" if request.htmx else "matching/suggestions.html"
-    response = render(request, template, {"page": page, "run": run})
-    if request.htmx and run and run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-        response["HX-Refresh"] = "true"  # the run finished: show its suggestions
-    return response
-
-
-@require_POST
-@permission_required("matching.add_matchrun", raise_exception=True)
-def match_run_start(request: HttpRequest) -> HttpResponse:
-    if not MatcherModel.objects.filter(is_active=True).exists():
-        messages.error(request, "Train the matcher first: there is no model to match with.")
-        return redirect("matching:suggestions")
-    if MatchRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
-        messages.info(request, "A match run is already under way.")
-        return redirect("matching:suggestions")
-    run = match_run_request(party_ids=None)
-    messages.success(request, f"{run} started.")
-    return redirect("matching:suggestions")

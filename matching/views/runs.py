@@ -1,0 +1,45 @@
+"""Match runs: start one, follow its progress phase by phase."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from matching.models import MatcherModel, MatchRun, RunStatus
+from matching.selectors import run_progress
+from matching.services.runs import match_run_request
+
+
+@require_POST
+@permission_required("matching.add_matchrun", raise_exception=True)
+def match_run_start(request: HttpRequest) -> HttpResponse:
+    if not MatcherModel.objects.filter(is_active=True).exists():
+        messages.error(request, "Train the matcher first: there is no model to match with.")
+        return redirect("matching:suggestions")
+    if MatchRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING], full=True).exists():
+        messages.info(request, "A full match run is already under way.")
+        return redirect("matching:suggestions")
+    run = match_run_request(party_ids=None)
+    messages.success(request, f"{run} started.")
+    return redirect("matching:run_detail", pk=run.pk)
+
+
+@require_GET
+@permission_required("matching.view_matchrun", raise_exception=True)
+def run_list(request: HttpRequest) -> HttpResponse:
+    runs = MatchRun.objects.select_related("model")[:50]
+    return render(request, "matching/run_list.html", {"runs": runs})
+
+
+@require_GET
+@permission_required("matching.view_matchrun", raise_exception=True)
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(MatchRun.objects.select_related("model"), pk=pk)
+    context = {"run": run, "progress": run_progress(run),
+               "chunks": run.chunks.order_by("phase", "index")[:200]}
+    if request.htmx:
+        return render(request, "matching/_run_progress.html", context)
+    return render(request, "matching/run_detail.html", context)
