@@ -13,7 +13,6 @@ _NAV = [
     ("Parties", "parties:list", "parties.view_party"),
     ("Suggestions", "matching:suggestions", "matching.view_matchsuggestion"),
     ("Train matcher", "matching:training", "matching.add_traininglabel"),
-    ("Match runs", "matching:runs", "matching.view_matchrun"),
     ("Thresholds", "matching:thresholds", "matching.change_matchsettings"),
     ("Imports", "parties:imports", "parties.view_importjob"),
     ("Source systems", "parties:sources", "parties.view_sourcesystem"),

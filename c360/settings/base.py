@@ -172,6 +172,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(CELERY_BROKER_DIR / "control"),  # kombu's default is ./control
         "store_processed": False,
     }
+# The queue tasks go to (and a worker started without --queues reads): separate queues let
+# several installations or benchmarks share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env_str("C360_CELERY_QUEUE") or "celery"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again; tasks are idempotent
