@@ -94,6 +94,6 @@ def test_a_steward_labels_pairs_with_the_keyboard_and_trains(page, tmp_path):
         assert MatchSuggestion.objects.filter(status="pending").count() == pending - 1
 
     assert TrainingLabel.objects.filter(origin="queue", label="distinct").count() >= 1
-    assert TrainingLabel.objects.count() - before in (3, 4)  # 3 answers + the rejection's label
+    assert TrainingLabel.objects.count() >= before + 3  # 3 answers, plus the rejection's labels
     assert MatchSuggestion.objects.filter(status="rejected", decided_by__username="steward").count() == 1
     assert TrainingLabel.objects.filter(origin="training", labelled_by__username="steward").count() == 3
