@@ -31,11 +31,11 @@ def match_run_task(self, run_id: int) -> str:
         raise self.retry(countdown=15, exc=exc) from exc
 
 
-@shared_task(name="matching.match_chunk", acks_late=True)
-def match_chunk_task(chunk_id: int) -> None:
+@shared_task(name="matching.match_chunk", bind=True, acks_late=True)
+def match_chunk_task(self, chunk_id: int) -> None:
     from matching.services.runs import chunk_execute
 
-    chunk_execute(chunk_id=chunk_id)
+    chunk_execute(chunk_id=chunk_id, worker=self.request.hostname or "")
 
 
 @shared_task(name="matching.match_cluster", acks_late=True)

@@ -165,7 +165,7 @@ def _changed(run: MatchRun) -> list[int] | None:
     return None if run.full else sorted(set(run.party_ids))
 
 
-def chunk_execute(*, chunk_id: int, inline: bool = False) -> MatchRunChunk | None:
+def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "") -> MatchRunChunk | None:
     """Do one chunk of a running run; the last chunk of a phase starts the next phase."""
     chunk = MatchRunChunk.objects.select_related("run").filter(pk=chunk_id).first()
     if chunk is None or chunk.run.status != RunStatus.RUNNING or chunk.done_at is not None:
@@ -191,7 +191,7 @@ def chunk_execute(*, chunk_id: int, inline: bool = False) -> MatchRunChunk | Non
         _fail(run.pk, f"{chunk}: {exc}")
         raise
     chunk.seconds = time.monotonic() - started
-    chunk.worker = socket.gethostname()[:200]
+    chunk.worker = (worker or f"{socket.gethostname()} (in process)")[:200]
     chunk.done_at = timezone.now()
     chunk.save()
     _progress_update(run.pk, chunk.phase)

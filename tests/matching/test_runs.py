@@ -52,12 +52,19 @@ def test_rematch_without_a_model_fails_clearly():
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_run_goes_through_a_real_worker(role_groups, tmp_path):
+def test_a_run_goes_through_real_workers_chunk_by_chunk(role_groups, tmp_path, monkeypatch):
+    from matching.models import MatchRunChunk
+
     _trained(tmp_path, parties=150, seed=6)
-    with celery_worker(tmp_path / "worker.log"):
+    monkeypatch.setenv("C360_MATCHING_CHUNK_PARTIES", "40")  # the workers cut the run finely
+    with celery_worker(tmp_path / "worker1.log"), celery_worker(tmp_path / "worker2.log"):
         call_command("rematch")
     run = MatchRun.objects.get()
-    assert run.status == "succeeded" and run.clusters == MatchSuggestion.objects.count()
+    assert run.status == "succeeded" and run.clusters == MatchSuggestion.objects.count() > 0
+    chunks = MatchRunChunk.objects.filter(run=run)
+    assert chunks.filter(phase="scoring").count() == run.chunks_total >= 5
+    assert all(c.done_at and c.worker.startswith("test-") for c in chunks)  # done by the workers
+    assert set(run.phase_seconds) == {"fingerprinting", "scoring", "clustering"}
 
 
 @pytest.mark.django_db
