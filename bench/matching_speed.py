@@ -94,7 +94,9 @@ def _report(title: str, run, seconds: float, peak_mb: float) -> None:
           f"({run.parties_blocked:,} parties fingerprinted, {run.block_keys:,} block keys, "
           f"{run.candidate_pairs:,} candidate pairs, {run.pairs_kept:,} kept, "
           f"{run.clusters:,} suggestions, {run.chunks_total} scoring chunks)")
-    print("  seconds per phase: " + ", ".join(f"{k} {v:.1f}" for k, v in run.phase_seconds.items()))
+    print("  seconds per phase: " + ", ".join(
+        f"{k} {run.phase_seconds[k]:.1f}" for k in ("fingerprinting", "scoring", "clustering")
+        if k in run.phase_seconds))
     print(f"  workers' peak memory (largest process): {peak_mb:,.0f} MB")
     if run.error:
         print(f"  error: {run.error}")

@@ -101,6 +101,18 @@ class BlockKey(models.Model):
         return f"{self.block_key}: {self.party_id}"
 
 
+class MatchRecord(models.Model):
+    """A party flattened for dedupe (``matching.fields``), written when the party is
+    fingerprinted, so that scoring chunks read each record with one indexed lookup."""
+
+    party = models.OneToOneField("parties.Party", primary_key=True, on_delete=models.CASCADE,
+                                 related_name="+", db_constraint=False)
+    record = models.TextField(help_text="The flat record as JSON.")
+
+    def __str__(self) -> str:
+        return f"record of party {self.party_id}"
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

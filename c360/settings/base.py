@@ -141,7 +141,7 @@ C360_MATCHING_SAMPLE = env_int("C360_MATCHING_SAMPLE", 1000, minimum=10)
 # updated for a few new parties: off by default, so fingerprints depend on the party alone.
 C360_MATCHING_INDEX_PREDICATES = env_bool("C360_MATCHING_INDEX_PREDICATES", False)
 # Parties per match-run chunk (one Celery task each); workers share a run's chunks.
-C360_MATCHING_CHUNK_PARTIES = env_int("C360_MATCHING_CHUNK_PARTIES", 20_000, minimum=10)
+C360_MATCHING_CHUNK_PARTIES = env_int("C360_MATCHING_CHUNK_PARTIES", 10_000, minimum=10)
 FILE_UPLOAD_HANDLERS = [
     "c360.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -17,8 +17,8 @@ import dedupe
 from django.db import connection
 from django.utils import timezone
 
-from matching.models import BlockKey, MatcherModel
-from matching.selectors import party_records
+from matching.models import BlockKey, MatcherModel, MatchRecord
+from matching.selectors import match_records_store, party_records
 from parties.models import Party
 from parties.services.bulk_writer import rows_insert
 
@@ -69,6 +69,7 @@ def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int]) -> tupl
             ids = party_ids[start:start + BATCH]
             BlockKey.objects.filter(party_id__in=ids).delete()
             records = party_records(ids)
+            match_records_store(ids, records)
             rows = [{"block_key": key[:255], "party_id": party_id}
                     for key, party_id in fingerprinter(records.items())]
             rows_insert(BlockKey, rows, now=timezone.now())
@@ -81,10 +82,12 @@ def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int]) -> tupl
 
 
 def block_keys_clear() -> None:
-    """Empty the table before a full rebuild (TRUNCATE where the database has it)."""
-    table = connection.ops.quote_name(BlockKey._meta.db_table)
+    """Empty the block keys and stored records before a full rebuild (TRUNCATE where the
+    database has it)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {table}")  # noqa: S608
-        else:
-            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        for model in (BlockKey, MatchRecord):
+            table = connection.ops.quote_name(model._meta.db_table)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"TRUNCATE {table}")  # noqa: S608
+            else:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from matching.models import BlockKey, PairDecision, ScoredPair
-from matching.selectors import party_records
+from matching.selectors import match_records
 from parties.services.bulk_writer import rows_insert
 
 PAIR_CHUNK = 20_000
@@ -67,7 +67,7 @@ def chunk_score(matcher: dedupe.StaticDedupe, *, run_id: int, chunk: int, first:
     candidates = kept = 0
     now = timezone.now()
     for pairs in candidate_pairs(first, last, changed=changed):
-        records = party_records({pid for pair in pairs for pid in pair})
+        records = match_records({pid for pair in pairs for pid in pair})
         known = [((a, records[a]), (b, records[b])) for a, b in pairs if a in records and b in records]
         candidates += len(pairs)
         if not known:

@@ -9,13 +9,15 @@ from collections.abc import Iterable
 import dedupe
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from matching.fields import FIELDS
 from matching.models import MatchRun, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
-from matching.selectors import party_records
+from matching.selectors import match_records
 from parties.models import Party, PartyStatus
+from parties.services.bulk_writer import ids_allocate, rows_insert
 
 CURVE_THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(16)]  # 0.2 … 0.95
 
@@ -74,19 +76,20 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
         pending = pending.filter(members__party_id__in=party_ids).distinct()
     MatchSuggestion.objects.filter(pk__in=list(pending.values_list("pk", flat=True))).update(
         status=SuggestionStatus.SUPERSEDED)
-    made = 0
-    for start in range(0, len(clusters), 500):
-        batch = clusters[start:start + 500]
-        records = party_records({int(i) for ids, _ in batch for i in ids})
-        suggestions = MatchSuggestion.objects.bulk_create([
-            MatchSuggestion(run=run, score=float(np.min(member_scores)),
-                            evidence=evidence_of(records, [int(i) for i in ids]))
-            for ids, member_scores in batch])
-        MatchSuggestionMember.objects.bulk_create([
-            MatchSuggestionMember(suggestion=suggestion, party_id=int(pid), score=float(score))
-            for suggestion, (ids, member_scores) in zip(suggestions, batch, strict=True)
-            for pid, score in zip(ids, member_scores, strict=True)])
-        made += len(suggestions)
+    made, now = 0, timezone.now()
+    for start in range(0, len(clusters), 2000):
+        batch = clusters[start:start + 2000]
+        records = match_records({int(i) for ids, _ in batch for i in ids})
+        pks = ids_allocate(MatchSuggestion, len(batch))
+        rows_insert(MatchSuggestion, [
+            {"id": pk, "run_id": run.pk, "score": float(np.min(member_scores)),
+             "evidence": evidence_of(records, [int(i) for i in ids])}
+            for pk, (ids, member_scores) in zip(pks, batch, strict=True)], now=now)
+        rows_insert(MatchSuggestionMember, [
+            {"suggestion_id": pk, "party_id": int(pid), "score": float(score)}
+            for pk, (ids, member_scores) in zip(pks, batch, strict=True)
+            for pid, score in zip(ids, member_scores, strict=True)], now=now)
+        made += len(batch)
     suggestions_close_for_inactive()
     return made
 

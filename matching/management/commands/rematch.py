@@ -52,6 +52,7 @@ class Command(BaseCommand):
             f"{run} ({'full' if run.full else 'incremental'}): {run.parties_blocked} parties "
             f"fingerprinted, {run.block_keys} block keys, {run.candidate_pairs} candidate pairs, "
             f"{run.pairs_kept} kept, {run.clusters} suggestions; seconds per phase: "
-            + ", ".join(f"{phase} {seconds}" for phase, seconds in run.phase_seconds.items()))
+            + ", ".join(f"{phase} {run.phase_seconds[phase]}" for phase in
+                        ("fingerprinting", "scoring", "clustering") if phase in run.phase_seconds))
         if run.status != RunStatus.SUCCEEDED:
             raise CommandError(f"{run} failed: {run.error}")
