@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-postgres lint lock migrate demo worker bench clean
+.PHONY: setup run test test-postgres lint lock migrate demo worker bench bench-matching clean
 
 setup: $(STAMP)
 
@@ -50,6 +50,11 @@ lock: setup
 
 bench: setup
 	@$(PY) bench/seed_demo_bench.py
+
+# Matching quality (3 training sessions, learning curve) on SQLite; leaves the last model in
+# var/bench-quality.sqlite3 for bench/matching_speed.py (PostgreSQL + Redis, see its docstring).
+bench-matching: setup
+	@$(PY) bench/matching_quality.py --sessions 3
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

@@ -113,6 +113,18 @@ class MatchRecord(models.Model):
         return f"record of party {self.party_id}"
 
 
+class OversizedBlock(models.Model):
+    """A block key shared by more parties than ``C360_MATCHING_MAX_BLOCK``: it is left out of
+    candidate pairs (a birth date or a "GmbH & Co. KG" shared by thousands would otherwise
+    make millions of pairs that other block keys already cover)."""
+
+    block_key = models.CharField(max_length=255, primary_key=True)
+    parties = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.block_key} ({self.parties} parties)"
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -153,6 +165,7 @@ class MatchRun(models.Model):
     parties_total = models.PositiveIntegerField(default=0)
     parties_blocked = models.PositiveIntegerField(default=0)
     block_keys = models.PositiveIntegerField(default=0)
+    oversized_blocks = models.PositiveIntegerField(default=0)
     candidate_pairs = models.PositiveIntegerField(default=0)
     pairs_kept = models.PositiveIntegerField(default=0)
     clusters = models.PositiveIntegerField(default=0)

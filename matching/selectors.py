@@ -47,14 +47,17 @@ def party_records(party_ids: Iterable[int]) -> dict[int, dict]:
 _SET_FIELDS = [name for name, kind, _ in FIELD_DEFINITIONS if kind == "Set"]
 
 
-def match_records_store(party_ids: list[int], records: dict[int, dict]) -> None:
-    """Replace the stored flat records of ``party_ids`` (inactive ones are just removed)."""
+def match_records_store(party_ids: list[int], records: dict[int, dict], *,
+                        fresh: bool = False) -> None:
+    """Replace the stored flat records of ``party_ids`` (inactive ones are just removed;
+    ``fresh``: the table was emptied, nothing to replace)."""
     from django.utils import timezone
 
     from matching.models import MatchRecord
     from parties.services.bulk_writer import rows_insert
 
-    MatchRecord.objects.filter(party_id__in=party_ids).delete()
+    if not fresh:
+        MatchRecord.objects.filter(party_id__in=party_ids).delete()
     rows_insert(MatchRecord, [{"party_id": pid, "record": orjson.dumps(record).decode()}
                               for pid, record in records.items()], now=timezone.now())
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("training/answer/", views.training_answer, name="training_answer"),
     path("training/refresh/", views.training_refresh, name="training_refresh"),
     path("training/train/", views.training_train, name="training_train"),
+    path("models/<int:pk>/activate/", views.model_activate, name="model_activate"),
     path("suggestions/", views.suggestion_list, name="suggestions"),
     path("suggestions/<int:pk>/reject/", views.suggestion_reject_view, name="suggestion_reject"),
     path("runs/", views.run_list, name="runs"),

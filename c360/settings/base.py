@@ -140,6 +140,8 @@ C360_MATCHING_SAMPLE = env_int("C360_MATCHING_SAMPLE", 1000, minimum=10)
 # Canopy (index) predicates need every party's values in every worker's memory and cannot be
 # updated for a few new parties: off by default, so fingerprints depend on the party alone.
 C360_MATCHING_INDEX_PREDICATES = env_bool("C360_MATCHING_INDEX_PREDICATES", False)
+# Block keys shared by more parties than this are left out of candidate pairs.
+C360_MATCHING_MAX_BLOCK = env_int("C360_MATCHING_MAX_BLOCK", 100, minimum=2)
 # Parties per match-run chunk (one Celery task each); workers share a run's chunks.
 C360_MATCHING_CHUNK_PARTIES = env_int("C360_MATCHING_CHUNK_PARTIES", 10_000, minimum=10)
 FILE_UPLOAD_HANDLERS = [

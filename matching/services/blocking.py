@@ -14,10 +14,12 @@ import io
 from collections.abc import Iterator
 
 import dedupe
+from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
-from matching.models import BlockKey, MatcherModel, MatchRecord
+from matching.models import BlockKey, MatcherModel, MatchRecord, OversizedBlock
 from matching.selectors import match_records_store, party_records
 from parties.models import Party
 from parties.services.bulk_writer import rows_insert
@@ -57,9 +59,11 @@ def _index_everyone(fingerprinter) -> None:
         fingerprinter.index(docs, field)
 
 
-def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int]) -> tuple[int, int]:
-    """Replace the stored block keys of ``party_ids`` with fresh fingerprints. Returns
-    (parties fingerprinted, keys written). Inactive (merged) parties lose their keys."""
+def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int], *,
+                     fresh: bool = False) -> tuple[int, int]:
+    """Replace the stored block keys of ``party_ids`` with fresh fingerprints (``fresh``:
+    the tables were emptied, nothing to replace). Returns (parties fingerprinted, keys
+    written). Inactive (merged) parties lose their keys."""
     fingerprinter = matcher.fingerprinter
     if fingerprinter.index_fields:
         _index_everyone(fingerprinter)
@@ -67,9 +71,10 @@ def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int]) -> tupl
     try:
         for start in range(0, len(party_ids), BATCH):
             ids = party_ids[start:start + BATCH]
-            BlockKey.objects.filter(party_id__in=ids).delete()
+            if not fresh:
+                BlockKey.objects.filter(party_id__in=ids).delete()
             records = party_records(ids)
-            match_records_store(ids, records)
+            match_records_store(ids, records, fresh=fresh)
             rows = [{"block_key": key[:255], "party_id": party_id}
                     for key, party_id in fingerprinter(records.items())]
             rows_insert(BlockKey, rows, now=timezone.now())
@@ -83,11 +88,48 @@ def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int]) -> tupl
 
 def block_keys_clear() -> None:
     """Empty the block keys and stored records before a full rebuild (TRUNCATE where the
-    database has it)."""
+    database has it). On PostgreSQL the block-key indexes are dropped too: loading millions
+    of keys and indexing them once afterwards (``blocks_prepare``) is several times faster
+    than keeping the indexes up to date row by row."""
     with connection.cursor() as cursor:
-        for model in (BlockKey, MatchRecord):
+        if connection.vendor == "postgresql":
+            for index in BlockKey._meta.indexes:
+                cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(index.name)}")
+        for model in (BlockKey, MatchRecord, OversizedBlock):
             table = connection.ops.quote_name(model._meta.db_table)
             if connection.vendor == "postgresql":
                 cursor.execute(f"TRUNCATE {table}")  # noqa: S608
             else:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+
+
+def blocks_prepare(*, full: bool, party_ids: list[int] | None = None) -> int:
+    """After fingerprinting: refresh the planner's statistics (PostgreSQL) and the list of
+    oversized blocks — every block for a full run, the blocks of ``party_ids`` otherwise.
+    Returns how many oversized blocks there are now."""
+    cap = settings.C360_MATCHING_MAX_BLOCK
+    if connection.vendor == "postgresql":
+        block_key_indexes_ensure()
+        with connection.cursor() as cursor:  # a freshly loaded table has no statistics yet
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(BlockKey._meta.db_table)}")
+    keys = BlockKey.objects.all()
+    if full:
+        OversizedBlock.objects.all().delete()
+    else:
+        keys = keys.filter(block_key__in=BlockKey.objects.filter(party_id__in=party_ids or [])
+                           .values("block_key"))
+    big = keys.values("block_key").annotate(n=Count("pk")).filter(n__gt=cap).values_list("block_key", "n")
+    OversizedBlock.objects.bulk_create([OversizedBlock(block_key=k, parties=n) for k, n in big],
+                                       update_conflicts=True, unique_fields=["block_key"],
+                                       update_fields=["parties"], batch_size=2000)
+    return OversizedBlock.objects.count()
+
+
+def block_key_indexes_ensure() -> None:
+    """Create the block-key indexes if a full rebuild dropped them (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.schema_editor(atomic=False) as editor, connection.cursor() as cursor:
+        for index in BlockKey._meta.indexes:
+            sql = str(index.create_sql(BlockKey, editor))
+            cursor.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))

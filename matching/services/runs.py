@@ -39,7 +39,13 @@ from matching.models import (
     RunStatus,
     ScoredPair,
 )
-from matching.services.blocking import block_keys_clear, block_keys_write, matcher_load, party_id_batches
+from matching.services.blocking import (
+    block_keys_clear,
+    block_keys_write,
+    blocks_prepare,
+    matcher_load,
+    party_id_batches,
+)
 from matching.services.scoring import chunk_score, scored_pairs
 from matching.services.suggestions import clusters_of, suggestions_save, threshold_curve
 from parties.models import Party
@@ -47,7 +53,8 @@ from parties.models import Party
 logger = logging.getLogger(__name__)
 
 CHUNK_PARTIES = settings.C360_MATCHING_CHUNK_PARTIES
-INCREMENTAL_MAX = 25_000  # more changed parties than this: a full run is cheaper
+INCREMENTAL_MAX = 20_000  # more changed parties than this: a full run is cheaper
+INCREMENTAL_CHUNK = 5_000  # changed parties per chunk of an incremental run
 STALE_AFTER = timedelta(minutes=15)
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
@@ -113,8 +120,8 @@ def _ranges(run: MatchRun) -> list[tuple[int, int]]:
     if run.full:
         batches = party_id_batches(batch=CHUNK_PARTIES)
     else:
-        ids = sorted(set(run.party_ids))
-        batches = (ids[i:i + CHUNK_PARTIES] for i in range(0, len(ids), CHUNK_PARTIES))
+        ids, size = sorted(set(run.party_ids)), min(CHUNK_PARTIES, INCREMENTAL_CHUNK)
+        batches = (ids[i:i + size] for i in range(0, len(ids), size))
     return [(batch[0], batch[-1]) for batch in batches if batch]
 
 
@@ -172,6 +179,10 @@ def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "") -> M
         return chunk  # cancelled, failed, or a redelivery of a finished chunk
     run = chunk.run
     started = time.monotonic()
+    # A chunk that was started before (its worker died) cannot assume empty tables.
+    retried = bool(chunk.worker)
+    chunk.worker = (worker or f"{socket.gethostname()} (in process)")[:200]
+    chunk.save(update_fields=["worker"])
     try:
         matcher = _matcher(run.model_id)
         changed = _changed(run)
@@ -181,7 +192,8 @@ def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "") -> M
                        for pid in batch]
             else:
                 ids = [pid for pid in changed if chunk.first_party <= pid <= chunk.last_party]
-            chunk.parties, chunk.keys = block_keys_write(matcher, ids)
+            chunk.parties, chunk.keys = block_keys_write(matcher, ids,
+                                                         fresh=changed is None and not retried)
         else:
             chunk.candidate_pairs, chunk.pairs_kept = chunk_score(
                 matcher, run_id=run.pk, chunk=chunk.index, first=chunk.first_party,
@@ -191,7 +203,6 @@ def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "") -> M
         _fail(run.pk, f"{chunk}: {exc}")
         raise
     chunk.seconds = time.monotonic() - started
-    chunk.worker = (worker or f"{socket.gethostname()} (in process)")[:200]
     chunk.done_at = timezone.now()
     chunk.save()
     _progress_update(run.pk, chunk.phase)
@@ -230,11 +241,13 @@ def _phase_advance(run_id: int, phase: str, inline: bool) -> None:
                              phase: round((now - run.phase_started_at).total_seconds(), 2)}
         run.phase, run.phase_started_at, run.heartbeat_at = NEXT_PHASE[phase], now, now
         if run.phase == RunPhase.SCORING:
+            run.oversized_blocks = blocks_prepare(full=run.full, party_ids=_changed(run))
             chunks = _chunks_plan(run, RunPhase.SCORING)
             if not chunks:
                 run.phase_seconds = {**run.phase_seconds, RunPhase.SCORING: 0.0}
                 run.phase = RunPhase.CLUSTERING
-        run.save(update_fields=["phase_seconds", "phase", "phase_started_at", "heartbeat_at"])
+        run.save(update_fields=["phase_seconds", "phase", "phase_started_at", "heartbeat_at",
+                                "oversized_blocks"])
     if chunks:
         _dispatch(run_id, chunks, inline)
     elif inline:

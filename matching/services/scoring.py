@@ -3,7 +3,8 @@
 A full run's chunk owns the pairs whose smaller party id lies in its range, so every pair is
 scored exactly once whichever worker takes the chunk. An incremental run's chunk owns the
 pairs that touch one of its new/changed parties in that range (a pair of two such parties
-belongs to the chunk of the smaller one). Pairs a steward rejected are skipped in SQL.
+belongs to the chunk of the smaller one). Pairs a steward rejected, and block keys shared by
+too many parties (``OversizedBlock``), are skipped in SQL.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
-from matching.models import BlockKey, PairDecision, ScoredPair
+from matching.models import BlockKey, OversizedBlock, PairDecision, ScoredPair
 from matching.selectors import match_records
 from parties.services.bulk_writer import rows_insert
 
@@ -33,6 +34,7 @@ def candidate_pairs(first: int, last: int, *,
     [first, last] (see the module docstring), ``PAIR_CHUNK`` at a time."""
     keys = connection.ops.quote_name(BlockKey._meta.db_table)
     decisions = connection.ops.quote_name(PairDecision._meta.db_table)
+    oversized = connection.ops.quote_name(OversizedBlock._meta.db_table)
     if changed is None:
         join, where, params = "a.party_id < b.party_id", "a.party_id BETWEEN %s AND %s", [first, last]
         lo, hi = "a.party_id", "b.party_id"
@@ -43,13 +45,18 @@ def candidate_pairs(first: int, last: int, *,
         # b is any other party, except a changed one with a smaller id (that pair is owned
         # by the smaller party's chunk).
         join = "a.party_id <> b.party_id"
-        where = (f"a.party_id IN ({_marks(mine)}) "
-                 f"AND NOT (b.party_id < a.party_id AND b.party_id IN ({_marks(changed)}))")
-        params = [*mine, *changed]
+        if connection.vendor == "postgresql":  # one array parameter each, whatever the size
+            where = "a.party_id = ANY(%s) AND NOT (b.party_id < a.party_id AND b.party_id = ANY(%s))"
+            params = [mine, changed]
+        else:  # INCREMENTAL_MAX and the chunk size keep this under SQLite's 32,766 parameters
+            where = (f"a.party_id IN ({_marks(mine)}) "
+                     f"AND NOT (b.party_id < a.party_id AND b.party_id IN ({_marks(changed)}))")
+            params = [*mine, *changed]
         lo = "CASE WHEN a.party_id < b.party_id THEN a.party_id ELSE b.party_id END"
         hi = "CASE WHEN a.party_id < b.party_id THEN b.party_id ELSE a.party_id END"
     sql = (f"SELECT DISTINCT {lo}, {hi} FROM {keys} a "  # noqa: S608
            f"JOIN {keys} b ON a.block_key = b.block_key AND {join} WHERE {where} "
+           f"AND NOT EXISTS (SELECT 1 FROM {oversized} o WHERE o.block_key = a.block_key) "
            f"AND NOT EXISTS (SELECT 1 FROM {decisions} d WHERE d.is_active "
            f"AND d.decision = 'rejected' AND d.party_a_id = {lo} AND d.party_b_id = {hi})")
     with connection.cursor() as cursor:

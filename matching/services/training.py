@@ -241,3 +241,14 @@ def training_pair_answer(*, pair_id: int, label: str, user) -> TrainingLabel | N
     with transaction.atomic():
         TrainingPair.objects.filter(pk=pair.pk).update(answered_at=timezone.now())
         return label_set(record_a=pair.record_a, record_b=pair.record_b, label=label, user=user)
+
+
+@transaction.atomic
+def matcher_activate(*, model_id: int) -> MatcherModel:
+    """Make a stored model version the active one (rollback)."""
+    model = MatcherModel.objects.select_for_update().get(pk=model_id)
+    MatcherModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
+    if not model.is_active:
+        model.is_active = True
+        model.save(update_fields=["is_active"])
+    return model

@@ -3,7 +3,14 @@
 from matching.views.runs import match_run_start, run_detail, run_list
 from matching.views.suggestions import suggestion_list, suggestion_reject_view
 from matching.views.thresholds import thresholds
-from matching.views.training import training_answer, training_page, training_refresh, training_train
+from matching.views.training import (
+    model_activate,
+    training_answer,
+    training_page,
+    training_refresh,
+    training_train,
+)
 
-__all__ = ["match_run_start", "run_detail", "run_list", "suggestion_list", "suggestion_reject_view",
-           "thresholds", "training_answer", "training_page", "training_refresh", "training_train"]
+__all__ = ["match_run_start", "model_activate", "run_detail", "run_list", "suggestion_list",
+           "suggestion_reject_view", "thresholds", "training_answer", "training_page",
+           "training_refresh", "training_train"]

@@ -17,6 +17,7 @@ from matching.services.training import (
     TooFewLabels,
     label_counts,
     labels_check,
+    matcher_activate,
     training_pair_answer,
     training_pair_next,
 )
@@ -66,6 +67,7 @@ def training_page(request: HttpRequest) -> HttpResponse:
         "model": MatcherModel.objects.filter(is_active=True).first(),
         "waiting": request.GET.get("waiting") == "1" and pair is None,
         "pending": TrainingPair.objects.filter(answered_at=None).count(),
+        "models": MatcherModel.objects.select_related("trained_by")[:10],
     }
     template = "matching/_training_pair.html" if request.htmx else "matching/training.html"
     response = render(request, template, context)
@@ -112,4 +114,17 @@ def training_train(request: HttpRequest) -> HttpResponse:
     transaction.on_commit(lambda: train_task.delay(user_id))
     messages.success(request, "Training started on a worker; the new model becomes active "
                               "when it is done.")
+    return redirect("matching:training")
+
+
+@require_POST
+@permission_required("matching.change_matchermodel", raise_exception=True)
+def model_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Roll back (or forward) to a stored model version; the next run uses it."""
+    try:
+        model = matcher_activate(model_id=pk)
+    except MatcherModel.DoesNotExist:
+        messages.error(request, f"There is no model v{pk}.")
+    else:
+        messages.success(request, f"{model} is active again; the next match run uses it.")
     return redirect("matching:training")

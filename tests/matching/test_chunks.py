@@ -74,3 +74,25 @@ def test_rematch_command_reports_phases(tmp_path, capsys):
     call_command("rematch", "--sync")
     out = capsys.readouterr().out
     assert "(full)" in out and "seconds per phase: fingerprinting" in out and "clustering" in out
+
+
+@pytest.mark.django_db
+def test_oversized_blocks_are_left_out_of_candidate_pairs(tmp_path, settings):
+    from matching.models import OversizedBlock
+
+    trained(tmp_path, parties=200, seed=4)
+    everything = _run(party_ids=None)
+    assert everything.oversized_blocks == 0 and not OversizedBlock.objects.exists()
+
+    from django.db.models import Count
+
+    from matching.models import BlockKey
+
+    sizes = sorted(BlockKey.objects.values("block_key").annotate(n=Count("pk"))
+                   .values_list("n", flat=True))
+    cap = sizes[-1] - 1  # only the biggest blocks are too big
+    settings.C360_MATCHING_MAX_BLOCK = cap
+    capped = _run(party_ids=None)
+    assert capped.oversized_blocks == OversizedBlock.objects.count() == sizes.count(sizes[-1])
+    assert all(block.parties > cap for block in OversizedBlock.objects.all())
+    assert capped.candidate_pairs < everything.candidate_pairs

@@ -82,3 +82,23 @@ def test_the_pair_is_shown_as_stewards_know_it_and_compared_as_the_matcher_does(
     assert rows["given name"]["same"] and rows["family name"]["same"]
     assert not rows["emails"]["same"]
     assert rows["birth date"]["missing"]
+
+
+def test_an_administrator_rolls_back_to_an_earlier_model(role_client):
+    from matching.models import MatcherModel
+
+    old = MatcherModel.objects.create(settings_blob=b"v1", labels_match=5, labels_distinct=5,
+                                      training_seconds=1.0, is_active=False)
+    new = MatcherModel.objects.create(settings_blob=b"v2", labels_match=9, labels_distinct=9,
+                                      training_seconds=2.0, is_active=True)
+    url = reverse("matching:model_activate", args=[old.pk])
+    page = role_client("administrator").get(reverse("matching:training")).content.decode()
+    assert f"Roll back to v{old.pk}" in page and f"Roll back to v{new.pk}" not in page
+
+    assert role_client("steward").post(url).status_code == 403
+    response = role_client("administrator").post(url, follow=True)
+    assert f"Model v{old.pk} (5+5 labels) is active again" in response.content.decode()
+    assert list(MatcherModel.objects.filter(is_active=True)) == [old]
+    missing = role_client("administrator").post(
+        reverse("matching:model_activate", args=[999999]), follow=True)
+    assert b"There is no model v999999" in missing.content
