@@ -90,8 +90,9 @@ class BlockKey(models.Model):
     the database produce candidate pairs with a join instead of holding them in memory."""
 
     block_key = models.CharField(max_length=255)
+    # indexed by blockkey_party_idx below (which a full rebuild drops and recreates)
     party = models.ForeignKey("parties.Party", on_delete=models.CASCADE, related_name="+",
-                              db_constraint=False)
+                              db_constraint=False, db_index=False)
 
     class Meta:
         indexes = [models.Index(fields=["block_key", "party"], name="blockkey_key_party_idx"),
