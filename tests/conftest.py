@@ -49,3 +49,4 @@ def role_groups(transactional_db):
     importlib.import_module("matching.migrations.0005_run_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0008_chunk_decision_settings_permissions").grant(
         apps, None)
+    importlib.import_module("matching.migrations.0012_oversized_block_permissions").grant(apps, None)

@@ -52,3 +52,23 @@ def test_a_raw_payload_cannot_be_changed_in_the_admin(role_client):
     assert b'name="raw_payload"' not in page.content
     client.post(url, {"party": record.party_id, "raw_payload": '{"name": "tampered"}'})
     assert SourceRecord.objects.get(pk=record.pk).raw_payload == {"name": "as delivered"}
+
+
+@pytest.mark.parametrize("model", [
+    "traininglabel", "matchermodel", "matchsuggestion", "matchrun", "pairdecision",
+    "matchsettings", "oversizedblock",
+])
+def test_an_administrator_can_list_matching_models(role_client, model):
+    response = role_client("administrator").get(reverse(f"admin:matching_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_thresholds_in_the_admin_get_the_same_checks(role_client):
+    from matching.models import MatchSettings
+
+    current = MatchSettings.current()
+    response = role_client("administrator").post(
+        reverse("admin:matching_matchsettings_change", args=[current.pk]),
+        {"review_threshold": "0.8", "auto_merge_threshold": "0.7"})
+    assert response.status_code == 200 and b"Must be above the review threshold" in response.content
+    assert MatchSettings.current().review_threshold == 0.5
