@@ -62,7 +62,33 @@ def threshold_curve(scores: np.ndarray) -> list[dict]:
     return curve
 
 
+# dedupe's cluster() builds a distance matrix per connected group: a group of 30,000 parties
+# (low scores chaining records together) took 8 GB at a million parties. Groups larger than
+# this are split first by raising the score floor inside them, 0.05 at a time.
+MAX_GROUP = 2000
+
+
+def groups_bounded(scores: np.ndarray, max_group: int = MAX_GROUP) -> np.ndarray:
+    """``scores`` without the weakest pairs of any connected group of more than
+    ``max_group`` parties, raising the floor only inside such groups until none is left."""
+    floor = 0.2
+    while len(scores) and floor < 1:
+        ids, edges = np.unique(scores["pairs"], return_inverse=True)
+        edges = edges.reshape(-1, 2)
+        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])),
+                           shape=(len(ids), len(ids)))
+        _, labels = connected_components(graph, directed=False)
+        too_big = np.bincount(labels) > max_group
+        if not too_big.any():
+            break
+        floor += 0.05
+        in_big = too_big[labels[edges[:, 0]]]
+        scores = scores[~in_big | (scores["score"] > floor)]
+    return scores
+
+
 def clusters_of(matcher: dedupe.StaticDedupe, scores: np.ndarray, threshold: float) -> list:
+    scores = groups_bounded(scores)
     return list(matcher.cluster(scores, threshold=threshold)) if len(scores) else []
 
 
