@@ -1,8 +1,9 @@
 """Data migration: match runs and suggestions in the role groups. Stewards read runs and
 work suggestions; administrators may do everything."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from c360.role_grants import role_permissions_grant, role_permissions_revoke
 
 MODELS = ["matchrun", "matchsuggestion", "matchsuggestionmember", "blockkey"]
 GRANTS = {
@@ -13,26 +14,11 @@ GRANTS = {
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group_name, codenames in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=group_name)
-        group.permissions.add(*Permission.objects.filter(
-            content_type__app_label="matching", codename__in=codenames))
+    role_permissions_grant(apps, "matching", GRANTS)
 
 
 def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group_name, codenames in GRANTS.items():
-        group = Group.objects.filter(name=group_name).first()
-        if group:
-            group.permissions.remove(*Permission.objects.filter(
-                content_type__app_label="matching", codename__in=codenames))
+    role_permissions_revoke(apps, "matching", GRANTS)
 
 
 class Migration(migrations.Migration):
