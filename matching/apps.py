@@ -7,9 +7,11 @@ class MatchingConfig(AppConfig):
 
     def ready(self) -> None:
         from matching.services.decisions import decisions_lapse
+        from matching.services.party_merges import PARTICIPANT
         from matching.services.runs import parties_changed_rematch
-        from parties.extensions import parties_changed_register
+        from parties.extensions import merge_participant_register, parties_changed_register
 
         # Order matters: a changed party's old rejections lapse before it is re-matched.
         parties_changed_register(decisions_lapse)
         parties_changed_register(parties_changed_rematch)
+        merge_participant_register(PARTICIPANT)

@@ -170,6 +170,7 @@ class MatchRun(models.Model):
     candidate_pairs = models.PositiveIntegerField(default=0)
     pairs_kept = models.PositiveIntegerField(default=0)
     clusters = models.PositiveIntegerField(default=0)
+    auto_merged = models.PositiveIntegerField(default=0, help_text="Suggestions merged automatically.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -306,10 +307,23 @@ class MatchSuggestion(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
+    # What the queue filters and orders by, written with the suggestion (see review.facets).
+    size = models.PositiveSmallIntegerField(default=2)
+    kind = models.CharField(max_length=16, blank=True, help_text="individual, organization or mixed")
+    countries = models.CharField(max_length=100, blank=True, help_text="',DE,AT,'")
+    sources = models.CharField(max_length=200, blank=True, help_text="Source system ids: ',1,4,'")
+    search_text = models.TextField(blank=True, help_text="Names, emails and phone digits.")
+    risk = models.PositiveSmallIntegerField(default=0, help_text="Higher: review first.")
+    risk_reasons = models.JSONField(default=list, blank=True)
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-score", "id"]
-        indexes = [models.Index(fields=["status", "-score"], name="suggestion_status_score_idx")]
+        indexes = [models.Index(fields=["status", "-score"], name="suggestion_status_score_idx"),
+                   models.Index(fields=["status", "-risk", "-score"], name="suggestion_status_risk_idx"),
+                   models.Index(fields=["status", "decided_at"], name="suggestion_decided_idx")]
 
     def __str__(self) -> str:
         return f"Suggestion #{self.pk} ({self.score:.2f})"

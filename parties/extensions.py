@@ -9,7 +9,7 @@ implicitly.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,37 @@ class ImportKind:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class MergeContext:
+    """What a merge, unmerge or split is about, as the other apps see it."""
+
+    kind: str  # an EventKind value
+    survivor_id: int
+    other_ids: Sequence[int]  # absorbed parties (merge, unmerge) or the new party (split)
+    actor: Any = None  # a user, or None for a rule
+    suggestion_id: int | None = None
+    moved_record_ids: Sequence[int] = ()  # split: the source records that moved
+    first_records: Mapping[int, int] = field(default_factory=dict)  # merge: party → its first
+    # source record's id before the merge moved them all to the survivor
+
+
+@dataclass(frozen=True)
+class MergeParticipant:
+    """Another app's part in merges. ``on_merge(ctx)`` moves its own rows to the survivor
+    and returns what it needs to undo that (JSON); ``on_unmerge(ctx, state)`` undoes it;
+    ``on_split(ctx)`` reacts to a split; ``conflicts(party_ids)`` says what a merge of those
+    parties would put in conflict (shown before merging). All run inside the merge's
+    transaction: a failure undoes the whole merge."""
+
+    name: str
+    on_merge: Callable[[MergeContext], Any] | None = None
+    on_unmerge: Callable[[MergeContext, Any], None] | None = None
+    on_split: Callable[[MergeContext], None] | None = None
+    conflicts: Callable[[Sequence[int]], list[str]] | None = None
+
+
 _import_kinds: dict[str, ImportKind] = {}
+_merge_participants: dict[str, MergeParticipant] = {}
 _parties_changed_hooks: list[Callable[[Sequence[int], str], None]] = []
 
 
@@ -88,3 +118,11 @@ def parties_changed_notify(party_ids: Iterable[int], *, reason: str) -> None:
         except Exception:  # a failing listener must not undo or fail the committed import
             logger.exception("parties-changed hook %r failed", hook)
 
+
+
+def merge_participant_register(participant: MergeParticipant) -> None:
+    _merge_participants[participant.name] = participant
+
+
+def merge_participants() -> list[MergeParticipant]:
+    return list(_merge_participants.values())

@@ -41,15 +41,25 @@ def _first_records(party_ids: Iterable[int]) -> dict[int, SourceRecord]:
 
 
 def pairs_decide(pairs: Iterable[tuple[int, int]], *, decision: str, user=None,
-                 suggestion: MatchSuggestion | None = None) -> int:
-    """Record a decision for each party pair and the matching training label for their
-    first source records. Returns the number of pairs."""
+                 suggestion: MatchSuggestion | None = None,
+                 records: dict[int, SourceRecord] | None = None, teach: bool = True) -> int:
+    """Record a decision for each party pair and (``teach``) the matching training label for
+    their first source records (``records``: each party's, when they moved in a merge).
+    An earlier active decision on the same pair is replaced. Returns the number of pairs."""
     ordered = sorted({tuple(sorted(pair)) for pair in pairs if pair[0] != pair[1]})
-    records = _first_records({pid for pair in ordered for pid in pair})
+    if records is None:
+        records = _first_records({pid for pair in ordered for pid in pair})
     label = Label.DISTINCT if decision == Decision.REJECTED else Label.MATCH
+    if ordered:
+        same_pair = Q()
+        for a, b in ordered:
+            same_pair |= Q(party_a_id=a, party_b_id=b)
+        PairDecision.objects.filter(same_pair, is_active=True).update(is_active=False)
     PairDecision.objects.bulk_create([
         PairDecision(party_a_id=a, party_b_id=b, decision=decision, decided_by=user,
-                     suggestion=suggestion) for a, b in ordered])
+                     suggestion_id=getattr(suggestion, "pk", suggestion)) for a, b in ordered])
+    if not teach:
+        return len(ordered)
     for a, b in ordered:
         if a in records and b in records:
             label_set(record_a=records[a], record_b=records[b], label=label,
@@ -88,11 +98,15 @@ def suggestion_reject(*, suggestion_id: int, user, party_id: int | None = None) 
     return suggestion
 
 
+KEEPS_DECISIONS = ("unmerge", "split")  # the parties are back as they were: decisions hold
+
+
 def decisions_lapse(party_ids: Sequence[int], reason: str = "") -> int:
     """Registered with parties' extension point: when a party's data changes, earlier
-    rejections involving it no longer hold and the pair may be suggested again."""
+    rejections involving it no longer hold and the pair may be suggested again. An unmerge
+    or split restores data rather than changing it, and records its own rejection."""
     ids = list(party_ids)
-    if not ids:
+    if not ids or reason in KEEPS_DECISIONS:
         return 0
     return PairDecision.objects.filter(Q(party_a_id__in=ids) | Q(party_b_id__in=ids),
                                        is_active=True).update(is_active=False)

@@ -46,6 +46,7 @@ from matching.services.blocking import (
     matcher_load,
     party_id_batches,
 )
+from matching.services.review import suggestions_auto_merge
 from matching.services.scoring import chunk_score, scored_pairs
 from matching.services.suggestions import clusters_of, suggestions_save, threshold_curve
 from parties.models import Party
@@ -280,6 +281,9 @@ def cluster_execute(*, run_id: int) -> MatchRun:
     MatchRun.objects.filter(pk=run_id).update(
         status=RunStatus.SUCCEEDED, phase=RunPhase.DONE, clusters=made, threshold_curve=curve,
         phase_seconds=seconds, finished_at=now, heartbeat_at=now)
+    auto = suggestions_auto_merge(run_id=run_id)
+    if auto.merged:
+        MatchRun.objects.filter(pk=run_id).update(auto_merged=auto.merged)
     return MatchRun.objects.get(pk=run_id)
 
 

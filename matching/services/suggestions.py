@@ -16,6 +16,7 @@ from scipy.sparse.csgraph import connected_components
 from matching.fields import FIELDS
 from matching.models import MatchRun, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from matching.selectors import match_records
+from matching.services.facets import suggestion_facets
 from parties.models import Party, PartyStatus
 from parties.services.bulk_writer import ids_allocate, rows_insert
 
@@ -107,10 +108,13 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
         batch = clusters[start:start + 2000]
         records = match_records({int(i) for ids, _ in batch for i in ids})
         pks = ids_allocate(MatchSuggestion, len(batch))
+        members = [[int(i) for i in ids] for ids, _ in batch]
+        evidences = [evidence_of(records, ids) for ids in members]
         rows_insert(MatchSuggestion, [
             {"id": pk, "run_id": run.pk, "score": float(np.min(member_scores)),
-             "evidence": evidence_of(records, [int(i) for i in ids])}
-            for pk, (ids, member_scores) in zip(pks, batch, strict=True)], now=now)
+             "evidence": evidence, **facets}
+            for pk, (_, member_scores), evidence, facets in zip(
+                pks, batch, evidences, suggestion_facets(members, evidences), strict=True)], now=now)
         rows_insert(MatchSuggestionMember, [
             {"suggestion_id": pk, "party_id": int(pid), "score": float(score)}
             for pk, (ids, member_scores) in zip(pks, batch, strict=True)
@@ -120,13 +124,15 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
     return made
 
 
-def suggestions_close_for_inactive(party_ids: Iterable[int] | None = None) -> int:
+def suggestions_close_for_inactive(party_ids: Iterable[int] | None = None, *,
+                                   exclude: Iterable[int] = ()) -> int:
     """Close pending suggestions that name a party that is no longer active (merged away
-    or deleted). Called at the end of every run and by whatever merges parties."""
+    or deleted). Called at the end of every run and by every merge."""
     inactive = Party.objects.exclude(status=PartyStatus.ACTIVE)
     if party_ids is not None:
         inactive = inactive.filter(pk__in=list(party_ids))
     stale = MatchSuggestion.objects.filter(
-        status=SuggestionStatus.PENDING, members__party__in=inactive.values("pk")).distinct()
+        status=SuggestionStatus.PENDING, members__party__in=inactive.values("pk")).exclude(
+        pk__in=list(exclude)).distinct()
     return MatchSuggestion.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).update(
         status=SuggestionStatus.CLOSED)

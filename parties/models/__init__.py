@@ -11,6 +11,14 @@ from .contact_points import (
     Validity,
 )
 from .engagement import Engagement, EngagementChannel, EngagementType, Membership, MembershipStatus
+from .history import (
+    AuditTrailImmutable,
+    EventKind,
+    GoldenOverride,
+    PartyEvent,
+    Rule,
+    SurvivorshipRule,
+)
 from .imports import (
     FINISHED_STATUSES,
     DataQualityIssue,
@@ -23,6 +31,12 @@ from .relations import IdentifierType, PartyIdentification, PartyRelationship, R
 from .sources import DataCategory, SourceKind, SourceRecord, SourceSystem
 
 __all__ = [
+    "AuditTrailImmutable",
+    "EventKind",
+    "GoldenOverride",
+    "PartyEvent",
+    "Rule",
+    "SurvivorshipRule",
     "FINISHED_STATUSES",
     "DataQualityIssue",
     "ImportJob",

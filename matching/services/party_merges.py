@@ -1,0 +1,50 @@
+"""Matching's part in merges, unmerges and splits (registered in ``MatchingConfig.ready``).
+
+- A steward's merge teaches the matcher: each merged pair becomes a ``match`` label (made
+  from each party's own first record, as it was before the merge). Automatic merges do not:
+  the matcher would only learn what it already believes.
+- Suggestions naming a party that was merged away are closed.
+- An unmerge or a split records the separated pairs as "not a match", so they are neither
+  suggested nor merged automatically again (until one side's data changes).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+from matching.models import Decision, MatchSuggestion, SuggestionStatus
+from matching.services.decisions import pairs_decide
+from matching.services.suggestions import suggestions_close_for_inactive
+from parties.extensions import MergeContext, MergeParticipant
+from parties.models import EventKind, SourceRecord
+
+
+def _on_merge(ctx: MergeContext) -> dict:
+    ids = [ctx.survivor_id, *ctx.other_ids]
+    teach = ctx.kind == EventKind.MERGE
+    records = {pid: record for pid, record in (
+        (pid, SourceRecord.objects.filter(pk=ctx.first_records[pid]).first())
+        for pid in ids if pid in ctx.first_records) if record}
+    pairs_decide(combinations(ids, 2), decision=Decision.MERGED, user=ctx.actor,
+                 suggestion=ctx.suggestion_id, records=records, teach=teach)
+    closing = MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING,
+                                             members__party_id__in=ctx.other_ids)
+    if ctx.suggestion_id:
+        closing = closing.exclude(pk=ctx.suggestion_id)
+    closed = sorted(set(closing.values_list("pk", flat=True)))
+    suggestions_close_for_inactive(ctx.other_ids, exclude=[ctx.suggestion_id] if ctx.suggestion_id else [])
+    return {"closed_suggestions": closed}
+
+
+def _on_unmerge(ctx: MergeContext, state: dict | None) -> None:
+    pairs_decide(combinations([ctx.survivor_id, *ctx.other_ids], 2), decision=Decision.REJECTED,
+                 user=ctx.actor, suggestion=ctx.suggestion_id)
+
+
+def _on_split(ctx: MergeContext) -> None:
+    pairs_decide([(ctx.survivor_id, other) for other in ctx.other_ids], decision=Decision.REJECTED,
+                 user=ctx.actor)
+
+
+PARTICIPANT = MergeParticipant(name="matching", on_merge=_on_merge, on_unmerge=_on_unmerge,
+                               on_split=_on_split)

@@ -1,0 +1,260 @@
+"""The steward's decisions in the merge queue: merge a suggestion (all of it or the ticked
+members), detect and re-score stale suggestions, claim batches, bulk and automatic merges.
+
+Locks: parties first (in primary-key order, ``parties_lock``), then the suggestion. A merge
+closes other suggestions that name its parties, so taking the suggestion first could
+deadlock two stewards merging overlapping suggestions; in this order the second one waits,
+then finds the parties merged and is told by whom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import combinations
+
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from matching.models import MatchSettings, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
+from matching.selectors import party_records
+from matching.services.facets import suggestion_facets
+from matching.services.suggestions import evidence_of
+from parties.models import EventKind, PartyEvent, PartyStatus
+from parties.services.merge import AlreadyHandled, MergeRefused, parties_lock, party_merge
+
+CLAIM_MINUTES = 30
+
+
+class SuggestionStale(ValueError):
+    """The suggestion's parties changed since it was made; it was re-scored, not applied."""
+
+
+def _decided_by(suggestion: MatchSuggestion) -> str:
+    who = suggestion.decided_by.get_username() if suggestion.decided_by else "an automatic rule"
+    when = (timezone.localtime(suggestion.decided_at).strftime("%Y-%m-%d %H:%M")
+            if suggestion.decided_at else "")
+    verb = suggestion.get_status_display().lower()
+    return (f"suggestion #{suggestion.pk} was already handled ({verb}) by {who}"
+            + (f" at {when}" if when else ""))
+
+
+def _comparable(evidence: Mapping[str, dict]) -> dict:
+    return {name: {pid: (sorted(v) if isinstance(v, list) else v) for pid, v in item["values"].items()}
+            for name, item in evidence.items()}
+
+
+def suggestion_changes(suggestion: MatchSuggestion, members: Sequence[int]) -> str:
+    """Why the suggestion no longer describes its parties ("" if it still does)."""
+    records = party_records(members)
+    gone = [pid for pid in members if pid not in records]
+    if gone:
+        return f"party {gone[0]} is no longer active"
+    current = evidence_of(records, list(members))
+    if _comparable(current) != _comparable(suggestion.evidence):
+        changed = sorted(name for name in current
+                         if _comparable({name: current[name]}) != _comparable(
+                             {name: suggestion.evidence.get(name, {"values": {}})}))
+        return "the parties changed since this suggestion was made ({})".format(
+            ", ".join(n.replace("_", " ") for n in changed))
+    return ""
+
+
+def _scores(members: Sequence[int], records: Mapping[int, dict]) -> dict[int, float] | None:
+    """Each member's best score against the others under the active model (None: no model)."""
+    from matching.models import MatcherModel
+    from matching.services.blocking import matcher_load
+
+    model = MatcherModel.objects.filter(is_active=True).first()
+    if model is None:
+        return None
+    matcher = matcher_load(model)
+    pairs = [((a, records[a]), (b, records[b])) for a, b in combinations(members, 2)]
+    scored = matcher.score(pairs)
+    best = dict.fromkeys(members, 0.0)
+    for (a, b), score in zip(scored["pairs"], scored["score"], strict=True):
+        best[int(a)] = max(best[int(a)], float(score))
+        best[int(b)] = max(best[int(b)], float(score))
+    return best
+
+
+@transaction.atomic
+def suggestion_rescore(*, suggestion_id: int) -> MatchSuggestion:
+    """Bring a pending suggestion up to date with its parties: members merged away leave,
+    evidence and scores are recomputed with the active model. Fewer than two members left:
+    the suggestion is closed."""
+    suggestion = MatchSuggestion.objects.select_for_update().get(pk=suggestion_id)
+    members = list(suggestion.members.values_list("party_id", flat=True))
+    records = party_records(members)
+    active = [pid for pid in members if pid in records]
+    MatchSuggestionMember.objects.filter(suggestion=suggestion).exclude(party_id__in=active).delete()
+    if len(active) < 2:
+        suggestion.status, suggestion.decided_at = SuggestionStatus.CLOSED, timezone.now()
+        suggestion.save(update_fields=["status", "decided_at"])
+        return suggestion
+    scores = _scores(active, records)
+    if scores is not None:
+        for pid, score in scores.items():
+            MatchSuggestionMember.objects.filter(suggestion=suggestion, party_id=pid).update(score=score)
+        suggestion.score = min(scores.values())
+    suggestion.evidence = evidence_of(records, active)
+    for name, value in suggestion_facets([active], [suggestion.evidence])[0].items():
+        setattr(suggestion, name, value)
+    suggestion.save()
+    return suggestion
+
+
+@dataclass
+class MergeResult:
+    event: PartyEvent
+    suggestion: MatchSuggestion
+    survivor_id: int
+    merged_ids: list[int] = field(default_factory=list)
+
+
+def suggestion_merge(*, suggestion_id: int, user=None, party_ids: Sequence[int] | None = None,
+                     survivor_id: int | None = None, chosen_values: Mapping[str, str] | None = None,
+                     automatic: bool = False, actor_label: str = "") -> MergeResult:
+    """Merge the suggestion's parties (or the ticked ``party_ids``, at least two). Raises
+    ``AlreadyHandled`` when someone decided it (or merged one of its parties) first,
+    ``SuggestionStale`` when its parties changed since it was made (it is re-scored
+    instead), ``MergeRefused`` for anything else. Members left out stay pending with the
+    survivor."""
+    try:
+        with transaction.atomic():
+            return _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values,
+                                 automatic, actor_label)
+    except _Stale as stale:
+        old = MatchSuggestion.objects.get(pk=suggestion_id).score
+        fresh = suggestion_rescore(suggestion_id=suggestion_id)
+        if fresh.status == SuggestionStatus.CLOSED:
+            raise SuggestionStale(f"{stale}; the suggestion was closed") from None
+        raise SuggestionStale(f"{stale}. It was re-scored ({old:.2f} → {fresh.score:.2f}): "
+                              "review it again") from None
+
+
+class _Stale(Exception):
+    pass
+
+
+def _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values, automatic,
+                  actor_label) -> MergeResult:
+    members = list(MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list(
+        "party_id", flat=True))
+    parties = parties_lock(members)  # parties first: see the module's docstring
+    suggestion = MatchSuggestion.objects.select_for_update().select_related("decided_by").get(
+        pk=suggestion_id)
+    if suggestion.status != SuggestionStatus.PENDING:
+        raise AlreadyHandled(_decided_by(suggestion))
+    if set(suggestion.members.values_list("party_id", flat=True)) != set(members):
+        raise AlreadyHandled(f"suggestion #{suggestion.pk} was changed by someone else meanwhile")
+    gone = [p for p in parties.values() if p.status != PartyStatus.ACTIVE]
+    if gone:
+        from parties.services.merge import _merged_by
+
+        raise AlreadyHandled("; ".join(_merged_by(p) for p in gone))
+    chosen = sorted(set(party_ids or members))
+    if len(chosen) < 2 or not set(chosen) <= set(members):
+        raise MergeRefused("tick at least two parties of the suggestion to merge")
+    reason = suggestion_changes(suggestion, members)
+    if reason:
+        raise _Stale(reason)
+    event = party_merge(
+        party_ids=chosen, survivor_id=survivor_id, actor=user,
+        actor_label=actor_label or (user.get_username() if user else "system"),
+        kind=EventKind.AUTO_MERGE if automatic else EventKind.MERGE, suggestion_id=suggestion.pk,
+        score=suggestion.score, chosen_values=chosen_values)
+    survivor = event.party_id
+    absorbed = [pid for pid in chosen if pid != survivor]
+    remaining = [pid for pid in members if pid not in absorbed]
+    if len(remaining) >= 2:
+        # The unticked members stay in the queue, now paired with the survivor.
+        MatchSuggestionMember.objects.filter(suggestion=suggestion, party_id__in=absorbed).delete()
+        records = party_records(remaining)
+        suggestion.evidence = evidence_of(records, remaining)
+        suggestion.score = min(MatchSuggestionMember.objects.filter(suggestion=suggestion).values_list(
+            "score", flat=True))
+        for name, value in suggestion_facets([remaining], [suggestion.evidence])[0].items():
+            setattr(suggestion, name, value)
+        suggestion.claimed_by = suggestion.claimed_at = None
+        suggestion.save()
+    else:
+        suggestion.status = SuggestionStatus.MERGED
+        suggestion.decided_at, suggestion.decided_by = timezone.now(), user
+        suggestion.save(update_fields=["status", "decided_at", "decided_by"])
+    return MergeResult(event=event, suggestion=suggestion, survivor_id=survivor, merged_ids=absorbed)
+
+
+# --- claims --------------------------------------------------------------------------------
+
+def claim_cutoff():
+    return timezone.now() - timedelta(minutes=CLAIM_MINUTES)
+
+
+def claimable(queryset: QuerySet[MatchSuggestion], user) -> QuerySet[MatchSuggestion]:
+    return queryset.filter(status=SuggestionStatus.PENDING).filter(
+        Q(claimed_by__isnull=True) | Q(claimed_by=user) | Q(claimed_at__lt=claim_cutoff()))
+
+
+@transaction.atomic
+def suggestions_claim(*, user, queryset: QuerySet[MatchSuggestion], count: int = 20) -> int:
+    """Claim the next ``count`` suggestions of ``queryset`` (in its order) that nobody else
+    holds, for ``CLAIM_MINUTES``. Rows another steward is claiming at this moment are
+    skipped, not waited for."""
+    candidates = claimable(queryset, user).exclude(claimed_by=user)
+    if connection.features.has_select_for_update_skip_locked:
+        candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+    ids = list(candidates.values_list("pk", flat=True)[:count])
+    return MatchSuggestion.objects.filter(pk__in=ids).update(claimed_by=user, claimed_at=timezone.now())
+
+
+def suggestions_release(*, user) -> int:
+    return MatchSuggestion.objects.filter(claimed_by=user, status=SuggestionStatus.PENDING).update(
+        claimed_by=None, claimed_at=None)
+
+
+# --- bulk and automatic merges ---------------------------------------------------------------
+
+@dataclass
+class BulkResult:
+    merged: int = 0
+    parties_merged: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def suggestions_merge_bulk(*, suggestion_ids: Sequence[int], user=None, automatic: bool = False,
+                           actor_label: str = "") -> BulkResult:
+    """Merge each suggestion in its own transaction: one refusal does not undo the rest."""
+    result = BulkResult()
+    for suggestion_id in suggestion_ids:
+        try:
+            merged = suggestion_merge(suggestion_id=suggestion_id, user=user, automatic=automatic,
+                                      actor_label=actor_label)
+        except (MergeRefused, SuggestionStale) as exc:
+            result.refused.append(f"#{suggestion_id}: {exc}")
+        except MatchSuggestion.DoesNotExist:
+            result.refused.append(f"#{suggestion_id}: no such suggestion")
+        else:
+            result.merged += 1
+            result.parties_merged += len(merged.merged_ids)
+    return result
+
+
+def bulk_merge_preview(suggestion_ids: Sequence[int]) -> tuple[int, int]:
+    """(suggestions still pending, parties that would merge away) for a confirmation."""
+    pending = MatchSuggestion.objects.filter(pk__in=list(suggestion_ids), status=SuggestionStatus.PENDING)
+    return pending.count(), sum(s.size - 1 for s in pending.only("size"))
+
+
+def suggestions_auto_merge(*, run_id: int) -> BulkResult:
+    """Merge a run's suggestions scoring at or above the auto-merge threshold, recorded as
+    automatic merges (reversible like any other)."""
+    threshold = MatchSettings.current().auto_merge_threshold
+    if threshold is None:
+        return BulkResult()
+    ids = list(MatchSuggestion.objects.filter(run_id=run_id, status=SuggestionStatus.PENDING,
+                                              score__gte=threshold).values_list("pk", flat=True))
+    return suggestions_merge_bulk(suggestion_ids=ids, automatic=True,
+                                  actor_label=f"auto-merge (score ≥ {threshold:.2f})")
