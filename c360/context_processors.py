@@ -11,9 +11,10 @@ from c360.roles import user_role_names
 _NAV = [
     ("Home", "home", None),
     ("Parties", "parties:list", "parties.view_party"),
-    ("Suggestions", "matching:suggestions", "matching.view_matchsuggestion"),
+    ("Merge queue", "matching:suggestions", "matching.view_matchsuggestion"),
     ("Train matcher", "matching:training", "matching.add_traininglabel"),
     ("Thresholds", "matching:thresholds", "matching.change_matchsettings"),
+    ("Survivorship", "parties:survivorship", "parties.change_survivorshiprule"),
     ("Imports", "parties:imports", "parties.view_importjob"),
     ("Source systems", "parties:sources", "parties.view_sourcesystem"),
 ]

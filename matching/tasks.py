@@ -43,3 +43,16 @@ def match_cluster_task(run_id: int) -> str:
     from matching.services.runs import cluster_execute
 
     return cluster_execute(run_id=run_id).status
+
+
+@shared_task(name="matching.merge_bulk", acks_late=True)
+def suggestions_merge_bulk_task(suggestion_ids: list[int], user_id: int | None = None) -> dict:
+    """A bulk merge too large to wait for in the browser. Safe to run twice: suggestions
+    already merged are refused, not merged again."""
+    from django.contrib.auth import get_user_model
+
+    from matching.services.review import suggestions_merge_bulk
+
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    result = suggestions_merge_bulk(suggestion_ids=suggestion_ids, user=user)
+    return {"merged": result.merged, "parties": result.parties_merged, "refused": len(result.refused)}

@@ -22,3 +22,16 @@ class SourceSystemForm(forms.ModelForm):
                 "(for example US, DE, GB)."
             )
         return region
+
+
+class SurvivorshipRulesForm(forms.Form):
+    """One rule per golden attribute."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        from parties.models import GOLDEN_ATTRIBUTE_CHOICES, Rule, SurvivorshipRule
+
+        super().__init__(*args, **kwargs)
+        current = dict(SurvivorshipRule.objects.values_list("attribute", "rule"))
+        for attribute, label in GOLDEN_ATTRIBUTE_CHOICES:
+            self.fields[attribute] = forms.ChoiceField(
+                label=label, choices=Rule.choices, initial=current.get(attribute, Rule.TRUST_RANK))

@@ -160,3 +160,17 @@ def party_resolve(*, pk: int) -> Party:
         seen.add(party.merged_into_id)
         party = Party.objects.get(pk=party.merged_into_id)
     return party
+
+
+def party_history(*, party_id: int) -> list:
+    """The audit trail of a party, newest first, with whether each merge can be undone."""
+    from parties.models import PartyEvent
+
+    events = list(PartyEvent.objects.filter(parties=party_id).select_related("actor")
+                  .prefetch_related("reverted_by").order_by("-created_at", "-id"))
+    for event in events:
+        try:
+            event.undone = event.reverted_by
+        except PartyEvent.DoesNotExist:
+            event.undone = None
+    return events

@@ -16,3 +16,14 @@ def import_job_run_task(job_id: int) -> str:
     from parties.services.imports.jobs import import_job_run
 
     return import_job_run(job_id=job_id).status
+
+
+@shared_task(name="parties.golden_refresh_all", acks_late=True)
+def golden_refresh_all_task(after_id: int = 0) -> int | None:
+    """One batch, then the next as a new task: a crash loses at most one batch."""
+    from parties.services.survivorship import golden_refresh_batch
+
+    last = golden_refresh_batch(after_id=after_id)
+    if last is not None:
+        golden_refresh_all_task.delay(last)
+    return last

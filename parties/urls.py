@@ -1,12 +1,17 @@
 from django.urls import path
 
-from parties.views import imports, parties
+from parties.views import history, imports, parties
 
 app_name = "parties"
 
 urlpatterns = [
     path("", parties.PartyListView.as_view(), name="list"),
     path("<int:pk>/", parties.party_detail_view, name="detail"),
+    path("<int:pk>/history/", history.history, name="history"),
+    path("<int:pk>/history/<int:event_id>/unmerge/", history.unmerge, name="unmerge"),
+    path("<int:pk>/split/", history.split, name="split"),
+    path("<int:pk>/override/", history.override, name="override"),
+    path("survivorship/", history.survivorship, name="survivorship"),
     path("sources/", parties.SourceSystemListView.as_view(), name="sources"),
     path("sources/new/", parties.SourceSystemCreateView.as_view(), name="source_create"),
     path("sources/<int:pk>/edit/", parties.SourceSystemUpdateView.as_view(), name="source_edit"),

@@ -26,7 +26,8 @@ from matching.models import (
 from matching.selectors import party_records
 from matching.services.suggestions import evidence_of
 from matching.services.training import label_set
-from parties.models import SourceRecord
+from parties.models import EventKind, SourceRecord
+from parties.services.audit import event_record
 
 
 class SuggestionClosed(ValueError):
@@ -85,6 +86,10 @@ def suggestion_reject(*, suggestion_id: int, user, party_id: int | None = None) 
         pairs = [(party_id, other) for other in members if other != party_id]
         leaving = [party_id]
     pairs_decide(pairs, decision=Decision.REJECTED, user=user, suggestion=suggestion)
+    event_record(kind=EventKind.REJECT, party_id=party_id or members[0], party_ids=members, actor=user,
+                 suggestion_id=suggestion.pk, score=suggestion.score,
+                 reason=f"party {party_id} is not the same customer as the others" if party_id
+                 else "not the same customer")
     if party_id is not None and len(members) > 2:
         MatchSuggestionMember.objects.filter(suggestion=suggestion, party_id__in=leaving).delete()
         remaining = dict(suggestion.members.values_list("party_id", "score"))

@@ -12,6 +12,7 @@ from .contact_points import (
 )
 from .engagement import Engagement, EngagementChannel, EngagementType, Membership, MembershipStatus
 from .history import (
+    GOLDEN_ATTRIBUTE_CHOICES,
     AuditTrailImmutable,
     EventKind,
     GoldenOverride,
@@ -31,6 +32,7 @@ from .relations import IdentifierType, PartyIdentification, PartyRelationship, R
 from .sources import DataCategory, SourceKind, SourceRecord, SourceSystem
 
 __all__ = [
+    "GOLDEN_ATTRIBUTE_CHOICES",
     "AuditTrailImmutable",
     "EventKind",
     "GoldenOverride",

@@ -29,6 +29,9 @@ GOLDEN_ATTRIBUTES = (
     "gender", "organization_name",
 )
 OVERRIDE = "override"
+ATTRIBUTE_LABELS = {"salutation": "Salutation", "given_name": "Given name", "middle_name": "Middle name",
+                    "family_name": "Family name", "name_suffix": "Suffix", "birth_date": "Birth date",
+                    "gender": "Gender", "organization_name": "Organization"}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from parties.filters import PartyFilter
 from parties.forms import SourceSystemForm
 from parties.models import Party, SourceSystem
 from parties.selectors import party_detail, party_engagements_recent, party_list, party_resolve
+from parties.services.golden import golden_explain
 
 
 class PartyListView(PermissionRequiredMixin, FilterView):
@@ -45,6 +46,7 @@ def party_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "engagements": party_engagements_recent(party=party),
         "engagement_count": party.engagements.count(),
         "can_view_raw": request.user.has_perm("parties.view_sourcerecord"),
+        "golden": list(golden_explain(party_id=party.pk).values()),
     })
 
 

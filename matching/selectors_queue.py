@@ -1,0 +1,248 @@
+"""Reads of the merge queue: the filtered queue, its counts, the neighbours of a suggestion,
+and the review sheet (the cluster side by side with the golden record a merge would give)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from matching.models import MatchSuggestion, MatchSuggestionMember, SuggestionStatus
+from parties.extensions import merge_participants
+from parties.models import (
+    ContactPointAddress,
+    ContactPointEmail,
+    ContactPointPhone,
+    Engagement,
+    GoldenOverride,
+    Membership,
+    Party,
+    PartyIdentification,
+    SourceRecord,
+)
+from parties.services.golden import (
+    ATTRIBUTE_LABELS,
+    GOLDEN_ATTRIBUTES,
+    GoldenValue,
+    candidates_of,
+    golden_compute,
+    rules_current,
+)
+
+
+def queue_base() -> QuerySet[MatchSuggestion]:
+    """Pending suggestions with their members' parties (two more queries per page)."""
+    return (MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
+            .select_related("claimed_by")
+            .prefetch_related(Prefetch("members", queryset=MatchSuggestionMember.objects
+                                       .select_related("party").order_by("-score", "party_id"))))
+
+
+@dataclass
+class QueueCounts:
+    pending: int
+    decided_today_by_me: int
+    decided_today: int
+    claimed_by_me: int
+
+
+def queue_counts(*, user) -> QueueCounts:
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    decided = MatchSuggestion.objects.filter(
+        status__in=[SuggestionStatus.MERGED, SuggestionStatus.REJECTED], decided_at__gte=start)
+    today = decided.aggregate(all=Count("pk"), mine=Count("pk", filter=Q(decided_by=user)))
+    from matching.services.review import claim_cutoff
+
+    return QueueCounts(
+        pending=MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING).count(),
+        decided_today_by_me=today["mine"], decided_today=today["all"],
+        claimed_by_me=MatchSuggestion.objects.filter(
+            status=SuggestionStatus.PENDING, claimed_by=user, claimed_at__gte=claim_cutoff()).count())
+
+
+def queue_neighbours(queryset: QuerySet[MatchSuggestion],
+                     suggestion_id: int) -> tuple[int | None, int | None]:
+    """(previous, next) pending suggestion around ``suggestion_id`` in the queue's order;
+    when the suggestion itself was just decided, its old place is used."""
+    ids = list(queryset.values_list("pk", flat=True)[:2000])
+    if suggestion_id in ids:
+        at = ids.index(suggestion_id)
+        return (ids[at - 1] if at else None), (ids[at + 1] if at + 1 < len(ids) else None)
+    return None, (ids[0] if ids else None)
+
+
+# --- the review sheet ----------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    values: list[dict] = field(default_factory=list)  # {"value", "source", "date", "golden"}
+
+
+@dataclass
+class Row:
+    label: str
+    cells: list[Cell]
+    differs: bool = False
+    attribute: str = ""  # golden attributes: the steward may choose the surviving value
+    choices: list[str] = field(default_factory=list)
+    evidence: str = ""
+
+
+@dataclass
+class Preview:
+    golden: dict[str, GoldenValue]
+    conflicts: list[str]
+    survivor_id: int
+    merging: list[int]
+
+
+@dataclass
+class ReviewSheet:
+    suggestion: MatchSuggestion
+    parties: list[Party]
+    member_scores: dict[int, float]
+    rows: list[Row]
+    preview: Preview
+    summaries: dict[int, dict]
+
+
+EVIDENCE_OF = {"given_name": "given_name", "family_name": "family_name",
+               "organization_name": "organization_name", "birth_date": "birth_date",
+               "Emails": "emails", "Phones": "phones", "Addresses": "address_line1",
+               "Identifiers": "identifiers"}
+
+
+def _date(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d") if value else ""
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else ("" if value is None else str(value))
+
+
+def review_sheet(suggestion: MatchSuggestion, *, merging: Sequence[int] | None = None,
+                 survivor_id: int | None = None, chosen: Mapping[str, str] | None = None) -> ReviewSheet:
+    members = dict(suggestion.members.values_list("party_id", "score"))
+    ids = sorted(members, key=lambda pid: (-members[pid], pid))
+    parties = {p.pk: p for p in Party.objects.filter(pk__in=ids)}
+    parties_in_order = [parties[pid] for pid in ids if pid in parties]
+    records = defaultdict(list)
+    for record in SourceRecord.objects.filter(party_id__in=ids).select_related("source_system").order_by(
+            "source_system__trust_rank", "pk"):
+        records[record.party_id].append(record)
+    rules = rules_current()
+    overrides = defaultdict(dict)
+    for override in GoldenOverride.objects.filter(party_id__in=ids):
+        overrides[override.party_id][override.attribute] = override
+    goldens = {pid: golden_compute(candidates_of(records[pid]), rules=rules, overrides=overrides[pid])
+               for pid in ids}
+    rows = [_attribute_row(a, ids, records, goldens, suggestion.evidence) for a in GOLDEN_ATTRIBUTES]
+    rows = [r for r in rows if any(c.values for c in r.cells)]
+    rows += _contact_rows(ids, suggestion.evidence)
+    rows.append(Row("Source records", [Cell([
+        {"value": f"{r.source_system.name} {r.source_key}", "source": r.source_system.get_kind_display(),
+         "date": _date(r.source_updated_at or r.last_seen_at)} for r in records[pid]]) for pid in ids]))
+    merging = [pid for pid in (merging or ids) if pid in members]
+    if survivor_id not in merging:
+        from parties.services.merge import survivor_default
+
+        survivor_id = survivor_default(merging) if len(merging) >= 1 else ids[0]
+    preview = merge_preview(merging, survivor_id, records, rules, overrides, chosen or {})
+    return ReviewSheet(suggestion=suggestion, parties=parties_in_order, member_scores=members, rows=rows,
+                       preview=preview, summaries=_summaries(ids))
+
+
+def _attribute_row(attribute: str, ids: Sequence[int], records, goldens, evidence) -> Row:
+    cells, seen = [], []
+    for pid in ids:
+        golden = goldens[pid][attribute]
+        values = []
+        for record in records[pid]:
+            value = (record.standardized.get("attributes") or {}).get(attribute)
+            if value:
+                values.append({"value": value, "source": record.source_system.name,
+                               "date": _date(record.source_updated_at or record.last_seen_at),
+                               "golden": record.pk == golden.record_id})
+                if value not in seen:
+                    seen.append(value)
+        if golden.override:
+            values.insert(0, {"value": _text(golden.value), "source": "steward override",
+                              "date": _date(golden.override.created_at), "golden": True})
+            if _text(golden.value) not in seen:
+                seen.append(_text(golden.value))
+        cells.append(Cell(values))
+    goldens_seen = {_text(goldens[pid][attribute].value) for pid in ids} - {""}
+    return Row(ATTRIBUTE_LABELS[attribute], cells, differs=len(goldens_seen) > 1, attribute=attribute,
+               choices=seen,
+               evidence=(evidence.get(EVIDENCE_OF.get(attribute, "")) or {}).get("agreement", ""))
+
+
+def _contact_rows(ids: Sequence[int], evidence) -> list[Row]:
+    rows = []
+    for label, model, fmt in (
+            ("Emails", ContactPointEmail, lambda p: p.normalized),
+            ("Phones", ContactPointPhone, lambda p: p.normalized),
+            ("Addresses", ContactPointAddress, lambda p: str(p)),
+            ("Identifiers", PartyIdentification, lambda p: f"{p.get_identifier_type_display()} {p.value}")):
+        points = model.objects.filter(party_id__in=ids).select_related("source_record__source_system")
+        by_value: dict[str, dict[int, Any]] = defaultdict(dict)
+        for point in points:
+            by_value[fmt(point)][point.party_id] = point
+        for value, holders in sorted(by_value.items()):
+            cells = []
+            for pid in ids:
+                point = holders.get(pid)
+                record = getattr(point, "source_record", None) if point else None
+                cells.append(Cell([{"value": value, "source": record.source_system.name if record else "",
+                                    "date": _date(getattr(point, "last_seen_at", None) or (
+                                        record.last_seen_at if record else None)),
+                                    "invalid": getattr(point, "validity", "") == "invalid"}]
+                                  if point else []))
+            rows.append(Row(label[:-1] if label != "Addresses" else "Address", cells,
+                            differs=len(holders) < len(ids),
+                            evidence=(evidence.get(EVIDENCE_OF[label]) or {}).get("agreement", "")))
+    return rows
+
+
+OPEN_STATUSES = ["open", "pending", "processing", "shipped"]
+
+
+def _summaries(ids: Sequence[int]) -> dict[int, dict]:
+    summary = {pid: {"engagements": 0, "open": 0, "tiers": []} for pid in ids}
+    for row in Engagement.objects.filter(party_id__in=ids).values("party_id").annotate(
+            n=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN_STATUSES))):
+        summary[row["party_id"]].update(engagements=row["n"], open=row["open"])
+    for party_id, program, tier in Membership.objects.filter(party_id__in=ids).values_list(
+            "party_id", "program_name", "tier"):
+        summary[party_id]["tiers"].append(f"{program} {tier}".strip())
+    return summary
+
+
+def merge_preview(merging: Sequence[int], survivor_id: int, records, rules, overrides,
+                  chosen: Mapping[str, str]) -> Preview:
+    """The golden record merging ``merging`` into ``survivor_id`` would give, and the
+    conflicts it would create."""
+    candidates = candidates_of([r for pid in merging for r in records[pid]])
+    pinned = dict(overrides.get(survivor_id, {}))
+    for pid in merging:
+        for attribute, override in overrides.get(pid, {}).items():
+            pinned.setdefault(attribute, override)
+    for attribute, value in chosen.items():
+        if attribute in GOLDEN_ATTRIBUTES and value != "":
+            pinned[attribute] = GoldenOverride(attribute=attribute, value=value)
+    golden = golden_compute(candidates, rules=rules, overrides=pinned)
+    conflicts = []
+    for attribute in ("birth_date", "gender"):
+        values = sorted({str(c.attributes.get(attribute)) for c in candidates if c.attributes.get(attribute)})
+        if len(values) > 1:
+            conflicts.append(f"Different {ATTRIBUTE_LABELS[attribute].lower()}s: {', '.join(values)} "
+                             f"(the golden record keeps {_text(golden[attribute].value)})")
+    for participant in merge_participants():
+        if participant.conflicts and len(merging) > 1:
+            conflicts.extend(participant.conflicts(list(merging)))
+    return Preview(golden=golden, conflicts=conflicts, survivor_id=survivor_id, merging=list(merging))

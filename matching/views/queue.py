@@ -1,0 +1,212 @@
+"""The steward merge queue and the review page. Thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from matching.filters import SuggestionFilter
+from matching.models import MatchRun, MatchSettings, MatchSuggestion, RunStatus, SuggestionStatus
+from matching.selectors_queue import queue_base, queue_counts, queue_neighbours, review_sheet
+from matching.services.decisions import SuggestionClosed, suggestion_reject
+from matching.services.review import (
+    SuggestionStale,
+    bulk_merge_preview,
+    suggestion_merge,
+    suggestions_claim,
+    suggestions_merge_bulk,
+    suggestions_release,
+)
+from parties.services.merge import MergeRefused
+
+BULK_INLINE_LIMIT = 200
+FILTER_KEYS = ("q", "order", "score_min", "score_max", "source", "kind", "country", "created_after",
+               "created_before", "assigned")
+
+
+def _filters(data: QueryDict) -> str:
+    """The queue's filter query string, carried from the queue to the review pages and back."""
+    return urlencode([(k, v) for k in FILTER_KEYS for v in data.getlist(k) if v])
+
+
+def _queue(request: HttpRequest, data: QueryDict) -> SuggestionFilter:
+    return SuggestionFilter(data, queryset=queue_base(), request=request)
+
+
+@require_GET
+@permission_required("matching.view_matchsuggestion", raise_exception=True)
+def queue(request: HttpRequest) -> HttpResponse:
+    filterset = _queue(request, request.GET)
+    run = MatchRun.objects.first()
+    if request.htmx:  # the run-status strip polls while a run is going
+        response = render(request, "matching/_run_status.html", {"run": run})
+        if run and run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            response["HX-Refresh"] = "true"
+        return response
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "matching/queue.html", {
+        "filter": filterset, "page": page, "counts": queue_counts(user=request.user), "run": run,
+        "settings": MatchSettings.current(), "filters": _filters(request.GET),
+    })
+
+
+@require_POST
+@permission_required("matching.change_matchsuggestion", raise_exception=True)
+def queue_claim(request: HttpRequest) -> HttpResponse:
+    filterset = _queue(request, request.POST)
+    if not filterset.is_valid():
+        messages.error(request, "The filters are not valid; nothing was claimed.")
+    else:
+        claimed = suggestions_claim(user=request.user, queryset=filterset.qs, count=20)
+        messages.success(request, f"You claimed {claimed} suggestion{'s' if claimed != 1 else ''} for "
+                                  "30 minutes; other stewards will not see them as unclaimed.")
+    return redirect(reverse("matching:suggestions") + "?" + _filters(request.POST))
+
+
+@require_POST
+@permission_required("matching.change_matchsuggestion", raise_exception=True)
+def queue_release(request: HttpRequest) -> HttpResponse:
+    released = suggestions_release(user=request.user)
+    messages.success(request, f"Released {released} claimed suggestion{'s' if released != 1 else ''}.")
+    return redirect(reverse("matching:suggestions") + "?" + _filters(request.POST))
+
+
+@require_POST
+@permission_required("parties.merge_party", raise_exception=True)
+def queue_bulk_merge(request: HttpRequest) -> HttpResponse:
+    """Step one shows how many parties will merge; step two (``confirm``) merges."""
+    back = reverse("matching:suggestions") + "?" + _filters(request.POST)
+    if request.POST.get("scope") == "above":
+        try:
+            floor = float(request.POST.get("score_at_least", ""))
+        except ValueError:
+            messages.error(request, "Score: enter a number between 0 and 1, e.g. 0.95.")
+            return redirect(back)
+        if not 0 <= floor <= 1:
+            messages.error(request, f"Score: {floor} is not between 0 and 1.")
+            return redirect(back)
+        ids = list(MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, score__gte=floor)
+                   .order_by("-score", "id").values_list("pk", flat=True))
+        scope = f"every pending suggestion scoring {floor:.2f} or more"
+    else:
+        ids = [int(i) for i in request.POST.getlist("selected") if i.isdigit()]
+        scope = "the selected suggestions"
+    if not ids:
+        messages.error(request, "Nothing to merge: tick suggestions first, or choose a score.")
+        return redirect(back)
+    suggestions, parties = bulk_merge_preview(ids)
+    if request.POST.get("confirm") != "yes":
+        return render(request, "matching/bulk_confirm.html", {
+            "ids": ids, "suggestions": suggestions, "parties": parties, "scope": scope,
+            "post": request.POST, "back": back})
+    if len(ids) > BULK_INLINE_LIMIT:
+        from matching.tasks import suggestions_merge_bulk_task
+
+        transaction.on_commit(lambda: suggestions_merge_bulk_task.delay(ids, request.user.pk))
+        messages.success(request, f"Merging {suggestions} suggestions in the background "
+                                  f"({parties} parties will merge). Refresh the queue to follow it.")
+        return redirect(back)
+    result = suggestions_merge_bulk(suggestion_ids=ids, user=request.user)
+    messages.success(request, f"Merged {result.merged} suggestion{'s' if result.merged != 1 else ''}: "
+                              f"{result.parties_merged} parties merged into their survivors.")
+    for refusal in result.refused[:10]:
+        messages.warning(request, refusal)
+    return redirect(back)
+
+
+def _review_url(pk: int, filters: str) -> str:
+    return reverse("matching:review", args=[pk]) + (f"?{filters}" if filters else "")
+
+
+def _chosen(data: QueryDict) -> dict[str, str]:
+    return {key[6:]: value for key, value in data.items() if key.startswith("value_") and value}
+
+
+def _int_list(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+@require_GET
+@permission_required("matching.view_matchsuggestion", raise_exception=True)
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    suggestion = MatchSuggestion.objects.select_related("claimed_by", "decided_by").filter(pk=pk).first()
+    if suggestion is None:
+        raise Http404(f"There is no suggestion #{pk}.")
+    filters = _filters(request.GET)
+    previous, following = queue_neighbours(_queue(request, request.GET).qs, pk)
+    return render(request, "matching/review.html", {
+        "s": suggestion, "sheet": review_sheet(suggestion), "filters": filters,
+        "previous": previous, "next": following, "pending": suggestion.status == SuggestionStatus.PENDING,
+        "claimed_by_other": suggestion.claimed_by_id and suggestion.claimed_by_id != request.user.pk,
+    })
+
+
+@require_POST
+@permission_required("matching.view_matchsuggestion", raise_exception=True)
+def review_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    suggestion = MatchSuggestion.objects.filter(pk=pk).first()
+    if suggestion is None:
+        raise Http404(f"There is no suggestion #{pk}.")
+    survivor = request.POST.get("survivor", "")
+    sheet = review_sheet(suggestion, merging=_int_list(request.POST.getlist("members")),
+                         survivor_id=int(survivor) if survivor.isdigit() else None,
+                         chosen=_chosen(request.POST))
+    return render(request, "matching/_preview.html", {"sheet": sheet, "s": suggestion})
+
+
+@require_http_methods(["POST"])
+@permission_required("matching.change_matchsuggestion", raise_exception=True)
+def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    action = request.POST.get("action", "")
+    filters = _filters(request.POST)
+    here = _review_url(pk, filters)
+    queue_qs = _queue(request, request.POST).qs
+    _, following = queue_neighbours(queue_qs, pk)
+    if action == "merge":
+        if not request.user.has_perm("parties.merge_party"):
+            messages.error(request, "Your role may not merge parties.")
+            return redirect(here)
+        survivor = request.POST.get("survivor", "")
+        try:
+            result = suggestion_merge(
+                suggestion_id=pk, user=request.user, party_ids=_int_list(request.POST.getlist("members")),
+                survivor_id=int(survivor) if survivor.isdigit() else None,
+                chosen_values=_chosen(request.POST))
+        except SuggestionStale as exc:
+            messages.warning(request, str(exc).capitalize() + ".")
+            return redirect(here)
+        except (MergeRefused, MatchSuggestion.DoesNotExist) as exc:
+            messages.error(request, str(exc).capitalize() + ".")
+            return redirect(here)
+        messages.success(request, f"Suggestion #{pk}: merged {len(result.merged_ids) + 1} parties into "
+                                  f"party {result.survivor_id}.")
+        if result.suggestion.status == SuggestionStatus.PENDING:
+            return redirect(here)  # unticked members remain: review them with the survivor
+    elif action in ("reject", "reject_member"):
+        member = request.POST.get("party", "")
+        one = int(member) if action == "reject_member" and member.isdigit() else None
+        try:
+            suggestion_reject(suggestion_id=pk, user=request.user, party_id=one)
+        except (SuggestionClosed, ValueError, MatchSuggestion.DoesNotExist) as exc:
+            messages.error(request, str(exc).capitalize() + ".")
+            return redirect(here)
+        messages.success(request, f"Suggestion #{pk}: recorded as not a match"
+                         + (f" for party {member}" if action == "reject_member" else "") + ".")
+        if action == "reject_member" and MatchSuggestion.objects.filter(
+                pk=pk, status=SuggestionStatus.PENDING).exists():
+            return redirect(here)
+    elif action != "skip":
+        messages.error(request, f"Unknown action {action!r}: use merge, reject or skip.")
+        return redirect(here)
+    if following is None:
+        messages.info(request, "That was the last suggestion in this queue.")
+        return redirect(reverse("matching:suggestions") + (f"?{filters}" if filters else ""))
+    return redirect(_review_url(following, filters))

@@ -1,0 +1,108 @@
+"""A party's history (the audit trail) with unmerge, splitting a party, steward overrides of
+golden values, and the survivorship rules page. Thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from parties.forms import SurvivorshipRulesForm
+from parties.models import Party, PartyEvent
+from parties.selectors import party_history
+from parties.services.merge import MergeRefused, party_split, party_unmerge
+from parties.services.overrides import golden_override_remove, golden_override_set
+from parties.services.survivorship import survivorship_rules_save
+
+
+def _party_or_404(pk: int) -> Party:
+    party = Party.objects.filter(pk=pk).first()
+    if party is None:
+        raise Http404(f"No party with id {pk}.")
+    return party
+
+
+@require_GET
+@permission_required("parties.view_partyevent", raise_exception=True)
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    party = _party_or_404(pk)
+    return render(request, "parties/party_history.html", {
+        "party": party, "events": party_history(party_id=pk)})
+
+
+@require_POST
+@permission_required("parties.merge_party", raise_exception=True)
+def unmerge(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    if not PartyEvent.objects.filter(pk=event_id, parties=pk).exists():
+        raise Http404(f"Party {pk} has no event #{event_id}.")
+    try:
+        event = party_unmerge(event_id=event_id, actor=request.user,
+                              reason=request.POST.get("reason", "")[:500])
+    except MergeRefused as exc:
+        messages.error(request, str(exc).capitalize() + ".")
+    else:
+        restored = ", ".join(f"#{p}" for p in event.after if int(p) != event.party_id)
+        messages.success(request, f"Merge #{event_id} undone: parties {restored} are back as they were, "
+                                  "and the pair is recorded as not a match.")
+    return redirect("parties:history", pk=pk)
+
+
+@require_POST
+@permission_required("parties.merge_party", raise_exception=True)
+def split(request: HttpRequest, pk: int) -> HttpResponse:
+    record_ids = [int(i) for i in request.POST.getlist("records") if i.isdigit()]
+    try:
+        event = party_split(party_id=pk, record_ids=record_ids, actor=request.user,
+                            reason=request.POST.get("reason", "")[:500])
+    except MergeRefused as exc:
+        messages.error(request, str(exc).capitalize() + ".")
+        return redirect("parties:detail", pk=pk)
+    new = event.changes["new_party"]
+    messages.success(request, f"Split {len(record_ids)} source record{'s' if len(record_ids) != 1 else ''} "
+                              f"into the new party #{new}.")
+    return redirect("parties:detail", pk=new)
+
+
+@require_POST
+@permission_required("parties.add_goldenoverride", raise_exception=True)
+def override(request: HttpRequest, pk: int) -> HttpResponse:
+    attribute = request.POST.get("attribute", "")
+    try:
+        if request.POST.get("remove"):
+            golden_override_remove(party_id=pk, attribute=attribute, actor=request.user)
+            messages.success(request, f"Override of {attribute.replace('_', ' ')} removed; the "
+                                      "survivorship rule decides again.")
+        else:
+            golden_override_set(party_id=pk, attribute=attribute, value=request.POST.get("value", ""),
+                                actor=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, f"{attribute.replace('_', ' ').capitalize()} is now pinned "
+                                      "until the override is removed.")
+    except ValidationError as exc:
+        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.message_dict.items()) if hasattr(
+            exc, "error_dict") else " ".join(exc.messages)
+        messages.error(request, f"Override not saved — {detail}.")
+    except Party.DoesNotExist as exc:
+        raise Http404(f"No party with id {pk}.") from exc
+    except MergeRefused as exc:
+        raise Http404(str(exc)) from exc
+    return redirect("parties:detail", pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("parties.view_survivorshiprule", raise_exception=True)
+def survivorship(request: HttpRequest) -> HttpResponse:
+    can_change = request.user.has_perm("parties.change_survivorshiprule")
+    form = SurvivorshipRulesForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not can_change:
+            return HttpResponse("Only administrators may change survivorship rules.", status=403)
+        if form.is_valid():
+            changed = survivorship_rules_save(rules=form.cleaned_data, user=request.user)
+            messages.success(request, f"Saved. {changed} rule{'s' if changed != 1 else ''} changed; "
+                                      "golden records are being recomputed in the background.")
+            return redirect(reverse("parties:survivorship"))
+    return render(request, "parties/survivorship.html", {"form": form, "can_change": can_change})
