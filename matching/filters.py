@@ -14,6 +14,7 @@ from matching.services.review import claim_cutoff
 from parties.models import PartyKind, SourceSystem
 
 _DIGITS = re.compile(r"\D+")
+_PHONE = re.compile(r"[\d\s+()./-]+")
 ORDERS = {"score": ["-score", "id"], "risk": ["-risk", "-score", "id"], "newest": ["-created_at", "-id"]}
 
 
@@ -53,12 +54,13 @@ class SuggestionFilter(df.FilterSet):
         return queryset
 
     def search(self, queryset, name, value):
+        digits = _DIGITS.sub("", value)
+        if _PHONE.fullmatch(value.strip()) and len(digits) >= 6:
+            # A phone number in any format: stored as E.164 digits, so "0151 234 5678" (national
+            # trunk 0 dropped) and "+49 151 2345678" both find "+491512345678".
+            return queryset.filter(search_text__contains=digits.lstrip("0"))
         for word in value.lower().split()[:5]:
-            digits = _DIGITS.sub("", word)
-            if len(digits) >= 6 and len(digits) >= len(word) - 4:  # a phone number in any format
-                queryset = queryset.filter(search_text__contains=digits.lstrip("0"))
-            else:
-                queryset = queryset.filter(search_text__contains=word)
+            queryset = queryset.filter(search_text__contains=word)
         return queryset
 
     def order_by(self, queryset, name, value):

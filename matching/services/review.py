@@ -23,7 +23,7 @@ from matching.selectors import party_records
 from matching.services.facets import suggestion_facets
 from matching.services.suggestions import evidence_of
 from parties.models import EventKind, PartyEvent, PartyStatus
-from parties.services.merge import AlreadyHandled, MergeRefused, parties_lock, party_merge
+from parties.services.merge import AlreadyHandled, MergeRefused, merged_by, parties_lock, party_merge
 
 CLAIM_MINUTES = 30
 
@@ -54,6 +54,13 @@ def suggestion_changes(suggestion: MatchSuggestion, members: Sequence[int]) -> s
         return f"party {gone[0]} is no longer active"
     current = evidence_of(records, list(members))
     if _comparable(current) != _comparable(suggestion.evidence):
+        merge = (PartyEvent.objects.filter(kind__in=[EventKind.MERGE, EventKind.AUTO_MERGE],
+                                           party_id__in=members, created_at__gt=suggestion.created_at,
+                                           reverted_by__isnull=True).order_by("-pk").first())
+        if merge is not None:
+            absorbed = ", ".join(str(pid) for pid in merge.changes.get("absorbed", []))
+            return (f"party {merge.party_id} absorbed party {absorbed} since this suggestion was made "
+                    f"(merged by {merge.actor_label})")
         changed = sorted(name for name in current
                          if _comparable({name: current[name]}) != _comparable(
                              {name: suggestion.evidence.get(name, {"values": {}})}))
@@ -144,17 +151,16 @@ def _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values, au
     members = list(MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list(
         "party_id", flat=True))
     parties = parties_lock(members)  # parties first: see the module's docstring
-    suggestion = MatchSuggestion.objects.select_for_update().select_related("decided_by").get(
+    suggestion = MatchSuggestion.objects.select_for_update(of=("self",)).select_related("decided_by").get(
         pk=suggestion_id)
-    if suggestion.status != SuggestionStatus.PENDING:
+    gone = [p for p in parties.values() if p.status != PartyStatus.ACTIVE]
+    if suggestion.status != SuggestionStatus.PENDING and not (
+            gone and suggestion.status == SuggestionStatus.CLOSED):
         raise AlreadyHandled(_decided_by(suggestion))
+    if gone:  # another suggestion's merge took one of its parties (and closed it)
+        raise AlreadyHandled("; ".join(merged_by(p) for p in gone))
     if set(suggestion.members.values_list("party_id", flat=True)) != set(members):
         raise AlreadyHandled(f"suggestion #{suggestion.pk} was changed by someone else meanwhile")
-    gone = [p for p in parties.values() if p.status != PartyStatus.ACTIVE]
-    if gone:
-        from parties.services.merge import _merged_by
-
-        raise AlreadyHandled("; ".join(_merged_by(p) for p in gone))
     chosen = sorted(set(party_ids or members))
     if len(chosen) < 2 or not set(chosen) <= set(members):
         raise MergeRefused("tick at least two parties of the suggestion to merge")

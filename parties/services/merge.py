@@ -141,7 +141,7 @@ def parties_lock(party_ids: Iterable[int]) -> dict[int, Party]:
     return parties
 
 
-def _merged_by(party: Party) -> str:
+def merged_by(party: Party) -> str:
     event = PartyEvent.objects.filter(kind__in=MERGE_KINDS, parties=party, party_id=party.merged_into_id,
                                       reverted_by__isnull=True).order_by("-pk").first()
     if event is None:
@@ -271,7 +271,7 @@ def party_merge(*, party_ids: Sequence[int], survivor_id: int | None = None, act
     parties = parties_lock(ids)
     gone = [p for p in parties.values() if p.status != PartyStatus.ACTIVE]
     if gone:
-        raise AlreadyHandled("; ".join(_merged_by(p) for p in gone))
+        raise AlreadyHandled("; ".join(merged_by(p) for p in gone))
     survivor = survivor_id if survivor_id is not None else survivor_default(ids)
     if survivor not in parties:
         raise MergeRefused(f"the survivor {survivor} is not one of the parties merged")

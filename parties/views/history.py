@@ -45,9 +45,9 @@ def unmerge(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     except MergeRefused as exc:
         messages.error(request, str(exc).capitalize() + ".")
     else:
-        restored = ", ".join(f"#{p}" for p in event.after if int(p) != event.party_id)
+        restored = ", ".join(f"#{p}" for p in event.after)
         messages.success(request, f"Merge #{event_id} undone: parties {restored} are back as they were, "
-                                  "and the pair is recorded as not a match.")
+                                  "and they are recorded as not a match.")
     return redirect("parties:history", pk=pk)
 
 

@@ -47,7 +47,8 @@ class Command(BaseCommand):
             writer = csv.writer(handle)
             writer.writerow(["source_a", "key_a", "source_b", "key_b", "label"])
             writer.writerows([*a, *b, "match"] for a, b in pairs)
-            writer.writerows([*singles[i], *singles[i + 1], "distinct"] for i in range(0, len(singles) - 1, 2))
+            writer.writerows([*first, *second, "distinct"]
+                             for first, second in zip(singles[::2], singles[1::2], strict=False))
         call_command("import_labels", str(labels), stdout=self.stdout)
         call_command("train_matcher", "--sync", stdout=self.stdout)
         call_command("rematch", "--full", "--sync", stdout=self.stdout)
