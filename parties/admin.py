@@ -60,8 +60,10 @@ class PartyAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "gender"]
     search_fields = ["display_name", "organization_name", "=emails__normalized",
                      "=phones__normalized", "=source_records__source_key"]
-    readonly_fields = ["display_name", "merged_into", "merged_at", "created_at", "updated_at"]
+    # Status and merged_into change only through the merge service (audited, reversible).
+    readonly_fields = ["status", "display_name", "merged_into", "merged_at", "created_at", "updated_at"]
     list_select_related = ["merged_into"]
+    actions = ["merge_selected"]
     show_full_result_count = False
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
@@ -79,6 +81,83 @@ class PartyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         obj.display_name = obj.compute_display_name()
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Merge the selected parties (audited; undo from the party's history)",
+                  permissions=["merge"])
+    def merge_selected(self, request, queryset) -> None:
+        from django.contrib import messages
+
+        from parties.services.merge import MergeRefused, party_merge
+
+        try:
+            event = party_merge(party_ids=list(queryset.values_list("pk", flat=True)), actor=request.user,
+                                reason="merged in the admin")
+        except MergeRefused as exc:
+            self.message_user(request, f"Not merged: {exc}.", messages.ERROR)
+        else:
+            self.message_user(request, f"Merged {len(event.changes['absorbed'])} parties into party "
+                                       f"{event.party_id} (event #{event.pk}).", messages.SUCCESS)
+
+    def has_merge_permission(self, request) -> bool:
+        return request.user.has_perm("parties.merge_party")
+
+
+@admin.register(m.PartyEvent)
+class PartyEventAdmin(admin.ModelAdmin):
+    """The audit trail: readable, never editable or deletable, here or anywhere."""
+
+    list_display = ["id", "kind", "party", "actor_label", "suggestion_id", "score", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["=party__id", "actor_label"]
+    list_select_related = ["party"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.SurvivorshipRule)
+class SurvivorshipRuleAdmin(admin.ModelAdmin):
+    list_display = ["attribute", "rule", "updated_by", "updated_at"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        from parties.services.survivorship import survivorship_rules_save
+
+        rules = dict(m.SurvivorshipRule.objects.values_list("attribute", "rule")) | {obj.attribute: obj.rule}
+        survivorship_rules_save(rules=rules, user=request.user)
+
+    def delete_model(self, request, obj) -> None:
+        from parties.services.survivorship import survivorship_rules_save
+
+        rules = dict(m.SurvivorshipRule.objects.values_list("attribute", "rule")) | {
+            obj.attribute: m.Rule.TRUST_RANK}
+        survivorship_rules_save(rules=rules, user=request.user)
+
+
+@admin.register(m.GoldenOverride)
+class GoldenOverrideAdmin(admin.ModelAdmin):
+    """Overrides are set and removed on the party page (validated and audited); here they can
+    only be read."""
+
+    list_display = ["party", "attribute", "value", "created_by", "created_at"]
+    raw_id_fields = ["party"]
+    list_select_related = ["party", "created_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(m.SourceSystem)

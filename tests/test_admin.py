@@ -24,6 +24,7 @@ def test_every_parties_model_is_in_the_admin():
     "party", "sourcesystem", "sourcerecord", "contactpointemail", "contactpointphone",
     "contactpointaddress", "contactpointsocial", "partyidentification", "partyrelationship",
     "engagement", "membership", "importjob", "importrejection", "dataqualityissue",
+    "partyevent", "survivorshiprule", "goldenoverride",
 ])
 def test_an_administrator_can_list_and_search_each_model(role_client, model):
     record = SourceRecordFactory(source_key="ADM-1")
@@ -72,3 +73,21 @@ def test_thresholds_in_the_admin_get_the_same_checks(role_client):
         {"review_threshold": "0.8", "auto_merge_threshold": "0.7"})
     assert response.status_code == 200 and b"Must be above the review threshold" in response.content
     assert MatchSettings.current().review_threshold == 0.5
+
+
+def test_merging_from_the_admin_goes_through_the_merge_service_and_the_trail_is_read_only(role_client):
+    from parties.models import Party, PartyEvent
+    from tests.factories import PartyFactory
+
+    a, b = PartyFactory(), PartyFactory()
+    client = role_client("administrator")
+    response = client.post(reverse("admin:parties_party_changelist"),
+                           {"action": "merge_selected", "_selected_action": [a.pk, b.pk]}, follow=True)
+    assert b"Merged 1 parties into party" in response.content
+    assert Party.objects.filter(status="merged").count() == 1
+    event = PartyEvent.objects.get()
+    change = client.get(reverse("admin:parties_partyevent_change", args=[event.pk]))
+    assert change.status_code == 200 and b'name="_save"' not in change.content
+    assert client.post(reverse("admin:parties_partyevent_delete", args=[event.pk]),
+                       {"post": "yes"}).status_code == 403
+    assert PartyEvent.objects.filter(pk=event.pk).exists()
