@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from parties.services.golden import (
     golden_compute,
     rules_current,
 )
+from parties.services.overrides import override_value_clean
 
 
 def queue_base() -> QuerySet[MatchSuggestion]:
@@ -228,15 +230,18 @@ def merge_preview(merging: Sequence[int], survivor_id: int, records, rules, over
     """The golden record merging ``merging`` into ``survivor_id`` would give, and the
     conflicts it would create."""
     candidates = candidates_of([r for pid in merging for r in records[pid]])
+    conflicts: list[str] = []
     pinned = dict(overrides.get(survivor_id, {}))
     for pid in merging:
         for attribute, override in overrides.get(pid, {}).items():
             pinned.setdefault(attribute, override)
     for attribute, value in chosen.items():
-        if attribute in GOLDEN_ATTRIBUTES and value != "":
-            pinned[attribute] = GoldenOverride(attribute=attribute, value=value)
+        try:
+            pinned[attribute] = GoldenOverride(attribute=attribute,
+                                               value=override_value_clean(attribute, value))
+        except ValidationError as exc:
+            conflicts.append(f"{ATTRIBUTE_LABELS.get(attribute, attribute)}: {' '.join(exc.messages)}")
     golden = golden_compute(candidates, rules=rules, overrides=pinned)
-    conflicts = []
     for attribute in ("birth_date", "gender"):
         values = sorted({str(c.attributes.get(attribute)) for c in candidates if c.attributes.get(attribute)})
         if len(values) > 1:

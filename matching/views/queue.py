@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from c360.text import sentence
 from matching.filters import SuggestionFilter
 from matching.models import MatchRun, MatchSettings, MatchSuggestion, RunStatus, SuggestionStatus
 from matching.selectors_queue import queue_base, queue_counts, queue_neighbours, review_sheet
@@ -181,10 +182,10 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 survivor_id=int(survivor) if survivor.isdigit() else None,
                 chosen_values=_chosen(request.POST))
         except SuggestionStale as exc:
-            messages.warning(request, str(exc).capitalize() + ".")
+            messages.warning(request, sentence(exc))
             return redirect(here)
         except (MergeRefused, MatchSuggestion.DoesNotExist) as exc:
-            messages.error(request, str(exc).capitalize() + ".")
+            messages.error(request, sentence(exc))
             return redirect(here)
         messages.success(request, f"Suggestion #{pk}: merged {len(result.merged_ids) + 1} parties into "
                                   f"party {result.survivor_id}.")
@@ -196,7 +197,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             suggestion_reject(suggestion_id=pk, user=request.user, party_id=one)
         except (SuggestionClosed, ValueError, MatchSuggestion.DoesNotExist) as exc:
-            messages.error(request, str(exc).capitalize() + ".")
+            messages.error(request, sentence(exc))
             return redirect(here)
         messages.success(request, f"Suggestion #{pk}: recorded as not a match"
                          + (f" for party {member}" if action == "reject_member" else "") + ".")

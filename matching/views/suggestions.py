@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from c360.text import sentence
 from matching.models import MatchSuggestion
 from matching.services.decisions import SuggestionClosed, suggestion_reject
 
@@ -23,7 +24,7 @@ def suggestion_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
     except MatchSuggestion.DoesNotExist:
         messages.error(request, f"There is no suggestion #{pk}.")
     except (SuggestionClosed, ValueError) as exc:
-        messages.error(request, str(exc).capitalize() + ".")
+        messages.error(request, sentence(exc))
     else:
         messages.success(request, f"Suggestion #{pk}: recorded as not a match"
                          + (f" for party {party}" if party else "")

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from c360.text import sentence
 from matching.fields import FIELDS, source_record_record
 from matching.models import Label, MatcherModel, TrainingPair
 from matching.services.training import (
@@ -108,7 +109,7 @@ def training_train(request: HttpRequest) -> HttpResponse:
     try:
         labels_check()
     except TooFewLabels as exc:
-        messages.error(request, str(exc).capitalize())
+        messages.error(request, sentence(exc))
         return redirect("matching:training")
     user_id = request.user.pk
     transaction.on_commit(lambda: train_task.delay(user_id))

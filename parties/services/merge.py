@@ -232,12 +232,17 @@ def _overrides_apply(changes: _Changes, survivor: int, absorbed: Sequence[int],
                            new={"party_id": survivor}, where={"party_id": survivor})
     if not chosen:
         return
+    from django.core.exceptions import ValidationError
+
+    from parties.services.overrides import override_value_clean
+
     golden = golden_explain(party_id=survivor)
     for attribute, value in chosen.items():
-        if attribute not in GOLDEN_ATTRIBUTES:
-            raise MergeRefused(f"{attribute!r} is not a golden attribute")
+        try:
+            text = override_value_clean(attribute, "" if value is None else str(value))
+        except ValidationError as exc:
+            raise MergeRefused(f"{attribute.replace('_', ' ')}: {' '.join(exc.messages)}") from None
         current = golden[attribute]
-        text = "" if value is None else str(value)
         if str(_plain(current.value) or "") == text:
             continue
         existing = GoldenOverride.objects.filter(party_id=survivor, attribute=attribute).first()

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from c360.text import sentence
 from parties.forms import SurvivorshipRulesForm
 from parties.models import Party, PartyEvent
 from parties.selectors import party_history
@@ -43,7 +44,7 @@ def unmerge(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
         event = party_unmerge(event_id=event_id, actor=request.user,
                               reason=request.POST.get("reason", "")[:500])
     except MergeRefused as exc:
-        messages.error(request, str(exc).capitalize() + ".")
+        messages.error(request, sentence(exc))
     else:
         restored = ", ".join(f"#{p}" for p in event.after)
         messages.success(request, f"Merge #{event_id} undone: parties {restored} are back as they were, "
@@ -59,7 +60,7 @@ def split(request: HttpRequest, pk: int) -> HttpResponse:
         event = party_split(party_id=pk, record_ids=record_ids, actor=request.user,
                             reason=request.POST.get("reason", "")[:500])
     except MergeRefused as exc:
-        messages.error(request, str(exc).capitalize() + ".")
+        messages.error(request, sentence(exc))
         return redirect("parties:detail", pk=pk)
     new = event.changes["new_party"]
     messages.success(request, f"Split {len(record_ids)} source record{'s' if len(record_ids) != 1 else ''} "

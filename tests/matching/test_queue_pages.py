@@ -198,3 +198,19 @@ def test_survivorship_rules_are_for_administrators(role_client):
     assert m.SurvivorshipRule.objects.get(attribute="given_name").rule == "longest"
     invalid = role_client("administrator").post(url, data | {"family_name": "loudest"})
     assert b"Select a valid choice" in invalid.content
+
+
+def test_garbled_chosen_values_are_refused_with_the_field_named(role_client, queue):
+    c, first, _ = queue
+    client = role_client("steward")
+    preview = client.post(reverse("matching:review_preview", args=[first.pk]),
+                          {"value_birth_date": "yesterday", "value_shoe_size": "44"})
+    assert preview.status_code == 200
+    assert b"Birth date: &#x27;yesterday&#x27; is not a date (YYYY-MM-DD)" in preview.content
+    merge = client.post(reverse("matching:review_decide", args=[first.pk]),
+                        {"action": "merge", "value_birth_date": "yesterday"}, follow=True)
+    assert b"Birth date: &#x27;yesterday&#x27; is not a date" in merge.content
+    assert not m.PartyEvent.objects.exists()
+    unknown = client.post(reverse("matching:review_decide", args=[first.pk]), {"action": "explode"},
+                          follow=True)
+    assert b"Unknown action" in unknown.content

@@ -106,7 +106,9 @@ def test_split_moves_a_record_and_what_it_brought_into_a_new_party():
 
     event = party_split(party_id=c.crm.pk, record_ids=[shop_record.pk])
 
+    assert event.kind == m.EventKind.SPLIT
     new = m.Party.objects.get(pk=event.changes["new_party"])
+    assert set(event.parties.values_list("pk", flat=True)) == {c.crm.pk, new.pk}
     assert list(new.source_records.values_list("source_key", flat=True)) == ["S-1"]
     assert new.given_name == "Anne" and new.birth_date.isoformat() == "1980-05-17"
     # anna@example.com was reported by both records: each party has it now.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from c360.text import sentence
 from matching.services.training import TooFewLabels, labels_check, matcher_train
 from matching.tasks import train_task
 
@@ -26,6 +27,6 @@ class Command(BaseCommand):
 
                 model = MatcherModel.objects.get(pk=train_task.delay().get(timeout=3600))
         except TooFewLabels as exc:
-            raise CommandError(str(exc).capitalize()) from exc
+            raise CommandError(sentence(exc)) from exc
         self.stdout.write(self.style.SUCCESS(
             f"Trained {model} in {model.training_seconds:.1f}s; it is now the active model."))
