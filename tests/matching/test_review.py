@@ -173,3 +173,25 @@ def test_not_a_match_is_in_the_audit_trail():
     event = m.PartyEvent.objects.get()
     assert event.kind == m.EventKind.REJECT and event.actor_label == "ann"
     assert set(event.parties.values_list("pk", flat=True)) == {c.crm.pk, c.shop.pk}
+
+
+def test_a_match_run_ends_by_merging_what_scores_above_the_auto_merge_threshold(tmp_path):
+    from django.core.management import call_command
+
+    from matching.models import MatchRun
+    from tests.matching.helpers import trained
+
+    trained(tmp_path, parties=200, seed=4)
+    settings = MatchSettings.current()
+    settings.auto_merge_threshold = 0.9
+    settings.save()
+
+    call_command("rematch", "--full", "--sync")
+
+    run = MatchRun.objects.filter(full=True).latest("pk")
+    merged = MatchSuggestion.objects.filter(run=run, status=SuggestionStatus.MERGED)
+    assert run.auto_merged == merged.count() > 0
+    assert not MatchSuggestion.objects.filter(run=run, status=SuggestionStatus.PENDING,
+                                              score__gte=0.9).exists()
+    assert m.PartyEvent.objects.filter(kind=m.EventKind.AUTO_MERGE).count() == run.auto_merged
+    assert m.Party.objects.filter(status=m.PartyStatus.MERGED).count() >= run.auto_merged
