@@ -67,15 +67,33 @@ def queue_counts(*, user) -> QueueCounts:
             status=SuggestionStatus.PENDING, claimed_by=user, claimed_at__gte=claim_cutoff()).count())
 
 
+def _after(ordering: Sequence[str], values: Mapping[str, Any], *, before: bool = False) -> Q:
+    """Rows strictly after (or before) ``values`` in ``ordering``: a keyset condition, so
+    finding the next suggestion costs one index probe wherever it sits in the queue."""
+    condition = Q()
+    for depth in range(len(ordering) - 1, -1, -1):
+        name = ordering[depth].lstrip("-")
+        descending = ordering[depth].startswith("-") != before
+        step = Q(**{f"{name}__{'lt' if descending else 'gt'}": values[name]})
+        equal = Q(**{name: values[name]})
+        condition = step if depth == len(ordering) - 1 else step | (equal & condition)
+    return condition
+
+
 def queue_neighbours(queryset: QuerySet[MatchSuggestion],
                      suggestion_id: int) -> tuple[int | None, int | None]:
-    """(previous, next) pending suggestion around ``suggestion_id`` in the queue's order;
-    when the suggestion itself was just decided, its old place is used."""
-    ids = list(queryset.values_list("pk", flat=True)[:2000])
-    if suggestion_id in ids:
-        at = ids.index(suggestion_id)
-        return (ids[at - 1] if at else None), (ids[at + 1] if at + 1 < len(ids) else None)
-    return None, (ids[0] if ids else None)
+    """(previous, next) pending suggestion around ``suggestion_id`` in the queue's order
+    (the filtered queryset's); a suggestion just decided keeps its old place."""
+    ordering = list(queryset.query.order_by) or ["-score", "id"]
+    names = [o.lstrip("-") for o in ordering]
+    values = MatchSuggestion.objects.filter(pk=suggestion_id).values(*names).first()
+    if values is None:
+        return None, queryset.values_list("pk", flat=True).first()
+    following = queryset.filter(_after(ordering, values)).values_list("pk", flat=True).first()
+    reverse = [o[1:] if o.startswith("-") else f"-{o}" for o in ordering]
+    previous = (queryset.filter(_after(ordering, values, before=True)).order_by(*reverse)
+                .values_list("pk", flat=True).first())
+    return previous, following
 
 
 # --- the review sheet ----------------------------------------------------------------------

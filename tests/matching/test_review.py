@@ -195,3 +195,23 @@ def test_a_match_run_ends_by_merging_what_scores_above_the_auto_merge_threshold(
                                               score__gte=0.9).exists()
     assert m.PartyEvent.objects.filter(kind=m.EventKind.AUTO_MERGE).count() == run.auto_merged
     assert m.Party.objects.filter(status=m.PartyStatus.MERGED).count() >= run.auto_merged
+
+
+@pytest.mark.parametrize("order", ["score", "risk", "newest"])
+def test_neighbours_follow_the_queue_order_including_ties_and_decided_ones(order):
+    from matching.filters import ORDERS
+    from matching.selectors_queue import queue_neighbours
+    from tests.factories import PartyFactory
+
+    parties = [PartyFactory() for _ in range(8)]
+    made = [suggestion_for([parties[i].pk, parties[i + 1].pk], score=s)
+            for i, s in zip(range(0, 8, 2), (0.9, 0.9, 0.8, 0.7), strict=True)]
+    queue = MatchSuggestion.objects.filter(status="pending").order_by(*ORDERS[order])
+    ids = list(queue.values_list("pk", flat=True))
+
+    for at, pk in enumerate(ids):
+        assert queue_neighbours(queue, pk) == (ids[at - 1] if at else None,
+                                               ids[at + 1] if at + 1 < len(ids) else None)
+    MatchSuggestion.objects.filter(pk=ids[1]).update(status="merged")  # just decided
+    assert queue_neighbours(queue.all(), ids[1]) == (ids[0], ids[2])
+    assert len(made) == 4
