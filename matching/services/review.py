@@ -216,6 +216,15 @@ def suggestions_claim(*, user, queryset: QuerySet[MatchSuggestion], count: int =
     return MatchSuggestion.objects.filter(pk__in=ids).update(claimed_by=user, claimed_at=timezone.now())
 
 
+def suggestion_claim_on_open(*, suggestion_id: int, user) -> bool:
+    """Opening a pending suggestion nobody holds claims it for the steward, so a colleague
+    opening it meanwhile is warned. One conditional UPDATE: two stewards opening it at the
+    same moment cannot both hold it."""
+    return bool(MatchSuggestion.objects.filter(pk=suggestion_id, status=SuggestionStatus.PENDING).filter(
+        Q(claimed_by__isnull=True) | Q(claimed_at__lt=claim_cutoff())).update(
+        claimed_by=user, claimed_at=timezone.now()))
+
+
 def suggestions_release(*, user) -> int:
     return MatchSuggestion.objects.filter(claimed_by=user, status=SuggestionStatus.PENDING).update(
         claimed_by=None, claimed_at=None)

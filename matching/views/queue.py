@@ -21,6 +21,7 @@ from matching.services.decisions import SuggestionClosed, suggestion_reject
 from matching.services.review import (
     SuggestionStale,
     bulk_merge_preview,
+    suggestion_claim_on_open,
     suggestion_merge,
     suggestions_claim,
     suggestions_merge_bulk,
@@ -138,6 +139,8 @@ def _int_list(values: list[str]) -> list[int]:
 @require_GET
 @permission_required("matching.view_matchsuggestion", raise_exception=True)
 def review(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.user.has_perm("matching.change_matchsuggestion"):
+        suggestion_claim_on_open(suggestion_id=pk, user=request.user)
     suggestion = MatchSuggestion.objects.select_related("claimed_by", "decided_by").filter(pk=pk).first()
     if suggestion is None:
         raise Http404(f"There is no suggestion #{pk}.")

@@ -214,3 +214,12 @@ def test_garbled_chosen_values_are_refused_with_the_field_named(role_client, que
     unknown = client.post(reverse("matching:review_decide", args=[first.pk]), {"action": "explode"},
                           follow=True)
     assert b"Unknown action" in unknown.content
+
+
+def test_opening_a_suggestion_claims_it_and_warns_a_colleague(role_client, queue):
+    _, first, _ = queue
+    role_client("steward").get(reverse("matching:review", args=[first.pk]))
+    assert MatchSuggestion.objects.get(pk=first.pk).claimed_by.username == "t-steward"
+    response = role_client("administrator").get(reverse("matching:review", args=[first.pk]))
+    assert b"Claimed by t-steward" in response.content
+    assert MatchSuggestion.objects.get(pk=first.pk).claimed_by.username == "t-steward"
