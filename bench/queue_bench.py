@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "c360.settings.local")
+os.environ.setdefault("DEBUG", "0")  # as served in production: no query log, cached templates
+os.environ.setdefault("ALLOWED_HOSTS", "localhost")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -110,12 +112,14 @@ def main() -> None:
     made = suggestions_top_up(args.suggestions)
     if made:
         print(f"wrote {made:,} suggestions in {time.perf_counter() - started:.1f} s")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE") if connection.vendor == "postgresql" else None
+    if connection.vendor == "postgresql":  # what autovacuum does after a bulk load
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE matching_matchsuggestion")
+            cursor.execute("VACUUM ANALYZE matching_matchsuggestionmember")
 
     from django.contrib.auth import get_user_model
 
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(get_user_model().objects.get(username="steward"))
     pending = list(MatchSuggestion.objects.filter(status="pending").values_list("pk", flat=True))
     rng = random.Random(7)

@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from matching.models import MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from parties.extensions import merge_participants
@@ -45,6 +47,33 @@ def queue_base() -> QuerySet[MatchSuggestion]:
                                        .select_related("party").order_by("-score", "party_id"))))
 
 
+class QueuePaginator(Paginator):
+    """Finds a page's ids first (an index-only scan, cheap however deep the page), then
+    loads just those rows with their members. With ``count_cap``, counting stops there
+    (``capped`` says so): a filter matching 40,000 suggestions need not count them all."""
+
+    def __init__(self, *args, count_cap: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.count_cap = count_cap
+
+    @cached_property
+    def count(self) -> int:
+        if self.count_cap is None:
+            return self.object_list.count()
+        return self.object_list.order_by().values("pk")[:self.count_cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count_cap is not None and self.count > self.count_cap
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:bottom + self.per_page])
+        rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
 @dataclass
 class QueueCounts:
     pending: int
@@ -53,7 +82,8 @@ class QueueCounts:
     claimed_by_me: int
 
 
-def queue_counts(*, user) -> QueueCounts:
+def queue_counts(*, user, pending: int | None = None) -> QueueCounts:
+    """The queue's counters (``pending``: already counted by the caller)."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     decided = MatchSuggestion.objects.filter(
         status__in=[SuggestionStatus.MERGED, SuggestionStatus.REJECTED], decided_at__gte=start)
@@ -61,23 +91,30 @@ def queue_counts(*, user) -> QueueCounts:
     from matching.services.review import claim_cutoff
 
     return QueueCounts(
-        pending=MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING).count(),
+        pending=pending if pending is not None else MatchSuggestion.objects.filter(
+            status=SuggestionStatus.PENDING).count(),
         decided_today_by_me=today["mine"], decided_today=today["all"],
         claimed_by_me=MatchSuggestion.objects.filter(
             status=SuggestionStatus.PENDING, claimed_by=user, claimed_at__gte=claim_cutoff()).count())
 
 
-def _after(ordering: Sequence[str], values: Mapping[str, Any], *, before: bool = False) -> Q:
-    """Rows strictly after (or before) ``values`` in ``ordering``: a keyset condition, so
-    finding the next suggestion costs one index probe wherever it sits in the queue."""
-    condition = Q()
+def _first_after(queryset: QuerySet[MatchSuggestion], ordering: Sequence[str], values: Mapping[str, Any],
+                 *, before: bool = False) -> int | None:
+    """The first row strictly after (or before) ``values`` in ``ordering``. Asked level by
+    level, deepest first — "same score, next id", then "next lower score" — because each
+    level is then one short index range scan, where a single OR condition would make
+    PostgreSQL walk the index from the start of the queue."""
+    if before:
+        ordering = [o[1:] if o.startswith("-") else f"-{o}" for o in ordering]
     for depth in range(len(ordering) - 1, -1, -1):
         name = ordering[depth].lstrip("-")
-        descending = ordering[depth].startswith("-") != before
-        step = Q(**{f"{name}__{'lt' if descending else 'gt'}": values[name]})
-        equal = Q(**{name: values[name]})
-        condition = step if depth == len(ordering) - 1 else step | (equal & condition)
-    return condition
+        equal = {o.lstrip("-"): values[o.lstrip("-")] for o in ordering[:depth]}
+        step = {f"{name}__{'lt' if ordering[depth].startswith('-') else 'gt'}": values[name]}
+        found = (queryset.filter(**equal, **step).order_by(*ordering[depth:])
+                 .values_list("pk", flat=True).first())
+        if found is not None:
+            return found
+    return None
 
 
 def queue_neighbours(queryset: QuerySet[MatchSuggestion],
@@ -89,11 +126,8 @@ def queue_neighbours(queryset: QuerySet[MatchSuggestion],
     values = MatchSuggestion.objects.filter(pk=suggestion_id).values(*names).first()
     if values is None:
         return None, queryset.values_list("pk", flat=True).first()
-    following = queryset.filter(_after(ordering, values)).values_list("pk", flat=True).first()
-    reverse = [o[1:] if o.startswith("-") else f"-{o}" for o in ordering]
-    previous = (queryset.filter(_after(ordering, values, before=True)).order_by(*reverse)
-                .values_list("pk", flat=True).first())
-    return previous, following
+    return (_first_after(queryset, ordering, values, before=True),
+            _first_after(queryset, ordering, values))
 
 
 # --- the review sheet ----------------------------------------------------------------------

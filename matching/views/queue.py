@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from c360.text import sentence
 from matching.filters import SuggestionFilter
 from matching.models import MatchRun, MatchSettings, MatchSuggestion, RunStatus, SuggestionStatus
-from matching.selectors_queue import queue_base, queue_counts, queue_neighbours, review_sheet
+from matching.selectors_queue import QueuePaginator, queue_base, queue_counts, queue_neighbours, review_sheet
 from matching.services.decisions import SuggestionClosed, suggestion_reject
 from matching.services.review import (
     SuggestionStale,
@@ -30,6 +29,7 @@ from matching.services.review import (
 from parties.services.merge import MergeRefused
 
 BULK_INLINE_LIMIT = 200
+FILTERED_COUNT_CAP = 5000
 FILTER_KEYS = ("q", "order", "score_min", "score_max", "source", "kind", "country", "created_after",
                "created_before", "assigned")
 
@@ -53,9 +53,12 @@ def queue(request: HttpRequest) -> HttpResponse:
         if run and run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
             response["HX-Refresh"] = "true"
         return response
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    unfiltered = not any(request.GET.get(k) for k in FILTER_KEYS if k != "order")
+    page = QueuePaginator(filterset.qs, 50, count_cap=None if unfiltered else FILTERED_COUNT_CAP).get_page(
+        request.GET.get("page"))
+    counts = queue_counts(user=request.user, pending=page.paginator.count if unfiltered else None)
     return render(request, "matching/queue.html", {
-        "filter": filterset, "page": page, "counts": queue_counts(user=request.user), "run": run,
+        "filter": filterset, "page": page, "counts": counts, "run": run,
         "settings": MatchSettings.current(), "filters": _filters(request.GET),
     })
 

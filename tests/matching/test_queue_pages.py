@@ -223,3 +223,15 @@ def test_opening_a_suggestion_claims_it_and_warns_a_colleague(role_client, queue
     response = role_client("administrator").get(reverse("matching:review", args=[first.pk]))
     assert b"Claimed by t-steward" in response.content
     assert MatchSuggestion.objects.get(pk=first.pk).claimed_by.username == "t-steward"
+
+
+def test_a_filtered_queue_stops_counting_at_the_cap(role_client, queue, monkeypatch):
+    import importlib
+
+    queue_views = importlib.import_module("matching.views.queue")
+    monkeypatch.setattr(queue_views, "FILTERED_COUNT_CAP", 1)
+    response = role_client("steward").get(reverse("matching:suggestions") + "?q=schmidt")
+    assert b"more than 1 matches" in response.content
+    assert len(_rows(response)) == 2  # the page still lists what it holds
+    unfiltered = role_client("steward").get(reverse("matching:suggestions"))
+    assert b"2 matches" in unfiltered.content
