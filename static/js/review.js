@@ -8,6 +8,7 @@
     if (t && (t.tagName === "INPUT" && t.type !== "checkbox" && t.type !== "radio" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) return;
     const key = event.key;
     if (key === "?") { event.preventDefault(); help.open ? help.close() : help.showModal(); return; }
+    if (help.open) return;  // keys act on the page only once the help is closed
     if (key === "j" || key === "k") {
       const link = document.getElementById(key === "j" ? "next-link" : "prev-link");
       if (link) { event.preventDefault(); window.location.assign(link.href); }
