@@ -73,13 +73,14 @@ def _scores(members: Sequence[int], records: Mapping[int, dict]) -> dict[int, fl
     """Each member's best score against the others under the active model (None: no model)."""
     from matching.models import MatcherModel
     from matching.services.blocking import matcher_load
+    from matching.services.scoring import pair_scores
 
     model = MatcherModel.objects.filter(is_active=True).first()
     if model is None:
         return None
     matcher = matcher_load(model)
     pairs = [((a, records[a]), (b, records[b])) for a, b in combinations(members, 2)]
-    scored = matcher.score(pairs)
+    scored = pair_scores(matcher, pairs)
     best = dict.fromkeys(members, 0.0)
     for (a, b), score in zip(scored["pairs"], scored["score"], strict=True):
         best[int(a)] = max(best[int(a)], float(score))

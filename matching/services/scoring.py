@@ -9,7 +9,7 @@ too many parties (``OversizedBlock``), are skipped in SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import dedupe
 import numpy as np
@@ -65,6 +65,44 @@ def candidate_pairs(first: int, last: int, *,
             yield rows
 
 
+PairOfRecords = tuple[tuple[int, dict], tuple[int, dict]]
+
+
+def _distances(data_model, record_pairs: Sequence[tuple[dict, dict]]) -> np.ndarray:
+    """dedupe's ``DataModel.distances``, computed a column at a time: the same numbers
+    (a test compares them) in less than half the time, because dedupe assigns every field of
+    every pair into the numpy array one by one."""
+    distances = np.empty((len(record_pairs), len(data_model)), "f4")
+    firsts = [pair[0] for pair in record_pairs]
+    seconds = [pair[1] for pair in record_pairs]
+    for field, compare, start, stop in data_model._field_comparators:
+        always = hasattr(compare, "missing")  # comparators that score a missing value themselves
+        left, right = [r[field] for r in firsts], [r[field] for r in seconds]
+        if stop - start == 1:
+            distances[:, start] = [compare(a, b) if always or (a is not None and b is not None)
+                                   else np.nan for a, b in zip(left, right, strict=True)]
+        else:
+            for i, (a, b) in enumerate(zip(left, right, strict=True)):
+                distances[i, start:stop] = (compare(a, b) if always or (a is not None and b is not None)
+                                            else np.nan)
+    return data_model._add_derived_distances(distances)
+
+
+def pair_scores(matcher: dedupe.StaticDedupe, pairs: Sequence[PairOfRecords]) -> np.ndarray:
+    """What ``matcher.score(pairs)`` returns — a structured array of (pairs, score), pairs
+    scoring 0 left out — without dedupe's scoring thread and temporary file, and with the
+    faster distances above."""
+    dtype = np.dtype([("pairs", "i8", 2), ("score", "f4")])
+    if not pairs:
+        return np.empty(0, dtype=dtype)
+    distances = _distances(matcher.data_model, [(a[1], b[1]) for a, b in pairs])
+    scores = matcher.classifier.predict_proba(distances)[:, -1]
+    result = np.empty(len(pairs), dtype=dtype)
+    result["pairs"] = [(a[0], b[0]) for a, b in pairs]
+    result["score"] = scores
+    return result[result["score"] > 0]
+
+
 def chunk_score(matcher: dedupe.StaticDedupe, *, run_id: int, chunk: int, first: int, last: int,
                 changed: list[int] | None = None) -> tuple[int, int]:
     """Score a chunk's candidate pairs and store those above the drop line as ScoredPair
@@ -79,7 +117,7 @@ def chunk_score(matcher: dedupe.StaticDedupe, *, run_id: int, chunk: int, first:
         candidates += len(pairs)
         if not known:
             continue
-        scores = matcher.score(known)
+        scores = pair_scores(matcher, known)
         scores = scores[scores["score"] > DROP_SCORES_AT_OR_BELOW]
         rows_insert(ScoredPair, [
             {"run_id": run_id, "chunk": chunk, "party_a": int(a), "party_b": int(b),
