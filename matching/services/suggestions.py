@@ -100,9 +100,9 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
     suggestions were made."""
     pending = MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
     if party_ids is not None:
-        pending = pending.filter(members__party_id__in=party_ids).distinct()
-    MatchSuggestion.objects.filter(pk__in=list(pending.values_list("pk", flat=True))).update(
-        status=SuggestionStatus.SUPERSEDED)
+        covered = MatchSuggestionMember.objects.filter(party_id__in=party_ids).values("suggestion_id")
+        pending = pending.filter(pk__in=list(covered.distinct().values_list("suggestion_id", flat=True)))
+    pending.update(status=SuggestionStatus.SUPERSEDED)  # a full run: one UPDATE, no id list
     made, now = 0, timezone.now()
     for start in range(0, len(clusters), 2000):
         batch = clusters[start:start + 2000]
