@@ -78,6 +78,8 @@ class MergeParticipant:
     on_unmerge: Callable[[MergeContext, Any], None] | None = None
     on_split: Callable[[MergeContext], None] | None = None
     conflicts: Callable[[Sequence[int]], list[str]] | None = None
+    # For many clusters at once (the merge queue's risk order): which would conflict.
+    conflicting: Callable[[Sequence[Sequence[int]]], list[bool]] | None = None
 
 
 _import_kinds: dict[str, ImportKind] = {}

@@ -1,9 +1,10 @@
 """What the merge queue filters and orders suggestions by, computed once when a suggestion is
 written (so the queue stays one indexed table scan at 100,000 pending suggestions).
 
-Risk puts first what matters most to the business: clusters whose parties disagree on who
-they are (different birth dates), large clusters, parties with open orders or support cases,
-and members of a high loyalty tier.
+Risk puts first what matters most to the business: clusters whose consents conflict (one
+party opted in where another opted out; other apps say so through parties' merge extension
+point), parties that disagree on who they are (different birth dates), large clusters,
+parties with open orders or support cases, and members of a high loyalty tier.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from django.db import connection
 
+from parties.extensions import merge_participants
 from parties.models import Engagement, EngagementType, Membership, MembershipStatus, Party, SourceRecord
 
 OPEN_ORDER_STATUSES = ("open", "pending", "processing", "shipped", "on_hold")
@@ -72,12 +74,18 @@ def suggestion_facets(clusters: Sequence[Sequence[int]],
         f"SELECT DISTINCT party_id FROM {_table(Membership)} "  # noqa: S608
         f"WHERE status = %s AND LOWER(tier) IN ({tiers}) AND party_id {{ids}}",
         ids, [MembershipStatus.ACTIVE, *HIGH_TIERS])}
+    conflicted = [False] * len(clusters)
+    for participant in merge_participants():
+        if participant.conflicting:
+            conflicted = [a or b for a, b in zip(conflicted, participant.conflicting(clusters), strict=True)]
     facets = []
-    for cluster, evidence in zip(clusters, evidences, strict=True):
+    for cluster, evidence, conflict in zip(clusters, evidences, conflicted, strict=True):
         cluster_kinds = {kinds.get(pid, "") for pid in cluster}
         countries = sorted({str(v).upper() for v in (evidence.get("country") or {}).get(
             "values", {}).values() if v})
         risk, reasons = 0, []
+        if conflict:
+            risk, reasons = risk + 4, [*reasons, "conflicting consents"]
         if (evidence.get("birth_date") or {}).get("agreement") == "different":
             risk, reasons = risk + 3, [*reasons, "different birth dates"]
         if len(cluster) > 2:

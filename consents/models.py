@@ -1,0 +1,188 @@
+"""The Customer 360 consent model: purposes, consents per channel and per contact point,
+party privacy preferences, and the append-only ledger every change is written to."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    PHONE = "phone", "Phone"
+    MAIL = "mail", "Mail"
+    SOCIAL = "social", "Social"
+
+
+class ConsentStatus(models.TextChoices):
+    OPT_IN = "opt_in", "Opted in"
+    OPT_OUT = "opt_out", "Opted out"
+    NOT_SEEN = "not_seen", "Not seen"
+    SEEN = "seen", "Seen, no answer"
+
+
+EXPLICIT = (ConsentStatus.OPT_IN, ConsentStatus.OPT_OUT)
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "consent", "Consent"
+    LEGITIMATE_INTEREST = "legitimate_interest", "Legitimate interest"
+    CONTRACT = "contract", "Contract"
+    LEGAL_OBLIGATION = "legal_obligation", "Legal obligation"
+
+
+class DataUsePurpose(models.Model):
+    """Why customer data is used (marketing, newsletters, profiling, …) and on what basis."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    legal_basis = models.CharField(max_length=24, choices=LegalBasis.choices, default=LegalBasis.CONSENT)
+    requires_opt_in = models.BooleanField(
+        default=True, help_text="Contact only after an explicit opt-in (else: unless opted out).")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentState(models.Model):
+    """What every consent row holds: the state and where and when it was captured."""
+
+    purpose = models.ForeignKey(DataUsePurpose, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.NOT_SEEN)
+    effective_from = models.DateTimeField(null=True, blank=True)
+    effective_to = models.DateTimeField(null=True, blank=True)
+    captured_at = models.DateTimeField(help_text="When the customer said so.")
+    capture_source = models.CharField(max_length=200, help_text="Where: web form, call centre, …")
+    capture_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True,
+                                       help_text="Through which kind of contact point.")
+    double_opt_in_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ContactPointTypeConsent(ConsentState):
+    """A party's consent for one channel and one purpose (all its email addresses, say)."""
+
+    party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="channel_consents")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+
+    class Meta:
+        ordering = ["channel", "purpose_id"]
+        constraints = [models.UniqueConstraint(fields=["party", "channel", "purpose"],
+                                               name="typeconsent_unique")]
+        indexes = [models.Index(fields=["channel", "purpose", "status"], name="typeconsent_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.party_id} {self.channel}/{self.purpose_id}: {self.status}"
+
+
+class ContactPointKind(models.TextChoices):
+    EMAIL = "email", "Email address"
+    PHONE = "phone", "Phone number"
+    ADDRESS = "address", "Postal address"
+
+
+class ContactPointConsent(ConsentState):
+    """Consent for one specific email address, phone number or postal address."""
+
+    party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="point_consents")
+    point_kind = models.CharField(max_length=8, choices=ContactPointKind.choices)
+    point_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["point_kind", "point_id", "purpose_id"]
+        constraints = [models.UniqueConstraint(fields=["point_kind", "point_id", "purpose"],
+                                               name="pointconsent_unique")]
+        indexes = [models.Index(fields=["party"], name="pointconsent_party_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.point_kind}#{self.point_id}/{self.purpose_id}: {self.status}"
+
+
+class ContactFrequency(models.TextChoices):
+    ANY = "", "No preference"
+    WEEKLY = "weekly", "At most weekly"
+    MONTHLY = "monthly", "At most monthly"
+    QUARTERLY = "quarterly", "At most quarterly"
+    NEVER = "never", "Never"
+
+
+FREQUENCY_ORDER = ["", "weekly", "monthly", "quarterly", "never"]  # least to most restrictive
+
+
+class PrivacyPreference(models.Model):
+    """What the customer told us about themselves and how to treat them (zero-party data)."""
+
+    party = models.OneToOneField("parties.Party", on_delete=models.PROTECT, related_name="privacy")
+    do_not_process = models.BooleanField(default=False)
+    do_not_profile = models.BooleanField(default=False)
+    do_not_track = models.BooleanField(default=False)
+    do_not_solicit = models.BooleanField(default=False)
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    preferred_language = models.CharField(max_length=16, blank=True, help_text="BCP 47, e.g. de-AT")
+    contact_frequency = models.CharField(max_length=10, choices=ContactFrequency.choices, blank=True)
+    interests = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.party_id}"
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", "Staff user"
+    IMPORT = "import", "Import job"
+    API = "api", "API client"
+    MERGE = "merge", "Merge policy"
+    SYSTEM = "system", "System"
+
+
+class LedgerImmutable(Exception):
+    """The consent ledger is append-only."""
+
+
+class ConsentEvent(models.Model):
+    """One change of a consent or a preference. The current state is the replay of these."""
+
+    class Scope(models.TextChoices):
+        CHANNEL = "channel", "Channel consent"
+        POINT = "point", "Contact-point consent"
+        PREFERENCE = "preference", "Privacy preference"
+
+    party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="consent_events")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    key = models.CharField(max_length=80, help_text="email/newsletter, email#12/marketing, do_not_solicit")
+    previous = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    new = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_label = models.CharField(max_length=200)
+    import_job_id = models.PositiveBigIntegerField(null=True, blank=True)
+    import_line = models.PositiveIntegerField(null=True, blank=True)
+    capture_source = models.CharField(max_length=200, blank=True)
+    evidence = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["party", "id"], name="consentevent_party_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.party_id} {self.key}: {self.previous} → {self.new}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise LedgerImmutable("consent ledger entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerImmutable("consent ledger entries cannot be deleted")

@@ -1,0 +1,268 @@
+"""Every consent and preference change goes through here: the state row is written and an
+entry appended to the ledger (``ConsentEvent``) in one transaction, so the current state is
+always the replay of the ledger (``ledger_check`` proves it).
+
+States are stored in the ledger as plain dicts (``channel_state`` / ``point_state`` /
+``preference_state``); ``None`` means "no row".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from consents.models import (
+    ActorKind,
+    Channel,
+    ConsentEvent,
+    ConsentStatus,
+    ContactFrequency,
+    ContactPointConsent,
+    ContactPointKind,
+    ContactPointTypeConsent,
+    DataUsePurpose,
+    PrivacyPreference,
+)
+
+STATE_FIELDS = ["status", "effective_from", "effective_to", "captured_at", "capture_source",
+                "capture_channel", "double_opt_in_at"]
+PREFERENCE_FIELDS = ["do_not_process", "do_not_profile", "do_not_track", "do_not_solicit",
+                     "preferred_channel", "preferred_language", "contact_frequency", "interests"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes a consent: a staff user, an import job's line, an API client, a rule."""
+
+    kind: str = ActorKind.SYSTEM
+    user: Any = None
+    label: str = ""
+    import_job_id: int | None = None
+    import_line: int | None = None
+
+    @classmethod
+    def of_user(cls, user) -> Actor:
+        return cls(kind=ActorKind.USER, user=user, label=user.get_username())
+
+    @property
+    def text(self) -> str:
+        if self.label:
+            return self.label
+        if self.kind == ActorKind.IMPORT:
+            return f"import #{self.import_job_id} line {self.import_line}"
+        return self.kind
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def channel_state(row: ContactPointTypeConsent | ContactPointConsent | None) -> dict | None:
+    if row is None:
+        return None
+    return {name: _iso(getattr(row, name)) for name in STATE_FIELDS}
+
+
+point_state = channel_state
+
+
+def preference_state(row: PrivacyPreference | None) -> dict | None:
+    if row is None:
+        return None
+    return {name: getattr(row, name) for name in PREFERENCE_FIELDS}
+
+
+def channel_key(channel: str, purpose: str) -> str:
+    return f"{channel}/{purpose}"
+
+
+def point_key(kind: str, point_id: int, purpose: str) -> str:
+    return f"{kind}#{point_id}/{purpose}"
+
+
+def _record(*, party_id: int, scope: str, key: str, previous: dict | None, new: dict | None,
+            actor: Actor, capture_source: str = "", evidence: str = "") -> ConsentEvent | None:
+    if previous == new:
+        return None  # nothing changed: nothing to record (re-imports are idempotent)
+    return ConsentEvent.objects.create(
+        party_id=party_id, scope=scope, key=key, previous=previous, new=new, actor_kind=actor.kind,
+        actor=actor.user, actor_label=actor.text[:200], import_job_id=actor.import_job_id,
+        import_line=actor.import_line, capture_source=capture_source[:200], evidence=evidence)
+
+
+def _purpose(code: str) -> DataUsePurpose:
+    purpose = DataUsePurpose.objects.filter(code=code, is_active=True).first()
+    if purpose is None:
+        known = ", ".join(DataUsePurpose.objects.filter(is_active=True).values_list("code", flat=True))
+        raise ValidationError({"purpose": f"{code!r} is not a purpose (known: {known})"})
+    return purpose
+
+
+def _validated(status: str, captured_at: datetime | None, capture_source: str) -> datetime:
+    errors = {}
+    if status not in ConsentStatus.values:
+        errors["status"] = f"{status!r} is not one of {', '.join(ConsentStatus.values)}"
+    if not (capture_source or "").strip():
+        errors["capture_source"] = "say where the customer said so (e.g. web form, call centre)"
+    when = captured_at or timezone.now()
+    if timezone.is_naive(when):
+        errors["captured_at"] = "needs a time zone"
+    elif when > timezone.now() + timedelta(minutes=5):
+        errors["captured_at"] = f"{when:%Y-%m-%d %H:%M} is in the future"
+    if errors:
+        raise ValidationError(errors)
+    return when
+
+
+@transaction.atomic
+def consent_set(*, party_id: int, channel: str, purpose: str, status: str, capture_source: str,
+                actor: Actor, captured_at: datetime | None = None, capture_channel: str = "",
+                double_opt_in_at: datetime | None = None, effective_from: datetime | None = None,
+                effective_to: datetime | None = None, evidence: str = "") -> ContactPointTypeConsent:
+    """Set a party's consent for a channel and purpose, and append it to the ledger."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"{channel!r} is not one of {', '.join(Channel.values)}"})
+    purpose_row = _purpose(purpose)
+    when = _validated(status, captured_at, capture_source)
+    row = (ContactPointTypeConsent.objects.select_for_update()
+           .filter(party_id=party_id, channel=channel, purpose=purpose_row).first())
+    previous = channel_state(row)
+    row = row or ContactPointTypeConsent(party_id=party_id, channel=channel, purpose=purpose_row)
+    row.status, row.captured_at, row.capture_source = status, when, capture_source.strip()[:200]
+    row.capture_channel = capture_channel or channel
+    row.double_opt_in_at = double_opt_in_at
+    row.effective_from, row.effective_to = effective_from, effective_to
+    _record(party_id=party_id, scope=ConsentEvent.Scope.CHANNEL, key=channel_key(channel, purpose),
+            previous=previous, new=channel_state(row), actor=actor, capture_source=row.capture_source,
+            evidence=evidence)
+    row.save()
+    return row
+
+
+@transaction.atomic
+def point_consent_set(*, party_id: int, point_kind: str, point_id: int, purpose: str, status: str,
+                      capture_source: str, actor: Actor, captured_at: datetime | None = None,
+                      double_opt_in_at: datetime | None = None, evidence: str = "") -> ContactPointConsent:
+    """Set the consent of one specific email address, phone number or postal address."""
+    if point_kind not in ContactPointKind.values:
+        kinds = ", ".join(ContactPointKind.values)
+        raise ValidationError({"point_kind": f"{point_kind!r} is not one of {kinds}"})
+    purpose_row = _purpose(purpose)
+    when = _validated(status, captured_at, capture_source)
+    row = (ContactPointConsent.objects.select_for_update()
+           .filter(point_kind=point_kind, point_id=point_id, purpose=purpose_row).first())
+    previous = point_state(row)
+    row = row or ContactPointConsent(party_id=party_id, point_kind=point_kind, point_id=point_id,
+                                     purpose=purpose_row)
+    row.status, row.captured_at, row.capture_source = status, when, capture_source.strip()[:200]
+    row.capture_channel = {"email": "email", "phone": "phone", "address": "mail"}[point_kind]
+    row.double_opt_in_at = double_opt_in_at
+    _record(party_id=party_id, scope=ConsentEvent.Scope.POINT,
+            key=point_key(point_kind, point_id, purpose), previous=previous, new=point_state(row),
+            actor=actor, capture_source=row.capture_source, evidence=evidence)
+    row.save()
+    return row
+
+
+def _preference_clean(changes: Mapping[str, Any]) -> dict[str, Any]:
+    errors, clean = {}, {}
+    for name, value in changes.items():
+        if name not in PREFERENCE_FIELDS:
+            errors[name] = "not a privacy preference"
+        elif name.startswith("do_not_"):
+            if not isinstance(value, bool):
+                errors[name] = "must be true or false"
+            clean[name] = value
+        elif name == "preferred_channel" and value not in ("", *Channel.values):
+            errors[name] = f"{value!r} is not one of {', '.join(Channel.values)}"
+        elif name == "contact_frequency" and value not in ContactFrequency.values:
+            errors[name] = f"{value!r} is not one of {', '.join(v for v in ContactFrequency.values if v)}"
+        elif name == "interests":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors[name] = "must be a list of words"
+            else:
+                clean[name] = sorted({v.strip().lower()[:50] for v in value if v.strip()})
+        else:
+            clean[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+@transaction.atomic
+def preferences_set(*, party_id: int, changes: Mapping[str, Any], actor: Actor,
+                    capture_source: str = "", evidence: str = "") -> PrivacyPreference:
+    """Change some of a party's privacy preferences, and append it to the ledger."""
+    clean = _preference_clean(changes)
+    row = PrivacyPreference.objects.select_for_update().filter(party_id=party_id).first()
+    previous = preference_state(row)
+    row = row or PrivacyPreference(party_id=party_id)
+    for name, value in clean.items():
+        setattr(row, name, value)
+    _record(party_id=party_id, scope=ConsentEvent.Scope.PREFERENCE, key="preferences",
+            previous=previous, new=preference_state(row), actor=actor, capture_source=capture_source,
+            evidence=evidence)
+    row.save()
+    return row
+
+
+# --- replay --------------------------------------------------------------------------------
+
+def current_states(party_ids: Iterable[int] | None = None) -> dict[tuple[int, str], dict]:
+    """Every consent and preference row, as ``{(party, key): state}``."""
+    ids = list(party_ids) if party_ids is not None else None
+    states: dict[tuple[int, str], dict] = {}
+
+    def scoped(queryset):
+        return queryset.filter(party_id__in=ids) if ids is not None else queryset
+
+    for row in scoped(ContactPointTypeConsent.objects.select_related("purpose")):
+        states[(row.party_id, channel_key(row.channel, row.purpose.code))] = channel_state(row)
+    for row in scoped(ContactPointConsent.objects.select_related("purpose")):
+        states[(row.party_id, point_key(row.point_kind, row.point_id, row.purpose.code))] = point_state(row)
+    for row in scoped(PrivacyPreference.objects.all()):
+        states[(row.party_id, "preferences")] = preference_state(row)
+    return states
+
+
+def ledger_replay(party_ids: Iterable[int] | None = None) -> dict[tuple[int, str], dict]:
+    """The states the ledger's entries add up to, replayed in the order they were written."""
+    events = ConsentEvent.objects.order_by("id")
+    if party_ids is not None:
+        events = events.filter(party_id__in=list(party_ids))
+    states: dict[tuple[int, str], dict] = {}
+    for party_id, key, new in events.values_list("party_id", "key", "new").iterator(chunk_size=5000):
+        if new is None:
+            states.pop((party_id, key), None)
+        else:
+            states[(party_id, key)] = new
+    return states
+
+
+def _comparable(state: dict | None) -> dict | None:
+    if state is None:
+        return None
+    out = {}
+    for name, value in state.items():
+        is_time = isinstance(value, str) and name.endswith(("_at", "_from", "_to"))
+        parsed = parse_datetime(value) if is_time else None
+        out[name] = parsed.isoformat() if parsed else value
+    return out
+
+
+def ledger_check(party_ids: Iterable[int] | None = None) -> list[str]:
+    """Where the current state differs from the ledger's replay (nothing, when all is well)."""
+    current, replayed = current_states(party_ids), ledger_replay(party_ids)
+    problems = []
+    for key in sorted(set(current) | set(replayed)):
+        if _comparable(current.get(key)) != _comparable(replayed.get(key)):
+            problems.append(f"party {key[0]} {key[1]}: state {current.get(key)} "
+                            f"but ledger {replayed.get(key)}")
+    return problems
