@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("parties/", include("parties.urls")),
     path("matching/", include("matching.urls")),
+    path("consents/", include("consents.urls")),
     path("admin/", admin.site.urls),
 ]
 

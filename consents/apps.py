@@ -6,7 +6,16 @@ class ConsentsConfig(AppConfig):
     verbose_name = "Consents and privacy"
 
     def ready(self) -> None:
+        from django.urls import reverse
+
         from consents.services.merge_policy import PARTICIPANT
-        from parties.extensions import merge_participant_register
+        from parties.extensions import merge_participant_register, party_links_register
 
         merge_participant_register(PARTICIPANT)
+
+        def links(user, party) -> list[tuple[str, str]]:
+            if not user.has_perm("consents.view_contactpointtypeconsent"):
+                return []
+            return [("Consents and preferences", reverse("consents:preferences", args=[party.pk]))]
+
+        party_links_register(links)

@@ -128,3 +128,17 @@ def merge_participant_register(participant: MergeParticipant) -> None:
 
 def merge_participants() -> list[MergeParticipant]:
     return list(_merge_participants.values())
+
+
+_party_links: list[Callable[[Any, Any], list[tuple[str, str]]]] = []
+
+
+def party_links_register(links: Callable[[Any, Any], list[tuple[str, str]]]) -> None:
+    """``links(user, party) -> [(label, url)]``: pages of other apps about a party, shown on
+    the party page for users who may open them."""
+    if links not in _party_links:
+        _party_links.append(links)
+
+
+def party_links(user, party) -> list[tuple[str, str]]:
+    return [link for provider in _party_links for link in provider(user, party)]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, ListView, UpdateView
 from django_filters.views import FilterView
 
+from parties.extensions import party_links
 from parties.filters import PartyFilter
 from parties.forms import SourceSystemForm
 from parties.models import Party, SourceSystem
@@ -47,6 +48,7 @@ def party_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "engagement_count": party.engagements.count(),
         "can_view_raw": request.user.has_perm("parties.view_sourcerecord"),
         "golden": list(golden_explain(party_id=party.pk).values()),
+        "links": party_links(request.user, party),
     })
 
 

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from consents import views
+
+app_name = "consents"
+
+urlpatterns = [
+    path("parties/<int:pk>/", views.preferences, name="preferences"),
+    path("parties/<int:pk>/consent/", views.consent_change, name="consent_change"),
+    path("parties/<int:pk>/preferences/", views.preferences_change, name="preferences_change"),
+]
