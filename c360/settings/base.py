@@ -142,6 +142,9 @@ C360_MATCHING_SAMPLE = env_int("C360_MATCHING_SAMPLE", 1000, minimum=10)
 C360_MATCHING_INDEX_PREDICATES = env_bool("C360_MATCHING_INDEX_PREDICATES", False)
 # Block keys shared by more parties than this are left out of candidate pairs.
 C360_MATCHING_MAX_BLOCK = env_int("C360_MATCHING_MAX_BLOCK", 100, minimum=2)
+# At most this many candidate partners per party and run, those sharing the most block keys
+# first (0: no limit). Bounds the scoring work a model with weak learned predicates causes.
+C360_MATCHING_MAX_CANDIDATES = env_int("C360_MATCHING_MAX_CANDIDATES", 0, minimum=0)
 # Parties per match-run chunk (one Celery task each); workers share a run's chunks.
 C360_MATCHING_CHUNK_PARTIES = env_int("C360_MATCHING_CHUNK_PARTIES", 10_000, minimum=10)
 FILE_UPLOAD_HANDLERS = [

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 
 import dedupe
 import numpy as np
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -54,11 +55,20 @@ def candidate_pairs(first: int, last: int, *,
             params = [*mine, *changed]
         lo = "CASE WHEN a.party_id < b.party_id THEN a.party_id ELSE b.party_id END"
         hi = "CASE WHEN a.party_id < b.party_id THEN b.party_id ELSE a.party_id END"
-    sql = (f"SELECT DISTINCT {lo}, {hi} FROM {keys} a "  # noqa: S608
-           f"JOIN {keys} b ON a.block_key = b.block_key AND {join} WHERE {where} "
-           f"AND NOT EXISTS (SELECT 1 FROM {oversized} o WHERE o.block_key = a.block_key) "
-           f"AND NOT EXISTS (SELECT 1 FROM {decisions} d WHERE d.is_active "
-           f"AND d.decision = 'rejected' AND d.party_a_id = {lo} AND d.party_b_id = {hi})")
+    pairs = (f"FROM {keys} a "  # noqa: S608
+             f"JOIN {keys} b ON a.block_key = b.block_key AND {join} WHERE {where} "
+             f"AND NOT EXISTS (SELECT 1 FROM {oversized} o WHERE o.block_key = a.block_key) "
+             f"AND NOT EXISTS (SELECT 1 FROM {decisions} d WHERE d.is_active "
+             f"AND d.decision = 'rejected' AND d.party_a_id = {lo} AND d.party_b_id = {hi})")
+    cap = settings.C360_MATCHING_MAX_CANDIDATES
+    if cap:
+        # Each party's partners ranked by how many block keys they share (duplicates share
+        # most of theirs), the best ``cap`` kept: weak predicates cannot flood the scoring.
+        sql = (f"SELECT lo, hi FROM (SELECT {lo} AS lo, {hi} AS hi, ROW_NUMBER() OVER ("  # noqa: S608
+               f"PARTITION BY a.party_id ORDER BY COUNT(*) DESC, {hi}) AS rank {pairs} "
+               f"GROUP BY a.party_id, {lo}, {hi}) ranked WHERE rank <= {int(cap)}")
+    else:
+        sql = f"SELECT DISTINCT {lo}, {hi} {pairs}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(PAIR_CHUNK):
