@@ -15,6 +15,7 @@ _NAV = [
     ("Train matcher", "matching:training", "matching.add_traininglabel"),
     ("Thresholds", "matching:thresholds", "matching.change_matchsettings"),
     ("Survivorship", "parties:survivorship", "parties.change_survivorshiprule"),
+    ("Eligibility", "consents:eligibility", "consents.view_contactpointtypeconsent"),
     ("Imports", "parties:imports", "parties.view_importjob"),
     ("Source systems", "parties:sources", "parties.view_sourcesystem"),
 ]

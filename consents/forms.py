@@ -28,3 +28,36 @@ class PreferencesForm(forms.ModelForm):
         if value and not all(part.isalnum() for part in value.split("-")):
             raise forms.ValidationError(f"{value!r} is not a language tag like de or de-AT")
         return value
+
+
+class EligibilityForm(forms.Form):
+    from consents.models import DataUsePurpose as _Purpose
+
+    channel = forms.ChoiceField(choices=[("email", "Email"), ("sms", "SMS"), ("phone", "Phone"),
+                                         ("mail", "Mail")])
+    purpose = forms.ModelChoiceField(queryset=_Purpose.objects.filter(is_active=True), to_field_name="code",
+                                     empty_label=None)
+    on = forms.DateField(label="On", widget=forms.DateInput(attrs={"type": "date"}))
+    lookup = forms.CharField(required=False, max_length=320, label="Why (not)? Email or phone",
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. ann@example.com"}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        from django.utils import timezone
+
+        super().__init__(*args, **kwargs)
+        self.fields["on"].initial = timezone.localdate()
+
+    def points_for(self, text: str) -> list:
+        from parties.models import ContactPointAddress, ContactPointEmail, ContactPointPhone
+
+        channel = self.cleaned_data["channel"]
+        text = text.strip()
+        if channel == "email":
+            return list(ContactPointEmail.objects.filter(normalized=text.lower()).select_related("party"))
+        if channel in ("sms", "phone"):
+            digits = "".join(c for c in text if c.isdigit()).lstrip("0")
+            if len(digits) < 6:
+                return []
+            phones = ContactPointPhone.objects.filter(normalized__endswith=digits[-9:])
+            return list(phones.select_related("party")[:20])
+        return list(ContactPointAddress.objects.filter(postal_code=text.upper()).select_related("party")[:20])

@@ -8,4 +8,6 @@ urlpatterns = [
     path("parties/<int:pk>/", views.preferences, name="preferences"),
     path("parties/<int:pk>/consent/", views.consent_change, name="consent_change"),
     path("parties/<int:pk>/preferences/", views.preferences_change, name="preferences_change"),
+    path("eligibility/", views.eligibility, name="eligibility"),
+    path("eligibility/<slug:which>.csv", views.eligibility_csv, name="eligibility_csv"),
 ]

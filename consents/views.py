@@ -88,3 +88,59 @@ def preferences_change(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Preferences saved (recorded in the ledger).")
     return redirect("consents:preferences", pk=pk)
+
+
+def _eligibility_form(data):
+    from consents.forms import EligibilityForm
+
+    return EligibilityForm(data or None)
+
+
+@require_GET
+@permission_required("consents.view_contactpointtypeconsent", raise_exception=True)
+def eligibility(request: HttpRequest) -> HttpResponse:
+    from consents.services.eligibility import eligibility_explain, eligible_points, suppressed_points
+
+    form = _eligibility_form(request.GET if "channel" in request.GET else None)
+    context = {"form": form}
+    if form.is_bound and form.is_valid():
+        channel, purpose, on = (form.cleaned_data[k] for k in ("channel", "purpose", "on"))
+        context.update(
+            eligible=eligible_points(channel=channel, purpose=purpose, on=on).count(),
+            suppressed=suppressed_points(channel=channel, purpose=purpose, on=on).count(),
+            query=request.GET.urlencode())
+        lookup = form.cleaned_data.get("lookup")
+        if lookup:
+            context["explained"] = [
+                (point, eligibility_explain(point, channel=channel, purpose=purpose, on=on))
+                for point in form.points_for(lookup)]
+    return render(request, "consents/eligibility.html", context)
+
+
+@require_GET
+@permission_required("consents.view_contactpointtypeconsent", raise_exception=True)
+def eligibility_csv(request: HttpRequest, which: str) -> HttpResponse:
+    from django.http import StreamingHttpResponse
+
+    from consents.services.eligibility import eligible_points, suppression_reason, suppression_rows
+    from parties.services.csv_export import csv_stream
+
+    form = _eligibility_form(request.GET)
+    if not form.is_valid():
+        return HttpResponse("Choose a channel, a purpose and a date: " + "; ".join(
+            f"{k}: {' '.join(v)}" for k, v in form.errors.items()), status=400, content_type="text/plain")
+    channel, purpose, on = (form.cleaned_data[k] for k in ("channel", "purpose", "on"))
+    if which == "eligible":
+        rows = ((p.party_id, p.party.display_name, channel, p.normalized, p.consent or "none")
+                for p in eligible_points(channel=channel, purpose=purpose, on=on).select_related("party")
+                .iterator(chunk_size=2000))
+        header = ["party_id", "name", "channel", "contact_point", "consent"]
+    else:
+        rows = ((p.party_id, channel, p.normalized, p.consent or "none",
+                 suppression_reason(p, channel=channel, purpose=purpose))
+                for p in suppression_rows(channel=channel, purpose=purpose, on=on).iterator(chunk_size=2000))
+        header = ["party_id", "channel", "contact_point", "consent", "reason"]
+    response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
+    name = f"{which}-{channel}-{purpose.code}-{on:%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
