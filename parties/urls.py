@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/history/<int:event_id>/unmerge/", history.unmerge, name="unmerge"),
     path("<int:pk>/split/", history.split, name="split"),
     path("<int:pk>/override/", history.override, name="override"),
+    path("<int:pk>/contact-points/", history.contact_point, name="contact_point"),
     path("survivorship/", history.survivorship, name="survivorship"),
     path("sources/", parties.SourceSystemListView.as_view(), name="sources"),
     path("sources/new/", parties.SourceSystemCreateView.as_view(), name="source_create"),

@@ -69,6 +69,7 @@ class EventKind(models.TextChoices):
     REJECT = "reject", "Not a match"
     OVERRIDE_SET = "override_set", "Override set"
     OVERRIDE_REMOVED = "override_removed", "Override removed"
+    CONTACT_POINT = "contact_point", "Contact point edited"
 
 
 class AuditTrailImmutable(Exception):

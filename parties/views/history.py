@@ -107,3 +107,49 @@ def survivorship(request: HttpRequest) -> HttpResponse:
                                       "golden records are being recomputed in the background.")
             return redirect(reverse("parties:survivorship"))
     return render(request, "parties/survivorship.html", {"form": form, "can_change": can_change})
+
+
+@require_POST
+def contact_point(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add, correct, verify or deactivate a contact point of the party (email or phone)."""
+    from parties.services import contact_points as cp
+
+    action, kind = request.POST.get("action", ""), request.POST.get("kind", "")
+    needed = "add" if action == "add" else "change"
+    if not request.user.has_perm(f"parties.{needed}_contactpoint{kind if kind in cp.MODELS else 'email'}"):
+        return HttpResponse("Your role may not edit contact points.", status=403)
+    point_id = request.POST.get("point", "")
+    try:
+        if action == "add":
+            point = cp.contact_point_add(party_id=pk, kind=kind, value=request.POST.get("value", ""),
+                                         usage=request.POST.get("usage") or "home",
+                                         region=request.POST.get("region", ""), actor=request.user)
+            done = f"added {point.normalized}"
+        elif action in ("correct", "verify", "deactivate") and point_id.isdigit():
+            model = cp._model(kind)
+            if not model.objects.filter(pk=int(point_id), party_id=pk).exists():
+                raise Http404(f"Party {pk} has no {kind} #{point_id}.")
+            if action == "correct":
+                point = cp.contact_point_correct(kind=kind, point_id=int(point_id), actor=request.user,
+                                                 value=request.POST.get("value", ""),
+                                                 region=request.POST.get("region", ""))
+                done = f"corrected to {point.normalized}"
+            elif action == "verify":
+                point = cp.contact_point_verify(kind=kind, point_id=int(point_id), actor=request.user)
+                done = f"{point.normalized} marked verified"
+            else:
+                point = cp.contact_point_deactivate(kind=kind, point_id=int(point_id), actor=request.user,
+                                                    reason=request.POST.get("reason", ""))
+                done = f"{point.normalized} deactivated (kept, no longer used)"
+        else:
+            messages.error(request, "Choose add, correct, verify or deactivate, and a contact point.")
+            return redirect("parties:detail", pk=pk)
+    except ValidationError as exc:
+        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()) if hasattr(
+            exc, "error_dict") else " ".join(exc.messages)
+        messages.error(request, f"Contact point not changed — {detail}.")
+    except MergeRefused as exc:
+        raise Http404(str(exc)) from exc
+    else:
+        messages.success(request, sentence(f"{kind} {done}"))
+    return redirect("parties:detail", pk=pk)

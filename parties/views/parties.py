@@ -49,6 +49,8 @@ def party_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "can_view_raw": request.user.has_perm("parties.view_sourcerecord"),
         "golden": list(golden_explain(party_id=party.pk).values()),
         "links": party_links(request.user, party),
+        "can_edit": party.status == "active" and request.user.has_perm("parties.change_contactpointemail"),
+        "can_add_contact": request.user.has_perm("parties.add_contactpointemail"),
     })
 
 
