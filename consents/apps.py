@@ -13,6 +13,11 @@ class ConsentsConfig(AppConfig):
 
         merge_participant_register(PARTICIPANT)
 
+        from consents.services.consent_import import CONSENTS_KIND
+        from parties.extensions import import_kind_register
+
+        import_kind_register(CONSENTS_KIND)
+
         def links(user, party) -> list[tuple[str, str]]:
             if not user.has_perm("consents.view_contactpointtypeconsent"):
                 return []
