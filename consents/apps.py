@@ -19,8 +19,12 @@ class ConsentsConfig(AppConfig):
         import_kind_register(CONSENTS_KIND)
 
         def links(user, party) -> list[tuple[str, str]]:
-            if not user.has_perm("consents.view_contactpointtypeconsent"):
-                return []
-            return [("Consents and preferences", reverse("consents:preferences", args=[party.pk]))]
+            links = []
+            if user.has_perm("consents.view_contactpointtypeconsent"):
+                links.append(("Consents and preferences", reverse("consents:preferences", args=[party.pk])))
+            if user.has_perm("consents.handle_privacy_request"):
+                links.append(("Subject access export (JSON)",
+                              reverse("consents:access_export", args=[party.pk])))
+            return links
 
         party_links_register(links)

@@ -133,6 +133,9 @@ class PrivacyPreference(models.Model):
     interests = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        permissions = [("handle_privacy_request", "Can export a customer's data (subject access)")]
+
     def __str__(self) -> str:
         return f"preferences of {self.party_id}"
 

@@ -144,3 +144,25 @@ def eligibility_csv(request: HttpRequest, which: str) -> HttpResponse:
     name = f"{which}-{channel}-{purpose.code}-{on:%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@require_GET
+@permission_required("consents.handle_privacy_request", raise_exception=True)
+def access_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The subject access export of a party, as a JSON download; recorded in its history."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from consents.services.privacy import subject_access_export
+    from parties.models import EventKind
+    from parties.services.audit import event_record
+
+    party = _party(pk)
+    document = subject_access_export(party_id=party.pk)
+    event_record(kind=EventKind.ACCESS_EXPORT, party_id=party.pk, party_ids=[party.pk], actor=request.user,
+                 reason="subject access export downloaded")
+    response = HttpResponse(json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="subject-access-party-{party.pk}.json"'
+    return response

@@ -70,6 +70,7 @@ class EventKind(models.TextChoices):
     OVERRIDE_SET = "override_set", "Override set"
     OVERRIDE_REMOVED = "override_removed", "Override removed"
     CONTACT_POINT = "contact_point", "Contact point edited"
+    ACCESS_EXPORT = "access_export", "Subject access export"
 
 
 class AuditTrailImmutable(Exception):
