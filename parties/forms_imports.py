@@ -30,6 +30,7 @@ class ImportUploadForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k.name, k.label) for k in import_kinds()]
+        self.fields["kind"].initial = "parties"  # customer files are the common case
 
     def clean(self):
         data = super().clean()

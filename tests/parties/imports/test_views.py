@@ -114,3 +114,11 @@ def test_the_canonical_template_downloads_and_imports_without_a_mapping(role_cli
     acme = Party.objects.get(kind="organization")
     assert acme.display_name == "Acme GmbH"
     assert acme.identifications.get().normalized == "DE123456789"
+
+
+def test_the_upload_form_offers_every_file_kind_and_starts_with_customers(role_client):
+    from django.urls import reverse
+
+    page = role_client("administrator").get(reverse("parties:import_new")).content.decode()
+    assert '<option value="consents">Consents (opt-ins and opt-outs)</option>' in page
+    assert '<option value="parties" selected>Customers (parties)</option>' in page
