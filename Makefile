@@ -24,6 +24,7 @@ migrate: setup
 demo: migrate
 	@$(PY) manage.py seed_demo --parties $${C360_DEMO_PARTIES:-1500} --sources 4 --seed 42 --if-empty --truth var/demo-truth.csv
 	@$(PY) manage.py demo_users
+	@$(PY) manage.py demo_consents --if-empty
 	@$(PY) manage.py demo_matcher --truth var/demo-truth.csv --if-untrained
 
 # The web server and a Celery worker together; Ctrl-C (or either one exiting) stops both.
