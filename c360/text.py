@@ -9,3 +9,11 @@ def sentence(message: object) -> str:
     text = str(message).strip()
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def validation_text(exc) -> str:
+    """A ValidationError as one line naming each field: ``capture source: say where …``."""
+    if hasattr(exc, "error_dict"):
+        return "; ".join(f"{field.replace('_', ' ')}: {' '.join(messages)}"
+                         for field, messages in exc.message_dict.items())
+    return " ".join(exc.messages)

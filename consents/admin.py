@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from c360.admin_readonly import ReadOnlyAdmin
 from consents import models as m
 
 
@@ -17,18 +18,9 @@ class DataUsePurposeAdmin(admin.ModelAdmin):
         return self.readonly_fields if obj else []
 
 
-class _ReadOnly(admin.ModelAdmin):
+class _ReadOnly(ReadOnlyAdmin):
     raw_id_fields = ["party"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(m.ContactPointTypeConsent)

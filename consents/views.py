@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from c360.text import sentence
+from c360.text import sentence, validation_text
 from consents.forms import PreferencesForm
 from consents.models import Channel, ConsentStatus
 from consents.selectors import consent_grid
@@ -23,13 +23,6 @@ def _party(pk: int) -> Party:
     if party is None:
         raise Http404(f"No party with id {pk}.")
     return party
-
-
-def _errors(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(f"{field.replace('_', ' ')}: {' '.join(msgs)}"
-                         for field, msgs in exc.message_dict.items())
-    return " ".join(exc.messages)
 
 
 @require_GET
@@ -61,7 +54,7 @@ def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
                     capture_source=request.POST.get("capture_source", ""),
                     evidence=request.POST.get("evidence", "")[:2000], actor=Actor.of_user(request.user))
     except ValidationError as exc:
-        messages.error(request, f"Not changed — {_errors(exc)}.")
+        messages.error(request, f"Not changed — {validation_text(exc)}.")
     else:
         messages.success(request, f"{Channel(channel).label} · {purpose.replace('_', ' ')}: "
                                   f"{ConsentStatus(status).label.lower()} (recorded in the ledger).")
@@ -84,7 +77,7 @@ def preferences_change(request: HttpRequest, pk: int) -> HttpResponse:
         preferences_set(party_id=party.pk, changes=data, actor=Actor.of_user(request.user),
                         capture_source=source)
     except ValidationError as exc:
-        messages.error(request, sentence(f"not changed — {_errors(exc)}"))
+        messages.error(request, sentence(f"not changed — {validation_text(exc)}"))
     else:
         messages.success(request, "Preferences saved (recorded in the ledger).")
     return redirect("consents:preferences", pk=pk)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import orjson
 from django.db import connection
@@ -62,6 +62,22 @@ def match_records_store(party_ids: list[int], records: dict[int, dict], *,
                               for pid, record in records.items()], now=timezone.now())
 
 
+def rows_for_ids(sql: str, ids: Sequence[int], params: Sequence = ()) -> list[tuple]:
+    """Rows of raw ``sql`` (ending in ``… {ids}``) for many ids: one array parameter on
+    PostgreSQL, IN lists of 900 elsewhere. Raw SQL because Django's IN lookups cost more than
+    the data for 20,000 ids."""
+    rows: list[tuple] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.format(ids="= ANY(%s)"), [*params, list(ids)])
+            return cursor.fetchall()
+        for start in range(0, len(ids), 900):
+            part = list(ids[start:start + 900])
+            cursor.execute(sql.format(ids=f"IN ({', '.join(['%s'] * len(part))})"), [*params, *part])
+            rows.extend(cursor.fetchall())
+    return rows
+
+
 def match_records(party_ids: Iterable[int]) -> dict[int, dict]:
     """``{party id: record}`` from the records stored at fingerprinting, one query; parties
     without a stored record are flattened afresh."""
@@ -70,19 +86,7 @@ def match_records(party_ids: Iterable[int]) -> dict[int, dict]:
     ids = set(party_ids)
     found: dict[int, dict] = {}
     table = connection.ops.quote_name(MatchRecord._meta.db_table)
-    with connection.cursor() as cursor:
-        # raw SQL: Django's IN lookups cost more than the data for 20,000 ids
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT party_id, record FROM {table} WHERE party_id = ANY(%s)",  # noqa: S608
-                           [list(ids)])
-            rows = cursor.fetchall()
-        else:
-            rows, listed = [], list(ids)
-            for start in range(0, len(listed), 900):
-                part = listed[start:start + 900]
-                cursor.execute(f"SELECT party_id, record FROM {table} "  # noqa: S608
-                               f"WHERE party_id IN ({', '.join(['%s'] * len(part))})", part)
-                rows.extend(cursor.fetchall())
+    rows = rows_for_ids(f"SELECT party_id, record FROM {table} WHERE party_id {{ids}}", list(ids))  # noqa: S608
     for party_id, text in rows:
         record = orjson.loads(text)
         for field in _SET_FIELDS:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import models
 
+from c360.admin_readonly import ReadOnlyAdmin
 from parties import models as m
 
 
@@ -103,7 +104,7 @@ class PartyAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.PartyEvent)
-class PartyEventAdmin(admin.ModelAdmin):
+class PartyEventAdmin(ReadOnlyAdmin):
     """The audit trail: readable, never editable or deletable, here or anywhere."""
 
     list_display = ["id", "kind", "party", "actor_label", "suggestion_id", "score", "created_at"]
@@ -111,15 +112,6 @@ class PartyEventAdmin(admin.ModelAdmin):
     search_fields = ["=party__id", "actor_label"]
     list_select_related = ["party"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(m.SurvivorshipRule)
@@ -142,22 +134,13 @@ class SurvivorshipRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.GoldenOverride)
-class GoldenOverrideAdmin(admin.ModelAdmin):
+class GoldenOverrideAdmin(ReadOnlyAdmin):
     """Overrides are set and removed on the party page (validated and audited); here they can
     only be read."""
 
     list_display = ["party", "attribute", "value", "created_by", "created_at"]
     raw_id_fields = ["party"]
     list_select_related = ["party", "created_by"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(m.SourceSystem)

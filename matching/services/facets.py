@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from django.db import connection
 
+from matching.selectors import rows_for_ids
 from parties.extensions import merge_participants
 from parties.models import Engagement, EngagementType, Membership, MembershipStatus, Party, SourceRecord
 
@@ -33,22 +34,6 @@ def _search_text(evidence: Mapping[str, dict]) -> str:
     return " ".join(str(w).lower() for w in words if w)[:4000]
 
 
-def _party_rows(sql: str, ids: Sequence[int], params: Sequence = ()) -> list[tuple]:
-    """Rows of ``sql`` (which ends in ``party_id {ids}``) for ``ids``: one array parameter
-    on PostgreSQL (a list of 5,000 literals costs more to send and plan than the data), IN
-    lists of 900 elsewhere."""
-    rows: list[tuple] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql.format(ids="= ANY(%s)"), [*params, list(ids)])
-            return cursor.fetchall()
-        for start in range(0, len(ids), 900):
-            part = list(ids[start:start + 900])
-            cursor.execute(sql.format(ids=f"IN ({', '.join(['%s'] * len(part))})"), [*params, *part])
-            rows.extend(cursor.fetchall())
-    return rows
-
-
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -57,20 +42,20 @@ def suggestion_facets(clusters: Sequence[Sequence[int]],
                       evidences: Sequence[Mapping[str, dict]]) -> list[dict]:
     """For each cluster (party ids) and its evidence: the queue's filter and risk columns."""
     ids = sorted({pid for cluster in clusters for pid in cluster})
-    kinds = dict(_party_rows(f"SELECT id, kind FROM {_table(Party)} WHERE id {{ids}}", ids))  # noqa: S608
+    kinds = dict(rows_for_ids(f"SELECT id, kind FROM {_table(Party)} WHERE id {{ids}}", ids))  # noqa: S608
     sources: dict[int, set[int]] = defaultdict(set)
-    for party_id, source_id in _party_rows(
+    for party_id, source_id in rows_for_ids(
             f"SELECT DISTINCT party_id, source_system_id FROM {_table(SourceRecord)} "  # noqa: S608
             "WHERE party_id {ids}", ids):
         sources[party_id].add(source_id)
     marks = ", ".join(["%s"] * len(OPEN_ORDER_STATUSES))
-    busy = {row[0] for row in _party_rows(
+    busy = {row[0] for row in rows_for_ids(
         f"SELECT DISTINCT party_id FROM {_table(Engagement)} "  # noqa: S608
         f"WHERE ((engagement_type = %s AND status IN ({marks})) OR (engagement_type = %s "
         "AND status = 'open')) AND party_id {ids}",
         ids, [EngagementType.ORDER, *OPEN_ORDER_STATUSES, EngagementType.CASE])}
     tiers = ", ".join(["%s"] * len(HIGH_TIERS))
-    high_tier = {row[0] for row in _party_rows(
+    high_tier = {row[0] for row in rows_for_ids(
         f"SELECT DISTINCT party_id FROM {_table(Membership)} "  # noqa: S608
         f"WHERE status = %s AND LOWER(tier) IN ({tiers}) AND party_id {{ids}}",
         ids, [MembershipStatus.ACTIVE, *HIGH_TIERS])}

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from c360.text import sentence
+from c360.text import sentence, validation_text
 from parties.forms import SurvivorshipRulesForm
 from parties.models import Party, PartyEvent
 from parties.selectors import party_history
@@ -83,9 +83,7 @@ def override(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{attribute.replace('_', ' ').capitalize()} is now pinned "
                                       "until the override is removed.")
     except ValidationError as exc:
-        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.message_dict.items()) if hasattr(
-            exc, "error_dict") else " ".join(exc.messages)
-        messages.error(request, f"Override not saved — {detail}.")
+        messages.error(request, f"Override not saved — {validation_text(exc)}.")
     except Party.DoesNotExist as exc:
         raise Http404(f"No party with id {pk}.") from exc
     except MergeRefused as exc:
@@ -145,9 +143,7 @@ def contact_point(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, "Choose add, correct, verify or deactivate, and a contact point.")
             return redirect("parties:detail", pk=pk)
     except ValidationError as exc:
-        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()) if hasattr(
-            exc, "error_dict") else " ".join(exc.messages)
-        messages.error(request, f"Contact point not changed — {detail}.")
+        messages.error(request, f"Contact point not changed — {validation_text(exc)}.")
     except MergeRefused as exc:
         raise Http404(str(exc)) from exc
     else:
