@@ -13,6 +13,11 @@ class ConsentsConfig(AppConfig):
 
         merge_participant_register(PARTICIPANT)
 
+        from consents.services.erasure import tombstones_guard_hook
+        from parties.extensions import parties_changed_register
+
+        parties_changed_register(tombstones_guard_hook)
+
         from consents.services.consent_import import CONSENTS_KIND
         from parties.extensions import import_kind_register
 
@@ -25,6 +30,8 @@ class ConsentsConfig(AppConfig):
             if user.has_perm("consents.handle_privacy_request"):
                 links.append(("Subject access export (JSON)",
                               reverse("consents:access_export", args=[party.pk])))
+            if user.has_perm("consents.erase_party") and not party.erased_at:
+                links.append(("Erase (right to be forgotten)", reverse("consents:erase", args=[party.pk])))
             return links
 
         party_links_register(links)

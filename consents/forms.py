@@ -61,3 +61,24 @@ class EligibilityForm(forms.Form):
             phones = ContactPointPhone.objects.filter(normalized__endswith=digits[-9:])
             return list(phones.select_related("party")[:20])
         return list(ContactPointAddress.objects.filter(postal_code=text.upper()).select_related("party")[:20])
+
+
+class ErasureForm(forms.Form):
+    """The erasure confirmation: the request's reference and the party's id typed again."""
+
+    request_reference = forms.CharField(
+        max_length=200, label="Request reference",
+        help_text="Where the request came from, e.g. ticket PRIV-1234 (no personal data: it stays "
+                  "in the audit trail).")
+    confirm = forms.CharField(max_length=20, label="Type the party's id to confirm")
+
+    def __init__(self, *args, party_id: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.party_id = party_id
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip()
+        if value != str(self.party_id):
+            raise forms.ValidationError(
+                f"type {self.party_id} to confirm the erasure of party {self.party_id}")
+        return value

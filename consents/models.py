@@ -134,7 +134,8 @@ class PrivacyPreference(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        permissions = [("handle_privacy_request", "Can export a customer's data (subject access)")]
+        permissions = [("handle_privacy_request", "Can export a customer's data (subject access)"),
+                       ("erase_party", "Can erase a customer's personal data (right to be forgotten)")]
 
     def __str__(self) -> str:
         return f"preferences of {self.party_id}"
@@ -189,3 +190,29 @@ class ConsentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise LedgerImmutable("consent ledger entries cannot be deleted")
+
+
+class TombstoneKind(models.TextChoices):
+    EMAIL = "email", "Email address"
+    PHONE = "phone", "Phone number"
+    SOURCE_KEY = "source_key", "Source system and key"
+    IDENTIFIER = "identifier", "Identifier"
+    PERSON = "person", "Name and birth date"
+
+
+class ErasureTombstone(models.Model):
+    """What is left of an erased customer: keyed hashes (HMAC-SHA256) of their identifiers, so
+    that a later import of the same person is recognised and kept from being contacted —
+    without keeping anything that reads as personal data."""
+
+    kind = models.CharField(max_length=12, choices=TombstoneKind.choices)
+    digest = models.CharField(max_length=64, help_text="HMAC-SHA256 of the normalized value, hex.")
+    erasure_event_id = models.PositiveBigIntegerField(help_text="The erasure's audit-trail entry.")
+    erased_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-erased_at", "id"]
+        indexes = [models.Index(fields=["digest"], name="tombstone_digest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.digest[:12]}…"

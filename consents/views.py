@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from c360.text import sentence, validation_text
-from consents.forms import PreferencesForm
+from consents.forms import ErasureForm, PreferencesForm
 from consents.models import Channel, ConsentStatus
 from consents.selectors import consent_grid
 from consents.services.ledger import Actor, consent_set, preferences_set
-from parties.models import Party
+from parties.models import Party, SourceRecord
 
 
 def _party(pk: int) -> Party:
@@ -159,3 +159,35 @@ def access_export(request: HttpRequest, pk: int) -> HttpResponse:
                             content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="subject-access-party-{party.pk}.json"'
     return response
+
+
+@permission_required("consents.erase_party", raise_exception=True)
+def erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Erase a customer's personal data (right to be forgotten), after a confirmation that
+    says what will go and what stays."""
+    from consents.services.erasure import ErasureRefused, erasure_summary, party_erase
+    from consents.services.privacy import _merged_into
+
+    party = _party(pk)
+    if party.merged_into_id:
+        messages.info(request, f"Party {pk} was merged into party {party.merged_into_id}: erasing the "
+                               "customer means erasing the survivor with every party merged into it.")
+        return redirect("consents:erase", pk=party.merged_into_id)
+    if party.erased_at:
+        messages.info(request, f"Party {pk} was already erased on {party.erased_at:%Y-%m-%d}.")
+        return redirect("parties:detail", pk=party.pk)
+    form = ErasureForm(request.POST or None, party_id=party.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = party_erase(party_id=party.pk, actor=request.user,
+                                 reason=form.cleaned_data["request_reference"])
+        except ErasureRefused as exc:
+            messages.error(request, sentence(validation_text(exc)))
+        else:
+            messages.success(request, erasure_summary(result))
+        return redirect("parties:detail", pk=party.pk)
+    ids = _merged_into(party.pk)
+    return render(request, "consents/erase.html", {
+        "party": party, "form": form, "merged_ids": ids[1:],
+        "records": SourceRecord.objects.filter(party_id__in=ids).count(),
+    })

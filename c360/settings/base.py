@@ -145,6 +145,9 @@ C360_MATCHING_MAX_BLOCK = env_int("C360_MATCHING_MAX_BLOCK", 100, minimum=2)
 # At most this many candidate partners per party and run, those sharing the most block keys
 # first (0: no limit). Bounds the scoring work a model with weak learned predicates causes.
 C360_MATCHING_MAX_CANDIDATES = env_int("C360_MATCHING_MAX_CANDIDATES", 0, minimum=0)
+# Key of the erasure tombstones' HMAC (consents.services.erasure). Falls back to SECRET_KEY; set it
+# when SECRET_KEY may rotate, or erased customers stop being recognised on re-import.
+C360_TOMBSTONE_KEY = env_secret("C360_TOMBSTONE_KEY")
 # Parties per match-run chunk (one Celery task each); workers share a run's chunks.
 C360_MATCHING_CHUNK_PARTIES = env_int("C360_MATCHING_CHUNK_PARTIES", 10_000, minimum=10)
 FILE_UPLOAD_HANDLERS = [

@@ -2,7 +2,8 @@
 eligible, the ones suppressed, and — for any one of them — why.
 
 A contact point is eligible when all of these hold:
-- its party is active (not merged away) and has not asked us not to process its data;
+- its party is active (not merged away), not erased, and has not asked us not to process its
+  data (a re-imported customer matching an erasure tombstone is marked so);
 - the contact point is active and not known to be invalid (for SMS: not a fixed line);
 - the party is not "do not solicit" (unless the purpose rests on a contract or a legal
   obligation, like service messages);
@@ -74,7 +75,8 @@ def points_with_consent(*, channel: str, purpose: DataUsePurpose, on: date) -> Q
 
 
 def _reachable(channel: str, purpose: DataUsePurpose) -> Q:
-    condition = (Q(party__status=PartyStatus.ACTIVE, is_active=True) & ~Q(validity=Validity.INVALID)
+    condition = (Q(party__status=PartyStatus.ACTIVE, party__erased_at__isnull=True, is_active=True)
+                 & ~Q(validity=Validity.INVALID)
                  & ~Q(Exists(PrivacyPreference.objects.filter(party_id=OuterRef("party_id"),
                                                               do_not_process=True))))
     if purpose.legal_basis not in SOLICIT_EXEMPT:
@@ -114,6 +116,8 @@ def eligibility_explain(point, *, channel: str, purpose: DataUsePurpose, on: dat
     _points(channel)
     reasons = []
     party = Party.objects.get(pk=point.party_id)  # as stored now, not as the caller loaded it
+    if party.erased_at:
+        reasons.append(f"the customer's data was erased on request on {party.erased_at:%Y-%m-%d}")
     if party.status != PartyStatus.ACTIVE:
         reasons.append(f"party {party.pk} was merged into party {party.merged_into_id}")
     if not point.is_active:
@@ -147,6 +151,8 @@ def eligibility_explain(point, *, channel: str, purpose: DataUsePurpose, on: dat
 def suppression_reason(point, *, channel: str, purpose: DataUsePurpose) -> str:
     """A short reason for a row of the suppression list, from what the list query loaded
     (``party``, ``dnp``, ``dns`` and ``consent`` annotations)."""
+    if point.party.erased_at:
+        return "erased on request"
     if point.party.status != PartyStatus.ACTIVE:
         return "merged into another party"
     if not point.is_active:

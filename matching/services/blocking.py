@@ -34,10 +34,10 @@ def matcher_load(model: MatcherModel) -> dedupe.StaticDedupe:
 
 def party_id_batches(first: int = 0, last: int | None = None,
                      batch: int = BATCH) -> Iterator[list[int]]:
-    """Active party ids in [first, last], ascending, ``batch`` at a time."""
+    """Active party ids in [first, last] (erased ones left out), ascending, ``batch`` at a time."""
     after = first - 1
     while True:
-        ids = Party.objects.active().filter(pk__gt=after)
+        ids = Party.objects.active().filter(pk__gt=after, erased_at__isnull=True)
         if last is not None:
             ids = ids.filter(pk__lte=last)
         chunk = list(ids.order_by("pk").values_list("pk", flat=True)[:batch])

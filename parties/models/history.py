@@ -71,6 +71,7 @@ class EventKind(models.TextChoices):
     OVERRIDE_REMOVED = "override_removed", "Override removed"
     CONTACT_POINT = "contact_point", "Contact point edited"
     ACCESS_EXPORT = "access_export", "Subject access export"
+    ERASURE = "erasure", "Erasure (right to be forgotten)"
 
 
 class AuditTrailImmutable(Exception):

@@ -91,6 +91,10 @@ class Party(models.Model):
     employee_count = models.PositiveIntegerField(null=True, blank=True)
     website = models.URLField(blank=True)
 
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the customer's personal data was erased on request."
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -129,6 +133,10 @@ class Party(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("parties:detail", args=[self.pk])
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def is_merged(self) -> bool:

@@ -132,12 +132,17 @@ def _old_values(model: type[models.Model], pk: int, fields: Iterable[str]) -> di
 
 def parties_lock(party_ids: Iterable[int]) -> dict[int, Party]:
     """Lock the parties in primary-key order (a consistent order, so overlapping merges
-    wait for each other instead of deadlocking) and return them by id."""
+    wait for each other instead of deadlocking) and return them by id. Erased parties are
+    refused: nothing may change them again."""
     ids = sorted(set(party_ids))
     parties = {p.pk: p for p in Party.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     missing = [pid for pid in ids if pid not in parties]
     if missing:
         raise MergeRefused(f"there is no party {', '.join(map(str, missing))}")
+    erased = [pid for pid in ids if parties[pid].erased_at]
+    if erased:
+        raise MergeRefused(f"party {erased[0]} was erased on request (right to be forgotten) and can no "
+                           "longer be changed")
     return parties
 
 
