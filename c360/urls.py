@@ -15,6 +15,7 @@ urlpatterns = [
     path("parties/", include("parties.urls")),
     path("matching/", include("matching.urls")),
     path("consents/", include("consents.urls")),
+    path("api/v1/consents/", include("consents.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

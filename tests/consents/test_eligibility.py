@@ -58,6 +58,9 @@ def cases():
                       status="opt_out", captured_at=BEFORE, capture_source="unsubscribe link", actor=A)
     cases["opt-in expired"] = p = _email("expired")
     _opt(p, effective_to=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    cases["erased"] = p = _email("erased")
+    _opt(p)
+    Party.objects.filter(pk=p.party_id).update(erased_at=BEFORE)
     return cases
 
 
@@ -74,7 +77,7 @@ def test_only_the_opted_in_reachable_customer_is_eligible_and_each_other_says_wh
                 "deactivated": "deactivated", "invalid": "invalid (no domain)",
                 "do not solicit": "asked not to be solicited", "do not process": "not to process",
                 "merged away": "was merged into party", "point opted out": "this contact point's own consent",
-                "opt-in expired": "no consent recorded"}
+                "opt-in expired": "no consent recorded", "erased": "erased on request on 2026-01-01"}
     for name, point in cases.items():
         explained = eligibility_explain(point, channel="email", purpose=newsletter, on=ON)
         assert explained.eligible == (point.pk in eligible), name
@@ -125,3 +128,50 @@ def test_the_eligibility_page_counts_explains_and_downloads_formula_safe_csv(rol
     assert "out@x.org,opt_out,opted out" in suppression and "quiet@x.org,opt_in,do not solicit" in suppression
     bad = client.get(reverse("consents:eligibility_csv", args=["eligible"]) + "?channel=pigeon")
     assert bad.status_code == 400 and b"channel" in bad.content
+
+
+def _api(client, which: str, query: str):
+    from django.urls import reverse
+
+    return client.get(reverse(f"consents_api:{which}") + f"?{query}")
+
+
+def test_the_api_lists_what_the_page_lists_page_by_page_with_reasons(role_client, cases):
+    client = role_client("marketing")
+    query = "channel=email&purpose=newsletter&on=2026-06-01"
+    newsletter = DataUsePurpose.objects.get(code="newsletter")
+    body = _api(client, "eligible", query).json()
+    assert [r["contact_point_id"] for r in body["results"]] == [cases["opted in"].pk]
+    ok = cases["opted in"]
+    assert body["results"][0] == {"party_id": ok.party_id, "contact_point_id": ok.pk,
+                                  "contact_point": "ok@x.org", "consent": "opt_in"}
+
+    seen, url = [], _api(client, "suppressed", query + "&page_size=3").json()
+    while True:
+        seen += url["results"]
+        if not url["next"]:
+            break
+        url = client.get(url["next"]).json()
+    expected = set(suppressed_points(channel="email", purpose=newsletter, on=ON).values_list("pk", flat=True))
+    assert [r["contact_point_id"] for r in seen] == sorted(expected)
+    reasons = {r["contact_point"]: r["reason"] for r in seen}
+    assert reasons["out@x.org"] == "opted out" and reasons["erased@x.org"] == "erased on request"
+    assert reasons["quiet@x.org"] == "do not solicit"
+
+
+def test_the_api_names_the_bad_parameter_and_refuses_roles_without_consents(role_client, cases, db):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    bad = _api(role_client("marketing"), "eligible", "channel=pigeon&purpose=nope&on=2026-13-01")
+    assert bad.status_code == 400
+    errors = bad.json()["errors"]
+    assert set(errors) == {"channel", "purpose", "on"} and bad.json()["detail"].startswith("Invalid input")
+    nobody = Client()
+    nobody.force_login(UserFactory(username="no-role"))
+    refused = _api(nobody, "eligible", "channel=email&purpose=newsletter&on=2026-06-01")
+    assert refused.status_code == 403
+    assert "needs consents.view_contactpointtypeconsent" in refused.json()["detail"]
+    anonymous = _api(Client(), "eligible", "channel=email&purpose=newsletter&on=2026-06-01")
+    assert anonymous.status_code in (401, 403) and "credentials" in anonymous.json()["detail"]
