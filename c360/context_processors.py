@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from c360.roles import user_role_names
 
-# (label, url name, permission needed or None for everyone signed in)
+# (label, url name, permission needed — or any of a tuple — or None for everyone signed in)
 _NAV = [
     ("Home", "home", None),
     ("Parties", "parties:list", "parties.view_party"),
@@ -16,7 +16,7 @@ _NAV = [
     ("Thresholds", "matching:thresholds", "matching.change_matchsettings"),
     ("Survivorship", "parties:survivorship", "parties.change_survivorshiprule"),
     ("Eligibility", "consents:eligibility", "consents.view_contactpointtypeconsent"),
-    ("Imports", "parties:imports", "parties.view_importjob"),
+    ("Imports", "parties:imports", ("parties.view_importjob", "consents.change_contactpointtypeconsent")),
     ("Source systems", "parties:sources", "parties.view_sourcesystem"),
 ]
 
@@ -29,7 +29,7 @@ def navigation(request: HttpRequest) -> dict:
         {"label": label, "url": reverse(name), "active": request.resolver_match is not None
          and request.resolver_match.view_name == name}
         for label, name, perm in _NAV
-        if perm is None or user.has_perm(perm)
+        if perm is None or any(user.has_perm(p) for p in ((perm,) if isinstance(perm, str) else perm))
     ]
     return {
         "nav_items": items,

@@ -103,6 +103,12 @@ def import_kinds() -> list[ImportKind]:
     return sorted(_import_kinds.values(), key=lambda k: k.name)
 
 
+def import_kinds_for(user) -> list[ImportKind]:
+    """The kinds of file the user may import (each kind names its permission: customer files
+    need ``parties.add_importjob``, consent lists the permission to change consents)."""
+    return [kind for kind in import_kinds() if user.has_perm(kind.permission)]
+
+
 def parties_changed_register(hook: Callable[[Sequence[int], str], None]) -> None:
     """``hook(party_ids, reason)`` is called after a commit that created or changed parties
     (matching registers its incremental re-matching here)."""

@@ -27,14 +27,23 @@ class ImportUploadForm(forms.Form):
         label="File", help_text="CSV (any delimiter; UTF-8 or Windows-1252), XLSX or JSON Lines.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.jsonl,.ndjson,.json"}))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, kinds: list[ImportKind] | None = None, may_add_source: bool = True,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k.name, k.label) for k in import_kinds()]
+        kinds = import_kinds() if kinds is None else kinds
+        self.fields["kind"].choices = [(k.name, k.label) for k in kinds]
         self.fields["kind"].initial = "parties"  # customer files are the common case
+        self.may_add_source = may_add_source
+        if not may_add_source:
+            for name in ("new_source", "new_source_region", "new_source_date_order"):
+                del self.fields[name]
 
     def clean(self):
         data = super().clean()
         source, new_source = data.get("source"), (data.get("new_source") or "").strip()
+        if not self.may_add_source and not source:
+            self.add_error("source", "Choose the source system this file comes from.")
+            return data
         if source and new_source:
             self.add_error("new_source", "Choose an existing source system or name a new one, not both.")
         elif not source and not new_source:

@@ -217,4 +217,5 @@ CONSENTS_KIND = ImportKind(
     description="One row per consent change: the customer (source key, or email or phone), the "
     "channel, the purpose, opt_in / opt_out / seen, when and where it was captured.",
     example_path="consents/examples/consents.csv",
+    permission="consents.change_contactpointtypeconsent",  # marketing staff upload opt-out lists
 )

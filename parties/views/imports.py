@@ -6,13 +6,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from parties.extensions import import_kind_get, import_kinds
+from parties.extensions import ImportKind, import_kind_get, import_kinds_for
 from parties.forms_imports import ImportMappingForm, ImportUploadForm
 from parties.models import ImportJob, ImportStatus, SourceSystem
 from parties.selectors_imports import import_job_list, import_report_rows
@@ -30,31 +30,65 @@ from parties.services.imports.jobs import (
 from parties.services.imports.mapping import MappingError
 from parties.services.imports.readers import ImportFileError, rows_preview
 
+# Who may do what: administrators (the generic import permissions) with every job; anyone else
+# with the jobs of the kinds they may import (marketing staff: consent lists).
+VIEW, RUN, CONTROL = "parties.view_importjob", "parties.add_importjob", "parties.change_importjob"
+
+
+def _allowed_kinds(request: HttpRequest) -> list[ImportKind]:
+    kinds = import_kinds_for(request.user)
+    if not kinds and not request.user.has_perm(VIEW):
+        raise PermissionDenied("Your role may not import files.")
+    return kinds
+
+
+def _may(user, job: ImportJob, generic_perm: str) -> bool:
+    if user.has_perm(generic_perm):
+        return True
+    try:
+        kind = import_kind_get(job.kind)
+    except KeyError:
+        return False
+    return kind.permission != RUN and user.has_perm(kind.permission)
+
+
+def _job(request: HttpRequest, pk: int, generic_perm: str, queryset=None) -> ImportJob:
+    job = get_object_or_404(queryset if queryset is not None else ImportJob.objects.all(), pk=pk)
+    if not _may(request.user, job, generic_perm):
+        raise PermissionDenied(f"Your role may not do this with import #{job.pk} ({job.kind}).")
+    return job
+
 
 @require_GET
-@permission_required("parties.view_importjob", raise_exception=True)
 def import_list(request: HttpRequest) -> HttpResponse:
-    jobs = import_job_list()[:200]
-    return render(request, "parties/imports/list.html", {"jobs": jobs})
+    kinds = _allowed_kinds(request)
+    jobs = import_job_list()
+    if not request.user.has_perm(VIEW):
+        jobs = jobs.filter(kind__in=[k.name for k in kinds])
+    return render(request, "parties/imports/list.html", {"jobs": jobs[:200], "may_upload": bool(kinds)})
 
 
 @require_GET
-@permission_required("parties.view_importjob", raise_exception=True)
 def import_template(request: HttpRequest, kind: str) -> FileResponse:
     """The example file of a kind: the canonical template, ready to fill in."""
     try:
         import_kind = import_kind_get(kind)
     except KeyError as exc:
         raise Http404(str(exc)) from exc
+    if not (request.user.has_perm(VIEW) or request.user.has_perm(import_kind.permission)):
+        raise PermissionDenied("Your role may not import this kind of file.")
     path = Path(settings.BASE_DIR) / import_kind.example_path
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
                         content_type="text/csv")
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("parties.add_importjob", raise_exception=True)
 def import_new(request: HttpRequest) -> HttpResponse:
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    kinds = import_kinds_for(request.user)
+    if not kinds:
+        raise PermissionDenied("Your role may not import files.")
+    form = ImportUploadForm(request.POST or None, request.FILES or None, kinds=kinds,
+                            may_add_source=request.user.has_perm("parties.add_sourcesystem"))
     if request.method == "POST":
         refused = getattr(request, "upload_refused", "")
         if refused:
@@ -64,7 +98,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
             job = _create_job(request, form)
             if job is not None:
                 return redirect("parties:import_mapping", pk=job.pk)
-    return render(request, "parties/imports/new.html", {"form": form, "kinds": import_kinds()})
+    return render(request, "parties/imports/new.html", {"form": form, "kinds": kinds})
 
 
 def _create_job(request: HttpRequest, form: ImportUploadForm) -> ImportJob | None:
@@ -72,7 +106,7 @@ def _create_job(request: HttpRequest, form: ImportUploadForm) -> ImportJob | Non
     stored = import_file_store(stream=upload, original_name=upload.name)
     try:
         with transaction.atomic():  # a refused file leaves no new source system behind
-            source = form.cleaned_data["source"] or SourceSystem.objects.create(
+            source = form.cleaned_data.get("source") or SourceSystem.objects.create(
                 name=form.cleaned_data["new_source"],
                 default_region=form.cleaned_data["new_source_region"],
                 date_order=form.cleaned_data["new_source_date_order"])
@@ -85,9 +119,8 @@ def _create_job(request: HttpRequest, form: ImportUploadForm) -> ImportJob | Non
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("parties.add_importjob", raise_exception=True)
 def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob.objects.select_related("source_system"), pk=pk)
+    job = _job(request, pk, RUN, ImportJob.objects.select_related("source_system"))
     if job.status != ImportStatus.DRAFT:
         return redirect(job)
     kind = import_kind_get(job.kind)
@@ -113,22 +146,20 @@ def _detail_context(job: ImportJob) -> dict:
 
 
 @require_GET
-@permission_required("parties.view_importjob", raise_exception=True)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob.objects.select_related("source_system", "created_by"), pk=pk)
-    if job.status == ImportStatus.DRAFT and request.user.has_perm("parties.add_importjob"):
+    job = _job(request, pk, VIEW, ImportJob.objects.select_related("source_system", "created_by"))
+    if job.status == ImportStatus.DRAFT and _may(request.user, job, RUN):
         return redirect("parties:import_mapping", pk=job.pk)
     return render(request, "parties/imports/detail.html", {
-        **_detail_context(job),
+        **_detail_context(job), "may_control": _may(request.user, job, CONTROL),
         "rejections": job.rejections.all()[:100],
         "issues": job.quality_issues.select_related("source_record")[:100],
     })
 
 
 @require_GET
-@permission_required("parties.view_importjob", raise_exception=True)
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = _job(request, pk, VIEW)
     response = render(request, "parties/imports/_progress.html", _detail_context(job))
     if job.is_finished and request.GET.get("polling"):
         response["HX-Refresh"] = "true"  # once: the finished page shows the full report
@@ -136,9 +167,8 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@permission_required("parties.view_importjob", raise_exception=True)
 def import_report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = _job(request, pk, VIEW)
     response = StreamingHttpResponse(
         csv_stream(["line", "column", "value", "reason", "outcome"], import_report_rows(job=job)),
         content_type="text/csv; charset=utf-8")
@@ -147,9 +177,8 @@ def import_report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 
 
 @require_POST
-@permission_required("parties.change_importjob", raise_exception=True)
 def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = _job(request, pk, CONTROL)
     try:
         job = import_job_cancel(job=job)
         messages.info(request, f"Import #{job.pk}: {job.get_status_display().lower()}.")
@@ -159,9 +188,8 @@ def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("parties.change_importjob", raise_exception=True)
 def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = _job(request, pk, CONTROL)
     try:
         import_job_retry(job=job)
         messages.success(request,

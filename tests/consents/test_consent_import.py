@@ -75,3 +75,32 @@ def test_importing_the_same_file_again_changes_nothing(tmp_path, customers):
     events = ConsentEvent.objects.count()
     _import(tmp_path)
     assert ConsentEvent.objects.count() == events
+
+
+def test_marketing_uploads_an_opt_out_list_through_the_import_pages(role_client, customers, settings,
+                                                                    tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from parties.models import SourceSystem
+    from parties.services.imports.jobs import import_job_run
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    first, ann, _ = customers
+    client = role_client("marketing")
+    upload = client.post(reverse("parties:import_new"), {
+        "kind": "consents", "source": SourceSystem.objects.get(name="CRM").pk,
+        "file": SimpleUploadedFile("optouts.csv", FILE.encode())})
+    job = ImportJob.objects.get()
+    assert upload.status_code == 302 and job.kind == "consents" and job.created_by.username == "t-marketing"
+    mapping = client.get(upload["Location"])
+    assert mapping.status_code == 200
+    columns = mapping.context["form"].column_fields()
+    fields = {f"col_{i}": field.value() for i, (_, field) in enumerate(columns)}
+    assert client.post(upload["Location"], fields).status_code == 302
+    import_job_run(job_id=job.pk)  # what the worker does
+
+    page = client.get(reverse("parties:import_detail", args=[job.pk]))
+    assert page.status_code == 200 and b"no customer with source key" in page.content
+    assert ContactPointTypeConsent.objects.get(party=first).status == "opt_out"
+    assert ConsentEvent.objects.get(party=ann).import_job_id == job.pk

@@ -16,14 +16,29 @@ def _upload(client, content: bytes, name: str = "customers.csv", **extra):
     return client.post(reverse("parties:import_new"), data)
 
 
-@pytest.mark.parametrize(("role", "status"), [("marketing", 403), ("steward", 403), ("administrator", 200)])
-def test_only_administrators_may_upload(role_client, role, status):
-    assert role_client(role).get(reverse("parties:import_new")).status_code == status
+@pytest.mark.parametrize(("role", "status"), [("marketing", 200), ("steward", 403), ("administrator", 200)])
+def test_administrators_upload_any_file_marketing_only_consent_lists(role_client, role, status):
+    page = role_client(role).get(reverse("parties:import_new"))
+    assert page.status_code == status
+    if role == "marketing":
+        assert [k for k, _ in page.context["form"].fields["kind"].choices] == ["consents"]
+        assert "new_source" not in page.context["form"].fields  # nor may it register source systems
 
 
-def test_stewards_may_read_import_reports_but_marketing_may_not(role_client):
+def test_stewards_read_every_import_report_marketing_only_consent_lists(role_client, run_import, media):
+    parties_job = run_import("source_key,given_name\n1,Ann\n")
     assert role_client("steward").get(reverse("parties:imports")).status_code == 200
-    assert role_client("marketing").get(reverse("parties:imports")).status_code == 403
+    marketing = role_client("marketing")
+    assert marketing.get(reverse("parties:imports")).status_code == 200
+    assert parties_job.pk not in [j.pk for j in marketing.get(reverse("parties:imports")).context["jobs"]]
+    assert marketing.get(reverse("parties:import_detail", args=[parties_job.pk])).status_code == 403
+    assert marketing.get(reverse("parties:import_report", args=[parties_job.pk])).status_code == 403
+    assert marketing.post(reverse("parties:import_retry", args=[parties_job.pk])).status_code == 403
+    refused = marketing.post(reverse("parties:import_new"), {
+        "kind": "parties", "source": parties_job.source_system_id,
+        "file": SimpleUploadedFile("x.csv", b"a\n1\n")})
+    assert refused.status_code == 200 and "kind" in refused.context["form"].errors
+    assert ImportJob.objects.count() == 1
 
 
 def test_an_upload_goes_to_the_mapping_page_with_a_proposal(role_client, media):
