@@ -445,15 +445,20 @@ def party_erase(*, party_id: int, actor=None, reason: str = "") -> ErasureResult
                          counts=counts, files_removed=removed)
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n != 1 else f"1 {what.removesuffix('es') if what.endswith('sses') else what[:-1]}"
+
+
 def erasure_summary(result: ErasureResult) -> str:
     counts = result.counts
     merged = len(result.party_ids) - 1
-    also = f" and the {merged} parties merged into it" if merged else ""
-    return (f"Erased party {result.party_id}{also}"
-            + f": {counts['source_records']} source records, {counts['email addresses']} email addresses, "
-            f"{counts['phone numbers']} phone numbers, {counts['postal addresses']} postal addresses and "
-            f"{counts['engagements']} engagements emptied; {len(result.files_removed)} stored import files "
-            f"removed; {result.tombstones} hashed identifiers kept so that the customer is not contacted "
+    also = {0: "", 1: " and the party merged into it"}.get(
+        merged, f" and the {merged} parties merged into it")
+    emptied = ", ".join(_count(counts[k], k.replace("_", " ")) for k in (
+        "source_records", "email addresses", "phone numbers", "postal addresses", "engagements"))
+    return (f"Erased party {result.party_id}{also}: {emptied} emptied; "
+            f"{_count(len(result.files_removed), 'stored import files')} removed; "
+            f"{_count(result.tombstones, 'hashed identifiers')} kept so that the customer is not contacted "
             "again if imported again.")
 
 

@@ -65,3 +65,34 @@ def test_a_steward_sees_the_consents_but_not_the_buttons(page):
                                  form={"set": "email|newsletter|opt_out", "capture_source": "x"})
     assert response.status == 403
     assert not ContactPointTypeConsent.objects.exists()
+
+
+def test_an_administrator_erases_a_customer_after_confirming(page, tmp_path):
+    from parties.models import Party, SourceRecord
+    from tests.factories import SourceRecordFactory
+
+    demo_users_ensure()
+    party = PartyFactory(given_name="Grace", family_name="Hopper", display_name="Grace Hopper")
+    SourceRecordFactory(party=party, source_key="GH-1", raw_payload={"name": "Grace Hopper"})
+    ContactPointPhone.objects.create(party=party, raw_value="+1 212 555 0100", normalized="+12125550100")
+
+    _login(page, "admin", "admin-demo")
+    page.goto(f"/parties/{party.pk}/")
+    page.get_by_role("link", name="Erase (right to be forgotten)").click()
+    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    page.get_by_label("Request reference").fill("PRIV-77")
+    page.get_by_label("Type the party's id to confirm").fill("999999")
+    page.get_by_role("button", name=f"Erase party {party.pk}").click()
+    expect(page.get_by_text(f"type {party.pk} to confirm the erasure")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "erase-form.png"), full_page=True)
+    page.get_by_label("Request reference").fill("PRIV-77")
+    page.get_by_label("Type the party's id to confirm").fill(str(party.pk))
+    page.get_by_role("button", name=f"Erase party {party.pk}").click()
+
+    expect(page.get_by_test_id("erased")).to_contain_text("Erased on request")
+    summary = f"Erased party {party.pk}: 1 source record, 0 email addresses, 1 phone number"
+    expect(page.get_by_text(re.compile(summary))).to_be_visible()
+    expect(page.get_by_role("heading", name="Erased customer")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "erased.png"), full_page=True)
+    assert Party.objects.get(pk=party.pk).erased_at is not None
+    assert SourceRecord.objects.get(party=party).raw_payload == {}

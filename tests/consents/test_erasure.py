@@ -154,6 +154,9 @@ def test_erasure_leaves_no_personal_value_in_any_table_or_file(zebulon, administ
     assert ErasureTombstone.objects.filter(erasure_event_id=event.pk).count() >= 6
     assert DataQualityIssue.objects.filter(source_record__party_id__in=[zebulon.pk, *merged]).exists()
     assert not MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party_id=zebulon.pk)
+    history = role_client("administrator").get(reverse("parties:history", args=[zebulon.pk]))
+    assert history.status_code == 200 and b"Erasure (right to be forgotten)" in history.content
+    assert b"PRIV-1234" in history.content and b"Quattlebaum" not in history.content
     prefs = PrivacyPreference.objects.get(party=zebulon)
     assert prefs.do_not_process and prefs.do_not_solicit and prefs.interests == []
 
