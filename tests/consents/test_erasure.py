@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -212,3 +212,18 @@ def test_erasure_needs_the_permission_and_a_typed_confirmation(zebulon, role_cli
     assert wrong.status_code == 200 and f"type {zebulon.pk} to confirm".encode() in wrong.content
     assert Party.objects.get(pk=zebulon.pk).erased_at is None
     assert not ImportRejection.objects.filter(value="[erased]").exists()
+
+
+def test_the_command_shows_first_and_erases_with_yes(zebulon, capsys):
+    merged = Party.objects.filter(merged_into=zebulon).first()
+    call_command("erase_party", str(merged.pk), reference="PRIV-9")
+    assert "Would erase party" in capsys.readouterr().out
+    assert Party.objects.get(pk=zebulon.pk).erased_at is None
+
+    call_command("erase_party", str(merged.pk), reference="PRIV-9", yes=True)
+    assert f"Erased party {zebulon.pk}" in capsys.readouterr().out
+    assert Party.objects.get(pk=zebulon.pk).erased_at is not None
+    with pytest.raises(CommandError, match="already erased"):
+        call_command("erase_party", str(zebulon.pk), reference="PRIV-9", yes=True)
+    with pytest.raises(CommandError, match="There is no party 0"):
+        call_command("erase_party", "0", reference="PRIV-9", yes=True)
