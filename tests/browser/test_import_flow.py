@@ -71,10 +71,44 @@ def test_an_administrator_uploads_maps_and_watches_an_import_finish(page, settin
     assert Party.objects.get(given_name="Vorname7").phones.get().normalized == "+4915120000007"
 
 
-def test_marketing_is_refused_the_upload_page(page):
+def test_marketing_uploads_an_opt_out_list_and_may_not_import_customers(page, settings, tmp_path):
+    from consents.models import ContactPointTypeConsent
+    from parties.models import ContactPointEmail
+    from tests.factories import PartyFactory, SourceSystemFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    os.environ["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
     demo_users_ensure()
-    _login(page, "marketing", "marketing-demo")
-    expect(page.get_by_role("link", name="Imports")).to_have_count(0)
-    response = page.goto("/parties/imports/new/")
-    assert response.status == 403
-    expect(page.get_by_role("heading", name="You don't have access to this page")).to_be_visible()
+    SourceSystemFactory(name="Email platform")
+    ann = PartyFactory(given_name="Ann")
+    ContactPointEmail.objects.create(party=ann, raw_value="ann@example.com", normalized="ann@example.com")
+    optouts = (b"E-Mail;Channel;List;Status;Date;Where\n"
+               b"ANN@example.com;email;newsletter;unsubscribed;2026-10-02;unsubscribe link\n"
+               b"nobody@example.com;email;newsletter;unsubscribed;2026-10-02;unsubscribe link\n")
+    with celery_worker(tmp_path / "worker.log"):
+        _login(page, "marketing", "marketing-demo")
+        page.get_by_role("link", name="Imports").click()
+        page.get_by_role("link", name="Upload a file").click()
+        kinds = page.get_by_label("File kind").locator("option")
+        expect(kinds).to_have_text(["Consents (opt-ins and opt-outs)"])
+        expect(page.get_by_label("…or a new source system")).to_have_count(0)
+        page.get_by_label("Source system").select_option(label="Email platform")
+        page.locator("input[type=file]").set_input_files(
+            files=[{"name": "unsubscribes.csv", "mimeType": "text/csv", "buffer": optouts}])
+        page.get_by_role("button", name="Upload and map columns").click()
+        page.get_by_label("Field for column List").select_option("purpose")
+        page.get_by_label("Field for column Where").select_option("capture_source")
+        page.get_by_label("Field for column Date").select_option("captured_at")
+        page.get_by_label("Field for column Status").select_option("status")
+        page.get_by_label("Field for column E-Mail").select_option("email")
+        page.get_by_label("Field for column Channel").select_option("channel")
+        page.get_by_role("button", name="Start import").click()
+        expect(page.get_by_test_id("job-status")).to_have_text("Succeeded", timeout=90_000)
+        expect(page.get_by_text(re.compile("no active customer has this email"))).to_be_visible()
+        page.screenshot(path=str(tmp_path / "optouts.png"), full_page=True)
+    os.environ.pop("MEDIA_ROOT", None)
+
+    assert ContactPointTypeConsent.objects.get(party=ann).status == "opt_out"
+    response = page.goto("/parties/imports/")
+    assert response.status == 200
+    assert page.goto(f"/parties/imports/{ImportJob.objects.get().pk}/").status == 200
