@@ -107,6 +107,10 @@ def eligibility(request: HttpRequest) -> HttpResponse:
             context["explained"] = [
                 (point, eligibility_explain(point, channel=channel, purpose=purpose, on=on))
                 for point in form.points_for(lookup)]
+            if not context["explained"]:
+                from consents.services.erasure import tombstone_erased_on
+
+                context["erased_on"] = tombstone_erased_on(channel=channel, value=lookup)
     return render(request, "consents/eligibility.html", context)
 
 

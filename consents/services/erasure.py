@@ -464,6 +464,23 @@ def erasure_summary(result: ErasureResult) -> str:
 
 # --- the guard against the erased coming back ----------------------------------------------
 
+def tombstone_erased_on(*, channel: str, value: str, region: str = "US"):
+    """When an erased customer had this email address or phone number: the erasure's time
+    (the value itself is not kept, its hash is compared), else None."""
+    from parties.services import standardize as std
+
+    if channel == "email":
+        kind, normalized = TombstoneKind.EMAIL, std.email_normalize(value).value
+    elif channel in ("sms", "phone"):
+        kind, normalized = TombstoneKind.PHONE, std.phone_normalize(value, region).normalized
+    else:
+        return None
+    if not normalized:
+        return None
+    found = ErasureTombstone.objects.filter(kind=kind, digest=tombstone_digest(kind, normalized)).first()
+    return found.erased_at if found else None
+
+
 def tombstones_guard(party_ids: Sequence[int], reason: str = "") -> list[int]:
     """Mark parties that match an erasure tombstone "do not process" and "do not solicit"
     (through the ledger); returns their ids. Registered for every parties-changed notice."""

@@ -154,6 +154,10 @@ def test_erasure_leaves_no_personal_value_in_any_table_or_file(zebulon, administ
     assert ErasureTombstone.objects.filter(erasure_event_id=event.pk).count() >= 6
     assert DataQualityIssue.objects.filter(source_record__party_id__in=[zebulon.pk, *merged]).exists()
     assert not MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party_id=zebulon.pk)
+    why = role_client("marketing").get(reverse("consents:eligibility"), {
+        "channel": "email", "purpose": "newsletter", "on": "2026-11-24",
+        "lookup": "Zeb.Quattlebaum@example.org"})
+    assert b"It belonged to a customer erased on request" in why.content
     history = role_client("administrator").get(reverse("parties:history", args=[zebulon.pk]))
     assert history.status_code == 200 and b"Erasure (right to be forgotten)" in history.content
     assert b"PRIV-1234" in history.content and b"Quattlebaum" not in history.content
