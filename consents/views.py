@@ -170,7 +170,7 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     """Erase a customer's personal data (right to be forgotten), after a confirmation that
     says what will go and what stays."""
     from consents.services.erasure import ErasureRefused, erasure_summary, party_erase
-    from consents.services.privacy import _merged_into
+    from consents.services.privacy import party_and_merged_ids
 
     party = _party(pk)
     if party.merged_into_id:
@@ -190,7 +190,7 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, erasure_summary(result))
         return redirect("parties:detail", pk=party.pk)
-    ids = _merged_into(party.pk)
+    ids = party_and_merged_ids(party.pk)
     return render(request, "consents/erase.html", {
         "party": party, "form": form, "merged_ids": ids[1:],
         "records": SourceRecord.objects.filter(party_id__in=ids).count(),

@@ -253,7 +253,7 @@ def _redact_rows(queryset: models.QuerySet, redactor: Redactor, text: Sequence[s
 # --- the erasure ---------------------------------------------------------------------------
 
 def _cluster(party_id: int) -> tuple[Party, list[int]]:
-    from consents.services.privacy import _merged_into
+    from consents.services.privacy import party_and_merged_ids
 
     party = Party.objects.filter(pk=party_id).first()
     if party is None:
@@ -264,7 +264,7 @@ def _cluster(party_id: int) -> tuple[Party, list[int]]:
         if party.pk in seen:
             break
         seen.add(party.pk)
-    return party, _merged_into(party.pk)
+    return party, party_and_merged_ids(party.pk)
 
 
 def _opt_out_everything(ids: Sequence[int], actor: Actor) -> None:
@@ -339,25 +339,26 @@ def _matcher_forget(ids: Sequence[int], record_ids: Sequence[int], redactor: Red
                  text=["search_text"], documents=["evidence", "risk_reasons"])
 
 
+def _mentioning(model, columns: Sequence[str], needles: Sequence[str]) -> models.QuerySet:
+    """Rows of ``model`` where any of the columns contains any of the needles."""
+    condition = Q()
+    for needle in needles:
+        for column in columns:
+            condition |= Q(**{f"{column}__icontains": needle})
+    return model.objects.filter(condition)
+
+
 def _unlinked_rows(ids: Sequence[int], redactor: Redactor) -> None:
     """Rows that hold values without a link to the party: rejected import lines and the
     admin's log (found by value, and by object for the admin's log)."""
-    needles = redactor.needles
-    if needles:
-        by_value = Q()
-        for needle in needles:
-            by_value |= Q(value__icontains=needle) | Q(reason__icontains=needle)
-        _redact_rows(ImportRejection.objects.filter(by_value), redactor, text=["value", "reason"],
-                     strict=True)
     party_type = ContentType.objects.get_for_model(Party)
-    log = LogEntry.objects.filter(content_type=party_type, object_id__in=[str(pk) for pk in ids])
-    log.update(object_repr=ERASED, change_message="")
-    if needles:
-        by_text = Q()
-        for needle in needles:
-            by_text |= Q(object_repr__icontains=needle) | Q(change_message__icontains=needle)
-        _redact_rows(LogEntry.objects.filter(by_text), redactor, text=["object_repr", "change_message"],
-                     strict=True)
+    LogEntry.objects.filter(content_type=party_type, object_id__in=[str(pk) for pk in ids]).update(
+        object_repr=ERASED, change_message="")
+    if not redactor.needles:
+        return
+    for model, columns in ((ImportRejection, ["value", "reason"]),
+                           (LogEntry, ["object_repr", "change_message"])):
+        _redact_rows(_mentioning(model, columns, redactor.needles), redactor, text=columns, strict=True)
 
 
 def _files_holding(redactor: Redactor, job_ids: set[int]) -> list[ImportJob]:

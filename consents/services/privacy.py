@@ -32,7 +32,7 @@ def _rows(queryset: models.QuerySet, exclude: tuple[str, ...] = ()) -> list[dict
     return [{k: v for k, v in row.items() if k not in exclude} for row in queryset.order_by("pk").values()]
 
 
-def _merged_into(party_id: int) -> list[int]:
+def party_and_merged_ids(party_id: int) -> list[int]:
     """The party and every party merged into it, directly or through others."""
     ids, frontier = [party_id], [party_id]
     while frontier:
@@ -44,7 +44,7 @@ def _merged_into(party_id: int) -> list[int]:
 def subject_access_export(*, party_id: int) -> dict[str, Any]:
     """Everything held about the party (and the parties merged into it), JSON-ready with
     Django's encoder."""
-    ids = _merged_into(party_id)
+    ids = party_and_merged_ids(party_id)
     party = Party.objects.values().get(pk=party_id)
     return {
         "export": {"version": EXPORT_VERSION, "created_at": timezone.now(), "party_id": party_id,

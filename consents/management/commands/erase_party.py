@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from consents.services.erasure import ErasureRefused, erasure_summary, party_erase
-from consents.services.privacy import _merged_into
+from consents.services.privacy import party_and_merged_ids
 from parties.models import Party, SourceRecord
 
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             party = Party.objects.get(pk=party.merged_into_id)
         if not options["reference"].strip():
             raise CommandError("--reference must name the request (e.g. a ticket number).")
-        ids = _merged_into(party.pk)
+        ids = party_and_merged_ids(party.pk)
         if not options["yes"]:
             records = SourceRecord.objects.filter(party_id__in=ids).count()
             self.stdout.write(f"Would erase party {party.pk} ({len(ids) - 1} merged into it, {records} "
