@@ -18,6 +18,7 @@ _NAV = [
     ("Eligibility", "consents:eligibility", "consents.view_contactpointtypeconsent"),
     ("Imports", "parties:imports", ("parties.view_importjob", "consents.change_contactpointtypeconsent")),
     ("Source systems", "parties:sources", "parties.view_sourcesystem"),
+    ("API tokens", "api_tokens", "c360.view_apitoken"),
 ]
 
 

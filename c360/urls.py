@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from c360 import views
+from c360 import views, views_tokens
 
 admin.site.site_header = "C360 Steward administration"
 admin.site.site_title = "C360 Steward"
@@ -15,7 +15,9 @@ urlpatterns = [
     path("parties/", include("parties.urls")),
     path("matching/", include("matching.urls")),
     path("consents/", include("consents.urls")),
-    path("api/v1/consents/", include("consents.api_urls")),
+    path("api/", include("c360.api_urls")),
+    path("api-tokens/", views_tokens.api_tokens, name="api_tokens"),
+    path("api-tokens/<slug:name>/revoke/", views_tokens.api_token_revoke_view, name="api_token_revoke"),
     path("admin/", admin.site.urls),
 ]
 

@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "django_htmx",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "c360",
     "parties",
     "matching",
     "consents",
@@ -197,14 +200,45 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- REST framework (the API grows in the API issue) ---------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "c360.api_auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["c360.api_auth.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "rest_framework.permissions.DjangoModelPermissions",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "c360.api.api_exception_handler",
+}
+C360_API_RATE = env_str("C360_API_RATE") or "1200/minute"  # per API token (and per signed-in user)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "C360 Steward API",
+    "DESCRIPTION": "Golden records, contact points, consents, imports and match decisions for other "
+                   "systems. Authenticate with `Authorization: Token <token>` (tokens are created by "
+                   "administrators). Errors are `{\"detail\": …, \"errors\": {field: [messages]}}`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ContactUsageEnum": "parties.models.contact_points.ContactUsage",
+        "AddressUsageEnum": "parties.models.contact_points.AddressUsage",
+        "PartyStatusEnum": "parties.models.party.PartyStatus",
+        "PartyKindEnum": "parties.models.party.PartyKind",
+        "ImportStatusEnum": "parties.models.imports.ImportStatus",
+        "MembershipStatusEnum": "parties.models.engagement.MembershipStatus",
+        "SourceKindEnum": "parties.models.sources.SourceKind",
+        "EventKindEnum": "parties.models.history.EventKind",
+        "ChannelEnum": "consents.models.Channel",
+        "ConsentStatusEnum": "consents.models.ConsentStatus",
+        "SuggestionStatusEnum": "matching.models.SuggestionStatus",
+    },
 }
 
 LOGGING = {

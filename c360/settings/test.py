@@ -21,3 +21,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A queue of this test run's own, inherited by the worker processes the tests start, so that
 # no other worker on the machine (a `make run` in another terminal) takes the tests' tasks.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault("C360_TEST_QUEUE", f"c360-test-{uuid.uuid4().hex[:8]}")
+C360_API_RATE = "100000/minute"  # the suite calls the API far more often than a client would

@@ -91,6 +91,9 @@ def _record(*, party_id: int, scope: str, key: str, previous: dict | None, new: 
             actor: Actor, capture_source: str = "", evidence: str = "") -> ConsentEvent | None:
     if previous == new:
         return None  # nothing changed: nothing to record (re-imports are idempotent)
+    from parties.models import Party
+
+    Party.objects.filter(pk=party_id).update(updated_at=timezone.now())  # API clients sync by it
     return ConsentEvent.objects.create(
         party_id=party_id, scope=scope, key=key, previous=previous, new=new, actor_kind=actor.kind,
         actor=actor.user, actor_label=actor.text[:200], import_job_id=actor.import_job_id,

@@ -16,12 +16,13 @@ from parties.models import (
     ContactPointPhone,
     ContactUsage,
     EventKind,
+    Party,
     PartyEvent,
     PartyStatus,
     Validity,
 )
 from parties.services import standardize as std
-from parties.services.merge import parties_lock, parties_snapshot
+from parties.services.merge import MergeRefused, parties_lock, parties_snapshot
 
 MODELS = {"email": ContactPointEmail, "phone": ContactPointPhone}
 
@@ -56,11 +57,15 @@ def _audit(party_id: int, actor, before: dict, reason: str) -> None:
         actor_label=actor.get_username() if actor else "system", reason=reason[:500], before=before,
         after=parties_snapshot([party_id]))
     event.parties.set([party_id])
+    Party.objects.filter(pk=party_id).update(updated_at=timezone.now())  # API clients sync by it
     transaction.on_commit(lambda: parties_changed_notify([party_id], reason="contact point edited"))
 
 
 def _active_party(party_id: int):
-    party = parties_lock([party_id])[party_id]
+    try:
+        party = parties_lock([party_id])[party_id]
+    except MergeRefused as exc:  # no such party, or erased
+        raise ValidationError(str(exc)) from None
     if party.status != PartyStatus.ACTIVE:
         raise ValidationError(f"party {party_id} is merged into party {party.merged_into_id}; "
                               "edit the survivor")

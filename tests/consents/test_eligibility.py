@@ -133,7 +133,7 @@ def test_the_eligibility_page_counts_explains_and_downloads_formula_safe_csv(rol
 def _api(client, which: str, query: str):
     from django.urls import reverse
 
-    return client.get(reverse(f"consents_api:{which}") + f"?{query}")
+    return client.get(reverse(f"api:{which}") + f"?{query}")
 
 
 def test_the_api_lists_what_the_page_lists_page_by_page_with_reasons(role_client, cases):

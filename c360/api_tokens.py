@@ -1,0 +1,84 @@
+"""API tokens: create, revoke, authenticate. A token is ``c360_`` followed by 43 random
+URL-safe characters; the database keeps its SHA-256 (tokens are long random strings, so a
+plain hash is enough: there is nothing to guess)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from c360.models import ApiToken
+from c360.roles import ROLE_NAMES
+
+PREFIX = "c360_"
+LAST_USED_EVERY = timedelta(minutes=1)  # how often "last used" is written (not on every request)
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
+
+
+def token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, name: str, role: str, created_by=None) -> tuple[ApiToken, str]:
+    """A new token for the client ``name`` acting with ``role``: returns the row and the token,
+    which is not stored and cannot be shown again."""
+    errors = {}
+    if not NAME.match(name or ""):
+        errors["name"] = (
+            f"{name!r} is not a client name: 3–60 lower-case letters, digits and dashes, e.g. crm-sync"
+        )
+    elif ApiToken.objects.filter(name=name).exists():
+        errors["name"] = f"a token named {name!r} exists already (revoke it, or choose another name)"
+    if role not in ROLE_NAMES:
+        errors["role"] = f"{role!r} is not a role (one of: {', '.join(ROLE_NAMES)})"
+    if errors:
+        raise ValidationError(errors)
+    User = get_user_model()
+    username = f"api:{name}"
+    user = User.objects.filter(username=username).first() or User(username=username)
+    user.first_name, user.is_active, user.is_staff, user.is_superuser = name, True, False, False
+    user.set_unusable_password()  # the client signs in with its token only
+    user.save()
+    user.groups.set([Group.objects.get_or_create(name=role)[0]])
+    key = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        name=name, user=user, role=role, key_prefix=key[:12], key_hash=token_hash(key), created_by=created_by
+    )
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, name: str, revoked_by=None) -> ApiToken:
+    token = ApiToken.objects.select_for_update().filter(name=name).first()
+    if token is None:
+        raise ValidationError({"name": f"there is no token named {name!r}"})
+    if token.revoked_at:
+        raise ValidationError(
+            {"name": f"the token {name!r} was revoked already on {token.revoked_at:%Y-%m-%d}"}
+        )
+    token.revoked_at, token.revoked_by = timezone.now(), revoked_by
+    token.save(update_fields=["revoked_at", "revoked_by"])
+    type(token.user).objects.filter(pk=token.user_id).update(is_active=False)
+    return token
+
+
+def api_token_user(key: str):
+    """The user a token acts as, or a reason it does not (as ``ValueError``)."""
+    token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(key.strip())).first()
+    if token is None:
+        raise ValueError("Invalid token.")
+    if token.revoked_at:
+        raise ValueError(f"This token was revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC.")
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,354 @@
+"""Parties, contact points, source systems, imports and merges over the API."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from c360.api import IdCursorPagination, has_perms
+from consents.models import ContactPointTypeConsent
+from parties.api.filters import PartyApiFilter
+from parties.api.serializers import (
+    ContactPointChange,
+    ContactPointIn,
+    DeactivateIn,
+    EmailOut,
+    ImportIn,
+    ImportJobOut,
+    PartyDetail,
+    PartySummary,
+    PhoneOut,
+    ReportRow,
+    SourceSystemOut,
+)
+from parties.extensions import import_kind_get
+from parties.models import (
+    ContactPointEmail,
+    ContactPointPhone,
+    EventKind,
+    ImportJob,
+    Party,
+    PartyEvent,
+    SourceRecord,
+    SourceSystem,
+)
+from parties.selectors import party_resolve
+from parties.selectors_imports import import_report_rows
+from parties.services import contact_points as cp
+from parties.services.merge import AlreadyHandled, MergeRefused, party_unmerge
+
+
+def validation(exc: DjangoValidationError) -> ValidationError:
+    """A service's ValidationError as the API's 400 (field → messages)."""
+    if hasattr(exc, "error_dict"):
+        return ValidationError(
+            {field: [m for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+        )
+    return ValidationError({"non_field_errors": exc.messages})
+
+
+POINT_OUT = PolymorphicProxySerializer(
+    component_name="ContactPoint", serializers=[EmailOut, PhoneOut], resource_type_field_name=None
+)
+
+
+def _primary(model):
+    return Subquery(
+        model.objects.filter(party=OuterRef("pk"), is_active=True)
+        .order_by("-is_primary", "pk")
+        .values("normalized")[:1]
+    )
+
+
+class PartyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Golden records. Lists page by cursor (ordered by id: rows added between pages are
+    neither missed nor repeated); ``updated_since`` gives what changed for incremental sync."""
+
+    pagination_class = IdCursorPagination
+    filterset_class = PartyApiFilter
+    permission_classes = [has_perms("parties.view_party")]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return Party.objects.annotate(
+                primary_email=_primary(ContactPointEmail), primary_phone=_primary(ContactPointPhone)
+            )
+        return Party.objects.prefetch_related(
+            "emails",
+            "phones",
+            "addresses",
+            "socials",
+            "identifications",
+            "memberships",
+            "merged_parties",
+            Prefetch("source_records", queryset=SourceRecord.objects.select_related("source_system")),
+            Prefetch("channel_consents", queryset=ContactPointTypeConsent.objects.select_related("purpose")),
+        )
+
+    def get_serializer_class(self):
+        return PartySummary if self.action == "list" else PartyDetail
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.action in ("retrieve", "lookup"):
+            pk = self.kwargs.get("pk") or getattr(self, "_lookup_pk", None)
+            party = Party.objects.filter(pk=pk).only("merged_into_id").first() if pk else None
+            if party and party.merged_into_id:
+                context["survivor_id"] = party_resolve(pk=party.pk).pk
+        return context
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("source_system", str, required=True, description="The source system's name."),
+            OpenApiParameter(
+                "source_key", str, required=True, description="The record's key in that system."
+            ),
+        ],
+        responses=PartyDetail,
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def lookup(self, request):
+        """The party holding a source system's record (a merged party answers with its
+        ``survivor``)."""
+        errors = {
+            name: ["this parameter is required"]
+            for name in ("source_system", "source_key")
+            if not request.query_params.get(name, "").strip()
+        }
+        if errors:
+            raise ValidationError(errors)
+        record = (
+            SourceRecord.objects.filter(
+                source_system__name__iexact=request.query_params["source_system"],
+                source_key=request.query_params["source_key"],
+            )
+            .only("party_id")
+            .first()
+        )
+        if record is None:
+            raise Http404(
+                f"No record {request.query_params['source_key']!r} in source system "
+                f"{request.query_params['source_system']!r}."
+            )
+        self._lookup_pk = record.party_id
+        party = self.get_queryset().get(pk=record.party_id)
+        return Response(self.get_serializer(party).data)
+
+    @extend_schema(request=ContactPointIn, responses={201: POINT_OUT})
+    @action(
+        detail=True, methods=["post"], url_path="contact-points", filter_backends=[], pagination_class=None
+    )
+    def contact_points(self, request, pk=None):
+        """Add an email address or phone number, standardized and validated like an import."""
+        data = ContactPointIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        kind = data.validated_data["kind"]
+        if not request.user.has_perm(f"parties.add_contactpoint{kind}"):
+            raise PermissionDenied(f"Your role may not add {kind} contact points.")
+        get_object_or_404(Party, pk=pk)
+        try:
+            point = cp.contact_point_add(party_id=int(pk), actor=request.user, **data.validated_data)
+        except DjangoValidationError as exc:
+            raise validation(exc) from None
+        out = EmailOut if kind == "email" else PhoneOut
+        return Response(out(point).data, status=status.HTTP_201_CREATED)
+
+
+class ContactPointViewSet(viewsets.GenericViewSet):
+    """Correct, verify or deactivate one email address or phone number (never deleted)."""
+
+    permission_classes = [has_perms("parties.view_party")]
+    serializer_class = ContactPointChange
+    lookup_value_regex = r"\d+"
+
+    def _point(self, kind: str, pk: str, perm: str):
+        if kind not in cp.MODELS:
+            raise Http404(f"{kind!r} is not a contact point kind (email or phone).")
+        if not self.request.user.has_perm(f"parties.{perm}_contactpoint{kind}"):
+            raise PermissionDenied(f"Your role may not change {kind} contact points.")
+        return get_object_or_404(cp.MODELS[kind], pk=pk)
+
+    @extend_schema(
+        request=ContactPointChange,
+        responses=POINT_OUT,
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["email", "phone"])],
+    )
+    def partial_update(self, request, kind: str, pk: str):
+        point = self._point(kind, pk, "change")
+        data = ContactPointChange(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            if "value" in data.validated_data:
+                point = cp.contact_point_correct(
+                    kind=kind,
+                    point_id=point.pk,
+                    value=data.validated_data["value"],
+                    region=data.validated_data["region"],
+                    actor=request.user,
+                )
+            if data.validated_data.get("verified"):
+                point = cp.contact_point_verify(kind=kind, point_id=point.pk, actor=request.user)
+        except DjangoValidationError as exc:
+            raise validation(exc) from None
+        return Response((EmailOut if kind == "email" else PhoneOut)(point).data)
+
+    @extend_schema(
+        request=DeactivateIn,
+        responses=POINT_OUT,
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["email", "phone"])],
+    )
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, kind: str, pk: str):
+        point = self._point(kind, pk, "change")
+        data = DeactivateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            point = cp.contact_point_deactivate(
+                kind=kind, point_id=point.pk, actor=request.user, reason=data.validated_data["reason"]
+            )
+        except DjangoValidationError as exc:
+            raise validation(exc) from None
+        return Response((EmailOut if kind == "email" else PhoneOut)(point).data)
+
+
+class SourceSystemViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = SourceSystem.objects.all()
+    serializer_class = SourceSystemOut
+    pagination_class = IdCursorPagination
+    permission_classes = [has_perms("parties.view_sourcesystem")]
+    filter_backends: list = []
+
+
+class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Upload a file to start an import job; read its status and its error report."""
+
+    serializer_class = ImportJobOut
+    pagination_class = IdCursorPagination
+    filter_backends: list = []
+    permission_classes = [has_perms("parties.view_importjob")]
+    parser_classes = [MultiPartParser, FormParser]  # an upload is a file
+
+    def get_permissions(self):
+        if self.action == "create":  # each file kind names its own permission (marketing: consents)
+            return [has_perms()()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        return ImportJob.objects.select_related("source_system").order_by("pk")
+
+    @extend_schema(request={"multipart/form-data": ImportIn}, responses={201: ImportJobOut})
+    def create(self, request, *args, **kwargs):
+        from parties.services.imports.jobs import (
+            ImportJobError,
+            import_file_store,
+            import_job_create,
+            import_job_start,
+        )
+        from parties.services.imports.mapping import MappingError
+        from parties.services.imports.readers import ImportFileError
+
+        data = ImportIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            kind = import_kind_get(data.validated_data["kind"])
+        except KeyError:
+            raise ValidationError({"kind": [f"{data.validated_data['kind']!r} is not a file kind"]}) from None
+        if not request.user.has_perm(kind.permission):
+            raise PermissionDenied(f"Your role may not import {kind.label.lower()} files.")
+        upload = data.validated_data["file"]
+        stored = import_file_store(stream=upload, original_name=upload.name)
+        try:
+            job = import_job_create(
+                source=data.validated_data["source_system"],
+                kind=kind.name,
+                stored_name=stored,
+                original_name=upload.name,
+                user=request.user,
+            )
+            job = import_job_start(job=job, mapping=data.validated_data.get("mapping"))
+        except ImportFileError as exc:
+            raise ValidationError({"file": [f"{exc} Nothing was imported."]}) from None
+        except (MappingError, ImportJobError) as exc:
+            raise ValidationError({"mapping": [str(exc)]}) from None
+        return Response(ImportJobOut(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ReportRow(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def errors(self, request, pk=None):
+        """The job's error report: rejected rows and values kept as received, with line and column."""
+        job = self.get_object()
+        rows = [
+            dict(zip(["line", "column", "value", "reason", "outcome"], row, strict=True))
+            for row in import_report_rows(job=job)
+        ]
+        return Response(ReportRow(rows, many=True).data)
+
+
+class MergeOut(serializers.ModelSerializer):
+    survivor = serializers.IntegerField(source="party_id")
+    parties = serializers.SerializerMethodField()
+    undone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PartyEvent
+        fields = [
+            "id",
+            "kind",
+            "survivor",
+            "parties",
+            "actor_label",
+            "suggestion_id",
+            "score",
+            "reason",
+            "created_at",
+            "undone",
+        ]
+
+    def get_parties(self, event) -> list[int]:
+        return sorted(p.pk for p in event.parties.all())
+
+    def get_undone(self, event) -> bool:
+        return hasattr(event, "reverted_by")
+
+
+class UnmergeIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="")
+
+
+class MergeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Merges (manual and automatic), newest last; undo one with ``unmerge``."""
+
+    serializer_class = MergeOut
+    pagination_class = IdCursorPagination
+    filter_backends: list = []
+    permission_classes = [has_perms("parties.view_partyevent")]
+
+    def get_queryset(self):
+        return (
+            PartyEvent.objects.filter(kind__in=[EventKind.MERGE, EventKind.AUTO_MERGE])
+            .prefetch_related("parties")
+            .select_related("reverted_by")
+        )
+
+    @extend_schema(request=UnmergeIn, responses=MergeOut)
+    @action(detail=True, methods=["post"], permission_classes=[has_perms("parties.merge_party")])
+    def unmerge(self, request, pk=None):
+        """Undo the merge: the parties come back as they were and are recorded as not a match."""
+        merge = self.get_object()
+        data = UnmergeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            party_unmerge(event_id=merge.pk, actor=request.user, reason=data.validated_data["reason"])
+        except AlreadyHandled as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except MergeRefused as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+        return Response(MergeOut(self.get_queryset().get(pk=merge.pk)).data)
