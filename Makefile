@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-postgres lint lock migrate demo worker bench bench-matching clean
+.PHONY: setup run test test-postgres lint lock migrate demo worker bench bench-matching clean fuzz-api
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ worker: setup
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# Schemathesis against the API's schema (CI runs it; takes a few minutes).
+fuzz-api: setup
+	@bash .ci/api_fuzz
 
 lint: setup
 	@$(PY) -m ruff check .

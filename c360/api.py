@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
+from django import forms
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
@@ -47,3 +49,14 @@ class IdCursorPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A filter on an id: a whole number a database column can hold (else a 400 naming it)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)

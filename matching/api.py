@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from c360.api import IdCursorPagination, has_perms
+from c360.api import IdCursorPagination, IdFilter, has_perms
 from matching.models import MatchSuggestion, SuggestionStatus
 from parties.models import PartyKind
 
@@ -22,7 +22,7 @@ class SuggestionApiFilter(df.FilterSet):
     source_system = df.CharFilter(method="in_source", help_text="Name of a source system of a member.")
     country = df.CharFilter(method="in_country", help_text="ISO country of a member's address.")
     kind = df.ChoiceFilter(choices=[*PartyKind.choices, ("mixed", "Mixed")])
-    party = df.NumberFilter(field_name="members__party_id", help_text="Suggestions with this party.")
+    party = IdFilter(field_name="members__party_id", help_text="Suggestions with this party.")
     updated_since = df.IsoDateTimeFilter(
         method="since", help_text="Created or decided at or after (ISO 8601)."
     )
@@ -105,6 +105,8 @@ class DecisionIn(serializers.Serializer):
 
 class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     """Match suggestions, by cursor (ordered by id); filter by status, score, source, country."""
+
+    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
 
     serializer_class = SuggestionOut
     pagination_class = IdCursorPagination

@@ -238,6 +238,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "consents.models.Channel",
         "ConsentStatusEnum": "consents.models.ConsentStatus",
         "SuggestionStatusEnum": "matching.models.SuggestionStatus",
+        "EditableContactPointKindEnum": [("email", "email"), ("phone", "phone")],
     },
 }
 

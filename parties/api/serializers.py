@@ -64,6 +64,29 @@ class SocialOut(PointFields):
         fields = [f for f in PointFields.Meta.fields if f != "usage"] + ["network", "url"]
 
 
+class ContactPointOut(serializers.Serializer):
+    """One email address or phone number, as written through the API (phone fields are null
+    for an email address)."""
+
+    kind = serializers.SerializerMethodField(help_text="email or phone")
+    id = serializers.IntegerField()
+    value = serializers.CharField(source="normalized")
+    raw_value = serializers.CharField()
+    usage = serializers.CharField()
+    is_primary = serializers.BooleanField()
+    validity = serializers.CharField()
+    validity_reason = serializers.CharField()
+    verified_at = serializers.DateTimeField(allow_null=True)
+    is_active = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+    phone_type = serializers.CharField(allow_null=True, default=None)
+    country = serializers.CharField(allow_null=True, default=None)
+    extension = serializers.CharField(allow_null=True, default=None)
+
+    def get_kind(self, point) -> str:
+        return "phone" if isinstance(point, ContactPointPhone) else "email"
+
+
 class IdentifierOut(serializers.ModelSerializer):
     class Meta:
         model = PartyIdentification

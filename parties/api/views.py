@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -19,13 +19,12 @@ from parties.api.filters import PartyApiFilter
 from parties.api.serializers import (
     ContactPointChange,
     ContactPointIn,
+    ContactPointOut,
     DeactivateIn,
-    EmailOut,
     ImportIn,
     ImportJobOut,
     PartyDetail,
     PartySummary,
-    PhoneOut,
     ReportRow,
     SourceSystemOut,
 )
@@ -55,11 +54,6 @@ def validation(exc: DjangoValidationError) -> ValidationError:
     return ValidationError({"non_field_errors": exc.messages})
 
 
-POINT_OUT = PolymorphicProxySerializer(
-    component_name="ContactPoint", serializers=[EmailOut, PhoneOut], resource_type_field_name=None
-)
-
-
 def _primary(model):
     return Subquery(
         model.objects.filter(party=OuterRef("pk"), is_active=True)
@@ -71,6 +65,8 @@ def _primary(model):
 class PartyViewSet(viewsets.ReadOnlyModelViewSet):
     """Golden records. Lists page by cursor (ordered by id: rows added between pages are
     neither missed nor repeated); ``updated_since`` gives what changed for incremental sync."""
+
+    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
 
     pagination_class = IdCursorPagination
     filterset_class = PartyApiFilter
@@ -142,7 +138,7 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
         party = self.get_queryset().get(pk=record.party_id)
         return Response(self.get_serializer(party).data)
 
-    @extend_schema(request=ContactPointIn, responses={201: POINT_OUT})
+    @extend_schema(request=ContactPointIn, responses={201: ContactPointOut})
     @action(
         detail=True, methods=["post"], url_path="contact-points", filter_backends=[], pagination_class=None
     )
@@ -158,8 +154,7 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
             point = cp.contact_point_add(party_id=int(pk), actor=request.user, **data.validated_data)
         except DjangoValidationError as exc:
             raise validation(exc) from None
-        out = EmailOut if kind == "email" else PhoneOut
-        return Response(out(point).data, status=status.HTTP_201_CREATED)
+        return Response(ContactPointOut(point).data, status=status.HTTP_201_CREATED)
 
 
 class ContactPointViewSet(viewsets.GenericViewSet):
@@ -178,7 +173,7 @@ class ContactPointViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=ContactPointChange,
-        responses=POINT_OUT,
+        responses=ContactPointOut,
         parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["email", "phone"])],
     )
     def partial_update(self, request, kind: str, pk: str):
@@ -198,11 +193,11 @@ class ContactPointViewSet(viewsets.GenericViewSet):
                 point = cp.contact_point_verify(kind=kind, point_id=point.pk, actor=request.user)
         except DjangoValidationError as exc:
             raise validation(exc) from None
-        return Response((EmailOut if kind == "email" else PhoneOut)(point).data)
+        return Response(ContactPointOut(point).data)
 
     @extend_schema(
         request=DeactivateIn,
-        responses=POINT_OUT,
+        responses=ContactPointOut,
         parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["email", "phone"])],
     )
     @action(detail=True, methods=["post"])
@@ -216,10 +211,11 @@ class ContactPointViewSet(viewsets.GenericViewSet):
             )
         except DjangoValidationError as exc:
             raise validation(exc) from None
-        return Response((EmailOut if kind == "email" else PhoneOut)(point).data)
+        return Response(ContactPointOut(point).data)
 
 
 class SourceSystemViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
     queryset = SourceSystem.objects.all()
     serializer_class = SourceSystemOut
     pagination_class = IdCursorPagination
@@ -229,6 +225,8 @@ class SourceSystemViewSet(viewsets.ReadOnlyModelViewSet):
 
 class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Upload a file to start an import job; read its status and its error report."""
+
+    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
 
     serializer_class = ImportJobOut
     pagination_class = IdCursorPagination
@@ -325,6 +323,8 @@ class UnmergeIn(serializers.Serializer):
 
 class MergeViewSet(viewsets.ReadOnlyModelViewSet):
     """Merges (manual and automatic), newest last; undo one with ``unmerge``."""
+
+    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
 
     serializer_class = MergeOut
     pagination_class = IdCursorPagination
