@@ -128,6 +128,12 @@ def _old_values(model: type[models.Model], pk: int, fields: Iterable[str]) -> di
     return model.objects.filter(pk=pk).values(*fields).get()
 
 
+def _touch(party_ids) -> None:
+    """Mark the parties changed now, for API clients that sync by ``updated_since`` (an unmerge
+    restores every value, but the parties did change again)."""
+    Party.objects.filter(pk__in=list(party_ids)).update(updated_at=timezone.now())
+
+
 # --- locking -------------------------------------------------------------------------------
 
 def parties_lock(party_ids: Iterable[int]) -> dict[int, Party]:
@@ -322,6 +328,7 @@ def party_merge(*, party_ids: Sequence[int], survivor_id: int | None = None, act
         changes={**changes.as_json(), "survivor_row": {k: _plain(v) for k, v in survivor_row.items()},
                  "survivor": survivor, "absorbed": absorbed, "apps": app_states})
     event.parties.set(ids)
+    _touch(ids)
     transaction.on_commit(lambda: parties_changed_notify(ids, reason="merge"))
     return event
 
@@ -386,6 +393,7 @@ def party_unmerge(*, event_id: int, actor=None, reason: str = "") -> PartyEvent:
         changes={"exact": exact}, reverts=event)
     unmerge.parties.set([survivor, *absorbed])
     ids = [survivor, *absorbed]
+    _touch(ids)
     transaction.on_commit(lambda: parties_changed_notify(ids, reason="unmerge"))
     return unmerge
 
@@ -434,6 +442,7 @@ def party_split(*, party_id: int, record_ids: Sequence[int], actor=None, reason:
         after=parties_snapshot([party_id, new.pk]),
         changes={"new_party": new.pk, "moved_records": sorted(moving)})
     event.parties.set([party_id, new.pk])
+    _touch([party_id, new.pk])
     transaction.on_commit(lambda: parties_changed_notify([party_id, new.pk], reason="split"))
     return event
 

@@ -117,3 +117,39 @@ def test_unknown_parties_answer_404_and_users_without_a_role_403(api, client):
     assert api("steward").get(f"{URL}999999/").json() == {"detail": "No Party matches the given query."}
     client.force_login(UserFactory(username="nobody"))
     assert client.get(URL).status_code == 403
+
+
+def test_merges_unmerges_contact_point_and_consent_changes_all_count_as_updates(api):
+    from consents.services.ledger import Actor, consent_set
+    from parties.services.merge import party_unmerge
+
+    c = customer_copies()
+    client = api("steward")
+
+    def changed_since(moment) -> set[int]:
+        return set(_ids(client.get(URL, {"updated_since": moment.isoformat(), "page_size": 100})))
+
+    Party.objects.update(updated_at=timezone.now() - dt.timedelta(days=1))
+    mark = timezone.now()
+    event = party_merge(party_ids=[c.crm.pk, c.shop.pk], survivor_id=c.crm.pk)
+    assert changed_since(mark) == {c.crm.pk, c.shop.pk}
+    Party.objects.update(updated_at=timezone.now() - dt.timedelta(days=1))
+    mark = timezone.now()
+    party_unmerge(event_id=event.pk)
+    assert changed_since(mark) == {c.crm.pk, c.shop.pk}
+    Party.objects.update(updated_at=timezone.now() - dt.timedelta(days=1))
+    mark = timezone.now()
+    consent_set(
+        party_id=c.pos.pk,
+        channel="sms",
+        purpose="marketing",
+        status="opt_out",
+        capture_source="shop",
+        actor=Actor(label="t"),
+    )
+    client.post(
+        f"{URL}{c.employer.pk}/contact-points/",
+        {"kind": "email", "value": "info@acme.example"},
+        format="json",
+    )
+    assert changed_since(mark) == {c.pos.pk, c.employer.pk}
