@@ -4,10 +4,12 @@ same services as the merge queue."""
 from __future__ import annotations
 
 import django_filters as df
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from c360.api import IdCursorPagination, IdFilter, has_perms
@@ -111,6 +113,8 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SuggestionOut
     pagination_class = IdCursorPagination
     filterset_class = SuggestionApiFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "score", "created_at"]
     permission_classes = [has_perms("matching.view_matchsuggestion")]
 
     def get_queryset(self):

@@ -6,11 +6,16 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
+from c360.api import IdFilter
 from parties.models import (
     ContactPointAddress,
     ContactPointEmail,
     ContactPointPhone,
+    EventKind,
+    ImportJob,
+    ImportStatus,
     Party,
+    PartyEvent,
     PartyKind,
     PartyStatus,
     SourceRecord,
@@ -92,3 +97,32 @@ class PartyApiFilter(django_filters.FilterSet):
                 SourceRecord.objects.filter(party=OuterRef("pk"), source_system__name__iexact=value.strip())
             )
         )
+
+
+class ImportApiFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ImportStatus.choices)
+    kind = django_filters.CharFilter(help_text="parties or consents.")
+    source_system = django_filters.CharFilter(
+        field_name="source_system__name", lookup_expr="iexact", help_text="The source system's name."
+    )
+    created_since = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Uploaded at or after (ISO 8601)."
+    )
+
+    class Meta:
+        model = ImportJob
+        fields = ["status", "kind", "source_system", "created_since"]
+
+
+class MergeApiFilter(django_filters.FilterSet):
+    party = IdFilter(field_name="parties", help_text="Merges that involved this party.")
+    kind = django_filters.ChoiceFilter(
+        choices=[(EventKind.MERGE, "merge"), (EventKind.AUTO_MERGE, "automatic")]
+    )
+    created_since = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Merged at or after (ISO 8601)."
+    )
+
+    class Meta:
+        model = PartyEvent
+        fields = ["party", "kind", "created_since"]

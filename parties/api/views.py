@@ -6,16 +6,18 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from c360.api import IdCursorPagination, has_perms
 from consents.models import ContactPointTypeConsent
-from parties.api.filters import PartyApiFilter
+from parties.api.filters import ImportApiFilter, MergeApiFilter, PartyApiFilter
 from parties.api.serializers import (
     ContactPointChange,
     ContactPointIn,
@@ -70,6 +72,8 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
 
     pagination_class = IdCursorPagination
     filterset_class = PartyApiFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id"]  # ids only: a cursor over a changing column could skip or repeat rows
     permission_classes = [has_perms("parties.view_party")]
 
     def get_queryset(self):
@@ -230,7 +234,7 @@ class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ImportJobOut
     pagination_class = IdCursorPagination
-    filter_backends: list = []
+    filterset_class = ImportApiFilter
     permission_classes = [has_perms("parties.view_importjob")]
     parser_classes = [MultiPartParser, FormParser]  # an upload is a file
 
@@ -328,7 +332,7 @@ class MergeViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = MergeOut
     pagination_class = IdCursorPagination
-    filter_backends: list = []
+    filterset_class = MergeApiFilter
     permission_classes = [has_perms("parties.view_partyevent")]
 
     def get_queryset(self):

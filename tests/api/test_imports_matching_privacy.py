@@ -167,3 +167,25 @@ def test_every_error_has_the_same_shape(api):
         and set(bad.json()) == {"detail", "errors"}
         and "score_min" in bad.json()["errors"]
     )
+
+
+def test_lists_filter_and_order_as_documented(api, media):
+    c = customer_copies()
+    low = suggestion_for([c.crm.pk, c.shop.pk], score=0.6)
+    high = suggestion_for([c.pos.pk, c.employer.pk], score=0.9)
+    client = api("steward")
+    by_score = client.get("/api/v1/suggestions/", {"ordering": "-score"}).json()["results"]
+    assert [s["id"] for s in by_score] == [high.pk, low.pk]
+    newest_first = client.get("/api/v1/parties/", {"ordering": "-id"}).json()["results"]
+    assert [p["id"] for p in newest_first] == sorted((p["id"] for p in newest_first), reverse=True)
+    event = party_merge(party_ids=[c.crm.pk, c.shop.pk], survivor_id=c.crm.pk)
+    assert [m["id"] for m in client.get("/api/v1/merges/", {"party": c.shop.pk}).json()["results"]] == [
+        event.pk
+    ]
+    assert client.get("/api/v1/merges/", {"party": c.pos.pk}).json()["results"] == []
+    SourceSystemFactory(name="CRM2")
+    job = _upload(api("administrator"), b"source_key,given_name\n1,Ann\n", source_system="CRM2").json()
+    assert [j["id"] for j in client.get("/api/v1/imports/", {"status": "queued"}).json()["results"]] == [
+        job["id"]
+    ]
+    assert client.get("/api/v1/imports/", {"source_system": "pos"}).json()["results"] == []
