@@ -108,6 +108,11 @@ def main() -> None:
     _line(
         "list filtered by phone (as written)", [_timed(client, "/api/v1/parties/", phone=p) for p in phones]
     )
+    national = ["0" + "".join(c for c in p if c.isdigit())[-9:] for p in phones]
+    _line(
+        "list filtered by phone (national form)",
+        [_timed(client, "/api/v1/parties/", phone=p) for p in national],
+    )
     _line(
         "list filtered by updated_since (last hour)",
         [_timed(client, "/api/v1/parties/", updated_since="2100-01-01T00:00:00Z") for _ in range(50)],

@@ -27,7 +27,8 @@ class PartyApiFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(method="by_name", help_text="Part of the name (any case).")
     email = django_filters.CharFilter(method="by_email", help_text="An email address (any case).")
     phone = django_filters.CharFilter(
-        method="by_phone", help_text="A phone number in any format: compared by its last 9 digits."
+        method="by_phone",
+        help_text="A phone number in any format: with +country (or 00) exactly, else by its last 9 digits.",
     )
     postal_code = django_filters.CharFilter(method="by_postal_code", help_text="A postal code of an address.")
     country = django_filters.CharFilter(
@@ -73,6 +74,12 @@ class PartyApiFilter(django_filters.FilterSet):
         digits = "".join(c for c in value if c.isdigit()).lstrip("0")
         if len(digits) < 6:
             return queryset.none()
+        if value.strip().startswith(("+", "00")):  # international: its E.164 form, one index lookup
+            e164 = std.phone_normalize("+" + value.strip().lstrip("+").removeprefix("00")).normalized
+            if e164.startswith("+"):
+                return queryset.filter(
+                    Exists(ContactPointPhone.objects.filter(party=OuterRef("pk"), normalized=e164))
+                )
         return queryset.filter(
             Exists(ContactPointPhone.objects.filter(party=OuterRef("pk"), normalized__endswith=digits[-9:]))
         )
