@@ -30,7 +30,7 @@ from parties.api.serializers import (
     ReportRow,
     SourceSystemOut,
 )
-from parties.extensions import import_kind_get
+from parties.extensions import import_kind_get, import_kinds_for
 from parties.models import (
     ContactPointEmail,
     ContactPointPhone,
@@ -239,12 +239,24 @@ class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     parser_classes = [MultiPartParser, FormParser]  # an upload is a file
 
     def get_permissions(self):
-        if self.action == "create":  # each file kind names its own permission (marketing: consents)
-            return [has_perms()()]
-        return super().get_permissions()
+        # Administrators and stewards see every job; anyone else the jobs of the kinds they may
+        # import (marketing: consent lists), as on the import pages.
+        return [has_perms()()]
+
+    def _own_kinds(self) -> list[str] | None:
+        """The kinds of job the user may see; None: all of them."""
+        user = self.request.user
+        if user.has_perm("parties.view_importjob"):
+            return None
+        kinds = [k.name for k in import_kinds_for(user) if k.permission != "parties.add_importjob"]
+        if not kinds and self.action != "create":
+            raise PermissionDenied("Your role may not see import jobs.")
+        return kinds
 
     def get_queryset(self):
-        return ImportJob.objects.select_related("source_system").order_by("pk")
+        jobs = ImportJob.objects.select_related("source_system").order_by("pk")
+        kinds = self._own_kinds()
+        return jobs if kinds is None else jobs.filter(kind__in=kinds)
 
     @extend_schema(request={"multipart/form-data": ImportIn}, responses={201: ImportJobOut})
     def create(self, request, *args, **kwargs):

@@ -75,7 +75,11 @@ def test_marketing_may_upload_consent_lists_but_not_customer_files(api, media):
         client, b"email,channel,purpose,status\nann@x.org,email,newsletter,opt_out\n", kind="consents"
     )
     assert consents.status_code == 201 and consents.json()["kind"] == "consents"
-    assert client.get("/api/v1/imports/").status_code == 403  # reading every job is for stewards and admins
+    listed = client.get("/api/v1/imports/").json()["results"]  # its own kind of job only, as on the pages
+    assert [j["kind"] for j in listed] == ["consents"]
+    assert client.get(consents.json()["url"]).status_code == 200
+    customers = _upload(api("administrator"), b"source_key,given_name\n1,Ann\n").json()
+    assert client.get(customers["url"]).status_code == 404
 
 
 def test_suggestions_are_listed_filtered_and_decided_like_in_the_queue(api):

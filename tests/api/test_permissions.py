@@ -40,7 +40,7 @@ OPERATIONS = [
     ("get", "/api/v1/consents/eligibility/?channel=email&purpose=newsletter&on=2026-11-24", {S, M, A}, None),
     ("get", "/api/v1/consents/suppression/?channel=email&purpose=newsletter&on=2026-11-24", {S, M, A}, None),
     ("get", "/api/v1/source-systems/", {S, A}, None),
-    ("get", "/api/v1/imports/", {S, A}, None),
+    ("get", "/api/v1/imports/", {S, M, A}, None),  # marketing: its consent lists only
     ("get", "/api/v1/suggestions/", {S, A}, None),
     ("get", "/api/v1/suggestions/{suggestion}/", {S, A}, None),
     ("post", "/api/v1/suggestions/{suggestion}/decide/", {S, A}, {"decision": "not_a_match"}),
