@@ -255,6 +255,8 @@ class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         jobs = ImportJob.objects.select_related("source_system").order_by("pk")
+        if getattr(self, "swagger_fake_view", False):  # the schema generator asks without a user
+            return jobs.none()
         kinds = self._own_kinds()
         return jobs if kinds is None else jobs.filter(kind__in=kinds)
 
