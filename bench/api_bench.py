@@ -108,7 +108,7 @@ def main() -> None:
     _line(
         "list filtered by phone (as written)", [_timed(client, "/api/v1/parties/", phone=p) for p in phones]
     )
-    national = ["0" + "".join(c for c in p if c.isdigit())[-9:] for p in phones]
+    national = ["0" + "".join(c for c in p if c.isdigit())[-10:] for p in phones]  # e.g. 020 7952 5917
     _line(
         "list filtered by phone (national form)",
         [_timed(client, "/api/v1/parties/", phone=p) for p in national],

@@ -102,14 +102,14 @@ def party_search(
         from parties.services.standardize import collapse, identifier_normalize
 
         text = collapse(q)
-        digits = "".join(c for c in text if c.isdigit())
         condition = Q(display_name__icontains=text) | Q(organization_name__icontains=text)
         condition |= Q(emails__normalized=text.lower())
         condition |= Q(source_records__source_key=text)
         condition |= Q(identifications__normalized=identifier_normalize(text))
         condition |= Q(addresses__postal_code=text.upper())
-        if len(digits) >= 6:
-            condition |= Q(phones__normalized__endswith=digits[-9:])
+        phone = ContactPointPhone.matching_digits(text)
+        if phone is not None:
+            condition |= Q(Exists(ContactPointPhone.with_last9().filter(phone, party=OuterRef("pk"))))
         queryset = queryset.filter(condition).distinct()
     if reachability == "none":
         queryset = queryset.filter(

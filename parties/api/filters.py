@@ -71,18 +71,16 @@ class PartyApiFilter(django_filters.FilterSet):
         )
 
     def by_phone(self, queryset, name, value):
-        digits = "".join(c for c in value if c.isdigit()).lstrip("0")
-        if len(digits) < 6:
-            return queryset.none()
         if value.strip().startswith(("+", "00")):  # international: its E.164 form, one index lookup
             e164 = std.phone_normalize("+" + value.strip().lstrip("+").removeprefix("00")).normalized
             if e164.startswith("+"):
                 return queryset.filter(
                     Exists(ContactPointPhone.objects.filter(party=OuterRef("pk"), normalized=e164))
                 )
-        return queryset.filter(
-            Exists(ContactPointPhone.objects.filter(party=OuterRef("pk"), normalized__endswith=digits[-9:]))
-        )
+        condition = ContactPointPhone.matching_digits(value)
+        if condition is None:
+            return queryset.none()
+        return queryset.filter(Exists(ContactPointPhone.with_last9().filter(condition, party=OuterRef("pk"))))
 
     def by_postal_code(self, queryset, name, value):
         return queryset.filter(

@@ -213,8 +213,12 @@ class PartyDetail(serializers.ModelSerializer):
         return reverse("api:party-detail", args=[party.pk])
 
     def get_survivor(self, party) -> str | None:
-        survivor = self.context.get("survivor_id")
-        return reverse("api:party-detail", args=[survivor]) if survivor else None
+        """Only for a merged party: where it lives on (queried only then)."""
+        if not party.merged_into_id:
+            return None
+        from parties.selectors import party_resolve
+
+        return reverse("api:party-detail", args=[party_resolve(pk=party.pk).pk])
 
     def get_merged_parties(self, party) -> list[int]:
         return sorted(p.pk for p in party.merged_parties.all())

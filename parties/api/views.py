@@ -41,7 +41,6 @@ from parties.models import (
     SourceRecord,
     SourceSystem,
 )
-from parties.selectors import party_resolve
 from parties.selectors_imports import import_report_rows
 from parties.services import contact_points as cp
 from parties.services.merge import AlreadyHandled, MergeRefused, party_unmerge
@@ -96,15 +95,6 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return PartySummary if self.action == "list" else PartyDetail
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if self.action in ("retrieve", "lookup"):
-            pk = self.kwargs.get("pk") or getattr(self, "_lookup_pk", None)
-            party = Party.objects.filter(pk=pk).only("merged_into_id").first() if pk else None
-            if party and party.merged_into_id:
-                context["survivor_id"] = party_resolve(pk=party.pk).pk
-        return context
-
     @extend_schema(
         parameters=[
             OpenApiParameter("source_system", str, required=True, description="The source system's name."),
@@ -138,7 +128,6 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
                 f"No record {request.query_params['source_key']!r} in source system "
                 f"{request.query_params['source_system']!r}."
             )
-        self._lookup_pk = record.party_id
         party = self.get_queryset().get(pk=record.party_id)
         return Response(self.get_serializer(party).data)
 

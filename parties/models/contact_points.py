@@ -4,6 +4,7 @@ normalized one that lookups and de-duplication use."""
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Right
 
 
 class ContactUsage(models.TextChoices):
@@ -111,10 +112,28 @@ class ContactPointPhone(ContactPoint):
         constraints = [
             models.UniqueConstraint(fields=["party", "normalized"], name="phone_unique_per_party"),
         ]
-        indexes = [models.Index(fields=["normalized"], name="phone_normalized_idx")]
+        indexes = [models.Index(fields=["normalized"], name="phone_normalized_idx"),
+                   # a number written the national way is found by its last 9 digits
+                   models.Index(Right("normalized", 9), name="phone_last9_idx")]
 
     def __str__(self) -> str:
         return self.normalized or self.raw_value
+
+    @staticmethod
+    def matching_digits(text: str) -> models.Q | None:
+        """Whether a phone number written any way (national, international, with separators)
+        matches: by its E.164 form's last 9 digits, with an index; None for too few digits."""
+        digits = "".join(c for c in text if c.isdigit())
+        significant = digits.lstrip("0")  # a national trunk 0 is not part of the E.164 form
+        if len(significant) < 6:
+            return None
+        if len(significant) >= 9:
+            return models.Q(last9=digits[-9:])
+        return models.Q(normalized__endswith=significant)
+
+    @classmethod
+    def with_last9(cls, queryset=None):
+        return (queryset if queryset is not None else cls.objects.all()).alias(last9=Right("normalized", 9))
 
 
 class ContactPointAddress(ContactPoint):
