@@ -21,6 +21,13 @@ from parties.models import (
 )
 
 
+def link(serializer, name: str, pk: int) -> str:
+    """An absolute URL, like the pagination's ``next`` (relative without a request)."""
+    path = reverse(name, args=[pk])
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
 class PointFields(serializers.ModelSerializer):
     value = serializers.CharField(source="normalized", read_only=True)
 
@@ -145,7 +152,7 @@ class PartySummary(serializers.ModelSerializer):
         ]
 
     def get_url(self, party) -> str:
-        return reverse("api:party-detail", args=[party.pk])
+        return link(self, "api:party-detail", party.pk)
 
 
 class ConsentSummary(serializers.Serializer):
@@ -210,7 +217,7 @@ class PartyDetail(serializers.ModelSerializer):
         ]
 
     def get_url(self, party) -> str:
-        return reverse("api:party-detail", args=[party.pk])
+        return link(self, "api:party-detail", party.pk)
 
     def get_survivor(self, party) -> str | None:
         """Only for a merged party: where it lives on (queried only then)."""
@@ -218,7 +225,7 @@ class PartyDetail(serializers.ModelSerializer):
             return None
         from parties.selectors import party_resolve
 
-        return reverse("api:party-detail", args=[party_resolve(pk=party.pk).pk])
+        return link(self, "api:party-detail", party_resolve(pk=party.pk).pk)
 
     def get_merged_parties(self, party) -> list[int]:
         return sorted(p.pk for p in party.merged_parties.all())
@@ -311,7 +318,7 @@ class ImportJobOut(serializers.ModelSerializer):
         ]
 
     def get_url(self, job) -> str:
-        return reverse("api:import-detail", args=[job.pk])
+        return link(self, "api:import-detail", job.pk)
 
 
 class ImportIn(serializers.Serializer):

@@ -283,7 +283,9 @@ class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"file": [f"{exc} Nothing was imported."]}) from None
         except (MappingError, ImportJobError) as exc:
             raise ValidationError({"mapping": [str(exc)]}) from None
-        return Response(ImportJobOut(job).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ImportJobOut(job, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(responses=ReportRow(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
