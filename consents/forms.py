@@ -55,10 +55,10 @@ class EligibilityForm(forms.Form):
         if channel == "email":
             return list(ContactPointEmail.objects.filter(normalized=text.lower()).select_related("party"))
         if channel in ("sms", "phone"):
-            digits = "".join(c for c in text if c.isdigit()).lstrip("0")
-            if len(digits) < 6:
+            condition = ContactPointPhone.matching_digits(text)
+            if condition is None:
                 return []
-            phones = ContactPointPhone.objects.filter(normalized__endswith=digits[-9:])
+            phones = ContactPointPhone.with_last9().filter(condition)
             return list(phones.select_related("party")[:20])
         return list(ContactPointAddress.objects.filter(postal_code=text.upper()).select_related("party")[:20])
 
