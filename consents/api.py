@@ -4,7 +4,6 @@ preferences, and privacy requests — on the same services as the pages."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -23,6 +22,7 @@ from consents.models import (
     DataUsePurpose,
     PrivacyPreference,
 )
+from consents.selectors import party_or_404
 from consents.services.eligibility import (
     POINTS,
     eligible_points,
@@ -31,7 +31,6 @@ from consents.services.eligibility import (
 )
 from consents.services.ledger import Actor, consent_set, preferences_set
 from parties.api.views import validation
-from parties.models import Party
 
 
 class EligibilityQuery(serializers.Serializer):
@@ -221,13 +220,6 @@ def _party_consents(party_id: int) -> dict:
     }
 
 
-def _existing_party(pk: int) -> Party:
-    party = Party.objects.filter(pk=pk).first()
-    if party is None:
-        raise Http404(f"There is no party {pk}.")
-    return party
-
-
 class PartyConsentsView(GenericAPIView):
     """A party's consents per channel and per contact point, and its privacy preferences;
     ``POST`` sets one channel consent (recorded in the ledger with the API client as actor)."""
@@ -245,12 +237,12 @@ class PartyConsentsView(GenericAPIView):
 
     @extend_schema(responses=PartyConsentsOut)
     def get(self, request, pk: int):
-        _existing_party(pk)
+        party_or_404(pk)
         return Response(PartyConsentsOut(_party_consents(pk)).data)
 
     @extend_schema(request=ConsentIn, responses={201: PartyConsentsOut})
     def post(self, request, pk: int):
-        party = _existing_party(pk)
+        party = party_or_404(pk)
         if party.merged_into_id:
             raise ValidationError(
                 {
@@ -277,7 +269,7 @@ class PartyPreferencesView(GenericAPIView):
     @extend_schema(request=PreferencesIn, responses=PreferencesOut)
     def patch(self, request, pk: int):
         """Change some privacy preferences (recorded in the ledger)."""
-        party = _existing_party(pk)
+        party = party_or_404(pk)
         if party.merged_into_id:
             raise ValidationError({"party": [f"party {pk} was merged into party {party.merged_into_id}"]})
         data = PreferencesIn(data=request.data, partial=False)
@@ -304,7 +296,7 @@ class PartyLedgerView(ListAPIView):
     permission_classes = [has_perms("consents.view_contactpointtypeconsent")]
 
     def get_queryset(self):
-        _existing_party(self.kwargs["pk"])
+        party_or_404(self.kwargs["pk"])
         return ConsentEvent.objects.filter(party_id=self.kwargs["pk"])
 
 
@@ -320,24 +312,13 @@ class AccessExportView(GenericAPIView):
 
     @extend_schema(responses={200: {"type": "object", "additionalProperties": True}})
     def get(self, request, pk: int):
-        import json
+        from django.http import HttpResponse
 
-        from django.core.serializers.json import DjangoJSONEncoder
+        from consents.services.privacy import subject_access_export_recorded
 
-        from consents.services.privacy import subject_access_export
-        from parties.models import EventKind
-        from parties.services.audit import event_record
-
-        _existing_party(pk)
-        document = subject_access_export(party_id=pk)
-        event_record(
-            kind=EventKind.ACCESS_EXPORT,
-            party_id=pk,
-            party_ids=[pk],
-            actor=request.user,
-            reason="subject access export (API)",
-        )
-        return Response(json.loads(json.dumps(document, cls=DjangoJSONEncoder)))
+        party_or_404(pk)
+        text = subject_access_export_recorded(party_id=pk, actor=request.user, via="API")
+        return HttpResponse(text, content_type="application/json; charset=utf-8")
 
 
 class ErasureIn(serializers.Serializer):
@@ -365,7 +346,7 @@ class ErasureView(GenericAPIView):
     def post(self, request, pk: int):
         from consents.services.erasure import ErasureRefused, party_erase
 
-        _existing_party(pk)
+        party_or_404(pk)
         data = ErasureIn(data=request.data)
         data.is_valid(raise_exception=True)
         if data.validated_data["confirm"] != pk:

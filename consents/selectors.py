@@ -49,3 +49,15 @@ def consent_grid(*, party_id: int, events: int = 50) -> ConsentGrid:
         preferences=PrivacyPreference.objects.filter(party_id=party_id).first(),
         events=list(ConsentEvent.objects.filter(party_id=party_id).select_related("actor")
                     .order_by("-id")[:events]))
+
+
+def party_or_404(pk: int):
+    """The party (merged or not), or a 404 that names the id."""
+    from django.http import Http404
+
+    from parties.models import Party
+
+    party = Party.objects.filter(pk=pk).first()
+    if party is None:
+        raise Http404(f"There is no party {pk}.")
+    return party

@@ -6,29 +6,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from c360.text import sentence, validation_text
 from consents.forms import ErasureForm, PreferencesForm
 from consents.models import Channel, ConsentStatus
-from consents.selectors import consent_grid
+from consents.selectors import consent_grid, party_or_404
 from consents.services.ledger import Actor, consent_set, preferences_set
-from parties.models import Party, SourceRecord
-
-
-def _party(pk: int) -> Party:
-    party = Party.objects.filter(pk=pk).first()
-    if party is None:
-        raise Http404(f"No party with id {pk}.")
-    return party
+from parties.models import SourceRecord
 
 
 @require_GET
 @permission_required("consents.view_contactpointtypeconsent", raise_exception=True)
 def preferences(request: HttpRequest, pk: int) -> HttpResponse:
-    party = _party(pk)
+    party = party_or_404(pk)
     if party.is_merged:
         messages.info(request, f"Party {pk} was merged into party {party.merged_into_id}; "
                                "showing the survivor.")
@@ -43,7 +36,7 @@ def preferences(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("consents.change_contactpointtypeconsent", raise_exception=True)
 def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
-    party = _party(pk)
+    party = party_or_404(pk)
     try:
         channel, purpose, status = request.POST.get("set", "").split("|")
     except ValueError:
@@ -64,7 +57,7 @@ def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("consents.change_privacypreference", raise_exception=True)
 def preferences_change(request: HttpRequest, pk: int) -> HttpResponse:
-    party = _party(pk)
+    party = party_or_404(pk)
     form = PreferencesForm(request.POST)
     if not form.is_valid():
         problems = "; ".join(f"{form[f].label if f in form.fields else f}: {' '.join(e).rstrip('.')}"
@@ -147,20 +140,11 @@ def eligibility_csv(request: HttpRequest, which: str) -> HttpResponse:
 @permission_required("consents.handle_privacy_request", raise_exception=True)
 def access_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The subject access export of a party, as a JSON download; recorded in its history."""
-    import json
+    from consents.services.privacy import subject_access_export_recorded
 
-    from django.core.serializers.json import DjangoJSONEncoder
-
-    from consents.services.privacy import subject_access_export
-    from parties.models import EventKind
-    from parties.services.audit import event_record
-
-    party = _party(pk)
-    document = subject_access_export(party_id=party.pk)
-    event_record(kind=EventKind.ACCESS_EXPORT, party_id=party.pk, party_ids=[party.pk], actor=request.user,
-                 reason="subject access export downloaded")
-    response = HttpResponse(json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
-                            content_type="application/json; charset=utf-8")
+    party = party_or_404(pk)
+    text = subject_access_export_recorded(party_id=party.pk, actor=request.user, via="downloaded")
+    response = HttpResponse(text, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="subject-access-party-{party.pk}.json"'
     return response
 
@@ -172,7 +156,7 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     from consents.services.erasure import ErasureRefused, erasure_summary, party_erase
     from consents.services.privacy import party_and_merged_ids
 
-    party = _party(pk)
+    party = party_or_404(pk)
     if party.merged_into_id:
         messages.info(request, f"Party {pk} was merged into party {party.merged_into_id}: erasing the "
                                "customer means erasing the survivor with every party merged into it.")

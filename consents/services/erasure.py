@@ -253,17 +253,14 @@ def _redact_rows(queryset: models.QuerySet, redactor: Redactor, text: Sequence[s
 # --- the erasure ---------------------------------------------------------------------------
 
 def _cluster(party_id: int) -> tuple[Party, list[int]]:
+    """The customer a party id stands for: its survivor, with every party merged into it."""
     from consents.services.privacy import party_and_merged_ids
+    from parties.selectors import party_resolve
 
-    party = Party.objects.filter(pk=party_id).first()
-    if party is None:
-        raise ErasureRefused({"party": f"there is no party {party_id}"})
-    seen = {party.pk}
-    while party.merged_into_id:  # a merged id stands for its survivor's customer
-        party = Party.objects.get(pk=party.merged_into_id)
-        if party.pk in seen:
-            break
-        seen.add(party.pk)
+    try:
+        party = party_resolve(pk=party_id)
+    except Party.DoesNotExist:
+        raise ErasureRefused({"party": f"there is no party {party_id}"}) from None
     return party, party_and_merged_ids(party.pk)
 
 

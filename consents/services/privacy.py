@@ -41,6 +41,21 @@ def party_and_merged_ids(party_id: int) -> list[int]:
     return ids
 
 
+def subject_access_export_recorded(*, party_id: int, actor, via: str) -> str:
+    """The export as JSON text, recorded in the party's history (``via``: page or API)."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from parties.models import EventKind
+    from parties.services.audit import event_record
+
+    document = subject_access_export(party_id=party_id)
+    event_record(kind=EventKind.ACCESS_EXPORT, party_id=party_id, party_ids=[party_id], actor=actor,
+                 reason=f"subject access export ({via})")
+    return json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+
+
 def subject_access_export(*, party_id: int) -> dict[str, Any]:
     """Everything held about the party (and the parties merged into it), JSON-ready with
     Django's encoder."""

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from consents.services.erasure import ErasureRefused, erasure_summary, party_erase
 from consents.services.privacy import party_and_merged_ids
 from parties.models import Party, SourceRecord
+from parties.selectors import party_resolve
 
 
 class Command(BaseCommand):
@@ -21,11 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--yes", action="store_true", help="Really erase; without it, only show what.")
 
     def handle(self, *args, **options) -> None:
-        party = Party.objects.filter(pk=options["party"]).first()
-        if party is None:
-            raise CommandError(f"There is no party {options['party']}.")
-        while party.merged_into_id:
-            party = Party.objects.get(pk=party.merged_into_id)
+        try:
+            party = party_resolve(pk=options["party"])  # a merged id stands for its survivor
+        except Party.DoesNotExist:
+            raise CommandError(f"There is no party {options['party']}.") from None
         if not options["reference"].strip():
             raise CommandError("--reference must name the request (e.g. a ticket number).")
         ids = party_and_merged_ids(party.pk)
