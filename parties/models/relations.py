@@ -46,6 +46,8 @@ class PartyIdentification(models.Model):
         ]
         indexes = [
             models.Index(fields=["identifier_type", "normalized"], name="identification_lookup_idx"),
+            # the search box looks an identifier up without knowing its type
+            models.Index(fields=["normalized"], name="identification_value_idx"),
         ]
 
     def __str__(self) -> str:
