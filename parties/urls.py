@@ -1,11 +1,12 @@
 from django.urls import path
 
-from parties.views import history, imports, parties
+from parties.views import history, imports, parties, search
 
 app_name = "parties"
 
 urlpatterns = [
     path("", parties.PartyListView.as_view(), name="list"),
+    path("search/", search.search, name="search"),
     path("<int:pk>/", parties.party_detail_view, name="detail"),
     path("<int:pk>/history/", history.history, name="history"),
     path("<int:pk>/history/<int:event_id>/unmerge/", history.unmerge, name="unmerge"),

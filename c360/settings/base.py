@@ -151,6 +151,8 @@ C360_MATCHING_MAX_CANDIDATES = env_int("C360_MATCHING_MAX_CANDIDATES", 0, minimu
 # Key of the erasure tombstones' HMAC (consents.services.erasure). Falls back to SECRET_KEY; set it
 # when SECRET_KEY may rotate, or erased customers stop being recognised on re-import.
 C360_TOMBSTONE_KEY = env_secret("C360_TOMBSTONE_KEY")
+# The country a phone number typed into a search box without +country is read as.
+C360_PHONE_REGION = (env_str("C360_PHONE_REGION") or "US").upper()
 # Parties per match-run chunk (one Celery task each); workers share a run's chunks.
 C360_MATCHING_CHUNK_PARTIES = env_int("C360_MATCHING_CHUNK_PARTIES", 10_000, minimum=10)
 FILE_UPLOAD_HANDLERS = [
