@@ -51,6 +51,11 @@ class Engagement(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(10)]
     )
     attributes = models.JSONField(default=dict, blank=True)
+    last_import_job = models.ForeignKey(
+        "parties.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,  # bookkeeping, as on SourceRecord
+        help_text="The import that last delivered this touch point (created, changed or unchanged).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,6 +95,11 @@ class Membership(models.Model):
         SUBSCRIPTION = "subscription", "Subscription"
 
     party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="memberships")
+    source_system = models.ForeignKey(
+        "parties.SourceSystem", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The system that reported the membership; with the program and member number "
+                  "it identifies the membership in imports.",
+    )
     source_record = models.ForeignKey(
         "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -103,11 +113,25 @@ class Membership(models.Model):
     started_on = models.DateField(null=True, blank=True)
     ends_on = models.DateField(null=True, blank=True)
     points_balance = models.IntegerField(null=True, blank=True)
+    last_import_job = models.ForeignKey(
+        "parties.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,  # bookkeeping, as on SourceRecord
+        help_text="The import that last delivered this membership (created, changed or unchanged).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["program_name", "-started_on"]
+        constraints = [
+            # Merges move memberships between parties; the key names no party, so no merge can
+            # break it. Memberships without a number are matched by party and program instead.
+            models.UniqueConstraint(
+                fields=["source_system", "program_name", "member_number"],
+                condition=~models.Q(member_number=""),
+                name="membership_unique_member_number",
+            ),
+        ]
         indexes = [models.Index(fields=["program_name", "tier"], name="membership_program_tier_idx")]
 
     def __str__(self) -> str:
