@@ -7,6 +7,10 @@ class PartiesConfig(AppConfig):
 
     def ready(self) -> None:
         from parties.extensions import import_kind_register
+        from parties.services.imports.engagement_rows import ENGAGEMENTS_KIND
+        from parties.services.imports.membership_rows import MEMBERSHIPS_KIND
         from parties.services.imports.party_rows import PARTIES_KIND
 
         import_kind_register(PARTIES_KIND)
+        import_kind_register(ENGAGEMENTS_KIND)
+        import_kind_register(MEMBERSHIPS_KIND)

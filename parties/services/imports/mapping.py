@@ -84,6 +84,10 @@ def mapping_clean(raw: Mapping[str, object], *, headers: Sequence[str], kind: Im
                 f"no column is mapped to {required!r}; every row needs one "
                 "(map the column that identifies the row in its source system)"
             )
+    for group in kind.extra.get("required_any", ()):  # e.g. a customer named by key, email or phone
+        if not any(target in cleaned for target in group):
+            names = ", ".join(repr(target) for target in group)
+            raise MappingError(f"no column is mapped to any of {names}; every row needs one of them")
     return cleaned
 
 

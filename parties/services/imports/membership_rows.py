@@ -1,0 +1,204 @@
+"""The "memberships" file kind: loyalty-program and subscription memberships of customers
+already imported.
+
+Each row names its customer (see ``party_refs``: source key, email or phone). A membership
+is found again by (source system, program name, member number); a row without a member
+number by (source system, customer, program name). So a file imported again creates nothing
+new, updates the memberships whose values changed and leaves the others alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from django.utils import timezone
+
+from parties.extensions import BatchResult, ImportKind
+from parties.models import ImportJob, ImportRejection, Membership, MembershipStatus, SourceSystem
+from parties.services.imports.mapping import Columns, mapping_apply, mapping_source_column
+from parties.services.imports.party_refs import (
+    REFERENCE_COLUMNS,
+    REFERENCE_SYNONYMS,
+    PartyReferences,
+    RowError,
+    choice_read,
+    choice_words,
+    date_read,
+    integer_read,
+    parties_touch,
+    rows_touch,
+    text_read,
+)
+from parties.services.imports.readers import RawRow
+
+COLUMNS = (*REFERENCE_COLUMNS, "program_type", "program_name", "member_number", "tier", "status",
+           "started_on", "ends_on", "points_balance")
+SYNONYMS: dict[str, Sequence[str]] = {
+    **REFERENCE_SYNONYMS,
+    "program_type": ["program type", "programme type", "membership type", "type", "kind"],
+    "program_name": ["program", "programme", "programme name", "club", "subscription",
+                     "subscription name", "membership", "plan name"],
+    "member_number": ["member id", "member no", "membership number", "membership id",
+                      "card number", "loyalty number", "subscription id", "member"],
+    "tier": ["level", "status level", "plan", "grade"],
+    "status": ["state", "membership status"],
+    "started_on": ["start", "start date", "started", "joined", "joined on", "member since",
+                   "enrolled on", "since", "valid from"],
+    "ends_on": ["end", "end date", "ends", "expires", "expires on", "expiry", "expiry date",
+                "valid until", "valid to", "cancelled on"],
+    "points_balance": ["points", "balance", "point balance", "points balance"],
+}
+PROGRAM_WORDS = choice_words(Membership.ProgramType, {
+    Membership.ProgramType.LOYALTY: ["loyalty programme", "rewards", "reward program", "club",
+                                     "bonus program"],
+    Membership.ProgramType.SUBSCRIPTION: ["sub", "plan", "abo", "abonnement", "recurring"],
+})
+STATUS_WORDS = choice_words(MembershipStatus, {
+    MembershipStatus.ACTIVE: ["current", "enrolled", "live", "aktiv"],
+    MembershipStatus.PAUSED: ["on hold", "suspended", "frozen"],
+    MembershipStatus.CANCELLED: ["canceled", "terminated", "churned"],
+    MembershipStatus.EXPIRED: ["lapsed", "ended"],
+})
+VALUE_FIELDS = ("party_id", "source_record_id", "program_type", "tier", "status", "started_on",
+                "ends_on", "points_balance")
+INT_MAX = 2**31 - 1
+
+
+def membership_values(row: Mapping[str, str], *, source: SourceSystem) -> dict:
+    """A row's membership, without its customer; raises ``RowError`` naming the column."""
+    program_name = text_read(row.get("program_name", ""), "program_name", max_length=100)
+    if not program_name:
+        raise RowError("program_name", "", "no program name")
+    started_on = date_read(row.get("started_on", ""), "started_on", date_order=source.date_order)
+    ends_on = date_read(row.get("ends_on", ""), "ends_on", date_order=source.date_order)
+    if started_on and ends_on and ends_on < started_on:
+        raise RowError("ends_on", row["ends_on"], f"ends before it started ({started_on:%Y-%m-%d})")
+    status = row.get("status", "")
+    return {
+        "program_type": choice_read(row.get("program_type", ""), PROGRAM_WORDS, "program_type",
+                                    "program type"),
+        "program_name": program_name,
+        "member_number": text_read(row.get("member_number", ""), "member_number", max_length=64),
+        "tier": text_read(row.get("tier", ""), "tier", max_length=32),
+        # no status: the membership is active, as when it is created by hand
+        "status": (choice_read(status, STATUS_WORDS, "status", "status") if status
+                   else MembershipStatus.ACTIVE),
+        "started_on": started_on,
+        "ends_on": ends_on,
+        "points_balance": integer_read(row.get("points_balance", ""), "points_balance", low=-INT_MAX - 1,
+                                       high=INT_MAX),
+    }
+
+
+def _key(values: dict) -> tuple:
+    if values["member_number"]:
+        return ("number", values["program_name"], values["member_number"])
+    return ("party", values["party_id"], values["program_name"])
+
+
+def _existing(source: SourceSystem, wanted: dict[tuple, tuple[int, dict]]) -> dict[tuple, Membership]:
+    numbers = sorted({key[2] for key in wanted if key[0] == "number"})
+    parties = sorted({key[1] for key in wanted if key[0] == "party"})
+    found: dict[tuple, Membership] = {}
+    for membership in Membership.objects.filter(source_system=source, member_number__in=numbers):
+        found[("number", membership.program_name, membership.member_number)] = membership
+    for membership in Membership.objects.filter(source_system=source, member_number="",
+                                                party_id__in=parties).order_by("pk"):
+        found.setdefault(("party", membership.party_id, membership.program_name), membership)
+    return found
+
+
+def membership_batch_import(
+    *, job: ImportJob, source: SourceSystem, rows: Sequence[RawRow], mapping: Columns, prepared=None,
+) -> BatchResult:
+    """Upsert one batch of memberships; runs inside the job's batch transaction, so a batch is
+    written whole or not at all. A bad row is rejected with its line, column and reason."""
+    now: datetime = timezone.now()
+    rejections: list[ImportRejection] = []
+
+    def reject(line: int, error: RowError) -> None:
+        column = mapping_source_column(mapping, error.column) if error.column else ""
+        rejections.append(ImportRejection(job=job, line=line, column=column[:255],
+                                          value=error.value[:2000], reason=error.reason[:500]))
+
+    parsed: list[tuple[int, dict[str, str], dict]] = []
+    for raw in rows:
+        if raw.error:
+            reject(raw.line, RowError("", "", raw.error))
+            continue
+        row = {target: (value or "").strip() for target, value in mapping_apply(mapping, raw.values).items()}
+        try:
+            parsed.append((raw.line, row, membership_values(row, source=source)))
+        except RowError as exc:
+            reject(raw.line, exc)
+
+    references = PartyReferences([row for _, row, _ in parsed], source=source)
+    wanted: dict[tuple, tuple[int, dict]] = {}
+    for line, row, values in parsed:
+        try:
+            ref = references.resolve(row)
+        except RowError as exc:
+            reject(line, exc)
+            continue
+        values.update(party_id=ref.party_id, source_record_id=ref.source_record_id)
+        key = _key(values)
+        if key in wanted:
+            column = "member_number" if key[0] == "number" else "program_name"
+            reject(line, RowError(column, row.get(column, ""), f"this membership already appeared at "
+                                  f"line {wanted[key][0]}; this row was not imported"))
+            continue
+        wanted[key] = (line, values)
+
+    existing = _existing(source, wanted)
+    new: list[Membership] = []
+    changed: list[Membership] = []
+    unchanged: list[int] = []
+    touched: set[int] = set()
+    for key, (line, values) in wanted.items():
+        current = existing.get(key)
+        if current is None:
+            new.append(Membership(source_system=source, last_import_job_id=job.pk, **values))
+            touched.add(values["party_id"])
+        elif current.last_import_job_id == job.pk:
+            column = "member_number" if key[0] == "number" else "program_name"
+            reject(line, RowError(column, values[column], "this membership already appeared earlier "
+                                  "in this file; this row was not imported"))
+        elif all(getattr(current, name) == values[name] for name in VALUE_FIELDS):
+            unchanged.append(current.pk)
+        else:
+            touched.update({current.party_id, values["party_id"]})
+            for name in VALUE_FIELDS:
+                setattr(current, name, values[name])
+            current.last_import_job_id, current.updated_at = job.pk, now
+            changed.append(current)
+    Membership.objects.bulk_create(new)
+    Membership.objects.bulk_update(changed, [*VALUE_FIELDS, "last_import_job_id", "updated_at"],
+                                   batch_size=500)
+    rows_touch(Membership, unchanged, job_id=job.pk)
+    # The API's party document lists memberships: clients syncing by updated_since must see it.
+    parties_touch(touched, now=now)
+    ImportRejection.objects.bulk_create(rejections)
+    # Matching does not compare memberships: no party needs re-matching.
+    return BatchResult(created=len(new), updated=len(changed), unchanged=len(unchanged),
+                       rejected=len(rejections), changed_party_ids=())
+
+
+MEMBERSHIPS_KIND = ImportKind(
+    name="memberships",
+    label="Memberships (loyalty and subscriptions)",
+    columns=COLUMNS,
+    required=("program_type", "program_name"),
+    synonyms=SYNONYMS,
+    handle_batch=membership_batch_import,
+    description="One row per loyalty-program or subscription membership: the customer (source key, "
+                "or email or phone), program type and name, member number, tier, status, start and "
+                "end dates, points balance.",
+    example_path="parties/examples/memberships.csv",
+    # Like customer files and touch points: whoever may add memberships (today the
+    # administrators) may import them.
+    permission="parties.add_membership",
+    extra={"required_any": (("source_key", "email", "phone"),)},
+)
+
+__all__ = ["MEMBERSHIPS_KIND", "membership_batch_import", "membership_values"]
