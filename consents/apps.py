@@ -35,3 +35,8 @@ class ConsentsConfig(AppConfig):
             return links
 
         party_links_register(links)
+
+        from consents.party_section import consent_section
+        from parties.extensions import party_sections_register
+
+        party_sections_register(consent_section)

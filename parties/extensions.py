@@ -148,3 +148,28 @@ def party_links_register(links: Callable[[Any, Any], list[tuple[str, str]]]) -> 
 
 def party_links(user, party) -> list[tuple[str, str]]:
     return [link for provider in _party_links for link in provider(user, party)]
+
+
+@dataclass(frozen=True)
+class PartySection:
+    """A part of the party 360 page that another app renders: ``template`` with ``context``
+    (plus ``party``), and badges it puts on contact points, keyed ``("email" | "phone" |
+    "address", contact point id)`` → ``[(label, tone)]``."""
+
+    title: str
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    badges: Mapping[tuple[str, int], Sequence[tuple[str, str]]] = field(default_factory=dict)
+
+
+_party_sections: list[Callable[[Any, Any], PartySection | None]] = []
+
+
+def party_sections_register(section: Callable[[Any, Any], PartySection | None]) -> None:
+    """``section(user, party) -> PartySection | None`` (None when the user may not see it)."""
+    if section not in _party_sections:
+        _party_sections.append(section)
+
+
+def party_sections(user, party) -> list[PartySection]:
+    return [s for provider in _party_sections if (s := provider(user, party)) is not None]

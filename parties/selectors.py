@@ -10,7 +10,6 @@ from parties.models import (
     ContactPointAddress,
     ContactPointEmail,
     ContactPointPhone,
-    Engagement,
     Party,
     PartyStatus,
     SourceRecord,
@@ -148,8 +147,13 @@ def party_detail(*, pk: int) -> Party:
     )
 
 
-def party_engagements_recent(*, party: Party, limit: int = 50) -> list[Engagement]:
-    return list(party.engagements.select_related("source_system")[:limit])
+def party_merge_history(*, party_id: int, limit: int = 10) -> list:
+    """The latest merges, unmerges and splits the party took part in."""
+    from parties.models import EventKind, PartyEvent
+
+    kinds = [EventKind.MERGE, EventKind.AUTO_MERGE, EventKind.UNMERGE, EventKind.SPLIT]
+    return list(PartyEvent.objects.filter(parties=party_id, kind__in=kinds).select_related("actor")
+                .prefetch_related("parties").order_by("-created_at", "-id")[:limit])
 
 
 def party_resolve(*, pk: int) -> Party:

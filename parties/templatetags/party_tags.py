@@ -17,3 +17,10 @@ def get_item(mapping: dict, key: Any) -> Any:
 @register.filter
 def attr_label(name: str) -> str:
     return ATTRIBUTE_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+@register.filter
+def pairs(mapping: dict | None) -> list[tuple[Any, Any]]:
+    """A dict's items, for dicts that may hold a key named "items" (``{{ d.items }}`` would
+    look that key up)."""
+    return list(mapping.items()) if isinstance(mapping, dict) else []

@@ -7,16 +7,18 @@ from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, ListView, UpdateView
 from django_filters.views import FilterView
 
-from parties.extensions import party_links
+from parties.extensions import party_links, party_sections
 from parties.filters import PartyFilter
 from parties.forms import SourceSystemForm
 from parties.models import Party, SourceSystem
-from parties.selectors import party_detail, party_engagements_recent, party_list, party_resolve
+from parties.selectors import party_detail, party_list, party_merge_history, party_resolve
+from parties.selectors_engagement import engagement_timeline, engagement_totals, engagement_types_parse
 from parties.services.golden import golden_explain
 
 
@@ -42,16 +44,38 @@ def party_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         survivor = party_resolve(pk=pk)
         messages.info(request, f"Party {pk} was merged into party {survivor.pk}; showing the survivor.")
         return redirect(survivor)
-    return render(request, "parties/party_detail.html", {
+    types, unknown_types = engagement_types_parse(request.GET.getlist("type"))
+    timeline = {
         "party": party,
-        "engagements": party_engagements_recent(party=party),
-        "engagement_count": party.engagements.count(),
+        "timeline": engagement_timeline(party_id=party.pk, types=types, page=request.GET.get("page", 1)),
+        "types": types,
+        "unknown_types": unknown_types,
+        "totals": engagement_totals(party_id=party.pk),
+    }
+    if request.htmx and request.htmx.target == "timeline":
+        return render(request, "parties/_timeline.html", timeline)
+    sections = party_sections(request.user, party)
+    _badges_attach(party, sections)
+    return render(request, "parties/party_detail.html", {
+        **timeline,
+        "sections_html": [render_to_string(section.template, {**section.context, "party": party}, request)
+                          for section in sections],
+        "merge_history": party_merge_history(party_id=party.pk),
         "can_view_raw": request.user.has_perm("parties.view_sourcerecord"),
         "golden": list(golden_explain(party_id=party.pk).values()),
         "links": party_links(request.user, party),
         "can_edit": party.status == "active" and request.user.has_perm("parties.change_contactpointemail"),
         "can_add_contact": request.user.has_perm("parties.add_contactpointemail"),
     })
+
+
+def _badges_attach(party: Party, sections) -> None:
+    """Put the badges other apps give contact points (consents) on the prefetched rows."""
+    for kind, points in (("email", party.emails.all()), ("phone", party.phones.all()),
+                         ("address", party.addresses.all())):
+        for point in points:
+            point.badges = [badge for section in sections
+                            for badge in section.badges.get((kind, point.pk), ())]
 
 
 class SourceSystemListView(PermissionRequiredMixin, ListView):

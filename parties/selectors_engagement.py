@@ -1,0 +1,94 @@
+"""Reads of a party's touch points: the 360 page's timeline (filtered by type, paginated) and
+its totals. Each is one or two indexed queries on (party, occurred_at), whatever the number
+of engagements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Avg, Count, Max, Q, Sum
+
+from parties.models import Engagement, EngagementType
+
+TIMELINE_PAGE_SIZE = 50
+CANCELLED = ("cancelled", "canceled", "CANCELLED", "CANCELED", "Cancelled", "Canceled")
+
+
+@dataclass
+class EngagementTotals:
+    """Lifetime value is what the party's orders brought in (cancelled ones left out) minus
+    what its returns refunded, per currency (amounts in different currencies are never added
+    up)."""
+
+    count: int = 0
+    order_count: int = 0
+    return_count: int = 0
+    lifetime_value: list[tuple[str, Decimal]] = field(default_factory=list)
+    last_engagement_at: datetime | None = None
+    average_nps: float | None = None
+    nps_responses: int = 0
+    by_type: list[tuple[str, str, int]] = field(default_factory=list)  # (type, label, count)
+
+
+def engagement_totals(*, party_id: int) -> EngagementTotals:
+    engagements = Engagement.objects.filter(party_id=party_id)
+    totals = EngagementTotals()
+    counts = dict(engagements.order_by().values_list("engagement_type").annotate(n=Count("pk")))
+    totals.by_type = [(value, label, counts[value]) for value, label in EngagementType.choices
+                      if counts.get(value)]
+    totals.count = sum(counts.values())
+    totals.order_count = counts.get(EngagementType.ORDER, 0)
+    totals.return_count = counts.get(EngagementType.RETURN, 0)
+    if not totals.count:
+        return totals
+    figures = engagements.aggregate(
+        last=Max("occurred_at"),
+        nps=Avg("nps_score", filter=Q(engagement_type=EngagementType.SURVEY_RESPONSE)),
+        nps_n=Count("nps_score", filter=Q(engagement_type=EngagementType.SURVEY_RESPONSE)),
+    )
+    totals.last_engagement_at = figures["last"]
+    totals.average_nps = float(figures["nps"]) if figures["nps"] is not None else None
+    totals.nps_responses = figures["nps_n"]
+    money = (engagements.filter(engagement_type__in=[EngagementType.ORDER, EngagementType.RETURN],
+                                amount__isnull=False)
+             .exclude(engagement_type=EngagementType.ORDER, status__in=CANCELLED)
+             .order_by().values_list("currency")
+             .annotate(orders=Sum("amount", filter=Q(engagement_type=EngagementType.ORDER)),
+                       returns=Sum("amount", filter=Q(engagement_type=EngagementType.RETURN))))
+    totals.lifetime_value = sorted(
+        ((currency or "—", (orders or Decimal(0)) - abs(returns or Decimal(0)))
+         for currency, orders, returns in money),
+        key=lambda item: -item[1])
+    return totals
+
+
+def engagement_types_parse(values: list[str]) -> tuple[list[str], list[str]]:
+    """The known engagement types among ``values`` (codes or labels, any case), and the
+    values that are none."""
+    by_name = {value: value for value in EngagementType.values}
+    by_name.update({label.lower(): value for value, label in EngagementType.choices})
+    known: list[str] = []
+    unknown: list[str] = []
+    for raw in values:
+        for part in raw.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            value = by_name.get(part) or by_name.get(part.lower())
+            if value is None:
+                unknown.append(part)
+            elif value not in known:
+                known.append(value)
+    return known, unknown
+
+
+def engagement_timeline(*, party_id: int, types: list[str] | None = None, page: int | str = 1,
+                        per_page: int = TIMELINE_PAGE_SIZE) -> Page:
+    """A page of the party's touch points, newest first, of the given types (all when none)."""
+    engagements = Engagement.objects.filter(party_id=party_id).select_related("source_system")
+    if types:
+        engagements = engagements.filter(engagement_type__in=types)
+    return Paginator(engagements.order_by("-occurred_at", "-id"), per_page).get_page(page)
