@@ -9,3 +9,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "c360.settings.local")
 app = Celery("c360")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Periodic tasks, run by one beat process (`celery -A c360 beat`, or a worker started with -B
+# as `make run` does). The dashboard's figures that need full scans are refreshed this often.
+app.conf.beat_schedule = {
+    "dashboard-refresh": {
+        "task": "c360.dashboard_refresh",
+        "schedule": float(os.environ.get("C360_DASHBOARD_REFRESH_SECONDS") or 600),
+    },
+}

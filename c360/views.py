@@ -1,4 +1,5 @@
-"""Site-wide pages: home (what needs attention), health check, error pages."""
+"""Site-wide pages: home (what needs attention; the data-quality dashboard for stewards and
+administrators), health check, error pages."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from parties.selectors import attention_summary
+from c360.dashboard.views import home_context
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"summary": attention_summary(user=request.user)})
+    return render(request, "home.html", home_context(request))
 
 
 @login_not_required

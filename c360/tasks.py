@@ -1,0 +1,14 @@
+"""Celery tasks of the project app: thin callers of services."""
+
+from celery import shared_task
+
+
+@shared_task(name="c360.dashboard_refresh")
+def dashboard_refresh_task() -> int:
+    """Recompute the dashboard's aggregated figures (beat runs it every few minutes)."""
+    from django.core.cache import cache
+
+    from c360.dashboard.services import REFRESH_SOON_KEY, dashboard_refresh
+
+    cache.delete(REFRESH_SOON_KEY)  # changes from now on need a refresh of their own
+    return dashboard_refresh().duration_ms
