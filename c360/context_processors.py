@@ -16,6 +16,7 @@ _NAV = [
     ("Thresholds", "matching:thresholds", "matching.change_matchsettings"),
     ("Survivorship", "parties:survivorship", "parties.change_survivorshiprule"),
     ("Eligibility", "consents:eligibility", "consents.view_contactpointtypeconsent"),
+    ("Segments", "consents:segment_list", "consents.view_segment"),
     ("Imports", "parties:imports", ("parties.view_importjob", "consents.change_contactpointtypeconsent")),
     ("Source systems", "parties:sources", "parties.view_sourcesystem"),
     ("API tokens", "api_tokens", "c360.view_apitoken"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from consents.models import PrivacyPreference
+from consents.models import PrivacyPreference, Segment
 
 
 class PreferencesForm(forms.ModelForm):
@@ -82,3 +82,64 @@ class ErasureForm(forms.Form):
             raise forms.ValidationError(
                 f"type {self.party_id} to confirm the erasure of party {self.party_id}")
         return value
+
+
+class SegmentForm(forms.ModelForm):
+    """A segment's name and filters. The rules between fields (min ≤ max, a purpose with a
+    channel, after before before) are the model's, so the service enforces the same."""
+
+    tier = forms.ChoiceField(required=False, label="Membership tier",
+                             help_text="Has an active membership of this tier.")
+
+    class Meta:
+        model = Segment
+        fields = ["name", "description", *Segment.FILTER_FIELDS]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "country": forms.TextInput(attrs={"placeholder": "e.g. DE", "size": 4, "maxlength": 2,
+                                              "autocapitalize": "characters"}),
+            "ltv_min": forms.NumberInput(attrs={"step": "0.01", "placeholder": "e.g. 500"}),
+            "ltv_max": forms.NumberInput(attrs={"step": "0.01"}),
+            "orders_min": forms.NumberInput(attrs={"placeholder": "e.g. 3"}),
+            "last_engagement_after": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "last_engagement_before": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        labels = {
+            "country": "Country", "source_system": "Source system", "valid_email": "Email",
+            "consent_channel": "Opted in on", "consent_purpose": "for the purpose",
+            "ltv_min": "Lifetime value ≥", "ltv_max": "Lifetime value ≤", "orders_min": "Orders ≥",
+            "orders_max": "Orders ≤", "last_engagement_after": "Last engagement on or after",
+            "last_engagement_before": "Last engagement before",
+        }
+        help_texts = {"source_system": "", "country": "An active postal address in this country."}
+
+    def __init__(self, *args, **kwargs) -> None:
+        from parties.models import Membership
+
+        super().__init__(*args, **kwargs)
+        tiers = sorted(set(Membership.objects.exclude(tier="").order_by().values_list("tier", flat=True)
+                           .distinct()) | ({self.instance.tier} - {""}), key=str.lower)
+        self.fields["tier"].choices = [("", "Any tier"), *((t, t) for t in tiers)]
+        self.fields["source_system"].empty_label = "Any source system"
+        self.fields["consent_purpose"].empty_label = "Any purpose"
+        purpose = self.fields["consent_purpose"]
+        purpose.queryset = purpose.queryset.filter(is_active=True)
+        for name, anything in (("consent_channel", "Any channel"), ("valid_email", "Any")):
+            self.fields[name].choices = [("", anything), *self.fields[name].choices[1:]]
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].strip().upper()
+
+    @property
+    def filter_errors(self) -> dict:
+        """The errors that concern the filters (the preview ignores a missing or taken name)."""
+        return {k: v for k, v in self.errors.items() if k not in ("name", "description")}
+
+    def filters(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in Segment.FILTER_FIELDS}
+
+
+class SegmentExportForm(EligibilityForm):
+    """Which eligibility list to draw from the segment: channel, purpose, date."""
+
+    lookup = None

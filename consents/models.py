@@ -216,3 +216,126 @@ class ErasureTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.digest[:12]}…"
+
+
+def validate_country_code(value: str) -> None:
+    """An ISO 3166-1 alpha-2 code that exists (DE, FR, US …)."""
+    import pycountry
+    from django.core.exceptions import ValidationError
+
+    if value and (len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None):
+        raise ValidationError(f"{value!r} is not an ISO 3166 country code like DE or FR", code="country")
+
+
+class EmailFilter(models.TextChoices):
+    ANY = "", "Any"
+    VALID = "yes", "Has a valid email address"
+    NONE = "no", "Has no valid email address"
+
+
+SEGMENT_CHANNELS = [(c.value, c.label) for c in (Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.MAIL)]
+
+
+class Segment(models.Model):
+    """A saved filter over active, not erased parties. Every filter left empty matches
+    everyone; filters that are set must all hold. Who is a member is decided each time the
+    segment is read (``consents.services.segments.segment_members``), never stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    country = models.CharField(max_length=2, blank=True, validators=[validate_country_code],
+                               help_text="ISO code of an active postal address, e.g. DE.")
+    source_system = models.ForeignKey("parties.SourceSystem", null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+",
+                                      help_text="Has a record from this source system.")
+    valid_email = models.CharField(max_length=3, choices=EmailFilter.choices, blank=True,
+                                   verbose_name="valid email")
+    consent_channel = models.CharField(max_length=10, choices=SEGMENT_CHANNELS, blank=True,
+                                       verbose_name="opted in on channel")
+    consent_purpose = models.ForeignKey(DataUsePurpose, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+", verbose_name="opted in for purpose")
+    ltv_min = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                                  verbose_name="lifetime value at least")
+    ltv_max = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                                  verbose_name="lifetime value at most")
+    orders_min = models.PositiveIntegerField(null=True, blank=True, verbose_name="orders at least")
+    orders_max = models.PositiveIntegerField(null=True, blank=True, verbose_name="orders at most")
+    last_engagement_after = models.DateField(null=True, blank=True,
+                                             verbose_name="last engagement on or after")
+    last_engagement_before = models.DateField(null=True, blank=True,
+                                              verbose_name="last engagement before")
+    tier = models.CharField(max_length=32, blank=True, verbose_name="membership tier",
+                            help_text="Has an active membership of this tier.")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    FILTER_FIELDS = ("country", "source_system", "valid_email", "consent_channel", "consent_purpose",
+                     "ltv_min", "ltv_max", "orders_min", "orders_max", "last_engagement_after",
+                     "last_engagement_before", "tier")
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("export_segment", "Can export a segment's eligible contacts (CSV)")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("consents:segment_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        """The rules between fields; each error names the field to correct."""
+        from django.core.exceptions import ValidationError
+
+        self.country = self.country.strip().upper()
+        self.tier = self.tier.strip()
+        errors = {}
+        if self.consent_channel and not self.consent_purpose_id:
+            errors["consent_purpose"] = "choose the purpose the customer opted in to on this channel"
+        if self.consent_purpose_id and not self.consent_channel:
+            errors["consent_channel"] = "choose the channel the customer opted in on for this purpose"
+        pairs = [("ltv_min", "ltv_max", "lifetime value at least", "lifetime value at most"),
+                 ("orders_min", "orders_max", "orders at least", "orders at most")]
+        for low, high, low_label, high_label in pairs:
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                errors[low] = f"{low_label} ({a}) is more than {high_label} ({b})"
+        after, before = self.last_engagement_after, self.last_engagement_before
+        if after and before and after >= before:
+            errors["last_engagement_after"] = (
+                f"{after:%Y-%m-%d} is not earlier than 'last engagement before' ({before:%Y-%m-%d})")
+        if errors:
+            raise ValidationError(errors)
+
+    def filters_in_words(self) -> list[str]:
+        """The filters that are set, as short phrases for lists and page headers."""
+        words = []
+        if self.country:
+            words.append(f"address in {self.country}")
+        if self.source_system_id:
+            words.append(f"from {self.source_system}")
+        if self.valid_email:
+            words.append(EmailFilter(self.valid_email).label.lower())
+        if self.consent_channel and self.consent_purpose_id:
+            channel = Channel(self.consent_channel).label
+            words.append(f"opted in to {self.consent_purpose.name.lower()} by {channel}")
+        for field_name, phrase in (("ltv_min", "LTV ≥ {}"), ("ltv_max", "LTV ≤ {}"),
+                                   ("orders_min", "orders ≥ {}"), ("orders_max", "orders ≤ {}")):
+            value = getattr(self, field_name)
+            if value is not None:
+                words.append(phrase.format(value))
+        if self.last_engagement_after:
+            words.append(f"last engagement on or after {self.last_engagement_after:%Y-%m-%d}")
+        if self.last_engagement_before:
+            words.append(f"last engagement before {self.last_engagement_before:%Y-%m-%d}")
+        if self.tier:
+            words.append(f"{self.tier} member")
+        return words

@@ -12,4 +12,12 @@ urlpatterns = [
     path("parties/<int:pk>/erase/", views.erase, name="erase"),
     path("eligibility/", views.eligibility, name="eligibility"),
     path("eligibility/<slug:which>.csv", views.eligibility_csv, name="eligibility_csv"),
+    path("segments/", views.segment_list, name="segment_list"),
+    path("segments/new/", views.segment_create_view, name="segment_create"),
+    path("segments/preview/", views.segment_preview, name="segment_preview"),
+    path("segments/<int:pk>/", views.segment_detail, name="segment_detail"),
+    path("segments/<int:pk>/edit/", views.segment_edit, name="segment_edit"),
+    path("segments/<int:pk>/delete/", views.segment_delete_view, name="segment_delete"),
+    path("segments/<int:pk>/count/", views.segment_count_view, name="segment_count"),
+    path("segments/<int:pk>/export.csv", views.segment_export, name="segment_export"),
 ]

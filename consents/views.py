@@ -112,7 +112,12 @@ def eligibility(request: HttpRequest) -> HttpResponse:
 def eligibility_csv(request: HttpRequest, which: str) -> HttpResponse:
     from django.http import StreamingHttpResponse
 
-    from consents.services.eligibility import eligible_points, suppression_reason, suppression_rows
+    from consents.services.eligibility import (
+        ELIGIBLE_CSV_HEADER,
+        eligible_csv_rows,
+        suppression_reason,
+        suppression_rows,
+    )
     from parties.services.csv_export import csv_stream
 
     form = _eligibility_form(request.GET)
@@ -121,10 +126,8 @@ def eligibility_csv(request: HttpRequest, which: str) -> HttpResponse:
             f"{k}: {' '.join(v)}" for k, v in form.errors.items()), status=400, content_type="text/plain")
     channel, purpose, on = (form.cleaned_data[k] for k in ("channel", "purpose", "on"))
     if which == "eligible":
-        rows = ((p.party_id, p.party.display_name, channel, p.normalized, p.consent or "none")
-                for p in eligible_points(channel=channel, purpose=purpose, on=on).select_related("party")
-                .iterator(chunk_size=2000))
-        header = ["party_id", "name", "channel", "contact_point", "consent"]
+        rows = eligible_csv_rows(channel=channel, purpose=purpose, on=on)
+        header = ELIGIBLE_CSV_HEADER
     else:
         rows = ((p.party_id, channel, p.normalized, p.consent or "none",
                  suppression_reason(p, channel=channel, purpose=purpose))
@@ -179,3 +182,154 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
         "party": party, "form": form, "merged_ids": ids[1:],
         "records": SourceRecord.objects.filter(party_id__in=ids).count(),
     })
+
+
+# Segments: saved filters over parties, with live counts and an eligibility-checked export.
+
+SEGMENT_PAGE_SIZE = 50
+
+
+def _segment_or_404(pk: int):
+    from django.shortcuts import get_object_or_404
+
+    from consents.models import Segment
+
+    return get_object_or_404(Segment.objects.select_related("source_system", "consent_purpose",
+                                                            "created_by", "updated_by"), pk=pk)
+
+
+@require_GET
+@permission_required("consents.view_segment", raise_exception=True)
+def segment_list(request: HttpRequest) -> HttpResponse:
+    from consents.models import Segment
+
+    segments = Segment.objects.select_related("source_system", "consent_purpose", "updated_by")
+    return render(request, "consents/segment_list.html", {"segments": segments})
+
+
+@require_GET
+@permission_required("consents.view_segment", raise_exception=True)
+def segment_count_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """One segment's member count, for the list (loaded after the page, one row at a time)."""
+    from consents.services.segments import segment_count
+
+    segment = _segment_or_404(pk)
+    return render(request, "consents/_segment_count.html",
+                  {"segment": segment, "count": segment_count(segment)})
+
+
+def _preview(form) -> dict:
+    from consents.services.segments import segment_count
+
+    if form.filter_errors:
+        return {"preview_errors": form.filter_errors}
+    return {"preview_count": segment_count(form.instance)}
+
+
+@require_GET
+@permission_required("consents.view_segment", raise_exception=True)
+def segment_preview(request: HttpRequest) -> HttpResponse:
+    """How many customers the filters being edited match (the form's live count)."""
+    from consents.forms import SegmentForm
+
+    form = SegmentForm(request.GET)
+    form.is_valid()
+    return render(request, "consents/_segment_preview.html", _preview(form))
+
+
+def _segment_form_page(request: HttpRequest, segment=None) -> HttpResponse:
+    from consents.forms import SegmentForm
+    from consents.services.segments import segment_create, segment_update
+
+    form = SegmentForm(request.POST or None, instance=segment)
+    context = {"form": form, "segment": segment}
+    if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
+        data = form.cleaned_data
+        try:
+            if segment is None:
+                saved = segment_create(name=data["name"], description=data["description"],
+                                       filters=form.filters(), user=request.user)
+            else:
+                saved = segment_update(segment=segment, name=data["name"], description=data["description"],
+                                       filters=form.filters(), user=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Segment “{saved.name}” saved.")
+            return redirect(saved)
+    elif request.method == "POST":
+        form.is_valid()
+        context.update(_preview(form))
+    elif segment is not None:
+        context.update(_preview(form))
+    return render(request, "consents/segment_form.html", context)
+
+
+@permission_required("consents.add_segment", raise_exception=True)
+def segment_create_view(request: HttpRequest) -> HttpResponse:
+    return _segment_form_page(request)
+
+
+@permission_required("consents.change_segment", raise_exception=True)
+def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _segment_form_page(request, _segment_or_404(pk))
+
+
+@permission_required("consents.delete_segment", raise_exception=True)
+def segment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from consents.services.segments import segment_delete
+
+    segment = _segment_or_404(pk)
+    if request.method == "POST":
+        segment_delete(segment=segment)
+        messages.success(request, f"Segment “{segment.name}” deleted.")
+        return redirect("consents:segment_list")
+    return render(request, "consents/segment_delete.html", {"segment": segment})
+
+
+@require_GET
+@permission_required("consents.view_segment", raise_exception=True)
+def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The segment: its filters, its members page by page, and the export of those eligible."""
+    from django.core.paginator import Paginator
+
+    from consents.forms import SegmentExportForm
+    from consents.selectors import segment_member_rows
+    from consents.services.segments import LTV, segment_eligible_count, segment_members
+
+    segment = _segment_or_404(pk)
+    paginator = Paginator(segment_members(segment).only("pk", "display_name", "kind"), SEGMENT_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    export = SegmentExportForm(request.GET if "channel" in request.GET else None)
+    context = {"segment": segment, "page_obj": page, "paginator": paginator,
+               "rows": segment_member_rows(list(page.object_list)), "export": export, "ltv_definition": LTV,
+               "can_export": request.user.has_perm("consents.export_segment")}
+    if context["can_export"] and export.is_bound and export.is_valid():
+        channel, purpose, on = (export.cleaned_data[k] for k in ("channel", "purpose", "on"))
+        context["eligible"] = segment_eligible_count(segment=segment, channel=channel, purpose=purpose, on=on)
+        context["export_query"] = f"channel={channel}&purpose={purpose.code}&on={on:%Y-%m-%d}"
+    return render(request, "consents/segment_detail.html", context)
+
+
+@require_GET
+@permission_required("consents.export_segment", raise_exception=True)
+def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The segment's members eligible for a channel and purpose on a date, as CSV: the
+    eligibility download narrowed to the segment."""
+    from django.http import StreamingHttpResponse
+    from django.utils.text import slugify
+
+    from consents.forms import SegmentExportForm
+    from consents.services.segments import segment_export_csv
+
+    segment = _segment_or_404(pk)
+    form = SegmentExportForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse("Choose a channel, a purpose and a date: " + "; ".join(
+            f"{k}: {' '.join(v)}" for k, v in form.errors.items()), status=400, content_type="text/plain")
+    channel, purpose, on = (form.cleaned_data[k] for k in ("channel", "purpose", "on"))
+    lines = segment_export_csv(segment=segment, channel=channel, purpose=purpose, on=on)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    name = f"segment-{slugify(segment.name) or segment.pk}-{channel}-{purpose.code}-{on:%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

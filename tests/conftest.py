@@ -49,6 +49,7 @@ def role_groups(transactional_db):
     importlib.import_module("consents.migrations.0002_purposes_and_role_permissions").seed(apps, None)
     importlib.import_module("consents.migrations.0004_privacy_request_role_permissions").grant(apps, None)
     importlib.import_module("consents.migrations.0006_erasure_role_permissions").grant(apps, None)
+    importlib.import_module("consents.migrations.0008_segment_role_permissions").grant(apps, None)
     importlib.import_module("c360.migrations.0002_api_token_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0002_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0005_run_role_permissions").grant(apps, None)
