@@ -27,10 +27,13 @@ demo: migrate
 	@$(PY) manage.py demo_consents --if-empty
 	@$(PY) manage.py demo_matcher --truth var/demo-truth.csv --if-untrained
 
-# The web server and a Celery worker together; Ctrl-C (or either one exiting) stops both.
+# The web server and a Celery worker with an embedded beat (the dashboard's periodic refresh)
+# together; Ctrl-C (or either one exiting) stops both. The dashboard's figures are computed
+# first unless they are recent. Production runs one `celery -A c360 beat` instead of -B.
 run: demo
+	@$(PY) manage.py dashboard_refresh --if-older-than 600
 	@echo "Serving C360 Steward on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"
-	@$(PY) -m celery -A c360 worker --loglevel=INFO --concurrency=2 & WORKER=$$!; \
+	@$(PY) -m celery -A c360 worker -B --schedule var/celerybeat-schedule --loglevel=INFO --concurrency=2 & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 

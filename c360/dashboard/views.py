@@ -87,8 +87,9 @@ def _dashboard(snapshot, user) -> dict:
     board["issues"] = issues
     board["issues_chart"] = charts.hbar_chart(
         "issues", "Data-quality issues by reason",
-        [charts.Group(f"{row.reason[:1].upper()}{row.reason[1:]} · {row.field}", [charts.Bar("Issues", row.count, url=row.url, css="s4")],
-                      url=row.url) for row in issues], label_above=True) if issues else None
+        [charts.Group(f"{row.reason[:1].upper()}{row.reason[1:]} · {row.field}",
+                      [charts.Bar("Issues", row.count, url=row.url, css="s4")], url=row.url)
+         for row in issues], label_above=True) if issues else None
     board["consent_chart"] = _consent_chart(snapshot, user)
     return board
 
