@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from parties.columns import CANONICAL_COLUMNS
@@ -33,6 +33,9 @@ class DemoRow:
 class DemoData:
     sources: list[SourceSpec]
     rows: list[DemoRow]
+    # people who live together (two different customers): ((source, source_key), (source,
+    # source_key)) of each one's home record
+    households: list[tuple[tuple[str, str], tuple[str, str]]] = field(default_factory=list)
 
 
 SOURCE_CATALOG: list[SourceSpec] = [

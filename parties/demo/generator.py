@@ -27,7 +27,7 @@ from parties.demo.catalog import (
     SourceSpec,
     _Style,
 )
-from parties.demo.entities import _Copy, _Entity, _faker, _individual
+from parties.demo.entities import _Copy, _email_local, _Entity, _faker, _individual
 from parties.demo.names import _slug
 from parties.demo.organizations import _organization
 from parties.demo.places import _COUNTRIES, _COUNTRY_CODES, _COUNTRY_WEIGHTS
@@ -40,6 +40,9 @@ __all__ = ["SOURCE_CATALOG", "DemoData", "DemoRow", "SourceSpec", "generate", "t
 _ORG_SHARE = 0.12
 _EMPLOYER_SHARE = 0.17  # of individuals; some copies land where the employer has no row
 _SAME_SOURCE_SHARE = 1 / 8  # of extra copies: double registration in a source already used
+_HOUSEHOLD_SHARE = 0.04  # chance that an individual moves in with the next one of its country
+_COUPLE_SHARE = 0.7  # of households: the second takes the first's family name
+_SHARED_LANDLINE_SHARE = 0.5  # of households where the first has a landline
 
 
 def _source_key(spec: SourceSpec, style: _Style, number: int) -> str:
@@ -109,6 +112,8 @@ def generate(*, parties: int, sources: int = 3, duplicate_rate: float = 0.3,
             _individual(entity, fakers[country], rng)
         entities.append(entity)
 
+    households = _households(entities, seed)
+
     # 2. employers: an organization that lives in the individual's home source
     orgs_by_home: dict[int, list[_Entity]] = {}
     for entity in entities:
@@ -161,7 +166,41 @@ def generate(*, parties: int, sources: int = 3, duplicate_rate: float = 0.3,
                 memberships=_memberships(entity, ctx, raw),
                 employer_key=employer_key,
             ))
-    return DemoData(sources=specs, rows=rows)
+    homes = [((specs[a.home].name, first_key[(a.index, a.home)]),
+              (specs[b.home].name, first_key[(b.index, b.home)])) for a, b in households]
+    return DemoData(sources=specs, rows=rows, households=homes)
+
+
+def _households(entities: list[_Entity], seed: int) -> list[tuple[_Entity, _Entity]]:
+    """Pairs of individuals of one country who live together: the second moves to the first's
+    address, often takes its family name (with an email to match) and sometimes shares its
+    landline. They stay two customers — household members, not duplicates — which is exactly
+    what a matcher must learn to tell apart. A separate random stream, so that everything else
+    the seed generates stays as it was."""
+    rng = random.Random(f"households-{seed}")
+    by_country: dict[str, list[_Entity]] = {}
+    for entity in entities:
+        if not entity.is_org:
+            by_country.setdefault(entity.country, []).append(entity)
+    pairs = []
+    for country in sorted(by_country):
+        people, index = by_country[country], 0
+        while index + 1 < len(people):
+            if rng.random() >= _HOUSEHOLD_SHARE:
+                index += 1
+                continue
+            first, second = people[index], people[index + 1]
+            second.address = first.address
+            if rng.random() < _COUPLE_SHARE and second.family != first.family:
+                second.family = first.family
+                if second.email:
+                    domain = second.email.rpartition("@")[2]
+                    second.email = f"{_email_local(second.given, second.family, rng)}@{domain}"
+            if first.landline is not None and rng.random() < _SHARED_LANDLINE_SHARE:
+                second.landline = first.landline
+            pairs.append((first, second))
+            index += 2
+    return pairs
 
 
 def truth_rows(data: DemoData) -> list[tuple[str, str, str]]:

@@ -62,6 +62,7 @@ def demo_seed(
     seen_at = timezone.now()
     result = DemoSeedResult(len(systems), 0, 0, 0, 0, 0, 0)
 
+    member_numbers: set[tuple[int, str, str]] = set()  # (source, program, number) written so far
     by_source: dict[str, list[DemoRow]] = {}
     for row in data.rows:
         by_source.setdefault(row.source, []).append(row)
@@ -79,11 +80,12 @@ def demo_seed(
                     records=[NewRecord(r.raw, row_standardize(r.raw, source=source))
                              for r in batch],
                 )
-                counts = _touch_points_create(source, batch, records)
+                counts = _touch_points_create(source, batch, records, member_numbers)
             result.records_created += len(records)
             result.engagements += counts[0]
             result.memberships += counts[1]
         result.relationships += _relationships_create(source, new_rows)
+    result.relationships += _households_create(data.households, systems)
 
     if truth_path is not None:
         result.truth_rows = truth_write(data, truth_path)
@@ -111,7 +113,8 @@ def _when(value: str | None) -> datetime | None:
 
 
 def _touch_points_create(
-    source: SourceSystem, rows: list[DemoRow], records: list[CreatedRecord]
+    source: SourceSystem, rows: list[DemoRow], records: list[CreatedRecord],
+    member_numbers: set[tuple[int, str, str]],
 ) -> tuple[int, int]:
     engagements, memberships = [], []
     for row, record in zip(rows, records, strict=True):
@@ -126,8 +129,14 @@ def _touch_points_create(
                 attributes=item.get("attributes") or {},
             ))
         for item in row.memberships:
+            key = (source.pk, item["program_name"], item.get("member_number") or "")
+            if key[2] and key in member_numbers:
+                # a customer registered twice in one source with one loyalty card: the
+                # number is unique per source and program, so the card belongs to one record
+                continue
+            member_numbers.add(key)
             memberships.append(Membership(
-                party_id=record.party_id, source_record_id=record.pk,
+                party_id=record.party_id, source_system=source, source_record_id=record.pk,
                 program_type=item["program_type"], program_name=item["program_name"],
                 member_number=item.get("member_number") or "", tier=item.get("tier") or "",
                 status=item.get("status") or "active",
@@ -136,7 +145,7 @@ def _touch_points_create(
                 points_balance=item.get("points_balance"),
             ))
     Engagement.objects.bulk_create(engagements, ignore_conflicts=True)
-    Membership.objects.bulk_create(memberships)
+    Membership.objects.bulk_create(memberships, ignore_conflicts=True)
     return len(engagements), len(memberships)
 
 
@@ -157,3 +166,42 @@ def _relationships_create(source: SourceSystem, rows: list[DemoRow]) -> int:
     ]
     PartyRelationship.objects.bulk_create(relationships, ignore_conflicts=True)
     return len(relationships)
+
+
+def _households_create(
+    pairs: list[tuple[tuple[str, str], tuple[str, str]]], systems: dict[str, SourceSystem]
+) -> int:
+    """Link the home records' parties of people who live together, once each way round is
+    enough: the party page shows a relationship from both ends. Pairs already linked (a
+    second run) are skipped."""
+    if not pairs:
+        return 0
+    keys: dict[int, set[str]] = {}
+    for pair in pairs:
+        for name, key in pair:
+            keys.setdefault(systems[name].pk, set()).add(key)
+    found: dict[tuple[int, str], tuple[int, int]] = {}  # (source, key) → (record, party)
+    for source_id, wanted in keys.items():
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), BATCH_SIZE):
+            for key, pk, party_id in SourceRecord.objects.filter(
+                    source_system_id=source_id, source_key__in=ordered[start:start + BATCH_SIZE]
+            ).values_list("source_key", "pk", "party_id"):
+                found[(source_id, key)] = (pk, party_id)
+    relationships = []
+    for (name_a, key_a), (name_b, key_b) in pairs:
+        a, b = found.get((systems[name_a].pk, key_a)), found.get((systems[name_b].pk, key_b))
+        if a and b and a[1] != b[1]:
+            relationships.append(PartyRelationship(
+                from_party_id=a[1], to_party_id=b[1], kind=RelationshipKind.HOUSEHOLD_MEMBER,
+                source_record_id=a[0]))
+    existing = set()
+    from_ids = sorted({r.from_party_id for r in relationships})
+    for start in range(0, len(from_ids), BATCH_SIZE):
+        existing.update(PartyRelationship.objects.filter(
+            kind=RelationshipKind.HOUSEHOLD_MEMBER, from_party_id__in=from_ids[start:start + BATCH_SIZE]
+        ).values_list("from_party_id", "to_party_id"))
+    new = [r for r in relationships if (r.from_party_id, r.to_party_id) not in existing]
+    with transaction.atomic():
+        PartyRelationship.objects.bulk_create(new, ignore_conflicts=True, batch_size=BATCH_SIZE)
+    return len(new)

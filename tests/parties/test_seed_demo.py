@@ -7,8 +7,18 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
-from parties.models import Engagement, Party, PartyKind, PartyRelationship, SourceRecord, SourceSystem
+from parties.models import (
+    Engagement,
+    Membership,
+    Party,
+    PartyKind,
+    PartyRelationship,
+    RelationshipKind,
+    SourceRecord,
+    SourceSystem,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,20 +75,56 @@ def test_the_duplicates_are_messy_copies_of_one_customer(tmp_path):
     assert differing >= 10  # typos, nicknames, swapped names, format variants
 
 
-def test_it_creates_organizations_relationships_and_engagements():
+def test_it_creates_organizations_relationships_engagements_and_memberships():
     call_command("seed_demo", parties=400, sources=4, seed=5)
     assert Party.objects.filter(kind=PartyKind.ORGANIZATION).count() >= 20
     assert PartyRelationship.objects.filter(kind="employed_by").exists()
-    assert Engagement.objects.exists()
+    assert Engagement.objects.count() >= 400
+    assert set(Engagement.objects.values_list("engagement_type", flat=True)) >= {"order", "web_visit"}
+    assert Membership.objects.filter(program_type="loyalty").count() >= 20
+    assert not Membership.objects.filter(source_system=None).exists()  # keyed like imported ones
     assert SourceSystem.objects.count() == 4
+
+
+def test_household_members_are_different_customers_linked_both_ways(tmp_path, role_client):
+    # Given demo data with its truth file
+    truth = tmp_path / "truth.csv"
+    call_command("seed_demo", parties=600, sources=4, seed=5, truth=truth)
+    entity_of = {(r["source"], r["source_key"]): r["entity_id"] for r in _truth(truth)}
+
+    # Then some people live together: two parties, two different real-world customers
+    links = list(PartyRelationship.objects.filter(kind=RelationshipKind.HOUSEHOLD_MEMBER)
+                 .select_related("from_party", "to_party"))
+    assert len(links) >= 10
+    same_home = same_name = 0
+    for link in links:
+        assert link.from_party_id != link.to_party_id
+        records = [SourceRecord.objects.filter(party=p).select_related("source_system").first()
+                   for p in (link.from_party, link.to_party)]
+        entities = {entity_of[(r.source_system.name, r.source_key)] for r in records}
+        assert len(entities) == 2  # the truth file does not call them duplicates
+        payloads = [r.raw_payload for r in records]
+        same_home += payloads[0].get("city") == payloads[1].get("city") and bool(payloads[0].get("city"))
+        same_name += link.from_party.family_name == link.to_party.family_name
+    assert same_home >= 0.6 * len(links)  # the same address (copies may be written differently)
+    assert same_name >= 0.4 * len(links)  # most are couples sharing a family name
+
+    # And a steward follows the link from either party's page to the other's
+    client = role_client("steward")
+    link = links[0]
+    for here, there in ((link.from_party, link.to_party), (link.to_party, link.from_party)):
+        page = client.get(reverse("parties:detail", args=[here.pk]))
+        assert page.status_code == 200
+        assert f'href="{there.get_absolute_url()}"' in page.content.decode()
 
 
 def test_running_it_again_adds_nothing():
     call_command("seed_demo", parties=200, seed=1)
-    counts = (Party.objects.count(), SourceRecord.objects.count(), Engagement.objects.count())
+    models = (Party, SourceRecord, Engagement, Membership, PartyRelationship)
+    counts = [model.objects.count() for model in models]
+    assert counts[3] and counts[4]
     call_command("seed_demo", parties=200, seed=1)
-    assert (Party.objects.count(), SourceRecord.objects.count(),
-            Engagement.objects.count()) == counts
+    assert [model.objects.count() for model in models] == counts
 
 
 def test_if_empty_leaves_existing_data_alone():
