@@ -31,7 +31,7 @@ from parties.services.standardize import collapse, identifier_normalize, phone_n
 # Trigram similarity from which a name counts as a match. pg_trgm's default, 0.3, misses two
 # swapped letters in each of two short words ("Jonh Smiht" ~ "John Smith" scores 0.29).
 NAME_SIMILARITY = 0.25
-# SQLite: names sharing the longest query word's first two letters are ranked in Python.
+# SQLite: names sharing the first or last two letters of a query word are ranked in Python.
 _FALLBACK_CANDIDATES = 5000
 _FALLBACK_RATIO = 0.7
 
@@ -177,9 +177,13 @@ def _names_like_fallback(text: str, limit: int) -> list[tuple[int, float]]:
     words = [w for w in re.split(r"\W+", lowered) if w]
     if not words:
         return []
-    anchor = max(words, key=len)[:2]
-    candidates = (Party.objects.filter(Q(display_name__icontains=anchor) | Q(display_name__icontains=lowered))
-                  .values_list("pk", "display_name")[:_FALLBACK_CANDIDATES])
+    # A typo rarely hits both ends of a word: names sharing the first or last two letters of
+    # a query word are the candidates.
+    anchors = {part for word in words if len(word) >= 3 for part in (word[:2], word[-2:])} or set(words)
+    condition = Q(display_name__icontains=lowered)
+    for anchor in anchors:
+        condition |= Q(display_name__icontains=anchor)
+    candidates = Party.objects.filter(condition).values_list("pk", "display_name")[:_FALLBACK_CANDIDATES]
     scored = []
     for pk, name in candidates:
         name_lower = name.lower()
