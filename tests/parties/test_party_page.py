@@ -131,7 +131,7 @@ def test_out_of_range_pages_show_the_last_page(role_client, bill):
 
 def test_household_members_link_to_each_other(role_client, bill):
     melinda = PartyFactory(given_name="Melinda", family_name="Gates", display_name="Melinda Gates")
-    PartyRelationship.objects.create(from_party=bill, to_party=melinda, kind="household")
+    PartyRelationship.objects.create(from_party=bill, to_party=melinda, kind="household_member")
     client = role_client("steward")
     assert melinda.get_absolute_url() in client.get(bill.get_absolute_url()).content.decode()
     assert bill.get_absolute_url() in client.get(melinda.get_absolute_url()).content.decode()
