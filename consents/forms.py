@@ -111,7 +111,7 @@ class SegmentForm(forms.ModelForm):
             "orders_max": "Orders ≤", "last_engagement_after": "Last engagement on or after",
             "last_engagement_before": "Last engagement before",
         }
-        help_texts = {"source_system": "", "country": "An active postal address in this country."}
+        help_texts = {"source_system": "", "country": "Of an active postal address."}
 
     def __init__(self, *args, **kwargs) -> None:
         from parties.models import Membership

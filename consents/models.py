@@ -224,7 +224,7 @@ def validate_country_code(value: str) -> None:
     from django.core.exceptions import ValidationError
 
     if value and (len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None):
-        raise ValidationError(f"{value!r} is not an ISO 3166 country code like DE or FR", code="country")
+        raise ValidationError(f"“{value}” is not a country code (ISO 3166, like DE or FR).", code="country")
 
 
 class EmailFilter(models.TextChoices):
@@ -299,19 +299,18 @@ class Segment(models.Model):
         self.tier = self.tier.strip()
         errors = {}
         if self.consent_channel and not self.consent_purpose_id:
-            errors["consent_purpose"] = "choose the purpose the customer opted in to on this channel"
+            errors["consent_purpose"] = "Choose the purpose the customer opted in to on this channel."
         if self.consent_purpose_id and not self.consent_channel:
-            errors["consent_channel"] = "choose the channel the customer opted in on for this purpose"
-        pairs = [("ltv_min", "ltv_max", "lifetime value at least", "lifetime value at most"),
-                 ("orders_min", "orders_max", "orders at least", "orders at most")]
-        for low, high, low_label, high_label in pairs:
+            errors["consent_channel"] = "Choose the channel the customer opted in on for this purpose."
+        for low, high in (("ltv_min", "ltv_max"), ("orders_min", "orders_max")):
             a, b = getattr(self, low), getattr(self, high)
             if a is not None and b is not None and a > b:
-                errors[low] = f"{low_label} ({a}) is more than {high_label} ({b})"
+                errors[low] = f"Is more than the maximum ({b}): no customer could match."
         after, before = self.last_engagement_after, self.last_engagement_before
         if after and before and after >= before:
             errors["last_engagement_after"] = (
-                f"{after:%Y-%m-%d} is not earlier than 'last engagement before' ({before:%Y-%m-%d})")
+                f"Must be earlier than “last engagement before” ({before:%Y-%m-%d}): "
+                "no customer could match.")
         if errors:
             raise ValidationError(errors)
 
@@ -326,12 +325,14 @@ class Segment(models.Model):
             words.append(EmailFilter(self.valid_email).label.lower())
         if self.consent_channel and self.consent_purpose_id:
             channel = Channel(self.consent_channel).label
+            channel = channel if channel.isupper() else channel.lower()
             words.append(f"opted in to {self.consent_purpose.name.lower()} by {channel}")
         for field_name, phrase in (("ltv_min", "LTV ≥ {}"), ("ltv_max", "LTV ≤ {}"),
                                    ("orders_min", "orders ≥ {}"), ("orders_max", "orders ≤ {}")):
             value = getattr(self, field_name)
             if value is not None:
-                words.append(phrase.format(value))
+                whole = value == int(value)
+                words.append(phrase.format(f"{value:,.0f}" if whole else f"{value:,.2f}"))
         if self.last_engagement_after:
             words.append(f"last engagement on or after {self.last_engagement_after:%Y-%m-%d}")
         if self.last_engagement_before:

@@ -308,6 +308,8 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         channel, purpose, on = (export.cleaned_data[k] for k in ("channel", "purpose", "on"))
         context["eligible"] = segment_eligible_count(segment=segment, channel=channel, purpose=purpose, on=on)
         context["export_query"] = f"channel={channel}&purpose={purpose.code}&on={on:%Y-%m-%d}"
+        context["export_channel"] = {"email": "email addresses", "sms": "mobile numbers",
+                                     "phone": "phone numbers", "mail": "postal addresses"}[channel]
     return render(request, "consents/segment_detail.html", context)
 
 

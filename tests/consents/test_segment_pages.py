@@ -97,9 +97,11 @@ def test_a_wrong_form_names_the_field_and_saves_nothing(role_client):
 
     page = response.content.decode()
     assert response.status_code == 200 and not Segment.objects.exists()
-    assert 'data-field="country">&#x27;XX&#x27; is not an ISO 3166 country code' in page
+    assert 'data-field="country">“XX” is not a country code' in page
     assert 'data-field="ltv_min">Enter a number.' in page
-    assert 'data-field="last_engagement_after">2026-05-01 is not earlier than' in page
+    assert ('data-field="last_engagement_after">Must be earlier than “last engagement before” (2026-01-01)'
+            in page)
+    assert "Not saved" in page
 
 
 def test_the_preview_counts_the_filters_being_edited_without_saving(role_client):

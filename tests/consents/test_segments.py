@@ -341,11 +341,11 @@ def test_create_update_and_delete_keep_who_and_when_and_validate_each_field():
 
 @pytest.mark.parametrize(("data", "field", "words"), [
     ({"ltv_min": "lots"}, "ltv_min", "Enter a number"),
-    ({"country": "XX"}, "country", "not an ISO 3166 country code"),
+    ({"country": "XX"}, "country", "is not a country code"),
     ({"last_engagement_after": "2026-05-01", "last_engagement_before": "2026-04-01"}, "last_engagement_after",
-     "not earlier than"),
-    ({"consent_channel": "email"}, "consent_purpose", "choose the purpose"),
-    ({"orders_min": "5", "orders_max": "2"}, "orders_min", "more than orders at most"),
+     "Must be earlier than"),
+    ({"consent_channel": "email"}, "consent_purpose", "Choose the purpose"),
+    ({"orders_min": "5", "orders_max": "2"}, "orders_min", "Is more than the maximum (2)"),
     ({"orders_min": "-1"}, "orders_min", "greater than or equal to 0"),
     ({"tier": "Diamond"}, "tier", "Select a valid choice"),
 ])
