@@ -79,3 +79,27 @@ def test_a_steward_finds_a_misspelled_customer_and_walks_the_360_page(page, tmp_
     expect(page).to_have_url(re.compile(rf"/parties/{jane.pk}/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Jane Smith")
     expect(page.get_by_role("link", name="John Smith")).to_be_visible()  # and back again
+
+
+def test_the_dashboard_draws_its_charts(page, tmp_path):
+    from django.core.management import call_command
+
+    demo_users_ensure()
+    _household()
+    call_command("dashboard_refresh")
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill("admin-demo")
+    page.get_by_role("button", name="Sign in").click()
+    charts = page.locator("[data-testid^=chart-]")
+    expect(charts.first).to_be_visible()
+    assert charts.count() >= 4
+    drawn = [charts.nth(i).evaluate("e => [e.getAttribute('data-testid'), e.tagName.toLowerCase(), "
+                                    "e.querySelectorAll('rect, path, line').length, "
+                                    "e.getBoundingClientRect().height]")
+             for i in range(charts.count())]
+    svgs = [name for name, tag, shapes, height in drawn if tag == "svg" and shapes > 0 and height > 20]
+    assert len(svgs) >= 3, drawn
+    expect(page.get_by_test_id("figures-as-of")).to_be_visible()
+    _shot(page, tmp_path, "dashboard")
