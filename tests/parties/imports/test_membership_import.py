@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from parties.models import ImportRejection, Membership, Party, SourceRecord
@@ -124,3 +125,15 @@ def test_the_template_imports_after_the_customer_template(role_client, run_impor
     job = run_import(template, kind="memberships")
     assert (job.status, job.rows_created, job.rows_rejected) == ("succeeded", 3, 0)
     assert Membership.objects.get(member_number="CR100200301").party.given_name == "Zoë"
+
+
+def test_the_command_line_imports_memberships_and_reports_rejected_lines(run_import, customers, source,
+                                                                        tmp_path, capsys):
+    path = tmp_path / "members.csv"
+    path.write_text(HEADER + "k1,,,loyalty,Club Rewards,CR-1,Gold,,,,\n"
+                    + "k9,,,loyalty,Club Rewards,CR-2,,,,,\n")
+    call_command("import_source", str(path), "--source", source.name, "--kind", "memberships", "--sync")
+    out = capsys.readouterr().out
+    assert "created 1, updated 0, unchanged 0, rejected 1" in out
+    assert "line 3: no customer with source key 'k9'" in out
+    assert Membership.objects.get().member_number == "CR-1"
