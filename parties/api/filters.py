@@ -106,7 +106,7 @@ class PartyApiFilter(django_filters.FilterSet):
 
 class ImportApiFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ImportStatus.choices)
-    kind = django_filters.CharFilter(help_text="parties or consents.")
+    kind = django_filters.CharFilter(help_text="File kind: parties, engagements, memberships or consents.")
     source_system = django_filters.CharFilter(
         field_name="source_system__name", lookup_expr="iexact", help_text="The source system's name."
     )
