@@ -14,14 +14,21 @@ from django.db.models import Avg, Count, Max, Q, Sum
 from parties.models import Engagement, EngagementType
 
 TIMELINE_PAGE_SIZE = 50
-CANCELLED = ("cancelled", "canceled", "CANCELLED", "CANCELED", "Cancelled", "Canceled")
+# A cancelled order never happened: it counts neither in the lifetime value nor in the order
+# count (here and in segments). The status is free text from the sources: the usual spellings
+# are listed rather than compared case-insensitively, which would cost a call per engagement.
+CANCELLED_STATUSES = ("cancelled", "canceled", "Cancelled", "Canceled", "CANCELLED", "CANCELED")
+
+
+def counted_order() -> Q:
+    return Q(engagement_type=EngagementType.ORDER) & ~Q(status__in=CANCELLED_STATUSES)
 
 
 @dataclass
 class EngagementTotals:
     """Lifetime value is what the party's orders brought in (cancelled ones left out) minus
     what its returns refunded, per currency (amounts in different currencies are never added
-    up)."""
+    up). ``order_count`` leaves cancelled orders out too; ``by_type`` counts every row."""
 
     count: int = 0
     order_count: int = 0
@@ -40,21 +47,22 @@ def engagement_totals(*, party_id: int) -> EngagementTotals:
     totals.by_type = [(value, label, counts[value]) for value, label in EngagementType.choices
                       if counts.get(value)]
     totals.count = sum(counts.values())
-    totals.order_count = counts.get(EngagementType.ORDER, 0)
     totals.return_count = counts.get(EngagementType.RETURN, 0)
     if not totals.count:
         return totals
     figures = engagements.aggregate(
+        orders=Count("pk", filter=counted_order()),
         last=Max("occurred_at"),
         nps=Avg("nps_score", filter=Q(engagement_type=EngagementType.SURVEY_RESPONSE)),
         nps_n=Count("nps_score", filter=Q(engagement_type=EngagementType.SURVEY_RESPONSE)),
     )
+    totals.order_count = figures["orders"]
     totals.last_engagement_at = figures["last"]
     totals.average_nps = float(figures["nps"]) if figures["nps"] is not None else None
     totals.nps_responses = figures["nps_n"]
     money = (engagements.filter(engagement_type__in=[EngagementType.ORDER, EngagementType.RETURN],
                                 amount__isnull=False)
-             .exclude(engagement_type=EngagementType.ORDER, status__in=CANCELLED)
+             .exclude(engagement_type=EngagementType.ORDER, status__in=CANCELLED_STATUSES)
              .order_by().values_list("currency")
              .annotate(orders=Sum("amount", filter=Q(engagement_type=EngagementType.ORDER)),
                        returns=Sum("amount", filter=Q(engagement_type=EngagementType.RETURN))))

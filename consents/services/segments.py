@@ -77,26 +77,21 @@ from parties.models import (
     SourceRecord,
     Validity,
 )
+from parties.selectors_engagement import counted_order
 
 # Lifetime value: the amounts of the party's orders, less the amounts of its returns (refunds).
-# A cancelled order never happened and counts neither in the value nor in the order count.
-# Amounts are summed as recorded, in whatever currency the source wrote them (no conversion).
-# The status is free text from the sources: the usual spellings are listed rather than
-# compared case-insensitively, which would cost a function call per engagement.
-CANCELLED_STATUSES = ("cancelled", "canceled", "Cancelled", "Canceled", "CANCELLED", "CANCELED")
+# A cancelled order never happened (parties.selectors_engagement.counted_order, as on the party
+# page). Amounts are summed as recorded, in whatever currency the source wrote them: the party
+# page shows them per currency, a segment threshold compares the plain sum (no conversion).
 LTV = ("sum of the amounts of orders (cancelled orders not counted) minus the amounts of returns; "
        "order count = number of orders, cancelled ones not counted")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 
-def _counted_order() -> Q:
-    return Q(engagement_type=EngagementType.ORDER) & ~Q(status__in=CANCELLED_STATUSES)
-
-
 def _ltv_expression():
     returned = Coalesce(Sum("amount", filter=Q(engagement_type=EngagementType.RETURN)), Value(Decimal(0)),
                         output_field=_MONEY)
-    return Coalesce(Sum("amount", filter=_counted_order()), Value(Decimal(0)), output_field=_MONEY) - returned
+    return Coalesce(Sum("amount", filter=counted_order()), Value(Decimal(0)), output_field=_MONEY) - returned
 
 
 def party_totals() -> QuerySet:
@@ -104,7 +99,7 @@ def party_totals() -> QuerySet:
     query over the engagements of those two kinds."""
     return (Engagement.objects.filter(engagement_type__in=[EngagementType.ORDER, EngagementType.RETURN])
             .order_by().values("party_id")
-            .annotate(ltv=_ltv_expression(), orders=Count("pk", filter=_counted_order())))
+            .annotate(ltv=_ltv_expression(), orders=Count("pk", filter=counted_order())))
 
 
 def _between(name: str, low, high) -> Q:

@@ -74,6 +74,10 @@ class Engagement(models.Model):
         indexes = [
             models.Index(fields=["party", "-occurred_at"], name="engagement_party_time_idx"),
             models.Index(fields=["engagement_type", "occurred_at"], name="engagement_type_time_idx"),
+            # Lifetime value and order counts of many parties at once (segments) read only this.
+            models.Index(fields=["party"], include=["engagement_type", "status", "amount"],
+                         condition=models.Q(engagement_type__in=["order", "return"]),
+                         name="engagement_money_idx"),
         ]
 
     def __str__(self) -> str:
