@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from parties.models import (
@@ -28,12 +28,15 @@ from parties.models import (
 )
 from parties.services.standardize import collapse, identifier_normalize, phone_normalize
 
-# Trigram similarity from which a name counts as a match. pg_trgm's default, 0.3, misses two
-# swapped letters in each of two short words ("Jonh Smiht" ~ "John Smith" scores 0.29).
-NAME_SIMILARITY = 0.25
+# Trigram similarities from which a name is a candidate: strict first, then wide. pg_trgm's
+# default, 0.3, misses two swapped letters in each of two short words ("Jonh Smiht" ~ "John
+# Smith" scores 0.29); the Soundex candidates catch most of those anyway.
+NAME_SIMILARITY = (0.45, 0.25)
+_CANDIDATES = 300  # per way of finding names; all are re-ranked by name_score
+NAME_SCORE_MIN = 0.6
+NAME_SCORE_GOOD = 0.85  # a candidate this good ends the search for more
 # SQLite: names sharing the first or last two letters of a query word are ranked in Python.
 _FALLBACK_CANDIDATES = 5000
-_FALLBACK_RATIO = 0.7
 
 _PARTY_ID = re.compile(r"^#?(\d{1,10})$")
 
@@ -92,8 +95,10 @@ def party_find(*, q: str, limit: int = 25, default_region: str = "US") -> Search
             hit.score = max(hit.score, score)
 
     probe = limit + 1
-    for label, condition in _exact_conditions(text, default_region, result.looked_for):
-        add(list(Party.objects.filter(condition).values_list("pk", flat=True).distinct()[:probe]), label)
+    for label, party_ids in _exact_lookups(text, default_region, result.looked_for):
+        if not isinstance(party_ids, list):
+            party_ids = list(party_ids.order_by().distinct()[:probe])
+        add(party_ids, label)
     if any(c.isalpha() for c in text) and "@" not in text:  # an email is not a name
         result.looked_for.append("name")
         for party_id, score in _names_like(text, probe):
@@ -106,38 +111,39 @@ def party_find(*, q: str, limit: int = 25, default_region: str = "US") -> Search
     return result
 
 
-def _exact_conditions(text: str, default_region: str, looked_for: list[str]) -> list[tuple[str, Q]]:
-    """The exact lookups this text could be, each as a condition on Party."""
-    conditions: list[tuple[str, Q]] = []
+def _exact_lookups(text: str, default_region: str, looked_for: list[str]) -> list[tuple[str, Any]]:
+    """The exact lookups this text could be: (label, party ids as a list or a values query on
+    the indexed child table — never a subquery per party, which would scan every party)."""
+    from parties.models import PartyIdentification
+
+    lookups: list[tuple[str, Any]] = []
     id_match = _PARTY_ID.match(text)
     if id_match:
         looked_for.append("party id")
-        conditions.append(("party id", Q(pk=int(id_match.group(1)))))
+        lookups.append(("party id", list(Party.objects.filter(pk=int(id_match.group(1)))
+                                         .values_list("pk", flat=True))))
     if "@" in text:
         looked_for.append("email")
-        email = text.lower()
-        conditions.append(("email", Q(Exists(
-            ContactPointEmail.objects.filter(party=OuterRef("pk"), normalized=email)))))
+        lookups.append(("email", ContactPointEmail.objects.filter(normalized=text.lower())
+                        .values_list("party_id", flat=True)))
     phone = _phone_condition(text, default_region)
     if phone is not None:
         looked_for.append("phone")
-        conditions.append(("phone", Q(Exists(
-            ContactPointPhone.with_last9().filter(phone, party=OuterRef("pk"))))))
+        lookups.append(("phone", ContactPointPhone.with_last9().filter(phone)
+                        .values_list("party_id", flat=True)))
     if len(text) <= 100:
         looked_for.extend(["source key", "identifier"])
-        conditions.append(("source key", Q(Exists(
-            SourceRecord.objects.filter(party=OuterRef("pk"), source_key=text)))))
+        lookups.append(("source key", SourceRecord.objects.filter(source_key=text)
+                        .values_list("party_id", flat=True)))
         identifier = identifier_normalize(text)
         if identifier:
-            from parties.models import PartyIdentification
-
-            conditions.append(("identifier", Q(Exists(
-                PartyIdentification.objects.filter(party=OuterRef("pk"), normalized=identifier)))))
+            lookups.append(("identifier", PartyIdentification.objects.filter(normalized=identifier)
+                            .values_list("party_id", flat=True)))
     if len(text) <= 10 and any(c.isdigit() for c in text):
         looked_for.append("postal code")
-        conditions.append(("postal code", Q(Exists(ContactPointAddress.objects.filter(
-            party=OuterRef("pk"), postal_code=text.upper(), is_active=True)))))
-    return conditions
+        lookups.append(("postal code", ContactPointAddress.objects.filter(
+            postal_code=text.upper(), is_active=True).values_list("party_id", flat=True)))
+    return lookups
 
 
 def _phone_condition(text: str, default_region: str) -> Q | None:
@@ -153,45 +159,114 @@ def _phone_condition(text: str, default_region: str) -> Q | None:
 
 
 def _names_like(text: str, limit: int) -> list[tuple[int, float]]:
-    """(party id, similarity) of the names most like the text, best first."""
-    if connection.vendor == "postgresql":
-        return _names_like_trigram(text, limit)
-    return _names_like_fallback(text, limit)
+    """(party id, score) of the names most like the text, best first. The database proposes
+    candidates; ``name_score`` ranks them, because trigrams alone put "Amy Simpson" before
+    "Aaron Simpson" for "Araon Simposn"."""
+    if connection.vendor != "postgresql":
+        return _ranked(text, _name_candidates_fallback(text), limit)
+    # A strict trigram threshold first: cheap, and enough for a name with one typo. Only when
+    # it finds no good match is the wide threshold paid for (two typos in short words).
+    candidates = dict(_name_candidates_soundex(text))
+    ranked: list[tuple[int, float]] = []
+    for threshold in NAME_SIMILARITY:
+        candidates.update(_name_candidates_trigram(text, threshold))
+        ranked = _ranked(text, list(candidates.items()), limit)
+        if ranked and ranked[0][1] >= NAME_SCORE_GOOD:
+            break
+    return ranked
 
 
-def _names_like_trigram(text: str, limit: int) -> list[tuple[int, float]]:
-    # The % operator uses the GIN trigram index; its threshold is a setting of the session,
-    # set for this transaction only.
+def _ranked(text: str, candidates: list[tuple[int, str]], limit: int) -> list[tuple[int, float]]:
+    scored = [(pk, score) for pk, name in candidates if (score := name_score(text, name)) >= NAME_SCORE_MIN]
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[:limit]
+
+
+def _name_candidates_trigram(text: str, threshold: float) -> list[tuple[int, str]]:
+    """Names with enough trigrams in common (the GIN index of migration 0016)."""
+    # The % operator's threshold is a setting of the session, set for this transaction only.
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [NAME_SIMILARITY])
+            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [threshold])
         similar = RawSQL("parties_party.display_name %% %s", [text], output_field=BooleanField())
-        score = RawSQL("similarity(parties_party.display_name, %s)", [text])
-        rows = (Party.objects.filter(similar).annotate(score=score)
-                .order_by("-score", "pk").values_list("pk", "score")[:limit])
-        return [(pk, float(s)) for pk, s in rows]
+        similarity = RawSQL("similarity(parties_party.display_name, %s)", [text])
+        return list(Party.objects.filter(similar).annotate(similarity=similarity)
+                    .order_by("-similarity", "pk").values_list("pk", "display_name")[:_CANDIDATES])
 
 
-def _names_like_fallback(text: str, limit: int) -> list[tuple[int, float]]:
-    lowered = text.lower()
-    words = [w for w in re.split(r"\W+", lowered) if w]
+def _name_candidates_soundex(text: str) -> list[tuple[int, str]]:
+    """For two or more words: names whose family and given names sound alike (the Soundex
+    index of migration 0019), the first word as given name and the last as family name, or the
+    other way round."""
+    words = _words(text)
+    candidates: list[tuple[int, str]] = []
+    if len(words) < 2:
+        return candidates
+    for given, family in ((words[0], words[-1]), (words[-1], words[0])):
+        sounds_alike = RawSQL("soundex(parties_party.family_name) = soundex(%s) "
+                              "AND soundex(parties_party.given_name) = soundex(%s)",
+                              [family, given], output_field=BooleanField())
+        candidates.extend(Party.objects.filter(sounds_alike).order_by()
+                          .values_list("pk", "display_name")[:_CANDIDATES])
+    return candidates
+
+
+def _name_candidates_fallback(text: str) -> list[tuple[int, str]]:
+    words = _words(text)
     if not words:
         return []
     # A typo rarely hits both ends of a word: names sharing the first or last two letters of
     # a query word are the candidates.
     anchors = {part for word in words if len(word) >= 3 for part in (word[:2], word[-2:])} or set(words)
-    condition = Q(display_name__icontains=lowered)
+    condition = Q(display_name__icontains=text)
     for anchor in anchors:
         condition |= Q(display_name__icontains=anchor)
-    candidates = Party.objects.filter(condition).values_list("pk", "display_name")[:_FALLBACK_CANDIDATES]
-    scored = []
-    for pk, name in candidates:
-        name_lower = name.lower()
-        ratio = 1.0 if lowered in name_lower else SequenceMatcher(None, lowered, name_lower).ratio()
-        if ratio >= _FALLBACK_RATIO:
-            scored.append((pk, ratio))
-    scored.sort(key=lambda item: (-item[1], item[0]))
-    return scored[:limit]
+    return list(Party.objects.filter(condition).values_list("pk", "display_name")[:_FALLBACK_CANDIDATES])
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^\w]+", text.lower()) if w]
+
+
+def name_score(query: str, name: str) -> float:
+    """How well a name matches what was typed, 0..1: each typed word against the name's most
+    similar word by edit distance (a swap of two neighbours is one edit; a typed prefix of a
+    word counts almost as the word), averaged over the typed words."""
+    typed, words = _words(query), _words(name)
+    if not typed or not words:
+        return 0.0
+    if query.lower() in name.lower():
+        return 1.0
+    total = 0.0
+    for word in typed:
+        best = 0.0
+        for candidate in words:
+            if candidate == word:
+                best = 1.0
+                break
+            if len(word) >= 2 and candidate.startswith(word):
+                best = max(best, 0.9)
+                continue
+            longest = max(len(word), len(candidate))
+            best = max(best, 1 - _edits(word, candidate) / longest)
+        total += best
+    return total / len(typed)
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+    two neighbouring letters each count one."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def _resolve_survivors(found: dict[int, SearchHit]) -> list[SearchHit]:

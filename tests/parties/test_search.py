@@ -57,6 +57,26 @@ def test_it_finds_a_name_with_two_typos_by_trigram_similarity_on_postgresql(peop
     assert people["maria"].pk not in _ids("Jonh Smiht")
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Soundex needs PostgreSQL's fuzzystrmatch")
+def test_swapped_letters_in_short_names_are_found_by_how_they_sound_and_ranked_by_edits(people):
+    abigail = _person("Abigail", "Rice")
+    aaron = _person("Aaron", "Simpson")
+    _person("Amy", "Simpson")  # more trigrams in common with "Araon Simposn" than Aaron has
+    # "Aibgail Rcie" shares too few trigrams with "Abigail Rice" (0.24); Soundex finds it.
+    assert _ids("Aibgail Rcie")[0] == abigail.pk
+    assert _ids("Rcie Aibgail")[0] == abigail.pk  # family name first
+    assert _ids("Araon Simposn")[0] == aaron.pk
+
+
+def test_name_score_counts_a_swap_of_neighbours_as_one_edit():
+    from parties.search import name_score
+
+    assert name_score("Araon Simposn", "Aaron Simpson") > name_score("Araon Simposn", "Amy Simpson")
+    assert name_score("smith", "John Smith") == 1.0
+    assert name_score("Jo Smi", "John Smith") == 0.9  # typed prefixes
+    assert name_score("Xavier", "John Smith") < 0.6
+
+
 def test_it_finds_a_misspelled_name_on_any_database(people):
     # SQLite has no trigram index: a candidate scan ranked by similarity stands in for it.
     assert _ids("Jonh Smiht")[0] == people["john"].pk
