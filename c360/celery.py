@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from c360.env import env_int
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "c360.settings.local")
 
 app = Celery("c360")
@@ -15,6 +17,6 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "dashboard-refresh": {
         "task": "c360.dashboard_refresh",
-        "schedule": float(os.environ.get("C360_DASHBOARD_REFRESH_SECONDS") or 600),
+        "schedule": float(env_int("C360_DASHBOARD_REFRESH_SECONDS", 600, minimum=10)),
     },
 }
