@@ -21,16 +21,15 @@ from parties.models import (
     EngagementChannel,
     EngagementType,
     ImportJob,
-    ImportRejection,
     SourceSystem,
 )
-from parties.services.imports.mapping import Columns, mapping_apply, mapping_source_column
+from parties.services.imports.mapping import Columns
 from parties.services.imports.party_refs import (
     REFERENCE_COLUMNS,
     REFERENCE_SYNONYMS,
-    PartyReferences,
     RowError,
     attributes_read,
+    batch_rows_read,
     choice_read,
     choice_words,
     datetime_read,
@@ -138,39 +137,16 @@ def engagement_batch_import(
     written whole or not at all. A bad row is rejected with its line, column and reason."""
     now = timezone.now()
     mapped = mapped_columns(mapping)
-    rejections: list[ImportRejection] = []
-
-    def reject(line: int, error: RowError) -> None:
-        column = mapping_source_column(mapping, error.column) if error.column else ""
-        rejections.append(ImportRejection(job=job, line=line, column=column[:255],
-                                          value=error.value[:2000], reason=error.reason[:500]))
-
-    parsed: list[tuple[int, dict[str, str], dict]] = []
-    for raw in rows:
-        if raw.error:
-            reject(raw.line, RowError("", "", raw.error))
-            continue
-        row = {target: (value or "").strip() for target, value in mapping_apply(mapping, raw.values).items()}
-        try:
-            parsed.append((raw.line, row, engagement_values(row, raw.values, mapped=mapped, source=source,
-                                                             now=now)))
-        except RowError as exc:
-            reject(raw.line, exc)
-
-    references = PartyReferences([row for _, row, _ in parsed], source=source)
+    batch = batch_rows_read(job=job, source=source, rows=rows, mapping=mapping, values_read=lambda row, raw:
+                            engagement_values(row, raw.values, mapped=mapped, source=source, now=now))
+    reject = batch.reject
     wanted: dict[tuple[str, str], tuple[int, dict]] = {}
-    for line, row, values in parsed:
-        try:
-            ref = references.resolve(row)
-        except RowError as exc:
-            reject(line, exc)
-            continue
+    for line, _row, values in batch.rows:
         key = (values["engagement_type"], values["external_id"])
         if key in wanted:
             reject(line, RowError("external_id", key[1], f"{key[0].replace('_', ' ')} {key[1]!r} already "
                                   f"appeared at line {wanted[key][0]}; this row was not imported"))
             continue
-        values.update(party_id=ref.party_id, source_record_id=ref.source_record_id)
         wanted[key] = (line, values)
 
     existing = {
@@ -198,11 +174,11 @@ def engagement_batch_import(
     Engagement.objects.bulk_create(new)
     Engagement.objects.bulk_update(changed, [*VALUE_FIELDS, "last_import_job_id"], batch_size=500)
     rows_touch(Engagement, unchanged, job_id=job.pk)
-    ImportRejection.objects.bulk_create(rejections)
+    rejected = batch.rejections_save()
     # Matching compares names and contact points, not touch points: no party needs re-matching,
     # and the API's party document does not include touch points.
     return BatchResult(created=len(new), updated=len(changed), unchanged=len(unchanged),
-                       rejected=len(rejections), changed_party_ids=())
+                       rejected=rejected, changed_party_ids=())
 
 
 ENGAGEMENTS_KIND = ImportKind(

@@ -15,13 +15,13 @@ from datetime import datetime
 from django.utils import timezone
 
 from parties.extensions import BatchResult, ImportKind
-from parties.models import ImportJob, ImportRejection, Membership, MembershipStatus, SourceSystem
-from parties.services.imports.mapping import Columns, mapping_apply, mapping_source_column
+from parties.models import ImportJob, Membership, MembershipStatus, SourceSystem
+from parties.services.imports.mapping import Columns
 from parties.services.imports.party_refs import (
     REFERENCE_COLUMNS,
     REFERENCE_SYNONYMS,
-    PartyReferences,
     RowError,
+    batch_rows_read,
     choice_read,
     choice_words,
     date_read,
@@ -115,33 +115,11 @@ def membership_batch_import(
     """Upsert one batch of memberships; runs inside the job's batch transaction, so a batch is
     written whole or not at all. A bad row is rejected with its line, column and reason."""
     now: datetime = timezone.now()
-    rejections: list[ImportRejection] = []
-
-    def reject(line: int, error: RowError) -> None:
-        column = mapping_source_column(mapping, error.column) if error.column else ""
-        rejections.append(ImportRejection(job=job, line=line, column=column[:255],
-                                          value=error.value[:2000], reason=error.reason[:500]))
-
-    parsed: list[tuple[int, dict[str, str], dict]] = []
-    for raw in rows:
-        if raw.error:
-            reject(raw.line, RowError("", "", raw.error))
-            continue
-        row = {target: (value or "").strip() for target, value in mapping_apply(mapping, raw.values).items()}
-        try:
-            parsed.append((raw.line, row, membership_values(row, source=source)))
-        except RowError as exc:
-            reject(raw.line, exc)
-
-    references = PartyReferences([row for _, row, _ in parsed], source=source)
+    batch = batch_rows_read(job=job, source=source, rows=rows, mapping=mapping,
+                            values_read=lambda row, raw: membership_values(row, source=source))
+    reject = batch.reject
     wanted: dict[tuple, tuple[int, dict]] = {}
-    for line, row, values in parsed:
-        try:
-            ref = references.resolve(row)
-        except RowError as exc:
-            reject(line, exc)
-            continue
-        values.update(party_id=ref.party_id, source_record_id=ref.source_record_id)
+    for line, row, values in batch.rows:
         key = _key(values)
         if key in wanted:
             column = "member_number" if key[0] == "number" else "program_name"
@@ -178,10 +156,10 @@ def membership_batch_import(
     rows_touch(Membership, unchanged, job_id=job.pk)
     # The API's party document lists memberships: clients syncing by updated_since must see it.
     parties_touch(touched, now=now)
-    ImportRejection.objects.bulk_create(rejections)
+    rejected = batch.rejections_save()
     # Matching does not compare memberships: no party needs re-matching.
     return BatchResult(created=len(new), updated=len(changed), unchanged=len(unchanged),
-                       rejected=len(rejections), changed_party_ids=())
+                       rejected=rejected, changed_party_ids=())
 
 
 MEMBERSHIPS_KIND = ImportKind(

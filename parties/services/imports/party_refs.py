@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -28,12 +28,14 @@ from django.utils.dateparse import parse_datetime
 from parties.models import (
     ContactPointEmail,
     ContactPointPhone,
+    ImportRejection,
     Party,
     PartyStatus,
     SourceRecord,
     SourceSystem,
 )
 from parties.services import standardize as std
+from parties.services.imports.mapping import mapping_apply, mapping_source_column
 
 REFERENCE_COLUMNS = ("source_system", "source_key", "email", "phone")
 REFERENCE_SYNONYMS: dict[str, Sequence[str]] = {
@@ -322,7 +324,54 @@ def parties_touch(party_ids: Iterable[int], *, now: datetime) -> None:
         Party.objects.filter(pk__in=chunk).update(updated_at=now)
 
 
-__all__ = ["REFERENCE_COLUMNS", "REFERENCE_SYNONYMS", "PartyRef", "PartyReferences", "RowError",
-           "attributes_read", "choice_read", "choice_words", "date_read", "datetime_read",
+class BatchRows:
+    """One batch of a touch-point file, read: each good row's line, mapped text and values with
+    its customer (``party_id``, ``source_record_id``), and the rejections of the others, each
+    naming its line, the file's column and why."""
+
+    def __init__(self, *, job, mapping) -> None:
+        self.job, self.mapping = job, mapping
+        self.rows: list[tuple[int, dict[str, str], dict]] = []
+        self.rejections: list[ImportRejection] = []
+
+    def reject(self, line: int, error: RowError) -> None:
+        column = mapping_source_column(self.mapping, error.column) if error.column else ""
+        self.rejections.append(ImportRejection(job=self.job, line=line, column=column[:255],
+                                               value=error.value[:2000], reason=error.reason[:500]))
+
+    def rejections_save(self) -> int:
+        ImportRejection.objects.bulk_create(self.rejections)
+        return len(self.rejections)
+
+
+def batch_rows_read(*, job, source: SourceSystem, rows: Sequence, mapping,
+                    values_read: Callable[[dict[str, str], object], dict]) -> BatchRows:
+    """Map each raw row, read its values with ``values_read(row, raw)`` and find its customer
+    for the whole batch at once; a row that fails any of that is rejected, the rest kept."""
+    batch = BatchRows(job=job, mapping=mapping)
+    read: list[tuple[int, dict[str, str], dict]] = []
+    for raw in rows:
+        if raw.error:
+            batch.reject(raw.line, RowError("", "", raw.error))
+            continue
+        row = {target: (value or "").strip() for target, value in mapping_apply(mapping, raw.values).items()}
+        try:
+            read.append((raw.line, row, values_read(row, raw)))
+        except RowError as exc:
+            batch.reject(raw.line, exc)
+    references = PartyReferences([row for _, row, _ in read], source=source)
+    for line, row, values in read:
+        try:
+            ref = references.resolve(row)
+        except RowError as exc:
+            batch.reject(line, exc)
+            continue
+        values.update(party_id=ref.party_id, source_record_id=ref.source_record_id)
+        batch.rows.append((line, row, values))
+    return batch
+
+
+__all__ = ["REFERENCE_COLUMNS", "REFERENCE_SYNONYMS", "BatchRows", "PartyRef", "PartyReferences", "RowError",
+           "attributes_read", "batch_rows_read", "choice_read", "choice_words", "date_read", "datetime_read",
            "decimal_read", "integer_read", "mapped_columns", "parties_touch", "rows_touch",
            "text_read", "word_key"]
