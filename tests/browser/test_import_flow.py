@@ -39,7 +39,7 @@ def test_an_administrator_uploads_maps_and_watches_an_import_finish(page, settin
     demo_users_ensure()
     with celery_worker(tmp_path / "worker.log"):
         _login(page, "admin", "admin-demo")
-        page.get_by_role("link", name="Imports").click()
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
         page.get_by_role("link", name="Upload a file").click()
         page.get_by_label("…or a new source system").fill("Filiale Berlin")
         page.get_by_label("Phone region of the new source").fill("DE")
@@ -87,7 +87,7 @@ def test_marketing_uploads_an_opt_out_list_and_may_not_import_customers(page, se
                b"nobody@example.com;email;newsletter;unsubscribed;2026-10-02;unsubscribe link\n")
     with celery_worker(tmp_path / "worker.log"):
         _login(page, "marketing", "marketing-demo")
-        page.get_by_role("link", name="Imports").click()
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
         page.get_by_role("link", name="Upload a file").click()
         kinds = page.get_by_label("File kind").locator("option")
         expect(kinds).to_have_text(["Consents (opt-ins and opt-outs)"])

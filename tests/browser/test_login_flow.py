@@ -34,7 +34,7 @@ def test_the_demo_steward_logs_in_finds_a_customer_and_opens_the_record(page):
     expect(page.locator(".userbox")).to_contain_text("Data steward")
     expect(page.get_by_role("link", name="Source systems")).to_be_visible()
 
-    page.get_by_placeholder("Find a customer…").fill("grace@navy.mil")
+    page.get_by_label("Find a customer").fill("grace@navy.mil")
     page.keyboard.press("Enter")
     page.get_by_role("link", name="Grace Hopper").click()
     expect(page.get_by_role("heading", name=re.compile("Grace Hopper"))).to_be_visible()
