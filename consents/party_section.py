@@ -13,9 +13,11 @@ from consents.models import (
 )
 from parties.extensions import PartySection
 
-# The channel whose type-level consent applies to a contact point without its own.
-_CHANNEL_OF_POINT = {ContactPointKind.EMAIL: "email", ContactPointKind.PHONE: "phone",
-                     ContactPointKind.ADDRESS: "mail"}
+# The channels whose type-level consent applies to a contact point without its own: a phone
+# number is called and texted (the SMS channel's badges name their channel).
+_CHANNELS_OF_POINT = {ContactPointKind.EMAIL: (("email", ""),),
+                      ContactPointKind.PHONE: (("phone", "Calls: "), ("sms", "SMS: ")),
+                      ContactPointKind.ADDRESS: (("mail", ""),)}
 _TONES = {ConsentStatus.OPT_IN: "consent-opt_in", ConsentStatus.OPT_OUT: "consent-opt_out",
           ConsentStatus.SEEN: "consent-seen"}
 _MARKS = {ConsentStatus.OPT_IN: "✓", ConsentStatus.OPT_OUT: "✗", ConsentStatus.SEEN: "?"}
@@ -39,10 +41,14 @@ def consent_section(user, party) -> PartySection | None:
         for point in rows:
             own = point_status.get((kind, point.pk), {})
             for purpose_id, purpose in purposes.items():
-                status = own.get(purpose_id) or channel_status.get((_CHANNEL_OF_POINT[kind], purpose_id))
-                if status in _TONES:
-                    badge = (f"{_MARKS[status]} {purpose.name}", _TONES[status])
-                    badges.setdefault((str(kind), point.pk), []).append(badge)
+                # The number's or address's own consent, else each of its channels' consent.
+                shown = ([("", own[purpose_id])] if purpose_id in own else
+                         [(prefix, channel_status.get((channel, purpose_id)))
+                          for channel, prefix in _CHANNELS_OF_POINT[kind]])
+                for prefix, status in shown:
+                    if status in _TONES:
+                        badge = (f"{prefix}{_MARKS[status]} {purpose.name}", _TONES[status])
+                        badges.setdefault((str(kind), point.pk), []).append(badge)
     return PartySection(
         title="Consents",
         template="consents/_party_section.html",

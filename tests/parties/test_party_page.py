@@ -167,3 +167,25 @@ def test_consents_are_not_shown_to_roles_without_access(client, bill):
     client.force_login(viewer)
     html = client.get(bill.get_absolute_url()).content.decode()
     assert 'data-testid="golden"' in html and 'data-testid="consents-summary"' not in html
+
+
+def test_a_phone_number_shows_its_sms_consent_by_channel_and_its_own_consent_once(role_client, bill):
+    from consents.models import ConsentStatus, ContactPointConsent, ContactPointTypeConsent, DataUsePurpose
+    from parties.models import ContactPointPhone
+
+    purposes = list(DataUsePurpose.objects.filter(is_active=True).order_by("pk")[:2])
+    phone = ContactPointPhone.objects.create(party=bill, raw_value="+4915123456789",
+                                             normalized="+4915123456789", country="DE")
+    ContactPointTypeConsent.objects.create(party=bill, channel="sms", purpose=purposes[0],
+                                           status=ConsentStatus.OPT_OUT, captured_at=timezone.now(),
+                                           capture_source="SMS STOP")
+    ContactPointConsent.objects.create(party=bill, point_kind="phone", point_id=phone.pk, purpose=purposes[1],
+                                       status=ConsentStatus.OPT_IN, captured_at=timezone.now(),
+                                       capture_source="call centre")
+
+    html = role_client("steward").get(bill.get_absolute_url()).content.decode()
+
+    item = html[html.index(phone.normalized):]
+    item = item[:item.index("</li>")]
+    assert f"SMS: ✗ {purposes[0].name}" in item
+    assert item.count(f"✓ {purposes[1].name}") == 1 and f"SMS: ✓ {purposes[1].name}" not in item
