@@ -300,7 +300,10 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     segment = _segment_or_404(pk)
     paginator = Paginator(segment_members(segment).only("pk", "display_name", "kind"), SEGMENT_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    export = SegmentExportForm(request.GET if "channel" in request.GET else None)
+    # Unless chosen, the export offers the channel and purpose the segment filters on.
+    initial = {"channel": segment.consent_channel or None, "purpose": segment.consent_purpose}
+    export = SegmentExportForm(request.GET if "channel" in request.GET else None,
+                               initial={k: v for k, v in initial.items() if v})
     context = {"segment": segment, "page_obj": page, "paginator": paginator,
                "rows": segment_member_rows(list(page.object_list)), "export": export, "ltv_definition": LTV,
                "can_export": request.user.has_perm("consents.export_segment")}
