@@ -19,6 +19,10 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# The covering index on engagements (parties 0018) includes columns on PostgreSQL; SQLite, the
+# embedded default, builds it without them, which is all this warning says.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
