@@ -34,7 +34,7 @@ from parties.services.standardize import collapse, identifier_normalize, phone_n
 NAME_SIMILARITY = (0.45, 0.25)
 _CANDIDATES = 300  # per way of finding names; all are re-ranked by name_score
 NAME_SCORE_MIN = 0.6
-NAME_SCORE_GOOD = 0.85  # a candidate this good ends the search for more
+NAME_SCORE_GOOD = 0.75  # a candidate this good ends the search for more (two typos score ~0.78)
 # SQLite: names sharing the first or last two letters of a query word are ranked in Python.
 _FALLBACK_CANDIDATES = 5000
 
