@@ -76,13 +76,18 @@ class SearchResult:
     hits: list[SearchHit]
     limited: bool = False  # more parties matched than are shown
     looked_for: list[str] = field(default_factory=list)
+    shortened: bool = False  # the text was longer than QUERY_MAX and was cut
+
+
+QUERY_MAX = 200
 
 
 def party_find(*, q: str, limit: int = 25, default_region: str = "US") -> SearchResult:
     """Parties matching the search box's text, exact matches first, then names by similarity.
     Merged parties are replaced by their survivors (and say which merged id led there)."""
-    text = collapse(q)[:200]
-    result = SearchResult(query=text, hits=[])
+    full = collapse(q)
+    text = full[:QUERY_MAX]
+    result = SearchResult(query=text, hits=[], shortened=len(full) > QUERY_MAX)
     if not text:
         return result
     found: dict[int, SearchHit] = {}  # party id (as matched) → hit
