@@ -17,25 +17,12 @@ import os
 import platform
 import random
 import resource
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "c360.settings.local")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+from benchlib import django_env_setup, timing_line
+
+django_env_setup()
 os.environ.setdefault("C360_API_RATE", "100000000/minute")
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def _line(name: str, times: list[float]) -> None:
-    print(f"{name:<46}: p50 {_pct(times, 0.5):7.1f} ms   p95 {_pct(times, 0.95):7.1f} ms   (n={len(times)})")
 
 
 def _timed(client, url: str, **params) -> float:
@@ -84,7 +71,7 @@ def main() -> None:
     _timed(client, "/api/v1/parties/")  # warm up: imports, templates, connection
     ids = [rng.randrange(1, top + 1) for _ in range(args.requests * 3)]
     existing = list(Party.objects.filter(pk__in=ids).values_list("pk", flat=True))[: args.requests]
-    _line(
+    timing_line(
         "party retrieve (GET /parties/{id}/)", [_timed(client, f"/api/v1/parties/{pk}/") for pk in existing]
     )
 
@@ -94,28 +81,29 @@ def main() -> None:
         body = client.get(url, HTTP_HOST="localhost").json()
         pages.append((time.perf_counter() - started) * 1000)
         url = body["next"] or "/api/v1/parties/"
-    _line("list page of 100 (cursor, walking forward)", pages)
+    timing_line("list page of 100 (cursor, walking forward)", pages)
 
     emails = list(
         ContactPointEmail.objects.filter(
             pk__in=[rng.randrange(1, top) for _ in range(args.requests * 2)]
         ).values_list("normalized", flat=True)
     )[: args.requests // 3]
-    _line("list filtered by email", [_timed(client, "/api/v1/parties/", email=e.upper()) for e in emails])
+    timing_line("list filtered by email",
+                [_timed(client, "/api/v1/parties/", email=e.upper()) for e in emails])
     phones = list(
         ContactPointPhone.objects.filter(
             pk__in=[rng.randrange(1, top) for _ in range(args.requests * 2)]
         ).values_list("raw_value", flat=True)
     )[: args.requests // 3]
-    _line(
+    timing_line(
         "list filtered by phone (as written)", [_timed(client, "/api/v1/parties/", phone=p) for p in phones]
     )
     national = ["0" + "".join(c for c in p if c.isdigit())[-10:] for p in phones]  # e.g. 020 7952 5917
-    _line(
+    timing_line(
         "list filtered by phone (national form)",
         [_timed(client, "/api/v1/parties/", phone=p) for p in national],
     )
-    _line(
+    timing_line(
         "list filtered by updated_since (last hour)",
         [_timed(client, "/api/v1/parties/", updated_since="2100-01-01T00:00:00Z") for _ in range(50)],
     )

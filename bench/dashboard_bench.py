@@ -18,26 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "c360.settings.local")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+from benchlib import django_env_setup, timing_line
 
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def _line(name: str, times: list[float]) -> str:
-    text = f"{name:<44}: p50 {_pct(times, 0.5):7.1f} ms   p95 {_pct(times, 0.95):7.1f} ms   (n={len(times)})"
-    print(text)
-    return text
+django_env_setup()
 
 
 def _insert(cursor, model, select_from: str, values: dict[str, str]) -> None:
@@ -233,7 +218,7 @@ def main() -> None:
             times.append((time.perf_counter() - started) * 1000)
             if response.status_code != 200:
                 raise SystemExit(f"home as {role}: {response.status_code}")
-        _line(f"home page as {role}", times)
+        timing_line(f"home page as {role}", times)
     client = Client()
     client.force_login(users["steward"])
     times = []
@@ -242,7 +227,7 @@ def main() -> None:
         if client.get(url, HTTP_HOST="localhost").status_code != 200:
             raise SystemExit(f"{url}: not 200")
         times.append((time.perf_counter() - started) * 1000)
-    _line("data-quality issue list (first page)", times)
+    timing_line("data-quality issue list (first page)", times)
 
 
 if __name__ == "__main__":

@@ -18,29 +18,16 @@ import os
 import platform
 import random
 import resource
-import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "c360.settings.local")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+from benchlib import django_env_setup, timing_line
+
+django_env_setup()
 
 _TYPES = ["order"] * 4 + ["return", "web_visit", "web_visit", "case", "email_interaction",
                           "survey_response", "event_attendance"]
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def _line(name: str, times: list[float]) -> None:
-    print(f"{name:<50}: p50 {_pct(times, 0.5):7.1f} ms   p95 {_pct(times, 0.95):7.1f} ms   (n={len(times)})")
 
 
 def _timed(client, url: str, expect: str = "", **params) -> float:
@@ -138,16 +125,16 @@ def main() -> None:
     _timed(client, "/parties/search/", q="warm up")
     for words, label in ((1, "search: name with one typo"), (2, "search: name with a typo in each word")):
         times, found = _search_by_name(client, sample, rng, words)
-        _line(label, times)
+        timing_line(label, times)
         print(f"{'':<50}  found {found} of {len(sample)} ({found / len(sample):.0%})")
     emails = list(ContactPointEmail.objects.filter(party_id__in=[pk for pk, _ in sample])
                   .values_list("party_id", "normalized"))[: args.requests]
-    _line("search: email (upper case)", [
+    timing_line("search: email (upper case)", [
         _timed(client, "/parties/search/", expect=f"/parties/{pk}/", q=e.upper()) for pk, e in emails])
     phones = list(ContactPointPhone.objects.filter(party_id__in=[pk for pk, _ in sample])
                   .values_list("party_id", "normalized"))[: args.requests]
     national = [(pk, "0" + p[-10:-7] + " " + p[-7:]) for pk, p in phones]  # e.g. 020 7952 5917
-    _line("search: phone (national form, spaces)", [
+    timing_line("search: phone (national form, spaces)", [
         _timed(client, "/parties/search/", expect=f"/parties/{pk}/", q=p) for pk, p in national])
 
     busy = [pk for pk, _ in sample[: args.parties]]
@@ -156,9 +143,9 @@ def main() -> None:
     print(f"touch points: {args.engagements:,} each for {len(busy)} parties "
           f"(ready in {time.perf_counter() - started:,.1f} s)")
     pages = [busy[i % len(busy)] for i in range(args.requests)]
-    _line(f"party page, {args.engagements:,} touch points", [
+    timing_line(f"party page, {args.engagements:,} touch points", [
         _timed(client, f"/parties/{pk}/", expect='data-testid="timeline"') for pk in pages])
-    _line("party page, timeline filtered to orders, page 3", [
+    timing_line("party page, timeline filtered to orders, page 3", [
         _timed(client, f"/parties/{pk}/", type="order", page="3") for pk in pages])
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 

@@ -17,24 +17,11 @@ import argparse
 import os
 import platform
 import random
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "c360.settings.local")
-os.environ.setdefault("DEBUG", "0")  # as served in production: no query log, cached templates
-os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+from benchlib import django_env_setup, timing_line
 
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def _line(name: str, times: list[float]) -> None:
-    print(f"{name:<44}: p50 {_pct(times, .5):7.1f} ms   p95 {_pct(times, .95):7.1f} ms   (n={len(times)})")
+django_env_setup()
 
 
 def suggestions_top_up(target: int) -> int:
@@ -142,7 +129,7 @@ def main() -> None:
             times.append((time.perf_counter() - t) * 1000)
             if response.status_code != 200:
                 raise SystemExit(f"{target} answered {response.status_code}")
-        _line(name, times)
+        timing_line(name, times)
 
     from matching.services.review import suggestion_merge
 
@@ -155,7 +142,7 @@ def main() -> None:
         result = suggestion_merge(suggestion_id=pk, user=user)
         merge_ms.append((time.perf_counter() - t) * 1000)
         events.append(result.event.pk)
-    _line("merge of a 3-party suggestion", merge_ms)
+    timing_line("merge of a 3-party suggestion", merge_ms)
     # a steward's key press: POST the decision, follow the redirect to the next review page
     twos = list(MatchSuggestion.objects.filter(status="pending", size=2).values_list("pk", flat=True)[:20])
     for pk in twos:
@@ -165,7 +152,7 @@ def main() -> None:
         decide_ms.append((time.perf_counter() - t) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"deciding #{pk} answered {response.status_code}")
-    _line("merge key press → next review page (2 parties)", decide_ms)
+    timing_line("merge key press → next review page (2 parties)", decide_ms)
     from parties.models import PartyEvent
 
     events += list(PartyEvent.objects.filter(kind="merge", suggestion_id__isnull=False,
