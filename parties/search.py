@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Prefetch, Q, QuerySet
@@ -100,10 +99,8 @@ def party_find(*, q: str, limit: int = 25, default_region: str = "US") -> Search
             hit.score = max(hit.score, score)
 
     probe = limit + 1
-    for label, party_ids in _exact_lookups(text, default_region, result.looked_for):
-        if not isinstance(party_ids, list):
-            party_ids = list(party_ids.order_by().distinct()[:probe])
-        add(party_ids, label)
+    for label, party_ids in party_exact_lookups(text, default_region, result.looked_for):
+        add(list(party_ids.order_by().distinct()[:probe]), label)
     if any(c.isalpha() for c in text) and "@" not in text:  # an email is not a name
         result.looked_for.append("name")
         for party_id, score in _names_like(text, probe):
@@ -116,17 +113,20 @@ def party_find(*, q: str, limit: int = 25, default_region: str = "US") -> Search
     return result
 
 
-def _exact_lookups(text: str, default_region: str, looked_for: list[str]) -> list[tuple[str, Any]]:
-    """The exact lookups this text could be: (label, party ids as a list or a values query on
-    the indexed child table — never a subquery per party, which would scan every party)."""
+def party_exact_lookups(text: str, default_region: str, looked_for: list[str] | None = None,
+                        ) -> list[tuple[str, QuerySet]]:
+    """The exact lookups this text could be: (label, a query of party ids on the indexed table
+    that holds the value — never a subquery per party, which would scan every party). The
+    search box and the party list's free-text filter both use them."""
+    looked_for = [] if looked_for is None else looked_for
     from parties.models import PartyIdentification
 
-    lookups: list[tuple[str, Any]] = []
+    lookups: list[tuple[str, QuerySet]] = []
     id_match = _PARTY_ID.match(text)
     if id_match:
         looked_for.append("party id")
-        lookups.append(("party id", list(Party.objects.filter(pk=int(id_match.group(1)))
-                                         .values_list("pk", flat=True))))
+        lookups.append(("party id", Party.objects.filter(pk=int(id_match.group(1)))
+                        .values_list("pk", flat=True)))
     if "@" in text:
         looked_for.append("email")
         lookups.append(("email", ContactPointEmail.objects.filter(normalized=text.lower())

@@ -95,21 +95,20 @@ def attention_summary(*, user) -> AttentionSummary:
 def party_search(
     queryset: QuerySet[Party], *, q: str = "", reachability: str = "", contact: str = ""
 ) -> QuerySet[Party]:
-    """Narrow parties by a free-text query (name, email, phone digits, postal code, source
-    key) and by data-quality conditions. Used by the list page's filter set."""
+    """Narrow parties by a free-text query (part of a name, or exactly an email, phone in any
+    format, identifier, source key, postal code or party id, as the search box looks them up)
+    and by data-quality conditions. Used by the list page's filter set."""
     if q:
-        from parties.services.standardize import collapse, identifier_normalize
+        from django.conf import settings
+
+        from parties.search import party_exact_lookups
+        from parties.services.standardize import collapse
 
         text = collapse(q)
         condition = Q(display_name__icontains=text) | Q(organization_name__icontains=text)
-        condition |= Q(emails__normalized=text.lower())
-        condition |= Q(source_records__source_key=text)
-        condition |= Q(identifications__normalized=identifier_normalize(text))
-        condition |= Q(addresses__postal_code=text.upper())
-        phone = ContactPointPhone.matching_digits(text)
-        if phone is not None:
-            condition |= Q(Exists(ContactPointPhone.with_last9().filter(phone, party=OuterRef("pk"))))
-        queryset = queryset.filter(condition).distinct()
+        for _label, party_ids in party_exact_lookups(text, settings.C360_PHONE_REGION):
+            condition |= Q(pk__in=party_ids.order_by())
+        queryset = queryset.filter(condition)
     if reachability == "none":
         queryset = queryset.filter(
             ~Exists(ContactPointEmail.objects.filter(party=OuterRef("pk"), is_active=True)),
