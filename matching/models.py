@@ -168,6 +168,13 @@ class MatchRun(models.Model):
     block_keys = models.PositiveIntegerField(default=0)
     oversized_blocks = models.PositiveIntegerField(default=0)
     candidate_pairs = models.PositiveIntegerField(default=0)
+    pair_budget = models.PositiveIntegerField(
+        default=0, help_text="Candidate pairs per party the run could score (0: no limit).")
+    pairs_scored = models.PositiveIntegerField(default=0)
+    chunks_over_budget = models.PositiveIntegerField(default=0)
+    partner_cap = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="The fewest partners per party a chunk over the pair budget kept.")
     pairs_kept = models.PositiveIntegerField(default=0)
     clusters = models.PositiveIntegerField(default=0)
     auto_merged = models.PositiveIntegerField(default=0, help_text="Suggestions merged automatically.")
@@ -202,6 +209,9 @@ class MatchRunChunk(models.Model):
     parties = models.PositiveIntegerField(default=0)
     keys = models.PositiveIntegerField(default=0)
     candidate_pairs = models.PositiveIntegerField(default=0)
+    pairs_scored = models.PositiveIntegerField(default=0)
+    partner_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Over the pair budget: the partners each party kept.")
     pairs_kept = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)

@@ -149,9 +149,10 @@ C360_MATCHING_SAMPLE = env_int("C360_MATCHING_SAMPLE", 1000, minimum=10)
 C360_MATCHING_INDEX_PREDICATES = env_bool("C360_MATCHING_INDEX_PREDICATES", False)
 # Block keys shared by more parties than this are left out of candidate pairs.
 C360_MATCHING_MAX_BLOCK = env_int("C360_MATCHING_MAX_BLOCK", 100, minimum=2)
-# At most this many candidate partners per party and run, those sharing the most block keys
-# first (0: no limit). Bounds the scoring work a model with weak learned predicates causes.
-C360_MATCHING_MAX_CANDIDATES = env_int("C360_MATCHING_MAX_CANDIDATES", 0, minimum=0)
+# Candidate pairs scored per party, at most, on average over a chunk of a run (0: no limit).
+# Over it, the parties with the most candidates keep only the partners sharing the most block
+# keys with them: a model whose learned predicates are weak cannot make a run take hours.
+C360_MATCHING_PAIR_BUDGET = env_int("C360_MATCHING_PAIR_BUDGET", 12, minimum=0)
 # Key of the erasure tombstones' HMAC (consents.services.erasure). Falls back to SECRET_KEY; set it
 # when SECRET_KEY may rotate, or erased customers stop being recognised on re-import.
 C360_TOMBSTONE_KEY = env_secret("C360_TOMBSTONE_KEY")

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from matching.models import (
@@ -108,7 +108,8 @@ def _claim(run_id: int) -> MatchRun | None:
         model = MatcherModel.objects.filter(is_active=True).first()
         MatchRun.objects.filter(pk=run_id).update(
             status=RunStatus.RUNNING, phase=RunPhase.FINGERPRINTING, started_at=now,
-            phase_started_at=now, heartbeat_at=now, model=model)
+            phase_started_at=now, heartbeat_at=now, model=model,
+            pair_budget=settings.C360_MATCHING_PAIR_BUDGET)
     if model is None:
         _fail(run_id, "no trained model yet: train the matcher first")
         return None
@@ -196,9 +197,11 @@ def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "") -> M
             chunk.parties, chunk.keys = block_keys_write(matcher, ids,
                                                          fresh=changed is None and not retried)
         else:
-            chunk.candidate_pairs, chunk.pairs_kept = chunk_score(
-                matcher, run_id=run.pk, chunk=chunk.index, first=chunk.first_party,
-                last=chunk.last_party, changed=changed)
+            scores = chunk_score(matcher, run_id=run.pk, chunk=chunk.index,
+                                 first=chunk.first_party, last=chunk.last_party, changed=changed,
+                                 budget=run.pair_budget)
+            chunk.candidate_pairs, chunk.pairs_scored = scores.candidates, scores.scored
+            chunk.pairs_kept, chunk.partner_cap = scores.kept, scores.cap
     except Exception as exc:
         logger.exception("%s failed", chunk)
         _fail(run.pk, f"{chunk}: {exc}")
@@ -216,12 +219,16 @@ def _progress_update(run_id: int, phase: str) -> None:
         parties=Sum("parties", filter=Q(phase=RunPhase.FINGERPRINTING)),
         keys=Sum("keys", filter=Q(phase=RunPhase.FINGERPRINTING)),
         candidates=Sum("candidate_pairs", filter=Q(phase=RunPhase.SCORING)),
+        scored=Sum("pairs_scored", filter=Q(phase=RunPhase.SCORING)),
         kept=Sum("pairs_kept", filter=Q(phase=RunPhase.SCORING)),
+        over=Count("pk", filter=Q(phase=RunPhase.SCORING, partner_cap__isnull=False)),
+        cap=Min("partner_cap", filter=Q(phase=RunPhase.SCORING)),
         done=Count("pk", filter=Q(phase=phase)))
     MatchRun.objects.filter(pk=run_id).update(
         parties_blocked=totals["parties"] or 0, block_keys=totals["keys"] or 0,
-        candidate_pairs=totals["candidates"] or 0, pairs_kept=totals["kept"] or 0,
-        chunks_done=totals["done"], heartbeat_at=timezone.now())
+        candidate_pairs=totals["candidates"] or 0, pairs_scored=totals["scored"] or 0,
+        pairs_kept=totals["kept"] or 0, chunks_over_budget=totals["over"],
+        partner_cap=totals["cap"], chunks_done=totals["done"], heartbeat_at=timezone.now())
 
 
 NEXT_PHASE = {RunPhase.FINGERPRINTING: RunPhase.SCORING, RunPhase.SCORING: RunPhase.CLUSTERING}

@@ -4,12 +4,14 @@ A full run's chunk owns the pairs whose smaller party id lies in its range, so e
 scored exactly once whichever worker takes the chunk. An incremental run's chunk owns the
 pairs that touch one of its new/changed parties in that range (a pair of two such parties
 belongs to the chunk of the smaller one). Pairs a steward rejected, and block keys shared by
-too many parties (``OversizedBlock``), are skipped in SQL.
+too many parties (``OversizedBlock``), are skipped in SQL. The pair budget bounds how many
+candidate pairs a chunk scores, whatever predicates the model learned (``candidate_pairs``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import dedupe
 import numpy as np
@@ -29,20 +31,75 @@ def _marks(values: list[int]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def candidate_pairs(first: int, last: int, *,
-                    changed: list[int] | None = None) -> Iterator[list[tuple[int, int]]]:
+@dataclass(frozen=True)
+class Candidates:
+    """A chunk's candidate pairs: how many the block keys gave (``found``), and the ones to
+    score (``pairs``, an (n, 2) array of party ids, smaller first), which the pair budget may
+    have narrowed to each party's ``cap`` closest partners."""
+
+    found: int
+    pairs: np.ndarray
+    cap: int | None = None
+
+    def batches(self, size: int = PAIR_CHUNK) -> Iterator[list[tuple[int, int]]]:
+        for start in range(0, len(self.pairs), size):
+            yield [(int(a), int(b)) for a, b in self.pairs[start:start + size]]
+
+
+def budget_cap(partners: np.ndarray, budget: int) -> int | None:
+    """The largest number K of partners per party such that the parties, each keeping at
+    most K of its ``partners`` (a count per party), keep ``budget`` pairs or fewer. None
+    when every pair fits. Parties with few partners keep them all; only the ones that
+    weak predicates flooded are trimmed."""
+    if int(partners.sum()) <= budget:
+        return None
+    fits, too_many = 0, int(partners.max())  # sum(min(partners, too_many)) > budget
+    while fits + 1 < too_many:
+        middle = (fits + too_many) // 2
+        if int(np.minimum(partners, middle).sum()) <= budget:
+            fits = middle
+        else:
+            too_many = middle
+    return fits
+
+
+def closest_partners(owner: np.ndarray, partner: np.ndarray, shared: np.ndarray, cap: int) -> np.ndarray:
+    """A mask of the rows that rank among their owner's ``cap`` partners sharing the most
+    block keys (duplicates share most of theirs; ties go to the smaller partner id)."""
+    order = np.lexsort((partner, -shared, owner))
+    sorted_owner = owner[order]
+    starts = np.flatnonzero(np.r_[True, sorted_owner[1:] != sorted_owner[:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    rank = np.arange(len(order)) - np.repeat(starts, sizes)
+    keep = np.zeros(len(order), dtype=bool)
+    keep[order[rank < cap]] = True
+    return keep
+
+
+def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
+                    parties: int | None = None, budget: int | None = None) -> Candidates:
     """Distinct (a, b) with a < b sharing a block key, not rejected, owned by the chunk
-    [first, last] (see the module docstring), ``PAIR_CHUNK`` at a time."""
+    [first, last] (see the module docstring).
+
+    The pair budget (``C360_MATCHING_PAIR_BUDGET`` candidate pairs per party, unless
+    ``budget`` says otherwise; 0: none) bounds the scoring work a model with weak learned
+    predicates causes: when the chunk's ``parties`` have more candidate pairs than
+    budget × parties, each party keeps its K partners sharing the most block keys, K as
+    large as the budget allows (``budget_cap``). It only ever trims parties with more than
+    ``budget`` partners."""
     keys = connection.ops.quote_name(BlockKey._meta.db_table)
     decisions = connection.ops.quote_name(PairDecision._meta.db_table)
     oversized = connection.ops.quote_name(OversizedBlock._meta.db_table)
+    empty = Candidates(0, np.empty((0, 2), dtype="i8"))
     if changed is None:
         join, where, params = "a.party_id < b.party_id", "a.party_id BETWEEN %s AND %s", [first, last]
         lo, hi = "a.party_id", "b.party_id"
+        owners = parties if parties is not None else _parties_between(first, last)
     else:
         mine = [pid for pid in changed if first <= pid <= last]
         if not mine:
-            return
+            return empty
+        owners = len(mine)
         # b is any other party, except a changed one with a smaller id (that pair is owned
         # by the smaller party's chunk).
         join = "a.party_id <> b.party_id"
@@ -55,24 +112,41 @@ def candidate_pairs(first: int, last: int, *,
             params = [*mine, *changed]
         lo = "CASE WHEN a.party_id < b.party_id THEN a.party_id ELSE b.party_id END"
         hi = "CASE WHEN a.party_id < b.party_id THEN b.party_id ELSE a.party_id END"
-    pairs = (f"FROM {keys} a "  # noqa: S608
-             f"JOIN {keys} b ON a.block_key = b.block_key AND {join} WHERE {where} "
-             f"AND NOT EXISTS (SELECT 1 FROM {oversized} o WHERE o.block_key = a.block_key) "
-             f"AND NOT EXISTS (SELECT 1 FROM {decisions} d WHERE d.is_active "
-             f"AND d.decision = 'rejected' AND d.party_a_id = {lo} AND d.party_b_id = {hi})")
-    cap = settings.C360_MATCHING_MAX_CANDIDATES
-    if cap:
-        # Each party's partners ranked by how many block keys they share (duplicates share
-        # most of theirs), the best ``cap`` kept: weak predicates cannot flood the scoring.
-        sql = (f"SELECT lo, hi FROM (SELECT {lo} AS lo, {hi} AS hi, ROW_NUMBER() OVER ("  # noqa: S608
-               f"PARTITION BY a.party_id ORDER BY COUNT(*) DESC, {hi}) AS rank {pairs} "
-               f"GROUP BY a.party_id, {lo}, {hi}) ranked WHERE rank <= {int(cap)}")
-    else:
-        sql = f"SELECT DISTINCT {lo}, {hi} {pairs}"
+    sql = (f"SELECT a.party_id, b.party_id, COUNT(*) FROM {keys} a "  # noqa: S608
+           f"JOIN {keys} b ON a.block_key = b.block_key AND {join} WHERE {where} "
+           f"AND NOT EXISTS (SELECT 1 FROM {oversized} o WHERE o.block_key = a.block_key) "
+           f"AND NOT EXISTS (SELECT 1 FROM {decisions} d WHERE d.is_active "
+           f"AND d.decision = 'rejected' AND d.party_a_id = {lo} AND d.party_b_id = {hi}) "
+           f"GROUP BY a.party_id, b.party_id")
+    parts = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(PAIR_CHUNK):
-            yield rows
+        while rows := cursor.fetchmany(PAIR_CHUNK * 5):
+            parts.append(np.array(rows, dtype="i8"))
+    if not parts:
+        return empty
+    rows = np.concatenate(parts)
+    owner, partner, shared = rows[:, 0], rows[:, 1], rows[:, 2]
+    pairs = np.sort(rows[:, :2], axis=1)  # (smaller, larger): the owner may be either
+    per_party = settings.C360_MATCHING_PAIR_BUDGET if budget is None else budget
+    cap = budget_cap(np.unique(owner, return_counts=True)[1], per_party * owners) if per_party else None
+    if cap is None:
+        return Candidates(len(pairs), pairs)
+    return Candidates(len(pairs), pairs[closest_partners(owner, partner, shared, cap)], cap)
+
+
+def _parties_between(first: int, last: int) -> int:
+    from parties.models import Party
+
+    return Party.objects.active().filter(pk__range=(first, last)).count()
+
+
+@dataclass(frozen=True)
+class ChunkScores:
+    candidates: int  # found through the block keys
+    scored: int  # of those, within the pair budget
+    kept: int  # scored above the drop line
+    cap: int | None  # partners per party the budget allowed, when it had to
 
 
 PairOfRecords = tuple[tuple[int, dict], tuple[int, dict]]
@@ -114,17 +188,16 @@ def pair_scores(matcher: dedupe.StaticDedupe, pairs: Sequence[PairOfRecords]) ->
 
 
 def chunk_score(matcher: dedupe.StaticDedupe, *, run_id: int, chunk: int, first: int, last: int,
-                changed: list[int] | None = None) -> tuple[int, int]:
-    """Score a chunk's candidate pairs and store those above the drop line as ScoredPair
-    rows (replacing any from an earlier attempt at the same chunk). Returns
-    (candidate pairs, pairs kept)."""
+                changed: list[int] | None = None, budget: int | None = None) -> ChunkScores:
+    """Score a chunk's candidate pairs (within the pair budget) and store those above the
+    drop line as ScoredPair rows, replacing any from an earlier attempt at the same chunk."""
     ScoredPair.objects.filter(run_id=run_id, chunk=chunk).delete()
-    candidates = kept = 0
+    candidates = candidate_pairs(first, last, changed=changed, budget=budget)
+    kept = 0
     now = timezone.now()
-    for pairs in candidate_pairs(first, last, changed=changed):
+    for pairs in candidates.batches():
         records = match_records({pid for pair in pairs for pid in pair})
         known = [((a, records[a]), (b, records[b])) for a, b in pairs if a in records and b in records]
-        candidates += len(pairs)
         if not known:
             continue
         scores = pair_scores(matcher, known)
@@ -134,7 +207,7 @@ def chunk_score(matcher: dedupe.StaticDedupe, *, run_id: int, chunk: int, first:
              "score": float(score)} for (a, b), score in zip(scores["pairs"], scores["score"],
                                                              strict=True)], now=now)
         kept += len(scores)
-    return candidates, kept
+    return ChunkScores(candidates.found, len(candidates.pairs), kept, candidates.cap)
 
 
 def scored_pairs(run_id: int) -> np.ndarray:

@@ -51,8 +51,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{run} ({'full' if run.full else 'incremental'}): {run.parties_blocked} parties "
             f"fingerprinted, {run.block_keys} block keys, {run.candidate_pairs} candidate pairs, "
-            f"{run.pairs_kept} kept, {run.clusters} suggestions; seconds per phase: "
+            f"{run.pairs_scored} scored{_budget(run)}, {run.pairs_kept} kept, {run.clusters} suggestions; "
+            "seconds per phase: "
             + ", ".join(f"{phase} {run.phase_seconds[phase]}" for phase in
                         ("fingerprinting", "scoring", "clustering") if phase in run.phase_seconds))
         if run.status != RunStatus.SUCCEEDED:
             raise CommandError(f"{run} failed: {run.error}")
+
+
+def _budget(run) -> str:
+    if not run.chunks_over_budget:
+        return ""
+    return (f" (pair budget {run.pair_budget} a party: {run.chunks_over_budget} chunks over it kept "
+            f"{run.partner_cap}+ closest partners a party)")
