@@ -129,3 +129,67 @@ def test_an_import_rematches_only_its_new_and_changed_parties(tmp_path, django_c
     assert BlockKey.objects.count() > keys_before
     copy_party = Party.objects.get(source_records__source_key="NEW-1")
     assert MatchSuggestion.objects.filter(run=incremental, members__party=copy_party).exists()
+
+
+def _copies(party, count: int) -> list[int]:
+    """``count`` exact copies of ``party`` (golden fields, emails, phones, addresses,
+    identifiers): whatever predicates the model learned, they share every block key."""
+    from parties.models import (
+        ContactPointAddress,
+        ContactPointEmail,
+        ContactPointPhone,
+        Party,
+        PartyIdentification,
+    )
+
+    children = [list(model.objects.filter(party=party)) for model in
+                (ContactPointEmail, ContactPointPhone, ContactPointAddress, PartyIdentification)]
+    ids = []
+    for _ in range(count):
+        copy = Party.objects.get(pk=party.pk)
+        copy.pk = copy.id = None
+        copy.save()
+        ids.append(copy.pk)
+        for rows in children:
+            for row in rows:
+                row.pk = row.id = None
+                row.party = copy
+                row.save()
+    return ids
+
+
+@pytest.mark.django_db
+def test_the_pair_budget_bounds_the_pairs_scored_and_the_run_page_says_so(tmp_path, settings, role_client):
+    """30 copies of one customer make 435 candidate pairs among themselves: at 2 pairs a
+    party the run scores fewer, each copy keeping its closest partners, and every copy is
+    still suggested as a duplicate of copies only (in fewer pairs, clustering may cut the 31
+    into several suggestions)."""
+    from django.urls import reverse
+
+    from parties.models import Party
+
+    _trained(tmp_path, parties=150, seed=6)
+    copies = _copies(Party.objects.filter(kind="individual").exclude(emails=None).first(), 30)
+    parties = Party.objects.active().count()
+
+    settings.C360_MATCHING_PAIR_BUDGET = 0
+    call_command("rematch", "--sync")
+    free = MatchRun.objects.get()
+    assert free.pair_budget == 0 and free.pairs_scored == free.candidate_pairs >= 435
+
+    settings.C360_MATCHING_PAIR_BUDGET = 2
+    call_command("rematch", "--full", "--sync")
+    run = MatchRun.objects.exclude(pk=free.pk).get()
+    assert run.status == "succeeded" and run.pair_budget == 2
+    assert run.candidate_pairs == free.candidate_pairs
+    assert run.pairs_scored <= 2 * parties < run.candidate_pairs
+    assert run.chunks_over_budget == 1 and run.partner_cap >= 2
+    suggested = MatchSuggestion.objects.filter(run=run, status=SuggestionStatus.PENDING,
+                                               members__party_id__in=copies).distinct()
+    members = set(suggested.values_list("members__party_id", flat=True))
+    assert set(copies) <= members and len(members - set(copies)) <= 1  # and the original
+
+    page = role_client("steward").get(reverse("matching:run_detail", args=[run.pk]))
+    over = page.content.decode()
+    assert "1 of 1 chunks had more than 2 candidate pairs a party" in over
+    assert f"{run.pairs_scored:,} of {run.candidate_pairs:,} candidate pairs" in over
