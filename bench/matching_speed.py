@@ -92,11 +92,14 @@ def _workers(count: int, queue: str, log_dir: Path) -> list[subprocess.Popen]:
 def _report(title: str, run, seconds: float, peak_mb: float) -> None:
     print(f"{title}: {run} {run.status} in {seconds:.1f} s "
           f"({run.parties_blocked:,} parties fingerprinted, {run.block_keys:,} block keys, "
-          f"{run.candidate_pairs:,} candidate pairs, {run.pairs_kept:,} kept, "
+          f"{run.candidate_pairs:,} candidate pairs, {run.pairs_scored:,} scored, {run.pairs_kept:,} kept, "
           f"{run.clusters:,} suggestions, {run.chunks_total} scoring chunks)")
     print("  seconds per phase: " + ", ".join(
         f"{k} {run.phase_seconds[k]:.1f}" for k in ("fingerprinting", "scoring", "clustering")
         if k in run.phase_seconds))
+    if run.chunks_over_budget:
+        print(f"  pair budget {run.pair_budget} a party: {run.chunks_over_budget} of {run.chunks_total} "
+              f"chunks over it kept at least {run.partner_cap} closest partners a party")
     print(f"  workers' peak memory (largest process): {peak_mb:,.0f} MB")
     if run.error:
         print(f"  error: {run.error}")
@@ -132,11 +135,16 @@ def main() -> None:
     parser.add_argument("--model-db", type=Path, default=ROOT / "var" / "bench-quality.sqlite3")
     parser.add_argument("--skip-full", action="store_true",
                         help="only the incremental run (needs a full run's block keys)")
+    parser.add_argument("--skip-incremental", action="store_true", help="only the full run")
+    parser.add_argument("--budget", type=int, default=None,
+                        help="candidate pairs per party (C360_MATCHING_PAIR_BUDGET; 0: none)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("set DATABASE_URL to a PostgreSQL database holding bench data")
     if not os.environ.get("REDIS_URL"):
         sys.exit("set REDIS_URL (the workers need a broker)")
+    if args.budget is not None:
+        os.environ["C360_MATCHING_PAIR_BUDGET"] = str(args.budget)
     queue = f"bench-{uuid.uuid4().hex[:6]}"
     os.environ["C360_CELERY_QUEUE"] = queue
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "c360.settings.local")
@@ -169,6 +177,8 @@ def main() -> None:
             run = run_wait(run.pk, poll=0.5)
             _report("full run", run, time.perf_counter() - started, watch.peak_mb)
 
+        if args.skip_incremental:
+            return
         watch.peak_mb = 0.0
         path = log_dir / "new-customers.csv"
         rows = _new_copies(args.new, path)
