@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dedupe.variables as dv
+from affinegap import normalizedAffineGapDistance as affineGap
 
 # field → how dedupe compares it. Low-variety fields are Exact and ``has_missing`` is used
 # only where values are often absent: both keep active learning's memory in check.
@@ -29,7 +30,36 @@ FIELD_DEFINITIONS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 FIELDS = [name for name, _, _ in FIELD_DEFINITIONS]
 
-_VARIABLE_TYPES = {"String": dv.String, "ShortString": dv.ShortString, "Set": dv.Set,
+# dedupe's normalized affine-gap distance is 0.5 for equal strings, about 1.2-2 for a typo or
+# two, and 4-6 for unrelated strings. Unbounded, one field could outweigh all the others: a model
+# trained on 100 labels gave an address weight that made "same name, birth date, email and
+# phone, another address" (a customer who moved) score 0.02. Capped, a field that differs
+# entirely counts as much as one that differs a lot, and no more. On the quality data, the
+# worst of four label sets went from F1 0.945 to 0.985 (README: Performance, Matching).
+STRING_DISTANCE_CAP = 2.0
+
+
+def bounded_affine_gap(a: str, b: str) -> float:
+    return min(affineGap(a, b), STRING_DISTANCE_CAP)
+
+
+class BoundedString(dv.String):
+    """dedupe's String variable (same blocking predicates) with the capped distance."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.comparator = bounded_affine_gap
+
+
+class BoundedShortString(dv.ShortString):
+    """dedupe's ShortString variable with the capped distance."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.comparator = bounded_affine_gap
+
+
+_VARIABLE_TYPES = {"String": BoundedString, "ShortString": BoundedShortString, "Set": dv.Set,
                    "Exact": dv.Exact, "Text": dv.Text}
 
 

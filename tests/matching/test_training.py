@@ -121,3 +121,20 @@ def test_the_matcher_trains_from_imported_labels_and_the_model_loads(tmp_path):
                              ("b", source_record_record(second.standardized)))])
     assert 0.0 <= float(scores["score"][0]) <= 1.0
     assert TrainingLabel.objects.filter(label=Label.MATCH, origin="file").count() == 15
+
+
+def test_string_distances_are_capped_so_no_field_outweighs_the_others():
+    """A customer who moved: a wholly different address counts as much as a very different
+    one, and no more; typos keep their graded distance."""
+    from affinegap import normalizedAffineGapDistance
+
+    from matching.fields import STRING_DISTANCE_CAP, bounded_affine_gap
+
+    moved = ("4051 chestnut ave", "4979 highland way")
+    assert normalizedAffineGapDistance(*moved) > 2 * STRING_DISTANCE_CAP
+    assert bounded_affine_gap(*moved) == STRING_DISTANCE_CAP
+    assert bounded_affine_gap("legrand", "legrznd") == normalizedAffineGapDistance("legrand", "legrznd")
+    assert bounded_affine_gap("anna", "anna") < bounded_affine_gap("legrand", "legrznd") < STRING_DISTANCE_CAP
+    by_field = {v.field: v for v in variables()}
+    assert by_field["address_line1"].comparator is bounded_affine_gap
+    assert by_field["postal_code"].comparator is bounded_affine_gap
