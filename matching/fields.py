@@ -43,6 +43,11 @@ def bounded_affine_gap(a: str, b: str) -> float:
     return min(affineGap(a, b), STRING_DISTANCE_CAP)
 
 
+# for scoring a column at a time: the raw distance, then one clip (matching.services.scoring)
+bounded_affine_gap.unbounded = affineGap
+bounded_affine_gap.cap = STRING_DISTANCE_CAP
+
+
 class BoundedString(dv.String):
     """dedupe's String variable (same blocking predicates) with the capped distance."""
 

@@ -163,8 +163,11 @@ def _distances(data_model, record_pairs: Sequence[tuple[dict, dict]]) -> np.ndar
         always = hasattr(compare, "missing")  # comparators that score a missing value themselves
         left, right = [r[field] for r in firsts], [r[field] for r in seconds]
         if stop - start == 1:
-            distances[:, start] = [compare(a, b) if always or (a is not None and b is not None)
+            raw = getattr(compare, "unbounded", compare)  # a capped distance: clipped below
+            distances[:, start] = [raw(a, b) if always or (a is not None and b is not None)
                                    else np.nan for a, b in zip(left, right, strict=True)]
+            if raw is not compare:
+                np.minimum(distances[:, start], compare.cap, out=distances[:, start])
         else:
             for i, (a, b) in enumerate(zip(left, right, strict=True)):
                 distances[i, start:stop] = (compare(a, b) if always or (a is not None and b is not None)
