@@ -17,6 +17,7 @@ import dedupe
 import numpy as np
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from matching.models import BlockKey, OversizedBlock, PairDecision, ScoredPair
@@ -77,16 +78,16 @@ def closest_partners(owner: np.ndarray, partner: np.ndarray, shared: np.ndarray,
 
 
 def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
-                    parties: int | None = None, budget: int | None = None) -> Candidates:
+                    budget: int | None = None) -> Candidates:
     """Distinct (a, b) with a < b sharing a block key, not rejected, owned by the chunk
     [first, last] (see the module docstring).
 
     The pair budget (``C360_MATCHING_PAIR_BUDGET`` candidate pairs per party, unless
     ``budget`` says otherwise; 0: none) bounds the scoring work a model with weak learned
-    predicates causes: when the chunk's ``parties`` have more candidate pairs than
-    budget × parties, each party keeps its K partners sharing the most block keys, K as
-    large as the budget allows (``budget_cap``). It only ever trims parties with more than
-    ``budget`` partners."""
+    predicates causes: a run scores at most budget × parties pairs, each chunk its share
+    (``_allowance``). A chunk with more candidates than its share keeps, for each party, the
+    K partners sharing the most block keys, K as large as the share allows (``budget_cap``):
+    only the parties with the most candidates are trimmed."""
     keys = connection.ops.quote_name(BlockKey._meta.db_table)
     decisions = connection.ops.quote_name(PairDecision._meta.db_table)
     oversized = connection.ops.quote_name(OversizedBlock._meta.db_table)
@@ -94,12 +95,10 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
     if changed is None:
         join, where, params = "a.party_id < b.party_id", "a.party_id BETWEEN %s AND %s", [first, last]
         lo, hi = "a.party_id", "b.party_id"
-        owners = parties if parties is not None else _parties_between(first, last)
     else:
         mine = [pid for pid in changed if first <= pid <= last]
         if not mine:
             return empty
-        owners = len(mine)
         # b is any other party, except a changed one with a smaller id (that pair is owned
         # by the smaller party's chunk).
         join = "a.party_id <> b.party_id"
@@ -129,16 +128,30 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
     owner, partner, shared = rows[:, 0], rows[:, 1], rows[:, 2]
     pairs = np.sort(rows[:, :2], axis=1)  # (smaller, larger): the owner may be either
     per_party = settings.C360_MATCHING_PAIR_BUDGET if budget is None else budget
-    cap = budget_cap(np.unique(owner, return_counts=True)[1], per_party * owners) if per_party else None
+    cap = (budget_cap(np.unique(owner, return_counts=True)[1], _allowance(first, last, changed, per_party))
+           if per_party else None)
     if cap is None:
         return Candidates(len(pairs), pairs)
     return Candidates(len(pairs), pairs[closest_partners(owner, partner, shared, cap)], cap)
 
 
-def _parties_between(first: int, last: int) -> int:
+def _allowance(first: int, last: int, changed: list[int] | None, per_party: int) -> int:
+    """A chunk's share of the run's budget of ``per_party`` pairs per party, that is 2 ×
+    ``per_party`` partners per party. An incremental chunk owns nearly every pair of its
+    changed parties: 2 × per_party each. A full run's chunk owns the pairs whose other party
+    has a larger id, which for a party at position r (0 first, 1 last) is the share 1 - r of its
+    partners: the chunk's parties get 2 × per_party × (1 - r) each, the first chunks the
+    most, and the whole run at most per_party × parties."""
+    if changed is not None:
+        return 2 * per_party * sum(1 for pid in changed if first <= pid <= last)
     from parties.models import Party
 
-    return Party.objects.active().filter(pk__range=(first, last)).count()
+    counts = Party.objects.active().aggregate(
+        before=Count("pk", filter=Q(pk__lt=first)), inside=Count("pk", filter=Q(pk__range=(first, last))),
+        total=Count("pk"))
+    total, before, inside = counts["total"] or 1, counts["before"], counts["inside"]
+    larger_ids = inside * (total - before) - inside * (inside + 1) / 2  # summed over the chunk
+    return int(2 * per_party * larger_ids / total)
 
 
 @dataclass(frozen=True)

@@ -32,38 +32,49 @@ def _pairs(candidates):
 
 def test_every_pair_sharing_a_key_once_within_the_budget(keys):
     p = keys
-    found = candidate_pairs(p[0], p[0], parties=1, budget=4)
+    # the first of five parties owns every pair it is in: its share of a budget of 4 pairs per
+    # party is 2 × 4 × 4/5 = 6 pairs, and it has 4
+    found = candidate_pairs(p[0], p[0], budget=4)
     assert found.cap is None and found.found == 4
     assert _pairs(found) == [(p[0], p[1]), (p[0], p[2]), (p[0], p[3]), (p[0], p[4])]
-    assert _pairs(candidate_pairs(p[0], p[0], parties=1, budget=0)) == _pairs(found)
+    assert _pairs(candidate_pairs(p[0], p[0], budget=0)) == _pairs(found)
 
 
 def test_over_the_budget_a_party_keeps_the_partners_sharing_the_most_keys(keys):
     p = keys
-    found = candidate_pairs(p[0], p[0], parties=1, budget=2)
-    assert (found.found, found.cap) == (4, 2)
-    assert _pairs(found) == [(p[0], p[1]), (p[0], p[2])]
-    # an incremental run of party 0 is trimmed the same way; its pairs stay (smaller, larger)
-    found = candidate_pairs(p[0], p[-1], changed=[p[0]], budget=2)
+    found = candidate_pairs(p[0], p[0], budget=1)  # a share of 2 × 1 × 4/5: 1 pair
+    assert (found.found, found.cap) == (4, 1)
+    assert _pairs(found) == [(p[0], p[1])]
+    # an incremental run's party owns all its pairs: 2 × 1 of them; they stay (smaller, larger)
+    found = candidate_pairs(p[0], p[-1], changed=[p[0]], budget=1)
     assert _pairs(found) == [(p[0], p[1]), (p[0], p[2])]
     found = candidate_pairs(p[0], p[-1], changed=[p[2]], budget=1)
-    # party 2 shares two keys with 0 and with 1, one with 3: the tie goes to the smaller id
-    assert (found.found, found.cap, _pairs(found)) == (3, 1, [(p[0], p[2])])
+    # party 2 shares two keys with 0 and with 1, one with 3
+    assert (found.found, found.cap, _pairs(found)) == (3, 2, [(p[0], p[2]), (p[1], p[2])])
 
 
 def test_the_budget_is_shared_by_the_chunk_so_parties_with_few_partners_keep_them_all(keys):
-    """A chunk of parties 0..4 owns 4 + 2 + 1 pairs (of parties 0, 1, 2): a budget of 2 per
-    party is 10 pairs for its five parties, more than the 7 found, so nobody is trimmed,
-    though party 0 alone has 4; at 1 per party (5 pairs) party 0 keeps its best 2."""
+    """A chunk of all five parties owns 4 + 2 + 1 pairs (of parties 0, 1, 2). Its share of a
+    budget of 2 pairs per party is 2 × 2 × (4 + 3 + 2 + 1 + 0)/5 = 8, more than the 7 found:
+    nobody is trimmed, though party 0 alone has 4. At 1 pair per party (a share of 4) each
+    party keeps its best partner."""
     p = keys
     found = candidate_pairs(p[0], p[-1], budget=2)
     assert found.cap is None
     assert _pairs(found) == sorted([(p[0], p[1]), (p[0], p[2]), (p[0], p[3]), (p[0], p[4]),
                                     (p[1], p[2]), (p[1], p[3]), (p[2], p[3])])
     found = candidate_pairs(p[0], p[-1], budget=1)
-    assert (found.found, found.cap) == (7, 2)
-    assert _pairs(found) == sorted([(p[0], p[1]), (p[0], p[2]), (p[1], p[2]), (p[1], p[3]),
-                                    (p[2], p[3])])
+    assert (found.found, found.cap) == (7, 1)
+    assert _pairs(found) == sorted([(p[0], p[1]), (p[1], p[2]), (p[2], p[3])])
+
+
+def test_a_full_runs_first_chunk_gets_the_largest_share_of_the_budget(keys):
+    """Parties owning pairs with larger ids, the first chunk owns the most: the shares of
+    chunks (p0..p1) and (p2..p4) are 2 × 1 × (4 + 3)/5 = 2 and 2 × 1 × (2 + 1 + 0)/5 = 1."""
+    p = keys
+    first, second = candidate_pairs(p[0], p[1], budget=1), candidate_pairs(p[2], p[-1], budget=1)
+    assert (first.found, first.cap, _pairs(first)) == (6, 1, [(p[0], p[1]), (p[1], p[2])])
+    assert (second.found, second.cap, _pairs(second)) == (1, None, [(p[2], p[3])])
 
 
 def test_budget_cap_is_the_largest_that_fits():
