@@ -130,6 +130,8 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
     per_party = settings.C360_MATCHING_PAIR_BUDGET if budget is None else budget
     cap = (budget_cap(np.unique(owner, return_counts=True)[1], _allowance(first, last, changed, per_party))
            if per_party else None)
+    if cap is not None:
+        cap = max(cap, 1)  # every party keeps its closest partner at least
     if cap is None:
         return Candidates(len(pairs), pairs)
     return Candidates(len(pairs), pairs[closest_partners(owner, partner, shared, cap)], cap)
