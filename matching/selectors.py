@@ -116,6 +116,16 @@ _PHASE_SPAN = {"queued": (0, 0), "fingerprinting": (0, 30), "scoring": (30, 90),
                "clustering": (90, 99), "done": (100, 100)}
 
 
+def run_partner_caps(run) -> dict:
+    """The fewest and most partners per party that a run's chunks over the pair budget kept."""
+    from django.db.models import Max, Min
+
+    from matching.models import RunPhase
+
+    return run.chunks.filter(phase=RunPhase.SCORING).aggregate(fewest=Min("partner_cap"),
+                                                               most=Max("partner_cap"))
+
+
 def run_progress(run) -> dict:
     """Percent done and the per-phase timings of a match run, for its progress page."""
     from django.utils import timezone

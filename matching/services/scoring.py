@@ -84,10 +84,10 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
 
     The pair budget (``C360_MATCHING_PAIR_BUDGET`` candidate pairs per party, unless
     ``budget`` says otherwise; 0: none) bounds the scoring work a model with weak learned
-    predicates causes: a run scores at most budget × parties pairs, each chunk its share
+    predicates causes: a run scores about budget × parties pairs at most, each chunk its share
     (``_allowance``). A chunk with more candidates than its share keeps, for each party, the
-    K partners sharing the most block keys, K as large as the share allows (``budget_cap``):
-    only the parties with the most candidates are trimmed."""
+    K partners sharing the most block keys, K as large as the share allows (``budget_cap``)
+    and at least 1: only the parties with the most candidates are trimmed."""
     keys = connection.ops.quote_name(BlockKey._meta.db_table)
     decisions = connection.ops.quote_name(PairDecision._meta.db_table)
     oversized = connection.ops.quote_name(OversizedBlock._meta.db_table)
@@ -143,7 +143,8 @@ def _allowance(first: int, last: int, changed: list[int] | None, per_party: int)
     changed parties: 2 × per_party each. A full run's chunk owns the pairs whose other party
     has a larger id, which for a party at position r (0 first, 1 last) is the share 1 - r of its
     partners: the chunk's parties get 2 × per_party × (1 - r) each, the first chunks the
-    most, and the whole run at most per_party × parties."""
+    most, and the whole run about per_party × parties (a little more where every party of a
+    chunk keeps its closest partner)."""
     if changed is not None:
         return 2 * per_party * sum(1 for pid in changed if first <= pid <= last)
     from parties.models import Party

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from matching.models import MatcherModel, MatchRun, RunStatus
-from matching.selectors import run_progress
+from matching.selectors import run_partner_caps, run_progress
 from matching.services.runs import match_run_request
 
 
@@ -39,7 +39,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.select_related("model"), pk=pk)
     context = {"run": run, "progress": run_progress(run),
-               "chunks": run.chunks.order_by("phase", "index")[:200]}
+               "chunks": run.chunks.order_by("phase", "index")[:200],
+               "partner_caps": run_partner_caps(run) if run.chunks_over_budget else None}
     if request.htmx:
         return render(request, "matching/_run_progress.html", context)
     return render(request, "matching/run_detail.html", context)

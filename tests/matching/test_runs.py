@@ -191,5 +191,6 @@ def test_the_pair_budget_bounds_the_pairs_scored_and_the_run_page_says_so(tmp_pa
 
     page = role_client("steward").get(reverse("matching:run_detail", args=[run.pk]))
     over = page.content.decode()
-    assert "1 of 1 chunks had more than 2 candidate pairs a party" in over
-    assert f"{run.pairs_scored:,} of {run.candidate_pairs:,} candidate pairs" in over
+    assert "1 of 1 chunks had more candidate pairs than their share of the pair budget (2 pairs" in over
+    assert f"those sharing the most block keys: {run.partner_cap}." in over
+    assert f"{run.pairs_scored:,} of {run.candidate_pairs:,} candidate pairs were scored" in over
