@@ -152,7 +152,7 @@ C360_MATCHING_MAX_BLOCK = env_int("C360_MATCHING_MAX_BLOCK", 100, minimum=2)
 # Candidate pairs scored per party, at most, on average over a chunk of a run (0: no limit).
 # Over it, the parties with the most candidates keep only the partners sharing the most block
 # keys with them: a model whose learned predicates are weak cannot make a run take hours.
-C360_MATCHING_PAIR_BUDGET = env_int("C360_MATCHING_PAIR_BUDGET", 12, minimum=0)
+C360_MATCHING_PAIR_BUDGET = env_int("C360_MATCHING_PAIR_BUDGET", 16, minimum=0)
 # Key of the erasure tombstones' HMAC (consents.services.erasure). Falls back to SECRET_KEY; set it
 # when SECRET_KEY may rotate, or erased customers stop being recognised on re-import.
 C360_TOMBSTONE_KEY = env_secret("C360_TOMBSTONE_KEY")
