@@ -132,9 +132,13 @@ class PointConsentOut(serializers.ModelSerializer):
 
 
 class PreferencesOut(serializers.ModelSerializer):
+    # the party the preferences were saved on: a merged party's survivor when asked of its id
+    party_id = serializers.IntegerField(read_only=True)
+
     class Meta:
         model = PrivacyPreference
         fields = [
+            "party_id",
             "do_not_process",
             "do_not_profile",
             "do_not_track",
@@ -242,23 +246,15 @@ class PartyConsentsView(GenericAPIView):
 
     @extend_schema(request=ConsentIn, responses={201: PartyConsentsOut})
     def post(self, request, pk: int):
-        party = party_or_404(pk)
-        if party.merged_into_id:
-            raise ValidationError(
-                {
-                    "party": [
-                        f"party {pk} was merged into party {party.merged_into_id}; "
-                        "change the survivor's consents"
-                    ]
-                }
-            )
+        party_or_404(pk)
         data = ConsentIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            consent_set(party_id=pk, actor=api_actor(request), **data.validated_data)
+            # a merged party's change goes to its survivor: the answer is the survivor's consents
+            row = consent_set(party_id=pk, actor=api_actor(request), **data.validated_data)
         except DjangoValidationError as exc:
             raise validation(exc) from None
-        return Response(PartyConsentsOut(_party_consents(pk)).data, status=status.HTTP_201_CREATED)
+        return Response(PartyConsentsOut(_party_consents(row.party_id)).data, status=status.HTTP_201_CREATED)
 
 
 class PartyPreferencesView(GenericAPIView):
@@ -269,9 +265,7 @@ class PartyPreferencesView(GenericAPIView):
     @extend_schema(request=PreferencesIn, responses=PreferencesOut)
     def patch(self, request, pk: int):
         """Change some privacy preferences (recorded in the ledger)."""
-        party = party_or_404(pk)
-        if party.merged_into_id:
-            raise ValidationError({"party": [f"party {pk} was merged into party {party.merged_into_id}"]})
+        party_or_404(pk)
         data = PreferencesIn(data=request.data, partial=False)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)

@@ -43,15 +43,23 @@ def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose a channel, a purpose and a state.")
         return redirect("consents:preferences", pk=pk)
     try:
-        consent_set(party_id=party.pk, channel=channel, purpose=purpose, status=status,
-                    capture_source=request.POST.get("capture_source", ""),
-                    evidence=request.POST.get("evidence", "")[:2000], actor=Actor.of_user(request.user))
+        row = consent_set(party_id=party.pk, channel=channel, purpose=purpose, status=status,
+                          capture_source=request.POST.get("capture_source", ""),
+                          evidence=request.POST.get("evidence", "")[:2000], actor=Actor.of_user(request.user))
     except ValidationError as exc:
         messages.error(request, f"Not changed — {validation_text(exc)}.")
-    else:
-        messages.success(request, f"{Channel(channel).label} · {purpose.replace('_', ' ')}: "
-                                  f"{ConsentStatus(status).label.lower()} (recorded in the ledger).")
-    return redirect("consents:preferences", pk=pk)
+        return redirect("consents:preferences", pk=pk)
+    messages.success(request, f"{Channel(channel).label} · {purpose.replace('_', ' ')}: "
+                              f"{ConsentStatus(status).label.lower()}{_followed(pk, row.party_id)} "
+                              "(recorded in the ledger).")
+    return redirect("consents:preferences", pk=row.party_id)
+
+
+def _followed(asked: int, target: int) -> str:
+    """What a success message adds when a change asked of a merged party went to its survivor."""
+    if asked == target:
+        return ""
+    return f" on party {target} (party {asked} was merged into party {target})"
 
 
 @require_POST
@@ -67,13 +75,13 @@ def preferences_change(request: HttpRequest, pk: int) -> HttpResponse:
     data = dict(form.cleaned_data)
     source = data.pop("capture_source")
     try:
-        preferences_set(party_id=party.pk, changes=data, actor=Actor.of_user(request.user),
-                        capture_source=source)
+        row = preferences_set(party_id=party.pk, changes=data, actor=Actor.of_user(request.user),
+                              capture_source=source)
     except ValidationError as exc:
         messages.error(request, sentence(f"not changed — {validation_text(exc)}"))
-    else:
-        messages.success(request, "Preferences saved (recorded in the ledger).")
-    return redirect("consents:preferences", pk=pk)
+        return redirect("consents:preferences", pk=pk)
+    messages.success(request, f"Preferences saved{_followed(pk, row.party_id)} (recorded in the ledger).")
+    return redirect("consents:preferences", pk=row.party_id)
 
 
 def _eligibility_form(data):

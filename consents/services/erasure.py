@@ -269,16 +269,18 @@ def _opt_out_everything(ids: Sequence[int], actor: Actor) -> None:
     for row in ContactPointTypeConsent.objects.filter(**active).select_related("purpose"):
         if row.status != ConsentStatus.OPT_OUT:
             consent_set(party_id=row.party_id, channel=row.channel, purpose=row.purpose.code,
-                        status=ConsentStatus.OPT_OUT, capture_source=CAPTURE_SOURCE, actor=actor)
+                        status=ConsentStatus.OPT_OUT, capture_source=CAPTURE_SOURCE, actor=actor,
+                        follow_merge=False)
     for row in ContactPointConsent.objects.filter(**active).select_related("purpose"):
         if row.status != ConsentStatus.OPT_OUT:
             point_consent_set(party_id=row.party_id, point_kind=row.point_kind, point_id=row.point_id,
                               purpose=row.purpose.code, status=ConsentStatus.OPT_OUT,
-                              capture_source=CAPTURE_SOURCE, actor=actor)
+                              capture_source=CAPTURE_SOURCE, actor=actor, follow_merge=False)
     for party_id in ids:
-        preferences_set(party_id=party_id, actor=actor, capture_source=CAPTURE_SOURCE, changes={
-            "do_not_process": True, "do_not_profile": True, "do_not_track": True, "do_not_solicit": True,
-            "preferred_channel": "", "preferred_language": "", "contact_frequency": "", "interests": []})
+        preferences_set(party_id=party_id, actor=actor, capture_source=CAPTURE_SOURCE, follow_merge=False,
+                        changes={"do_not_process": True, "do_not_profile": True, "do_not_track": True,
+                                 "do_not_solicit": True, "preferred_channel": "", "preferred_language": "",
+                                 "contact_frequency": "", "interests": []})
 
 
 def _empty_rows(ids: Sequence[int], now) -> dict[str, int]:

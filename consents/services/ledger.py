@@ -100,6 +100,51 @@ def _record(*, party_id: int, scope: str, key: str, previous: dict | None, new: 
         import_line=actor.import_line, capture_source=capture_source[:200], evidence=evidence)
 
 
+def _party_for_change(party_id: int, *, follow_merge: bool) -> int:
+    """Lock the party a consent change is asked of and return the id it is written to.
+
+    A merged party's consents are its survivor's: the change follows ``merged_into`` to the
+    active survivor (``follow_merge``; the caller says so to the user) instead of landing on a
+    row nobody reads. An erased party is refused: nothing of an erased customer may change
+    again. The parties are locked first, in primary-key order (``parties_lock``), then the
+    consent rows: the order merges and unmerges lock in, so a consent change racing an
+    unmerge waits for it instead of deadlocking."""
+    from parties.models import Party
+    from parties.services.merge import MergeRefused, parties_lock
+
+    for _ in range(5):
+        target = party_id
+        if follow_merge:
+            seen = {party_id}
+            merged_into = Party.objects.filter(pk=party_id).values_list("merged_into_id", flat=True).first()
+            while merged_into and merged_into not in seen:
+                seen.add(merged_into)
+                target = merged_into
+                merged_into = Party.objects.filter(pk=target).values_list("merged_into_id", flat=True).first()
+        try:
+            locked = parties_lock({party_id, target})
+        except MergeRefused as exc:
+            raise ValidationError({"party": _erased_text(str(exc))}) from None
+        # a merge or unmerge may have committed between the look-up and the lock: look again
+        if not follow_merge or (locked[target].merged_into_id is None
+                                and (target == party_id or locked[party_id].merged_into_id is not None)):
+            return target
+    raise ValidationError({"party": f"party {party_id} is being merged or unmerged right now; try again"})
+
+
+def _followed(asked: int, target: int, evidence: str) -> str:
+    if asked == target:
+        return evidence
+    note = f"asked of party {asked}, which was merged into party {target}"
+    return f"{evidence} ({note})" if evidence else note
+
+
+def _erased_text(text: str) -> str:
+    if "erased" in text:
+        return text.replace("can no longer be changed", "its consents and preferences can no longer change")
+    return text
+
+
 def _purpose(code: str) -> DataUsePurpose:
     purpose = DataUsePurpose.objects.filter(code=code, is_active=True).first()
     if purpose is None:
@@ -128,12 +173,20 @@ def _validated(status: str, captured_at: datetime | None, capture_source: str) -
 def consent_set(*, party_id: int, channel: str, purpose: str, status: str, capture_source: str,
                 actor: Actor, captured_at: datetime | None = None, capture_channel: str = "",
                 double_opt_in_at: datetime | None = None, effective_from: datetime | None = None,
-                effective_to: datetime | None = None, evidence: str = "") -> ContactPointTypeConsent:
-    """Set a party's consent for a channel and purpose, and append it to the ledger."""
+                effective_to: datetime | None = None, evidence: str = "",
+                follow_merge: bool = True) -> ContactPointTypeConsent:
+    """Set a party's consent for a channel and purpose, and append it to the ledger.
+
+    Asked of a merged party, the consent is set on its survivor (the returned row's
+    ``party_id`` says which; the ledger entry says it was asked of the merged id), unless
+    ``follow_merge`` is false (erasure opts out every row of a customer where it lies). An
+    erased party is refused."""
     if channel not in Channel.values:
         raise ValidationError({"channel": f"{channel!r} is not one of {', '.join(Channel.values)}"})
     purpose_row = _purpose(purpose)
     when = _validated(status, captured_at, capture_source)
+    asked, party_id = party_id, _party_for_change(party_id, follow_merge=follow_merge)
+    evidence = _followed(asked, party_id, evidence)
     row = (ContactPointTypeConsent.objects.select_for_update()
            .filter(party_id=party_id, channel=channel, purpose=purpose_row).first())
     previous = channel_state(row)
@@ -152,13 +205,18 @@ def consent_set(*, party_id: int, channel: str, purpose: str, status: str, captu
 @transaction.atomic
 def point_consent_set(*, party_id: int, point_kind: str, point_id: int, purpose: str, status: str,
                       capture_source: str, actor: Actor, captured_at: datetime | None = None,
-                      double_opt_in_at: datetime | None = None, evidence: str = "") -> ContactPointConsent:
-    """Set the consent of one specific email address, phone number or postal address."""
+                      double_opt_in_at: datetime | None = None, evidence: str = "",
+                      follow_merge: bool = True) -> ContactPointConsent:
+    """Set the consent of one specific email address, phone number or postal address (a
+    merged party's changes go to its survivor, an erased party's are refused: see
+    ``consent_set``)."""
     if point_kind not in ContactPointKind.values:
         kinds = ", ".join(ContactPointKind.values)
         raise ValidationError({"point_kind": f"{point_kind!r} is not one of {kinds}"})
     purpose_row = _purpose(purpose)
     when = _validated(status, captured_at, capture_source)
+    asked, party_id = party_id, _party_for_change(party_id, follow_merge=follow_merge)
+    evidence = _followed(asked, party_id, evidence)
     row = (ContactPointConsent.objects.select_for_update()
            .filter(point_kind=point_kind, point_id=point_id, purpose=purpose_row).first())
     previous = point_state(row)
@@ -201,9 +259,13 @@ def _preference_clean(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def preferences_set(*, party_id: int, changes: Mapping[str, Any], actor: Actor,
-                    capture_source: str = "", evidence: str = "") -> PrivacyPreference:
-    """Change some of a party's privacy preferences, and append it to the ledger."""
+                    capture_source: str = "", evidence: str = "",
+                    follow_merge: bool = True) -> PrivacyPreference:
+    """Change some of a party's privacy preferences, and append it to the ledger (a merged
+    party's changes go to its survivor, an erased party's are refused: see ``consent_set``)."""
     clean = _preference_clean(changes)
+    asked, party_id = party_id, _party_for_change(party_id, follow_merge=follow_merge)
+    evidence = _followed(asked, party_id, evidence)
     row = PrivacyPreference.objects.select_for_update().filter(party_id=party_id).first()
     previous = preference_state(row)
     row = row or PrivacyPreference(party_id=party_id)

@@ -11,6 +11,9 @@ by the merge; an unmerge puts each party's own rows back exactly and records tha
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
 
 from consents.models import (
     EXPLICIT,
@@ -112,7 +115,7 @@ def on_merge(ctx: MergeContext) -> dict:
                 previous=previous, new=preference_state(target), actor=actor,
                 evidence="preferences combined toward the more restrictive")
         target.save()
-    return {"before": before}
+    return {"before": before, "ledger_mark": _ledger_mark(ctx)}
 
 
 def _points_follow(ctx: MergeContext, actor: Actor) -> None:
@@ -133,39 +136,210 @@ def _points_follow(ctx: MergeContext, actor: Actor) -> None:
 
 
 def on_unmerge(ctx: MergeContext, state: dict | None) -> None:
-    """Put every party's consent rows back exactly as they were before the merge."""
+    """Put every party's consent rows back as they were before the merge, except where the
+    customer decided again after the merge: the present is never overwritten by the past.
+
+    A decision made after the merge (on the merged party, so by a customer we then took for one
+    person) stays in force on the survivor; a withdrawal (opt-out, or a "do not …" preference
+    switched on) stays in force on every party of the merge, since we cannot tell whose it was.
+    A consent of one contact point keeps its latest decision and goes back with its point. The
+    ledger says which rule kept each value."""
     if not state:
         return
     ids = [ctx.survivor_id, *ctx.other_ids]
     actor = Actor(kind=ActorKind.MERGE, user=ctx.actor, label=f"unmerge of party {ctx.survivor_id}"
                   + (f" by {ctx.actor.get_username()}" if ctx.actor else ""))
-    for scope, model, key_of, state_of in (
-            (ConsentEvent.Scope.CHANNEL, ContactPointTypeConsent,
-             lambda r: channel_key(r.channel, r.purpose.code), channel_state),
-            (ConsentEvent.Scope.POINT, ContactPointConsent,
-             lambda r: point_key(r.point_kind, r.point_id, r.purpose.code), point_state),
-            (ConsentEvent.Scope.PREFERENCE, PrivacyPreference, lambda r: "preferences", preference_state)):
-        wanted = {row["id"]: row for row in state["before"][scope]}
-        now = {r.pk: r for r in _with_purpose(model.objects.filter(party_id__in=ids))}
-        for pk, row in now.items():
-            if pk not in wanted:  # created by the merge for the survivor
-                _record(party_id=row.party_id, scope=scope, key=key_of(row), previous=state_of(row),
+    later = _decisions_since_merge(ctx, state, ids)
+    _channels_restore(ctx, state["before"][ConsentEvent.Scope.CHANNEL], ids, later, actor)
+    _points_restore(state["before"][ConsentEvent.Scope.POINT], ids, later, actor)
+    _preferences_restore(ctx, state["before"][ConsentEvent.Scope.PREFERENCE], ids, later, actor)
+
+
+def _ledger_mark(ctx: MergeContext) -> int:
+    """The last ledger entry of the merge: decisions after it were made after the merge."""
+    return ConsentEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _decisions_since_merge(ctx: MergeContext, state: dict, ids: Sequence[int]) -> dict[tuple[str, str], Any]:
+    """``{(scope, key): the latest ledger entry}`` of the decisions made on the merge's parties
+    after the merge, by anyone but the merge policy itself."""
+    mark = state.get("ledger_mark")
+    if mark is None:  # merged before the mark was kept: the merge's own last ledger entry
+        mark = (ConsentEvent.objects.filter(party_id=ctx.survivor_id, actor_kind=ActorKind.MERGE,
+                                            actor_label__startswith=f"merge into party {ctx.survivor_id}")
+                .order_by("-pk").values_list("pk", flat=True).first()) or 0
+    latest: dict[tuple[str, str], Any] = {}
+    for event in (ConsentEvent.objects.filter(party_id__in=list(ids), pk__gt=mark)
+                  .exclude(actor_kind=ActorKind.MERGE).order_by("pk")):
+        if event.scope == ConsentEvent.Scope.PREFERENCE:
+            for name in PREFERENCE_FIELDS:
+                if (event.previous or {}).get(name) != (event.new or {}).get(name):
+                    latest[(event.scope, name)] = event
+        else:
+            latest[(event.scope, event.key)] = event
+    return latest
+
+
+def _kept_text(event: ConsentEvent, what: str) -> str:
+    when = event.occurred_at.strftime("%Y-%m-%d %H:%M")
+    return (f"{what} made after the merge ({event.actor_label}, {when}, ledger #{event.pk}) stays in "
+            "force: an unmerge never brings back an older decision")
+
+
+def _state_apply(row, state: dict) -> None:
+    for name in STATE_FIELDS:
+        value = state.get(name)
+        if isinstance(value, str) and name.endswith(("_at", "_from", "_to")):
+            value = parse_datetime(value)
+        setattr(row, name, value)
+
+
+def _restored(model, values: dict):
+    row = model(**values)
+    _with_purpose([row])
+    return row
+
+
+def _write(model, row, values_updated_at) -> None:
+    model.objects.filter(pk=row.pk).delete()
+    row.save(force_insert=True)
+    if values_updated_at is not None:
+        model.objects.filter(pk=row.pk).update(updated_at=values_updated_at)
+
+
+def _channels_restore(ctx: MergeContext, before: list[dict], ids: Sequence[int],
+                      later: dict, actor: Actor) -> None:
+    scope = ConsentEvent.Scope.CHANNEL
+    wanted = {row["id"]: row for row in before}
+    now = {r.pk: r for r in _with_purpose(ContactPointTypeConsent.objects.filter(party_id__in=list(ids)))}
+    # the state each party ends with, key by key: its own from before the merge ...
+    final: dict[tuple[int, str], tuple[dict | None, str, ContactPointTypeConsent | None]] = {}
+    for values in wanted.values():
+        row = _restored(ContactPointTypeConsent, values)
+        key = channel_key(row.channel, row.purpose.code)
+        final[(row.party_id, key)] = (values, "as before the merge", row)
+    # ... unless the customer decided again after the merge
+    purposes = {p.code: p for p in _purposes()}
+    for (event_scope, key), event in later.items():
+        if event_scope != scope or event.new is None:
+            continue
+        opted_out = event.new.get("status") == ConsentStatus.OPT_OUT
+        for party_id in ids:
+            if party_id != ctx.survivor_id and not opted_out:
+                continue  # an opt-in is the survivor's alone: another party may be another person
+            values, _, row = final.get((party_id, key), (None, "", None))
+            if row is None:
+                channel, code = key.split("/", 1)
+                row = ContactPointTypeConsent(party_id=party_id, channel=channel, purpose=purposes[code])
+                current = next((r for r in now.values() if r.party_id == party_id
+                                and channel_key(r.channel, r.purpose.code) == key), None)
+                if current is not None:
+                    row.pk = current.pk
+            _state_apply(row, event.new)
+            what = "the opt-out" if opted_out else f"the decision ({event.new.get('status')})"
+            final[(party_id, key)] = (None, _kept_text(event, what), row)
+    kept_pks = {row.pk for _, _, row in final.values() if row.pk}
+    for pk, row in now.items():
+        if pk not in kept_pks:  # created by the merge for the survivor
+            _record(party_id=row.party_id, scope=scope, key=channel_key(row.channel, row.purpose.code),
+                    previous=channel_state(row), new=None, actor=actor, evidence="not held before the merge")
+            ContactPointTypeConsent.objects.filter(pk=pk).delete()
+    for (party_id, key), (values, evidence, row) in sorted(final.items(), key=lambda item: item[0]):
+        current = now.get(row.pk) if row.pk else None
+        if current is not None and current.party_id != party_id:
+            _record(party_id=current.party_id, scope=scope, key=key, previous=channel_state(current),
+                    new=None, actor=actor, evidence="back to its party")
+            current = None
+        _record(party_id=party_id, scope=scope, key=key, previous=channel_state(current),
+                new=channel_state(row), actor=actor, evidence=evidence)
+        if row.pk:
+            _write(ContactPointTypeConsent, row, values["updated_at"] if values else None)
+        else:
+            row.save()
+
+
+def _points_restore(before: list[dict], ids: Sequence[int], later: dict, actor: Actor) -> None:
+    """Point consents go back with their points; a decision made after the merge is kept."""
+    from parties.models import ContactPointAddress, ContactPointEmail, ContactPointPhone
+
+    scope = ConsentEvent.Scope.POINT
+    models = {"email": ContactPointEmail, "phone": ContactPointPhone, "address": ContactPointAddress}
+    wanted = {row["id"]: row for row in before}
+    now = {r.pk: r for r in _with_purpose(ContactPointConsent.objects.filter(party_id__in=list(ids)))}
+    for pk in set(now) | set(wanted):
+        current = now.get(pk)
+        values = wanted.get(pk)
+        row = _restored(ContactPointConsent, values) if values else current
+        key = point_key(row.point_kind, row.point_id, row.purpose.code)
+        event = later.get((scope, key))
+        evidence = "as before the merge"
+        if event is not None and event.new is not None:
+            _state_apply(row, event.new)
+            status = event.new.get("status")
+            evidence = _kept_text(event, "the opt-out" if status == ConsentStatus.OPT_OUT
+                                  else f"the decision ({status})")
+        elif values is None:
+            evidence = "kept with its contact point"
+        owner = (models[row.point_kind].objects.filter(pk=row.point_id)
+                 .values_list("party_id", flat=True).first())
+        if owner in ids:
+            row.party_id = owner  # with its point, wherever the unmerge put it back
+        if current is not None and current.party_id != row.party_id:
+            _record(party_id=current.party_id, scope=scope, key=key, previous=point_state(current), new=None,
+                    actor=actor, evidence="back to its party")
+            current = None
+        _record(party_id=row.party_id, scope=scope, key=key, previous=point_state(current),
+                new=point_state(row), actor=actor, evidence=evidence)
+        if values is not None and event is None:
+            _write(ContactPointConsent, row, values["updated_at"])
+        else:
+            ContactPointConsent.objects.filter(pk=row.pk).delete()
+            row.save(force_insert=True)
+
+
+def _preferences_restore(ctx: MergeContext, before: list[dict], ids: Sequence[int], later: dict,
+                         actor: Actor) -> None:
+    """Each party's own preferences from before the merge, with the changes made after it: all
+    of them on the survivor, the restrictive ones ("do not …" switched on) on every party."""
+    scope = ConsentEvent.Scope.PREFERENCE
+    wanted = {row["party_id"]: row for row in before}
+    now = {r.party_id: r for r in PrivacyPreference.objects.filter(party_id__in=list(ids))}
+    changed = {name: event for (event_scope, name), event in later.items() if event_scope == scope}
+    survivor_now = preference_state(now.get(ctx.survivor_id)) or {}
+    for party_id in ids:
+        values = wanted.get(party_id)
+        current = now.get(party_id)
+        row = PrivacyPreference(**values) if values else PrivacyPreference(party_id=party_id)
+        if current is not None:
+            row.pk = current.pk
+        kept = []
+        for name, event in changed.items():
+            value = (event.new or {}).get(name, survivor_now.get(name))
+            if party_id == ctx.survivor_id or (name.startswith("do_not_") and value is True):
+                setattr(row, name, value)
+                kept.append(f"{name.replace('_', ' ')} ({event.actor_label}, ledger #{event.pk})")
+        if values is None and not kept:
+            if current is not None:  # created by the merge for the survivor
+                _record(party_id=party_id, scope=scope, key="preferences", previous=preference_state(current),
                         new=None, actor=actor, evidence="not held before the merge")
-                model.objects.filter(pk=pk).delete()
-        for pk, values in wanted.items():
-            restored = model(**values)
-            current = now.get(pk)
-            if current is not None and current.party_id != restored.party_id:
-                _record(party_id=current.party_id, scope=scope, key=key_of(current),
-                        previous=state_of(current), new=None, actor=actor, evidence="back to its party")
-                current = None
-            _with_purpose([restored])
-            _record(party_id=restored.party_id, scope=scope, key=key_of(restored),
-                    previous=state_of(current) if current else None, new=state_of(restored), actor=actor,
-                    evidence="as before the merge")
-            model.objects.filter(pk=pk).delete()
-            restored.save(force_insert=True)
-            model.objects.filter(pk=pk).update(updated_at=values["updated_at"])
+                current.delete()
+            continue
+        evidence = "as before the merge"
+        if kept:
+            evidence += "; changed after the merge and kept: " + ", ".join(kept)
+        _record(party_id=party_id, scope=scope, key="preferences", previous=preference_state(current),
+                new=preference_state(row), actor=actor, evidence=evidence)
+        if current is not None:
+            PrivacyPreference.objects.filter(pk=current.pk).delete()
+        row.save(force_insert=True)
+        if values is not None and not kept:
+            PrivacyPreference.objects.filter(pk=row.pk).update(updated_at=values["updated_at"])
+
+
+def _purposes():
+    from consents.models import DataUsePurpose
+
+    return DataUsePurpose.objects.all()
 
 
 def _with_purpose(rows):
