@@ -28,6 +28,7 @@ from matching.services.suggestions import evidence_of
 from matching.services.training import label_set
 from parties.models import EventKind, SourceRecord
 from parties.services.audit import event_record
+from parties.services.merge import parties_lock
 
 
 class SuggestionClosed(ValueError):
@@ -68,15 +69,43 @@ def pairs_decide(pairs: Iterable[tuple[int, int]], *, decision: str, user=None,
     return len(ordered)
 
 
+def suggestion_handled(suggestion: MatchSuggestion) -> str:
+    """What the loser of a race over a suggestion is told: who decided it, and when."""
+    who = suggestion.decided_by.get_username() if suggestion.decided_by else "an automatic rule"
+    when = (timezone.localtime(suggestion.decided_at).strftime("%Y-%m-%d %H:%M")
+            if suggestion.decided_at else "")
+    verb = suggestion.get_status_display().lower()
+    return (f"suggestion #{suggestion.pk} was already handled ({verb}) by {who}"
+            + (f" at {when}" if when else ""))
+
+
+def suggestion_lock(suggestion_id: int) -> tuple[MatchSuggestion, list[int]]:
+    """Lock a suggestion the one way (``parties_lock``'s docstring): its parties first, in
+    primary-key order, then the suggestion. Returns it with its members. Raises
+    ``SuggestionClosed`` when its members changed between reading and locking them (a merge
+    of some of them committed meanwhile), ``MatchSuggestion.DoesNotExist`` when there is none."""
+    members = list(MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list(
+        "party_id", flat=True))
+    parties_lock(members)
+    suggestion = MatchSuggestion.objects.select_for_update(of=("self",)).select_related(
+        "decided_by").get(pk=suggestion_id)
+    now = list(suggestion.members.values_list("party_id", flat=True))
+    if set(now) != set(members):
+        if suggestion.status != SuggestionStatus.PENDING:
+            raise SuggestionClosed(suggestion_handled(suggestion))
+        raise SuggestionClosed(f"suggestion #{suggestion.pk} was changed by someone else meanwhile; "
+                               "review it again")
+    return suggestion, now
+
+
 @transaction.atomic
 def suggestion_reject(*, suggestion_id: int, user, party_id: int | None = None) -> MatchSuggestion:
     """"Not a match" for a whole suggestion, or for one member (``party_id``): that member
-    leaves the cluster, which stays pending while two or more parties remain."""
-    suggestion = MatchSuggestion.objects.select_for_update().get(pk=suggestion_id)
+    leaves the cluster, which stays pending while two or more parties remain. Raises
+    ``SuggestionClosed`` (saying who handled it) when someone decided it first."""
+    suggestion, members = suggestion_lock(suggestion_id)
     if suggestion.status != SuggestionStatus.PENDING:
-        raise SuggestionClosed(f"suggestion #{suggestion.pk} is already "
-                               f"{suggestion.get_status_display().lower()}")
-    members = list(suggestion.members.values_list("party_id", flat=True))
+        raise SuggestionClosed(suggestion_handled(suggestion))
     if party_id is None:
         pairs = list(combinations(members, 2))
         leaving = members

@@ -1,10 +1,11 @@
 """The steward's decisions in the merge queue: merge a suggestion (all of it or the ticked
 members), detect and re-score stale suggestions, claim batches, bulk and automatic merges.
 
-Locks: parties first (in primary-key order, ``parties_lock``), then the suggestion. A merge
-closes other suggestions that name its parties, so taking the suggestion first could
-deadlock two stewards merging overlapping suggestions; in this order the second one waits,
-then finds the parties merged and is told by whom.
+Locks: parties first (in primary-key order, ``parties_lock``, whose docstring holds the lock
+order of the whole application), then the suggestion. A merge closes other suggestions that
+name its parties, so taking the suggestion first could deadlock two stewards merging
+overlapping suggestions, or one merging while another rejects; in this order the second one
+waits, then finds the parties merged (or the suggestion decided) and is told by whom.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from matching.models import MatchSettings, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from matching.selectors import party_records
+from matching.services.decisions import suggestion_handled
 from matching.services.facets import suggestion_facets
 from matching.services.suggestions import evidence_of
 from parties.models import EventKind, PartyEvent, PartyStatus
@@ -30,15 +32,6 @@ CLAIM_MINUTES = 30
 
 class SuggestionStale(ValueError):
     """The suggestion's parties changed since it was made; it was re-scored, not applied."""
-
-
-def _decided_by(suggestion: MatchSuggestion) -> str:
-    who = suggestion.decided_by.get_username() if suggestion.decided_by else "an automatic rule"
-    when = (timezone.localtime(suggestion.decided_at).strftime("%Y-%m-%d %H:%M")
-            if suggestion.decided_at else "")
-    verb = suggestion.get_status_display().lower()
-    return (f"suggestion #{suggestion.pk} was already handled ({verb}) by {who}"
-            + (f" at {when}" if when else ""))
 
 
 def _comparable(evidence: Mapping[str, dict]) -> dict:
@@ -93,7 +86,10 @@ def suggestion_rescore(*, suggestion_id: int) -> MatchSuggestion:
     """Bring a pending suggestion up to date with its parties: members merged away leave,
     evidence and scores are recomputed with the active model. Fewer than two members left:
     the suggestion is closed."""
-    suggestion = MatchSuggestion.objects.select_for_update().get(pk=suggestion_id)
+    # parties first (``parties_lock``): a merge of some of them may be closing this suggestion
+    parties_lock(MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list(
+        "party_id", flat=True))
+    suggestion = MatchSuggestion.objects.select_for_update(of=("self",)).get(pk=suggestion_id)
     members = list(suggestion.members.values_list("party_id", flat=True))
     records = party_records(members)
     active = [pid for pid in members if pid in records]
@@ -157,7 +153,7 @@ def _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values, au
     gone = [p for p in parties.values() if p.status != PartyStatus.ACTIVE]
     if suggestion.status != SuggestionStatus.PENDING and not (
             gone and suggestion.status == SuggestionStatus.CLOSED):
-        raise AlreadyHandled(_decided_by(suggestion))
+        raise AlreadyHandled(suggestion_handled(suggestion))
     if gone:  # another suggestion's merge took one of its parties (and closed it)
         raise AlreadyHandled("; ".join(merged_by(p) for p in gone))
     if set(suggestion.members.values_list("party_id", flat=True)) != set(members):

@@ -10,7 +10,8 @@ exact list of what changed (``changes``), which ``party_unmerge`` plays backward
 
 Concurrency: every service locks the party rows it touches in primary-key order before
 reading them, so two merges of overlapping parties run one after the other and the second
-finds the first one's result ("already merged into …") instead of merging twice.
+finds the first one's result ("already merged into …") instead of merging twice. The lock
+order of the whole application is written down once, in ``parties_lock``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps as django_apps
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -137,11 +138,36 @@ def _touch(party_ids) -> None:
 # --- locking -------------------------------------------------------------------------------
 
 def parties_lock(party_ids: Iterable[int]) -> dict[int, Party]:
-    """Lock the parties in primary-key order (a consistent order, so overlapping merges
-    wait for each other instead of deadlocking) and return them by id. Erased parties are
-    refused: nothing may change them again."""
+    """Lock the parties in primary-key order and return them by id. Erased parties are
+    refused: nothing may change them again.
+
+    THE LOCK ORDER (the one place it is written down; every service that locks follows it):
+
+    1. Parties first, all of them at once, in primary-key order, through this function:
+       merges, unmerges, splits, overrides, contact-point edits, consent changes
+       (``consent_set``), a steward's merge, "not a match" and re-scoring of a suggestion.
+       A service that learns of more parties later does not lock them later: it refuses
+       ("changed by someone else meanwhile") and the caller starts again.
+    2. Then the rows that hang off those parties: the suggestion and its members (the
+       suggestion itself is locked after its parties, never before), the other suggestions a
+       merge closes, consent and ledger rows, training labels and pair decisions.
+    3. Job control rows (``ImportJob``, ``MatchRun``, ``MatchRunChunk``, ``MatcherModel``,
+       ``SourceSystem``) are only ever claimed with one conditional UPDATE or locked in a short
+       transaction of their own; an import batch updates its job's row last, after its rows.
+
+    Parties are locked FOR NO KEY UPDATE on PostgreSQL. Django's foreign keys are checked at
+    commit (deferred), and each check takes a KEY SHARE lock on the party a new row points
+    at. Bulk writers that cannot lock every party they point at (a match run saving its
+    suggestions, an import writing records) hold suggestion or job rows when they commit; with
+    FOR UPDATE here, a merge holding a party and waiting for such a row would deadlock with
+    them. NO KEY UPDATE still makes every locker of a party wait for the others.
+
+    What the loser of a race sees: it waits, then finds the winner's result, and is refused
+    with a message naming who handled it ("already merged into … by … at …", "already
+    handled (rejected) by …"), never a deadlock or a 500."""
     ids = sorted(set(party_ids))
-    parties = {p.pk: p for p in Party.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    locking = Party.objects.select_for_update(no_key=connection.features.has_select_for_no_key_update)
+    parties = {p.pk: p for p in locking.filter(pk__in=ids).order_by("pk")}
     missing = [pid for pid in ids if pid not in parties]
     if missing:
         raise MergeRefused(f"there is no party {', '.join(map(str, missing))}")

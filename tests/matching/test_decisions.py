@@ -109,7 +109,7 @@ def test_not_a_match_from_the_list_and_who_may(tmp_path, role_client):
     assert b"recorded as not a match" in response.content
     assert PairDecision.objects.filter(party_a_id=a, party_b_id=b).exists()
     again = role_client("steward").post(url, follow=True)
-    assert b"already not a match" in again.content
+    assert b"already handled (not a match) by t-steward" in again.content
     missing = role_client("steward").post(reverse("matching:suggestion_reject", args=[999999]),
                                           follow=True)
     assert b"no suggestion #999999" in missing.content
