@@ -327,6 +327,9 @@ class ErasureOut(serializers.Serializer):
     tombstones = serializers.IntegerField()
     counts = serializers.DictField(child=serializers.IntegerField())
     files_removed = serializers.ListField(child=serializers.IntegerField())
+    files_rewritten = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Import jobs whose file was rewritten without the customer's rows")
 
 
 class ErasureView(GenericAPIView):

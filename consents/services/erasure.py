@@ -26,7 +26,6 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +46,7 @@ from consents.models import (
     PrivacyPreference,
     TombstoneKind,
 )
+from consents.services.erasure_files import files_erase, files_plan, long_enough, person_of, rejections_erase
 from consents.services.ledger import Actor, consent_set, point_consent_set, preferences_set
 from parties.models import (
     ContactPointAddress,
@@ -59,7 +59,6 @@ from parties.models import (
     GoldenOverride,
     ImportJob,
     ImportRejection,
-    ImportStatus,
     Membership,
     Party,
     PartyEvent,
@@ -100,6 +99,7 @@ class ErasureResult:
     tombstones: int
     counts: dict[str, int] = field(default_factory=dict)
     files_removed: list[int] = field(default_factory=list)
+    files_rewritten: list[int] = field(default_factory=list)
 
 
 # --- tombstones ----------------------------------------------------------------------------
@@ -158,27 +158,31 @@ def _clean(values: Iterable[str]) -> set[str]:
 
 
 def identifying_values(party_ids: Sequence[int]) -> set[str]:
-    """The values that identify the customer: names, birth date, contact points, identifiers,
-    source keys, member numbers, overrides — in every form they are stored in."""
+    """The values that identify the customer by themselves, and are long enough to: email
+    addresses, readable phone numbers (in every form stored), identifiers, source keys, member
+    numbers, order numbers, their full name. They are what is looked for in rows not linked to the
+    party (rejected lines, the admin's log, import files): a name alone, a birth date, a city or
+    an unreadable phone's digits ("77") would hit other customers."""
     values: set[str] = set()
-    for row in Party.objects.filter(pk__in=party_ids).values_list(
-            "display_name", "given_name", "middle_name", "family_name", "organization_name",
-            "registration_id", "website", "birth_date"):
-        values.update(str(v) for v in row if v)
-    for model in POINT_MODELS.values():
-        names = [f.name for f in model._meta.concrete_fields
-                 if f.name in ("raw_value", "normalized", "line1", "line2", "url", "extension")]
-        for row in model.objects.filter(party_id__in=party_ids).values_list(*names):
-            values.update(v for v in row if v)
-    phones = ContactPointPhone.objects.filter(party_id__in=party_ids)
-    for phone, raw in phones.values_list("normalized", "raw_value"):
-        values.update(d for d in (re.sub(r"\D", "", phone), re.sub(r"\D", "", raw)) if len(d) >= 6)
+    for given, family, display in Party.objects.filter(pk__in=party_ids).values_list(
+            "given_name", "family_name", "display_name"):
+        values.update(n for n in (f"{given} {family}".strip(), display.strip()) if " " in n)
+    for raw, normalized in ContactPointEmail.objects.filter(party_id__in=party_ids).values_list(
+            "raw_value", "normalized"):
+        values.update(v for v in (raw, normalized) if len(v.strip()) >= 6)
+    for raw, normalized in ContactPointPhone.objects.filter(party_id__in=party_ids).values_list(
+            "raw_value", "normalized"):
+        digits = re.sub(r"\D", "", raw)
+        if normalized.startswith("+") and len(normalized) >= 8:
+            values.add(normalized)
+        if len(digits) >= 7:
+            values.update((raw, digits))
     for row in PartyIdentification.objects.filter(party_id__in=party_ids).values_list("value", "normalized"):
-        values.update(row)
-    values.update(SourceRecord.objects.filter(party_id__in=party_ids).values_list("source_key", flat=True))
-    values.update(Membership.objects.filter(party_id__in=party_ids).values_list("member_number", flat=True))
-    values.update(Engagement.objects.filter(party_id__in=party_ids).values_list("external_id", flat=True))
-    values.update(GoldenOverride.objects.filter(party_id__in=party_ids).values_list("value", flat=True))
+        values.update(v for v in row if long_enough(v))
+    for model, column in ((SourceRecord, "source_key"), (Membership, "member_number"),
+                          (Engagement, "external_id")):
+        values.update(v for v in model.objects.filter(party_id__in=party_ids).values_list(column, flat=True)
+                      if v and long_enough(v))
     return _clean(values)
 
 
@@ -186,8 +190,19 @@ def personal_values(party_ids: Sequence[int]) -> set[str]:
     """Every personal value held about the parties: the identifying ones, and every other value
     their sources delivered (raw payloads, engagement attributes, demographics, job titles)."""
     values = set(identifying_values(party_ids))
-    for row in Party.objects.filter(pk__in=party_ids).values_list(*PARTY_PERSONAL):
-        values.update(v for v in row if v)
+    for row in Party.objects.filter(pk__in=party_ids).values_list(
+            "display_name", "birth_date", *PARTY_PERSONAL):
+        values.update(str(v) for v in row if v)
+    for model in POINT_MODELS.values():
+        names = [f.name for f in model._meta.concrete_fields
+                 if f.name in ("raw_value", "normalized", "line1", "line2", "url", "extension")]
+        for row in model.objects.filter(party_id__in=party_ids).values_list(*names):
+            values.update(v for v in row if v)
+    values.update(PartyIdentification.objects.filter(party_id__in=party_ids).values_list("value", flat=True))
+    values.update(SourceRecord.objects.filter(party_id__in=party_ids).values_list("source_key", flat=True))
+    values.update(Membership.objects.filter(party_id__in=party_ids).values_list("member_number", flat=True))
+    values.update(Engagement.objects.filter(party_id__in=party_ids).values_list("external_id", flat=True))
+    values.update(GoldenOverride.objects.filter(party_id__in=party_ids).values_list("value", flat=True))
     for payload in SourceRecord.objects.filter(party_id__in=party_ids).values_list("raw_payload", flat=True):
         values.update(s for s in _strings(payload) if len(s.strip()) >= 3)
     for attributes in Engagement.objects.filter(party_id__in=party_ids).values_list("attributes", flat=True):
@@ -205,18 +220,22 @@ class Redactor:
 
     def __init__(self, values: Iterable[str], identifying: Iterable[str] = ()):
         self.all = self._pattern(values)
-        self.strict = self._pattern(identifying)
+        # identifying values are whole tokens: "schulz.77@example.org" is not in
+        # "anna.schulz.77@example.org", nor "ZQ-7781" in "ZQ-7781-2"
+        self.strict = self._pattern(identifying, before=r"(?<![\w.@+\-])", after=r"(?![\w@+\-]|[.\-]\w)")
         self.needles = sorted({v for v in identifying if len(v) >= 5})
 
     @staticmethod
-    def _pattern(values: Iterable[str]) -> re.Pattern | None:
+    def _pattern(values: Iterable[str], before: str = r"(?<!\w)",
+                 after: str = r"(?!\w)") -> re.Pattern | None:
         forms = set()
         for value in values:
             forms.update((value, json.dumps(value)[1:-1]))
         if not forms:
             return None
         ordered = sorted(forms, key=len, reverse=True)
-        return re.compile("(?<!\\w)(?:" + "|".join(re.escape(v) for v in ordered) + ")(?!\\w)", re.IGNORECASE)
+        body = "|".join(re.escape(v) for v in ordered)
+        return re.compile(f"{before}(?:{body}){after}", re.IGNORECASE)
 
     def text(self, value: str, *, strict: bool = False) -> str:
         pattern = self.strict if strict else self.all
@@ -348,53 +367,73 @@ def _mentioning(model, columns: Sequence[str], needles: Sequence[str]) -> models
 
 
 def _unlinked_rows(ids: Sequence[int], redactor: Redactor) -> None:
-    """Rows that hold values without a link to the party: rejected import lines and the
-    admin's log (found by value, and by object for the admin's log)."""
+    """Rows that hold values without a link to the party: rejected import lines, import jobs'
+    errors and the admin's log (found by value, and by object for the admin's log)."""
     party_type = ContentType.objects.get_for_model(Party)
     LogEntry.objects.filter(content_type=party_type, object_id__in=[str(pk) for pk in ids]).update(
         object_repr=ERASED, change_message="")
     if not redactor.needles:
         return
-    for model, columns in ((ImportRejection, ["value", "reason"]),
+    for model, columns in ((ImportRejection, ["value", "reason"]), (ImportJob, ["error"]),
                            (LogEntry, ["object_repr", "change_message"])):
         _redact_rows(_mentioning(model, columns, redactor.needles), redactor, text=columns, strict=True)
 
 
-def _files_holding(redactor: Redactor, job_ids: set[int]) -> list[ImportJob]:
-    """Finished import jobs whose retained file holds any of the values: the jobs named, and
-    any other whose rows mention one (files are read with the import readers)."""
-    from parties.services.imports.jobs import job_file_info
-    from parties.services.imports.readers import rows_iter
-
-    found = []
-    finished = ImportJob.objects.filter(status__in=[ImportStatus.SUCCEEDED, ImportStatus.FAILED,
-                                                    ImportStatus.CANCELLED]).exclude(file="")
-    for job in finished.order_by("pk"):
-        path = Path(settings.MEDIA_ROOT) / job.file.name
-        if not path.exists():
-            continue
-        if job.pk in job_ids:
-            found.append(job)
-            continue
-        try:
-            for row in rows_iter(path, job_file_info(job)):
-                if any(redactor.text(v, strict=True) != v for v in row.values.values() if v):
-                    found.append(job)
-                    break
-        except Exception:  # an unreadable file cannot be checked: remove it rather than keep it
-            logger.exception("import #%s: file could not be read for an erasure", job.pk)
-            found.append(job)
-    return found
+# The ledger's free text: where consent was captured, the evidence, the interests and language
+# the customer gave. Enumerated values ("email", "opt_out") and times stay: they replay.
+LEDGER_FREE_TEXT = ("capture_source", "preferred_language", "interests")
 
 
-def _files_remove(jobs: Sequence[ImportJob]) -> list[int]:
-    removed = []
-    for job in jobs:
-        path = Path(settings.MEDIA_ROOT) / job.file.name
-        path.unlink(missing_ok=True)
-        ImportJob.objects.filter(pk=job.pk).update(file="")
-        removed.append(job.pk)
-    return removed
+def _free_text_erased(value: Any) -> Any:
+    if isinstance(value, list):
+        return [ERASED] if value else value
+    if isinstance(value, str):
+        return value if value in ("", ERASED, CAPTURE_SOURCE) else ERASED
+    return value
+
+
+def _state_erased(state: Any) -> Any:
+    if not isinstance(state, dict):
+        return state
+    return {k: (_free_text_erased(v) if k in LEDGER_FREE_TEXT else v) for k, v in state.items()}
+
+
+def _snapshot_free_text_erased(document: Any) -> Any:
+    """The consent states a merge keeps in the audit trail (to undo it), at any depth."""
+    if isinstance(document, dict):
+        return {k: (_free_text_erased(v) if k in (*LEDGER_FREE_TEXT, "evidence")
+                    else _snapshot_free_text_erased(v)) for k, v in document.items()}
+    if isinstance(document, list):
+        return [_snapshot_free_text_erased(v) for v in document]
+    return document
+
+
+def _ledger_free_text_erase(ids: Sequence[int]) -> int:
+    """Every free text of the customer's ledger entries and consent rows goes whole, not only
+    the values known to be theirs ("met at the fair, her poodle Fluffy" names nothing we hold).
+    The state rows and the ledger's last entries are redacted alike, so the replay still holds."""
+    changed = 0
+    events = ConsentEvent.objects.filter(party_id__in=ids)
+    for row in events.values("pk", "capture_source", "evidence", "previous", "new").iterator(chunk_size=500):
+        new = {"capture_source": _free_text_erased(row["capture_source"]),
+               "evidence": ERASED if row["evidence"] else "",
+               "previous": _state_erased(row["previous"]), "new": _state_erased(row["new"])}
+        new = {name: value for name, value in new.items() if value != row[name]}
+        if new:
+            changed += ConsentEvent.objects.filter(pk=row["pk"]).update(**new)
+    for model in (ContactPointTypeConsent, ContactPointConsent):
+        for pk, text in model.objects.filter(party_id__in=ids).values_list("pk", "capture_source"):
+            if _free_text_erased(text) != text:
+                model.objects.filter(pk=pk).update(capture_source=_free_text_erased(text))
+    for pk, interests, language in PrivacyPreference.objects.filter(party_id__in=ids).values_list(
+            "pk", "interests", "preferred_language"):
+        PrivacyPreference.objects.filter(pk=pk).update(interests=_free_text_erased(interests),
+                                                       preferred_language=_free_text_erased(language))
+    events = PartyEvent.objects.filter(pk__in=PartyEvent.objects.filter(parties__in=ids).values("pk"))
+    for pk, changes in events.values_list("pk", "changes"):
+        if (erased := _snapshot_free_text_erased(changes)) != changes:
+            PartyEvent.objects.filter(pk=pk).update(changes=erased)
+    return changed
 
 
 @transaction.atomic
@@ -410,26 +449,17 @@ def party_erase(*, party_id: int, actor=None, reason: str = "") -> ErasureResult
     redactor = Redactor(personal_values(ids), identifying_values(ids))
     digests = set().union(*party_digests(ids).values())
     record_ids = list(SourceRecord.objects.filter(party_id__in=ids).values_list("pk", flat=True))
-    job_ids = set(SourceRecord.objects.filter(pk__in=record_ids).exclude(last_import_job_id=None)
-                  .values_list("last_import_job_id", flat=True))
-    job_ids |= set(ConsentEvent.objects.filter(party_id__in=ids, import_job_id__isnull=False)
-                   .values_list("import_job_id", flat=True))
-    files = _files_holding(redactor, job_ids)
+    person = person_of(ids)  # read before their rows are emptied
+    files = files_plan(person)
 
     _opt_out_everything(ids, ledger_actor)
     counts = _empty_rows(ids, now)
     _matcher_forget(ids, record_ids, redactor)
-    # ledger states: only their free text (enumerated values like "email" must replay as they are)
-    _redact_rows(ConsentEvent.objects.filter(party_id__in=ids), redactor,
-                 text=["capture_source", "evidence"], documents=["previous", "new"],
-                 only=["capture_source", "interests", "preferred_language"])
-    for model in (ContactPointTypeConsent, ContactPointConsent):
-        _redact_rows(model.objects.filter(party_id__in=ids), redactor, text=["capture_source"])
-    _redact_rows(PrivacyPreference.objects.filter(party_id__in=ids), redactor, documents=["interests"])
+    _ledger_free_text_erase(ids)
     events = PartyEvent.objects.filter(pk__in=PartyEvent.objects.filter(parties__in=ids).values("pk"))
     _redact_rows(events, redactor, text=["reason"], documents=["before", "after", "changes"])
+    rejections_erase(files, redactor.text)
     _unlinked_rows(ids, redactor)
-    counts["import_files"] = len(files)
 
     event = PartyEvent.objects.create(
         kind=EventKind.ERASURE, party_id=party.pk, actor=actor,
@@ -440,9 +470,15 @@ def party_erase(*, party_id: int, actor=None, reason: str = "") -> ErasureResult
     ErasureTombstone.objects.bulk_create(
         ErasureTombstone(kind=kind, digest=digest, erasure_event_id=event.pk, erased_at=now)
         for kind, digest in sorted(digests))
-    removed = _files_remove(files)
+    # Last, and inside the transaction: should it fail after a file changed, the customer's
+    # rows are gone from the file while the database still holds them, and erasing again
+    # finishes; the other way round, a crash could keep them in a file after the erasure.
+    removed, rewritten = files_erase(files, person)
+    counts["import_files"] = len(removed)
+    counts["import_files_rewritten"] = len(rewritten)
+    PartyEvent.objects.filter(pk=event.pk).update(changes={"erased_parties": ids, "counts": counts})
     return ErasureResult(party_id=party.pk, party_ids=ids, event_id=event.pk, tombstones=len(digests),
-                         counts=counts, files_removed=removed)
+                         counts=counts, files_removed=removed, files_rewritten=rewritten)
 
 
 def _count(n: int, what: str) -> str:
@@ -457,7 +493,8 @@ def erasure_summary(result: ErasureResult) -> str:
     emptied = ", ".join(_count(counts[k], k.replace("_", " ")) for k in (
         "source_records", "email addresses", "phone numbers", "postal addresses", "engagements"))
     return (f"Erased party {result.party_id}{also}: {emptied} emptied; "
-            f"{_count(len(result.files_removed), 'stored import files')} removed; "
+            f"{_count(len(result.files_removed), 'stored import files')} removed, "
+            f"{len(result.files_rewritten)} rewritten without the customer's rows; "
             f"{_count(result.tombstones, 'hashed identifiers')} kept so that the customer is not contacted "
             "again if imported again.")
 

@@ -1,0 +1,402 @@
+"""Erasure in stored import files (part of ``erasure.party_erase``; nothing else calls it).
+
+Every stored file is looked at — finished jobs, and drafts (uploaded, mapping not started)
+and queued ones too — with the import readers, row by row. A row is the erased customer's
+when:
+
+- its source key (the mapped ``source_key`` column, in the job's source system or the one the
+  row's ``source_system`` column names) is one of the customer's source records, or the row is
+  the line a record of theirs was last imported from; or
+- it holds a value that identifies them, long enough to do so: their email address (as a whole
+  address: ``schulz.77@example.org`` is not in ``anna.schulz.77@example.org``), their valid
+  phone number written any way (by its national number with at most a trunk or country
+  prefix), an identifier of five characters or more, or (customer files) their family name,
+  given name and birth date together — unless the row's source key belongs to another
+  customer's record, which makes it that customer's row.
+
+A short or unreadable value ("ZQ-BADPHONE-77", read as "77"), a name alone, a city or a birth
+date never makes a row the customer's. A file with only their rows is removed (a draft or
+queued job loses its file and is cancelled); a file that mixes customers is rewritten without
+their rows, which become empty lines — every other byte stays, so line numbers in reports and a
+retried job's cursor still hold. An XLSX file is rewritten with the values of its first sheet
+(the one imports read). The file's original name is redacted where it names the customer.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import phonenumbers
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from parties.models import (
+    ContactPointEmail,
+    ContactPointPhone,
+    ImportJob,
+    ImportRejection,
+    ImportStatus,
+    Party,
+    PartyIdentification,
+    SourceRecord,
+    SourceSystem,
+)
+from parties.services import standardize as std
+from parties.services.imports.jobs import job_file_info
+from parties.services.imports.mapping import mapping_apply
+from parties.services.imports.readers import rows_iter
+from parties.services.records import row_standardize
+
+logger = logging.getLogger(__name__)
+
+ERASED = "[erased]"
+REMOVED_NOTE = "The file held only a customer erased on request and was removed."
+_PHONE_LIKE = re.compile(r"[\d\s+().\-/]{7,40}")
+_SEPARATOR = "\x1f"  # joins a row's cells for a first, fast look
+
+
+def long_enough(value: str) -> bool:
+    """A code long enough to identify someone by itself: five characters, or seven digits
+    when it is only digits (a house number, a postal code or "77" is not)."""
+    value = value.strip()
+    return len(value) >= (7 if value.isdigit() else 5)
+
+
+def _alternation(values: Iterable[str]) -> str:
+    return "|".join(re.escape(v) for v in sorted(set(values), key=len, reverse=True))
+
+
+def email_pattern(values: Iterable[str]) -> re.Pattern | None:
+    """Whole email addresses: no address character may continue them on either side."""
+    body = _alternation(v for v in values if v)
+    if not body:
+        return None
+    return re.compile(rf"(?<![\w.@+\-])(?:{body})(?![\w@+\-]|\.\w)", re.IGNORECASE)
+
+
+def name_pattern(values: Iterable[str]) -> re.Pattern | None:
+    """Values in a file name: letters and digits may not continue them ("_" and "-" separate)."""
+    body = _alternation(v for v in values if v)
+    if not body:
+        return None
+    return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])", re.IGNORECASE)
+
+
+@dataclass
+class Person:
+    """What identifies the erased customer in a file (see the module's docstring)."""
+
+    party_ids: list[int]
+    keys: set[tuple[int, str]] = field(default_factory=set)  # (source system, source key)
+    lines: set[tuple[int, int]] = field(default_factory=set)  # (job, line) a record came from
+    emails: set[str] = field(default_factory=set)
+    phones: set[tuple[str, str]] = field(default_factory=set)  # (country code, national number)
+    identifiers: set[str] = field(default_factory=set)
+    people: set[tuple[str, str, str]] = field(default_factory=set)  # family, given, birth date
+    family_names: set[str] = field(default_factory=set)
+    name_words: set[str] = field(default_factory=set)  # for the names of files that held them
+    full_names: set[str] = field(default_factory=set)  # for the names of any file
+
+    def __post_init__(self) -> None:
+        self.emails_re = email_pattern(self.emails)
+        self.phone_numbers = {nsn for _, nsn in self.phones}
+        self.own_names_re = name_pattern(
+            self.name_words | self.full_names | self.emails | self.identifiers | {k for _, k in self.keys
+                                                                                 if long_enough(k)})
+        self.any_names_re = name_pattern(self.full_names | self.emails | self.identifiers)
+
+    def phone_in(self, cell: str) -> bool:
+        if not self.phones or not _PHONE_LIKE.fullmatch(cell.strip()):
+            return False
+        digits = re.sub(r"\D", "", cell)
+        for code, nsn in self.phones:
+            if digits.endswith(nsn) and digits[: len(digits) - len(nsn)] in ("", "0", code, "00" + code,
+                                                                           "0" + code):
+                return True
+        return False
+
+    def values_in(self, cells: Sequence[str]) -> bool:
+        """Whether the cells hold an email, phone number or identifier of the customer."""
+        joined = _SEPARATOR.join(cells)
+        if self.emails_re and self.emails_re.search(joined):
+            return True
+        if self.phone_numbers:
+            digits = re.sub(r"\D", "", joined)
+            if any(nsn in digits for nsn in self.phone_numbers) and any(self.phone_in(c) for c in cells):
+                return True
+        if self.identifiers:
+            compact = std.identifier_normalize(joined)
+            if any(i in compact for i in self.identifiers) and any(
+                    std.identifier_normalize(c) in self.identifiers for c in cells if len(c) < 200):
+                return True
+        return False
+
+
+def person_of(party_ids: Sequence[int]) -> Person:
+    """Collect what identifies the customer, before erasure empties their rows."""
+    ids = list(party_ids)
+    keys, lines, people, names = set(), set(), set(), set()
+    for system, key, job, line, standardized in SourceRecord.objects.filter(party_id__in=ids).values_list(
+            "source_system_id", "source_key", "last_import_job_id", "import_line", "standardized"):
+        keys.add((system, std.collapse(key)))
+        if job and line:
+            lines.add((job, line))
+        attributes = (standardized or {}).get("attributes") or {}
+        people.add((attributes.get("family_name", ""), attributes.get("given_name", ""),
+                    attributes.get("birth_date", "")))
+        names.add((attributes.get("given_name", ""), attributes.get("family_name", "")))
+    for family, given, birth in Party.objects.filter(pk__in=ids).values_list(
+            "family_name", "given_name", "birth_date"):
+        people.add((family, given, birth.isoformat() if birth else ""))
+    people = {(f.casefold(), g.casefold(), b) for f, g, b in people if f and g and b}
+    emails = set()
+    for raw, normalized in ContactPointEmail.objects.filter(party_id__in=ids).values_list(
+            "raw_value", "normalized"):
+        emails.update(v.strip().lower() for v in (raw, normalized) if len(v.strip()) >= 6)
+    phones = set()
+    for normalized in ContactPointPhone.objects.filter(party_id__in=ids).values_list("normalized", flat=True):
+        if not normalized.startswith("+"):
+            continue  # unreadable: its digits ("77") identify no one
+        try:
+            number = phonenumbers.parse(normalized)
+        except phonenumbers.NumberParseException:
+            continue
+        nsn = phonenumbers.national_significant_number(number)
+        if len(nsn) >= 7:
+            phones.add((str(number.country_code), nsn))
+    identifiers = {v for v in PartyIdentification.objects.filter(party_id__in=ids).values_list(
+        "normalized", flat=True) if long_enough(v)}
+    words, full = set(), set()
+    for given, family, display in Party.objects.filter(pk__in=ids).values_list(
+            "given_name", "family_name", "display_name"):
+        names.add((given, family))
+        if " " in display.strip():
+            full.add(display.strip())
+    for given, family in names:
+        words.update(w for w in (given, family) if len(w) >= 3)
+        if given and family:  # a file name may write them in either order
+            full.update((f"{given} {family}", f"{family} {given}", f"{family}, {given}"))
+    full = {re.sub(r"\s+", " ", n) for n in full}
+    return Person(party_ids=ids, keys=keys, lines=lines, emails=emails, phones=phones,
+                  identifiers=identifiers, people=people, family_names={f for f, _, _ in people},
+                  name_words=words, full_names=full)
+
+
+@dataclass
+class FilePlan:
+    """What the erasure does with one stored file."""
+
+    job: ImportJob
+    path: Path
+    lines: set[int] = field(default_factory=set)  # the customer's data lines
+    others: int = 0  # data rows of other customers
+    header: bool = False  # the header line itself holds their values
+    unreadable: bool = False
+
+    @property
+    def remove(self) -> bool:
+        return self.header or self.unreadable or (bool(self.lines) and not self.others)
+
+    @property
+    def rewrite(self) -> bool:
+        return bool(self.lines) and not self.remove
+
+
+class _Rows:
+    """Decides, row by row, whether a row of one job's file is the customer's."""
+
+    def __init__(self, job: ImportJob, person: Person, systems: dict[str, int]) -> None:
+        self.job, self.person, self.systems = job, person, systems
+        self.mapping = job.mapping if isinstance(job.mapping, dict) else {}
+        self.source = job.source_system
+
+    def _key(self, mapped: dict[str, str]) -> tuple[int, str] | None:
+        key = std.collapse(mapped.get("source_key", ""))
+        if not key:
+            return None
+        name = std.collapse(mapped.get("source_system", ""))
+        system = self.systems.get(name.casefold()) if name else self.job.source_system_id
+        return (system, key) if system else None
+
+    def _same_person(self, mapped: dict[str, str]) -> bool:
+        """Customer files: family name, given name and birth date of the customer, together."""
+        if self.job.kind != "parties" or not self.person.people:
+            return False
+        family = std.name_clean(mapped.get("family_name", "")).casefold()
+        if family not in self.person.family_names:
+            return False
+        attributes = row_standardize(mapped, source=self.source).attributes
+        return (attributes.get("family_name", "").casefold(), attributes.get("given_name", "").casefold(),
+                attributes.get("birth_date", "")) in self.person.people
+
+    def is_person(self, line: int, values: dict[str, str]) -> bool:
+        if (self.job.pk, line) in self.person.lines:
+            return True
+        mapped = mapping_apply(self.mapping, values) if self.mapping else {}
+        key = self._key(mapped)
+        if key in self.person.keys:
+            return True
+        if not (self.person.values_in(list(values.values())) or self._same_person(mapped)):
+            return False
+        # the row holds their values, but a row keyed to another customer's record is that
+        # customer's (a shared family address, say): it stays
+        return key is None or not SourceRecord.objects.filter(
+            source_system_id=key[0], source_key=key[1]).exclude(party_id__in=self.person.party_ids).exists()
+
+
+def _plan(job: ImportJob, person: Person, systems: dict[str, int]) -> FilePlan | None:
+    path = Path(settings.MEDIA_ROOT) / job.file.name
+    if not path.is_file():
+        return None
+    plan = FilePlan(job=job, path=path)
+    plan.header = person.values_in([str(h) for h in job.headers or []])
+    rows = _Rows(job, person, systems)
+    try:
+        for row in rows_iter(path, job_file_info(job)):
+            if rows.is_person(row.line, row.values):
+                plan.lines.add(row.line)
+            else:
+                plan.others += 1
+    except Exception:  # noqa: BLE001 — any reader failure: the file is judged by a plain search
+        logger.warning("import #%s: file could not be read row by row for an erasure", job.pk, exc_info=True)
+        plan.unreadable = True
+        plan.lines, plan.others = set(), 0
+    return plan
+
+
+def _mentions(path: Path, person: Person, job: ImportJob) -> bool:
+    """A file the readers cannot read: whether its text mentions the customer at all."""
+    data = path.read_bytes()
+    if data.startswith(b"PK"):  # a workbook that cannot be opened: judged by its job
+        return any(j == job.pk for j, _ in person.lines)
+    text = data.decode("utf-8", errors="replace")
+    return person.values_in(text.splitlines()) or any(j == job.pk for j, _ in person.lines)
+
+
+def files_plan(person: Person) -> list[FilePlan]:
+    """Every stored file that holds the customer's rows, and what to do with it."""
+    systems = {name.casefold(): pk for pk, name in SourceSystem.objects.values_list("pk", "name")}
+    plans = []
+    for job in ImportJob.objects.exclude(file="").select_related("source_system").order_by("pk"):
+        plan = _plan(job, person, systems)
+        if plan is None:
+            continue
+        if plan.unreadable:
+            if _mentions(plan.path, person, job):
+                plans.append(plan)  # removed whole
+        elif plan.lines or plan.header:
+            plans.append(plan)
+    return plans
+
+
+def rejections_erase(plans: Sequence[FilePlan], redact) -> int:
+    """Rejected lines of the files that were the customer's rows: their values go."""
+    condition = Q()
+    for plan in plans:
+        if plan.lines:
+            condition |= Q(job_id=plan.job.pk, line__in=sorted(plan.lines))
+    if not condition:
+        return 0
+    changed = 0
+    for pk, reason in ImportRejection.objects.filter(condition).values_list("pk", "reason"):
+        changed += ImportRejection.objects.filter(pk=pk).update(value=ERASED, reason=redact(reason)[:500])
+    return changed
+
+
+def _terminator(line: bytes) -> bytes:
+    return line[len(line.rstrip(b"\r\n")):]
+
+
+def _csv_spans(path: Path, encoding: str, delimiter: str) -> dict[int, int]:
+    """First line → last line of every CSV record (a quoted value may hold line breaks)."""
+    spans = {}
+    with path.open("r", encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        while True:
+            start = reader.line_num + 1
+            try:
+                next(reader)
+            except StopIteration:
+                return spans
+            spans[start] = reader.line_num
+
+
+def _rewrite_text(plan: FilePlan, target: Path) -> None:
+    job = plan.job
+    spans = (_csv_spans(plan.path, job.encoding, job.delimiter) if job.file_format == "csv"
+             else {line: line for line in plan.lines})
+    lines = plan.path.read_bytes().splitlines(keepends=True)
+    for start in plan.lines:
+        for number in range(start, spans.get(start, start) + 1):
+            if 0 < number <= len(lines):
+                lines[number - 1] = _terminator(lines[number - 1])
+    target.write_bytes(b"".join(lines))
+
+
+def _rewrite_xlsx(plan: FilePlan, target: Path) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    source = load_workbook(plan.path, read_only=True, data_only=True)
+    try:
+        sheet = source.worksheets[0]
+        out = Workbook(write_only=True)
+        written = out.create_sheet(sheet.title)
+        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            written.append([] if number in plan.lines else list(values))
+        out.save(target)
+    finally:
+        source.close()
+
+
+def _file_name(name: str, pattern: re.Pattern | None) -> str:
+    if pattern is None:
+        return name
+    readable = re.sub(r"[_.\-]+", " ", Path(name).stem)
+    if pattern.search(name) or pattern.search(readable):
+        return ERASED + Path(name).suffix.lower()[:10]
+    return name
+
+
+def files_erase(plans: Sequence[FilePlan], person: Person) -> tuple[list[int], list[int]]:
+    """Remove or rewrite the files (atomically, by renaming a rewritten copy over each), and
+    redact the original names that name the customer. Returns (removed, rewritten) job ids."""
+    removed, rewritten = [], []
+    now = timezone.now()
+    for plan in plans:
+        job = plan.job
+        changes: dict = {"original_name": _file_name(job.original_name, person.own_names_re)}
+        if plan.remove:
+            plan.path.unlink(missing_ok=True)
+            changes["file"] = ""
+            if plan.header:
+                changes["headers"] = [ERASED if person.values_in([str(h)]) else h for h in job.headers or []]
+                changes["mapping"] = {}
+            if job.status in (ImportStatus.DRAFT, ImportStatus.QUEUED):
+                changes.update(status=ImportStatus.CANCELLED, finished_at=now, error=REMOVED_NOTE)
+            removed.append(job.pk)
+        else:
+            target = plan.path.with_name(plan.path.name + ".erasing")
+            try:
+                if job.file_format == "xlsx":
+                    _rewrite_xlsx(plan, target)
+                else:
+                    _rewrite_text(plan, target)
+                os.replace(target, plan.path)
+            finally:
+                target.unlink(missing_ok=True)
+            changes["file_size"] = plan.path.stat().st_size
+            rewritten.append(job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(**changes)
+    done = {p.job.pk for p in plans}
+    if person.any_names_re is not None:
+        for pk, name in ImportJob.objects.exclude(pk__in=done).values_list("pk", "original_name"):
+            if (new := _file_name(name, person.any_names_re)) != name:
+                ImportJob.objects.filter(pk=pk).update(original_name=new)
+    return removed, rewritten
