@@ -9,9 +9,11 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.contrib.auth.views import redirect_to_login
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import TemplateHTMLRenderer
 from rest_framework.views import exception_handler
 
 
@@ -28,6 +30,12 @@ def has_perms(*perms: str) -> type[BasePermission]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]):
+    request = context.get("request")
+    if (isinstance(exc, exceptions.NotAuthenticated) and request is not None
+            and isinstance(getattr(request, "accepted_renderer", None), TemplateHTMLRenderer)):
+        # The API's HTML pages (its docs) send a visitor who is not signed in to the sign-in
+        # page, as every other page does; the schema itself answers 401.
+        return redirect_to_login(request.get_full_path())
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -3,28 +3,40 @@ its settings while it starts, so this module imports nothing of DRF's views)."""
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.throttling import UserRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
+
+from c360.client_address import client_address
 
 
 class TokenAuthentication(BaseAuthentication):
-    """``Authorization: Token c360_…`` — a token created by an administrator (``api_tokens``)."""
+    """``Authorization: Token c360_…`` — a token created by an administrator (``api_tokens``).
+
+    Requests without a valid token or a signed-in session are counted by the anonymous throttle
+    here, because DRF checks throttles only after permissions: an anonymous request is refused
+    (401) before any throttle would see it, so guessing tokens would never be slowed down."""
 
     keyword = "Token"
 
     def authenticate(self, request):
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
+            if not getattr(request._request, "user", None) or not request._request.user.is_authenticated:
+                AnonymousRateThrottle().check(request)  # no session either (that class comes next)
             return None
         if len(header) != 2:
+            AnonymousRateThrottle().check(request)
             raise exceptions.AuthenticationFailed("Send the header as: Authorization: Token <token>.")
         from c360.api_tokens import api_token_user
 
         try:
             user = api_token_user(header[1].decode("latin-1"))
         except ValueError as exc:
+            AnonymousRateThrottle().check(request)
             raise exceptions.AuthenticationFailed(str(exc)) from None
         return user, None
 
@@ -32,10 +44,83 @@ class TokenAuthentication(BaseAuthentication):
         return self.keyword  # so that a request without credentials answers 401, not 403
 
 
-class TokenRateThrottle(UserRateThrottle):
-    """Requests per token (each token is its own user), ``C360_API_RATE`` (e.g. 600/minute)."""
+class SharedRateThrottle(SimpleRateThrottle):
+    """A rate limit that holds across every process sharing the cache (Redis, or the shared file
+    cache of ``c360.cache``), unlike DRF's own throttles: they read a list of timestamps, add one
+    and write it back, so concurrent requests in several processes overwrite each other's counts.
+
+    Counting is a sliding window made of two fixed ones: each window of ``duration`` seconds has
+    a counter that the cache increases atomically (``add`` then ``incr``), and a request is
+    allowed while ``previous window × the share of it still inside the last duration + this
+    window`` stays within the limit. A refused request is taken back off the counter, so a client
+    that keeps calling while refused is let in again once its earlier requests age out."""
+
+    cache_format = "throttle:%(scope)s:%(ident)s"
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        window, elapsed = divmod(now, self.duration)
+        # The window's length is in the key: a rate changed from N/minute to N/hour starts afresh.
+        counter = f"{self.key}:{self.duration}:"
+        current_key = f"{counter}{int(window)}"
+        # Two windows long, so that the next window still reads this one as its previous.
+        self.cache.add(current_key, 0, timeout=2 * self.duration + 1)
+        try:
+            count = self.cache.incr(current_key)
+        except ValueError:  # expired between add and incr: a new counter
+            self.cache.add(current_key, 0, timeout=2 * self.duration + 1)
+            count = self.cache.incr(current_key)
+        previous = self.cache.get(f"{counter}{int(window) - 1}", 0)
+        carried = previous * (1 - elapsed / self.duration)
+        if carried + count <= self.num_requests:
+            return True
+        self.cache.decr(current_key)
+        self._wait = self._seconds_until_allowed(count - 1, previous, elapsed)
+        return False
+
+    def _seconds_until_allowed(self, count: int, previous: int, elapsed: float) -> float:
+        if count + 1 > self.num_requests or not previous:
+            return self.duration - elapsed  # only the next window has room
+        # previous × (1 - t / duration) + count + 1 <= limit, solved for t
+        share = 1 - (self.num_requests - count - 1) / previous
+        return max(share * self.duration - elapsed, 1.0)
+
+    def wait(self) -> float | None:
+        return math.ceil(getattr(self, "_wait", self.duration))
+
+    def check(self, request) -> None:
+        """Raise DRF's ``Throttled`` (429 with ``Retry-After``) when the limit is reached."""
+        if not self.allow_request(request, None):
+            raise exceptions.Throttled(wait=self.wait())
+
+
+class TokenRateThrottle(SharedRateThrottle):
+    """Requests per token (each token is its own user), ``C360_API_RATE`` (e.g. 600/minute);
+    a signed-in browser session counts as its user."""
 
     scope = "token"
 
     def get_rate(self) -> str:
         return settings.C360_API_RATE
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not request.user or not request.user.is_authenticated:
+            return None  # counted by AnonymousRateThrottle while authenticating
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class AnonymousRateThrottle(SharedRateThrottle):
+    """Requests without a valid token or session, per client address, ``C360_API_ANON_RATE``."""
+
+    scope = "anon"
+
+    def get_rate(self) -> str:
+        return settings.C360_API_ANON_RATE
+
+    def get_cache_key(self, request, view) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request) or "unknown"}

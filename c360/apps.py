@@ -10,7 +10,8 @@ class C360Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from c360 import api_schema  # noqa: F401  (registers the schema's token scheme)
+        # api_schema registers the schema's token scheme; login_lockout logs sign-in lockouts.
+        from c360 import api_schema, login_lockout  # noqa: F401
         from c360.dashboard.services import parties_changed_dashboard_hook
         from parties.extensions import parties_changed_register
 

@@ -52,6 +52,7 @@ def role_groups(transactional_db):
     importlib.import_module("consents.migrations.0008_segment_role_permissions").grant(apps, None)
     importlib.import_module("c360.migrations.0002_api_token_role_permissions").grant(apps, None)
     importlib.import_module("c360.migrations.0004_dashboard_role_permissions").grant(apps, None)
+    importlib.import_module("c360.migrations.0005_login_lockout_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0002_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0005_run_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0008_chunk_decision_settings_permissions").grant(

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from c360.env import env_bool, env_int, env_list, env_secret, env_str
+
+
+def _rate(name: str, default: str) -> str:
+    """A request rate as DRF reads it, checked at start (a typo would fail every request)."""
+    value = (env_str(name) or default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate; write e.g. 1200/minute or 10/second.")
+    return value
+
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("C360_VAR_DIR", str(BASE_DIR / "var")))  # type: ignore[arg-type]
@@ -36,6 +47,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "c360",
     "parties",
     "matching",
@@ -54,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in (locked out) into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "c360.urls"
@@ -102,18 +116,32 @@ DATABASES = {"default": _database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, when configured, is the Celery broker and result backend and the cache.
+# The cache must be one that every process shares (web workers and Celery workers): the API
+# throttles count in it. Without Redis it is c360.cache.SharedFileCache under var/cache/ (one
+# machine; why files and not the database: see that module). Several machines need Redis.
 REDIS_URL = env_str("REDIS_URL")
+C360_CACHE_DIR = Path(env_str("C360_CACHE_DIR") or VAR_DIR / "cache")
+# Prefix of every cache key: lets several installations share one Redis without sharing counts.
+C360_CACHE_PREFIX = env_str("C360_CACHE_PREFIX") or ""
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": C360_CACHE_PREFIX}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "c360.cache.SharedFileCache", "LOCATION": str(C360_CACHE_DIR),
+                          "KEY_PREFIX": C360_CACHE_PREFIX, "OPTIONS": {"MAX_ENTRIES": 20_000}}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a sign-in while the user or the address is locked out, before
+# the password is even checked (every sign-in goes through django.contrib.auth.authenticate
+# with the request: the login page, the admin's login).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -165,6 +193,31 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# --- Sign-in lockout (django-axes) and client addresses --------------------------------------
+# Reverse proxies of our own in front of the app that append the client's address to
+# X-Forwarded-For (0: none, REMOTE_ADDR is the client). The lockout and the API's anonymous
+# throttle count per address: set it when a proxy terminates TLS, or every client looks alike.
+C360_TRUSTED_PROXIES = env_int("C360_TRUSTED_PROXIES", 0, minimum=0)
+# After this many failed sign-ins for one username, or from one address (whichever comes
+# first), signing in is refused for C360_LOGIN_COOLOFF_MINUTES; each further try while refused
+# starts that time again, and even the right password is refused until it has passed.
+C360_LOGIN_FAILURE_LIMIT = env_int("C360_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+C360_LOGIN_COOLOFF_MINUTES = env_int("C360_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = C360_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=C360_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+# The failures live in the database (axes' default handler), which every process shares; the
+# same rows are the audit trail: Axes › Access attempts (the counts, delete one to lift a
+# lockout early), Access failures (each failed try, marked when it locked out) and Access logs
+# (sign-ins and sign-outs), for administrators in the admin.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_RESET_ON_SUCCESS = False  # a sign-in of one's own must not wipe an address's failures
+AXES_CLIENT_IP_CALLABLE = "c360.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "c360.login_lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no banner from every manage.py command; c360.login_lockout logs lockouts
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from base.html's hx-headers, not the cookie
@@ -218,10 +271,22 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "c360.api.api_exception_handler",
+    # DRF's own guess at a client's address believes any X-Forwarded-For; ours does not.
+    "NUM_PROXIES": C360_TRUSTED_PROXIES,
 }
-C360_API_RATE = env_str("C360_API_RATE") or "1200/minute"  # per API token (and per signed-in user)
+# Both counted in the shared cache (c360.api_auth.SharedRateThrottle), so they hold however many
+# processes serve the API. Rates as DRF writes them: N/second, N/minute, N/hour or N/day.
+C360_API_RATE = _rate("C360_API_RATE", "1200/minute")  # per API token (and per signed-in user)
+# Per client address, requests without a valid token or session (401s, guessed tokens).
+C360_API_ANON_RATE = _rate("C360_API_ANON_RATE", "60/minute")
+
+# The schema (/api/schema/) and its docs (/api/docs/, /api/redoc/) need a token or a login
+# like the rest of the API, unless C360_API_DOCS_PUBLIC=1 opens them to anyone.
+C360_API_DOCS_PUBLIC = env_bool("C360_API_DOCS_PUBLIC", False)
 
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if C360_API_DOCS_PUBLIC
+                          else "rest_framework.permissions.IsAuthenticated"],
     "TITLE": "C360 Steward API",
     "DESCRIPTION": "Golden records, contact points, consents, imports and match decisions for other "
                    "systems. Authenticate with `Authorization: Token <token>` (tokens are created by "

@@ -283,18 +283,25 @@ def _cluster(party_id: int) -> tuple[Party, list[int]]:
     return party, party_and_merged_ids(party.pk)
 
 
+def _not_before(row):
+    """Now, or the row's own capture time if a clock ahead put it in the next minutes: the
+    erasure's opt-out must never count as older than the decision it replaces."""
+    return max(timezone.now(), row.captured_at)
+
+
 def _opt_out_everything(ids: Sequence[int], actor: Actor) -> None:
     active = {"party_id__in": ids, "purpose__is_active": True}
     for row in ContactPointTypeConsent.objects.filter(**active).select_related("purpose"):
         if row.status != ConsentStatus.OPT_OUT:
             consent_set(party_id=row.party_id, channel=row.channel, purpose=row.purpose.code,
                         status=ConsentStatus.OPT_OUT, capture_source=CAPTURE_SOURCE, actor=actor,
-                        follow_merge=False)
+                        follow_merge=False, captured_at=_not_before(row))
     for row in ContactPointConsent.objects.filter(**active).select_related("purpose"):
         if row.status != ConsentStatus.OPT_OUT:
             point_consent_set(party_id=row.party_id, point_kind=row.point_kind, point_id=row.point_id,
                               purpose=row.purpose.code, status=ConsentStatus.OPT_OUT,
-                              capture_source=CAPTURE_SOURCE, actor=actor, follow_merge=False)
+                              capture_source=CAPTURE_SOURCE, actor=actor, follow_merge=False,
+                              captured_at=_not_before(row))
     for party_id in ids:
         preferences_set(party_id=party_id, actor=actor, capture_source=CAPTURE_SOURCE, follow_merge=False,
                         changes={"do_not_process": True, "do_not_profile": True, "do_not_track": True,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from consents.models import (
+    EXPLICIT,
     ActorKind,
     Channel,
     ConsentEvent,
@@ -145,6 +146,23 @@ def _erased_text(text: str) -> str:
     return text
 
 
+def _never_older(row: ContactPointTypeConsent | ContactPointConsent | None, status: str,
+                 when: datetime) -> None:
+    """An older decision never replaces a newer one (the merge policy's rule, for every
+    caller): a late file or API call cannot bring back an opt-in the customer withdrew since,
+    and "seen"/"not seen" is no decision, so it never replaces an opt-in or opt-out."""
+    if row is None or row.status not in EXPLICIT:
+        return
+    held = f"the {ConsentStatus(row.status).label.lower()} captured {row.captured_at:%Y-%m-%d %H:%M}"
+    if status not in EXPLICIT:
+        raise ValidationError({"status": f"{ConsentStatus(status).label.lower()!r} is no decision and cannot "
+                                         f"replace {held}"})
+    if when < row.captured_at or (when == row.captured_at and status == ConsentStatus.OPT_IN
+                                  and row.status == ConsentStatus.OPT_OUT):
+        raise ValidationError({"captured_at": f"{when:%Y-%m-%d %H:%M} is older than {held}, which stays in "
+                                              "force: an older decision never replaces a newer one"})
+
+
 def _purpose(code: str) -> DataUsePurpose:
     purpose = DataUsePurpose.objects.filter(code=code, is_active=True).first()
     if purpose is None:
@@ -189,6 +207,7 @@ def consent_set(*, party_id: int, channel: str, purpose: str, status: str, captu
     evidence = _followed(asked, party_id, evidence)
     row = (ContactPointTypeConsent.objects.select_for_update()
            .filter(party_id=party_id, channel=channel, purpose=purpose_row).first())
+    _never_older(row, status, when)
     previous = channel_state(row)
     row = row or ContactPointTypeConsent(party_id=party_id, channel=channel, purpose=purpose_row)
     row.status, row.captured_at, row.capture_source = status, when, capture_source.strip()[:200]
@@ -219,6 +238,7 @@ def point_consent_set(*, party_id: int, point_kind: str, point_id: int, purpose:
     evidence = _followed(asked, party_id, evidence)
     row = (ContactPointConsent.objects.select_for_update()
            .filter(point_kind=point_kind, point_id=point_id, purpose=purpose_row).first())
+    _never_older(row, status, when)
     previous = point_state(row)
     row = row or ContactPointConsent(party_id=party_id, point_kind=point_kind, point_id=point_id,
                                      purpose=purpose_row)

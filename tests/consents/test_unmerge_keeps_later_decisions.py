@@ -242,3 +242,44 @@ def test_the_browser_and_api_refuse_changes_to_an_erased_customer(role_client):
     assert api_prefs.status_code == 400 and "erased" in api_prefs.content.decode()
     assert _status(party) == ConsentStatus.OPT_OUT
     assert PrivacyPreference.objects.get(party=party).do_not_process
+
+
+# --- an older decision never replaces a newer one, whoever sends it ------------------------
+
+def test_a_late_consent_file_cannot_bring_back_an_opt_in_withdrawn_since(tmp_path):
+    from django.core.management import call_command
+
+    from parties.models import ImportJob, ImportRejection
+    from tests.factories import SourceRecordFactory, SourceSystemFactory
+
+    crm = SourceSystemFactory(name="CRM", default_region="DE", date_order="YMD")
+    party = SourceRecordFactory(source_system=crm, source_key="CRM-1").party
+    _newsletter(party, "opt_out", dt.datetime(2026, 6, 1, tzinfo=dt.UTC), source="unsubscribe link")
+    path = tmp_path / "old-export.csv"
+    path.write_text("Customer ID,Channel,List,Subscribed,Date,Source\n"
+                    "CRM-1,email,newsletter,opt_in,2025-03-01,old shop export\n"
+                    "CRM-1,email,newsletter,seen,2026-11-01,old shop export\n")
+
+    call_command("import_source", str(path), source="CRM", kind="consents", sync=True, verbosity=0)
+
+    assert _status(party) == "opt_out"
+    job = ImportJob.objects.latest("pk")
+    reasons = list(ImportRejection.objects.filter(job=job).order_by("line").values_list("line", "reason"))
+    assert [line for line, _ in reasons] == [2, 3]
+    assert "older than the opted out captured 2026-06-01" in reasons[0][1]
+    assert "no decision" in reasons[1][1]
+    assert ledger_check() == []
+
+
+def test_the_api_refuses_an_opt_in_older_than_the_opt_out_in_force(role_client):
+    party = PartyFactory()
+    _newsletter(party, "opt_out", dt.datetime(2026, 6, 1, tzinfo=dt.UTC), source="unsubscribe link")
+
+    response = role_client("marketing").post(
+        f"/api/v1/parties/{party.pk}/consents/",
+        {"channel": "email", "purpose": "newsletter", "status": "opt_in", "capture_source": "crm",
+         "captured_at": "2025-01-01T00:00:00Z"}, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "older decision never replaces a newer one" in response.content.decode()
+    assert _status(party) == "opt_out"

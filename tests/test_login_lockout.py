@@ -1,0 +1,122 @@
+"""Signing in: after repeated failures for one username or from one address, signing in is
+refused for a while (django-axes, counted in the database every process shares), with a page
+that says so and an audit entry."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.urls import reverse
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/accounts/login/"
+
+
+def _sign_in(client, username: str, password: str, address: str = "127.0.0.1", path: str = LOGIN):
+    return client.post(path, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def _signed_in(client) -> bool:
+    return client.get(reverse("home")).status_code == 200
+
+
+def test_sixty_wrong_passwords_then_the_right_one_does_not_sign_in(client, steward, caplog):
+    # Given the adversarial test's exact input: 60 wrong passwords for one user, then the right one
+    caplog.set_level(logging.WARNING, logger="c360.security")
+    codes = [_sign_in(client, "t-steward", f"guess-{n}").status_code for n in range(60)]
+    right = _sign_in(client, "t-steward", "pw-for-tests")
+
+    # Then the first nine failures are ordinary, the tenth locks out, and the right password
+    # is refused with a page that says why and until when
+    assert codes[:9] == [200] * 9 and set(codes[9:]) == {429}
+    assert right.status_code == 429 and not _signed_in(client)
+    text = right.content.decode()
+    assert "Too many failed sign-ins" in text and "paused for 15 minutes" in text and "UTC" in text
+    # And the audit trail has it: the attempt counted, every failure logged, the lockout marked
+    attempt = AccessAttempt.objects.get(username="t-steward")
+    assert attempt.failures_since_start == 61  # tries while locked out count (and restart the pause)
+    assert AccessFailureLog.objects.filter(username="t-steward", locked_out=True).exists()
+    assert "sign-in locked out for 15 minutes: username 't-steward', address 127.0.0.1" in caplog.text
+    assert not AccessLog.objects.filter(username="t-steward").exists()  # never signed in
+
+
+def test_below_the_limit_the_right_password_signs_in(client, steward):
+    for n in range(9):
+        assert _sign_in(client, "t-steward", f"typo-{n}").status_code == 200
+    assert _sign_in(client, "t-steward", "pw-for-tests").status_code == 302
+    assert _signed_in(client)
+    assert AccessLog.objects.filter(username="t-steward").count() == 1  # the audit of the sign-in
+
+
+def test_failures_for_many_usernames_from_one_address_lock_that_address(client, steward, marketer):
+    for n in range(10):
+        _sign_in(client, f"someone-{n}", "guess", address="198.51.100.7")
+    assert _sign_in(client, "t-marketing", "pw-for-tests", address="198.51.100.7").status_code == 429
+    # From another address the same user signs in
+    assert _sign_in(client, "t-marketing", "pw-for-tests", address="198.51.100.8").status_code == 302
+
+
+def test_failures_for_one_username_from_many_addresses_lock_that_username(client, steward, marketer):
+    for n in range(10):
+        _sign_in(client, "t-steward", "guess", address=f"198.51.100.{n + 20}")
+    assert _sign_in(client, "t-steward", "pw-for-tests", address="192.0.2.1").status_code == 429
+    # Another user from that fresh address is not affected
+    assert _sign_in(client, "t-marketing", "pw-for-tests", address="192.0.2.1").status_code == 302
+
+
+def test_a_forged_x_forwarded_for_does_not_spread_the_failures(client, steward):
+    for n in range(10):
+        client.post(LOGIN, {"username": f"x{n}", "password": "guess"}, HTTP_X_FORWARDED_FOR=f"10.1.1.{n}")
+    assert _sign_in(client, "t-steward", "pw-for-tests").status_code == 429
+
+
+def test_the_admin_sign_in_is_locked_out_too(client, administrator):
+    for n in range(10):
+        _sign_in(client, "t-admin", f"guess-{n}", path="/admin/login/")
+    refused = _sign_in(client, "t-admin", "pw-for-tests", path="/admin/login/")
+    assert refused.status_code == 429 and b"Too many failed sign-ins" in refused.content
+    assert client.get("/admin/").status_code == 302
+
+
+def test_the_lockout_ends_after_the_cool_off(client, steward, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for n in range(3):
+        _sign_in(client, "t-steward", f"guess-{n}")
+    assert _sign_in(client, "t-steward", "pw-for-tests").status_code == 429
+    # When the last try is older than the cool-off (15 minutes), the count no longer applies
+    last_try = AccessAttempt.objects.get().attempt_time
+    AccessAttempt.objects.update(attempt_time=last_try - timedelta(minutes=16))
+    assert _sign_in(client, "t-steward", "pw-for-tests").status_code == 302
+
+
+def test_an_administrator_sees_the_lockout_and_can_lift_it(client, steward, administrator):
+    for n in range(10):
+        _sign_in(client, "t-steward", f"guess-{n}", address="198.51.100.50")
+    admin_client = type(client)()
+    admin_client.force_login(administrator)
+    listing = admin_client.get(reverse("admin:axes_accessattempt_changelist"))
+    assert listing.status_code == 200 and b"t-steward" in listing.content
+    assert admin_client.get(reverse("admin:axes_accessfailurelog_changelist")).status_code == 200
+    attempt = AccessAttempt.objects.get(username="t-steward")
+    deleted = admin_client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]),
+                                {"post": "yes"})
+    assert deleted.status_code == 302 and not AccessAttempt.objects.exists()
+    assert _sign_in(client, "t-steward", "pw-for-tests", address="198.51.100.50").status_code == 302
+
+
+def test_marketing_and_stewards_cannot_see_the_sign_in_records(role_client):
+    for role in ("steward", "marketing"):
+        assert role_client(role).get(reverse("admin:axes_accessattempt_changelist")).status_code in (302, 403)
+
+
+def test_a_new_user_signs_in_with_a_long_or_odd_username_without_a_server_error(client):
+    UserFactory(username="ok-user")
+    for username in ["x" * 400, "nul\x00name", "ünïcødé", ""]:
+        assert _sign_in(client, username, "guess").status_code in (200, 429)
+    assert _sign_in(client, "ok-user", "pw-for-tests", address="192.0.2.99").status_code == 302
