@@ -59,6 +59,7 @@ logger = logging.getLogger(__name__)
 ERASED = "[erased]"
 REMOVED_NOTE = "The file held only a customer erased on request and was removed."
 _PHONE_LIKE = re.compile(r"[\d\s+().\-/]{7,40}")
+_NOT_DIGITS = re.compile(r"\D+")
 _SEPARATOR = "\x1f"  # joins a row's cells for a first, fast look
 
 
@@ -115,7 +116,7 @@ class Person:
     def phone_in(self, cell: str) -> bool:
         if not self.phones or not _PHONE_LIKE.fullmatch(cell.strip()):
             return False
-        digits = re.sub(r"\D", "", cell)
+        digits = _NOT_DIGITS.sub("", cell)
         for code, nsn in self.phones:
             if digits.endswith(nsn) and digits[: len(digits) - len(nsn)] in ("", "0", code, "00" + code,
                                                                            "0" + code):
@@ -125,10 +126,11 @@ class Person:
     def values_in(self, cells: Sequence[str]) -> bool:
         """Whether the cells hold an email, phone number or identifier of the customer."""
         joined = _SEPARATOR.join(cells)
-        if self.emails_re and self.emails_re.search(joined):
+        lowered = joined.lower()
+        if self.emails_re and any(e in lowered for e in self.emails) and self.emails_re.search(joined):
             return True
         if self.phone_numbers:
-            digits = re.sub(r"\D", "", joined)
+            digits = _NOT_DIGITS.sub("", joined)
             if any(nsn in digits for nsn in self.phone_numbers) and any(self.phone_in(c) for c in cells):
                 return True
         if self.identifiers:
@@ -215,6 +217,10 @@ class _Rows:
     def __init__(self, job: ImportJob, person: Person, systems: dict[str, int]) -> None:
         self.job, self.person, self.systems = job, person, systems
         self.mapping = job.mapping if isinstance(job.mapping, dict) else {}
+        # the columns each check needs, so a row is not mapped whole unless it may be theirs
+        self.key_mapping = {t: c for t, c in self.mapping.items() if t in ("source_key", "source_system")}
+        self.name_mapping = {t: c for t, c in self.mapping.items()
+                             if t in ("family_name", "given_name", "full_name")}
         self.source = job.source_system
 
     def _key(self, mapped: dict[str, str]) -> tuple[int, str] | None:
@@ -225,25 +231,29 @@ class _Rows:
         system = self.systems.get(name.casefold()) if name else self.job.source_system_id
         return (system, key) if system else None
 
-    def _same_person(self, mapped: dict[str, str]) -> bool:
+    def _same_person(self, values: dict[str, str]) -> bool:
         """Customer files: family name, given name and birth date of the customer, together."""
-        if self.job.kind != "parties" or not self.person.people:
+        if self.job.kind != "parties" or not self.person.people or not self.name_mapping:
             return False
-        family = std.name_clean(mapped.get("family_name", "")).casefold()
-        if family not in self.person.family_names:
+        names = mapping_apply(self.name_mapping, values)
+        if "family_name" in names:  # cheap checks first: most rows differ in their names
+            family = std.name_clean(names.get("family_name", "")).casefold()
+            given = std.name_clean(names.get("given_name", "")).casefold()
+            if not any(f == family and g == given for f, g, _ in self.person.people):
+                return False
+        elif not any(f in names.get("full_name", "").casefold() for f in self.person.family_names):
             return False
-        attributes = row_standardize(mapped, source=self.source).attributes
+        attributes = row_standardize(mapping_apply(self.mapping, values), source=self.source).attributes
         return (attributes.get("family_name", "").casefold(), attributes.get("given_name", "").casefold(),
                 attributes.get("birth_date", "")) in self.person.people
 
     def is_person(self, line: int, values: dict[str, str]) -> bool:
         if (self.job.pk, line) in self.person.lines:
             return True
-        mapped = mapping_apply(self.mapping, values) if self.mapping else {}
-        key = self._key(mapped)
+        key = self._key(mapping_apply(self.key_mapping, values)) if self.key_mapping else None
         if key in self.person.keys:
             return True
-        if not (self.person.values_in(list(values.values())) or self._same_person(mapped)):
+        if not (self.person.values_in(list(values.values())) or self._same_person(values)):
             return False
         # the row holds their values, but a row keyed to another customer's record is that
         # customer's (a shared family address, say): it stays

@@ -216,3 +216,63 @@ def test_a_mixed_jsonl_or_xlsx_file_keeps_the_other_customers_rows(tmp_path, set
     assert result.files_rewritten == [job.pk] and result.files_removed == []
     assert [(r.line, r.values) for r in after] == [(r.line, r.values) for r in before[1:]]
     assert file_hits(Path(settings.MEDIA_ROOT), ["Quirin", "Xanthopoulos", "5550123"]) == []
+
+
+def test_touch_point_files_and_drafts_lose_only_the_rows_that_are_the_person(
+        tmp_path, settings, administrator, role_client):
+    # Given Quirin and his namesake, an order file naming customers by email, by key in another
+    # system, and by key; and a draft naming him by name and birth date only
+    settings.MEDIA_ROOT = tmp_path / "media"
+    crm = SourceSystemFactory(name="Zeta CRM", default_region="DE", date_order="DMY")
+    SourceSystemFactory(name="Zeta Shop", default_region="DE", date_order="DMY")
+    customers = _import(tmp_path, "Zeta CRM", "crm.csv", HEADER + (
+        "QX-1,Quirin,Xanthopoulos,02.02.1980,quirin.xanthopoulos@example.org,,,,,,,\n"
+        "QX-9,Quirin,Xanthopoulos,09.09.1999,quirin.x.junior@example.org,,,,,,,\n"))
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "source_system,source_key,email,external_id,engagement_type,occurred_at,channel\n"
+        ",,Quirin.Xanthopoulos@example.org,ORD-1,order,2025-06-03,web\n"
+        "Zeta CRM,QX-9,,ORD-2,order,2025-06-04,web\n"
+        "Zeta CRM,QX-1,,ORD-3,order,2025-06-05,web\n"
+        ",,quirin.x.junior@example.org,ORD-4,order,2025-06-06,web\n")
+    call_command("import_source", str(orders), source="Zeta Shop", kind="engagements", sync=True,
+                 verbosity=0)
+    order_job = ImportJob.objects.latest("pk")
+    assert order_job.rows_created == 4
+    draft = _upload(role_client("administrator"), crm, "leads.csv", HEADER + (
+        "L-1,QUIRIN,Xanthopoulos,1980-02-02,,,,,,,,\n"
+        "L-2,Quirin,Xanthopoulos,1999-09-09,,,,,,,,\n"))
+    orders_before, draft_before = _lines(order_job), _lines(draft)
+
+    # When Quirin (born 1980) is erased
+    result = party_erase(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
+
+    # Then his two orders and his draft row are gone, his namesake's stay byte for byte
+    assert result.files_rewritten == [customers.pk, order_job.pk, draft.pk]
+    orders_after, draft_after = _lines(order_job), _lines(draft)
+    assert [n for n, (a, b) in enumerate(zip(orders_before, orders_after, strict=True)) if a != b] == [1, 3]
+    assert [n for n, (a, b) in enumerate(zip(draft_before, draft_after, strict=True)) if a != b] == [1]
+    assert orders_after[1].strip() == orders_after[3].strip() == draft_after[1].strip() == b""
+
+
+def test_a_file_the_readers_cannot_read_is_removed_only_if_it_mentions_the_person(
+        tmp_path, settings, administrator):
+    # Given two stored files that no longer decode (bytes changed on disk after the import):
+    # one mentions Quirin's email address, the other only other customers and a "77"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    SourceSystemFactory(name="Zeta CRM", default_region="DE", date_order="DMY")
+    SourceSystemFactory(name="Zeta Shop", default_region="DE", date_order="DMY")
+    mixed = _import(tmp_path, "Zeta CRM", "crm.csv", MIXED)
+    others = _import(tmp_path, "Zeta Shop", "shop.csv", OTHERS)
+    for job in (mixed, others):
+        _stored(job).write_bytes(_stored(job).read_bytes().replace(b"Berlin", b"Berl\xff\xfein")
+                                 .replace(b"Hamburg", b"Hamb\xff\xfeurg"))
+    others_before = _stored(others).read_bytes()
+
+    # When Quirin is erased
+    result = party_erase(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
+
+    # Then the file that mentions him is removed whole, the other is kept as it is
+    assert result.files_removed == [mixed.pk] and result.files_rewritten == []
+    others.refresh_from_db()
+    assert _stored(others).read_bytes() == others_before
