@@ -276,7 +276,27 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_TASK_DEFAULT_QUEUE = env_str("C360_CELERY_QUEUE") or "celery"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again; tasks are idempotent
+# Jobs resume by themselves when their worker dies (c360.durable): a message is acknowledged
+# only when its task ends, a prefork child's death puts its message back at once, and a
+# Redis broker hands an unacknowledged message out again after the visibility timeout, which
+# must be longer than the longest job (a large import or a full match run: hours). Every job
+# task also keeps a lease (c360.durable.DurableTask), which is what brings a job back within
+# seconds on the filesystem broker (it never redelivers) and on Redis: when any worker starts
+# and every C360_TASK_RECOVER_SECONDS (beat), a job whose process on this machine is gone, or
+# whose heartbeat (every C360_TASK_HEARTBEAT_SECONDS) stopped for C360_TASK_STALE_SECONDS, is
+# sent again and continues from its last commit.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+C360_CELERY_VISIBILITY_TIMEOUT = env_int("C360_CELERY_VISIBILITY_TIMEOUT", 12 * 3600, minimum=60)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": C360_CELERY_VISIBILITY_TIMEOUT}
+C360_TASK_HEARTBEAT_SECONDS = env_int("C360_TASK_HEARTBEAT_SECONDS", 10, minimum=1)
+C360_TASK_STALE_SECONDS = env_int("C360_TASK_STALE_SECONDS", 120, minimum=2)
+C360_TASK_UNCLAIMED_SECONDS = env_int("C360_TASK_UNCLAIMED_SECONDS", 900, minimum=10)
+C360_TASK_RECOVER_SECONDS = env_int("C360_TASK_RECOVER_SECONDS", 60, minimum=5)
+if C360_TASK_STALE_SECONDS < 3 * C360_TASK_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("C360_TASK_STALE_SECONDS must be at least three heartbeats "
+                               "(C360_TASK_HEARTBEAT_SECONDS), or running jobs would be taken over.")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

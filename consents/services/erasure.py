@@ -46,7 +46,14 @@ from consents.models import (
     PrivacyPreference,
     TombstoneKind,
 )
-from consents.services.erasure_files import files_erase, files_plan, long_enough, person_of, rejections_erase
+from consents.services.erasure_files import (
+    files_erase,
+    files_plan,
+    long_enough,
+    person_of,
+    rejections_erase,
+    shared_values,
+)
 from consents.services.ledger import Actor, consent_set, point_consent_set, preferences_set
 from parties.models import (
     ContactPointAddress,
@@ -167,11 +174,12 @@ def identifying_values(party_ids: Sequence[int]) -> set[str]:
     for given, family, display in Party.objects.filter(pk__in=party_ids).values_list(
             "given_name", "family_name", "display_name"):
         values.update(n for n in (f"{given} {family}".strip(), display.strip()) if " " in n)
-    for raw, normalized in ContactPointEmail.objects.filter(party_id__in=party_ids).values_list(
-            "raw_value", "normalized"):
+    # a value another customer holds too (a family's landline) identifies neither
+    emails, phones = (model.objects.filter(party_id__in=party_ids).exclude(
+        normalized__in=shared_values(model, party_ids)) for model in (ContactPointEmail, ContactPointPhone))
+    for raw, normalized in emails.values_list("raw_value", "normalized"):
         values.update(v for v in (raw, normalized) if len(v.strip()) >= 6)
-    for raw, normalized in ContactPointPhone.objects.filter(party_id__in=party_ids).values_list(
-            "raw_value", "normalized"):
+    for raw, normalized in phones.values_list("raw_value", "normalized"):
         digits = re.sub(r"\D", "", raw)
         if normalized.startswith("+") and len(normalized) >= 8:
             values.add(normalized)

@@ -7,12 +7,12 @@ when:
 - its source key (the mapped ``source_key`` column, in the job's source system or the one the
   row's ``source_system`` column names) is one of the customer's source records, or the row is
   the line a record of theirs was last imported from; or
-- it holds a value that identifies them, long enough to do so: their email address (as a whole
-  address: ``schulz.77@example.org`` is not in ``anna.schulz.77@example.org``), their valid
-  phone number written any way (by its national number with at most a trunk or country
-  prefix), an identifier of five characters or more, or (customer files) their family name,
-  given name and birth date together — unless the row's source key belongs to another
-  customer's record, which makes it that customer's row.
+- it holds a value that identifies them — no other customer has it, and it is long enough to:
+  their email address (as a whole address: ``schulz.77@example.org`` is not in
+  ``anna.schulz.77@example.org``), their valid phone number written any way (by its national
+  number with at most a trunk or country prefix), an identifier of five characters or more,
+  or (customer files) their family name, given name and birth date together — unless the
+  row's source key belongs to another customer's record, which makes it that customer's row.
 
 A short or unreadable value ("ZQ-BADPHONE-77", read as "77"), a name alone, a city or a birth
 date never makes a row the customer's. A file with only their rows is removed (a draft or
@@ -141,6 +141,14 @@ class Person:
         return False
 
 
+def shared_values(model, party_ids: Sequence[int], column: str = "normalized") -> set[str]:
+    """The customer's values of ``model`` that another, unerased party holds too (a family's
+    landline, a placeholder like noemail@example.com): they do not identify the customer."""
+    own = set(model.objects.filter(party_id__in=party_ids).values_list(column, flat=True))
+    return set(model.objects.filter(**{f"{column}__in": sorted(own)}).exclude(party_id__in=party_ids)
+               .filter(party__erased_at__isnull=True).values_list(column, flat=True)) if own else set()
+
+
 def person_of(party_ids: Sequence[int]) -> Person:
     """Collect what identifies the customer, before erasure empties their rows."""
     ids = list(party_ids)
@@ -159,12 +167,14 @@ def person_of(party_ids: Sequence[int]) -> Person:
         people.add((family, given, birth.isoformat() if birth else ""))
     people = {(f.casefold(), g.casefold(), b) for f, g, b in people if f and g and b}
     emails = set()
-    for raw, normalized in ContactPointEmail.objects.filter(party_id__in=ids).values_list(
-            "raw_value", "normalized"):
+    shared = shared_values(ContactPointEmail, ids)
+    for raw, normalized in ContactPointEmail.objects.filter(party_id__in=ids).exclude(
+            normalized__in=shared).values_list("raw_value", "normalized"):
         emails.update(v.strip().lower() for v in (raw, normalized) if len(v.strip()) >= 6)
     phones = set()
+    shared = shared_values(ContactPointPhone, ids)
     for normalized in ContactPointPhone.objects.filter(party_id__in=ids).values_list("normalized", flat=True):
-        if not normalized.startswith("+"):
+        if not normalized.startswith("+") or normalized in shared:
             continue  # unreadable: its digits ("77") identify no one
         try:
             number = phonenumbers.parse(normalized)
@@ -173,8 +183,9 @@ def person_of(party_ids: Sequence[int]) -> Person:
         nsn = phonenumbers.national_significant_number(number)
         if len(nsn) >= 7:
             phones.add((str(number.country_code), nsn))
+    shared = shared_values(PartyIdentification, ids)
     identifiers = {v for v in PartyIdentification.objects.filter(party_id__in=ids).values_list(
-        "normalized", flat=True) if long_enough(v)}
+        "normalized", flat=True) if long_enough(v) and v not in shared}
     words, full = set(), set()
     for given, family, display in Party.objects.filter(pk__in=ids).values_list(
             "given_name", "family_name", "display_name"):

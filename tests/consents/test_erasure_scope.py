@@ -276,3 +276,29 @@ def test_a_file_the_readers_cannot_read_is_removed_only_if_it_mentions_the_perso
     assert result.files_removed == [mixed.pk] and result.files_rewritten == []
     others.refresh_from_db()
     assert _stored(others).read_bytes() == others_before
+
+
+def test_a_value_other_customers_share_does_not_make_a_row_the_persons(
+        tmp_path, settings, administrator, role_client):
+    # Given Quirin and Dora, both recorded with the placeholder noemail@example.org and one
+    # family landline, and a draft of new leads that use the same placeholder and landline
+    settings.MEDIA_ROOT = tmp_path / "media"
+    crm = SourceSystemFactory(name="Zeta CRM", default_region="DE", date_order="DMY")
+    _import(tmp_path, "Zeta CRM", "crm.csv", HEADER + (
+        "QX-1,Quirin,Xanthopoulos,,quirin.xanthopoulos@example.org,,,,,,,\n"
+        "QX-2,Quirin,Xanthopoulos,,noemail@example.org,030 5550177,,,,,,\n"
+        "DS-1,Dora,Sieben,,noemail@example.org,+49 30 5550177,,,,,,\n"))
+    quirin = SourceRecord.objects.get(source_key="QX-1").party_id
+    party_merge(party_ids=[quirin, SourceRecord.objects.get(source_key="QX-2").party_id], survivor_id=quirin,
+                actor=administrator)
+    draft = _upload(role_client("administrator"), crm, "leads.csv", HEADER + (
+        "L-1,Emil,Eins,,noemail@example.org,,,,,,,\n"
+        "L-2,Zora,Zwei,,,(030) 555 01 77,,,,,,\n"))
+    before = _stored(draft).read_bytes()
+
+    # When Quirin is erased
+    result = party_erase(party_id=quirin, actor=administrator)
+
+    # Then the draft is kept as it was: neither value identifies him
+    assert draft.pk not in result.files_removed + result.files_rewritten
+    assert _stored(draft).read_bytes() == before

@@ -163,15 +163,26 @@ def _relax_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _claim(job_id: int) -> bool:
-    """Take a queued job — or a running one whose worker stopped beating (it died, and the
-    broker delivered the task again): it then continues after its last committed line."""
+def _claim(job_id: int, resume: bool = False) -> int | None:
+    """Take a queued job — or a running one whose worker stopped beating, or (``resume``) whose
+    task's previous worker is known dead (``c360.durable``): it then continues after its last
+    committed line. Returns the job's attempt number, which fences its batches: a batch commits
+    only while the job is still this attempt's. None when there was nothing to take."""
     now = timezone.now()
     claimable = Q(status=ImportStatus.QUEUED) | Q(
         status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-    return bool(ImportJob.objects.filter(Q(pk=job_id) & claimable).update(
-        status=ImportStatus.RUNNING, started_at=Coalesce("started_at", Value(now)),
-        heartbeat_at=now, attempts=F("attempts") + 1))
+    if resume:
+        claimable |= Q(status=ImportStatus.RUNNING)
+    with transaction.atomic():
+        if not ImportJob.objects.filter(Q(pk=job_id) & claimable).update(
+                status=ImportStatus.RUNNING, started_at=Coalesce("started_at", Value(now)),
+                heartbeat_at=now, attempts=F("attempts") + 1):
+            return None
+        return ImportJob.objects.filter(pk=job_id).values_list("attempts", flat=True).get()
+
+
+class _TakenOver(Exception):
+    """Another worker took the job over (this one was thought dead); this batch is undone."""
 
 
 def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
@@ -240,11 +251,13 @@ def _prepared_batches(
         pool.join()
 
 
-def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob:
+def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = False) -> ImportJob:
     """Run a queued job to the end. Each batch is written in one transaction together with
     the job's counters and cursor, so a crash loses at most the batch in flight and a retry
-    continues after the last committed line. Does nothing if the job is not queued."""
-    if not _claim(job_id):
+    continues after the last committed line. Does nothing if the job is not queued (or,
+    ``resume``: running in a worker that died)."""
+    attempt = _claim(job_id, resume)
+    if attempt is None:
         logger.info("import #%s is not queued; nothing to do", job_id)
         return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.select_related("source_system").get(pk=job_id)
@@ -269,7 +282,9 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob:
                 extra = {"prepared": prepared} if prepared is not None else {}
                 result = kind.handle_batch(job=job, source=job.source_system, rows=batch,
                                            mapping=job.mapping, **extra)
-                ImportJob.objects.filter(pk=job.pk).update(
+                # last, after the rows (the lock order: parties_lock's docstring); fenced by
+                # the attempt, so a worker taken over for dead cannot commit a batch twice
+                if not ImportJob.objects.filter(pk=job.pk, attempts=attempt).update(
                     rows_read=F("rows_read") + len(batch),
                     rows_created=F("rows_created") + result.created,
                     rows_updated=F("rows_updated") + result.updated,
@@ -277,29 +292,34 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob:
                     rows_rejected=F("rows_rejected") + result.rejected,
                     issues_count=F("issues_count") + result.issues,
                     cursor_line=batch[-1].line, heartbeat_at=timezone.now(),
-                )
+                ):
+                    raise _TakenOver
                 changed = list(result.changed_party_ids)
                 transaction.on_commit(lambda ids=changed: parties_changed_notify(ids, reason="import"))
+    except _TakenOver:
+        logger.warning("import #%s was taken over by another worker; this one stops", job.pk)
+        return ImportJob.objects.get(pk=job.pk)
     except (ImportFileError, MappingError) as exc:
-        _finish(job.pk, ImportStatus.FAILED, str(exc))
+        _finish(job.pk, ImportStatus.FAILED, str(exc), attempt)
         return ImportJob.objects.get(pk=job.pk)
     except Exception as exc:
         logger.exception("import #%s failed", job.pk)
         _finish(job.pk, ImportStatus.FAILED,
                 f"Internal error after line {ImportJob.objects.get(pk=job.pk).cursor_line}: "
                 f"{exc.__class__.__name__}: {exc}. Rows up to that line are imported; "
-                "retry the job to continue.")
+                "retry the job to continue.", attempt)
         raise
-    _finish(job.pk, ImportStatus.SUCCEEDED, "")
+    _finish(job.pk, ImportStatus.SUCCEEDED, "", attempt)
     return ImportJob.objects.get(pk=job.pk)
 
 
-def _finish(job_id: int, status: str, error: str) -> None:
+def _finish(job_id: int, status: str, error: str, attempt: int | None = None) -> None:
     updates = {"status": status, "error": error, "finished_at": timezone.now()}
     if status == ImportStatus.SUCCEEDED:
         updates["rows_total"] = F("rows_read")
+    mine = {} if attempt is None else {"attempts": attempt}  # not a job another worker took over
     ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportStatus.RUNNING, ImportStatus.CANCELLING]).update(**updates)
+        pk=job_id, status__in=[ImportStatus.RUNNING, ImportStatus.CANCELLING], **mine).update(**updates)
 
 
 @dataclass(frozen=True)
