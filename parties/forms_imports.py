@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import format_html_join
 
 from parties.extensions import ImportKind, import_kinds
 from parties.models import SourceSystem
@@ -85,6 +86,22 @@ class ImportMappingForm(forms.Form):
 
     def column_fields(self):
         return [(header, self[f"col_{index}"]) for index, header in enumerate(self.headers)]
+
+    def columns_for_template(self) -> list[tuple[str, str, str, str]]:
+        """``(header, field name, field id, its <option> elements)`` per column. The options
+        differ only in which one is selected, so each variant is rendered once: the page takes
+        time linear in the number of columns, and little of it per column."""
+        rendered: dict[str, str] = {}
+        columns = []
+        for header, field in self.column_fields():
+            current = field.value() or IGNORE
+            if current not in rendered:
+                rendered[current] = format_html_join(
+                    "", '<option value="{}"{}>{}</option>',
+                    ((value, " selected" if value == current else "", label)
+                     for value, label in field.field.choices))
+            columns.append((header, field.html_name, field.auto_id, rendered[current]))
+        return columns
 
     def mapping(self) -> dict[str, list[str]]:
         mapping: dict[str, list[str]] = {}

@@ -167,7 +167,14 @@ MEDIA_URL = "media/"
 # Uploads: anything larger than this is refused before it is read into memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # Django's default, named: the column limit below depends on it
 C360_UPLOAD_MAX_BYTES = env_int("C360_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
+# Columns an import file may have. The mapping form posts one field per column, so this stays
+# under DATA_UPLOAD_MAX_NUMBER_FIELDS.
+C360_IMPORT_MAX_COLUMNS = env_int("C360_IMPORT_MAX_COLUMNS", 500, minimum=1)
+if C360_IMPORT_MAX_COLUMNS > DATA_UPLOAD_MAX_NUMBER_FIELDS - 10:
+    raise ImproperlyConfigured(f"C360_IMPORT_MAX_COLUMNS={C360_IMPORT_MAX_COLUMNS} must be at most "
+                               f"{DATA_UPLOAD_MAX_NUMBER_FIELDS - 10}.")
 # Large imports standardize rows in this many processes in parallel (1 = in the worker only).
 C360_IMPORT_PROCESSES = env_int("C360_IMPORT_PROCESSES", os.cpu_count() or 1, minimum=1)
 C360_IMPORT_PARALLEL_MIN_ROWS = env_int("C360_IMPORT_PARALLEL_MIN_ROWS", 20_000, minimum=0)

@@ -216,6 +216,10 @@ class SourceSystemViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
 
+class UploadTooLarge(ValidationError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
 class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Upload a file to start an import job; read its status and its error report."""
 
@@ -260,7 +264,10 @@ class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         from parties.services.imports.mapping import MappingError
         from parties.services.imports.readers import ImportFileError
 
-        data = ImportIn(data=request.data)
+        data = ImportIn(data=request.data)  # reading the body runs the upload size limit
+        refused = getattr(request, "upload_refused", "")
+        if refused:  # rather than "No file was submitted": the file was, and was too large
+            raise UploadTooLarge({"file": [refused]})
         data.is_valid(raise_exception=True)
         try:
             kind = import_kind_get(data.validated_data["kind"])

@@ -137,7 +137,11 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(job)
     preview = rows_preview(Path(settings.MEDIA_ROOT) / job.file.name, job_file_info(job), limit=8)
     return render(request, "parties/imports/mapping.html", {
-        "job": job, "form": form, "kind": kind, "preview": preview, "error": error,
+        "job": job, "form": form, "kind": kind, "error": error,
+        "columns": form.columns_for_template(),
+        # cells in header order, looked up once per cell: the page is linear in the columns
+        "preview": [(row.line, [row.values.get(h, "") for h in job.headers] if row.values else [],
+                     row.error) for row in preview],
     })
 
 

@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 STALE_AFTER = timedelta(minutes=2)
+# First key of the PostgreSQL advisory locks imports take (the second is the source system's id).
+SOURCE_LOCK_NAMESPACE = 0x1360
 
 
 class ImportJobError(Exception):
@@ -72,22 +74,25 @@ def import_job_create(
     *, source: SourceSystem, kind: str, stored_name: str, original_name: str, user=None,
 ) -> ImportJob:
     """Inspect a stored file and create its job, waiting for a mapping. A file that cannot
-    be imported at all raises ``ImportFileError``, is deleted, and no job is created."""
-    import_kind = import_kind_get(kind)
+    be imported at all raises ``ImportFileError``; then (as on any other error) the stored
+    file is deleted and no job is created."""
     path = Path(settings.MEDIA_ROOT) / stored_name
     try:
+        import_kind = import_kind_get(kind)
         info = file_inspect(path, original_name=original_name,
-                            max_bytes=settings.C360_UPLOAD_MAX_BYTES)
-    except ImportFileError:
-        default_storage.delete(stored_name)
+                            max_bytes=settings.C360_UPLOAD_MAX_BYTES,
+                            max_columns=settings.C360_IMPORT_MAX_COLUMNS)
+        saved = (source.column_mappings or {}).get(kind)
+        job = ImportJob.objects.create(
+            source_system=source, kind=kind, file=stored_name, original_name=original_name[:255],
+            file_size=path.stat().st_size, file_format=info.format, encoding=info.encoding,
+            delimiter=info.delimiter, headers=info.headers, rows_total=info.rows_estimate,
+            mapping=mapping_propose(info.headers, kind=import_kind, saved=saved), created_by=user,
+        )
+    except BaseException:
+        default_storage.delete(stored_name)  # no orphaned upload, whatever went wrong
         raise
-    saved = (source.column_mappings or {}).get(kind)
-    return ImportJob.objects.create(
-        source_system=source, kind=kind, file=stored_name, original_name=original_name[:255],
-        file_size=path.stat().st_size, file_format=info.format, encoding=info.encoding,
-        delimiter=info.delimiter, headers=info.headers, rows_total=info.rows_estimate,
-        mapping=mapping_propose(info.headers, kind=import_kind, saved=saved), created_by=user,
-    )
+    return job
 
 
 @transaction.atomic
@@ -161,6 +166,19 @@ def _relax_commit() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _source_lock(source_id: int) -> None:
+    """Jobs writing into the same source system take turns, batch by batch, so the same file
+    imported twice at the same moment gives one job's rows and the other's "unchanged", not a
+    UniqueViolation: under READ COMMITTED both batches would see a key missing and both insert
+    it. A transaction-scoped advisory lock, taken first in the batch's transaction: whoever waits
+    for it holds no row lock yet, so it joins no deadlock with the party locks. SQLite needs
+    none: its write transactions run one at a time (``transaction_mode`` IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                           [SOURCE_LOCK_NAMESPACE, source_id & 0x7FFFFFFF])
 
 
 def _claim(job_id: int, resume: bool = False) -> int | None:
@@ -278,6 +296,7 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = 
                         status=ImportStatus.CANCELLED, finished_at=timezone.now())):
                 return ImportJob.objects.get(pk=job.pk)
             with transaction.atomic():
+                _source_lock(job.source_system_id)
                 _relax_commit()
                 extra = {"prepared": prepared} if prepared is not None else {}
                 result = kind.handle_batch(job=job, source=job.source_system, rows=batch,

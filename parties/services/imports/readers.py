@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,11 +25,74 @@ DELIMITERS = [",", ";", "\t", "|"]
 # A real XLSX of 200 MB unpacks to a few GB at most; anything beyond is a zip bomb.
 XLSX_MAX_UNPACKED_BYTES = 4 * 1024**3
 XLSX_MAX_RATIO = 200
+# No customer, touch-point or consent file needs more columns than this (the template has 26);
+# the mapping page shows one select per column. ``file_inspect`` takes the limit in force.
+MAX_COLUMNS = 500
+# A value nested deeper than this is not customer data; the JSON parser's recursion limit would
+# otherwise decide (RecursionError) how deep is too deep.
+JSON_MAX_DEPTH = 32
+# A run of non-ASCII bytes made only of well-formed UTF-8 sequences. In Windows-1252 text such
+# runs are rare (an accented capital followed by a symbol); a whole line of them means UTF-8.
+_UTF8_RUN = re.compile(
+    rb"(?<![\x80-\xff])(?:[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3})+"
+    rb"(?![\x80-\xff])")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 csv.field_size_limit(16 * 1024 * 1024)
 
 
 class ImportFileError(Exception):
     """The file as a whole cannot be imported; nothing has been written."""
+
+
+def _storable(text: str) -> bool:
+    """Whether a database can hold the text: no NUL (PostgreSQL refuses it in text and JSON
+    columns) and no lone surrogate (JSON's ``\\ud800`` escape makes one; it has no UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unstorable_reason(values: dict[str, str]) -> str:
+    """Why a row cannot be stored (naming the column), or "" if it can."""
+    for key, value in values.items():
+        if not (_storable(key) and _storable(value)):
+            return _unstorable_message(_printable(key), key + value)
+    return ""
+
+
+def _unstorable_message(column: str, text: str) -> str:
+    what = "NUL character" if "\x00" in text else "invalid Unicode character (a lone surrogate)"
+    return f"column {column!r} contains a {what}, which no database column can hold"
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() and _storable(c) else "\ufffd" for c in text)[:100]
+
+
+def _utf8_line(data: bytes) -> int | None:
+    """The 0-based number of the first line of ``data`` (complete lines of a Windows-1252 file)
+    that has non-ASCII bytes and decodes entirely as UTF-8: a line written in another encoding."""
+    for match in _UTF8_RUN.finditer(data):
+        start = data.rfind(b"\n", 0, match.start()) + 1
+        end = data.find(b"\n", match.end())
+        try:
+            data[start:end if end >= 0 else len(data)].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return data.count(b"\n", 0, start)
+    return None
+
+
+def _mixed_encodings_error(original_name: str, utf8_line: int, other_line: int | None) -> ImportFileError:
+    before = f"line {other_line}" if other_line else "an earlier line"
+    return ImportFileError(
+        f"{original_name}: line {utf8_line} is UTF-8 but {before} is Windows-1252/Latin-1 (not UTF-8): "
+        "the file mixes encodings, and reading it as either would garble names. Save the whole file "
+        "in one encoding (UTF-8) and upload it again.")
 
 
 @dataclass(frozen=True)
@@ -60,7 +124,9 @@ def _format_of(path: Path, original_name: str, head: bytes) -> str:
         raise ImportFileError(f"{original_name} is an old binary Excel (.xls) file; save it as .xlsx or CSV.")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError(f"{original_name} is UTF-16 text; save it as UTF-8 CSV.")
-    if b"\x00" in head:
+    if b"\x00\x00" in head or b"\x00" in head.lstrip(b"\r\n").split(b"\n", 1)[0]:
+        # Runs of zero bytes, or one in the header: binary (or UTF-16 without its BOM). A lone
+        # NUL in a value is that row's problem: the row is rejected, as in JSON Lines.
         raise ImportFileError(f"{original_name} is not a text file (it contains NUL bytes).")
     if name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
@@ -89,13 +155,20 @@ def _encoding_of(head: bytes, original_name: str) -> str:
                 "is UTF-8 up to there, then not; it mixes encodings.") from None
     try:
         head.decode("cp1252")
-        return "cp1252"
     except UnicodeDecodeError as exc:
         line = head[: exc.start].count(b"\n") + 1
         raise ImportFileError(
             f"{original_name}: undecodable byte 0x{head[exc.start]:02x} at line {line}: the file is "
             "neither UTF-8 nor Windows-1252/Latin-1 text."
         ) from None
+    # Windows-1252 from the first non-ASCII byte on: a later UTF-8 line means mixed encodings.
+    complete = head if len(head) < HEAD_BYTES else head[: head.rfind(b"\n") + 1]
+    utf8 = _utf8_line(complete)
+    if utf8 is not None:
+        first = _NON_ASCII.search(head)
+        raise _mixed_encodings_error(original_name, utf8 + 1,
+                                     head.count(b"\n", 0, first.start()) + 1 if first else None)
+    return "cp1252"
 
 
 def _delimiter_of(header_line: str) -> str:
@@ -104,7 +177,11 @@ def _delimiter_of(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _check_headers(headers: list[str], original_name: str) -> list[str]:
+def _check_headers(headers: list[str], original_name: str, max_columns: int = MAX_COLUMNS) -> list[str]:
+    if len(headers) > max_columns:
+        raise ImportFileError(
+            f"{original_name} has {len(headers):,} columns; at most {max_columns:,} can be imported. "
+            "Remove the columns you do not need (or split the file) and upload it again.")
     cleaned = [h.strip() for h in headers]
     if not any(cleaned):
         raise ImportFileError(f"{original_name}: the first line is empty; it must name the columns.")
@@ -112,6 +189,10 @@ def _check_headers(headers: list[str], original_name: str) -> list[str]:
     for index, header in enumerate(cleaned, start=1):
         if not header:
             raise ImportFileError(f"{original_name}: column {index} of the header has no name.")
+        if not _storable(header):
+            raise ImportFileError(
+                f"{original_name}: the name of column {index} contains a NUL character or an invalid "
+                "Unicode escape; rename the column.")
         if header.lower() in seen:
             raise ImportFileError(
                 f"{original_name}: duplicate column name {header!r} (columns {seen[header.lower()]} "
@@ -165,9 +246,10 @@ def _json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def file_inspect(path: Path, *, original_name: str, max_bytes: int) -> FileInfo:
-    """Look at the head of the file: size, format, encoding, delimiter, header. Fast enough
-    to run while the upload request waits."""
+def file_inspect(path: Path, *, original_name: str, max_bytes: int, max_columns: int = MAX_COLUMNS
+                 ) -> FileInfo:
+    """Look at the head of the file: size, format, encoding, delimiter, header (at most
+    ``max_columns`` columns). Fast enough to run while the upload request waits."""
     size = path.stat().st_size
     if size == 0:
         raise ImportFileError(f"{original_name} is empty.")
@@ -179,13 +261,13 @@ def file_inspect(path: Path, *, original_name: str, max_bytes: int) -> FileInfo:
         head = handle.read(HEAD_BYTES)
     fmt = _format_of(path, original_name, head)
     if fmt == "xlsx":
-        return _xlsx_inspect(path, original_name)
+        return _xlsx_inspect(path, original_name, max_columns)
     encoding = _encoding_of(head, original_name)
     text = head.decode(encoding, errors="ignore")
     if not text.strip():
         raise ImportFileError(f"{original_name} has no content (only blank lines).")
     if fmt == "jsonl":
-        return _jsonl_inspect(text, original_name, encoding, _rows_estimate(head, size) + 1)
+        return _jsonl_inspect(text, original_name, encoding, _rows_estimate(head, size) + 1, max_columns)
     first_line = text.lstrip("\r\n").splitlines()[0]
     delimiter = _delimiter_of(first_line)
     reader = csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter)
@@ -193,7 +275,7 @@ def file_inspect(path: Path, *, original_name: str, max_bytes: int) -> FileInfo:
         headers = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise ImportFileError(f"{original_name}: the header line cannot be read as CSV: {exc}") from None
-    return FileInfo("csv", _check_headers(headers, original_name), encoding, delimiter,
+    return FileInfo("csv", _check_headers(headers, original_name, max_columns), encoding, delimiter,
                     rows_estimate=_rows_estimate(head, size))
 
 
@@ -206,27 +288,33 @@ def _rows_estimate(head: bytes, size: int | None) -> int:
     return max(int(size / (len(head) / max(lines, 1))) - 1, 0)
 
 
-def _jsonl_inspect(text: str, original_name: str, encoding: str, estimate: int) -> FileInfo:
+def _jsonl_inspect(text: str, original_name: str, encoding: str, estimate: int, max_columns: int
+                   ) -> FileInfo:
     headers: dict[str, None] = {}
     for number, line in enumerate(text.splitlines()[:200], start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue  # a bad line is that row's problem, or the head cut a line in two
         if isinstance(item, dict):
-            headers.update(dict.fromkeys(str(k) for k in item))
+            keys = [str(k) for k in item]
+            if not all(_storable(k) for k in keys):
+                continue  # that line is rejected when the job reads it; its keys name no column
+            headers.update(dict.fromkeys(keys))
+            if len(headers) > max_columns:
+                break  # refused below; no need to read on
         elif number == 1:
             raise ImportFileError(
                 f"{original_name}: line 1 is not a JSON object; JSON Lines needs one object per line.")
     if not headers:
         raise ImportFileError(f"{original_name}: no JSON object found in the first lines.")
-    return FileInfo("jsonl", _check_headers(list(headers), original_name), encoding,
+    return FileInfo("jsonl", _check_headers(list(headers), original_name, max_columns), encoding,
                     rows_estimate=estimate)
 
 
-def _xlsx_inspect(path: Path, original_name: str) -> FileInfo:
+def _xlsx_inspect(path: Path, original_name: str, max_columns: int) -> FileInfo:
     _xlsx_check(path, original_name)
     workbook = _xlsx_open(path, original_name)
     try:
@@ -240,7 +328,7 @@ def _xlsx_inspect(path: Path, original_name: str) -> FileInfo:
         estimate = (sheet.max_row - 1) if sheet.max_row else None
     finally:
         workbook.close()
-    return FileInfo("xlsx", _check_headers(headers, original_name), rows_estimate=estimate)
+    return FileInfo("xlsx", _check_headers(headers, original_name, max_columns), rows_estimate=estimate)
 
 
 def _xlsx_open(path: Path, original_name: str):
@@ -260,6 +348,9 @@ def file_verify(path: Path, info: FileInfo, *, original_name: str) -> FileInfo:
     decoder = codecs.getincrementaldecoder("utf-8-sig" if info.encoding == "utf-8-sig" else info.encoding)()
     lines, offset, seen_non_ascii = 0, 0, False
     encoding = info.encoding
+    # Windows-1252 decodes almost any byte, so it cannot fail on a UTF-8 line: look for lines
+    # that are UTF-8 (whole lines only: ``pending`` is the unfinished last line of a chunk).
+    pending, first_non_ascii_line = b"", None
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             try:
@@ -270,18 +361,40 @@ def file_verify(path: Path, info: FileInfo, *, original_name: str) -> FileInfo:
                     return file_verify(path, FileInfo(info.format, info.headers, "cp1252",
                                                       info.delimiter), original_name=original_name)
                 line = lines + chunk[: exc.start].count(b"\n") + 1
+                mixed = (" The lines before it are UTF-8: the file mixes encodings; save it in one "
+                         "encoding (UTF-8).") if seen_non_ascii or not chunk[: exc.start].isascii() else ""
                 raise ImportFileError(
                     f"{original_name}: undecodable byte 0x{chunk[exc.start]:02x} at line {line} "
                     f"(byte {offset + exc.start + 1}): the file is not valid {_encoding_label(encoding)}."
+                    + mixed
                 ) from None
+            if encoding == "cp1252":
+                data = pending + chunk
+                cut = data.rfind(b"\n") + 1
+                first_non_ascii_line = _cp1252_check(data[:cut], lines, first_non_ascii_line, original_name)
+                pending = data[cut:]
             seen_non_ascii = seen_non_ascii or not text.isascii()
             lines += chunk.count(b"\n")
             offset += len(chunk)
+        if pending:
+            _cp1252_check(pending, lines, first_non_ascii_line, original_name)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise ImportFileError(f"{original_name}: the file ends in the middle of a character.") from None
     return FileInfo(info.format, info.headers, encoding, info.delimiter, rows_estimate=max(lines - 1, 0) or 1)
+
+
+def _cp1252_check(data: bytes, lines_before: int, first_non_ascii_line: int | None,
+                  original_name: str) -> int | None:
+    """Refuse a Windows-1252 file with a UTF-8 line among ``data`` (whole lines, after
+    ``lines_before`` lines). Returns the line of the file's first non-ASCII byte, once seen."""
+    if first_non_ascii_line is None and (first := _NON_ASCII.search(data)):
+        first_non_ascii_line = lines_before + data.count(b"\n", 0, first.start()) + 1
+    utf8 = _utf8_line(data)
+    if utf8 is not None:
+        raise _mixed_encodings_error(original_name, lines_before + utf8 + 1, first_non_ascii_line)
+    return first_non_ascii_line
 
 
 def _encoding_label(encoding: str) -> str:
@@ -322,12 +435,51 @@ def _csv_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
                 continue
             values = dict(zip(info.headers, fields, strict=False))
             if any("\x00" in f for f in fields):
+                index = next(i for i, f in enumerate(fields) if "\x00" in f)
+                column = info.headers[index] if index < width else f"field {index + 1}"
                 yield RawRow(line, {k: v.replace("\x00", "") for k, v in values.items()},
-                             "the row contains a NUL character, which no database column can hold")
+                             _unstorable_message(column, "\x00"))
             elif len(fields) != width:
                 yield RawRow(line, values, f"the row has {len(fields)} fields, the header has {width}")
             else:
                 yield RawRow(line, values)
+
+
+def _json_depth(value: object) -> int:
+    """How many levels of arrays and objects a JSON value nests (a scalar: 0), counted without
+    recursion and only up to ``JSON_MAX_DEPTH + 1``."""
+    depth, level = 0, [value]
+    while depth <= JSON_MAX_DEPTH:
+        containers = [item for item in level if isinstance(item, (dict, list))]
+        if not containers:
+            break
+        depth += 1
+        level = [child for item in containers
+                 for child in (item.values() if isinstance(item, dict) else item)]
+    return depth
+
+
+def _json_row(line: int, text: str) -> RawRow:
+    """One line of a JSON Lines file as a row; a line that is not an object the database can
+    hold is a row with an error (rejected with its line number), never a failed job."""
+    try:
+        item = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return RawRow(line, {}, f"not valid JSON (column {exc.colno}): {exc.msg}")
+    except RecursionError:  # nested beyond the parser's recursion limit
+        return RawRow(line, {}, f"the JSON is nested too deeply (more than {JSON_MAX_DEPTH} levels)")
+    if not isinstance(item, dict):
+        return RawRow(line, {}, "not a JSON object")
+    values: dict[str, str] = {}
+    for key, value in item.items():
+        if isinstance(value, (dict, list)) and _json_depth(value) >= JSON_MAX_DEPTH:
+            return RawRow(line, {}, f"the value of {_printable(str(key))!r} is nested too deeply "
+                                    f"(more than {JSON_MAX_DEPTH} levels)")
+        values[str(key)] = _json_text(value)
+    # Escapes (\u0000, a lone \ud800) are the only way a JSON line holds what no database can.
+    if "\\u" in text and (reason := _unstorable_reason(values)):
+        return RawRow(line, {}, reason)
+    return RawRow(line, values)
 
 
 def _jsonl_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
@@ -335,15 +487,7 @@ def _jsonl_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]
         for line, text in enumerate(handle, start=1):
             if line <= after_line or not text.strip():
                 continue
-            try:
-                item = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield RawRow(line, {}, f"not valid JSON (column {exc.colno}): {exc.msg}")
-                continue
-            if not isinstance(item, dict):
-                yield RawRow(line, {}, "not a JSON object")
-                continue
-            yield RawRow(line, {str(k): _json_text(v) for k, v in item.items()})
+            yield _json_row(line, text)
 
 
 def _xlsx_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
@@ -359,7 +503,9 @@ def _xlsx_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
                 continue
             extra = [t for t in texts[width:] if t.strip()]
             values = dict(zip(info.headers, texts[:width] + [""] * (width - len(texts)), strict=True))
-            if extra:
+            if any("\x00" in t for t in texts) and (reason := _unstorable_reason(values)):
+                yield RawRow(line, {}, reason)
+            elif extra:
                 yield RawRow(line, values, f"the row has values beyond the {width} named columns")
             else:
                 yield RawRow(line, values)
