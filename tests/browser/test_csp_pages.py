@@ -146,3 +146,25 @@ def test_the_main_pages_load_under_the_policy_and_their_scripts_still_work(page,
     assert trio.status == "pending"
     assert set(trio.members.values_list("party_id", flat=True)) == {c.crm.pk, c.shop.pk}
     _shot(page, tmp_path, "review")
+
+
+def test_markup_slipped_into_a_page_runs_no_code(page, csp_violations):
+    """Should some value ever reach a page unescaped, the policy still refuses to run it: an
+    inline script, an on*= handler and a javascript: link, each reported as a violation."""
+    demo_users_ensure()
+    _sign_in(page, "steward", "steward-demo")
+    page.evaluate("""() => {
+        const script = document.createElement("script");
+        script.textContent = "window.pwned = 'script'";
+        document.body.append(script);
+        document.body.insertAdjacentHTML("beforeend",
+            '<img src="/static/img/logo.svg" onload="window.pwned = \\'handler\\'">'
+            + '<a id="evil" href="javascript:window.pwned = \\'link\\'">x</a>');
+    }""")
+    page.locator("#evil").click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.pwned") is None
+    events = [v for v in csp_violations if not v.startswith("console:")]
+    assert sum(v.startswith("script-src-elem refused inline") for v in events) == 2, events  # script, link
+    assert sum(v.startswith("script-src-attr refused inline") for v in events) == 1, events  # onload=
+    csp_violations.clear()  # expected here: this test's whole point
