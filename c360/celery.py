@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 from c360.env import env_int
 
@@ -19,4 +20,27 @@ app.conf.beat_schedule = {
         "task": "c360.dashboard_refresh",
         "schedule": float(env_int("C360_DASHBOARD_REFRESH_SECONDS", 600, minimum=10)),
     },
+    # Jobs whose worker died are sent again (c360.durable); also done when a worker starts.
+    "tasks-recover": {
+        "task": "c360.tasks_recover",
+        "schedule": float(env_int("C360_TASK_RECOVER_SECONDS", 60, minimum=5)),
+    },
 }
+
+
+@worker_ready.connect
+def _recover_abandoned_jobs(sender=None, **kwargs) -> None:
+    """A worker that starts (often because another one died) sends the jobs of dead workers
+    again at once, instead of leaving them to the next beat."""
+    from django.db import connections
+
+    from c360.durable import tasks_recover
+
+    try:
+        tasks_recover(app)
+    except Exception:  # a broken recovery must not keep the worker from starting
+        import logging
+
+        logging.getLogger(__name__).exception("recovering abandoned jobs failed")
+    finally:
+        connections.close_all()

@@ -137,3 +137,27 @@ class ConsentFigure(models.Model):
     @property
     def not_seen(self) -> int:
         return max(0, self.parties - self.opt_in - self.opt_out - self.seen)
+
+
+class TaskLease(models.Model):
+    """A background job's task while it is queued or running (``c360.durable``): enough to
+    send it again (name, arguments, queue) and to tell whether the process running it is
+    alive (``owner``, ``heartbeat_at``). Deleted when the task ends; a lease whose owner died
+    is taken over by ``tasks_recover`` and the task is sent again."""
+
+    task_id = models.CharField(max_length=64, primary_key=True)
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=200, blank=True)
+    owner = models.CharField(max_length=200, blank=True,
+                             help_text="host:pid:start of the process running it ('' while queued).")
+    sent_at = models.DateTimeField(help_text="When it was (last) sent, or is due after a retry.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker took it.")
+
+    class Meta:
+        ordering = ["sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.task_id} ({self.owner or 'queued'})"

@@ -12,3 +12,11 @@ def dashboard_refresh_task() -> int:
 
     cache.delete(REFRESH_SOON_KEY)  # changes from now on need a refresh of their own
     return dashboard_refresh().duration_ms
+
+
+@shared_task(name="c360.tasks_recover")
+def tasks_recover_task() -> int:
+    """Send again the jobs whose worker died (beat runs it every minute; see c360.durable)."""
+    from c360.durable import tasks_recover
+
+    return len(tasks_recover())

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from c360.durable import DurableTask
+
 
 @shared_task(name="matching.train", acks_late=True)
 def train_task(user_id: int | None = None) -> int:
@@ -20,32 +22,34 @@ def training_pairs_refresh_task(count: int = 10) -> int:
     return training_pairs_refresh(count=count)
 
 
-@shared_task(name="matching.match_run", bind=True, acks_late=True, max_retries=None)
+# Job tasks are DurableTasks: sent again if their worker dies (c360.durable).
+
+@shared_task(name="matching.match_run", bind=True, base=DurableTask, acks_late=True, max_retries=None)
 def match_run_task(self, run_id: int) -> str:
     """Start a run; while another run works, wait for it (retry every 15 s)."""
     from matching.services.runs import RunBusy, match_run_execute
 
     try:
-        return match_run_execute(run_id=run_id).status
+        return match_run_execute(run_id=run_id, resume=self.resumed).status
     except RunBusy as exc:
         raise self.retry(countdown=15, exc=exc) from exc
 
 
-@shared_task(name="matching.match_chunk", bind=True, acks_late=True)
+@shared_task(name="matching.match_chunk", bind=True, base=DurableTask, acks_late=True)
 def match_chunk_task(self, chunk_id: int) -> None:
     from matching.services.runs import chunk_execute
 
-    chunk_execute(chunk_id=chunk_id, worker=self.request.hostname or "")
+    chunk_execute(chunk_id=chunk_id, worker=self.request.hostname or "", resume=self.resumed)
 
 
-@shared_task(name="matching.match_cluster", acks_late=True)
+@shared_task(name="matching.match_cluster", base=DurableTask, acks_late=True)
 def match_cluster_task(run_id: int) -> str:
     from matching.services.runs import cluster_execute
 
     return cluster_execute(run_id=run_id).status
 
 
-@shared_task(name="matching.merge_bulk", acks_late=True)
+@shared_task(name="matching.merge_bulk", base=DurableTask, acks_late=True)
 def suggestions_merge_bulk_task(suggestion_ids: list[int], user_id: int | None = None) -> dict:
     """A bulk merge too large to wait for in the browser. Safe to run twice: suggestions
     already merged are refused, not merged again."""

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from c360.durable import DurableTask
 from parties.services.golden import party_golden_refresh
 
 
@@ -11,14 +12,16 @@ def golden_refresh(party_id: int) -> str:
     return party.display_name
 
 
-@shared_task(name="parties.import_job_run", acks_late=True)
-def import_job_run_task(job_id: int) -> str:
+@shared_task(name="parties.import_job_run", bind=True, base=DurableTask, acks_late=True)
+def import_job_run_task(self, job_id: int) -> str:
+    """Sent again if its worker dies (``DurableTask``): it then takes over the job and
+    continues after the last committed batch."""
     from parties.services.imports.jobs import import_job_run
 
-    return import_job_run(job_id=job_id).status
+    return import_job_run(job_id=job_id, resume=self.resumed).status
 
 
-@shared_task(name="parties.golden_refresh_all", acks_late=True)
+@shared_task(name="parties.golden_refresh_all", base=DurableTask, acks_late=True)
 def golden_refresh_all_task(after_id: int = 0) -> int | None:
     """One batch, then the next as a new task: a crash loses at most one batch."""
     from parties.services.survivorship import golden_refresh_batch

@@ -147,10 +147,37 @@ def _dispatch(run_id: int, chunks: list[MatchRunChunk], inline: bool) -> None:
         transaction.on_commit(lambda pk=chunk.pk: match_chunk_task.delay(pk))
 
 
-def match_run_execute(*, run_id: int, inline: bool = False) -> MatchRun:
+def _dispatch_unstarted(run_id: int) -> None:
+    """Resume a run whose worker died while handing out work (``c360.durable``): send again
+    the tasks of its current phase that no worker has started (a chunk is taken with a
+    conditional UPDATE, so a chunk sent twice still runs once), or the clustering task."""
+    from matching.tasks import match_chunk_task, match_cluster_task
+
+    run = MatchRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).first()
+    if run is None:
+        return
+    if run.phase == RunPhase.CLUSTERING:
+        match_cluster_task.delay(run_id)
+        return
+    for pk in MatchRunChunk.objects.filter(run=run, phase=run.phase, done_at__isnull=True,
+                                           worker="").values_list("pk", flat=True):
+        match_chunk_task.delay(pk)
+
+
+def match_run_execute(*, run_id: int, inline: bool = False, resume: bool = False) -> MatchRun:
     """Start a queued run: claim the lock, plan the fingerprinting chunks and hand them out
-    (or, ``inline``, do the whole run here). Raises ``RunBusy`` while another run works."""
+    (or, ``inline``, do the whole run here). Raises ``RunBusy`` while another run works.
+    ``resume``: this start's previous worker died (``c360.durable``); what it left undone
+    (planning the chunks, handing them out) is done now."""
     run = _claim(run_id)
+    if run is None and resume and not inline:
+        if MatchRunChunk.objects.filter(run_id=run_id, phase=RunPhase.FINGERPRINTING).exists():
+            _dispatch_unstarted(run_id)
+        else:  # it died before planning the chunks: start it again, once (conditional UPDATE)
+            stamp = MatchRun.objects.filter(pk=run_id).values_list("heartbeat_at", flat=True).first()
+            if MatchRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, phase=RunPhase.FINGERPRINTING,
+                                       heartbeat_at=stamp).update(heartbeat_at=timezone.now()):
+                run = MatchRun.objects.get(pk=run_id)
     if run is None:
         return MatchRun.objects.get(pk=run_id)
     try:
@@ -174,17 +201,29 @@ def _changed(run: MatchRun) -> list[int] | None:
     return None if run.full else sorted(set(run.party_ids))
 
 
-def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "") -> MatchRunChunk | None:
-    """Do one chunk of a running run; the last chunk of a phase starts the next phase."""
+def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "",
+                  resume: bool = False) -> MatchRunChunk | None:
+    """Do one chunk of a running run; the last chunk of a phase starts the next phase.
+    ``resume``: the chunk's previous worker died (``c360.durable``), maybe after finishing it
+    and before handing out the next phase's work; that is done now."""
     chunk = MatchRunChunk.objects.select_related("run").filter(pk=chunk_id).first()
-    if chunk is None or chunk.run.status != RunStatus.RUNNING or chunk.done_at is not None:
-        return chunk  # cancelled, failed, or a redelivery of a finished chunk
+    if chunk is None or chunk.run.status != RunStatus.RUNNING:
+        return chunk  # cancelled or failed
+    if chunk.done_at is not None:
+        # a chunk sent again after its worker died: it may have died before moving the run on
+        if resume and not inline:
+            _phase_advance(chunk.run_id, chunk.phase, inline)
+            _dispatch_unstarted(chunk.run_id)
+        return chunk
     run = chunk.run
     started = time.monotonic()
     # A chunk that was started before (its worker died) cannot assume empty tables.
     retried = bool(chunk.worker)
-    chunk.worker = (worker or f"{socket.gethostname()} (in process)")[:200]
-    chunk.save(update_fields=["worker"])
+    me = (worker or f"{socket.gethostname()} (in process)")[:200]
+    if not MatchRunChunk.objects.filter(pk=chunk.pk, done_at__isnull=True, worker=chunk.worker).update(
+            worker=me):
+        return chunk  # the same chunk sent twice: another worker took it
+    chunk.worker = me
     try:
         matcher = _matcher(run.model_id)
         changed = _changed(run)
@@ -266,6 +305,10 @@ def _phase_advance(run_id: int, phase: str, inline: bool) -> None:
         match_cluster_task.delay(run_id)
 
 
+class _AlreadyClustered(Exception):
+    pass
+
+
 def cluster_execute(*, run_id: int) -> MatchRun:
     """The last phase: cluster the run's kept pairs at its threshold, save suggestions,
     record the threshold curve, and finish the run."""
@@ -276,18 +319,26 @@ def cluster_execute(*, run_id: int) -> MatchRun:
         scores = scored_pairs(run.pk)
         curve = threshold_curve(scores) if run.full else []
         clusters = clusters_of(_matcher(run.model_id), scores, run.threshold)
-        made = suggestions_save(run, clusters, _changed(run))
-        ScoredPair.objects.filter(run_id=run.pk).delete()
+        # The suggestions, the end of the scored pairs and the run's end commit together: a
+        # worker dying in between leaves the run to be clustered again from the same pairs
+        # (by the task sent again, c360.durable), never finished without its suggestions.
+        with transaction.atomic():
+            made = suggestions_save(run, clusters, _changed(run))
+            ScoredPair.objects.filter(run_id=run.pk).delete()
+            now = timezone.now()
+            seconds = {**run.phase_seconds,
+                       RunPhase.CLUSTERING: round((now - run.phase_started_at).total_seconds(), 2)}
+            if not MatchRun.objects.filter(pk=run_id, status=RunStatus.RUNNING,
+                                           phase=RunPhase.CLUSTERING).update(
+                    status=RunStatus.SUCCEEDED, phase=RunPhase.DONE, clusters=made,
+                    threshold_curve=curve, phase_seconds=seconds, finished_at=now, heartbeat_at=now):
+                raise _AlreadyClustered
+    except _AlreadyClustered:  # a second copy of the task (its worker was thought dead)
+        return MatchRun.objects.get(pk=run_id)
     except Exception as exc:
         logger.exception("clustering of match run #%s failed", run_id)
         _fail(run_id, str(exc))
         raise
-    now = timezone.now()
-    seconds = {**run.phase_seconds,
-               RunPhase.CLUSTERING: round((now - run.phase_started_at).total_seconds(), 2)}
-    MatchRun.objects.filter(pk=run_id).update(
-        status=RunStatus.SUCCEEDED, phase=RunPhase.DONE, clusters=made, threshold_curve=curve,
-        phase_seconds=seconds, finished_at=now, heartbeat_at=now)
     auto = suggestions_auto_merge(run_id=run_id)
     if auto.merged:
         MatchRun.objects.filter(pk=run_id).update(auto_merged=auto.merged)

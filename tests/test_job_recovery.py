@@ -1,0 +1,128 @@
+"""Jobs resume by themselves when their worker dies (issue 16, item 14: a worker killed with
+``kill -9`` mid-import left the job "running" until someone retried it by hand after a
+two-minute wait; no broker delivered the task again). On the embedded filesystem broker and on
+Redis, with SQLite and with PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from c360.durable import process_gone, process_identity, tasks_recover
+from c360.models import TaskLease
+from parties.models import ContactPointEmail, ImportJob, ImportStatus, Party, SourceRecord
+from parties.services.imports.jobs import import_file_store, import_job_create, import_job_start
+from tests.factories import SourceSystemFactory
+from tests.workers import celery_worker
+
+ROWS = 10_000  # five batches: the worker dies after the first, the next one does the rest
+
+
+def _rows(count: int) -> str:
+    return "source_key,given_name,family_name,email\n" + "".join(
+        f"k{i:06d},Given{i},Family{i},person{i}@example.com\n" for i in range(count))
+
+
+def _queued_job(source, content: str) -> ImportJob:
+    stored = import_file_store(stream=io.BytesIO(content.encode()), original_name="big.csv")
+    job = import_job_create(source=source, kind="parties", stored_name=stored, original_name="big.csv")
+    return import_job_start(job=job, enqueue=False)
+
+
+def _wait(predicate, timeout: float, poll: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(poll)
+    return False
+
+
+@pytest.fixture
+def media_for_workers(settings, tmp_path, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_ROOT", str(settings.MEDIA_ROOT))  # the worker processes' too
+    return settings.MEDIA_ROOT
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_worker_is_killed_finishes_by_itself_with_each_row_once(
+        role_groups, media_for_workers, tmp_path):
+    # Given a large file being imported by a real worker process
+    source = SourceSystemFactory(name="Big CRM")
+    job = _queued_job(source, _rows(ROWS))
+    with celery_worker(tmp_path / "first.log") as worker:
+        from parties.tasks import import_job_run_task
+
+        import_job_run_task.delay(job.pk)
+        assert _wait(lambda: ImportJob.objects.get(pk=job.pk).rows_read >= 2000, 60)
+
+        # When the worker is killed (SIGKILL: no chance to say anything) in the middle of it
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.RUNNING and 0 < job.rows_read < ROWS, job.rows_read
+    assert TaskLease.objects.get().owner  # the dead worker's lease
+
+    # Then a worker that starts takes the job over at once (no two-minute wait, no retry by
+    # hand) and finishes it from its last committed batch
+    started = time.monotonic()
+    with celery_worker(tmp_path / "second.log"):
+        assert _wait(lambda: ImportJob.objects.get(pk=job.pk).status == ImportStatus.SUCCEEDED, 50), (
+            ImportJob.objects.filter(pk=job.pk).values("status", "rows_read", "error").get())
+        assert time.monotonic() - started < 50
+    job.refresh_from_db()
+    assert (job.rows_read, job.rows_created, job.rows_rejected, job.attempts) == (ROWS, ROWS, 0, 2)
+    assert SourceRecord.objects.count() == ROWS == Party.objects.count()
+    assert SourceRecord.objects.values("source_key").distinct().count() == ROWS
+    assert ContactPointEmail.objects.count() == ROWS
+    assert not TaskLease.objects.exists()
+
+
+def _lease(**fields) -> TaskLease:
+    defaults = {"task_id": uuid.uuid4().hex, "name": "c360.dashboard_refresh", "args": [],
+                "queue": f"nobody-{uuid.uuid4().hex[:8]}", "sent_at": timezone.now()}
+    return TaskLease.objects.create(**{**defaults, **fields})
+
+
+def _dead_process_identity() -> str:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    identity = process_identity(child.pid)
+    child.wait()
+    return identity
+
+
+@pytest.mark.django_db
+def test_recovery_sends_again_only_the_tasks_of_dead_or_silent_workers():
+    now = timezone.now()
+    alive = _lease(owner=process_identity(), heartbeat_at=now)
+    dead_here = _lease(owner=_dead_process_identity(), heartbeat_at=now)
+    silent_elsewhere = _lease(owner="another-machine:4242:1", heartbeat_at=now - timedelta(minutes=5))
+    beating_elsewhere = _lease(owner="another-machine:4243:1", heartbeat_at=now)
+    lost_message = _lease(sent_at=now - timedelta(hours=1))
+    waiting = _lease(sent_at=now)
+
+    assert process_gone(dead_here.owner) and not process_gone(alive.owner)
+    assert not process_gone(f"{socket.gethostname()}:{os.getpid()}:{process_identity().rsplit(':', 1)[1]}")
+
+    sent = tasks_recover()
+    assert sorted(sent) == sorted([dead_here.pk, silent_elsewhere.pk, lost_message.pk])
+    for lease in (dead_here, silent_elsewhere, lost_message):
+        lease.refresh_from_db()
+        assert (lease.owner, lease.heartbeat_at) == ("", None)  # sent again, waiting to be taken
+    for lease in (alive, beating_elsewhere, waiting):
+        assert TaskLease.objects.get(pk=lease.pk).owner == lease.owner
+
+    # A second recoverer (another worker starting, or beat) does not send them twice
+    assert tasks_recover() == []
