@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC
 
+from axes.handlers.database import AxesDatabaseHandler
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.dispatch import receiver
@@ -15,6 +16,34 @@ from django.shortcuts import render
 from django.utils import timezone
 
 logger = logging.getLogger("c360.security")
+
+# What axes' records hold (a sign-in form accepts a longer username; PostgreSQL refuses NUL).
+STORED_CHARS = 255
+
+
+def _storable(value) -> str:
+    return str(value).replace("\x00", "")[:STORED_CHARS]
+
+
+def attempted_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """``AXES_USERNAME_CALLABLE``: the username tried (as axes reads it), cut to what its records
+    hold: a 400-character username failed the sign-in with a database error on PostgreSQL."""
+    value = (credentials or getattr(request, "data", request.POST)).get("username")
+    return None if value is None else _storable(value)
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """axes' database handler, with the client's user agent made storable too."""
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        if request is not None and hasattr(request, "axes_user_agent"):
+            request.axes_user_agent = _storable(request.axes_user_agent)
+        return super().user_login_failed(sender, credentials, request, **kwargs)
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        if hasattr(request, "axes_user_agent"):
+            request.axes_user_agent = _storable(request.axes_user_agent)
+        return super().user_logged_in(sender, request, user, **kwargs)
 
 
 def lockout_response(request: HttpRequest, original_response=None, credentials: dict | None = None

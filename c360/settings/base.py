@@ -219,7 +219,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
 # same rows are the audit trail: Axes › Access attempts (the counts, delete one to lift a
 # lockout early), Access failures (each failed try, marked when it locked out) and Access logs
 # (sign-ins and sign-outs), for administrators in the admin.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "c360.login_lockout.LockoutHandler"  # axes' database handler, values made storable
+AXES_USERNAME_CALLABLE = "c360.login_lockout.attempted_username"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_RESET_ON_SUCCESS = False  # a sign-in of one's own must not wipe an address's failures
 AXES_CLIENT_IP_CALLABLE = "c360.client_address.client_address"
