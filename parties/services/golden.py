@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from parties.models import GoldenOverride, Party, Rule, SourceRecord, SurvivorshipRule
 
@@ -149,7 +149,9 @@ def golden_explain(*, party_id: int, extra_record_ids: Sequence[int] = (),
 def party_golden_refresh(*, party_id: int) -> Party:
     """Recompute a party's golden attributes from its source records, rules and overrides,
     and save them. Safe to run any number of times: the result depends only on those."""
-    party = Party.objects.select_for_update().get(pk=party_id)
+    # FOR NO KEY UPDATE, like parties_lock (merge.py), whose docstring gives the lock order
+    party = Party.objects.select_for_update(no_key=connection.features.has_select_for_no_key_update).get(
+        pk=party_id)
     records = list(SourceRecord.objects.filter(party=party).select_related("source_system"))
     golden = golden_explain(party_id=party_id)
     for name, value in golden.items():

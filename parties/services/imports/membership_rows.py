@@ -150,12 +150,14 @@ def membership_batch_import(
                 setattr(current, name, values[name])
             current.last_import_job_id, current.updated_at = job.pk, now
             changed.append(current)
+    # The API's party document lists memberships: clients syncing by updated_since must see it.
+    # First, in primary-key order: parties are locked before the rows that hang off them (a
+    # merge moving these memberships holds the parties and waits for the rows).
+    parties_touch(touched, now=now)
     Membership.objects.bulk_create(new)
     Membership.objects.bulk_update(changed, [*VALUE_FIELDS, "last_import_job_id", "updated_at"],
                                    batch_size=500)
     rows_touch(Membership, unchanged, job_id=job.pk)
-    # The API's party document lists memberships: clients syncing by updated_since must see it.
-    parties_touch(touched, now=now)
     rejected = batch.rejections_save()
     # Matching does not compare memberships: no party needs re-matching.
     return BatchResult(created=len(new), updated=len(changed), unchanged=len(unchanged),

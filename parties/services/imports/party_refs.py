@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -320,7 +321,12 @@ def rows_touch(model, ids: Sequence[int], *, job_id: int) -> None:
 def parties_touch(party_ids: Iterable[int], *, now: datetime) -> None:
     """Mark parties changed, for API clients that sync by ``updated_since``."""
     ids = sorted(set(party_ids))
+    no_key = connection.features.has_select_for_no_key_update
     for chunk in _chunks(ids):
+        # locked in primary-key order first (an UPDATE locks in whatever order it scans): the
+        # lock order of parties_lock's docstring
+        list(Party.objects.select_for_update(no_key=no_key).filter(pk__in=chunk).order_by("pk")
+             .values_list("pk", flat=True))
         Party.objects.filter(pk__in=chunk).update(updated_at=now)
 
 

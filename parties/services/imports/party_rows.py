@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from parties.columns import CANONICAL_COLUMNS
 from parties.extensions import BatchResult, ImportKind
-from parties.models import ImportJob, ImportRejection, SourceRecord, SourceSystem
+from parties.models import ImportJob, ImportRejection, Party, SourceRecord, SourceSystem
 from parties.services.golden import party_golden_refresh
 from parties.services.imports.mapping import Columns, mapping_apply, mapping_source_column
 from parties.services.imports.readers import RawRow
@@ -176,6 +176,12 @@ def party_batch_import(
         else:
             changed.append((record, candidate))
 
+    # Parties first (the lock order: parties_lock's docstring): the changed rows' parties are
+    # locked in primary-key order before any source record is written, as a merge does.
+    changed.sort(key=lambda item: (item[0].party_id, item[0].pk))
+    list(Party.objects.select_for_update(no_key=connection.features.has_select_for_no_key_update)
+         .filter(pk__in=sorted({record.party_id for record, _ in changed})).order_by("pk")
+         .values_list("pk", flat=True))
     created = plans_write(new_keys, [candidates[k].plan for k in new_keys], now=now)
     _records_touch(unchanged, job=job, now=now)
     changed_party_ids = [r.party_id for r in created]
