@@ -31,11 +31,12 @@ class SizeLimitUploadHandler(FileUploadHandler):
         self.limit = settings.C360_UPLOAD_MAX_BYTES
         self.declared = 0  # the request's Content-Length when it alone is over the limit
 
-    def _refuse(self, size: int) -> None:
+    def _refuse(self, declared: int = 0) -> None:
         if self.request is not None:
+            size = f" (the upload is {declared / 1024**2:,.1f} MB)" if declared else ""
             self.request.upload_refused = (
-                f"The file is larger than the {upload_limit_text(self.limit)} upload limit "
-                f"(at least {size / 1024**2:,.1f} MB); nothing was imported."
+                f"The file is larger than the {upload_limit_text(self.limit)} upload limit{size}; "
+                "nothing was imported."
             )
         raise StopUpload(connection_reset=False)
 
@@ -51,7 +52,7 @@ class SizeLimitUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)
         if self.received > self.limit:
-            self._refuse(self.received)
+            self._refuse()
         return raw_data
 
     def file_complete(self, file_size: int):
