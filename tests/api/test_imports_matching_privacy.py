@@ -151,7 +151,8 @@ def test_access_export_for_stewards_and_erasure_for_administrators_only(api):
     assert event.actor_label == "api:administrator-client" and event.reason == "P-1"
 
 
-def test_the_schema_and_its_docs_are_served_without_a_cdn(client, api):
+def test_the_schema_and_its_docs_are_served_without_a_cdn(client, steward):
+    client.force_login(steward)  # they need a login or a token (tests/api/test_schema_access.py)
     schema = client.get("/api/schema/", {"format": "json"})
     assert schema.status_code == 200
     paths = schema.json()["paths"]
