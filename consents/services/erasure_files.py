@@ -51,7 +51,7 @@ from parties.models import (
 from parties.services import standardize as std
 from parties.services.imports.jobs import job_file_info
 from parties.services.imports.mapping import mapping_apply
-from parties.services.imports.readers import rows_iter
+from parties.services.imports.readers import FileInfo, file_verify, rows_iter
 from parties.services.records import row_standardize
 
 logger = logging.getLogger(__name__)
@@ -212,6 +212,7 @@ class FilePlan:
     others: int = 0  # data rows of other customers
     header: bool = False  # the header line itself holds their values
     unreadable: bool = False
+    encoding: str = ""  # the text encoding the rows were read in
 
     @property
     def remove(self) -> bool:
@@ -272,19 +273,31 @@ class _Rows:
             source_system_id=key[0], source_key=key[1]).exclude(party_id__in=self.person.party_ids).exists()
 
 
+def _scan(plan: FilePlan, rows: _Rows, info: FileInfo) -> None:
+    plan.lines, plan.others = set(), 0
+    for row in rows_iter(plan.path, info):
+        if rows.is_person(row.line, row.values):
+            plan.lines.add(row.line)
+        else:
+            plan.others += 1
+
+
 def _plan(job: ImportJob, person: Person, systems: dict[str, int]) -> FilePlan | None:
     path = Path(settings.MEDIA_ROOT) / job.file.name
     if not path.is_file():
         return None
-    plan = FilePlan(job=job, path=path)
+    plan = FilePlan(job=job, path=path, encoding=job.encoding)
     plan.header = person.values_in([str(h) for h in job.headers or []])
     rows = _Rows(job, person, systems)
+    info = job_file_info(job)
     try:
-        for row in rows_iter(path, job_file_info(job)):
-            if rows.is_person(row.line, row.values):
-                plan.lines.add(row.line)
-            else:
-                plan.others += 1
+        try:
+            _scan(plan, rows, info)
+        except UnicodeDecodeError:
+            # a draft's encoding is guessed from the file's head; settle it as an import would
+            info = file_verify(path, info, original_name=job.original_name)
+            plan.encoding = info.encoding
+            _scan(plan, rows, info)
     except Exception:  # noqa: BLE001 — any reader failure: the file is judged by a plain search
         logger.warning("import #%s: file could not be read row by row for an erasure", job.pk, exc_info=True)
         plan.unreadable = True
@@ -351,7 +364,7 @@ def _csv_spans(path: Path, encoding: str, delimiter: str) -> dict[int, int]:
 
 def _rewrite_text(plan: FilePlan, target: Path) -> None:
     job = plan.job
-    spans = (_csv_spans(plan.path, job.encoding, job.delimiter) if job.file_format == "csv"
+    spans = (_csv_spans(plan.path, plan.encoding, job.delimiter) if job.file_format == "csv"
              else {line: line for line in plan.lines})
     lines = plan.path.read_bytes().splitlines(keepends=True)
     for start in plan.lines:

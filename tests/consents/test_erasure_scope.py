@@ -302,3 +302,30 @@ def test_a_value_other_customers_share_does_not_make_a_row_the_persons(
     # Then the draft is kept as it was: neither value identifies him
     assert draft.pk not in result.files_removed + result.files_rewritten
     assert _stored(draft).read_bytes() == before
+
+
+def test_a_windows_1252_draft_whose_head_is_plain_ascii_is_rewritten_not_removed(
+        tmp_path, settings, administrator, role_client):
+    # Given a draft read as UTF-8 from its head (300 KB of plain ASCII rows), whose later row is
+    # Windows-1252 ("René")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    padding = "".join(f"P-{n},Paul,Pad{n},,pad{n}@example.org,,,,,,,\n" for n in range(7000))
+    crm = SourceSystemFactory(name="Zeta CRM", default_region="DE", date_order="DMY")
+    _import(tmp_path, "Zeta CRM", "crm.csv", ONLY_QUIRIN.replace("WB-5", "QX-1"))
+    client = role_client("administrator")
+    response = client.post(reverse("parties:import_new"), {"source": crm.pk, "kind": "parties", "file":
+                           SimpleUploadedFile("leads.csv", (
+                               HEADER + "L-1,Quirin,X,,quirin.xanthopoulos@example.org,,,,,,,\n" + padding
+                               + "L-2,René,Müller,,rene@example.org,,,,,,,\n").encode("cp1252"))})
+    assert response.status_code == 302
+    draft = ImportJob.objects.latest("pk")
+    assert draft.encoding == "utf-8" and draft.file_size > 300_000
+    before = _lines(draft)
+
+    # When Quirin is erased
+    result = party_erase(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
+
+    # Then only his row left the draft
+    assert draft.pk in result.files_rewritten
+    after = _lines(draft)
+    assert after[1].strip() == b"" and after[:1] + after[2:] == before[:1] + before[2:]
