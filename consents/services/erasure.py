@@ -4,8 +4,14 @@
 — the party and the parties merged into it, their source records (raw payloads too), contact
 points, identifiers, engagements, memberships, relationships, overrides, consents and their
 ledger, the audit trail's snapshots, the matcher's stored records, block keys, labels and
-suggestions, data-quality issues, rejected import lines, the admin's log, and retained import
-files — in one transaction. Rows that other records or statistics need stay, emptied.
+suggestions, data-quality issues, rejected import lines, the admin's log, and their rows in
+stored import files, drafts included (``erasure_files``) — in one transaction. Rows that other
+records or statistics need stay, emptied.
+
+Only the person: values found in rows that are not linked to the party (rejected lines, the
+admin's log, other customers' files) count only if they identify someone by themselves and are
+long enough to (an email address, a readable phone number, an identifier), and no other
+customer holds them. The customer's own ledger entries lose their free text whole.
 
 What is left of the person is a tombstone: keyed hashes (HMAC-SHA256) of their email
 addresses, phone numbers, source keys, identifiers and name with birth date. When an import
@@ -168,8 +174,8 @@ def identifying_values(party_ids: Sequence[int]) -> set[str]:
     """The values that identify the customer by themselves, and are long enough to: email
     addresses, readable phone numbers (in every form stored), identifiers, source keys, member
     numbers, order numbers, their full name. They are what is looked for in rows not linked to the
-    party (rejected lines, the admin's log, import files): a name alone, a birth date, a city or
-    an unreadable phone's digits ("77") would hit other customers."""
+    party (rejected lines, import jobs' errors, the admin's log): a name alone, a birth date, a
+    city or an unreadable phone's digits ("77") would hit other customers."""
     values: set[str] = set()
     for given, family, display in Party.objects.filter(pk__in=party_ids).values_list(
             "given_name", "family_name", "display_name"):
