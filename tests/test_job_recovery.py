@@ -126,3 +126,55 @@ def test_recovery_sends_again_only_the_tasks_of_dead_or_silent_workers():
 
     # A second recoverer (another worker starting, or beat) does not send them twice
     assert tasks_recover() == []
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_merge_whose_worker_died_is_finished_by_the_next_worker(role_groups, tmp_path):
+    from django.conf import settings
+
+    from matching.models import MatchSuggestion, SuggestionStatus
+    from tests.factories import PartyFactory
+    from tests.matching.queue_helpers import suggestion_for
+
+    # Given a background bulk merge whose worker process died while running it (its lease
+    # names a process of this machine that no longer exists; the broker will not send it again)
+    suggestions = [suggestion_for([PartyFactory().pk, PartyFactory().pk]) for _ in range(3)]
+    lease = _lease(name="matching.merge_bulk", args=[[s.pk for s in suggestions], None],
+                   queue=settings.CELERY_TASK_DEFAULT_QUEUE, owner=_dead_process_identity(),
+                   heartbeat_at=timezone.now(), attempts=1)
+
+    # When a worker starts
+    with celery_worker(tmp_path / "worker.log"):
+        # Then it sends the merge again and finishes it, each suggestion merged once
+        assert _wait(lambda: not TaskLease.objects.filter(pk=lease.pk).exists(), 50)
+    assert set(MatchSuggestion.objects.values_list("status", flat=True)) == {SuggestionStatus.MERGED}
+    assert Party.objects.filter(status="merged").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_match_run_whose_start_died_before_planning_is_planned_once_when_resumed(
+        django_capture_on_commit_callbacks):
+    from matching.models import MatchRun, MatchRunChunk, RunPhase, RunStatus
+    from matching.services.runs import match_run_execute
+    from tests.factories import PartyFactory
+
+    # Given a full run claimed by a worker that died before it planned any chunk
+    PartyFactory.create_batch(5)
+    run = MatchRun.objects.create(status=RunStatus.RUNNING, phase=RunPhase.FINGERPRINTING, full=True,
+                                  heartbeat_at=timezone.now(), started_at=timezone.now())
+
+    # When its start task is sent again (resumed), twice (a redelivery and the recovery)
+    with django_capture_on_commit_callbacks(execute=True):
+        match_run_execute(run_id=run.pk, resume=True)
+    chunks = list(MatchRunChunk.objects.filter(run=run).values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        match_run_execute(run_id=run.pk, resume=True)
+
+    # Then the chunks are planned once and each is handed out (a lease per chunk task); the
+    # second copy only hands out again the chunks nobody started, which run once each
+    assert chunks and list(MatchRunChunk.objects.filter(run=run).values_list("pk", flat=True)) == chunks
+    sent = [lease.args[0] for lease in TaskLease.objects.filter(name="matching.match_chunk")]
+    assert sorted(sent) == sorted(chunks * 2)
+    run.refresh_from_db()
+    assert (run.status, run.chunks_total) == (RunStatus.RUNNING, len(chunks))
