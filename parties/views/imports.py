@@ -124,6 +124,11 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     if job.status != ImportStatus.DRAFT:
         return redirect(job)
     kind = import_kind_get(job.kind)
+    if len(job.headers) > settings.C360_IMPORT_MAX_COLUMNS:  # a draft uploaded before the limit
+        error = (f"{job.original_name} has {len(job.headers):,} columns; at most "
+                 f"{settings.C360_IMPORT_MAX_COLUMNS:,} can be imported. Discard this upload.")
+        return render(request, "parties/imports/mapping.html",
+                      {"job": job, "kind": kind, "too_wide": True, "error": error})
     form = ImportMappingForm(request.POST or None, headers=job.headers, kind=kind, mapping=job.mapping)
     error = ""
     if request.method == "POST" and form.is_valid():

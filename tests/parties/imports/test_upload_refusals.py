@@ -89,6 +89,18 @@ def test_a_mapping_of_the_most_columns_allowed_can_be_posted(role_client, media,
         "source_key": ["source_key"], "given_name": ["extra column 0"]}
 
 
+def test_a_draft_wider_than_the_limit_is_not_rendered_nor_started(role_client, media, settings):
+    # a draft left from before the limit (or from a higher one): its page would take seconds
+    settings.C360_IMPORT_MAX_COLUMNS = 900
+    client = role_client("administrator")
+    mapping_url = _upload(client, _wide(600), new_source="Old")["Location"]
+    settings.C360_IMPORT_MAX_COLUMNS = 500
+    for response in (client.get(mapping_url), client.post(mapping_url, {"col_0": "source_key"})):
+        assert response.status_code == 200 and b"<select" not in response.content
+        assert b"has 600 columns; at most 500 can be imported. Discard this upload." in response.content
+    assert ImportJob.objects.get().status == ImportStatus.DRAFT
+
+
 # --- item 7 --------------------------------------------------------------------------------------
 
 def test_a_json_lines_upload_nested_100000_levels_deep_reaches_the_mapping_page(role_client, media):
