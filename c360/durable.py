@@ -55,11 +55,21 @@ def _process_stat(pid: int) -> list[str]:
     return text.rsplit(")", 1)[-1].split()
 
 
+def _machine() -> str:
+    """This machine as far as pids go: the host name and the pid namespace (two containers
+    may share a host name, never a pid namespace)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}{namespace}"
+
+
 def process_identity(pid: int | None = None) -> str:
     """``host:pid:start time``: names one process, even after its pid is reused."""
     pid = pid or os.getpid()
     stat = _process_stat(pid)
-    return f"{socket.gethostname()}:{pid}:{stat[19] if len(stat) > 19 else ''}"
+    return f"{_machine()}:{pid}:{stat[19] if len(stat) > 19 else ''}"
 
 
 def process_gone(owner: str) -> bool:
@@ -70,7 +80,7 @@ def process_gone(owner: str) -> bool:
         pid = int(pid_text)
     except ValueError:
         return False
-    if host != socket.gethostname():
+    if host != _machine():
         return False
     try:
         os.kill(pid, 0)

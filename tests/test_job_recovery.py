@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -114,7 +113,7 @@ def test_recovery_sends_again_only_the_tasks_of_dead_or_silent_workers():
     waiting = _lease(sent_at=now)
 
     assert process_gone(dead_here.owner) and not process_gone(alive.owner)
-    assert not process_gone(f"{socket.gethostname()}:{os.getpid()}:{process_identity().rsplit(':', 1)[1]}")
+    assert not process_gone(process_identity(os.getppid()))
 
     sent = tasks_recover()
     assert sorted(sent) == sorted([dead_here.pk, silent_elsewhere.pk, lost_message.pk])
