@@ -31,11 +31,9 @@ MAX_COLUMNS = 500
 # A value nested deeper than this is not customer data; the JSON parser's recursion limit would
 # otherwise decide (RecursionError) how deep is too deep.
 JSON_MAX_DEPTH = 32
-# A run of non-ASCII bytes made only of well-formed UTF-8 sequences. In Windows-1252 text such
-# runs are rare (an accented capital followed by a symbol); a whole line of them means UTF-8.
-_UTF8_RUN = re.compile(
-    rb"(?<![\x80-\xff])(?:[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3})+"
-    rb"(?![\x80-\xff])")
+# A UTF-8 lead byte and a continuation byte: where a UTF-8 line may be. Rare in Windows-1252
+# text (an accented letter followed by a symbol), and then its line does not decode as UTF-8.
+_UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -76,12 +74,15 @@ def _printable(text: str) -> str:
 def _utf8_line(data: bytes) -> int | None:
     """The 0-based number of the first line of ``data`` (complete lines of a Windows-1252 file)
     that has non-ASCII bytes and decodes entirely as UTF-8: a line written in another encoding."""
-    for match in _UTF8_RUN.finditer(data):
+    position = 0
+    while match := _UTF8_PAIR.search(data, position):
         start = data.rfind(b"\n", 0, match.start()) + 1
         end = data.find(b"\n", match.end())
+        end = len(data) if end < 0 else end
         try:
-            data[start:end if end >= 0 else len(data)].decode("utf-8")
+            data[start:end].decode("utf-8")
         except UnicodeDecodeError:
+            position = end + 1  # a Windows-1252 line: look on from the next one
             continue
         return data.count(b"\n", 0, start)
     return None
