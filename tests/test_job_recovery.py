@@ -177,3 +177,32 @@ def test_a_match_run_whose_start_died_before_planning_is_planned_once_when_resum
     assert sorted(sent) == sorted(chunks * 2)
     run.refresh_from_db()
     assert (run.status, run.chunks_total) == (RunStatus.RUNNING, len(chunks))
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_pool_process_is_killed_is_taken_up_again_by_the_same_worker(
+        role_groups, media_for_workers, tmp_path):
+    # Given a large file being imported by the child process of a prefork worker (production's
+    # pool), the worker itself staying up
+    source = SourceSystemFactory(name="Big CRM")
+    job = _queued_job(source, _rows(ROWS))
+    with celery_worker(tmp_path / "worker.log", pool="prefork"):
+        from parties.tasks import import_job_run_task
+
+        import_job_run_task.delay(job.pk)
+        assert _wait(lambda: ImportJob.objects.get(pk=job.pk).rows_read >= 2000, 60)
+
+        # When that child process is killed
+        child = int(TaskLease.objects.get().owner.split(":")[1])
+        os.kill(child, signal.SIGKILL)
+
+        # Then the worker puts the task back (reject on worker lost), a new child takes the job
+        # over at once (its previous process is gone) and finishes it, each row once
+        assert _wait(lambda: ImportJob.objects.get(pk=job.pk).status == ImportStatus.SUCCEEDED, 50), (
+            ImportJob.objects.filter(pk=job.pk).values("status", "rows_read", "error").get())
+    job.refresh_from_db()
+    assert (job.rows_read, job.rows_created, job.attempts) == (ROWS, ROWS, 2)
+    assert SourceRecord.objects.count() == ROWS == Party.objects.count()
+    assert SourceRecord.objects.values("source_key").distinct().count() == ROWS
+    assert not TaskLease.objects.exists()

@@ -30,12 +30,13 @@ def subprocess_env() -> dict[str, str]:
 
 
 @contextmanager
-def celery_worker(log_path: Path, queue: str | None = None) -> Iterator[subprocess.Popen]:
-    """Start ``celery worker`` as a separate process; stop it (or find it killed) after."""
+def celery_worker(log_path: Path, queue: str | None = None, pool: str = "solo") -> Iterator[subprocess.Popen]:
+    """Start ``celery worker`` as a separate process; stop it (or find it killed) after.
+    ``pool="prefork"``: one child process runs the tasks, as in production."""
     queue = queue or settings.CELERY_TASK_DEFAULT_QUEUE
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "c360", "worker", "--pool=solo",
+        [sys.executable, "-m", "celery", "-A", "c360", "worker", f"--pool={pool}", "--concurrency=1",
          "--queues", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle",
          "--without-heartbeat", "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h"],
         cwd=ROOT, env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
