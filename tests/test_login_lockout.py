@@ -125,3 +125,26 @@ def test_odd_usernames_and_user_agents_never_fail_a_sign_in_with_a_server_error(
     assert odd_agent.status_code == 200
     assert AccessAttempt.objects.filter(username="x" * 255).exists()
     assert _sign_in(client, "ok-user", "pw-for-tests", address="192.0.2.99").status_code == 302
+
+
+def test_in_production_the_client_is_the_address_the_proxy_appended():
+    # Behind production's TLS proxy every request comes from the proxy: counted by its address,
+    # ten wrong passwords from anyone would lock everyone out. A forged first entry is ignored.
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    from tests.workers import ROOT
+
+    script = ("import django; django.setup()\n"
+              "from django.test import RequestFactory\n"
+              "from c360.client_address import client_address\n"
+              "print(client_address(RequestFactory().get('/', REMOTE_ADDR='10.0.0.5',"
+              " HTTP_X_FORWARDED_FOR='forged, 203.0.113.7')))\n")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "c360.settings.production", "DEBUG": "0",
+           "SECRET_KEY": secrets.token_urlsafe(60), "ALLOWED_HOSTS": "c360.example.com"}
+    seen = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120, check=True, env={**env, **extra}).stdout.split()[-1]
+            for extra in ({}, {"C360_TRUSTED_PROXIES": "0"})]
+    assert seen == ["203.0.113.7", "10.0.0.5"]

@@ -18,6 +18,12 @@ if not ALLOWED_HOSTS:
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production sits behind one TLS-terminating reverse proxy (the header above comes from it), so
+# the client is the address that proxy appends to X-Forwarded-For. Without this every client
+# would share the proxy's address, and ten wrong passwords from anyone would lock everyone out.
+# 0 when the app itself is reached directly; 2 behind a load balancer and a proxy.
+C360_TRUSTED_PROXIES = env_int("C360_TRUSTED_PROXIES", 1, minimum=0)
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": C360_TRUSTED_PROXIES}  # noqa: F405
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
