@@ -38,7 +38,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -461,7 +461,10 @@ def _ledger_free_text_erase(ids: Sequence[int]) -> int:
 def party_erase(*, party_id: int, actor=None, reason: str = "") -> ErasureResult:
     """Erase the customer the party stands for (with every party merged into it)."""
     party, ids = _cluster(party_id)
-    locked = {p.pk: p for p in Party.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    # In primary-key order, FOR NO KEY UPDATE: the lock order of parties_lock's docstring (not
+    # parties_lock itself, which refuses a party erased before: erasing again completes it).
+    locking = Party.objects.select_for_update(no_key=connection.features.has_select_for_no_key_update)
+    locked = {p.pk: p for p in locking.filter(pk__in=ids).order_by("pk")}
     party = locked[party.pk]
     if party.erased_at:
         raise ErasureRefused({"party": f"party {party.pk} was already erased on {party.erased_at:%Y-%m-%d}"})
