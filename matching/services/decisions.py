@@ -26,9 +26,9 @@ from matching.models import (
 from matching.selectors import party_records
 from matching.services.suggestions import evidence_of
 from matching.services.training import label_set
-from parties.models import EventKind, SourceRecord
+from parties.models import EventKind, PartyStatus, SourceRecord
 from parties.services.audit import event_record
-from parties.services.merge import parties_lock
+from parties.services.merge import merged_by, parties_lock
 
 
 class SuggestionClosed(ValueError):
@@ -79,14 +79,14 @@ def suggestion_handled(suggestion: MatchSuggestion) -> str:
             + (f" at {when}" if when else ""))
 
 
-def suggestion_lock(suggestion_id: int) -> tuple[MatchSuggestion, list[int]]:
+def suggestion_lock(suggestion_id: int) -> tuple[MatchSuggestion, list[int], dict]:
     """Lock a suggestion the one way (``parties_lock``'s docstring): its parties first, in
     primary-key order, then the suggestion. Returns it with its members. Raises
     ``SuggestionClosed`` when its members changed between reading and locking them (a merge
     of some of them committed meanwhile), ``MatchSuggestion.DoesNotExist`` when there is none."""
     members = list(MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list(
         "party_id", flat=True))
-    parties_lock(members)
+    parties = parties_lock(members)
     suggestion = MatchSuggestion.objects.select_for_update(of=("self",)).select_related(
         "decided_by").get(pk=suggestion_id)
     now = list(suggestion.members.values_list("party_id", flat=True))
@@ -95,7 +95,11 @@ def suggestion_lock(suggestion_id: int) -> tuple[MatchSuggestion, list[int]]:
             raise SuggestionClosed(suggestion_handled(suggestion))
         raise SuggestionClosed(f"suggestion #{suggestion.pk} was changed by someone else meanwhile; "
                                "review it again")
-    return suggestion, now
+    if suggestion.status == SuggestionStatus.CLOSED:
+        gone = [p for p in parties.values() if p.status != PartyStatus.ACTIVE]
+        if gone:  # closed by the merge of another suggestion that took one of its parties
+            raise SuggestionClosed("; ".join(merged_by(p) for p in gone))
+    return suggestion, now, parties
 
 
 @transaction.atomic
@@ -103,7 +107,7 @@ def suggestion_reject(*, suggestion_id: int, user, party_id: int | None = None) 
     """"Not a match" for a whole suggestion, or for one member (``party_id``): that member
     leaves the cluster, which stays pending while two or more parties remain. Raises
     ``SuggestionClosed`` (saying who handled it) when someone decided it first."""
-    suggestion, members = suggestion_lock(suggestion_id)
+    suggestion, members, _ = suggestion_lock(suggestion_id)
     if suggestion.status != SuggestionStatus.PENDING:
         raise SuggestionClosed(suggestion_handled(suggestion))
     if party_id is None:

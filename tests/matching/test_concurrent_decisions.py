@@ -98,6 +98,33 @@ def test_merge_and_reject_of_one_suggestion_at_once_never_deadlock():
             assert not m.PartyEvent.objects.filter(suggestion_id=suggestion.pk, kind="merge").exists()
 
 
+def test_rejecting_a_suggestion_while_an_overlapping_one_merges_never_deadlocks():
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    for trial in range(TRIALS):
+        # Given two pending suggestions sharing a party: {a, b} and {b, c}
+        a, b, c = PartyFactory(), PartyFactory(), PartyFactory()
+        merging, rejecting = suggestion_for([b.pk, c.pk]), suggestion_for([a.pk, b.pk])
+
+        # When ann merges {b, c} while bob says {a, b} is not a match
+        actions = [lambda s=merging.pk: _merge(s, ann), lambda s=rejecting.pk: _reject(s, bob)]
+        if trial % 2:
+            actions.reverse()
+        outcomes = _race(*actions)
+
+        # Then the merge always happens; the rejection is recorded if it came first, and
+        # otherwise bob is told which merge took party b
+        assert outcomes[trial % 2] == "merged", (trial, outcomes)
+        other = outcomes[1 - trial % 2]
+        rejecting.refresh_from_db()
+        if other == "rejected":
+            assert rejecting.status == SuggestionStatus.REJECTED
+        else:
+            assert other.startswith("refused: party ") and "was already merged into party" in other, other
+            assert "by ann" in other, other
+            assert rejecting.status == SuggestionStatus.CLOSED
+        assert not any(o.startswith("error") for o in outcomes), outcomes
+
+
 def test_merge_and_reject_through_the_api_answer_409_not_500(role_groups):
     ann = UserFactory(username="ann", role=DATA_STEWARD)
     bob = UserFactory(username="bob", role=DATA_STEWARD)
