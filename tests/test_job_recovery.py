@@ -206,3 +206,16 @@ def test_an_import_whose_pool_process_is_killed_is_taken_up_again_by_the_same_wo
     assert SourceRecord.objects.count() == ROWS == Party.objects.count()
     assert SourceRecord.objects.values("source_key").distinct().count() == ROWS
     assert not TaskLease.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_job_cancelled_while_its_worker_died_ends_cancelled_when_resumed(media_for_workers):
+    from parties.services.imports.jobs import import_job_run
+
+    job = _queued_job(SourceSystemFactory(name="CRM"), _rows(3))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CANCELLING, heartbeat_at=timezone.now())
+
+    job = import_job_run(job_id=job.pk, resume=True)
+
+    assert job.status == ImportStatus.CANCELLED and job.finished_at
+    assert not SourceRecord.objects.exists()

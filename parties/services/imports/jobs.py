@@ -191,6 +191,9 @@ def _claim(job_id: int, resume: bool = False) -> int | None:
         status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
     if resume:
         claimable |= Q(status=ImportStatus.RUNNING)
+        # asked to stop before its worker died: it stops now, as it would have after its batch
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.CANCELLING).update(
+            status=ImportStatus.CANCELLED, finished_at=now)
     with transaction.atomic():
         if not ImportJob.objects.filter(Q(pk=job_id) & claimable).update(
                 status=ImportStatus.RUNNING, started_at=Coalesce("started_at", Value(now)),
