@@ -10,11 +10,13 @@ from typing import Any
 import django_filters
 from django import forms
 from django.contrib.auth.views import redirect_to_login
-from rest_framework import exceptions
+from rest_framework import exceptions, parsers, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import TemplateHTMLRenderer
 from rest_framework.views import exception_handler
+
+from c360.params import ID_MAX, BadParameter, parse_id, query_problems
 
 
 def has_perms(*perms: str) -> type[BasePermission]:
@@ -36,6 +38,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]):
         # The API's HTML pages (its docs) send a visitor who is not signed in to the sign-in
         # page, as every other page does; the schema itself answers 401.
         return redirect_to_login(request.get_full_path())
+    if isinstance(exc, BadParameter):  # c360.params: a bad id or text in a parameter
+        exc = exceptions.ValidationError({exc.name: [f"{exc.problem}."]})
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -66,5 +70,82 @@ class IdFilter(django_filters.NumberFilter):
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", ID_MAX)
         super().__init__(*args, **kwargs)
+
+
+class IdField(serializers.IntegerField):
+    """An id in a request body: a whole number a database column can hold, written with the
+    digits 0-9 (``"٣"`` or ``10**30`` is a 400 naming the field, not a database error)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return parse_id(data, name=self.field_name or "id", required=True,
+                            minimum=self.min_value, maximum=self.max_value)
+        except BadParameter as exc:
+            raise serializers.ValidationError(f"{exc.problem}.") from None
+
+
+def _nul_path(data) -> str | None:
+    """Where a NUL character sits in parsed JSON (``mapping.name``), or None. Iterative: the
+    depth of the document is not bounded by Python's stack."""
+    stack = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return f"{path}.{key!r}" if path else repr(key)
+                stack.append((item, f"{path}.{key}" if path else key))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+    return None
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing what no field may hold wherever it is in the body: a NUL
+    character (``\\u0000``; PostgreSQL refuses it in text and in jsonb), and nesting too deep to
+    read (a 400, not a RecursionError)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
+        where = _nul_path(data)
+        if where is not None:
+            raise exceptions.ParseError(
+                f"JSON parse error - {where} contains a NUL character (\\u0000), which text may not contain.")
+        return data
+
+
+class FormParser(parsers.FormParser):
+    """DRF's form parser, refusing a NUL character in any field (a 400 naming it): a related
+    field looked up by name would reach PostgreSQL with it."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        problems = query_problems(data)
+        if problems:
+            raise exceptions.ParseError(f"Form parse error - {problems[0]}")
+        return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's multipart parser (uploads: the request's upload handlers still apply), refusing a
+    NUL character in any field other than the files."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        problems = query_problems(parsed.data)
+        if problems:
+            raise exceptions.ParseError(f"Multipart form parse error - {problems[0]}")
+        return parsed

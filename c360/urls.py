@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from c360 import views, views_tokens
+from c360.params import IdConverter
+
+register_converter(IdConverter, "id")  # before the apps' URLs below, which use <id:…>
 
 admin.site.site_header = "C360 Steward administration"
 admin.site.site_title = "C360 Steward"
@@ -22,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "c360.views.bad_request"
 handler403 = "c360.views.permission_denied"
 handler404 = "c360.views.page_not_found"
 handler500 = "c360.views.server_error"

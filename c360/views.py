@@ -26,6 +26,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+@login_not_required
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request that cannot be answered as sent: a parameter the page cannot use says which
+    one and why (c360.params)."""
+    from django.core.exceptions import BadRequest
+
+    problem = str(exception) if isinstance(exception, BadRequest) else ""
+    return render(request, "errors/400.html", {"problem": problem}, status=400)
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "errors/403.html", status=403)
 

@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
-from c360.api import IdCursorPagination, has_perms
+from c360.api import IdCursorPagination, IdField, has_perms
 from consents.models import (
     ActorKind,
     Channel,
@@ -317,7 +317,7 @@ class AccessExportView(GenericAPIView):
 
 class ErasureIn(serializers.Serializer):
     request_reference = serializers.CharField(max_length=200, help_text="e.g. the ticket number")
-    confirm = serializers.IntegerField(help_text="The party's id again, to confirm.")
+    confirm = IdField(help_text="The party's id again, to confirm.")
 
 
 class ErasureOut(serializers.Serializer):

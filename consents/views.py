@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from c360.params import BadParameter, parse_text
 from c360.text import sentence, validation_text
 from consents.forms import ErasureForm, PreferencesForm
 from consents.models import Channel, ConsentStatus
@@ -44,10 +45,15 @@ def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("consents:preferences", pk=pk)
     try:
         row = consent_set(party_id=party.pk, channel=channel, purpose=purpose, status=status,
-                          capture_source=request.POST.get("capture_source", ""),
-                          evidence=request.POST.get("evidence", "")[:2000], actor=Actor.of_user(request.user))
+                          capture_source=parse_text(request.POST.get("capture_source"), name="capture source",
+                                                    max_length=200),
+                          evidence=parse_text(request.POST.get("evidence"), name="evidence", max_length=2000),
+                          actor=Actor.of_user(request.user))
     except ValidationError as exc:
         messages.error(request, f"Not changed — {validation_text(exc)}.")
+        return redirect("consents:preferences", pk=pk)
+    except BadParameter as exc:
+        messages.error(request, f"Not changed — {exc}")
         return redirect("consents:preferences", pk=pk)
     messages.success(request, f"{Channel(channel).label} · {purpose.replace('_', ' ')}: "
                               f"{ConsentStatus(status).label.lower()}{_followed(pk, row.party_id)} "

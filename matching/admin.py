@@ -30,6 +30,9 @@ class MatcherModelAdmin(admin.ModelAdmin):
     readonly_fields = ["labels_match", "labels_distinct", "training_seconds", "trained_at",
                        "trained_by", "is_active"]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # a model comes from training; an empty one (nothing here is editable) cannot be saved
+
 
 class MatchSuggestionMemberInline(admin.TabularInline):
     model = MatchSuggestionMember

@@ -12,7 +12,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from c360.api import IdCursorPagination, IdFilter, has_perms
+from c360.api import IdCursorPagination, IdField, IdFilter, has_perms
 from matching.models import MatchSuggestion, SuggestionStatus
 from parties.models import PartyKind
 
@@ -93,14 +93,14 @@ class SuggestionOut(serializers.ModelSerializer):
 
 class DecisionIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[("merge", "merge"), ("not_a_match", "not a match")])
-    survivor_id = serializers.IntegerField(required=False, help_text="merge: the party that survives.")
+    survivor_id = IdField(required=False, help_text="merge: the party that survives.")
     party_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=IdField(),
         required=False,
         min_length=2,
         help_text="merge: only these members (default: all).",
     )
-    party_id = serializers.IntegerField(
+    party_id = IdField(
         required=False, help_text="not_a_match: only this member leaves the cluster."
     )
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from c360.dashboard import charts
 from c360.dashboard import selectors as s
+from c360.params import parse_id, parse_text
 
 VIEW = "c360.view_dashboardsnapshot"
 REFRESH = "c360.refresh_dashboardsnapshot"
@@ -99,9 +100,9 @@ def _dashboard(snapshot, user) -> dict:
 def quality_issues(request: HttpRequest) -> HttpResponse:
     """The data-quality issues behind one bar of the dashboard (a field and a kind of reason,
     optionally one source system), each with its record, party and import job."""
-    field, reason = request.GET.get("field", "")[:64], request.GET.get("reason", "")[:200]
-    source = request.GET.get("source", "")
-    source_id = int(source) if source.isdigit() else None
+    field = parse_text(request.GET.get("field"), name="field", max_length=64)
+    reason = parse_text(request.GET.get("reason"), name="reason", max_length=200)
+    source_id = parse_id(request.GET.get("source"), name="source")
     issues = s.quality_issue_list(field=field, reason=reason, source=source_id)
     page = Paginator(issues, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "c360.params.QueryStringCheckMiddleware",  # a NUL in a query string: 400, never a database error
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login unless a view is explicitly marked @login_not_required.
@@ -326,6 +327,8 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.DjangoModelPermissions",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # DRF's parsers, refusing a NUL character anywhere in a body (c360.api): a 400, not a database error
+    "DEFAULT_PARSER_CLASSES": ["c360.api.JSONParser", "c360.api.FormParser", "c360.api.MultiPartParser"],
     "EXCEPTION_HANDLER": "c360.api.api_exception_handler",
     # DRF's own guess at a client's address believes any X-Forwarded-For; ours does not.
     "NUM_PROXIES": C360_TRUSTED_PROXIES,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from c360.params import BadParameter, parse_id, parse_ids, parse_text
 from c360.text import sentence
 from matching.filters import SuggestionFilter
 from matching.models import MatchRun, MatchSettings, MatchSuggestion, RunStatus, SuggestionStatus
@@ -102,7 +103,11 @@ def queue_bulk_merge(request: HttpRequest) -> HttpResponse:
                    .order_by("-score", "id").values_list("pk", flat=True))
         scope = f"every pending suggestion scoring {floor:.2f} or more"
     else:
-        ids = [int(i) for i in request.POST.getlist("selected") if i.isdigit()]
+        try:
+            ids = parse_ids(request.POST.getlist("selected"), name="selected")
+        except BadParameter as exc:
+            messages.error(request, f"Nothing merged — {exc}")
+            return redirect(back)
         scope = "the selected suggestions"
     if not ids:
         messages.error(request, "Nothing to merge: tick suggestions first, or choose a score.")
@@ -132,11 +137,14 @@ def _review_url(pk: int, filters: str) -> str:
 
 
 def _chosen(data: QueryDict) -> dict[str, str]:
-    return {key[6:]: value for key, value in data.items() if key.startswith("value_") and value}
+    """The values the steward picked per attribute (BadParameter for a NUL or overlong value)."""
+    return {key[6:]: parse_text(value, name=key, max_length=300, strip=False)
+            for key, value in data.items() if key.startswith("value_") and value}
 
 
-def _int_list(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+def _members(data: QueryDict) -> tuple[list[int], int | None]:
+    """The ticked members and the chosen survivor of a review form (BadParameter if not ids)."""
+    return parse_ids(data.getlist("members"), name="members"), parse_id(data.get("survivor"), name="survivor")
 
 
 @require_GET
@@ -162,10 +170,8 @@ def review_preview(request: HttpRequest, pk: int) -> HttpResponse:
     suggestion = MatchSuggestion.objects.filter(pk=pk).first()
     if suggestion is None:
         raise Http404(f"There is no suggestion #{pk}.")
-    survivor = request.POST.get("survivor", "")
-    sheet = review_sheet(suggestion, merging=_int_list(request.POST.getlist("members")),
-                         survivor_id=int(survivor) if survivor.isdigit() else None,
-                         chosen=_chosen(request.POST))
+    members, survivor = _members(request.POST)  # not ids, or a NUL in a value: a 400 naming the field
+    sheet = review_sheet(suggestion, merging=members, survivor_id=survivor, chosen=_chosen(request.POST))
     return render(request, "matching/_preview.html", {"sheet": sheet, "s": suggestion})
 
 
@@ -181,16 +187,15 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.user.has_perm("parties.merge_party"):
             messages.error(request, "Your role may not merge parties.")
             return redirect(here)
-        survivor = request.POST.get("survivor", "")
         try:
+            members, survivor = _members(request.POST)
             result = suggestion_merge(
-                suggestion_id=pk, user=request.user, party_ids=_int_list(request.POST.getlist("members")),
-                survivor_id=int(survivor) if survivor.isdigit() else None,
+                suggestion_id=pk, user=request.user, party_ids=members, survivor_id=survivor,
                 chosen_values=_chosen(request.POST))
         except SuggestionStale as exc:
             messages.warning(request, sentence(exc))
             return redirect(here)
-        except (MergeRefused, MatchSuggestion.DoesNotExist) as exc:
+        except (MergeRefused, MatchSuggestion.DoesNotExist, BadParameter) as exc:
             messages.error(request, sentence(exc))
             return redirect(here)
         messages.success(request, f"Suggestion #{pk}: merged {len(result.merged_ids) + 1} parties into "
@@ -198,11 +203,11 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         if result.suggestion.status == SuggestionStatus.PENDING:
             return redirect(here)  # unticked members remain: review them with the survivor
     elif action in ("reject", "reject_member"):
-        member = request.POST.get("party", "")
-        one = int(member) if action == "reject_member" and member.isdigit() else None
         try:
+            member = parse_id(request.POST.get("party"), name="party", required=action == "reject_member")
+            one = member if action == "reject_member" else None
             suggestion_reject(suggestion_id=pk, user=request.user, party_id=one)
-        except (SuggestionClosed, ValueError, MatchSuggestion.DoesNotExist) as exc:
+        except (SuggestionClosed, ValueError, MatchSuggestion.DoesNotExist, BadParameter) as exc:
             messages.error(request, sentence(exc))
             return redirect(here)
         messages.success(request, f"Suggestion #{pk}: recorded as not a match"

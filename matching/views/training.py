@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from c360.params import BadParameter, parse_id
 from c360.text import sentence
 from matching.fields import FIELDS, source_record_record
 from matching.models import Label, MatcherModel, TrainingPair
@@ -85,9 +86,9 @@ def training_answer(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Unknown answer {label!r}.")
         return redirect("matching:training")
     try:
-        pair_id = int(request.POST.get("pair", ""))
+        pair_id = parse_id(request.POST.get("pair"), name="pair", required=True)
         training_pair_answer(pair_id=pair_id, label=label, user=request.user)
-    except (ValueError, TrainingPair.DoesNotExist):
+    except (BadParameter, TrainingPair.DoesNotExist):
         messages.error(request, "That pair is no longer waiting for an answer.")
         return redirect("matching:training")
     if TrainingPair.objects.filter(answered_at=None).count() < REFILL_BELOW:

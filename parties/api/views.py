@@ -12,10 +12,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from c360.api import IdCursorPagination, has_perms
+from c360.api import FormParser, IdCursorPagination, MultiPartParser, has_perms
+from c360.params import BadParameter, parse_text
 from consents.models import ContactPointTypeConsent
 from parties.api.filters import ImportApiFilter, MergeApiFilter, PartyApiFilter
 from parties.api.serializers import (
@@ -108,26 +108,24 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
     def lookup(self, request):
         """The party holding a source system's record (a merged party answers with its
         ``survivor``)."""
-        errors = {
-            name: ["this parameter is required"]
-            for name in ("source_system", "source_key")
-            if not request.query_params.get(name, "").strip()
-        }
+        errors, asked = {}, {}
+        for name in ("source_system", "source_key"):
+            try:  # a NUL or an overlong key: a 400 naming it (PostgreSQL refuses a NUL in text)
+                asked[name] = parse_text(request.query_params.get(name), name=name, max_length=255,
+                                         required=True)
+            except BadParameter as exc:
+                errors[name] = [exc.problem]
         if errors:
             raise ValidationError(errors)
         record = (
             SourceRecord.objects.filter(
-                source_system__name__iexact=request.query_params["source_system"],
-                source_key=request.query_params["source_key"],
+                source_system__name__iexact=asked["source_system"], source_key=asked["source_key"]
             )
             .only("party_id")
             .first()
         )
         if record is None:
-            raise Http404(
-                f"No record {request.query_params['source_key']!r} in source system "
-                f"{request.query_params['source_system']!r}."
-            )
+            raise Http404(f"No record {asked['source_key']!r} in source system {asked['source_system']!r}.")
         party = self.get_queryset().get(pk=record.party_id)
         return Response(self.get_serializer(party).data)
 
@@ -229,7 +227,7 @@ class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
     filterset_class = ImportApiFilter
     permission_classes = [has_perms("parties.view_importjob")]
-    parser_classes = [MultiPartParser, FormParser]  # an upload is a file
+    parser_classes = [MultiPartParser, FormParser]  # an upload is a file (c360.api's: no NUL in fields)
 
     def get_permissions(self):
         # Administrators and stewards see every job; anyone else the jobs of the kinds they may

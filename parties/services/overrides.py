@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from c360.params import text_problem
 from parties.models import EventKind, Gender, GoldenOverride, PartyStatus
 from parties.services.golden import GOLDEN_ATTRIBUTES, party_golden_refresh
 from parties.services.merge import parties_lock, parties_snapshot
@@ -27,6 +28,9 @@ def override_value_clean(attribute: str, value: str) -> str:
             raise ValidationError({"value": f"{value!r} is not a date (YYYY-MM-DD)"}) from None
         if parsed > timezone.localdate() or parsed.year < 1900:
             raise ValidationError({"value": f"{value} is not a plausible birth date"})
+    problem = text_problem(value, max_length=None)
+    if problem:  # a NUL: PostgreSQL would refuse the row
+        raise ValidationError({"value": problem})
     if attribute == "gender" and value not in Gender.values:
         allowed = ", ".join(v for v in Gender.values if v)
         raise ValidationError({"value": f"{value!r} is not one of {allowed}"})

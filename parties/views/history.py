@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from c360.params import BadParameter, parse_id, parse_ids, parse_text
 from c360.text import sentence, validation_text
 from parties.forms import SurvivorshipRulesForm
 from parties.models import Party, PartyEvent
@@ -42,8 +43,8 @@ def unmerge(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
         raise Http404(f"Party {pk} has no event #{event_id}.")
     try:
         event = party_unmerge(event_id=event_id, actor=request.user,
-                              reason=request.POST.get("reason", "")[:500])
-    except MergeRefused as exc:
+                              reason=parse_text(request.POST.get("reason"), name="reason", max_length=500))
+    except (MergeRefused, BadParameter) as exc:
         messages.error(request, sentence(exc))
     else:
         restored = ", ".join(f"#{p}" for p in event.after)
@@ -55,11 +56,11 @@ def unmerge(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
 @require_POST
 @permission_required("parties.merge_party", raise_exception=True)
 def split(request: HttpRequest, pk: int) -> HttpResponse:
-    record_ids = [int(i) for i in request.POST.getlist("records") if i.isdigit()]
     try:
+        record_ids = parse_ids(request.POST.getlist("records"), name="records")
         event = party_split(party_id=pk, record_ids=record_ids, actor=request.user,
-                            reason=request.POST.get("reason", "")[:500])
-    except MergeRefused as exc:
+                            reason=parse_text(request.POST.get("reason"), name="reason", max_length=500))
+    except (MergeRefused, BadParameter) as exc:
         messages.error(request, sentence(exc))
         return redirect("parties:detail", pk=pk)
     new = event.changes["new_party"]
@@ -71,19 +72,22 @@ def split(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("parties.add_goldenoverride", raise_exception=True)
 def override(request: HttpRequest, pk: int) -> HttpResponse:
-    attribute = request.POST.get("attribute", "")
     try:
+        attribute = parse_text(request.POST.get("attribute"), name="attribute", max_length=64)
         if request.POST.get("remove"):
             golden_override_remove(party_id=pk, attribute=attribute, actor=request.user)
             messages.success(request, f"Override of {attribute.replace('_', ' ')} removed; the "
                                       "survivorship rule decides again.")
         else:
-            golden_override_set(party_id=pk, attribute=attribute, value=request.POST.get("value", ""),
-                                actor=request.user, reason=request.POST.get("reason", ""))
+            golden_override_set(party_id=pk, attribute=attribute, actor=request.user,
+                                value=parse_text(request.POST.get("value"), name="value", strip=False),
+                                reason=parse_text(request.POST.get("reason"), name="reason"))
             messages.success(request, f"{attribute.replace('_', ' ').capitalize()} is now pinned "
                                       "until the override is removed.")
     except ValidationError as exc:
         messages.error(request, f"Override not saved — {validation_text(exc)}.")
+    except BadParameter as exc:
+        messages.error(request, f"Override not saved — {exc}")
     except Party.DoesNotExist as exc:
         raise Http404(f"No party with id {pk}.") from exc
     except MergeRefused as exc:
@@ -116,34 +120,39 @@ def contact_point(request: HttpRequest, pk: int) -> HttpResponse:
     needed = "add" if action == "add" else "change"
     if not request.user.has_perm(f"parties.{needed}_contactpoint{kind if kind in cp.MODELS else 'email'}"):
         return HttpResponse("Your role may not edit contact points.", status=403)
-    point_id = request.POST.get("point", "")
     try:
+        point_id = parse_id(request.POST.get("point"), name="point")
+        value = parse_text(request.POST.get("value"), name="value", max_length=1000)
+        region = parse_text(request.POST.get("region"), name="region", max_length=10)
         if action == "add":
-            point = cp.contact_point_add(party_id=pk, kind=kind, value=request.POST.get("value", ""),
-                                         usage=request.POST.get("usage") or "home",
-                                         region=request.POST.get("region", ""), actor=request.user)
+            point = cp.contact_point_add(party_id=pk, kind=kind, value=value,
+                                         usage=parse_text(request.POST.get("usage"), name="usage",
+                                                          max_length=20) or "home",
+                                         region=region, actor=request.user)
             done = f"added {point.normalized}"
-        elif action in ("correct", "verify", "deactivate") and point_id.isdigit():
+        elif action in ("correct", "verify", "deactivate") and point_id is not None:
             model = cp._model(kind)
-            if not model.objects.filter(pk=int(point_id), party_id=pk).exists():
+            if not model.objects.filter(pk=point_id, party_id=pk).exists():
                 raise Http404(f"Party {pk} has no {kind} #{point_id}.")
             if action == "correct":
-                point = cp.contact_point_correct(kind=kind, point_id=int(point_id), actor=request.user,
-                                                 value=request.POST.get("value", ""),
-                                                 region=request.POST.get("region", ""))
+                point = cp.contact_point_correct(kind=kind, point_id=point_id, actor=request.user,
+                                                 value=value, region=region)
                 done = f"corrected to {point.normalized}"
             elif action == "verify":
-                point = cp.contact_point_verify(kind=kind, point_id=int(point_id), actor=request.user)
+                point = cp.contact_point_verify(kind=kind, point_id=point_id, actor=request.user)
                 done = f"{point.normalized} marked verified"
             else:
-                point = cp.contact_point_deactivate(kind=kind, point_id=int(point_id), actor=request.user,
-                                                    reason=request.POST.get("reason", ""))
+                point = cp.contact_point_deactivate(
+                    kind=kind, point_id=point_id, actor=request.user,
+                    reason=parse_text(request.POST.get("reason"), name="reason", max_length=300))
                 done = f"{point.normalized} deactivated (kept, no longer used)"
         else:
             messages.error(request, "Choose add, correct, verify or deactivate, and a contact point.")
             return redirect("parties:detail", pk=pk)
     except ValidationError as exc:
         messages.error(request, f"Contact point not changed — {validation_text(exc)}.")
+    except BadParameter as exc:
+        messages.error(request, f"Contact point not changed — {exc}")
     except MergeRefused as exc:
         raise Http404(str(exc)) from exc
     else:
