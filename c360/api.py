@@ -135,7 +135,8 @@ class FormParser(parsers.FormParser):
         data = super().parse(stream, media_type, parser_context)
         problems = query_problems(data)
         if problems:
-            raise exceptions.ParseError(f"Form parse error - {problems[0]}")
+            name, problem = next(iter(problems.items()))
+            raise exceptions.ParseError(f"Form parse error - {name}: {problem}")
         return data
 
 
@@ -147,5 +148,6 @@ class MultiPartParser(parsers.MultiPartParser):
         parsed = super().parse(stream, media_type, parser_context)
         problems = query_problems(parsed.data)
         if problems:
-            raise exceptions.ParseError(f"Multipart form parse error - {problems[0]}")
+            name, problem = next(iter(problems.items()))
+            raise exceptions.ParseError(f"Multipart form parse error - {name}: {problem}")
         return parsed

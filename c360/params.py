@@ -96,24 +96,26 @@ def parse_text(value: object, *, name: str, max_length: int | None = TEXT_MAX, r
     return value
 
 
-def query_problems(data) -> list[str]:
-    """For a ``QueryDict`` (query string or form): the parameters whose name or value contains
-    a NUL character, which no page or API accepts, each as a message."""
-    problems = []
+def query_problems(data) -> dict[str, str]:
+    """For a ``QueryDict`` (query string or form): each parameter whose name or value contains a
+    NUL character, which no page or API accepts, with what is wrong (names of 40 characters
+    or more are shortened)."""
+    problems = {}
     for key, values in data.lists():
         shown = key if len(key) <= 40 else key[:36] + "…"
         if "\x00" in key:
-            problems.append(f"{shown!r}: a parameter name may not contain a NUL character (\\x00).")
+            problems[repr(shown)] = "a parameter name may not contain a NUL character (\\x00)."
         elif any("\x00" in value for value in values if isinstance(value, str)):
-            problems.append(f"{shown}: contains a NUL character (\\x00), which text may not contain.")
+            problems[shown] = "contains a NUL character (\\x00), which text may not contain."
     return problems
 
 
 class QueryStringCheckMiddleware:
     """Refuses, with a 400 naming the parameter, a query string with a NUL character: no page,
     filter or API list accepts one, and PostgreSQL would refuse the search or lookup it reaches
-    (Django's admin and django-filter included). Form and API bodies are checked by their forms,
-    serializers and ``parse_text``; multipart bodies are left to the upload views."""
+    (Django's admin and django-filter included). Bodies are checked by the pages' forms and
+    ``parse_text``, and by the API's parsers (c360.api); reading a body here would consume an
+    upload before its view sets its size limit."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -122,12 +124,14 @@ class QueryStringCheckMiddleware:
         if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.META.get("QUERY_STRING", ""):
             problems = query_problems(request.GET)
             if problems:
-                if request.path.startswith("/api/"):
+                text = " ".join(f"{name}: {problem}" for name, problem in problems.items())
+                if request.path.startswith("/api/"):  # the API's error shape, by parameter
                     from django.http import JsonResponse
 
-                    return JsonResponse({"detail": f"Invalid input — {problems[0]}",
-                                         "errors": {"query": problems}}, status=400)
-                raise BadRequest(" ".join(problems))
+                    return JsonResponse({"detail": f"Invalid input — {text}",
+                                         "errors": {name: [problem] for name, problem in problems.items()}},
+                                        status=400)
+                raise BadRequest(text)
         return self.get_response(request)
 
 
