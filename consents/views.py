@@ -38,9 +38,9 @@ def preferences(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("consents.change_contactpointtypeconsent", raise_exception=True)
 def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
     party = party_or_404(pk)
-    try:
-        channel, purpose, status = request.POST.get("set", "").split("|")
-    except ValueError:
+    try:  # "channel|purpose|state" from the page's buttons; a NUL or overlong text is refused too
+        channel, purpose, status = parse_text(request.POST.get("set"), name="set", max_length=200).split("|")
+    except (ValueError, BadParameter):
         messages.error(request, "Choose a channel, a purpose and a state.")
         return redirect("consents:preferences", pk=pk)
     try:

@@ -522,15 +522,19 @@ def test_reject_from_the_queue_refuses_a_page_that_is_not_a_number(role_client, 
     assert suggestion.status == "pending"
 
 
-@pytest.mark.parametrize("field", ["capture_source", "evidence"])
-def test_consent_change_refuses_nul_and_records_nothing(role_client, customer, field):
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("capture_source", "phone\x00call", "capture source: contains a NUL character"),
+    ("evidence", "ticket\x007", "evidence: contains a NUL character"),
+    ("set", "email|news\x00letter|opt_in", "Choose a channel, a purpose and a state."),
+])
+def test_consent_change_refuses_nul_and_records_nothing(role_client, customer, field, value, said):
     from consents.models import ConsentEvent
 
     body = {"set": "email|newsletter|opt_in", "capture_source": "phone call", "evidence": "ticket 7",
-            field: "phone\x00call"}
+            field: value}
     response = role_client("marketing").post(f"/consents/parties/{customer.crm.pk}/consent/", body)
     assert response.status_code == 302
-    assert any("contains a NUL character" in text for text in _messages(response))
+    assert any(said in text for text in _messages(response))
     assert not ConsentEvent.objects.filter(party=customer.crm).exists()
 
 
