@@ -11,16 +11,10 @@ from playwright.sync_api import expect
 from consents.models import ConsentEvent, ContactPointTypeConsent
 from parties.models import ContactPointPhone
 from parties.services.users import demo_users_ensure
+from tests.browser.helpers import sign_in
 from tests.factories import PartyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_marketing_finds_a_customer_by_phone_and_opts_them_out_of_newsletters(page, tmp_path):
@@ -29,7 +23,7 @@ def test_marketing_finds_a_customer_by_phone_and_opts_them_out_of_newsletters(pa
     ContactPointPhone.objects.create(party=party, raw_value="+49 151 23456789", normalized="+4915123456789",
                                      country="DE")
 
-    _login(page, "marketing", "marketing-demo")
+    sign_in(page, "marketing", "marketing-demo")
     page.get_by_label("Find a customer").fill("0151 / 234 567 89")  # not as stored
     page.keyboard.press("Enter")
     page.get_by_role("link", name="Ada Lovelace").click()
@@ -56,7 +50,7 @@ def test_marketing_finds_a_customer_by_phone_and_opts_them_out_of_newsletters(pa
 def test_a_steward_sees_the_consents_but_not_the_buttons(page):
     demo_users_ensure()
     party = PartyFactory(given_name="Alan", family_name="Turing", display_name="Alan Turing")
-    _login(page, "steward", "steward-demo")
+    sign_in(page, "steward", "steward-demo")
     page.goto(f"/consents/parties/{party.pk}/")
     expect(page.get_by_test_id("consent-grid")).to_be_visible()
     expect(page.get_by_role("button", name="Opt out")).to_have_count(0)
@@ -76,7 +70,7 @@ def test_an_administrator_erases_a_customer_after_confirming(page, tmp_path):
     SourceRecordFactory(party=party, source_key="GH-1", raw_payload={"name": "Grace Hopper"})
     ContactPointPhone.objects.create(party=party, raw_value="+1 212 555 0100", normalized="+12125550100")
 
-    _login(page, "admin", "admin-demo")
+    sign_in(page, "admin", "admin-demo")
     page.goto(f"/parties/{party.pk}/")
     page.get_by_role("link", name="Erase (right to be forgotten)").click()
     expect(page.get_by_text("This cannot be undone.")).to_be_visible()

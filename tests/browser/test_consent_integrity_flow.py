@@ -14,16 +14,10 @@ from consents.services.ledger import Actor, consent_set
 from parties.models import PartyEvent
 from parties.services.merge import party_merge
 from parties.services.users import demo_users_ensure
+from tests.browser.helpers import sign_in
 from tests.factories import EmailFactory, PartyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _status(party) -> str:
@@ -47,7 +41,7 @@ def test_a_withdrawal_after_the_merge_survives_the_unmerge_in_the_browser(page, 
     merge = party_merge(party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk)
 
     # marketing opens the merged id's page (an old bookmark): the form is the survivor's
-    _login(page, "marketing", "marketing-demo")
+    sign_in(page, "marketing", "marketing-demo")
     page.goto(f"/consents/parties/{other.pk}/")
     expect(page.get_by_text(f"Party {other.pk} was merged into party {survivor.pk}")).to_be_visible()
     page.locator("#capture_source").fill("unsubscribe link")
@@ -56,7 +50,7 @@ def test_a_withdrawal_after_the_merge_survives_the_unmerge_in_the_browser(page, 
     page.context.clear_cookies()
 
     # a steward undoes the merge from the party's history
-    _login(page, "steward", "steward-demo")
+    sign_in(page, "steward", "steward-demo")
     page.goto(f"/parties/{survivor.pk}/history/")
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("unmerge").first.click()
@@ -65,7 +59,7 @@ def test_a_withdrawal_after_the_merge_survives_the_unmerge_in_the_browser(page, 
     page.context.clear_cookies()
 
     # both customers stay opted out, and each page says why
-    _login(page, "marketing", "marketing-demo")
+    sign_in(page, "marketing", "marketing-demo")
     for party in (survivor, other):
         page.goto(f"/consents/parties/{party.pk}/")
         expect(page.locator("[data-cell='email/newsletter']")).to_contain_text("Opted out")
@@ -77,7 +71,7 @@ def test_a_withdrawal_after_the_merge_survives_the_unmerge_in_the_browser(page, 
 def test_a_form_opened_before_the_merge_changes_the_survivor_and_says_so(page, tmp_path):
     demo_users_ensure()
     survivor, other = _opted_in_pair()
-    _login(page, "marketing", "marketing-demo")
+    sign_in(page, "marketing", "marketing-demo")
     page.goto(f"/consents/parties/{other.pk}/")  # opened while the party was its own
     party_merge(party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk)  # meanwhile
 
@@ -99,7 +93,7 @@ def test_an_erased_customers_consent_cannot_be_changed_in_the_browser(page):
     party, _ = _opted_in_pair()
     consent_set(party_id=party.pk, channel="email", purpose="newsletter", status="opt_out",
                 capture_source="unsubscribe link", actor=Actor(kind="user", label="test"))
-    _login(page, "marketing", "marketing-demo")
+    sign_in(page, "marketing", "marketing-demo")
     page.goto(f"/consents/parties/{party.pk}/")  # opened before the erasure
     party_erase(party_id=party.pk, reason="right to be forgotten")
 
