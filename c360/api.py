@@ -110,6 +110,24 @@ def _nul_path(data) -> str | None:
     return None
 
 
+class JSONField(serializers.JSONField):
+    """DRF's JSONField, refusing what :class:`JSONParser` refuses in a body: nesting too deep to
+    read and a NUL character. A multipart or form request sends the value as JSON text, which
+    no parser has read yet (``{"source_key": [[[[…]]]]}`` 5,000 levels deep was a 500)."""
+
+    def to_internal_value(self, data):
+        try:
+            value = super().to_internal_value(data)
+        except RecursionError:
+            raise serializers.ValidationError("the JSON is nested too deeply to read.") from None
+        where = _nul_path(value)
+        if where is not None:
+            where = "" if where == "body" else f"{where} "
+            raise serializers.ValidationError(
+                f"{where}contains a NUL character (\\u0000), which text may not contain.")
+        return value
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, refusing what no field may hold wherever it is in the body: a NUL
     character (``\\u0000``; PostgreSQL refuses it in text and in jsonb), and nesting too deep to

@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from c360.api import JSONField
 from parties.models import (
     ContactPointAddress,
     ContactPointEmail,
@@ -330,7 +331,7 @@ class ImportIn(serializers.Serializer):
     kind = serializers.CharField(default="parties",
                                  help_text="File kind: parties, engagements, memberships or consents.")
     file = serializers.FileField(help_text="CSV, XLSX or JSON Lines.")
-    mapping = serializers.JSONField(
+    mapping = JSONField(
         required=False,
         help_text='Target field → list of file columns, e.g. {"source_key": ["Customer ID"]}; '
         "without it, the mapping the columns' names suggest (or the source's saved one).",

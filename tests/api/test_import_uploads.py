@@ -97,3 +97,22 @@ def test_mixed_encodings_are_refused_naming_the_lines(api, media, crm):
     assert response.status_code == 400
     assert "line 3 is UTF-8 but line 2 is Windows-1252/Latin-1" in response.json()["errors"]["file"][0]
     assert _nothing_kept(media)
+
+
+@pytest.mark.parametrize("mapping, message", [
+    ('{"source_key": ' + "[" * 5000 + "]" * 5000 + "}", "the JSON is nested too deeply to read."),
+    ('{"source_key": ["source_key\\u0000"]}',
+     "source_key[0] contains a NUL character (\\u0000), which text may not contain."),
+], ids=["nested 5000 deep", "NUL escaped in the JSON text"])
+def test_an_upload_whose_mapping_json_is_too_deep_or_holds_a_nul_is_a_400_naming_the_mapping(
+        api, media, crm, mapping, message):
+    # the mapping is JSON text inside the multipart form, read by the serializer, not by a
+    # parser: 5,000 levels deep was a 500 (RecursionError)
+    response = api("administrator").post(
+        "/api/v1/imports/",
+        {"source_system": "CRM", "kind": "parties", "mapping": mapping,
+         "file": SimpleUploadedFile("c.csv", b"source_key,given_name\n1,Ann\n")},
+        format="multipart")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"mapping": [message]}
+    assert _nothing_kept(media)
