@@ -139,6 +139,19 @@ def _format_of(path: Path, original_name: str, head: bytes) -> str:
 
 def _encoding_of(head: bytes, original_name: str) -> str:
     if head.startswith(codecs.BOM_UTF8):
+        # The mark says UTF-8: a byte that is not (a Windows-1252 line after UTF-8 ones) is
+        # refused now, as without the mark, not when the job starts.
+        try:
+            head[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if not (exc.end >= len(head) - 6 and exc.reason == "unexpected end of data"):
+                start = exc.start + 3
+                line = head[:start].count(b"\n") + 1
+                raise ImportFileError(
+                    f"{original_name}: undecodable byte 0x{head[start]:02x} at line "
+                    f"{line} (byte {start + 1}): the file starts with a UTF-8 "
+                    "byte order mark but is not UTF-8 from there; it mixes encodings. Save it in one "
+                    "encoding (UTF-8).") from None
         return "utf-8-sig"
     try:
         head.decode("utf-8")
@@ -346,28 +359,37 @@ def file_verify(path: Path, info: FileInfo, *, original_name: str) -> FileInfo:
     encoding. Returns the info with the encoding settled and the number of lines counted."""
     if info.format == "xlsx":
         return info
-    decoder = codecs.getincrementaldecoder("utf-8-sig" if info.encoding == "utf-8-sig" else info.encoding)()
+    # the byte order mark is skipped by hand, so that an error's position counts it
+    decoder = codecs.getincrementaldecoder("utf-8" if info.encoding == "utf-8-sig" else info.encoding)()
     lines, offset, seen_non_ascii = 0, 0, False
     encoding = info.encoding
     # Windows-1252 decodes almost any byte, so it cannot fail on a UTF-8 line: look for lines
     # that are UTF-8 (whole lines only: ``pending`` is the unfinished last line of a chunk).
     pending, first_non_ascii_line = b"", None
     with path.open("rb") as handle:
+        if encoding == "utf-8-sig" and handle.read(3) == codecs.BOM_UTF8:
+            offset = 3
+        else:
+            handle.seek(0)
         while chunk := handle.read(CHUNK_BYTES):
+            # the decoder keeps a character cut by the chunk's end: its error positions count
+            # from the start of those kept bytes
+            kept = decoder.getstate()[0]
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                if encoding.startswith("utf-8") and not seen_non_ascii and chunk[: exc.start].isascii():
+                data = kept + chunk
+                if encoding == "utf-8" and not seen_non_ascii and data[: exc.start].isascii():
                     # Plain ASCII so far, then a byte that is not UTF-8: a Windows-1252 file.
                     return file_verify(path, FileInfo(info.format, info.headers, "cp1252",
                                                       info.delimiter), original_name=original_name)
-                line = lines + chunk[: exc.start].count(b"\n") + 1
+                line = lines + data[: exc.start].count(b"\n") + 1
                 mixed = (" The lines before it are UTF-8: the file mixes encodings; save it in one "
-                         "encoding (UTF-8).") if seen_non_ascii or not chunk[: exc.start].isascii() else ""
+                         "encoding (UTF-8).") if seen_non_ascii or not data[: exc.start].isascii() else ""
                 raise ImportFileError(
-                    f"{original_name}: undecodable byte 0x{chunk[exc.start]:02x} at line {line} "
-                    f"(byte {offset + exc.start + 1}): the file is not valid {_encoding_label(encoding)}."
-                    + mixed
+                    f"{original_name}: undecodable byte 0x{data[exc.start]:02x} at line {line} "
+                    f"(byte {offset - len(kept) + exc.start + 1}): the file is not valid "
+                    f"{_encoding_label(encoding)}." + mixed
                 ) from None
             if encoding == "cp1252":
                 data = pending + chunk

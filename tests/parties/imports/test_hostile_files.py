@@ -164,6 +164,28 @@ def test_mixed_encodings_beyond_the_uploaded_head_fail_the_job_before_anything_i
     assert SourceRecord.objects.count() == Party.objects.count() == 0
 
 
+def test_a_file_with_a_utf8_byte_order_mark_then_a_windows_1252_line_is_refused_at_upload(run_import, media):
+    # was accepted (the mark was trusted without reading the head), then the job failed naming
+    # the wrong byte (0x2c, a comma) at the wrong offset
+    content = (b"\xef\xbb\xbf" + "source_key,given_name,family_name\nb1,Ren\u00e9,M\u00fcller\n".encode()
+               + "b2,Zo\u00eb,Stra\u00dfe\n".encode("cp1252"))
+    with pytest.raises(ImportFileError, match=r"undecodable byte 0xeb at line 3 \(byte 60\): the file starts "
+                       "with a UTF-8 byte order mark but is not UTF-8 from there; it mixes encodings"):
+        run_import(content)
+    assert ImportJob.objects.count() == 0 and _stored_files(media) == []
+
+
+def test_a_byte_order_marked_file_mixing_encodings_beyond_the_head_names_the_right_byte(run_import):
+    ascii_rows = "".join(f"{i},Ann{i:06d},Lee\n" for i in range(20_000)).encode()
+    head = b"\xef\xbb\xbfsource_key,given_name,family_name\n" + ascii_rows + "r1,Ren\u00e9,Dupr\u00e9\n".encode()
+    job = run_import(head + "r3,Hans,M\u00fcller\n".encode("cp1252"), batch_size=500)
+    assert job.status == ImportStatus.FAILED
+    assert (f"undecodable byte 0xfc at line 20003 (byte {len(head) + len('r3,Hans,M') + 1})"
+            in job.error), job.error
+    assert "mixes encodings" in job.error
+    assert SourceRecord.objects.count() == Party.objects.count() == 0
+
+
 def test_a_windows_1252_file_with_accents_on_many_lines_still_imports(run_import):
     rows = "".join(f"{i},René{i},Müller-Lüdenscheidt «{i}»\n" for i in range(3000))
     job = run_import(("source_key,given_name,family_name\n" + rows).encode("cp1252"))
