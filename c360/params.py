@@ -131,8 +131,22 @@ class QueryStringCheckMiddleware:
                     return JsonResponse({"detail": f"Invalid input — {text}",
                                          "errors": {name: [problem] for name, problem in problems.items()}},
                                         status=400)
-                raise BadRequest(text)
+                return _bad_request_page(request, BadRequest(text))
         return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """A parameter a page cannot use gets the 400 page naming it — with ``DEBUG`` on too,
+        where Django would otherwise show its technical page (whose inline scripts the CSP
+        blocks) to someone who only mistyped an address."""
+        if isinstance(exception, BadParameter):
+            return _bad_request_page(request, exception)
+        return None
+
+
+def _bad_request_page(request, exception: BadRequest):
+    from django.shortcuts import render
+
+    return render(request, "errors/400.html", {"problem": str(exception)}, status=400)
 
 
 class IdConverter:

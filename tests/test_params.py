@@ -47,3 +47,20 @@ def test_id_converter_refuses_ids_no_column_holds():
     assert converter.to_python(str(ID_MAX)) == ID_MAX
     with pytest.raises(ValueError):
         converter.to_python("9" * 19)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/parties/search/?q=%00", "/dashboard/issues/?source=%C2%B2"])
+def test_a_bad_parameter_gets_the_400_page_naming_it_with_debug_on_too(client, settings, url):
+    # make run serves with DEBUG on: a mistyped address must not show Django's technical page
+    # (whose inline scripts the Content-Security-Policy blocks)
+    from tests.factories import UserFactory
+
+    settings.DEBUG = True
+    client.force_login(UserFactory(is_superuser=True))
+
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert response.templates and response.templates[0].name == "errors/400.html"
+    assert "This request cannot be used" in response.content.decode()
