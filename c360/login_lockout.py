@@ -10,6 +10,7 @@ from datetime import UTC
 from axes.handlers.database import AxesDatabaseHandler
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.db.models import Sum
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -33,7 +34,17 @@ def attempted_username(request: HttpRequest, credentials: dict | None = None) ->
 
 
 class LockoutHandler(AxesDatabaseHandler):
-    """axes' database handler, with the client's user agent made storable too."""
+    """axes' database handler, with the client's user agent made storable too, and a limit of
+    its own for one address: axes compares the larger of the two counts with one limit, so the
+    address's failures are scaled to ``C360_LOGIN_ADDRESS_FAILURE_LIMIT``. Ten typos of one
+    person then lock that username, not every colleague behind the office's address."""
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        per_username, per_address = (
+            attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+            for attempts in self.get_user_attempts(request, credentials))  # AXES_LOCKOUT_PARAMETERS' order
+        limit, address_limit = settings.C360_LOGIN_FAILURE_LIMIT, settings.C360_LOGIN_ADDRESS_FAILURE_LIMIT
+        return max(per_username, per_address * limit // address_limit)
 
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
         if request is not None and hasattr(request, "axes_user_agent"):

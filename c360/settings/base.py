@@ -208,14 +208,18 @@ FILE_UPLOAD_HANDLERS = [
 # X-Forwarded-For (0: none, REMOTE_ADDR is the client). The lockout and the API's anonymous
 # throttle count per address: set it when a proxy terminates TLS, or every client looks alike.
 C360_TRUSTED_PROXIES = env_int("C360_TRUSTED_PROXIES", 0, minimum=0)
-# After this many failed sign-ins for one username, or from one address (whichever comes
-# first), signing in is refused for C360_LOGIN_COOLOFF_MINUTES; each further try while refused
-# starts that time again, and even the right password is refused until it has passed.
+# After this many failed sign-ins for one username, or C360_LOGIN_ADDRESS_FAILURE_LIMIT from one
+# address (higher: an office behind one NAT address must not be locked out by one clumsy
+# colleague), signing in is refused for C360_LOGIN_COOLOFF_MINUTES; each further try while
+# refused starts that time again, and even the right password is refused until it has passed.
 C360_LOGIN_FAILURE_LIMIT = env_int("C360_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+C360_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("C360_LOGIN_ADDRESS_FAILURE_LIMIT", 5 * C360_LOGIN_FAILURE_LIMIT,
+                                           minimum=C360_LOGIN_FAILURE_LIMIT)
 C360_LOGIN_COOLOFF_MINUTES = env_int("C360_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
 AXES_FAILURE_LIMIT = C360_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=C360_LOGIN_COOLOFF_MINUTES)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+# each counted on its own, in this order (c360.login_lockout weighs the address's count)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # The failures live in the database (axes' default handler), which every process shares; the
 # same rows are the audit trail: Axes › Access attempts (the counts, delete one to lift a
 # lockout early), Access failures (each failed try, marked when it locked out) and Access logs
