@@ -8,9 +8,9 @@ def dashboard_refresh_task() -> int:
     """Recompute the dashboard's aggregated figures (beat runs it every few minutes)."""
     from django.core.cache import cache
 
-    from c360.dashboard.services import REFRESH_SOON_KEY, dashboard_refresh
+    from c360.dashboard.services import REFRESH_NOW_KEY, REFRESH_SOON_KEY, dashboard_refresh
 
-    cache.delete(REFRESH_SOON_KEY)  # changes from now on need a refresh of their own
+    cache.delete_many([REFRESH_SOON_KEY, REFRESH_NOW_KEY])  # changes from now on need their own
     return dashboard_refresh().duration_ms
 
 

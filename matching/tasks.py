@@ -17,8 +17,11 @@ def train_task(user_id: int | None = None) -> int:
 
 @shared_task(name="matching.training_pairs_refresh", acks_late=True)
 def training_pairs_refresh_task(count: int = 10) -> int:
-    from matching.services.training import training_pairs_refresh
+    from django.core.cache import cache
 
+    from matching.services.training import REFRESH_QUEUED_KEY, training_pairs_refresh
+
+    cache.delete(REFRESH_QUEUED_KEY)  # a request from now on needs a refresh of its own
     return training_pairs_refresh(count=count)
 
 

@@ -332,3 +332,23 @@ def test_before_the_first_refresh_the_dashboard_says_so_and_counts_live(role_cli
     assert response.status_code == 200
     assert "have not been computed yet" in response.content.decode()
     assert response.context["summary"].parties_active == 1
+
+
+def test_clicking_refresh_many_times_queues_one_refresh_until_a_worker_starts_it(role_client):
+    # each click queued a full recomputation: 250 clicks kept a worker busy for an hour
+    from c360.dashboard.services import REFRESH_NOW_KEY
+    from c360.tasks import dashboard_refresh_task
+
+    cache.delete(REFRESH_NOW_KEY)
+    client = role_client("administrator")
+    try:
+        pages = [client.post(reverse("dashboard:refresh"), follow=True) for _ in range(3)]
+        said = [[str(m) for m in page.context["messages"]] for page in pages]
+        assert said[0] == ["The figures are being refreshed; reload the page in a minute."]
+        assert said[1] == said[2] == [
+            "A refresh of the figures is already on its way; reload the page in a minute."]
+        dashboard_refresh_task.apply()  # a worker starts it: the next click queues another
+        again = client.post(reverse("dashboard:refresh"), follow=True)
+        assert [str(m) for m in again.context["messages"]] == said[0]
+    finally:
+        cache.delete(REFRESH_NOW_KEY)

@@ -244,6 +244,21 @@ def dashboard_refresh_soon() -> bool:
     return True
 
 
+REFRESH_NOW_KEY = "c360:dashboard-refresh-asked"
+
+
+def dashboard_refresh_now() -> bool:
+    """Enqueue one refresh now (the page's *Refresh* button), unless one asked for is still
+    waiting for a worker: each click queued a full recomputation. Returns whether one was
+    queued."""
+    if not cache.add(REFRESH_NOW_KEY, 1, timeout=REFRESH_SOON_SECONDS * 5):
+        return False
+    from c360.tasks import dashboard_refresh_task
+
+    dashboard_refresh_task.delay()
+    return True
+
+
 def parties_changed_dashboard_hook(party_ids, reason: str) -> None:
     """Registered with parties' extension point: after an import's batches, refresh soon."""
     if reason == "import":

@@ -116,8 +116,10 @@ def quality_issues(request: HttpRequest) -> HttpResponse:
 @permission_required(REFRESH, raise_exception=True)
 def refresh(request: HttpRequest) -> HttpResponseRedirect:
     """Enqueue a refresh of the aggregated figures now (the page says when they were computed)."""
-    from c360.tasks import dashboard_refresh_task
+    from c360.dashboard.services import dashboard_refresh_now
 
-    dashboard_refresh_task.delay()
-    messages.success(request, "The figures are being refreshed; reload the page in a minute.")
+    if dashboard_refresh_now():
+        messages.success(request, "The figures are being refreshed; reload the page in a minute.")
+    else:
+        messages.info(request, "A refresh of the figures is already on its way; reload the page in a minute.")
     return HttpResponseRedirect(reverse("home"))

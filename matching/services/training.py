@@ -195,6 +195,26 @@ def _learner(sample_size: int) -> dedupe.Dedupe | None:
     return learner
 
 
+REFRESH_QUEUED_KEY = "matching:training-pairs-refresh-queued"
+REFRESH_QUEUED_SECONDS = 600  # a lost task does not block the next request for longer
+
+
+def training_pairs_refresh_request() -> bool:
+    """Queue one refresh of the pairs to label, unless one is already waiting for a worker: every
+    click of *Find pairs to label* and every answer near the end of the queue asks for one, and
+    each takes a worker half a minute or more (250 clicks queued two hours of work). The task
+    clears the mark when it starts, so a request made while one runs queues one more. Returns
+    whether a refresh was queued."""
+    from django.core.cache import cache
+
+    if not cache.add(REFRESH_QUEUED_KEY, 1, timeout=REFRESH_QUEUED_SECONDS):
+        return False
+    from matching.tasks import training_pairs_refresh_task
+
+    transaction.on_commit(lambda: training_pairs_refresh_task.delay())
+    return True
+
+
 def training_pairs_refresh(*, count: int = 10, sample_size: int | None = None) -> int:
     """Rebuild the active learner from the stored labels and queue the ``count`` pairs it is
     most uncertain about that nobody has judged yet. Returns how many were queued."""

@@ -22,8 +22,9 @@ from matching.services.training import (
     matcher_activate,
     training_pair_answer,
     training_pair_next,
+    training_pairs_refresh_request,
 )
-from matching.tasks import train_task, training_pairs_refresh_task
+from matching.tasks import train_task
 
 REFILL_BELOW = 3
 
@@ -92,15 +93,18 @@ def training_answer(request: HttpRequest) -> HttpResponse:
         messages.error(request, "That pair is no longer waiting for an answer.")
         return redirect("matching:training")
     if TrainingPair.objects.filter(answered_at=None).count() < REFILL_BELOW:
-        transaction.on_commit(lambda: training_pairs_refresh_task.delay())
+        training_pairs_refresh_request()
     return redirect("matching:training")
 
 
 @require_POST
 @permission_required("matching.add_traininglabel", raise_exception=True)
 def training_refresh(request: HttpRequest) -> HttpResponse:
-    transaction.on_commit(lambda: training_pairs_refresh_task.delay())
-    messages.info(request, "Looking for the pairs the matcher is least sure about…")
+    if training_pairs_refresh_request():
+        messages.info(request, "Looking for the pairs the matcher is least sure about…")
+    else:
+        messages.info(request, "Already looking for the pairs the matcher is least sure about; "
+                               "they appear here when a worker has found them.")
     return redirect("/matching/training/?waiting=1")
 
 

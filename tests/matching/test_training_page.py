@@ -102,3 +102,29 @@ def test_an_administrator_rolls_back_to_an_earlier_model(role_client):
     missing = role_client("administrator").post(
         reverse("matching:model_activate", args=[999999]), follow=True)
     assert b"There is no model v999999" in missing.content
+
+
+def test_find_pairs_clicked_many_times_queues_one_refresh_until_a_worker_starts_it(
+        role_client, django_capture_on_commit_callbacks):
+    # each click queued a refresh of half a minute or more: 236 clicks queued two hours of work
+    from django.core.cache import cache
+
+    from matching.services.training import REFRESH_QUEUED_KEY
+    from matching.tasks import training_pairs_refresh_task
+
+    cache.delete(REFRESH_QUEUED_KEY)
+    client = role_client("steward")
+    try:
+        with django_capture_on_commit_callbacks() as callbacks:
+            pages = [client.post(reverse("matching:training_refresh"), follow=True) for _ in range(4)]
+        assert len(callbacks) == 1
+        said = [[str(m) for m in page.context["messages"]] for page in pages]
+        assert said[0] == ["Looking for the pairs the matcher is least sure about…"]
+        assert all(s == ["Already looking for the pairs the matcher is least sure about; they appear "
+                         "here when a worker has found them."] for s in said[1:])
+        training_pairs_refresh_task.apply()  # a worker starts it: the next click queues another
+        with django_capture_on_commit_callbacks() as callbacks:
+            client.post(reverse("matching:training_refresh"))
+        assert len(callbacks) == 1
+    finally:
+        cache.delete(REFRESH_QUEUED_KEY)
