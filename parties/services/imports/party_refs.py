@@ -106,6 +106,10 @@ class PartyReferences:
                             "source_key", "pk", "party_id"):
                     self._records[(system_id, key)] = (pk, party_id)
         self._survivors = self._survivors_of({p for _, p in self._records.values()})
+        # an erased customer's records keep a placeholder key ("erased-<id>"): nothing is added
+        # to them through it
+        self._erased = set(Party.objects.filter(pk__in=set(self._survivors.values()),
+                                                erased_at__isnull=False).values_list("pk", flat=True))
         self._emails = self._owners(ContactPointEmail, emails)
         self._phones = self._owners(ContactPointPhone, phones)
 
@@ -150,7 +154,11 @@ class PartyReferences:
             if found is None:
                 raise RowError("source_key", key, f"no customer with source key {key!r} in {system.name}")
             record_id, party_id = found
-            return PartyRef(self._survivors.get(party_id, party_id), record_id)
+            party_id = self._survivors.get(party_id, party_id)
+            if party_id in self._erased:
+                raise RowError("source_key", key, f"the customer with source key {key!r} was erased on "
+                                                  "request (right to be forgotten); nothing is added to them")
+            return PartyRef(party_id, record_id)
         if email:
             cleaned = std.email_normalize(email)
             if cleaned.problem:

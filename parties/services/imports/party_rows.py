@@ -160,11 +160,20 @@ def party_batch_import(
         for r in SourceRecord.objects.filter(source_system=source, source_key__in=list(candidates))
         .only("id", "source_key", "content_hash", "party_id", "last_import_job_id", "import_line")
     }
+    # an erased customer's records keep a placeholder key ("erased-<id>"): a row naming it
+    # must not give the erased party a name, an email or anything else again
+    erased = set(Party.objects.filter(pk__in={r.party_id for r in existing.values()},
+                                      erased_at__isnull=False).values_list("pk", flat=True))
     new_keys, changed, unchanged = [], [], []
     for key, candidate in candidates.items():
         record = existing.get(key)
         if record is None:
             new_keys.append(key)
+        elif record.party_id in erased:
+            rejections.append(ImportRejection(
+                job=job, line=candidate.line, column=key_column[:255], value=key,
+                reason=f"source key {key!r} belongs to a customer erased on request (right to be "
+                       "forgotten); this row was not imported"))
         elif record.last_import_job_id == job.pk and record.import_line != candidate.line:
             rejections.append(ImportRejection(
                 job=job, line=candidate.line, column=key_column[:255], value=key,
