@@ -49,13 +49,18 @@ class SharedRateThrottle(SimpleRateThrottle):
     cache of ``c360.cache``), unlike DRF's own throttles: they read a list of timestamps, add one
     and write it back, so concurrent requests in several processes overwrite each other's counts.
 
-    Counting is a sliding window made of two fixed ones: each window of ``duration`` seconds has
-    a counter that the cache increases atomically (``add`` then ``incr``), and a request is
-    allowed while ``previous window × the share of it still inside the last duration + this
-    window`` stays within the limit. A refused request is taken back off the counter, so a client
-    that keeps calling while refused is let in again once its earlier requests age out."""
+    Counting: the ``duration`` is cut into ``BUCKETS`` slices, each with a counter the cache
+    increases atomically (``add`` then ``incr``). A request is allowed while this slice and the
+    ``BUCKETS`` before it hold at most the limit: they cover the last ``duration`` and a little
+    more, so no ``duration`` ever lets more requests through than the limit. (The two weighted
+    fixed windows used before assumed the previous window's requests evenly spread: a client
+    that sent its requests at the end of one window got 1,400 through a 1,200-a-minute limit in
+    43 seconds, and up to twice the limit at worst.) A refused request is taken back off the
+    counter, so a client that keeps calling while refused is let in again once its earlier
+    requests age out."""
 
     cache_format = "throttle:%(scope)s:%(ident)s"
+    BUCKETS = 10
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
@@ -64,31 +69,37 @@ class SharedRateThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         now = self.timer()
-        window, elapsed = divmod(now, self.duration)
-        # The window's length is in the key: a rate changed from N/minute to N/hour starts afresh.
-        counter = f"{self.key}:{self.duration}:"
-        current_key = f"{counter}{int(window)}"
-        # Two windows long, so that the next window still reads this one as its previous.
-        self.cache.add(current_key, 0, timeout=2 * self.duration + 1)
+        width = self.duration / self.BUCKETS
+        bucket = int(now // width)
+        # The slices' count and length are in the key: a changed rate or period starts afresh.
+        counter = f"{self.key}:{self.duration}:{self.BUCKETS}:"
+        current_key = f"{counter}{bucket}"
+        keep = math.ceil(self.duration + 2 * width) + 1  # read by the next BUCKETS slices
+        self.cache.add(current_key, 0, timeout=keep)
         try:
             count = self.cache.incr(current_key)
         except ValueError:  # expired between add and incr: a new counter
-            self.cache.add(current_key, 0, timeout=2 * self.duration + 1)
+            self.cache.add(current_key, 0, timeout=keep)
             count = self.cache.incr(current_key)
-        previous = self.cache.get(f"{counter}{int(window) - 1}", 0)
-        carried = previous * (1 - elapsed / self.duration)
-        if carried + count <= self.num_requests:
+        earlier_keys = [f"{counter}{b}" for b in range(bucket - self.BUCKETS, bucket)]
+        found = self.cache.get_many(earlier_keys)
+        earlier = [int(found.get(key, 0) or 0) for key in earlier_keys]  # oldest first
+        if sum(earlier) + count <= self.num_requests:
             return True
         self.cache.decr(current_key)
-        self._wait = self._seconds_until_allowed(count - 1, previous, elapsed)
+        self._wait = self._seconds_until_allowed(earlier, count - 1, bucket, width, now)
         return False
 
-    def _seconds_until_allowed(self, count: int, previous: int, elapsed: float) -> float:
-        if count + 1 > self.num_requests or not previous:
-            return self.duration - elapsed  # only the next window has room
-        # previous × (1 - t / duration) + count + 1 <= limit, solved for t
-        share = 1 - (self.num_requests - count - 1) / previous
-        return max(share * self.duration - elapsed, 1.0)
+    def _seconds_until_allowed(self, earlier: list[int], count: int, bucket: int, width: float,
+                               now: float) -> float:
+        """When the oldest slices will have left the sum enough for one more request."""
+        excess = sum(earlier) + count + 1 - self.num_requests
+        freed = 0
+        for age, requests in enumerate(earlier):  # slice bucket - BUCKETS + age
+            freed += requests
+            if freed >= excess:
+                return max((bucket - self.BUCKETS + age + 1 + self.BUCKETS) * width - now, 1.0)
+        return max((bucket + 1 + self.BUCKETS) * width - now, 1.0)  # this slice alone is full
 
     def wait(self) -> float | None:
         return math.ceil(getattr(self, "_wait", self.duration))

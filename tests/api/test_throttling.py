@@ -89,3 +89,33 @@ def test_a_malformed_rate_fails_at_start_with_the_variable_named(monkeypatch):
     monkeypatch.setenv("C360_API_RATE", "1200 per minute")
     with pytest.raises(ImproperlyConfigured, match="C360_API_RATE='1200 per minute' is not a rate"):
         _rate("C360_API_RATE", "1200/minute")
+
+
+def test_requests_at_the_end_of_one_minute_and_the_start_of_the_next_stay_within_the_rate(settings):
+    # The two weighted fixed windows assumed the previous minute's requests evenly spread: a
+    # token that sent its requests at the end of one minute got 1,400 through a 1,200-a-minute
+    # limit in 43 seconds (here: 10 at 0:55, then 5 more at 1:30).
+    from types import SimpleNamespace
+
+    from c360.api_auth import TokenRateThrottle
+
+    settings.C360_API_RATE = "10/minute"
+    clock = {"now": 6_000_000.0 + 55}  # 55 seconds into a minute
+
+    class Throttle(TokenRateThrottle):
+        def timer(self):
+            return clock["now"]
+
+    request = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=uuid.uuid4().hex))
+
+    def allowed(n: int) -> int:
+        return sum(Throttle().allow_request(request, None) for _ in range(n))
+
+    assert allowed(12) == 10
+    clock["now"] += 35  # 0:55 → 1:30: the ten are still within the last minute
+    assert allowed(10) == 0
+    refused = Throttle()
+    assert not refused.allow_request(request, None)
+    assert 25 <= refused.wait() <= 31  # when the ten leave the last minute (and its last slice)
+    clock["now"] += refused.wait()
+    assert allowed(12) == 10
