@@ -108,7 +108,7 @@ class DecisionIn(serializers.Serializer):
 class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     """Match suggestions, by cursor (ordered by id); filter by status, score, source, country."""
 
-    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
+    lookup_value_regex = "[0-9]+"  # ids in digits 0-9 only (\d would read "٣" as 3): else a 404
 
     serializer_class = SuggestionOut
     pagination_class = IdCursorPagination

@@ -67,7 +67,7 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
     """Golden records. Lists page by cursor (ordered by id: rows added between pages are
     neither missed nor repeated); ``updated_since`` gives what changed for incremental sync."""
 
-    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
+    lookup_value_regex = "[0-9]+"  # ids in digits 0-9 only (\d would read "٣" as 3): else a 404
 
     pagination_class = IdCursorPagination
     filterset_class = PartyApiFilter
@@ -153,7 +153,7 @@ class ContactPointViewSet(viewsets.GenericViewSet):
 
     permission_classes = [has_perms("parties.view_party")]
     serializer_class = ContactPointChange
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = "[0-9]+"
 
     def _point(self, kind: str, pk: str, perm: str):
         if kind not in cp.MODELS:
@@ -206,7 +206,7 @@ class ContactPointViewSet(viewsets.GenericViewSet):
 
 
 class SourceSystemViewSet(viewsets.ReadOnlyModelViewSet):
-    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
+    lookup_value_regex = "[0-9]+"  # ids in digits 0-9 only (\d would read "٣" as 3): else a 404
     queryset = SourceSystem.objects.all()
     serializer_class = SourceSystemOut
     pagination_class = IdCursorPagination
@@ -221,7 +221,7 @@ class UploadTooLarge(ValidationError):
 class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Upload a file to start an import job; read its status and its error report."""
 
-    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
+    lookup_value_regex = "[0-9]+"  # ids in digits 0-9 only (\d would read "٣" as 3): else a 404
 
     serializer_class = ImportJobOut
     pagination_class = IdCursorPagination
@@ -338,7 +338,7 @@ class UnmergeIn(serializers.Serializer):
 class MergeViewSet(viewsets.ReadOnlyModelViewSet):
     """Merges (manual and automatic), newest last; undo one with ``unmerge``."""
 
-    lookup_value_regex = r"\d+"  # ids only: anything else is a 404, never a 500
+    lookup_value_regex = "[0-9]+"  # ids in digits 0-9 only (\d would read "٣" as 3): else a 404
 
     serializer_class = MergeOut
     pagination_class = IdCursorPagination
