@@ -30,7 +30,9 @@ def preferences(request: HttpRequest, pk: int) -> HttpResponse:
     grid = consent_grid(party_id=pk)
     return render(request, "consents/preferences.html", {
         "party": party, "grid": grid, "form": PreferencesForm(instance=grid.preferences),
-        "can_change": request.user.has_perm("consents.change_contactpointtypeconsent"),
+        # an erased customer's consents cannot change (the service refuses): no buttons to press
+        "can_change": (request.user.has_perm("consents.change_contactpointtypeconsent")
+                       and not party.erased_at),
         "statuses": ConsentStatus})
 
 

@@ -283,3 +283,13 @@ def test_the_api_refuses_an_opt_in_older_than_the_opt_out_in_force(role_client):
     assert response.status_code == 400
     assert "older decision never replaces a newer one" in response.content.decode()
     assert _status(party) == "opt_out"
+
+
+def test_an_erased_customers_preference_page_offers_no_change(role_client):
+    party = _erased()
+
+    page = role_client("marketing").get(reverse("consents:preferences", args=[party.pk]))
+
+    text = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="erased-notice"' in text
+    assert "Opt in</button>" not in text and "Save preferences" not in text

@@ -177,7 +177,8 @@ def test_a_file_with_a_utf8_byte_order_mark_then_a_windows_1252_line_is_refused_
 
 def test_a_byte_order_marked_file_mixing_encodings_beyond_the_head_names_the_right_byte(run_import):
     ascii_rows = "".join(f"{i},Ann{i:06d},Lee\n" for i in range(20_000)).encode()
-    head = b"\xef\xbb\xbfsource_key,given_name,family_name\n" + ascii_rows + "r1,Ren\u00e9,Dupr\u00e9\n".encode()
+    head = (b"\xef\xbb\xbfsource_key,given_name,family_name\n" + ascii_rows
+            + "r1,Ren\u00e9,Dupr\u00e9\n".encode())
     job = run_import(head + "r3,Hans,M\u00fcller\n".encode("cp1252"), batch_size=500)
     assert job.status == ImportStatus.FAILED
     assert (f"undecodable byte 0xfc at line 20003 (byte {len(head) + len('r3,Hans,M') + 1})"
