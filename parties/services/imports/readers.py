@@ -191,10 +191,13 @@ def _delimiter_of(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _check_headers(headers: list[str], original_name: str, max_columns: int = MAX_COLUMNS) -> list[str]:
+def _check_headers(headers: list[str], original_name: str, max_columns: int = MAX_COLUMNS,
+                   counted_all: bool = True) -> list[str]:
     if len(headers) > max_columns:
+        # JSON Lines stops reading at the first line over the limit: later lines may add more
+        found = f"{len(headers):,}" if counted_all else f"at least {len(headers):,}"
         raise ImportFileError(
-            f"{original_name} has {len(headers):,} columns; at most {max_columns:,} can be imported. "
+            f"{original_name} has {found} columns; at most {max_columns:,} can be imported. "
             "Remove the columns you do not need (or split the file) and upload it again.")
     cleaned = [h.strip() for h in headers]
     if not any(cleaned):
@@ -305,6 +308,7 @@ def _rows_estimate(head: bytes, size: int | None) -> int:
 def _jsonl_inspect(text: str, original_name: str, encoding: str, estimate: int, max_columns: int
                    ) -> FileInfo:
     headers: dict[str, None] = {}
+    counted_all = True
     for number, line in enumerate(text.splitlines()[:200], start=1):
         if not line.strip():
             continue
@@ -318,13 +322,14 @@ def _jsonl_inspect(text: str, original_name: str, encoding: str, estimate: int, 
                 continue  # that line is rejected when the job reads it; its keys name no column
             headers.update(dict.fromkeys(keys))
             if len(headers) > max_columns:
+                counted_all = False
                 break  # refused below; no need to read on
         elif number == 1:
             raise ImportFileError(
                 f"{original_name}: line 1 is not a JSON object; JSON Lines needs one object per line.")
     if not headers:
         raise ImportFileError(f"{original_name}: no JSON object found in the first lines.")
-    return FileInfo("jsonl", _check_headers(list(headers), original_name, max_columns), encoding,
+    return FileInfo("jsonl", _check_headers(list(headers), original_name, max_columns, counted_all), encoding,
                     rows_estimate=estimate)
 
 
