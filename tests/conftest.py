@@ -58,3 +58,19 @@ def role_groups(transactional_db):
     importlib.import_module("matching.migrations.0008_chunk_decision_settings_permissions").grant(
         apps, None)
     importlib.import_module("matching.migrations.0012_oversized_block_permissions").grant(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _no_queued_marks_from_other_tests():
+    """Marks that say "a task is already queued" live in the shared cache (a file cache or
+    Redis), which outlives a test's database: one left by an earlier test (whose task no worker
+    ever ran) made *Find pairs to label* queue nothing in the next. Each test starts without."""
+    from django.core.cache import cache
+
+    from c360.dashboard.services import REFRESH_NOW_KEY, REFRESH_SOON_KEY
+    from matching.services.training import REFRESH_QUEUED_KEY
+
+    keys = [REFRESH_NOW_KEY, REFRESH_SOON_KEY, REFRESH_QUEUED_KEY]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
