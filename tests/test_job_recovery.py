@@ -5,7 +5,6 @@ Redis, with SQLite and with PostgreSQL."""
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import subprocess
@@ -20,22 +19,11 @@ from django.utils import timezone
 from c360.durable import process_gone, process_identity, tasks_recover
 from c360.models import TaskLease
 from parties.models import ContactPointEmail, ImportJob, ImportStatus, Party, SourceRecord
-from parties.services.imports.jobs import import_file_store, import_job_create, import_job_start
 from tests.factories import SourceSystemFactory
+from tests.parties.imports.test_jobs import _queued_job, _rows  # the same file and queued job
 from tests.workers import celery_worker
 
 ROWS = 10_000  # five batches: the worker dies after the first, the next one does the rest
-
-
-def _rows(count: int) -> str:
-    return "source_key,given_name,family_name,email\n" + "".join(
-        f"k{i:06d},Given{i},Family{i},person{i}@example.com\n" for i in range(count))
-
-
-def _queued_job(source, content: str) -> ImportJob:
-    stored = import_file_store(stream=io.BytesIO(content.encode()), original_name="big.csv")
-    job = import_job_create(source=source, kind="parties", stored_name=stored, original_name="big.csv")
-    return import_job_start(job=job, enqueue=False)
 
 
 def _wait(predicate, timeout: float, poll: float = 0.05) -> bool:
