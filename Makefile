@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-postgres lint lock migrate demo worker bench bench-matching clean fuzz-api
+.PHONY: setup run test test-postgres lint lock migrate demo worker bench bench-matching bench-venv clean fuzz-api
 
 setup: $(STAMP)
 
@@ -60,10 +60,19 @@ lock: setup
 bench: setup
 	@$(PY) bench/seed_demo_bench.py
 
-# Matching quality (3 training sessions, learning curve) on SQLite; leaves the last model in
+# Matching quality (issue 17): FEBRL1, FEBRL4 and seed_demo, 10/25/50/100 labels, random and
+# steward labels, worst and mean of 3 runs, Splink 5 beside it (bench-only venv .venv-bench);
+# figures in var/bench/matching_quality.json. Leaves the last seed_demo model in
 # var/bench-quality.sqlite3 for bench/matching_speed.py (PostgreSQL + Redis, see its docstring).
-bench-matching: setup
-	@$(PY) bench/matching_quality.py --sessions 3
+bench-matching: setup bench-venv
+	@nice $(PY) bench/matching_quality.py --datasets febrl1,febrl4,seed_demo --labels 10,25,50,100 \
+	  --paths random,steward --runs 3
+
+bench-venv: .venv-bench/.installed
+.venv-bench/.installed: bench/requirements-splink.txt
+	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	@.venv-bench/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-splink.txt
+	@touch $@
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

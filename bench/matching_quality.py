@@ -57,6 +57,7 @@ SEED_DEMO = {"parties": 5000, "sources": 3, "seed": 21}
 MATCH_SHARE = 0.4
 BANDS = 10
 SPLINK_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
+MODEL_DB = ROOT / "var" / "bench-quality.sqlite3"  # the last seed_demo model, for matching_speed.py
 
 
 # ---------------------------------------------------------------- setup and data
@@ -79,10 +80,34 @@ def _setup() -> str:
 
     django.setup()
     logging.getLogger("dedupe").setLevel(logging.WARNING)  # its predicate lists, every training
-    from django.core.management import call_command
+    if _owned_sqlite() is None:  # our own file is created per data set (_database_empty)
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
     return os.environ["DATABASE_URL"]
+
+
+def _owned_sqlite() -> Path | None:
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("sqlite:///") and f"quality-{os.getpid()}" in url:
+        return Path(url[len("sqlite:///"):])
+    return None
+
+
+def _database_empty() -> None:
+    """A fresh database for the next data set: our own SQLite file is recreated and migrated
+    (rows a data migration wrote stay as on a new install); a DATABASE_URL is flushed."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    db = _owned_sqlite()
+    if db is None:
+        call_command("flush", "--noinput", verbosity=0)
+        return
+    connections.close_all()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    call_command("migrate", verbosity=0)
 
 
 def _teardown(url: str) -> None:
@@ -117,14 +142,14 @@ def dataset_load(name: str) -> Dataset:
     from matching.services.evaluation import truth_read
     from parties.models import ImportJob, SourceRecord
 
-    call_command("flush", "--noinput", verbosity=0)
+    _database_empty()
     workdir = BENCH / "data"
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     notes: dict = {}
     if name == "seed_demo":
         truth_path = workdir / "seed_demo-truth.csv"
-        call_command("seed_demo", truth=truth_path, verbosity=0, **SEED_DEMO)
+        call_command("seed_demo", truth=truth_path, stdout=io.StringIO(), **SEED_DEMO)
         notes["seed_demo"] = dict(SEED_DEMO)
     else:
         import febrl
@@ -176,6 +201,26 @@ def matching_reset() -> dict[str, int]:
     runs._matchers.clear() if hasattr(runs, "_matchers") else None
     return {model.__name__: count for model in app.get_models()
             if model.__name__ not in STATE_MODELS and (count := model.objects.count())}
+
+
+def model_keep(path: Path) -> bool:
+    """Copy the active model into a small SQLite file for ``bench/matching_speed.py``
+    (``--model-db``; the table and columns it reads)."""
+    import sqlite3
+
+    from matching.models import MatcherModel
+
+    model = MatcherModel.objects.filter(is_active=True).first()
+    if model is None:
+        return False
+    path.unlink(missing_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE matching_matchermodel (settings_blob BLOB, labels_match INTEGER, "
+                   "labels_distinct INTEGER, training_seconds REAL, is_active BOOLEAN)")
+        db.execute("INSERT INTO matching_matchermodel VALUES (?, ?, ?, ?, 1)",
+                   (bytes(model.settings_blob), model.labels_match, model.labels_distinct,
+                    model.training_seconds))
+    return True
 
 
 def parties_state() -> dict[str, int]:
@@ -533,6 +578,8 @@ def main() -> None:
                         result["run"] = run
                         results.append(result)
                         _print_result(name, "random", run, result, started)
+                        if name == "seed_demo" and labels == label_counts[-1] and "run_id" in result:
+                            model_keep(MODEL_DB)
                         if labels == 50 and run == args.runs and "run_id" in result:
                             try:
                                 data["reliability"] = reliability(dataset, result["run_id"])
@@ -550,6 +597,8 @@ def main() -> None:
                         asked = steward_answer_until(dataset, labels)
                         result = {**train_run_score(dataset), **asked, "run": run}
                         sessions[labels].append(result)
+                        if name == "seed_demo" and labels == label_counts[-1] and "run_id" in result:
+                            model_keep(MODEL_DB)
                         _print_result(name, "steward", run, result, started)
                         data["cells"][f"steward:{labels}"]["summary"] = cell_summary(sessions[labels])
                         report_write(report, args.json)
