@@ -457,6 +457,8 @@ def cell_summary(results: list[dict]) -> dict:
             "mean_recall": statistics.fmean(r["recall"] for r in scored),
             "mean_train_s": statistics.fmean(r["train_s"] for r in scored),
             "mean_run_s": statistics.fmean(r["run_s"] for r in scored)})
+    if any("refresh_seconds" in r for r in results):  # steward: finding the questions to ask
+        summary["mean_questions_s"] = statistics.fmean(r.get("refresh_seconds", 0.0) for r in results)
     return summary
 
 
@@ -471,8 +473,8 @@ def table(report: dict) -> str:
             s = cell["summary"]
             if "worst_f1" in s:
                 note = f"{len(s['refused'])} of {s['runs']} refused" if s["refused"] else ""
-                if s["runs"] > s["scored"] + len(s["refused"]):
-                    note = "incomplete"
+                if "mean_questions_s" in s:
+                    note += f"{'; ' if note else ''}questions {s['mean_questions_s']:.0f} s"
                 lines.append(
                     f"{name:<10} {labels:>6} {path:<8} {s['worst_f1']:.3f} ({s['worst_precision']:.3f} / "
                     f"{s['worst_recall']:.3f})  {s['mean_f1']:.3f}    {s['worst_bcubed_p']:.3f} / "

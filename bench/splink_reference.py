@@ -10,7 +10,7 @@ compared columns, as ``matching_quality.splink_input`` writes them. One source: 
 link and dedupe. The same settings for every data set; a column empty in the whole data set
 gets no comparison (its parameters cannot be estimated).
 
-Model: u by random sampling, the prior from deterministic rules, m by EM on three blocking
+Model: u by random sampling, the prior from deterministic rules, m by EM on two blocking
 rules, predict on the prediction blocking rules, connected components at ``--threshold``.
 Prints one JSON line: pairwise precision/recall/F1 and B-cubed by the same definitions as
 ``matching.services.evaluation.scores_compute`` (copied below: this runs in the other venv).
@@ -87,8 +87,10 @@ def settings_for(present: set[str], link_type: str) -> tuple[SettingsCreator, li
     deterministic = [block_on(*cols) for cols in
                      [("identifier",), ("email",), ("given_name", "family_name", "birth_date")]
                      if all(c in present for c in cols)]
-    em_rules = [block_on(*cols) for cols in
-                [("given_name", "family_name"), ("birth_date",), ("postal_code",)]
+    # EM on pairs that share the full name, then on pairs that share the birth date. A third
+    # rule on the postal code let households (same family name and address) pass as one
+    # person: seed_demo F1 0.941 (precision 0.896) against 0.969; FEBRL1 0.994 either way.
+    em_rules = [block_on(*cols) for cols in [("given_name", "family_name"), ("birth_date",)]
                 if all(c in present for c in cols)]
     settings = SettingsCreator(link_type=link_type, unique_id_column_name="unique_id",
                                comparisons=comparisons,
