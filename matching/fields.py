@@ -13,6 +13,8 @@ from typing import Any
 import dedupe.variables as dv
 from affinegap import normalizedAffineGapDistance as affineGap
 
+from matching.comparisons import COMPARISONS, NAME_SEPARATOR
+
 # field → how dedupe compares it. Low-variety fields are Exact and ``has_missing`` is used
 # only where values are often absent: both keep active learning's memory in check.
 FIELD_DEFINITIONS: list[tuple[str, str, dict[str, Any]]] = [
@@ -68,9 +70,24 @@ _VARIABLE_TYPES = {"String": BoundedString, "ShortString": BoundedShortString, "
                    "Exact": dv.Exact, "Text": dv.Text}
 
 
+def comparison_variables() -> list:
+    """The comparisons the classifier weighs (``matching.comparisons``), as dedupe Custom
+    variables: dedupe's ``distances`` computes their levels (NaN when a value is missing, then
+    a "present" column). They have no blocking predicates of their own."""
+    custom = []
+    for comparison in COMPARISONS:
+        variable = dv.Custom(comparison.field, comparator=comparison.compare, name=comparison.name,
+                             has_missing=True)
+        variable.predicates = []  # dedupe would add "exists", a block as big as the data
+        custom.append(variable)
+    return custom
+
+
 def variables() -> list:
-    """Fresh dedupe variable objects (dedupe keeps state on them: build new ones each time)."""
-    return [_VARIABLE_TYPES[kind](name, **options) for name, kind, options in FIELD_DEFINITIONS]
+    """Fresh dedupe variable objects (dedupe keeps state on them: build new ones each time):
+    the fields dedupe learns blocking predicates from, then the comparisons."""
+    return [*(_VARIABLE_TYPES[kind](name, **options) for name, kind, options in FIELD_DEFINITIONS),
+            *comparison_variables()]
 
 
 def _text(value: Any) -> str | None:
@@ -88,19 +105,31 @@ def flat_record(*, attributes: Mapping[str, Any], emails: Iterable[str], phones:
     """The record dedupe sees. Missing values are ``None`` (dedupe's convention)."""
     address = address or {}
     birth = attributes.get("birth_date")
+    given, family = _text(attributes.get("given_name")), _text(attributes.get("family_name"))
+    birth_text = _text(birth.isoformat() if hasattr(birth, "isoformat") else birth)
+    postal = _text(str(address.get("postal_code") or "").replace(" ", ""))
     return {
-        "given_name": _text(attributes.get("given_name")),
-        "family_name": _text(attributes.get("family_name")),
+        "given_name": given,
+        "family_name": family,
         "organization_name": _text(attributes.get("organization_name")),
-        "birth_date": _text(birth.isoformat() if hasattr(birth, "isoformat") else birth),
+        "birth_date": birth_text,
         "emails": _set(emails),
         "phones": _set(phones),
         "address_line1": _text(address.get("line1")),
         "city": _text(address.get("city")),
-        "postal_code": _text(str(address.get("postal_code") or "").replace(" ", "")),
+        "postal_code": postal,
         "country": _text(address.get("country")),
         "identifiers": _set(identifiers),
+        # composites for the comparisons that read several fields (matching.comparisons)
+        "name": _joined(given, family),
+        "address": _joined(address.get("line1"), postal, address.get("city"), address.get("country")),
+        "household": _joined(given, family, birth_text, address.get("line1"), postal),
     }
+
+
+def _joined(*parts: Any) -> str | None:
+    texts = [_text(part) or "" for part in parts]
+    return NAME_SEPARATOR.join(texts) if any(texts) else None
 
 
 def source_record_record(standardized: Mapping[str, Any]) -> dict[str, Any]:

@@ -281,6 +281,9 @@ class MatchSettings(models.Model):
     auto_merge_threshold = models.FloatField(
         null=True, blank=True,
         help_text="At or above this score a suggestion is merged automatically; empty: never.")
+    rules_off = models.JSONField(
+        default=list, blank=True,
+        help_text="Codes of the standard blocking rules switched off (matching.rules).")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
@@ -294,6 +297,12 @@ class MatchSettings(models.Model):
     @classmethod
     def current(cls) -> MatchSettings:
         return cls.objects.order_by("pk").first() or cls.objects.create()
+
+    def rules_enabled(self) -> list[str]:
+        """Codes of the standard blocking rules in use."""
+        from matching.rules import STANDARD_RULES
+
+        return [rule.code for rule in STANDARD_RULES if rule.code not in set(self.rules_off or [])]
 
 
 class SuggestionStatus(models.TextChoices):

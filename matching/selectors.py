@@ -45,6 +45,7 @@ def party_records(party_ids: Iterable[int]) -> dict[int, dict]:
 
 
 _SET_FIELDS = [name for name, kind, _ in FIELD_DEFINITIONS if kind == "Set"]
+_RECORD_KEYS = frozenset(flat_record(attributes={}, emails=(), phones=(), address=None, identifiers=()))
 
 
 def match_records_store(party_ids: list[int], records: dict[int, dict], *,
@@ -89,6 +90,8 @@ def match_records(party_ids: Iterable[int]) -> dict[int, dict]:
     rows = rows_for_ids(f"SELECT party_id, record FROM {table} WHERE party_id {{ids}}", list(ids))  # noqa: S608
     for party_id, text in rows:
         record = orjson.loads(text)
+        if _RECORD_KEYS - record.keys():  # stored by an older version: flattened afresh below
+            continue
         for field in _SET_FIELDS:
             if record[field] is not None:
                 record[field] = tuple(record[field])

@@ -181,6 +181,9 @@ C360_IMPORT_PROCESSES = env_int("C360_IMPORT_PROCESSES", os.cpu_count() or 1, mi
 C360_IMPORT_PARALLEL_MIN_ROWS = env_int("C360_IMPORT_PARALLEL_MIN_ROWS", 20_000, minimum=0)
 # Records the matcher samples for active learning and training (memory grows fast with it).
 C360_MATCHING_SAMPLE = env_int("C360_MATCHING_SAMPLE", 1000, minimum=10)
+# Parties the matcher's training flattens to learn from the data itself (expectation-maximization
+# on the standard blocking rules' pairs among them; matching.services.evidence).
+C360_MATCHING_EM_SAMPLE = env_int("C360_MATCHING_EM_SAMPLE", 100_000, minimum=100)
 # Canopy (index) predicates need every party's values in every worker's memory and cannot be
 # updated for a few new parties: off by default, so fingerprints depend on the party alone.
 C360_MATCHING_INDEX_PREDICATES = env_bool("C360_MATCHING_INDEX_PREDICATES", False)

@@ -19,7 +19,8 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from matching.models import BlockKey, MatcherModel, MatchRecord, OversizedBlock
+from matching.models import BlockKey, MatcherModel, MatchRecord, MatchSettings, OversizedBlock
+from matching.rules import record_keys
 from matching.selectors import match_records_store, party_records
 from parties.models import Party
 from parties.services.bulk_writer import rows_insert
@@ -65,6 +66,7 @@ def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int], *,
     the tables were emptied, nothing to replace). Returns (parties fingerprinted, keys
     written). Inactive (merged) parties lose their keys."""
     fingerprinter = matcher.fingerprinter
+    rules = MatchSettings.current().rules_enabled()
     if fingerprinter.index_fields:
         _index_everyone(fingerprinter)
     parties = keys = 0
@@ -77,6 +79,8 @@ def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int], *,
             match_records_store(ids, records, fresh=fresh)
             rows = [{"block_key": key[:255], "party_id": party_id}
                     for key, party_id in fingerprinter(records.items())]
+            rows += [{"block_key": key, "party_id": party_id} for party_id, record in records.items()
+                     for key in record_keys(record, rules)]
             rows_insert(BlockKey, rows, now=timezone.now())
             parties += len(records)
             keys += len(rows)

@@ -21,10 +21,15 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from matching.models import BlockKey, OversizedBlock, PairDecision, ScoredPair
+from matching.rules import STRONG_PREFIXES
 from matching.selectors import match_records
 from parties.services.bulk_writer import rows_insert
 
 PAIR_CHUNK = 20_000
+# Under the pair budget, partners are ranked by their shared block keys; a shared standard key
+# (same name and birth date, …: matching.rules) counts this many learned ones. A shared strong
+# key (same email, phone or identifier) keeps the pair whatever the budget.
+STANDARD_KEY_WEIGHT = 3
 DROP_SCORES_AT_OR_BELOW = 0.2
 
 
@@ -111,7 +116,10 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
             params = [*mine, *changed]
         lo = "CASE WHEN a.party_id < b.party_id THEN a.party_id ELSE b.party_id END"
         hi = "CASE WHEN a.party_id < b.party_id THEN b.party_id ELSE a.party_id END"
-    sql = (f"SELECT a.party_id, b.party_id, COUNT(*) FROM {keys} a "  # noqa: S608
+    strong = " OR ".join(f"a.block_key LIKE '{prefix}%%'" for prefix in STRONG_PREFIXES)
+    sql = (f"SELECT a.party_id, b.party_id, "  # noqa: S608
+           f"SUM(CASE WHEN a.block_key LIKE '~%%' THEN {STANDARD_KEY_WEIGHT} ELSE 1 END), "
+           f"MAX(CASE WHEN {strong} THEN 1 ELSE 0 END) FROM {keys} a "
            f"JOIN {keys} b ON a.block_key = b.block_key AND {join} WHERE {where} "
            f"AND NOT EXISTS (SELECT 1 FROM {oversized} o WHERE o.block_key = a.block_key) "
            f"AND NOT EXISTS (SELECT 1 FROM {decisions} d WHERE d.is_active "
@@ -125,7 +133,7 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
     if not parts:
         return empty
     rows = np.concatenate(parts)
-    owner, partner, shared = rows[:, 0], rows[:, 1], rows[:, 2]
+    owner, partner, shared, must = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3].astype(bool)
     pairs = np.sort(rows[:, :2], axis=1)  # (smaller, larger): the owner may be either
     per_party = settings.C360_MATCHING_PAIR_BUDGET if budget is None else budget
     cap = (budget_cap(np.unique(owner, return_counts=True)[1], _allowance(first, last, changed, per_party))
@@ -134,7 +142,7 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
         cap = max(cap, 1)  # every party keeps its closest partner at least
     if cap is None:
         return Candidates(len(pairs), pairs)
-    return Candidates(len(pairs), pairs[closest_partners(owner, partner, shared, cap)], cap)
+    return Candidates(len(pairs), pairs[closest_partners(owner, partner, shared, cap) | must], cap)
 
 
 def _allowance(first: int, last: int, changed: list[int] | None, per_party: int) -> int:
@@ -168,14 +176,19 @@ class ChunkScores:
 PairOfRecords = tuple[tuple[int, dict], tuple[int, dict]]
 
 
-def _distances(data_model, record_pairs: Sequence[tuple[dict, dict]]) -> np.ndarray:
+def _distances(data_model, record_pairs: Sequence[tuple[dict, dict]],
+               needed: set[int] | None = None) -> np.ndarray:
     """dedupe's ``DataModel.distances``, computed a column at a time: the same numbers
     (a test compares them) in less than half the time, because dedupe assigns every field of
-    every pair into the numpy array one by one."""
+    every pair into the numpy array one by one. ``needed``: the only columns the classifier
+    reads (the others are left 0 and marked missing)."""
     distances = np.empty((len(record_pairs), len(data_model)), "f4")
     firsts = [pair[0] for pair in record_pairs]
     seconds = [pair[1] for pair in record_pairs]
     for field, compare, start, stop in data_model._field_comparators:
+        if needed is not None and start not in needed:
+            distances[:, start:stop] = np.nan
+            continue
         always = hasattr(compare, "missing")  # comparators that score a missing value themselves
         left, right = [r[field] for r in firsts], [r[field] for r in seconds]
         if stop - start == 1:
@@ -191,6 +204,20 @@ def _distances(data_model, record_pairs: Sequence[tuple[dict, dict]]) -> np.ndar
     return data_model._add_derived_distances(distances)
 
 
+def classifier_columns(classifier) -> set[int] | None:
+    """The distance columns a classifier reads (``EvidenceClassifier``: its comparisons'), or
+    None for dedupe's own, which reads them all."""
+    columns = getattr(classifier, "columns", None)
+    return {c.value for c in columns} if columns else None
+
+
+def record_distances(data_model, classifier, record_pairs: Sequence[tuple[dict, dict]]) -> np.ndarray:
+    """The distance matrix of record pairs, only the columns ``classifier`` reads computed."""
+    if not record_pairs:
+        return np.empty((0, len(data_model)), "f4")
+    return _distances(data_model, record_pairs, needed=classifier_columns(classifier))
+
+
 def pair_scores(matcher: dedupe.StaticDedupe, pairs: Sequence[PairOfRecords]) -> np.ndarray:
     """What ``matcher.score(pairs)`` returns — a structured array of (pairs, score), pairs
     scoring 0 left out — without dedupe's scoring thread and temporary file, and with the
@@ -198,7 +225,8 @@ def pair_scores(matcher: dedupe.StaticDedupe, pairs: Sequence[PairOfRecords]) ->
     dtype = np.dtype([("pairs", "i8", 2), ("score", "f4")])
     if not pairs:
         return np.empty(0, dtype=dtype)
-    distances = _distances(matcher.data_model, [(a[1], b[1]) for a, b in pairs])
+    distances = _distances(matcher.data_model, [(a[1], b[1]) for a, b in pairs],
+                           needed=classifier_columns(matcher.classifier))
     scores = matcher.classifier.predict_proba(distances)[:, -1]
     result = np.empty(len(pairs), dtype=dtype)
     result["pairs"] = [(a[0], b[0]) for a, b in pairs]

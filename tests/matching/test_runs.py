@@ -131,9 +131,11 @@ def test_an_import_rematches_only_its_new_and_changed_parties(tmp_path, django_c
     assert MatchSuggestion.objects.filter(run=incremental, members__party=copy_party).exists()
 
 
-def _copies(party, count: int) -> list[int]:
+def _copies(party, count: int, *, strong: bool = True) -> list[int]:
     """``count`` exact copies of ``party`` (golden fields, emails, phones, addresses,
-    identifiers): whatever predicates the model learned, they share every block key."""
+    identifiers): whatever predicates the model learned, they share every block key.
+    ``strong=False``: without the emails, phones and identifiers (whose shared values the
+    pair budget never trims)."""
     from parties.models import (
         ContactPointAddress,
         ContactPointEmail,
@@ -142,8 +144,9 @@ def _copies(party, count: int) -> list[int]:
         PartyIdentification,
     )
 
-    children = [list(model.objects.filter(party=party)) for model in
-                (ContactPointEmail, ContactPointPhone, ContactPointAddress, PartyIdentification)]
+    models = ((ContactPointEmail, ContactPointPhone, ContactPointAddress, PartyIdentification)
+              if strong else (ContactPointAddress,))
+    children = [list(model.objects.filter(party=party)) for model in models]
     ids = []
     for _ in range(count):
         copy = Party.objects.get(pk=party.pk)
@@ -169,7 +172,8 @@ def test_the_pair_budget_bounds_the_pairs_scored_and_the_run_page_says_so(tmp_pa
     from parties.models import Party
 
     _trained(tmp_path, parties=150, seed=6)
-    copies = _copies(Party.objects.filter(kind="individual").exclude(emails=None).first(), 30)
+    copies = _copies(Party.objects.filter(kind="individual").exclude(emails=None).first(), 30,
+                     strong=False)
     parties = Party.objects.active().count()
 
     settings.C360_MATCHING_PAIR_BUDGET = 0
@@ -194,3 +198,25 @@ def test_the_pair_budget_bounds_the_pairs_scored_and_the_run_page_says_so(tmp_pa
     assert "1 of 1 chunks had more candidate pairs than their share of the pair budget (2 pairs" in over
     assert f"those sharing the most block keys: {run.partner_cap}." in over
     assert f"{run.pairs_scored:,} of {run.candidate_pairs:,} candidate pairs were scored" in over
+
+
+@pytest.mark.django_db
+def test_the_pair_budget_never_drops_a_pair_sharing_an_email_phone_or_identifier(tmp_path, settings):
+    """30 exact copies (same email, phone, identifier) under a budget of 2 pairs a party: the
+    budget trims what the other keys find, but every pair of copies shares an email, so all
+    435 are scored (issue 17: a shared email is compared even over the budget)."""
+    from parties.models import Party
+
+    _trained(tmp_path, parties=150, seed=6)
+    original = Party.objects.filter(kind="individual").exclude(emails=None).first()
+    copies = _copies(original, 30)
+    settings.C360_MATCHING_PAIR_BUDGET = 2
+    call_command("rematch", "--full", "--sync")
+    run = MatchRun.objects.get()
+    assert run.status == "succeeded" and run.chunks_over_budget == 1
+    assert run.pairs_scored >= 465  # 31 × 30 / 2: every pair of copies, over the budget
+    suggested = MatchSuggestion.objects.filter(run=run, status=SuggestionStatus.PENDING,
+                                               members__party_id__in=copies).distinct()
+    assert suggested.count() == 1  # scored with one another, they cluster as one customer
+    members = set(suggested.get().members.values_list("party_id", flat=True))
+    assert set(copies) <= members and original.pk in members  # and maybe its own duplicates

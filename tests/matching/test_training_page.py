@@ -59,7 +59,7 @@ def test_a_bad_answer_is_refused_without_a_trace(demo, role_client):
 
 def test_training_with_too_few_answers_says_what_is_missing(role_client):
     response = role_client("steward").post(reverse("matching:training_train"), follow=True)
-    assert b"Training needs at least 5" in response.content
+    assert b"Training needs at least 3" in response.content
 
 
 def test_marketing_may_not_train_the_matcher(role_client):

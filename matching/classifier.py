@@ -1,0 +1,276 @@
+"""The pair classifier: Fellegi-Sunter weights estimated from the data, refined by labels,
+chosen by log loss.
+
+dedupe's default classifier is a ``GridSearchCV`` over ``LogisticRegression(C)`` scored by F1
+on the labels alone. With easy labels (a "distinct" pair is two random customers) every C
+reaches F1 = 1.0, the strongest regularization wins and every score collapses to about 0.5; with
+ten labels there is too little to learn from at all. This classifier keeps dedupe's interface
+(``fit(X, y)``, ``predict_proba(X)``; it is ``deduper.classifier``) and works in two steps:
+
+1. **From the data, no labels needed** (``prepare``): each comparison of
+   ``matching.comparisons`` gives a pair a level (same, nickname, typo, …, different). How often
+   each level happens between two random customers (``u``) is counted on random pairs; how often
+   it happens between two records of one customer (``m``), and the share of such pairs among the
+   candidates (``λ``), are estimated by expectation-maximization on the candidate pairs of the
+   standard blocking rules, as Splink does. A pair's log-odds is then
+   ``log λ/(1-λ) + Σ log m/u`` over its comparisons (missing values count nothing).
+2. **From the labels** (``fit``): a logistic regression that starts from those weights: one
+   factor on the summed weight (kept near 1) and a correction per level (kept near 0), with the
+   strength of that pull chosen by cross-validated **log loss**, a proper scoring rule, so the
+   scores stay probabilities. With few or easy labels the corrections stay small; with many,
+   they take over where the data's own estimate was wrong. Labelled matches also count towards
+   ``m`` in step 1.
+
+``X`` is dedupe's distance matrix; the classifier reads only the comparisons' columns (a level,
+and dedupe's "value present" column for each).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import expit
+
+EM_ITERATIONS = 60
+LABEL_STRENGTHS = (0.03, 0.3, 3.0, 30.0)  # C: the inverse of the pull towards the data's weights
+PROBABILITY_FLOOR = 1e-6
+HOUSEHOLD_PENALTY = 4.0  # log-odds against one person, once the household's shared data is cancelled
+FIXED = frozenset({"cmp:household"})  # comparisons whose weight is set, not estimated
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    levels: int
+    value: int  # the level's column in X
+    present: int  # dedupe's "not missing" column in X
+
+
+def columns_of(data_model, comparisons) -> list[Column]:
+    """Where each comparison's level and "present" flag sit in dedupe's distance matrix."""
+    names = [variable.name for variable in data_model.field_variables]
+    missing = list(data_model._missing_field_indices)
+    base = len(data_model) - len(missing)
+    columns = []
+    for comparison in comparisons:
+        index = names.index(comparison.name)
+        columns.append(Column(comparison.name, len(comparison.levels), index, base + missing.index(index)))
+    return columns
+
+
+class EvidenceClassifier:
+    """See the module docstring. ``prepare`` before ``fit``; picklable (stored in the model)."""
+
+    def __init__(self, columns: list[Column]) -> None:
+        self.columns = columns
+        self.u = [np.full(c.levels, 1.0 / c.levels) for c in columns]
+        self.m = [np.full(c.levels, 1.0 / c.levels) for c in columns]
+        self.prior = 0.1
+        self.scale = 1.0
+        self.corrections = [np.zeros(c.levels) for c in columns]
+        self.strength: float | None = None
+        self.report: dict = {}
+        self.classes_ = np.array([0, 1])
+        self.fixed: dict[int, np.ndarray] = {}
+
+    # -- levels ---------------------------------------------------------------------------
+    def levels(self, X: np.ndarray) -> np.ndarray:
+        """(n, comparisons) integer levels, -1 where a value is missing."""
+        X = np.asarray(X)
+        out = np.empty((len(X), len(self.columns)), dtype=np.int16)
+        for j, c in enumerate(self.columns):
+            present = X[:, c.present] > 0.5
+            out[:, j] = np.where(present, np.clip(np.nan_to_num(X[:, c.value]), 0, c.levels - 1), -1)
+        return out
+
+    def _table(self, weights: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.append(w, 0.0) for w in weights]  # index -1 (missing) reads the 0 at the end
+
+    def _sum(self, L: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
+        tables = self._table(weights)
+        total = np.zeros(len(L))
+        for j, table in enumerate(tables):
+            total += table[L[:, j]]
+        return total
+
+    def weights(self) -> list[np.ndarray]:
+        """log m/u per comparison and level, from the data (or fixed, see ``_household``)."""
+        fixed = getattr(self, "fixed", {})
+        return [fixed[j] if j in fixed else
+                np.log(np.maximum(m, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
+                for j, (m, u) in enumerate(zip(self.m, self.u, strict=True))]
+
+    def _household(self) -> None:
+        """The household comparison's weight is not estimated: random pairs almost never share
+        a family name and an address, so the data would make "one household" look like strong
+        evidence of one person. It cancels what the shared family name and address added and
+        counts ``HOUSEHOLD_PENALTY`` against."""
+        names = [c.name for c in self.columns]
+        self.fixed = {}
+        if "cmp:household" not in names:
+            return
+        weights = self.weights()
+        shared = 0.0
+        for name in ("cmp:family", "cmp:address"):
+            if name in names:
+                shared += float(weights[names.index(name)][0])
+        self.fixed[names.index("cmp:household")] = np.array([-shared - HOUSEHOLD_PENALTY, 0.0])
+
+    # -- step 1: the data -------------------------------------------------------------------
+    def _em(self, C: np.ndarray, M: np.ndarray, active: np.ndarray, prior: float,
+            update_m: bool = True) -> tuple[float, list[np.ndarray], int]:
+        """EM over candidate pairs ``C`` (levels) with u fixed: the share of matches and, if
+        ``update_m``, m of the ``active`` comparisons (the others are left out of the
+        likelihood: the pairs were chosen for agreeing on them)."""
+        m = [x.copy() for x in self.m]
+        iterations = 0
+        for iterations in range(1, EM_ITERATIONS + 1):  # noqa: B007
+            weights = [w if on else np.zeros_like(w) for w, on in zip(
+                [np.log(np.maximum(mm, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
+                 for mm, u in zip(m, self.u, strict=True)], active, strict=True)]
+            p = expit(math.log(prior / (1 - prior)) + self._sum(C, weights))
+            new_prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6)) if len(p) else prior
+            change = abs(new_prior - prior)
+            prior = new_prior
+            if update_m:
+                for j, c in enumerate(self.columns):
+                    if not active[j]:
+                        continue
+                    seen = C[:, j] >= 0
+                    counts = np.bincount(C[seen, j], weights=p[seen], minlength=c.levels)
+                    labelled = M[:, j][M[:, j] >= 0]
+                    counts += np.bincount(labelled, minlength=c.levels)
+                    new = (counts + 0.01) / (counts.sum() + 0.01 * c.levels)
+                    change = max(change, float(np.abs(new - m[j]).max()))
+                    m[j] = new
+            if change < 1e-5:
+                break
+        return prior, m, iterations
+
+    def prepare(self, sessions: dict[str, tuple[np.ndarray, tuple[str, ...]]], candidates: np.ndarray,
+                random_pairs: np.ndarray, *, candidates_total: int, pairs_total: int,
+                matches: np.ndarray | None = None) -> None:
+        """Learn the weights from the data, as Splink does.
+
+        ``random_pairs`` (dedupe distance matrix): u, how each comparison's levels fall between
+        two random customers. ``sessions``: per blocking rule, its pairs and the comparisons it
+        fixes; EM on each rule's pairs estimates m of the comparisons the rule does not fix, and
+        each comparison's m is the mean over the sessions that estimated it. ``candidates`` (a
+        sample of the union of the rules' pairs, ``candidates_total`` in all, among
+        ``pairs_total`` possible pairs): with m and u fixed, EM gives the share of matches among
+        them, hence the probability that two random records match, the prior of every score.
+        ``matches``: labelled matches, counted towards m."""
+        R = self.levels(random_pairs)
+        M = (self.levels(matches) if matches is not None and len(matches)
+             else np.empty((0, len(self.columns)), dtype=np.int16))
+        for j, c in enumerate(self.columns):
+            counts = np.bincount(R[:, j][R[:, j] >= 0], minlength=c.levels).astype(float)
+            self.u[j] = (counts + 0.1) / (counts.sum() + 0.1 * c.levels)
+            start = 0.5 ** np.arange(c.levels)
+            start[-1] = 0.02
+            self.m[j] = start / start.sum()
+        names = [c.name for c in self.columns]
+        estimates: list[list[np.ndarray]] = [[] for _ in self.columns]
+        report_sessions = {}
+        for rule, (pairs, fixes) in sessions.items():
+            if len(pairs) < 20:
+                continue
+            active = np.array([name not in fixes and name not in FIXED for name in names])
+            prior, m, iterations = self._em(self.levels(pairs), M, active, 0.3)
+            report_sessions[rule] = {"pairs": int(len(pairs)), "match_share": round(prior, 4),
+                                     "iterations": iterations}
+            for j in np.flatnonzero(active):
+                estimates[j].append(m[j])
+        for j in range(len(self.columns)):
+            if estimates[j]:
+                self.m[j] = np.mean(estimates[j], axis=0)
+            elif len(M):  # no session estimated it: the labelled matches alone
+                labelled = M[:, j][M[:, j] >= 0]
+                counts = np.bincount(labelled, minlength=self.columns[j].levels).astype(float)
+                self.m[j] = (counts + 0.5) / (counts.sum() + 0.5 * self.columns[j].levels)
+        self._household()
+        C = self.levels(candidates)
+        share, _, _ = self._em(C, M, np.ones(len(self.columns), dtype=bool), 0.3, update_m=False)
+        matches_expected = share * candidates_total
+        self.prior = float(np.clip(matches_expected / max(pairs_total, 1), 1e-12, 0.5))
+        self.report = {"random_pairs": int(len(R)), "candidate_pairs": int(candidates_total),
+                       "labelled_matches": int(len(M)), "sessions": report_sessions,
+                       "match_share_of_candidates": round(share, 5),
+                       "match_probability_of_two_random_records": self.prior}
+
+    # -- step 2: the labels -----------------------------------------------------------------
+    def _fit_corrections(self, L: np.ndarray, y: np.ndarray, strength: float,
+                         sample_weight: np.ndarray | None = None):
+        base = math.log(self.prior / (1 - self.prior))
+        fs = self._sum(L, self.weights())
+        sizes = [c.levels for c in self.columns]
+        offsets = np.cumsum([0, *sizes])
+        onehot = np.zeros((len(L), offsets[-1]))
+        for j in range(len(self.columns)):
+            seen = L[:, j] >= 0
+            onehot[np.flatnonzero(seen), offsets[j] + L[seen, j]] = 1.0
+        w = np.ones(len(L)) if sample_weight is None else sample_weight
+
+        def loss(theta):
+            scale, delta = theta[0], theta[1:]
+            z = base + scale * fs + onehot @ delta
+            p = expit(z)
+            eps = 1e-12
+            value = -np.sum(w * (y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)))
+            value += ((scale - 1) ** 2 + delta @ delta) / (2 * strength)
+            residual = w * (p - y)
+            grad = np.concatenate([[residual @ fs + (scale - 1) / strength],
+                                   onehot.T @ residual + delta / strength])
+            return value, grad
+
+        theta0 = np.concatenate([[1.0], np.zeros(offsets[-1])])
+        result = minimize(loss, theta0, jac=True, method="L-BFGS-B")
+        scale, delta = result.x[0], result.x[1:]
+        return scale, [delta[offsets[j]:offsets[j + 1]] for j in range(len(self.columns))]
+
+    def _logit(self, L: np.ndarray, scale: float, corrections: list[np.ndarray]) -> np.ndarray:
+        base = math.log(self.prior / (1 - self.prior))
+        weights = [scale * w + d for w, d in zip(self.weights(), corrections, strict=True)]
+        return base + self._sum(L, weights)
+
+    def fit(self, X, y) -> EvidenceClassifier:
+        """Refine the data's weights with the labelled pairs (dedupe's ``train`` calls this)."""
+        L, y = self.levels(X), np.asarray(y, dtype=float)
+        minority = int(min(y.sum(), len(y) - y.sum()))
+        folds = min(5, minority)
+        if folds < 2:
+            self.strength = LABEL_STRENGTHS[0]
+        else:
+            rng = np.random.default_rng(0)
+            fold_of = np.empty(len(y), dtype=int)
+            for label in (0, 1):  # stratified
+                where = rng.permutation(np.flatnonzero(y == label))
+                fold_of[where] = np.arange(len(where)) % folds
+            losses = []
+            for strength in LABEL_STRENGTHS:
+                total = 0.0
+                for fold in range(folds):
+                    train, test = fold_of != fold, fold_of == fold
+                    scale, corrections = self._fit_corrections(L[train], y[train], strength)
+                    p = np.clip(expit(self._logit(L[test], scale, corrections)), 1e-6, 1 - 1e-6)
+                    total -= float(np.sum(y[test] * np.log(p) + (1 - y[test]) * np.log(1 - p)))
+                losses.append(total / len(y))
+            self.strength = LABEL_STRENGTHS[int(np.argmin(losses))]
+            self.report["label_log_loss_by_strength"] = dict(zip(map(str, LABEL_STRENGTHS),
+                                                                 [round(x, 4) for x in losses], strict=True))
+        self.scale, self.corrections = self._fit_corrections(L, y, self.strength)
+        self.report.update({"labels": int(len(y)), "label_strength": self.strength,
+                            "scale": round(float(self.scale), 4)})
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = expit(self._logit(self.levels(X), self.scale, self.corrections))
+        return np.column_stack([1 - p, p])
+
+    def level_weights(self) -> dict[str, list[float]]:
+        """The final weight of each level (log-odds it adds), for the model's page."""
+        return {c.name: [round(float(x), 3) for x in self.scale * w + d]
+                for c, w, d in zip(self.columns, self.weights(), self.corrections, strict=True)}
