@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -87,6 +88,11 @@ def _setup() -> str:
     return os.environ["DATABASE_URL"]
 
 
+def _workdir() -> Path:
+    """This process's files (import files, truth, Splink's input): two benches can run at once."""
+    return BENCH / f"data-{os.getpid()}"
+
+
 def _owned_sqlite() -> Path | None:
     url = os.environ["DATABASE_URL"]
     if url.startswith("sqlite:///") and f"quality-{os.getpid()}" in url:
@@ -111,6 +117,9 @@ def _database_empty() -> None:
 
 
 def _teardown(url: str) -> None:
+    import shutil
+
+    shutil.rmtree(_workdir(), ignore_errors=True)
     if url.startswith("sqlite:///") and f"quality-{os.getpid()}" in url:
         from django.db import connections
 
@@ -143,7 +152,7 @@ def dataset_load(name: str) -> Dataset:
     from parties.models import ImportJob, SourceRecord
 
     _database_empty()
-    workdir = BENCH / "data"
+    workdir = _workdir()
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     notes: dict = {}
@@ -413,7 +422,7 @@ def splink_input(dataset: Dataset, path: Path) -> None:
 
 
 def splink_reference(dataset: Dataset) -> dict:
-    path = BENCH / "data" / f"{dataset.name}-splink.csv"
+    path = _workdir() / f"{dataset.name}-splink.csv"
     splink_input(dataset, path)
     if not SPLINK_PYTHON.exists():
         return {"error": f"{SPLINK_PYTHON} not found: make bench-venv (pip install -r "
@@ -437,9 +446,11 @@ def _commit() -> dict:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
                               check=False).stdout.strip()
 
-    dirty = git("status", "--porcelain", "--", "matching")
+    dirty = git("status", "--porcelain", "--", "matching", "parties")
+    diff = git("diff", "HEAD", "--", "matching", "parties")
     return {"commit": git("rev-parse", "--short", "HEAD"),
-            "matching_uncommitted": [line[3:] for line in dirty.splitlines()]}
+            "matching_uncommitted": [line[3:] for line in dirty.splitlines()],
+            "uncommitted_diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if diff else None}
 
 
 def cell_summary(results: list[dict]) -> dict:
@@ -538,8 +549,9 @@ def main() -> None:
         "argv": sys.argv[1:], "machine": f"{platform.machine()} {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {url.split(':', 1)[0]}", "datasets": {}}
     started = time.perf_counter()
+    dirty = ", ".join(report["matching_uncommitted"])
     print(f"commit {report['commit']}"
-          f"{' (matching/ has uncommitted changes)' if report['matching_uncommitted'] else ''}; "
+          f"{f' (uncommitted in matching/ or parties/: {dirty})' if dirty else ''}; "
           f"{report['machine']}", flush=True)
     try:
         for name in datasets:
