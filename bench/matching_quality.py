@@ -449,7 +449,7 @@ def _commit() -> dict:
     dirty = git("status", "--porcelain", "--", "matching", "parties")
     diff = git("diff", "HEAD", "--", "matching", "parties")
     return {"commit": git("rev-parse", "--short", "HEAD"),
-            "matching_uncommitted": [line[3:] for line in dirty.splitlines()],
+            "matching_uncommitted": [line.split(maxsplit=1)[1] for line in dirty.splitlines()],
             "uncommitted_diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if diff else None}
 
 
