@@ -253,7 +253,8 @@ class ContactPointIn(serializers.Serializer):
         max_length=2,
         required=False,
         default="",
-        help_text="ISO country to read a phone number written without +country.",
+        help_text="ISO country to read a phone number written without +country; "
+        "by default the party's address country, else US.",
     )
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from parties.extensions import parties_changed_notify
 from parties.models import (
+    ContactPointAddress,
     ContactPointEmail,
     ContactPointPhone,
     ContactUsage,
@@ -33,8 +35,16 @@ def _model(kind: str):
     return MODELS[kind]
 
 
-def _values(kind: str, value: str, region: str) -> dict[str, Any]:
-    """The stored fields of a new or corrected value, or ValidationError naming the field."""
+def _address_country(party_id: int) -> str:
+    """The country of the party's primary active address (else its first with a country)."""
+    return (ContactPointAddress.objects.filter(party_id=party_id, is_active=True).exclude(country="")
+            .order_by("-is_primary", "pk").values_list("country", flat=True).first() or "")
+
+
+def _values(kind: str, value: str, region: str, party_id: int) -> dict[str, Any]:
+    """The stored fields of a new or corrected value, or ValidationError naming the field.
+    A phone without its own +country is read in the region the editor gave, else in the
+    party's address country, else in the US (``standardize.phone_normalize``'s rule)."""
     if kind == "email":
         cleaned = std.email_normalize(value)
         if not cleaned.value:
@@ -42,11 +52,17 @@ def _values(kind: str, value: str, region: str) -> dict[str, Any]:
         if cleaned.problem:
             raise ValidationError({"value": cleaned.problem})
         return {"raw_value": std.collapse(value)[:320], "normalized": cleaned.value[:320]}
-    phone = std.phone_normalize(value, region or "US")
+    if region.strip():  # the editor's explicit choice for this number
+        if region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValidationError({"region": f"{region.strip()!r} is not a country code phone numbers "
+                                             "know (ISO 3166 alpha-2, like DE or GB)"})
+        phone = std.phone_normalize(value, region)
+    else:
+        phone = std.phone_normalize(value, "US", address_country=_address_country(party_id))
     if not phone.normalized:
         raise ValidationError({"value": "enter a phone number"})
     if phone.problem:
-        raise ValidationError({"value": f"{phone.problem} (read with region {region or 'US'})"})
+        raise ValidationError({"value": phone.problem})
     return {"raw_value": std.collapse(value)[:64], "normalized": phone.normalized, "country": phone.country,
             "phone_type": phone.phone_type, "extension": phone.extension[:16]}
 
@@ -79,7 +95,7 @@ def contact_point_add(*, party_id: int, kind: str, value: str, usage: str = Cont
     _active_party(party_id)
     if usage not in ContactUsage.values:
         raise ValidationError({"usage": f"{usage!r} is not one of {', '.join(ContactUsage.values)}"})
-    fields = _values(kind, value, region)
+    fields = _values(kind, value, region, party_id)
     if model.objects.filter(party_id=party_id, normalized=fields["normalized"]).exists():
         raise ValidationError({"value": f"the party already has {fields['normalized']}"})
     before = parties_snapshot([party_id])
@@ -98,7 +114,7 @@ def contact_point_correct(*, kind: str, point_id: int, value: str, region: str =
     model = _model(kind)
     point = model.objects.get(pk=point_id)
     _active_party(point.party_id)
-    fields = _values(kind, value, region)
+    fields = _values(kind, value, region, point.party_id)
     same = model.objects.filter(party_id=point.party_id, normalized=fields["normalized"])
     if same.exclude(pk=point.pk).exists():
         raise ValidationError({"value": f"the party already has {fields['normalized']}; deactivate this one"})

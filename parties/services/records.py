@@ -146,11 +146,15 @@ def row_standardize(raw: Mapping[str, Any], *, source: SourceSystem) -> Standard
         if cleaned.problem:
             row.problems.append(Problem(column, raw_email, cleaned.problem))
 
+    # phones are read in the customer's country: the row's address country, else the source's
+    # region (country_normalize is cached; _address below asks for the same value)
+    address_country = std.country_normalize(_value(raw, "country")).value
     for column in ("phone", "phone_2"):
         raw_phone = _value(raw, column)
         if not raw_phone:
             continue
-        phone = std.phone_normalize(raw_phone, source.default_region)
+        phone = std.phone_normalize(raw_phone, source.default_region,
+                                    address_country=address_country)
         row.phones.append({"column": column, "raw": raw_phone, "normalized": phone.normalized,
                            "country": phone.country, "phone_type": phone.phone_type,
                            "extension": phone.extension, "problem": phone.problem})

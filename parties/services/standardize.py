@@ -135,26 +135,50 @@ _PHONE_TYPES = {
 }
 
 
-def phone_normalize(raw: str | None, default_region: str = "US") -> CleanedPhone:
-    """E.164 with the source's default region for numbers written without +country.
+@lru_cache(maxsize=1024)
+def phone_region(address_country: str = "", default_region: str = "") -> tuple[str, str]:
+    """(region, why): the country a phone number written without its own +country is read
+    in: the customer's address country when phone numbers know it, else the default region
+    (the source system's), else US. Cached: an import asks once per row."""
+    country = (address_country or "").strip().upper()
+    if country in phonenumbers.SUPPORTED_REGIONS:
+        return country, "the customer's address country"
+    region = (default_region or "").strip().upper()
+    if region in phonenumbers.SUPPORTED_REGIONS:
+        return region, "the default region"
+    return "US", "the default region"
+
+
+def phone_normalize(raw: str | None, default_region: str = "US", *,
+                    address_country: str = "") -> CleanedPhone:
+    """E.164, read in the customer's own country. The rule, for every caller: the number's own
+    international prefix (``+44 …``, ``0044 …``) first, then the customer's address country,
+    then ``default_region`` (the source's). Validity is judged in the country it is read in,
+    so ``0161 3533342`` with a GB address and ``+44 161 353 3342`` are both +441613533342.
     An unreadable number keeps its digits as the normalized value, with the reason."""
     value = collapse(raw)
     if not value:
         return CleanedPhone("")
     digits = re.sub(r"\D", "", value)
     if value.startswith("00"):
-        # "00" is the international prefix in most of the world, but not in the default
-        # region of every source (the US dials 011), so read it as "+" explicitly.
+        # "00" is the international prefix in most of the world, but not in every customer's
+        # country (the US dials 011), so read it as "+" explicitly.
         value = "+" + value[2:]
+    region, why = phone_region(address_country, default_region)
     try:
-        number = phonenumbers.parse(value, (default_region or "US").upper())
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
         return CleanedPhone(digits, problem=f"unreadable phone number: {exc}")
     # number_type() is UNKNOWN exactly when is_valid_number() is false; asking once halves
     # the cost of the most expensive step of an import.
     number_type = phonenumbers.number_type(number)
     if number_type == phonenumbers.PhoneNumberType.UNKNOWN:
-        return CleanedPhone(digits, problem="not a valid phone number for its country")
+        if value.startswith("+"):
+            prefix = phonenumbers.region_code_for_country_code(number.country_code)
+            read_as = f"read with its own prefix +{number.country_code} ({prefix})"
+        else:
+            read_as = f"read as {region}, {why}; write it with +country if it is from elsewhere"
+        return CleanedPhone(digits, problem=f"not a valid phone number for its country: {read_as}")
     return CleanedPhone(
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         country=phonenumbers.region_code_for_number(number) or "",

@@ -7,7 +7,9 @@ A row names its customer by one of, in this order of precedence:
    in the one the ``source_system`` column names. A merged customer resolves to its survivor.
 2. ``email``: the normalized address, among active contact points of active parties.
 3. ``phone``: written any way; read to E.164 with the job's phone region and looked up
-   exactly, else by its last 9 digits (``ContactPointPhone.matching_digits``).
+   exactly, else by its last 9 digits (``ContactPointPhone.matching_digits``). A touch-point
+   row has no address country, so a foreign customer's number written the national way
+   (stored in E.164 read in their address country) is found by those digits.
 
 A reference that finds no party, or more than one active party, rejects the row. The
 references of a whole batch are resolved with a handful of queries, not one per row.
