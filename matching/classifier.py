@@ -152,7 +152,7 @@ class EvidenceClassifier:
 
     def prepare(self, sessions: dict[str, tuple[np.ndarray, tuple[str, ...]]], candidates: np.ndarray,
                 random_pairs: np.ndarray, *, candidates_total: int, pairs_total: int,
-                matches: np.ndarray | None = None) -> None:
+                parties: int | None = None, matches: np.ndarray | None = None) -> None:
         """Learn the weights from the data, as Splink does.
 
         ``random_pairs`` (dedupe distance matrix): u, how each comparison's levels fall between
@@ -162,7 +162,8 @@ class EvidenceClassifier:
         sample of the union of the rules' pairs, ``candidates_total`` in all, among
         ``pairs_total`` possible pairs): with m and u fixed, EM gives the share of matches among
         them, hence the probability that two random records match, the prior of every score.
-        ``matches``: labelled matches, counted towards m."""
+        ``matches``: labelled matches, counted towards m. ``parties``: the database's size (the
+        sample's share of matches holds for it; ``prior_for`` rescales it as the data grows)."""
         R = self.levels(random_pairs)
         M = (self.levels(matches) if matches is not None and len(matches)
              else np.empty((0, len(self.columns)), dtype=np.int16))
@@ -196,6 +197,8 @@ class EvidenceClassifier:
         share, _, _ = self._em(C, M, np.ones(len(self.columns), dtype=bool), 0.3, update_m=False)
         matches_expected = share * candidates_total
         self.prior = float(np.clip(matches_expected / max(pairs_total, 1), 1e-12, 0.5))
+        self.trained_parties = parties  # the database's size then (the sample's prior holds for it)
+        self.parties: int | None = None  # the size scores are for (set by runs: prior_for)
         self.report = {"random_pairs": int(len(R)), "candidate_pairs": int(candidates_total),
                        "labelled_matches": int(len(M)), "sessions": report_sessions,
                        "match_share_of_candidates": round(share, 5),
@@ -231,8 +234,19 @@ class EvidenceClassifier:
         scale, delta = result.x[0], result.x[1:]
         return scale, [delta[offsets[j]:offsets[j + 1]] for j in range(len(self.columns))]
 
+    def prior_for(self, parties: int | None) -> float:
+        """The probability that two random records match, for a database of ``parties``.
+        Each customer has about as many duplicates whatever the size, so matches grow with the
+        parties and pairs with their square: the prior learned on ``trained_parties`` scales
+        by (trained - 1) / (parties - 1). Without a size, the training's own."""
+        trained = getattr(self, "trained_parties", None)
+        if not parties or not trained or parties < 2:
+            return self.prior
+        return float(np.clip(self.prior * (trained - 1) / (parties - 1), 1e-15, 0.5))
+
     def _logit(self, L: np.ndarray, scale: float, corrections: list[np.ndarray]) -> np.ndarray:
-        base = math.log(self.prior / (1 - self.prior))
+        prior = self.prior_for(getattr(self, "parties", None))
+        base = math.log(prior / (1 - prior))
         weights = [scale * w + d for w, d in zip(self.weights(), corrections, strict=True)]
         return base + self._sum(L, weights)
 

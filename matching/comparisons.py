@@ -24,8 +24,11 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 NAME_SEPARATOR = "\x1f"
 NAN = math.nan
+# A party meets ~16 others in a run: its values are split and folded once, not per pair.
+CACHE = 262_144
 
 
+@lru_cache(maxsize=CACHE)
 def _fold(text: str) -> str:
     """Accents off (Müller → muller), so that transliterated spellings meet."""
     if text.isascii():
@@ -88,6 +91,7 @@ def _initial(a: str, b: str) -> bool:
     return (len(a) == 1 or len(b) == 1) and a[:1] == b[:1]
 
 
+@lru_cache(maxsize=CACHE)
 def _split_name(value: str) -> tuple[str, str]:
     given, _, family = value.partition(NAME_SEPARATOR)
     return _fold(given), _fold(family)
@@ -126,6 +130,11 @@ def given_level(a: str, b: str) -> float:
     return 6
 
 
+@lru_cache(maxsize=CACHE)
+def _parts(name: str) -> frozenset[str]:
+    return frozenset(re.split(r"[\s-]+", name))
+
+
 FAMILY_LEVELS = ("same", "typo", "similar", "swapped with given name", "different")
 
 
@@ -136,7 +145,7 @@ def family_level(a: str, b: str) -> float:
     if first == second:
         return 0
     # a double-barrelled name against one of its parts counts as a typo-level agreement
-    if set(re.split(r"[\s-]+", first)) & set(re.split(r"[\s-]+", second)):
+    if _parts(first) & _parts(second):
         return 1
     similarity = _jw(first, second)
     if similarity >= 0.92:
@@ -189,6 +198,7 @@ def email_level(a: Sequence[str], b: Sequence[str]) -> float:
 PHONE_LEVELS = ("same number", "same last 8 digits, or one digit off", "different")
 
 
+@lru_cache(maxsize=CACHE)
 def _digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
@@ -233,9 +243,10 @@ ADDRESS_LEVELS = ("same street and postal code", "street with a typo, same posta
                   "same city, another postal code and street", "another city", "another country")
 
 
-def _split(value: str, parts: int) -> list[str]:
+@lru_cache(maxsize=CACHE)
+def _split(value: str, parts: int) -> tuple[str, ...]:
     items = value.split(NAME_SEPARATOR)
-    return [*items, *[""] * (parts - len(items))][:parts]
+    return (*items, *[""] * (parts - len(items)))[:parts]
 
 
 def address_level(a: str, b: str) -> float:
@@ -293,6 +304,7 @@ _LEGAL_FORMS = frozenset(
     "bv b.v. nv n.v. vof spa s.p.a. srl s.r.l. sl s.l. ab as a/s oy gbr ev e.v.".split())
 
 
+@lru_cache(maxsize=CACHE)
 def organization_core(name: str) -> str:
     words = [w for w in re.split(r"[\s,]+", _fold(name)) if w and w not in _LEGAL_FORMS]
     return " ".join(re.sub(r"[^\w&]", "", w) for w in words).strip()

@@ -175,12 +175,13 @@ def reliability_compute(truth: dict[tuple[str, str], str], *, bands: int = RELIA
     from matching.models import MatcherModel
     from matching.selectors import match_records
     from matching.services.blocking import matcher_load, party_id_batches
-    from matching.services.scoring import candidate_pairs, pair_scores
+    from matching.services.scoring import candidate_pairs, pair_scores, population_set
 
     model = MatcherModel.objects.filter(is_active=True).first()
     if model is None:
         raise ValueError("no trained model yet: train the matcher first")
     matcher = matcher_load(model)
+    population_set(matcher)
     entities: dict[int, set[str]] = defaultdict(set)
     for party_id, source, key in SourceRecord.objects.values_list(
             "party_id", "source_system__name", "source_key").iterator(chunk_size=5000):

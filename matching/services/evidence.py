@@ -27,7 +27,8 @@ RANDOM_PAIRS = 100_000
 
 @dataclass(frozen=True)
 class EvidenceSample:
-    parties: int
+    parties: int  # in the sample
+    population: int  # active parties in the database
     sessions: dict[str, tuple[np.ndarray, tuple[str, ...]]]  # rule → (distances, fixed comparisons)
     candidates: np.ndarray  # a sample of the union of the rules' pairs (distances)
     candidates_total: int
@@ -35,14 +36,16 @@ class EvidenceSample:
     random_pairs: np.ndarray
 
 
-def sample_records(limit: int, rng: random.Random) -> dict[int, dict]:
+def sample_records(limit: int, rng: random.Random) -> tuple[dict[int, dict], int]:
+    """Up to ``limit`` random active parties, flattened, and how many there are in all."""
     ids = list(Party.objects.active().filter(erased_at__isnull=True).values_list("pk", flat=True))
+    population = len(ids)
     if len(ids) > limit:
         ids = rng.sample(ids, limit)
     records: dict[int, dict] = {}
     for start in range(0, len(ids), 5000):
         records.update(party_records(ids[start:start + 5000]))
-    return records
+    return records, population
 
 
 def rule_pairs(records: dict[int, dict], max_block: int) -> dict[str, set[tuple[int, int]]]:
@@ -64,7 +67,7 @@ def rule_pairs(records: dict[int, dict], max_block: int) -> dict[str, set[tuple[
 def evidence_sample(data_model, classifier, *, limit: int | None = None,
                     seed: int | None = None) -> EvidenceSample:
     rng = random.Random(seed)  # noqa: S311 - sampling, not secrets
-    records = sample_records(limit or settings.C360_MATCHING_EM_SAMPLE, rng)
+    records, population = sample_records(limit or settings.C360_MATCHING_EM_SAMPLE, rng)
 
     def distances(pairs) -> np.ndarray:
         return record_distances(data_model, classifier, [(records[a], records[b]) for a, b in pairs])
@@ -85,6 +88,7 @@ def evidence_sample(data_model, classifier, *, limit: int | None = None,
     if len(ids) > 1:
         for _ in range(min(RANDOM_PAIRS, len(ids) * (len(ids) - 1) // 2)):
             randoms.append(tuple(rng.sample(ids, 2)))
-    return EvidenceSample(parties=len(records), sessions=sessions, candidates=distances(union),
+    return EvidenceSample(parties=len(records), population=population, sessions=sessions,
+                          candidates=distances(union),
                           candidates_total=total, pairs_total=len(ids) * (len(ids) - 1) // 2,
                           random_pairs=distances(randoms))

@@ -204,6 +204,15 @@ def _distances(data_model, record_pairs: Sequence[tuple[dict, dict]],
     return data_model._add_derived_distances(distances)
 
 
+def population_set(matcher) -> None:
+    """Tell the classifier how many active parties there are now: its prior (two random
+    records being one customer) shrinks as the data grows (``EvidenceClassifier.prior_for``)."""
+    if hasattr(matcher.classifier, "prior_for"):
+        from parties.models import Party
+
+        matcher.classifier.parties = Party.objects.active().count()
+
+
 def classifier_columns(classifier) -> set[int] | None:
     """The distance columns a classifier reads (``EvidenceClassifier``: its comparisons'), or
     None for dedupe's own, which reads them all."""
@@ -239,6 +248,7 @@ def chunk_score(matcher: dedupe.StaticDedupe, *, run_id: int, chunk: int, first:
     """Score a chunk's candidate pairs (within the pair budget) and store those above the
     drop line as ScoredPair rows, replacing any from an earlier attempt at the same chunk."""
     ScoredPair.objects.filter(run_id=run_id, chunk=chunk).delete()
+    population_set(matcher)
     candidates = candidate_pairs(first, last, changed=changed, budget=budget)
     kept = 0
     now = timezone.now()

@@ -164,6 +164,7 @@ def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
     labelled = deduper.training_pairs[Label.MATCH]
     classifier.prepare(evidence.sessions, evidence.candidates, evidence.random_pairs,
                        candidates_total=evidence.candidates_total, pairs_total=evidence.pairs_total,
+                       parties=evidence.population,
                        matches=record_distances(deduper.data_model, classifier, labelled))
     deduper.classifier = classifier
     deduper.train(index_predicates=settings.C360_MATCHING_INDEX_PREDICATES)

@@ -86,3 +86,18 @@ def test_household_members_are_not_suggested_as_one_customer(tmp_path):
     by_pair = {tuple(map(int, p)): float(s) for p, s in zip(scores["pairs"], scores["score"], strict=True)}
     assert by_pair.get((rosi.pk, mechthilde.pk), 0.0) < 0.05
     assert by_pair[(rosi.pk, rosi_again.pk)] > 0.9
+
+
+def test_the_prior_shrinks_as_the_data_grows():
+    """Two random records of 1,000 parties are one customer ten times as often as two of
+    10,000 (each customer has as many duplicates either way): a model trained on the small
+    database must not score the large one with the small one's prior."""
+    from matching.classifier import EvidenceClassifier
+
+    classifier = EvidenceClassifier([])
+    classifier.prior, classifier.trained_parties = 1e-3, 1001
+    assert classifier.prior_for(None) == 1e-3
+    assert classifier.prior_for(10_001) == pytest.approx(1e-4)
+    classifier.parties = 10_001
+    low = classifier.predict_proba(__import__("numpy").zeros((1, 0)))[0, 1]
+    assert low == pytest.approx(1e-4, rel=1e-3)
