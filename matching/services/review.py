@@ -19,12 +19,14 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from matching.comparisons import COMPARISONS
+from matching.fields import FIELDS
 from matching.models import MatchSettings, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from matching.selectors import party_records
 from matching.services.decisions import suggestion_handled
 from matching.services.facets import suggestion_facets
-from matching.services.suggestions import evidence_of
-from parties.models import EventKind, PartyEvent, PartyStatus
+from matching.services.suggestions import SIGNALS, evidence_of, pair_evidence
+from parties.models import EventKind, Party, PartyEvent, PartyStatus
 from parties.services.merge import AlreadyHandled, MergeRefused, merged_by, parties_lock, party_merge
 
 CLAIM_MINUTES = 30
@@ -35,8 +37,10 @@ class SuggestionStale(ValueError):
 
 
 def _comparable(evidence: Mapping[str, dict]) -> dict:
+    """The members' values per field (the pairs' levels follow from them, their weights from
+    the model: neither says whether the parties changed)."""
     return {name: {pid: (sorted(v) if isinstance(v, list) else v) for pid, v in item["values"].items()}
-            for name, item in evidence.items()}
+            for name, item in evidence.items() if name in FIELDS}
 
 
 def suggestion_changes(suggestion: MatchSuggestion, members: Sequence[int]) -> str:
@@ -45,7 +49,7 @@ def suggestion_changes(suggestion: MatchSuggestion, members: Sequence[int]) -> s
     gone = [pid for pid in members if pid not in records]
     if gone:
         return f"party {gone[0]} is no longer active"
-    current = evidence_of(records, list(members))
+    current = evidence_of(records, list(members), weights=None)
     if _comparable(current) != _comparable(suggestion.evidence):
         merge = (PartyEvent.objects.filter(kind__in=[EventKind.MERGE, EventKind.AUTO_MERGE],
                                            party_id__in=members, created_at__gt=suggestion.created_at,
@@ -54,8 +58,8 @@ def suggestion_changes(suggestion: MatchSuggestion, members: Sequence[int]) -> s
             absorbed = ", ".join(str(pid) for pid in merge.changes.get("absorbed", []))
             return (f"party {merge.party_id} absorbed party {absorbed} since this suggestion was made "
                     f"(merged by {merge.actor_label})")
-        changed = sorted(name for name in current
-                         if _comparable({name: current[name]}) != _comparable(
+        changed = sorted(name for name in current if name in FIELDS
+                         and _comparable({name: current[name]}) != _comparable(
                              {name: suggestion.evidence.get(name, {"values": {}})}))
         return "the parties changed since this suggestion was made ({})".format(
             ", ".join(n.replace("_", " ") for n in changed))
@@ -270,3 +274,101 @@ def suggestions_auto_merge(*, run_id: int) -> BulkResult:
                                               score__gte=threshold).values_list("pk", flat=True))
     return suggestions_merge_bulk(suggestion_ids=ids, automatic=True,
                                   actor_label=f"auto-merge (score ≥ {threshold:.2f})")
+
+
+# --- why the matcher suggests it ---------------------------------------------------------------
+
+_LABELS = {c.name: c.label for c in COMPARISONS}
+_ORDER = {c.name: i for i, c in enumerate(COMPARISONS)}
+_SIGNAL_COMPARISON = {text: name for (name, _), text in SIGNALS.items()}
+HOUSEHOLD = "cmp:household"
+NEGATIVE_SIGNALS = frozenset({"cmp:identifier", "cmp:address"})  # when no weight says which way
+
+
+@dataclass
+class Contribution:
+    label: str  # "Given name"
+    level: str  # "nickname"
+    weight: float | None = None  # the log-odds it adds (None: not stored with the suggestion)
+
+    @property
+    def weight_text(self) -> str:
+        """"+4.8", "−21.9" (a real minus sign): the sign is read, not only the colour seen."""
+        if self.weight is None:
+            return ""
+        return f"+{self.weight:.1f}" if self.weight >= 0 else f"\u2212{-self.weight:.1f}"
+
+
+@dataclass
+class Signal:
+    text: str
+    against: bool  # its comparison counts against one customer
+
+
+@dataclass
+class PairReasons:
+    """One member against another (the first column of the review page)."""
+    party_id: int
+    party_name: str
+    against_id: int
+    against_name: str
+    signals: list[Signal]
+    household: Contribution | None  # the two look like two people of one household
+    supporting: list[Contribution]  # weight ≥ 0, strongest first (every level when not weighed)
+    opposing: list[Contribution]  # weight < 0, strongest first
+    weighed: bool
+    computed_now: bool  # an older suggestion, stored without its pairs: from today's data
+
+
+def _pair_reasons(pair: Mapping, member: Party, anchor: Party, computed_now: bool) -> PairReasons:
+    comparisons = pair.get("comparisons") or {}
+    items = sorted(comparisons.items(), key=lambda item: _ORDER.get(item[0], len(_ORDER)))
+    weighed = any("weight" in item for _, item in items)
+    contributions = {name: Contribution(_LABELS.get(name, name.removeprefix("cmp:")), item.get("level", ""),
+                                        item.get("weight")) for name, item in items}
+    household = contributions.pop(HOUSEHOLD, None)
+    if not pair.get("household"):
+        household = None
+    listed = list(contributions.values())
+    if weighed:
+        supporting = sorted((c for c in listed if (c.weight or 0) >= 0), key=lambda c: -(c.weight or 0))
+        opposing = sorted((c for c in listed if (c.weight or 0) < 0), key=lambda c: c.weight or 0)
+    else:
+        supporting, opposing = listed, []
+    signals = []
+    for text in pair.get("signals") or []:
+        name = _SIGNAL_COMPARISON.get(text, "")
+        if name == HOUSEHOLD:
+            continue  # shown as the household warning
+        weight = contributions[name].weight if name in contributions else None
+        signals.append(Signal(text, against=weight < 0 if weight is not None else name in NEGATIVE_SIGNALS))
+    return PairReasons(party_id=member.pk, party_name=member.display_name or str(member.pk),
+                       against_id=anchor.pk, against_name=anchor.display_name or str(anchor.pk),
+                       signals=signals, household=household, supporting=supporting,
+                       opposing=opposing, weighed=weighed, computed_now=computed_now)
+
+
+def suggestion_reasons(suggestion: MatchSuggestion, parties: Sequence[Party]) -> list[PairReasons]:
+    """Why the matcher put these parties together: each member of ``parties`` (in the review
+    page's order) against the first, from the pairs stored with the suggestion (a member
+    without a stored pair with the first: against the member before it that has one). A
+    suggestion made before pairs were stored is compared on the parties' current data,
+    without weights."""
+    if len(parties) < 2:
+        return []
+    stored = (suggestion.evidence or {}).get("pairs")
+    computed_now = stored is None
+    if computed_now:
+        ids = [p.pk for p in parties]
+        records = party_records(ids)
+        stored = [pair_evidence(ids[0], other, records[ids[0]], records[other])
+                  for other in ids[1:] if ids[0] in records and other in records]
+    by_pair = {frozenset(pair.get("parties") or ()): pair for pair in stored}
+    reasons = []
+    for position, member in enumerate(parties[1:], start=1):
+        for anchor in (parties[0], *reversed(parties[1:position])):
+            pair = by_pair.get(frozenset((member.pk, anchor.pk)))
+            if pair is not None:
+                reasons.append(_pair_reasons(pair, member, anchor, computed_now))
+                break
+    return reasons

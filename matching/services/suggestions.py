@@ -4,7 +4,10 @@ longer active are closed)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import combinations
+from typing import Literal
 
 import dedupe
 import numpy as np
@@ -13,19 +16,72 @@ from django.utils import timezone
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from matching.classifier import EvidenceClassifier
+from matching.comparisons import COMPARISONS, compare_records
 from matching.fields import FIELDS
-from matching.models import MatchRun, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
+from matching.models import MatcherModel, MatchRun, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from matching.selectors import match_records
 from matching.services.facets import suggestion_facets
 from parties.models import Party, PartyStatus
 from parties.services.bulk_writer import ids_allocate, rows_insert
 
 CURVE_THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(16)]  # 0.2 … 0.95
+ALL_PAIRS_UP_TO = 8  # members; a larger cluster stores each member against its best-scored one
+
+LevelWeights = Mapping[str, Sequence[float]]
+
+# What ``matching.comparisons.signals`` reports, by the level that fires it. Read from the
+# levels already computed, because ``signals`` would compare the pair a second time (50 µs a
+# pair, 200,000 suggestions at a million parties). A test holds the two to the same words.
+SIGNALS: dict[tuple[str, int], str] = {
+    ("cmp:given", 1): "nickname (given names)", ("cmp:given", 3): "initial for a given name",
+    ("cmp:given", 5): "given and family name swapped",
+    ("cmp:birth", 1): "birth date with day and month swapped",
+    ("cmp:organization", 1): "same organization apart from the legal form",
+    ("cmp:identifier", 2): "different identifiers of the same type",
+    ("cmp:address", 6): "addresses in different countries",
+    ("cmp:household", 0): "household: same family name and address, different person",
+}
+_LEVEL_WORDS = {c.name: c.levels for c in COMPARISONS}
 
 
-def evidence_of(records: dict[int, dict], members: list[int]) -> dict:
+def pair_evidence(a: int, b: int, record_a: dict, record_b: dict,
+                  weights: LevelWeights | None = None) -> dict:
+    """How two members compare: each comparison's level in words (missing values left out),
+    with the log-odds the model adds for it when ``weights`` (``level_weights()``) are given,
+    the signals that fired, and whether they look like two people of one household."""
+    levels = compare_records(record_a, record_b)
+    comparisons, fired = {}, []
+    for name, level in levels.items():
+        if math.isnan(level):
+            continue
+        index = int(level)
+        item: dict = {"level": _LEVEL_WORDS[name][index]}
+        if weights is not None and name in weights:
+            item["weight"] = round(float(weights[name][index]), 2)
+        comparisons[name] = item
+        if (name, index) in SIGNALS:
+            fired.append(SIGNALS[name, index])
+    return {"parties": [a, b], "comparisons": comparisons, "signals": fired,
+            "household": levels.get("cmp:household") == 0}
+
+
+def member_pairs(members: Sequence[int], center: int | None = None) -> list[tuple[int, int]]:
+    """Every pair of a cluster of up to ``ALL_PAIRS_UP_TO`` members; each member against
+    ``center`` (else the first) in a larger one."""
+    if len(members) <= ALL_PAIRS_UP_TO:
+        return list(combinations(members, 2))
+    hub = center if center in members else members[0]
+    return [(hub, other) for other in members if other != hub]
+
+
+def evidence_of(records: dict[int, dict], members: list[int], *,
+                weights: LevelWeights | None | Literal["active"] = "active",
+                center: int | None = None) -> dict:
     """Per field: each member's value and whether they agree (same, partial, overlap,
-    different, missing)."""
+    different, missing). Under ``"pairs"``: per pair of members (``member_pairs``), the
+    comparisons' levels, signals and, with ``weights`` (the active model's by default; None:
+    without), each comparison's contribution to the score."""
     evidence = {}
     for field in FIELDS:
         values = {str(pid): (list(records[pid][field]) if isinstance(records[pid][field], tuple)
@@ -41,7 +97,35 @@ def evidence_of(records: dict[int, dict], members: list[int]) -> dict:
             agreement = "same" if len(set(present)) == 1 and len(present) == len(values) else (
                 "partial" if len(set(present)) == 1 else "different")
         evidence[field] = {"agreement": agreement, "values": values}
+    if weights == "active":
+        weights = active_level_weights()
+    found = [pid for pid in members if pid in records]
+    evidence["pairs"] = [pair_evidence(a, b, records[a], records[b], weights)
+                         for a, b in member_pairs(found, center)]
     return evidence
+
+
+_weights_cache: dict[tuple, dict[str, list[float]] | None] = {}
+
+
+def level_weights_of(model: MatcherModel | None) -> dict[str, list[float]] | None:
+    """The log-odds each comparison level adds under ``model`` (None: no model, or one whose
+    classifier does not weigh levels). Loaded once per model and process."""
+    if model is None:
+        return None
+    key = (model.pk, model.trained_at)
+    if key not in _weights_cache:
+        from matching.services.blocking import matcher_load
+
+        classifier = getattr(matcher_load(model), "classifier", None)
+        _weights_cache.clear()
+        _weights_cache[key] = (classifier.level_weights() if isinstance(classifier, EvidenceClassifier)
+                               else None)
+    return _weights_cache[key]
+
+
+def active_level_weights() -> dict[str, list[float]] | None:
+    return level_weights_of(MatcherModel.objects.filter(is_active=True).first())
 
 
 def threshold_curve(scores: np.ndarray) -> list[dict]:
@@ -103,13 +187,16 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
         covered = MatchSuggestionMember.objects.filter(party_id__in=party_ids).values("suggestion_id")
         pending = pending.filter(pk__in=list(covered.distinct().values_list("suggestion_id", flat=True)))
     pending.update(status=SuggestionStatus.SUPERSEDED)  # a full run: one UPDATE, no id list
+    weights = level_weights_of(run.model)
     made, now = 0, timezone.now()
     for start in range(0, len(clusters), 2000):
         batch = clusters[start:start + 2000]
         records = match_records({int(i) for ids, _ in batch for i in ids})
         pks = ids_allocate(MatchSuggestion, len(batch))
         members = [[int(i) for i in ids] for ids, _ in batch]
-        evidences = [evidence_of(records, ids) for ids in members]
+        evidences = [evidence_of(records, ids, weights=weights,
+                                 center=int(ids[int(np.argmax(member_scores))]))
+                     for ids, (_, member_scores) in zip(members, batch, strict=True)]
         rows_insert(MatchSuggestion, [
             {"id": pk, "run_id": run.pk, "score": float(np.min(member_scores)),
              "evidence": evidence, **facets}

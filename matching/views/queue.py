@@ -23,6 +23,7 @@ from matching.services.review import (
     bulk_merge_preview,
     suggestion_claim_on_open,
     suggestion_merge,
+    suggestion_reasons,
     suggestions_claim,
     suggestions_merge_bulk,
     suggestions_release,
@@ -157,8 +158,10 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(f"There is no suggestion #{pk}.")
     filters = _filters(request.GET)
     previous, following = queue_neighbours(_queue(request, request.GET).qs, pk)
+    sheet = review_sheet(suggestion)
     return render(request, "matching/review.html", {
-        "s": suggestion, "sheet": review_sheet(suggestion), "filters": filters,
+        "s": suggestion, "sheet": sheet, "filters": filters,
+        "reasons": suggestion_reasons(suggestion, sheet.parties),
         "previous": previous, "next": following, "pending": suggestion.status == SuggestionStatus.PENDING,
         "claimed_by_other": suggestion.claimed_by_id and suggestion.claimed_by_id != request.user.pk,
     })
