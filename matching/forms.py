@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from matching.models import MatchSettings
+from matching.rules import RULES_BY_CODE, STANDARD_RULES
 
 
 class ThresholdsForm(forms.ModelForm):
@@ -33,3 +34,15 @@ class ThresholdsForm(forms.ModelForm):
                 self.add_error("auto_merge_threshold",
                                f"Must be above the review threshold ({review}), or empty.")
         return data
+
+
+class BlockingRulesForm(forms.Form):
+    """The standard blocking rules to keep on (the boxes ticked). Codes are checked by the
+    service (``match_settings_rules_set``), which names any it does not know."""
+
+    rules_on = forms.Field(required=False, widget=forms.CheckboxSelectMultiple)
+
+    def codes_off(self) -> list[str]:
+        on = set(self.cleaned_data.get("rules_on") or [])
+        unknown = sorted(on - set(RULES_BY_CODE))  # passed on: the service names them
+        return [rule.code for rule in STANDARD_RULES if rule.code not in on] + unknown

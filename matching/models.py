@@ -167,6 +167,11 @@ class MatchRun(models.Model):
     parties_blocked = models.PositiveIntegerField(default=0)
     block_keys = models.PositiveIntegerField(default=0)
     oversized_blocks = models.PositiveIntegerField(default=0)
+    rules = models.JSONField(
+        default=dict, blank=True,
+        help_text="Per blocking rule (standard and learned), measured on every party's block keys "
+                  "when fingerprinting ends: keys, blocks, candidate pairs, blocks left out, "
+                  "labelled matches covered (matching.services.blocking.blocking_rules_measure).")
     candidate_pairs = models.PositiveIntegerField(default=0)
     pair_budget = models.PositiveIntegerField(
         default=0, help_text="Candidate pairs per party the run could score (0: no limit).")

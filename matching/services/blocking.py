@@ -11,21 +11,35 @@ scale, and said so on the run page).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import dedupe
 from django.conf import settings
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from matching.models import BlockKey, MatcherModel, MatchRecord, MatchSettings, OversizedBlock
-from matching.rules import record_keys
-from matching.selectors import match_records_store, party_records
+from matching.models import (
+    BlockKey,
+    Label,
+    MatcherModel,
+    MatchRecord,
+    MatchSettings,
+    OversizedBlock,
+    TrainingLabel,
+)
+from matching.rules import RULES_BY_CODE, STANDARD_RULES, record_keys, rule_of
+from matching.selectors import match_records_store, party_records, rows_for_ids
 from parties.models import Party
 from parties.services.bulk_writer import rows_insert
 
 BATCH = 5000
+logger = logging.getLogger(__name__)
 
 
 def matcher_load(model: MatcherModel) -> dedupe.StaticDedupe:
@@ -137,3 +151,240 @@ def block_key_indexes_ensure() -> None:
         for index in BlockKey._meta.indexes:
             sql = str(index.create_sql(BlockKey, editor))
             cursor.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocking rules: what each rule (standard or learned) contributes to a run, and which standard
+# rules administrators switched off.
+
+# dedupe's fingerprinter appends ":<index of the predicate>" to every learned key
+# (``dedupe.blocking.Fingerprinter.__call__``): the key's trailing digits after its last colon.
+_DIGITS = "0123456789"
+UNATTRIBUTED = "?"
+
+
+def _group_sql() -> str:
+    """A SQL expression (PostgreSQL and SQLite alike) naming the rule of ``block_key``: the
+    standard rule's prefix (``~e:``), ``~?`` for a standard prefix this version does not know,
+    the learned predicate's index (``3``), or ``?`` for a learned key whose suffix was cut off
+    (keys are stored up to 255 characters)."""
+    standard = " ".join(f"WHEN block_key LIKE '{rule.prefix}%%' THEN '{rule.prefix}'"
+                        for rule in STANDARD_RULES)
+    stripped = f"rtrim(block_key, '{_DIGITS}')"
+    return (f"CASE {standard} WHEN block_key LIKE '~%%' THEN '~?' "
+            f"WHEN length({stripped}) < length(block_key) "
+            f"AND substr({stripped}, length({stripped}), 1) = ':' "
+            f"THEN substr(block_key, length({stripped}) + 1) ELSE '{UNATTRIBUTED}' END")
+
+
+def block_key_rule_counts(cap: int) -> dict[str, dict[str, int]]:
+    """Per rule (``_group_sql``'s names), over the whole block-key table, in one query: the
+    keys written (``keys``: party × key), distinct values (``values``), blocks of 2 to ``cap``
+    parties (``blocks``), the candidate pairs those make (``pairs``: Σ n(n-1)/2), blocks of
+    more than ``cap`` parties left out (``oversized``), the parties in them
+    (``oversized_parties``) and the largest block (``largest``)."""
+    table = connection.ops.quote_name(BlockKey._meta.db_table)
+    sql = (f"SELECT grp, COUNT(*), SUM(n), "  # noqa: S608
+           f"SUM(CASE WHEN n > 1 AND n <= %s THEN 1 ELSE 0 END), "
+           f"SUM(CASE WHEN n <= %s THEN n * (n - 1) / 2 ELSE 0 END), "
+           f"SUM(CASE WHEN n > %s THEN 1 ELSE 0 END), SUM(CASE WHEN n > %s THEN n ELSE 0 END), "
+           f"MAX(n) FROM (SELECT {_group_sql()} AS grp, COUNT(*) AS n FROM {table} "
+           f"GROUP BY block_key) blocks GROUP BY grp")
+    names = ("values", "keys", "blocks", "pairs", "oversized", "oversized_parties", "largest")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [cap] * 4)
+        return {grp: dict(zip(names, map(int, numbers), strict=True))
+                for grp, *numbers in cursor.fetchall()}
+
+
+def _group_of(block_key: str) -> str:
+    """The same rule name as ``_group_sql``, for one key in Python."""
+    if block_key.startswith("~"):
+        rule = rule_of(block_key)
+        return rule.prefix if rule else "~?"
+    stripped = block_key.rstrip(_DIGITS)
+    if len(stripped) < len(block_key) and stripped.endswith(":"):
+        return block_key[len(stripped):]
+    return UNATTRIBUTED
+
+
+@dataclass(frozen=True)
+class LabelledCoverage:
+    matches: int  # labelled matches ("same customer")
+    one_party: int  # of those, both records are in one party already: nothing to find
+    covered: int  # of the others, pairs sharing a key of some rule that was not left out
+    by_rule: dict[str, int]  # rule name (``_group_sql``) → the pairs sharing one of its keys
+
+
+def labelled_match_coverage() -> LabelledCoverage:
+    """For every labelled match whose two records are now in two parties: which rules' keys
+    the two parties share (keys of oversized blocks do not count: they make no pairs). Reads
+    the stored keys, so it says what the run's candidate pairs really were."""
+    rows = list(TrainingLabel.objects.filter(label=Label.MATCH)
+                .values_list("record_a__party_id", "record_b__party_id"))
+    pairs = {(min(a, b), max(a, b)) for a, b in rows if a != b}
+    one_party = sum(1 for a, b in rows if a == b)
+    keys: dict[int, set[str]] = defaultdict(set)
+    table = connection.ops.quote_name(BlockKey._meta.db_table)
+    ids = sorted({pid for pair in pairs for pid in pair})
+    for party_id, key in rows_for_ids(f"SELECT party_id, block_key FROM {table} WHERE party_id {{ids}}",  # noqa: S608
+                                      ids):
+        keys[party_id].add(key)
+    shared = {pair: keys[pair[0]] & keys[pair[1]] for pair in pairs}
+    every_shared = sorted(set().union(*shared.values())) if shared else []
+    left_out = {key for start in range(0, len(every_shared), 900) for key in OversizedBlock.objects
+                .filter(block_key__in=every_shared[start:start + 900]).values_list("block_key", flat=True)}
+    by_rule: Counter[str] = Counter()
+    covered = 0
+    for common in shared.values():
+        groups = {_group_of(key) for key in common - left_out}
+        by_rule.update(groups)
+        covered += bool(groups)
+    return LabelledCoverage(len(rows), one_party, covered, dict(by_rule))
+
+
+_PREDICATE_WORDS = {
+    "wholeFieldPredicate": "same {field}",
+    "tokenFieldPredicate": "a word of {field} in common",
+    "firstTokenPredicate": "same first word of {field}",
+    "firstTwoTokensPredicate": "same first two words of {field}",
+    "commonIntegerPredicate": "a number in {field} in common",
+    "alphaNumericPredicate": "a word with digits in {field} in common",
+    "nearIntegersPredicate": "a number in {field} within one",
+    "hundredIntegerPredicate": "a number in {field} in the same hundred",
+    "hundredIntegersOddPredicate": "a number in {field} in the same hundred (odd or even)",
+    "firstIntegerPredicate": "same first number in {field}",
+    "commonTwoTokens": "two words in a row of {field} in common",
+    "commonThreeTokens": "three words in a row of {field} in common",
+    "fingerprint": "same words of {field} in any order",
+    "oneGramFingerprint": "same letters of {field}",
+    "twoGramFingerprint": "same letter pairs of {field}",
+    "commonFourGram": "four letters in a row of {field} in common",
+    "commonSixGram": "six letters in a row of {field} in common",
+    "sameThreeCharStartPredicate": "same first three characters of {field}",
+    "sameFiveCharStartPredicate": "same first five characters of {field}",
+    "sameSevenCharStartPredicate": "same first seven characters of {field}",
+    "suffixArray": "a common ending of {field}",
+    "sortedAcronym": "same initials of {field}",
+    "doubleMetaphone": "{field} sounds the same",
+    "metaphoneToken": "a word of {field} sounds the same",
+    "wholeSetPredicate": "same {field}, all of them",
+    "commonSetElementPredicate": "one of the {field} in common",
+    "commonTwoElementsPredicate": "two of the {field} in common",
+    "commonThreeElementsPredicate": "three of the {field} in common",
+    "lastSetElementPredicate": "same last of the {field}",
+    "firstSetElementPredicate": "same first of the {field}",
+    "magnitudeOfCardinality": "about as many {field}",
+    "orderOfMagnitude": "same order of magnitude of {field}",
+}
+_FIELD_WORDS = {"address_line1": "street address", "emails": "email addresses",
+                "phones": "phone numbers", "identifiers": "identifiers"}
+
+
+def _field_words(field: str) -> str:
+    return _FIELD_WORDS.get(field, field.replace("_", " "))
+
+
+def predicate_label(predicate) -> str:
+    """A learned blocking predicate in words: "same first three characters of family name and
+    same birth date". Unknown kinds fall back to dedupe's own name of them."""
+    parts = list(predicate) if isinstance(predicate, tuple) else [predicate]
+    words = []
+    for part in parts:
+        field = _field_words(str(getattr(part, "field", "")))
+        func = getattr(getattr(part, "func", None), "__name__", None)
+        threshold = getattr(part, "threshold", None)
+        if func in _PREDICATE_WORDS:
+            words.append(_PREDICATE_WORDS[func].format(field=field))
+        elif threshold is not None:  # an index predicate (canopy or search)
+            kind = "within {t} edits" if "Levenshtein" in type(part).__name__ else "similar (TF-IDF ≥ {t})"
+            words.append(f"{field} " + kind.format(t=threshold))
+        else:
+            words.append(getattr(part, "__name__", str(part)))
+    text = " and ".join(words)
+    return text[:1].upper() + text[1:] if text else str(predicate)
+
+
+def _counts(numbers: dict[str, int] | None, covers: int | None) -> dict:
+    zero = dict.fromkeys(("values", "keys", "blocks", "pairs", "oversized", "oversized_parties",
+                          "largest"), 0)
+    return {**zero, **(numbers or {}), "covers": covers or 0}
+
+
+def blocking_rules_measure(matcher: dedupe.StaticDedupe | None) -> dict:
+    """What every blocking rule contributes now, measured on the whole block-key table (every
+    party, not a sample), for the run page: per standard rule (switched off ones included, as
+    off) and per learned predicate of ``matcher``, the keys, blocks, candidate pairs (a pair
+    found by several rules counts in each), blocks left out as oversized and the labelled
+    matches covered. One GROUP BY over the table plus a lookup of the labelled parties' keys."""
+    started = time.monotonic()
+    cap = settings.C360_MATCHING_MAX_BLOCK
+    counts = block_key_rule_counts(cap)
+    coverage = labelled_match_coverage()
+    off = set(MatchSettings.current().rules_off or [])
+    standard = []
+    for rule in STANDARD_RULES:
+        row = _counts(counts.pop(rule.prefix, None), coverage.by_rule.get(rule.prefix))
+        standard.append({"code": rule.code, "label": rule.label, "strong": rule.strong,
+                         "on": rule.code not in off, **row})
+    learned = []
+    for index, predicate in enumerate(matcher.fingerprinter.predicates if matcher else ()):
+        row = _counts(counts.pop(str(index), None), coverage.by_rule.get(str(index)))
+        learned.append({"index": index, "label": predicate_label(predicate),
+                        "predicate": str(predicate)[:300], **row})
+    other = [_counts(counts[name], coverage.by_rule.get(name)) for name in sorted(counts)]
+    unattributed = ({key: sum(row[key] for row in other) for key in other[0]} if other else None)
+    if unattributed:
+        unattributed["largest"] = max(row["largest"] for row in other)
+    return {"cap": cap, "standard": standard, "learned": learned, "unattributed": unattributed,
+            "labelled": {"matches": coverage.matches, "one_party": coverage.one_party,
+                         "compared": coverage.matches - coverage.one_party,
+                         "covered": coverage.covered,
+                         "missed": coverage.matches - coverage.one_party - coverage.covered},
+            "rules_off": [rule.code for rule in STANDARD_RULES if rule.code in off],
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def rule_codes_check(codes: Iterable[str]) -> list[str]:
+    """``codes`` as standard rule codes in their usual order, or a ValidationError naming every
+    code that is not one."""
+    given = [str(code) for code in codes]
+    unknown = [code for code in given if code not in RULES_BY_CODE]
+    if unknown:
+        known = ", ".join(f"{rule.code} ({rule.label})" for rule in STANDARD_RULES)
+        raise ValidationError(
+            f"Unknown blocking rule {', '.join(repr(code) for code in unknown)}: "
+            f"the standard rules are {known}.", code="unknown_rule")
+    return [rule.code for rule in STANDARD_RULES if rule.code in set(given)]
+
+
+def match_settings_rules_set(*, codes_off: Iterable[str], user) -> MatchSettings:
+    """Switch the standard blocking rules in ``codes_off`` off and every other one on. Every
+    code is checked first (a ValidationError names an unknown one; nothing is saved then).
+    Applies from the next run: a run fingerprints with the rules in force when it does, and a
+    full run rewrites every party's keys (an incremental one only those of changed parties)."""
+    off = rule_codes_check(codes_off)
+    with transaction.atomic():
+        current = MatchSettings.current()
+        current = MatchSettings.objects.select_for_update().get(pk=current.pk)
+        before = list(current.rules_off or [])
+        current.rules_off, current.updated_by = off, user
+        current.save(update_fields=["rules_off", "updated_by", "updated_at"])
+    logger.info("blocking rules switched off: %s (were %s), by %s", off or "none", before or "none", user)
+    return current
+
+
+def blocking_rules_overview() -> dict:
+    """For the thresholds page: each standard rule, whether it is on, and what it did in the
+    latest successful run that measured it (None before any)."""
+    from matching.models import MatchRun, RunStatus
+
+    current = MatchSettings.current()
+    off = set(current.rules_off or [])
+    last = (MatchRun.objects.filter(status=RunStatus.SUCCEEDED).exclude(rules={})
+            .order_by("-finished_at", "-pk").first())
+    measured = {row["code"]: row for row in (last.rules.get("standard", []) if last else [])}
+    rows = [{"code": rule.code, "label": rule.label, "strong": rule.strong, "on": rule.code not in off,
+             "last": measured.get(rule.code)} for rule in STANDARD_RULES]
+    return {"rules": rows, "run": last, "labelled": last.rules.get("labelled") if last else None,
+            "strong_off": [row for row in rows if row["strong"] and not row["on"]]}

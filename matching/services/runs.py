@@ -42,6 +42,7 @@ from matching.models import (
 from matching.services.blocking import (
     block_keys_clear,
     block_keys_write,
+    blocking_rules_measure,
     blocks_prepare,
     matcher_load,
     party_id_batches,
@@ -289,12 +290,13 @@ def _phase_advance(run_id: int, phase: str, inline: bool) -> None:
         run.phase, run.phase_started_at, run.heartbeat_at = NEXT_PHASE[phase], now, now
         if run.phase == RunPhase.SCORING:
             run.oversized_blocks = blocks_prepare(full=run.full, party_ids=_changed(run))
+            run.rules = _rules_measure(run)
             chunks = _chunks_plan(run, RunPhase.SCORING)
             if not chunks:
                 run.phase_seconds = {**run.phase_seconds, RunPhase.SCORING: 0.0}
                 run.phase = RunPhase.CLUSTERING
         run.save(update_fields=["phase_seconds", "phase", "phase_started_at", "heartbeat_at",
-                                "oversized_blocks"])
+                                "oversized_blocks", "rules"])
     if chunks:
         _dispatch(run_id, chunks, inline)
     elif inline:
@@ -303,6 +305,18 @@ def _phase_advance(run_id: int, phase: str, inline: bool) -> None:
         from matching.tasks import match_cluster_task
 
         match_cluster_task.delay(run_id)
+
+
+def _rules_measure(run: MatchRun) -> dict:
+    """The run's per-rule statistics (``blocking_rules_measure``), taken once, when every
+    party is fingerprinted. They inform, they do not match: if they cannot be measured the
+    run goes on and its page says why."""
+    try:
+        with transaction.atomic():  # a savepoint: a failed query must not abort the phase change
+            return blocking_rules_measure(_matcher(run.model_id) if run.model_id else None)
+    except Exception as exc:  # reported on the run page, logged with its trace
+        logger.exception("blocking rule statistics of %s failed", run)
+        return {"error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
 class _AlreadyClustered(Exception):
