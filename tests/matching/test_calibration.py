@@ -101,3 +101,34 @@ def test_the_prior_shrinks_as_the_data_grows():
     classifier.parties = 10_001
     low = classifier.predict_proba(__import__("numpy").zeros((1, 0)))[0, 1]
     assert low == pytest.approx(1e-4, rel=1e-3)
+
+
+@pytest.mark.django_db
+def test_training_works_on_a_tiny_database_with_the_minimum_of_labels(tmp_path):
+    """Eight customers: too few for the data's own estimate (no rule has 20 pairs to learn
+    from), so the weights start from their defaults and the 3 + 3 labels do the rest; the
+    model still tells the labelled duplicates from the rest."""
+    truth = tmp_path / "truth.csv"
+    call_command("seed_demo", parties=8, sources=3, seed=6, truth=truth)
+    import csv
+
+    rows = list(csv.DictReader(truth.open()))
+    keys = [(r["source"], r["source_key"]) for r in rows]
+    entity = {(r["source"], r["source_key"]): r["entity_id"] for r in rows}
+    same = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if entity[a] == entity[b]]
+    other = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if entity[a] != entity[b]]
+    if len(same) < 3:
+        pytest.skip("the seed gave fewer than 3 duplicate pairs")
+    labels = tmp_path / "labels.csv"
+    with labels.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source_a", "key_a", "source_b", "key_b", "label"])
+        writer.writerows([*a, *b, "match"] for a, b in same[:3])
+        writer.writerows([*a, *b, "distinct"] for a, b in other[:3])
+    call_command("import_labels", str(labels))
+    call_command("train_matcher", "--sync")
+    model = MatcherModel.objects.get(is_active=True)
+    classifier = matcher_load(model).classifier
+    assert classifier.report["labels"] == 6
+    call_command("rematch", "--full", "--sync")
+    assert MatchRun.objects.get().status == "succeeded"
