@@ -108,24 +108,25 @@ def evidence_of(records: dict[int, dict], members: list[int], *,
 _weights_cache: dict[tuple, dict[str, list[float]] | None] = {}
 
 
-def level_weights_of(model: MatcherModel | None) -> dict[str, list[float]] | None:
-    """The log-odds each comparison level adds under ``model`` (None: no model, or one whose
-    classifier does not weigh levels). Loaded once per model and process."""
-    if model is None:
+def level_weights_of(model_id: int | None) -> dict[str, list[float]] | None:
+    """The log-odds each comparison level adds under the model (None: no model, or one whose
+    classifier does not weigh levels). Loaded once per model and process; each call asks the
+    database only whether the model was retrained."""
+    row = MatcherModel.objects.filter(pk=model_id).values_list("pk", "trained_at").first()
+    if row is None:
         return None
-    key = (model.pk, model.trained_at)
-    if key not in _weights_cache:
+    if row not in _weights_cache:
         from matching.services.blocking import matcher_load
 
-        classifier = getattr(matcher_load(model), "classifier", None)
+        classifier = getattr(matcher_load(MatcherModel.objects.get(pk=row[0])), "classifier", None)
         _weights_cache.clear()
-        _weights_cache[key] = (classifier.level_weights() if isinstance(classifier, EvidenceClassifier)
+        _weights_cache[row] = (classifier.level_weights() if isinstance(classifier, EvidenceClassifier)
                                else None)
-    return _weights_cache[key]
+    return _weights_cache[row]
 
 
 def active_level_weights() -> dict[str, list[float]] | None:
-    return level_weights_of(MatcherModel.objects.filter(is_active=True).first())
+    return level_weights_of(MatcherModel.objects.filter(is_active=True).values_list("pk", flat=True).first())
 
 
 def threshold_curve(scores: np.ndarray) -> list[dict]:
@@ -187,7 +188,7 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
         covered = MatchSuggestionMember.objects.filter(party_id__in=party_ids).values("suggestion_id")
         pending = pending.filter(pk__in=list(covered.distinct().values_list("suggestion_id", flat=True)))
     pending.update(status=SuggestionStatus.SUPERSEDED)  # a full run: one UPDATE, no id list
-    weights = level_weights_of(run.model)
+    weights = level_weights_of(run.model_id)
     made, now = 0, timezone.now()
     for start in range(0, len(clusters), 2000):
         batch = clusters[start:start + 2000]
