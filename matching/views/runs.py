@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from matching.models import MatcherModel, MatchRun, RunStatus
 from matching.selectors import run_partner_caps, run_progress
+from matching.services.blocking import rules_measured_run
 from matching.services.runs import match_run_request
 
 
@@ -38,7 +39,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @permission_required("matching.view_matchrun", raise_exception=True)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.select_related("model"), pk=pk)
-    context = {"run": run, "progress": run_progress(run),
+    context = {"run": run, "progress": run_progress(run), "rules_run": rules_measured_run(run),
                "chunks": run.chunks.order_by("phase", "index")[:200],
                "partner_caps": run_partner_caps(run) if run.chunks_over_budget else None}
     if request.htmx:
