@@ -53,6 +53,11 @@ class MatcherModel(models.Model):
     trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     is_active = models.BooleanField(default=False)
+    notes = models.JSONField(default=list, blank=True, help_text=(
+        "What training says about its labels: [{code, text}] (matching.services.training."
+        "label_notes), shown on the training page."))
+    phase_seconds = models.JSONField(default=dict, blank=True,
+                                     help_text="Seconds of each phase of training.")
 
     class Meta:
         ordering = ["-trained_at", "-id"]

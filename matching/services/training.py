@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import random
 import time
 from collections.abc import Iterable
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from matching.classifier import EvidenceClassifier, columns_of
-from matching.comparisons import COMPARISONS
+from matching.comparisons import COMPARISONS, compare_records
 from matching.fields import source_record_record, variables
 from matching.models import Label, LabelOrigin, MatcherModel, TrainingLabel
 from matching.services.evidence import evidence_sample
@@ -33,9 +34,9 @@ from parties.models import SourceRecord, SourceSystem
 # them and teach dedupe its blocking predicates, for which a few matches are enough.
 MIN_MATCH_LABELS = 3
 MIN_DISTINCT_LABELS = 3
-# prepare_training's memory grows fast with the sample (20 GB for 5,000 person records seen
-# here). Measured on 13,886 demo records: 1,000 → 10 s and 0.98 GB peak; 1,500 → 24 s and
-# 1.9 GB. The default keeps a learner refresh well inside one worker's share of memory.
+# Records sampled for learning blocking predicates, with every labelled record: how many pairs
+# each predicate makes among them is what dedupe weighs a predicate's cost by. (dedupe's own
+# prepare_training grew fast with it: 20 GB for 5,000 person records seen here.)
 TRAINING_SAMPLE = settings.C360_MATCHING_SAMPLE
 LABEL_FILE_HEADER = ["source_a", "key_a", "source_b", "key_b", "label"]
 
@@ -153,33 +154,85 @@ def labels_check() -> tuple[int, int]:
     return matches, distincts
 
 
+# What makes a "distinct" label teach something: the two records share a name, a birth date or
+# an address (matching.comparisons levels), so the answer "another person" is not obvious.
+HARD_DISTINCT_LEVELS = {"cmp:family": 0, "cmp:organization": 1, "cmp:birth": 0, "cmp:address": 2}
+EASY_LABELS_NOTE = (
+    "All {n} 'distinct' labels are pairs with nothing in common: they teach the matcher little. "
+    "Answer the questions on the training page (hard cases: same name, another person) to "
+    "complete them.")
+
+
+def distinct_is_hard(a: dict, b: dict) -> bool:
+    """Two flat records labelled "distinct" that share a family name, an organization, a birth
+    date or an address (street with at most a small difference): a case worth learning from."""
+    levels = compare_records(a, b)
+    return any(levels[name] <= top for name, top in HARD_DISTINCT_LEVELS.items()
+               if not math.isnan(levels[name]))
+
+
+def label_notes(distinct_pairs: list[tuple[dict, dict]]) -> list[dict]:
+    """What training should say about its labels: today, only that every "distinct" label is
+    easy (random distincts teach little; the data's own weights carry such a model)."""
+    if distinct_pairs and not any(distinct_is_hard(a, b) for a, b in distinct_pairs):
+        return [{"code": "easy_distincts",
+                 "text": EASY_LABELS_NOTE.format(n=len(distinct_pairs))}]
+    return []
+
+
+class _Phases:
+    """Seconds spent per phase of training, stored on the model."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.started = time.monotonic()
+
+    def __call__(self, name: str, function, *args, **kwargs):
+        started = time.monotonic()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.monotonic() - started, 2)
+
+    def total(self) -> float:
+        return time.monotonic() - self.started
+
+
 def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
     """Train dedupe from every stored label and store the result as the active model (the
-    previous one is kept for rollback). Raises ``TooFewLabels`` naming the minimum."""
+    previous one is kept for rollback), with notes on the labels (``label_notes``) and the
+    seconds of each phase. Raises ``TooFewLabels`` naming the minimum."""
     matches, distincts = labels_check()
-    started = time.monotonic()
-    deduper = _learner(sample_size or TRAINING_SAMPLE)
+    phases = _Phases()
+    data, labels = phases("records", _learner_data, sample_size or TRAINING_SAMPLE)
+    deduper = dedupe.Dedupe(variables(), num_cores=1)
+    index_predicates = settings.C360_MATCHING_INDEX_PREDICATES
+    deduper.active_learner = phases("blocking_sample", PredicateLearner, deduper.data_model.predicates,
+                                    data, index_predicates=index_predicates)
+    labelled = _labelled_pairs(data, labels)
+    deduper.mark_pairs(labelled)
     classifier = EvidenceClassifier(columns_of(deduper.data_model, COMPARISONS))
-    evidence = evidence_sample(deduper.data_model, classifier)
-    labelled = deduper.training_pairs[Label.MATCH]
-    classifier.prepare(evidence.sessions, evidence.candidates, evidence.random_pairs,
-                       candidates_total=evidence.candidates_total, pairs_total=evidence.pairs_total,
-                       parties=evidence.population,
-                       matches=record_distances(deduper.data_model, classifier, labelled))
+    evidence = phases("evidence_sample", evidence_sample, deduper.data_model, classifier)
+    phases("weights_from_data", classifier.prepare, evidence.sessions, evidence.candidates,
+           evidence.random_pairs, candidates_total=evidence.candidates_total,
+           pairs_total=evidence.pairs_total, parties=evidence.population,
+           matches=record_distances(deduper.data_model, classifier, labelled[Label.MATCH]))
     deduper.classifier = classifier
-    deduper.train(index_predicates=settings.C360_MATCHING_INDEX_PREDICATES)
+    phases("labels_and_predicates", deduper.train, index_predicates=index_predicates)
     buffer = io.BytesIO()
     deduper.write_settings(buffer)
+    notes = label_notes(labelled[Label.DISTINCT])
     with transaction.atomic():
         MatcherModel.objects.filter(is_active=True).update(is_active=False)
         return MatcherModel.objects.create(
             settings_blob=buffer.getvalue(), labels_match=matches, labels_distinct=distincts,
-            training_seconds=time.monotonic() - started, trained_by=user, is_active=True)
+            training_seconds=phases.total(), phase_seconds=phases.seconds, notes=notes,
+            trained_by=user, is_active=True)
 
 
 def _learner_data(sample_size: int) -> tuple[dict[str, dict], list[TrainingLabel]]:
-    """Records for active learning, keyed ``r<source record id>`` with the id inside (dedupe
-    ignores fields it does not compare), plus the stored labels to replay."""
+    """Records for learning blocking predicates, keyed ``r<source record id>`` with the id
+    inside (dedupe ignores fields it does not compare), plus the stored labels."""
     labels = list(TrainingLabel.objects.exclude(label=Label.UNSURE).select_related(
         "record_a", "record_b"))
     data = {f"r{r.pk}": {**source_record_record(r.standardized), "record_id": r.pk}
@@ -193,20 +246,75 @@ def _learner_data(sample_size: int) -> tuple[dict[str, dict], list[TrainingLabel
     return data, labels
 
 
-def _learner(sample_size: int) -> dedupe.Dedupe | None:
-    """A dedupe active learner prepared on a sample and replaying every stored label (shared
-    by training and by the training page's pair queue), or None without enough data."""
-    data, labels = _learner_data(sample_size)
-    if len(data) < 2:
-        return None
-    learner = dedupe.Dedupe(variables(), num_cores=1)
-    learner.prepare_training(data, sample_size=min(sample_size, len(data)))
-    if labels:
-        by_id = {int(k[1:]): v for k, v in data.items()}
-        learner.mark_pairs({
-            kind: [(by_id[x.record_a_id], by_id[x.record_b_id]) for x in labels if x.label == kind]
-            for kind in (Label.MATCH, Label.DISTINCT)})
-    return learner
+def _labelled_pairs(data: dict[str, dict], labels: list[TrainingLabel]) -> dict[str, list]:
+    return {kind: [(data[f"r{x.record_a_id}"], data[f"r{x.record_b_id}"]) for x in labels
+                   if x.label == kind] for kind in (Label.MATCH, Label.DISTINCT)}
+
+
+# A predicate whose biggest block holds more than this share of the sample ("has a phone", "has
+# a country", "one email address") never makes a useful block: runs leave out blocks of more
+# than C360_MATCHING_MAX_BLOCK parties, and counting its pairs was most of the learner's time.
+PREDICATE_MAX_BLOCK_SHARE = 0.5
+
+
+def _covered_pairs(blocker, records: dict[int, dict]) -> dict:
+    """dedupe's ``DedupeBlockLearner.coveredPairs`` (predicate → the sample's pairs it puts in
+    one block), with each pair as one integer ``a * n + b`` instead of a tuple (dedupe only
+    counts and intersects them) and without the predicates of ``PREDICATE_MAX_BLOCK_SHARE``:
+    on the demo data 1.3 million pairs instead of 9.5 million, 17 s → a few."""
+    from itertools import combinations
+
+    n = len(records)
+    cover = {}
+    for predicate in blocker.predicates:
+        blocks: dict[str, set[int]] = {}
+        for record_id, record in records.items():
+            for block in predicate(record):
+                blocks.setdefault(block, set()).add(record_id)
+        if not blocks or max(len(members) for members in blocks.values()) > n * PREDICATE_MAX_BLOCK_SHARE:
+            continue
+        pairs = frozenset(a * n + b for members in blocks.values() if len(members) > 1
+                          for a, b in combinations(sorted(members), 2))
+        if pairs:
+            cover[predicate] = pairs
+    return cover
+
+
+class PredicateLearner:
+    """What ``dedupe.Dedupe.train`` needs of its active learner (dedupe 3.0): ``mark`` and
+    ``learn_predicates``, which learns the blocking predicates covering the labelled matches
+    by dedupe's own ``training.DedupeBlockLearner.learn``, weighing each predicate by the pairs
+    it makes on the sample (``_covered_pairs``).
+
+    Why not ``prepare_training``: its learner also samples 10,000 pairs to ask about, weighted
+    by the cover of every predicate, computes every variable's distances for them and indexes
+    them: 50 s and more on the demo data, for questions training never asks (the training
+    page's come from ``matching.services.questions``). Index predicates are left out unless
+    ``index_predicates`` (they could never be chosen): indexing them is slow too."""
+
+    def __init__(self, predicates, data: dict[str, dict], *, index_predicates: bool) -> None:
+        from dedupe.blocking import Fingerprinter
+        from dedupe.labeler import _filter_canopy_predicates
+        from dedupe.training import DedupeBlockLearner
+
+        chosen = [p for p in predicates if index_predicates or not hasattr(p, "index")]
+        records = dict(enumerate(data.values()))
+        learner = DedupeBlockLearner.__new__(DedupeBlockLearner)  # its __init__ is the slow part
+        learner.blocker = Fingerprinter(_filter_canopy_predicates(chosen, canopies=True))
+        learner.blocker.index_all(records)
+        learner.comparison_cover = _covered_pairs(learner.blocker, records)
+        self.block_learner = learner
+        self.pairs: list = []
+        self.y: list[int] = []
+
+    def mark(self, pairs, y) -> None:
+        self.pairs.extend(pairs)
+        self.y.extend(int(label) for label in y)
+
+    def learn_predicates(self, recall: float, index_predicates: bool):
+        dupes = [pair for label, pair in zip(self.y, self.pairs, strict=True) if label]
+        return self.block_learner.learn(dupes, recall=recall, index_predicates=index_predicates,
+                                        candidate_types="random forest")
 
 
 REFRESH_QUEUED_KEY = "matching:training-pairs-refresh-queued"
@@ -230,30 +338,15 @@ def training_pairs_refresh_request() -> bool:
 
 
 def training_pairs_refresh(*, count: int = 10, sample_size: int | None = None) -> int:
-    """Rebuild the active learner from the stored labels and queue the ``count`` pairs it is
-    most uncertain about that nobody has judged yet. Returns how many were queued."""
+    """Queue the ``count`` pairs the matcher is least sure about that nobody has judged or
+    been asked yet (``matching.services.questions``), least sure first. Returns how many."""
     from matching.models import TrainingPair
+    from matching.services.questions import training_questions
 
-    learner = _learner(sample_size or TRAINING_SAMPLE)
-    if learner is None:
-        return 0
-    judged = set(TrainingLabel.objects.values_list("record_a_id", "record_b_id"))
-    judged |= set(TrainingPair.objects.values_list("record_a_id", "record_b_id"))
-    queued = 0
-    for _ in range(count * 5):
-        if queued >= count:
-            break
-        try:
-            [(first, second)] = learner.uncertain_pairs()
-        except IndexError:  # the learner has no candidate pairs left
-            break
-        a, b = sorted([first["record_id"], second["record_id"]])
-        if a == b or (a, b) in judged:
-            continue
-        TrainingPair.objects.create(record_a_id=a, record_b_id=b)
-        judged.add((a, b))
-        queued += 1
-    return queued
+    questions = training_questions(count=count, sample_size=sample_size)
+    TrainingPair.objects.bulk_create([TrainingPair(record_a_id=q.record_a, record_b_id=q.record_b)
+                                      for q in questions])
+    return len(questions)
 
 
 def training_pair_next():
