@@ -244,11 +244,23 @@ class EvidenceClassifier:
             return self.prior
         return float(np.clip(self.prior * (trained - 1) / (parties - 1), 1e-15, 0.5))
 
+    def _final(self, scale: float, corrections: list[np.ndarray]) -> list[np.ndarray]:
+        """The weights scores use: the data's, scaled and corrected by the labels, and no level
+        above "same" (level 0): a rare level (a street typo, swapped names) can look like
+        stronger evidence than agreement to EM, because random records almost never show it,
+        but it never is."""
+        final = []
+        for j, (w, d) in enumerate(zip(self.weights(), corrections, strict=True)):
+            weights = scale * w + d
+            if j not in getattr(self, "fixed", {}):
+                weights = np.concatenate([weights[:1], np.minimum(weights[1:], weights[0])])
+            final.append(weights)
+        return final
+
     def _logit(self, L: np.ndarray, scale: float, corrections: list[np.ndarray]) -> np.ndarray:
         prior = self.prior_for(getattr(self, "parties", None))
         base = math.log(prior / (1 - prior))
-        weights = [scale * w + d for w, d in zip(self.weights(), corrections, strict=True)]
-        return base + self._sum(L, weights)
+        return base + self._sum(L, self._final(scale, corrections))
 
     def fit(self, X, y) -> EvidenceClassifier:
         """Refine the data's weights with the labelled pairs (dedupe's ``train`` calls this)."""
@@ -286,5 +298,5 @@ class EvidenceClassifier:
 
     def level_weights(self) -> dict[str, list[float]]:
         """The final weight of each level (log-odds it adds), for the model's page."""
-        return {c.name: [round(float(x), 3) for x in self.scale * w + d]
-                for c, w, d in zip(self.columns, self.weights(), self.corrections, strict=True)}
+        return {c.name: [round(float(x), 3) for x in weights]
+                for c, weights in zip(self.columns, self._final(self.scale, self.corrections), strict=True)}

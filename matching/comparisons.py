@@ -135,7 +135,7 @@ def _parts(name: str) -> frozenset[str]:
     return frozenset(re.split(r"[\s-]+", name))
 
 
-FAMILY_LEVELS = ("same", "typo", "similar", "swapped with given name", "different")
+FAMILY_LEVELS = ("same", "typo", "similar", "different")
 
 
 def family_level(a: str, b: str) -> float:
@@ -153,8 +153,8 @@ def family_level(a: str, b: str) -> float:
     if similarity >= 0.8:
         return 2
     if _swapped(a, b):
-        return 3
-    return 4
+        return NAN  # the given name's comparison counts the swap, once
+    return 3
 
 
 BIRTH_LEVELS = ("same", "day and month swapped", "one digit off", "two digits off", "different")

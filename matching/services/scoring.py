@@ -20,8 +20,8 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from matching.models import BlockKey, OversizedBlock, PairDecision, ScoredPair
-from matching.rules import STRONG_PREFIXES
+from matching.models import BlockKey, MatchSettings, OversizedBlock, PairDecision, ScoredPair
+from matching.rules import RULES_BY_CODE, STRONG_PREFIXES
 from matching.selectors import match_records
 from parties.services.bulk_writer import rows_insert
 
@@ -116,7 +116,13 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
             params = [*mine, *changed]
         lo = "CASE WHEN a.party_id < b.party_id THEN a.party_id ELSE b.party_id END"
         hi = "CASE WHEN a.party_id < b.party_id THEN b.party_id ELSE a.party_id END"
-    strong = " OR ".join(f"a.block_key LIKE '{prefix}%%'" for prefix in STRONG_PREFIXES)
+    # keys of a standard rule switched off since they were written (an incremental run
+    # rewrites only its own parties' keys) are not used
+    off = [RULES_BY_CODE[code].prefix for code in MatchSettings.current().rules_off or []
+           if code in RULES_BY_CODE]
+    where += "".join(f" AND a.block_key NOT LIKE '{prefix}%%'" for prefix in off)
+    strong = " OR ".join(f"a.block_key LIKE '{prefix}%%'" for prefix in STRONG_PREFIXES
+                         if prefix not in off) or "1 = 0"
     sql = (f"SELECT a.party_id, b.party_id, "  # noqa: S608
            f"SUM(CASE WHEN a.block_key LIKE '~%%' THEN {STANDARD_KEY_WEIGHT} ELSE 1 END), "
            f"MAX(CASE WHEN {strong} THEN 1 ELSE 0 END) FROM {keys} a "

@@ -388,3 +388,17 @@ def test_the_run_page_lists_the_rules_with_their_figures(tmp_path, role_client):
         assert label in html
     assert "1 switched off" in html and "switched off</span>" in html
     assert "No labelled matches yet" in html
+
+
+def test_a_rule_switched_off_stops_linking_before_the_next_full_run(tmp_path):
+    """An incremental run rewrites only its own parties' keys: the keys a switched-off rule
+    wrote earlier stay in the table, and must not make candidates any more."""
+    _model(tmp_path)
+    first, second = (_party(**values) for values in ONE_RULE_PAIRS["fb"])
+    assert _run().status == "succeeded" and _pairs() == {(first.pk, second.pk)}
+    match_settings_rules_set(codes_off=["fb"], user=None)
+    assert BlockKey.objects.filter(block_key__startswith="~fb:").exists()  # not rewritten yet
+    assert _pairs() == set()
+    newcomer = _party("Dora", "Berg", birth="1980-01-02", postal="30159")  # only "fb" would link her
+    run = _run([newcomer.pk])
+    assert run.status == "succeeded" and not run.full and run.candidate_pairs == 0
