@@ -18,8 +18,9 @@ the answers reduce, in a few seconds:
    labels there are.
 3. **The questions**: the pairs whose score is closest to 0.5, at most one per pattern of
    comparison levels and per record (an answer teaches about every pair that compares alike),
-   with at least a third on each side of 0.5 when the pool has them (without a few likely
-   matches, training could never start).
+   with at least a third on each side of 0.5 when the pool has them. While training still
+   lacks the minimum of matches or of distincts, first a few pairs the classifier is fairly
+   sure are of that kind: answers near 0.5 can all go one way, and training needs both.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 
 import dedupe
 import numpy as np
+from django.db.models import Count
 
 from matching.classifier import EvidenceClassifier, columns_of
 from matching.comparisons import COMPARISONS, NAME_SEPARATOR, _fold
@@ -40,6 +42,7 @@ from matching.fields import source_record_record, variables
 from matching.models import Label, MatcherModel, TrainingLabel, TrainingPair
 from matching.rules import STANDARD_RULES, record_keys
 from matching.services.scoring import record_distances
+from matching.services.training import MIN_DISTINCT_LABELS, MIN_MATCH_LABELS
 from parties.models import SourceRecord
 
 logger = logging.getLogger(__name__)
@@ -49,6 +52,7 @@ QUESTION_PAIRS = 40_000  # pairs scored at most (a random sample beyond)
 QUESTION_MAX_BLOCK = 30  # a key shared by more records pairs a random 30 of them
 EM_RANDOM_PAIRS = 20_000  # random pairs for u when no model is trained yet
 MIN_SIDE_SHARE = 1 / 3  # of the questions, at least this share on each side of 0.5
+BOOTSTRAP_SCORE = 0.8  # "fairly sure", for the first labels of a kind (see _choose)
 
 
 @dataclass(frozen=True)
@@ -196,9 +200,14 @@ def question_classifier(pool: Pool, rng: random.Random):
     return data_model, classifier
 
 
-def _choose(questions: list[Question], count: int) -> list[Question]:
+def _choose(questions: list[Question], count: int, *, need_match: int = 0,
+            need_distinct: int = 0) -> list[Question]:
     """The ``count`` least sure, one per level pattern and per record while there are enough,
-    at least ``MIN_SIDE_SHARE`` of them on each side of 0.5; ordered least sure first."""
+    at least ``MIN_SIDE_SHARE`` of them on each side of 0.5; ordered least sure first. Before
+    them, while training still lacks labels of a kind, ``need_match`` + 1 pairs the classifier
+    is surest are one customer and ``need_distinct`` + 1 surest are two (pool pairs share a
+    key: "same family name, clearly another person"): the answers near 0.5 can all go one
+    way (8 of the first 10 on FEBRL1), and training cannot start without both kinds."""
     ranked = sorted(questions, key=lambda q: (q.uncertainty, q.record_a, q.record_b))
     chosen: list[Question] = []
     taken: set[tuple[int, int]] = set()
@@ -218,12 +227,21 @@ def _choose(questions: list[Question], count: int) -> list[Question]:
             patterns.add(q.levels)
             records.update(key)
 
+    sure = sorted(questions, key=lambda q: (-q.score, q.record_a, q.record_b))
+    likely_distinct = [q for q in reversed(sure) if q.score <= 1 - BOOTSTRAP_SCORE]
+    for wanted, candidates in ((need_match, [q for q in sure if q.score >= BOOTSTRAP_SCORE]),
+                               (need_distinct, likely_distinct)):
+        limit = min(len(chosen) + wanted + (1 if wanted else 0), count)  # one spare: a guess can be wrong
+        for diverse in (True, False):  # the kinds of labels training still lacks, surest first
+            pick(candidates, limit, diverse)
+    bootstrap = len(chosen)
     side = math.ceil(count * MIN_SIDE_SHARE) if count > 1 else 0
-    pick([q for q in ranked if q.score >= 0.5], side, diverse=True)  # the least sure of each side
-    pick([q for q in ranked if q.score < 0.5], len(chosen) + side, diverse=True)
+    pick([q for q in ranked if q.score >= 0.5], min(len(chosen) + side, count), diverse=True)
+    pick([q for q in ranked if q.score < 0.5], min(len(chosen) + side, count), diverse=True)
     for diverse in (True, False):  # then the least sure of all
         pick(ranked, count, diverse)
-    return sorted(chosen, key=lambda q: (q.uncertainty, q.record_a, q.record_b))
+    return [*chosen[:bootstrap],
+            *sorted(chosen[bootstrap:], key=lambda q: (q.uncertainty, q.record_a, q.record_b))]
 
 
 def training_questions(*, count: int, sample_size: int | None = None,
@@ -243,5 +261,8 @@ def training_questions(*, count: int, sample_size: int | None = None,
     levels = classifier.levels(X)
     questions = [Question(a, b, float(s), tuple(int(x) for x in row))
                  for (a, b), s, row in zip(pool.pairs, scores, levels, strict=True)]
-    return _choose(questions, count)
+    kinds = dict(TrainingLabel.objects.values_list("label").annotate(n=Count("pk")))
+    return _choose(questions, count,
+                   need_match=max(0, MIN_MATCH_LABELS - kinds.get(Label.MATCH, 0)),
+                   need_distinct=max(0, MIN_DISTINCT_LABELS - kinds.get(Label.DISTINCT, 0)))
 

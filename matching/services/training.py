@@ -324,9 +324,9 @@ REFRESH_QUEUED_SECONDS = 600  # a lost task does not block the next request for 
 def training_pairs_refresh_request() -> bool:
     """Queue one refresh of the pairs to label, unless one is already waiting for a worker: every
     click of *Find pairs to label* and every answer near the end of the queue asks for one, and
-    each takes a worker half a minute or more (250 clicks queued two hours of work). The task
-    clears the mark when it starts, so a request made while one runs queues one more. Returns
-    whether a refresh was queued."""
+    each took a worker half a minute or more with dedupe's learner (250 clicks queued two hours of
+    work; a few seconds now, still not worth repeating). The task clears the mark when it starts,
+    so a request made while one runs queues one more. Returns whether a refresh was queued."""
     from django.core.cache import cache
 
     if not cache.add(REFRESH_QUEUED_KEY, 1, timeout=REFRESH_QUEUED_SECONDS):

@@ -28,5 +28,10 @@ class Command(BaseCommand):
                 model = MatcherModel.objects.get(pk=train_task.delay().get(timeout=3600))
         except TooFewLabels as exc:
             raise CommandError(sentence(exc)) from exc
+        phases = ", ".join(f"{name.replace('_', ' ')} {seconds:.1f}s"
+                           for name, seconds in model.phase_seconds.items())
         self.stdout.write(self.style.SUCCESS(
-            f"Trained {model} in {model.training_seconds:.1f}s; it is now the active model."))
+            f"Trained {model} in {model.training_seconds:.1f}s{f' ({phases})' if phases else ''}; "
+            "it is now the active model."))
+        for note in model.notes:
+            self.stdout.write(self.style.WARNING(note["text"]))
