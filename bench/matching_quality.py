@@ -81,11 +81,22 @@ def _setup() -> str:
 
     django.setup()
     logging.getLogger("dedupe").setLevel(logging.WARNING)  # its predicate lists, every training
-    if _owned_sqlite() is None:  # our own file is created per data set (_database_empty)
-        from django.core.management import call_command
+    from django.core.management import call_command
 
-        call_command("migrate", verbosity=0)
+    call_command("migrate", verbosity=0)
+    db = _owned_sqlite()
+    if db is not None:  # the empty schema, copied for each data set (_database_empty)
+        import shutil
+
+        from django.db import connections
+
+        connections.close_all()
+        shutil.copyfile(db, _template(db))
     return os.environ["DATABASE_URL"]
+
+
+def _template(db: Path) -> Path:
+    return db.with_name(f"{db.stem}-empty.sqlite3")
 
 
 def _workdir() -> Path:
@@ -101,8 +112,12 @@ def _owned_sqlite() -> Path | None:
 
 
 def _database_empty() -> None:
-    """A fresh database for the next data set: our own SQLite file is recreated and migrated
-    (rows a data migration wrote stay as on a new install); a DATABASE_URL is flushed."""
+    """A fresh database for the next data set: our own SQLite file is replaced by the copy
+    migrated at start (rows a data migration wrote stay as on a new install, and a migration
+    someone adds to the tree meanwhile cannot give the tables columns this process's models
+    do not know); a DATABASE_URL is flushed."""
+    import shutil
+
     from django.core.management import call_command
     from django.db import connections
 
@@ -113,7 +128,7 @@ def _database_empty() -> None:
     connections.close_all()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    call_command("migrate", verbosity=0)
+    shutil.copyfile(_template(db), db)
 
 
 def _teardown(url: str) -> None:
@@ -124,8 +139,10 @@ def _teardown(url: str) -> None:
         from django.db import connections
 
         connections.close_all()
+        db = Path(url[len("sqlite:///"):])
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{url[len('sqlite:///'):]}{suffix}").unlink(missing_ok=True)
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        _template(db).unlink(missing_ok=True)
 
 
 @dataclass
@@ -311,7 +328,22 @@ def steward_answer_until(dataset: Dataset, target: int) -> dict:
 
 
 def train_run_score(dataset: Dataset) -> dict:
-    """Train on the stored labels, run a full match in this process, score it."""
+    """Train on the stored labels, run a full match in this process, score it. An error is
+    the cell's result (traceback on stderr): one broken cell does not end a grid of hours."""
+    try:
+        return _train_run_score(dataset)
+    except Exception as exc:  # noqa: BLE001
+        import traceback
+
+        traceback.print_exc()
+        from matching.services.training import label_counts
+
+        matches, distincts = label_counts()
+        return {"labels": matches + distincts, "match": matches, "distinct": distincts,
+                "refused": f"error: {exc.__class__.__name__}: {exc}"}
+
+
+def _train_run_score(dataset: Dataset) -> dict:
     from matching.services.evaluation import predicted_clusters, scores_compute
     from matching.services.runs import match_run_execute, match_run_request
     from matching.services.training import TooFewLabels, label_counts, matcher_train
