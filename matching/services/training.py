@@ -344,8 +344,9 @@ def training_pairs_refresh(*, count: int = 10, sample_size: int | None = None) -
     from matching.services.questions import training_questions
 
     questions = training_questions(count=count, sample_size=sample_size)
+    # ignore_conflicts: a refresh running at the same time may have queued one of them
     TrainingPair.objects.bulk_create([TrainingPair(record_a_id=q.record_a, record_b_id=q.record_b)
-                                      for q in questions])
+                                      for q in questions], ignore_conflicts=True)
     return len(questions)
 
 
