@@ -132,3 +132,22 @@ def test_training_works_on_a_tiny_database_with_the_minimum_of_labels(tmp_path):
     assert classifier.report["labels"] == 6
     call_command("rematch", "--full", "--sync")
     assert MatchRun.objects.get().status == "succeeded"
+
+
+def test_a_few_contrary_labels_do_not_pull_the_data_weights_far():
+    """Ten noisy labels (a steward's first answers are the hardest pairs): the weakest pull
+    that held-out log loss prefers on such noise is not taken when a stronger pull does
+    within one standard error of it; the weights stay near the data's."""
+    import numpy as np
+
+    from matching.classifier import LABEL_STRENGTHS, Column, EvidenceClassifier
+
+    classifier = EvidenceClassifier([Column("cmp:x", 3, 0, 1)])
+    classifier.m, classifier.u = [np.array([0.7, 0.2, 0.1])], [np.array([0.1, 0.3, 0.6])]
+    classifier.prior = 0.5
+    levels = [2, 0, 0, 2, 0, 1, 0, 0, 1, 1]
+    X = np.array([[level, 1] for level in levels], dtype="f4")  # level, present
+    y = np.array([1, 1, 1, 0, 1, 1, 0, 0, 0, 0])
+    classifier.fit(X, y)
+    losses = list(classifier.report["label_log_loss_by_strength"].values())
+    assert LABEL_STRENGTHS[losses.index(min(losses))] > classifier.strength == LABEL_STRENGTHS[0]
