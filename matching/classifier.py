@@ -245,15 +245,15 @@ class EvidenceClassifier:
         return float(np.clip(self.prior * (trained - 1) / (parties - 1), 1e-15, 0.5))
 
     def _final(self, scale: float, corrections: list[np.ndarray]) -> list[np.ndarray]:
-        """The weights scores use: the data's, scaled and corrected by the labels, and no level
-        above "same" (level 0): a rare level (a street typo, swapped names) can look like
-        stronger evidence than agreement to EM, because random records almost never show it,
-        but it never is."""
+        """The weights scores use: the data's, scaled and corrected by the labels, and never
+        more for a level than for a stronger one (levels are ordered strongest first): a rare
+        level (a street typo, swapped names) can look like stronger evidence than agreement to
+        EM, because random records almost never show it, but it never is."""
         final = []
         for j, (w, d) in enumerate(zip(self.weights(), corrections, strict=True)):
             weights = scale * w + d
-            if j not in getattr(self, "fixed", {}):
-                weights = np.concatenate([weights[:1], np.minimum(weights[1:], weights[0])])
+            if j not in getattr(self, "fixed", {}):  # levels are ordered strongest first
+                weights = np.minimum.accumulate(weights)
             final.append(weights)
         return final
 

@@ -130,9 +130,14 @@ def given_level(a: str, b: str) -> float:
     return 6
 
 
+# name particles: "de" is not a part that makes "de Grunt" one family with "de Vries"
+_PARTICLES = frozenset({"del", "della", "der", "den", "des", "van", "von", "ten", "ter", "zur", "bin", "ben"})
+
+
 @lru_cache(maxsize=CACHE)
 def _parts(name: str) -> frozenset[str]:
-    return frozenset(re.split(r"[\s-]+", name))
+    return frozenset(part for part in re.split(r"[\s-]+", name)
+                     if len(part) > 2 and part not in _PARTICLES)  # "de", "la", "zu" are short
 
 
 FAMILY_LEVELS = ("same", "typo", "similar", "different")
@@ -276,25 +281,25 @@ def address_level(a: str, b: str) -> float:
     return 5
 
 
-HOUSEHOLD_LEVELS = ("same family name and address, another given name", "no")
+HOUSEHOLD_LEVELS = ("same family name and address, another person (given name or birth date)", "no")
 
 
 def household_level(a: str, b: str) -> float:
     """Two people of one household ("given␟family␟birth␟street␟postal"): same family name
-    and street (and postal code), a different given name, and no birth date that says
-    otherwise. A strong negative: the shared family name and address are explained by the
-    household, not by one person."""
+    and street (and postal code), and either another given name with no birth date that says
+    otherwise, or the same given name with a clearly different birth date (a father and a son
+    of one name, Jr. and Sr.). A strong negative: the shared family name and address are
+    explained by the household, not by one person."""
     given_a, family_a, birth_a, street_a, postal_a = _split(a, 5)
     given_b, family_b, birth_b, street_b, postal_b = _split(b, 5)
     if not (given_a and given_b and family_a and family_b and street_a and street_b):
         return NAN
     if _fold(family_a) != _fold(family_b) or street_a != street_b or postal_a != postal_b:
         return 1
+    births = birth_level(birth_a, birth_b) if birth_a and birth_b else NAN
     if given_level(f"{given_a}{NAME_SEPARATOR}{family_a}", f"{given_b}{NAME_SEPARATOR}{family_b}") != 6:
-        return 1
-    if birth_a and birth_b and birth_level(birth_a, birth_b) <= 2:
-        return 1
-    return 0
+        return 0 if births == 4 else 1
+    return 1 if births <= 2 else 0
 
 
 # Legal forms left out when organization names are compared ("Acme GmbH" is "ACME").
@@ -357,8 +362,8 @@ def compare_records(a: dict, b: dict) -> dict[str, float]:
 
 
 def household(a: dict, b: dict) -> bool:
-    """Same family name and address, another given name and no agreeing birth date: two
-    people of one household, not one person (a strong negative)."""
+    """Same family name and address, another given name (or one name and clearly different
+    birth dates): two people of one household, not one person (a strong negative)."""
     return bool(a.get("household") and b.get("household")
                 and household_level(a["household"], b["household"]) == 0)
 

@@ -151,3 +151,18 @@ def test_a_few_contrary_labels_do_not_pull_the_data_weights_far():
     classifier.fit(X, y)
     losses = list(classifier.report["label_log_loss_by_strength"].values())
     assert LABEL_STRENGTHS[losses.index(min(losses))] > classifier.strength == LABEL_STRENGTHS[0]
+
+
+def test_no_level_weighs_more_than_a_stronger_one():
+    """EM gives a rare level (swapped names, a street typo) a larger weight than agreement,
+    because random records almost never show it; scores never use that."""
+    import numpy as np
+
+    from matching.classifier import Column, EvidenceClassifier
+
+    classifier = EvidenceClassifier([Column("cmp:x", 4, 0, 1)])
+    classifier.m, classifier.u = [np.array([0.6, 0.2, 0.1, 0.1])], [np.array([0.01, 0.0001, 0.2, 0.7889])]
+    raw = classifier.weights()[0]
+    assert raw[1] > raw[0]  # what the data alone says
+    final = classifier.level_weights()["cmp:x"]
+    assert all(a >= b for a, b in zip(final, final[1:], strict=False)) and final[1] == final[0]
