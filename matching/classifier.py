@@ -38,7 +38,11 @@ EM_ITERATIONS = 60
 LABEL_STRENGTHS = (0.03, 0.3, 3.0, 30.0)  # C: the inverse of the pull towards the data's weights
 PROBABILITY_FLOOR = 1e-6
 HOUSEHOLD_PENALTY = 4.0  # log-odds against one person, once the household's shared data is cancelled
-FIXED = frozenset({"cmp:household"})  # comparisons whose weight is set, not estimated
+FIXED = frozenset({"cmp:household"})
+# levels that never weigh more than a weaker one (by comparison: {level: weaker level}). Capping
+# swapped names at "similar" ("Richard Williams" / "William Richards", two real names) cost
+# FEBRL1 and FEBRL4 recall (their duplicates swap fields), so none is capped today.
+CAPPED_AT: dict[str, dict[int, int]] = {}  # comparisons whose weight is set, not estimated
 
 
 @dataclass(frozen=True)
@@ -245,15 +249,17 @@ class EvidenceClassifier:
         return float(np.clip(self.prior * (trained - 1) / (parties - 1), 1e-15, 0.5))
 
     def _final(self, scale: float, corrections: list[np.ndarray]) -> list[np.ndarray]:
-        """The weights scores use: the data's, scaled and corrected by the labels, and never
-        more for a level than for a stronger one (levels are ordered strongest first): a rare
-        level (a street typo, swapped names) can look like stronger evidence than agreement to
-        EM, because random records almost never show it, but it never is."""
+        """The weights scores use: the data's, scaled and corrected by the labels, and no level
+        above "same" (level 0): a rare level (a street typo, swapped names) can look like
+        stronger evidence than agreement to EM, because random records almost never show it,
+        but it never is (``CAPPED_AT``: a few levels capped lower still)."""
         final = []
         for j, (w, d) in enumerate(zip(self.weights(), corrections, strict=True)):
             weights = scale * w + d
-            if j not in getattr(self, "fixed", {}):  # levels are ordered strongest first
-                weights = np.minimum.accumulate(weights)
+            if j not in getattr(self, "fixed", {}):
+                weights = np.concatenate([weights[:1], np.minimum(weights[1:], weights[0])])
+                for level, weaker in CAPPED_AT.get(self.columns[j].name, {}).items():
+                    weights[level] = min(weights[level], weights[weaker])
             final.append(weights)
         return final
 

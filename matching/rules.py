@@ -34,18 +34,27 @@ class Rule:
         return f"~{self.code}:"
 
 
+# What each rule's pairs agree on by construction, for the EM step: the rule's own fields and
+# those that follow from them. An email's name part is usually the person's name (or the
+# organization's), so a rule on a name also fixes the email comparison and the email rule
+# fixes the names; a shared family name makes the household comparison. (At a million
+# generated customers, common names share "robert_ruiz@gmail.com" among strangers: EM on the
+# email rule's pairs with the names left in took that agreement for evidence of one person,
+# and birth dates that differ entirely for something matches often do.)
 STANDARD_RULES: tuple[Rule, ...] = (
-    Rule("e", "Same email address", True, ("cmp:email",)),
+    Rule("e", "Same email address", True, ("cmp:email", "cmp:given", "cmp:family", "cmp:household")),
     Rule("p", "Same phone number (E.164)", True, ("cmp:phone",)),
     Rule("i", "Same identifier (type and value)", True, ("cmp:identifier",)),
     Rule("gf", "Same given and family name (either order)", False,
-         ("cmp:given", "cmp:family", "cmp:household")),
-    Rule("fb", "Same family name and birth date", False, ("cmp:family", "cmp:birth", "cmp:household")),
-    Rule("gb", "Same given name and birth date", False, ("cmp:given", "cmp:birth")),
-    Rule("pf", "Same postal code and family name", False, ("cmp:address", "cmp:family", "cmp:household")),
+         ("cmp:given", "cmp:family", "cmp:household", "cmp:email")),
+    Rule("fb", "Same family name and birth date", False,
+         ("cmp:family", "cmp:birth", "cmp:household", "cmp:email")),
+    Rule("gb", "Same given name and birth date", False, ("cmp:given", "cmp:birth", "cmp:email")),
+    Rule("pf", "Same postal code and family name", False,
+         ("cmp:address", "cmp:family", "cmp:household", "cmp:email")),
     Rule("pb", "Same postal code and birth date", False, ("cmp:address", "cmp:birth")),
     Rule("op", "Same organization (without legal form) and postal code", False,
-         ("cmp:organization", "cmp:address")),
+         ("cmp:organization", "cmp:address", "cmp:email")),
 )
 RULES_BY_CODE = {rule.code: rule for rule in STANDARD_RULES}
 STRONG_PREFIXES = tuple(rule.prefix for rule in STANDARD_RULES if rule.strong)

@@ -153,7 +153,7 @@ def test_a_few_contrary_labels_do_not_pull_the_data_weights_far():
     assert LABEL_STRENGTHS[losses.index(min(losses))] > classifier.strength == LABEL_STRENGTHS[0]
 
 
-def test_no_level_weighs_more_than_a_stronger_one():
+def test_no_level_weighs_more_than_agreement():
     """EM gives a rare level (swapped names, a street typo) a larger weight than agreement,
     because random records almost never show it; scores never use that."""
     import numpy as np

@@ -80,7 +80,7 @@ def test_two_women_of_one_household_are_a_strong_negative():
 
     assert pair["household"] is True
     assert pair["comparisons"]["cmp:household"]["level"] == (
-        "same family name and address, another person (given name or birth date)")
+        "same family name and address, another given name")
     assert "household: same family name and address, different person" in pair["signals"]
 
 
