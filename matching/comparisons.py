@@ -370,21 +370,20 @@ def household(a: dict, b: dict) -> bool:
                 and household_level(a["household"], b["household"]) == 0)
 
 
+# The notable levels, in words for the review page (also read from stored levels by
+# matching.services.suggestions, which must not compare a pair twice).
+SIGNALS: dict[tuple[str, int], str] = {
+    ("cmp:given", 1): "nickname (given names)", ("cmp:given", 3): "initial for a given name",
+    ("cmp:given", 5): "given and family name swapped",
+    ("cmp:birth", 1): "birth date with day and month swapped",
+    ("cmp:organization", 1): "same organization apart from the legal form",
+    ("cmp:identifier", 2): "different identifiers of the same type",
+    ("cmp:address", 6): "addresses in different countries",
+    ("cmp:household", 0): "household: same family name and address, different person",
+}
+
+
 def signals(a: dict, b: dict) -> list[str]:
     """What fired between two records, in words for the review page."""
-    fired = []
     levels = compare_records(a, b)
-    names = {
-        ("cmp:given", 1): "nickname (given names)", ("cmp:given", 3): "initial for a given name",
-        ("cmp:given", 5): "given and family name swapped",
-        ("cmp:birth", 1): "birth date with day and month swapped",
-        ("cmp:organization", 1): "same organization apart from the legal form",
-        ("cmp:identifier", 2): "different identifiers of the same type",
-        ("cmp:address", 6): "addresses in different countries",
-    }
-    for (name, level), text in names.items():
-        if levels.get(name) == level:
-            fired.append(text)
-    if household(a, b):
-        fired.append("household: same family name and address, different person")
-    return fired
+    return [text for (name, level), text in SIGNALS.items() if levels.get(name) == level]

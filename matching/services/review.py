@@ -19,13 +19,13 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from matching.comparisons import COMPARISONS
+from matching.comparisons import COMPARISONS, SIGNALS
 from matching.fields import FIELDS
 from matching.models import MatchSettings, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from matching.selectors import party_records
 from matching.services.decisions import suggestion_handled
 from matching.services.facets import suggestion_facets
-from matching.services.suggestions import SIGNALS, evidence_of, pair_evidence
+from matching.services.suggestions import evidence_of, pair_evidence
 from parties.models import EventKind, Party, PartyEvent, PartyStatus
 from parties.services.merge import AlreadyHandled, MergeRefused, merged_by, parties_lock, party_merge
 

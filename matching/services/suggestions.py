@@ -17,7 +17,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from matching.classifier import EvidenceClassifier
-from matching.comparisons import COMPARISONS, compare_records
+from matching.comparisons import COMPARISONS, SIGNALS, compare_records
 from matching.fields import FIELDS
 from matching.models import MatcherModel, MatchRun, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from matching.selectors import match_records
@@ -30,18 +30,6 @@ ALL_PAIRS_UP_TO = 8  # members; a larger cluster stores each member against its 
 
 LevelWeights = Mapping[str, Sequence[float]]
 
-# What ``matching.comparisons.signals`` reports, by the level that fires it. Read from the
-# levels already computed, because ``signals`` would compare the pair a second time (50 µs a
-# pair, 200,000 suggestions at a million parties). A test holds the two to the same words.
-SIGNALS: dict[tuple[str, int], str] = {
-    ("cmp:given", 1): "nickname (given names)", ("cmp:given", 3): "initial for a given name",
-    ("cmp:given", 5): "given and family name swapped",
-    ("cmp:birth", 1): "birth date with day and month swapped",
-    ("cmp:organization", 1): "same organization apart from the legal form",
-    ("cmp:identifier", 2): "different identifiers of the same type",
-    ("cmp:address", 6): "addresses in different countries",
-    ("cmp:household", 0): "household: same family name and address, different person",
-}
 _LEVEL_WORDS = {c.name: c.levels for c in COMPARISONS}
 
 
