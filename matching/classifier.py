@@ -36,9 +36,32 @@ from scipy.special import expit
 
 EM_ITERATIONS = 60
 LABEL_STRENGTHS = (0.03, 0.3, 3.0, 30.0)  # C: the inverse of the pull towards the data's weights
+# the weakest pull a label set may choose: C <= labels / LABELS_PER_STRENGTH (the first always
+# allowed). Ten labels are often separable: held-out log loss then falls with every weaker pull
+# (seed_demo, a steward's 10 answers: 0.09 → 0.0008 from C 0.03 to 30) while recall on the
+# whole data fell from 0.98 to 0.88: corrections fitted to 10 pairs do not hold for 5,000.
+LABELS_PER_STRENGTH = 30
 PROBABILITY_FLOOR = 1e-6
-HOUSEHOLD_PENALTY = 4.0  # log-odds against one person, once the household's shared data is cancelled
-FIXED = frozenset({"cmp:household"})
+PENALTY = 4.0  # log-odds against one person, once what the shared data added is cancelled
+# Levels whose weight is set, not estimated: {comparison: {level: the comparisons whose
+# agreement (level 0) it cancels}}; its weight is minus those weights minus ``PENALTY``.
+# - one household (same family name and address, another given name): random pairs almost
+#   never share a family name and an address, so the data would make "one household" look like
+#   strong evidence of one person; it is not.
+# - another legal registration (two organizations' VAT ids or company numbers differ): two
+#   companies of one name share a domain's info@ mailbox and a name, however rare that looks
+#   between random records (at 100,000 generated customers, 88 % of the false pairs).
+FIXED_LEVELS: dict[str, dict[int, tuple[str, ...]]] = {
+    "cmp:household": {0: ("cmp:family", "cmp:address")},
+    "cmp:identifier": {3: ("cmp:organization", "cmp:email", "cmp:phone", "cmp:address")},
+}
+# Levels whose u is measured among one rule's pairs, not random pairs ({comparison: {level:
+# rule code}}, see ``_conditional_u``): at 1,000,000 generated customers, strangers of one
+# common name share "robert_ruiz@gmail.com"; random pairs made that look like proof. At 100,000,
+# two Joshua Ross at joshua.ross@gmail.com and joshua.ross@outlook.com (level 2, "same name at
+# another domain") were two thirds of the false pairs: that level follows from the name too.
+CONDITIONAL_U: dict[str, dict[int, str]] = {"cmp:email": {1: "gf", 2: "gf"}}
+FIXED = frozenset({"cmp:household"})  # comparisons with every level set (EM leaves them out)
 # levels that never weigh more than a weaker one (by comparison: {level: weaker level}). Capping
 # swapped names at "similar" ("Richard Williams" / "William Richards", two real names) cost
 # FEBRL1 and FEBRL4 recall (their duplicates swap fields), so none is capped today.
@@ -78,7 +101,7 @@ class EvidenceClassifier:
         self.strength: float | None = None
         self.report: dict = {}
         self.classes_ = np.array([0, 1])
-        self.fixed: dict[int, np.ndarray] = {}
+        self.fixed: dict[int, dict[int, float]] = {}  # column → level → set weight (see _fix)
 
     # -- levels ---------------------------------------------------------------------------
     def levels(self, X: np.ndarray) -> np.ndarray:
@@ -101,27 +124,64 @@ class EvidenceClassifier:
         return total
 
     def weights(self) -> list[np.ndarray]:
-        """log m/u per comparison and level, from the data (or fixed, see ``_household``)."""
-        fixed = getattr(self, "fixed", {})
-        return [fixed[j] if j in fixed else
-                np.log(np.maximum(m, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
-                for j, (m, u) in enumerate(zip(self.m, self.u, strict=True))]
+        """log m/u per comparison and level, from the data (or set, see ``_fix``)."""
+        out = []
+        for j, (m, u) in enumerate(zip(self.m, self.u, strict=True)):
+            w = (np.zeros(len(m)) if self.columns[j].name in FIXED else
+                 np.log(np.maximum(m, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR)))
+            out.append(self._set_levels(j, w))  # (a model stored before: an array, every level)
+        return out
 
-    def _household(self) -> None:
-        """The household comparison's weight is not estimated: random pairs almost never share
-        a family name and an address, so the data would make "one household" look like strong
-        evidence of one person. It cancels what the shared family name and address added and
-        counts ``HOUSEHOLD_PENALTY`` against."""
+    def _conditional_u(self, sessions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+        """u of the ``CONDITIONAL_U`` levels: how often two *different* customers show the level
+        among the pairs of a rule that agree on what the level depends on (an address spelled
+        from the name, among pairs of one name), not among random pairs, which almost never
+        share a name and so never show it. EM on that rule's pairs (which leaves the level's
+        comparison out) says which of them are different customers (weights 1 - p)."""
+        names = [c.name for c in self.columns]
+        report = {}
+        for name, levels in CONDITIONAL_U.items():
+            if name not in names:
+                continue
+            j = names.index(name)
+            for level, rule in levels.items():
+                if rule not in sessions:
+                    continue
+                L, p = sessions[rule]
+                seen = L[:, j] >= 0
+                others = (1 - p)[seen]
+                if others.sum() < 1:
+                    continue
+                u = float((others * (L[seen, j] == level)).sum() + 0.1) / float(others.sum() + 0.1)
+                self.u[j][level] = max(float(self.u[j][level]), u)
+                report[f"{name}:{level}"] = {"rule": rule, "u": round(u, 6)}
+        return report
+
+    def _set_levels(self, j: int, w: np.ndarray) -> np.ndarray:
+        levels = getattr(self, "fixed", {}).get(j, {})
+        if not levels:
+            return w
+        w = w.copy()
+        for level, weight in (levels.items() if isinstance(levels, dict) else enumerate(levels)):
+            if level < len(w):
+                w[level] = weight
+        return w
+
+    def _fix(self) -> None:
+        """Set the weights of ``FIXED_LEVELS``: each cancels what agreement on the comparisons
+        it names added (their level-0 weights from the data) and counts ``PENALTY`` against."""
         names = [c.name for c in self.columns]
         self.fixed = {}
-        if "cmp:household" not in names:
-            return
         weights = self.weights()
-        shared = 0.0
-        for name in ("cmp:family", "cmp:address"):
-            if name in names:
-                shared += float(weights[names.index(name)][0])
-        self.fixed[names.index("cmp:household")] = np.array([-shared - HOUSEHOLD_PENALTY, 0.0])
+        for name, levels in FIXED_LEVELS.items():
+            if name not in names:
+                continue
+            set_levels = {}
+            for level, cancelled in levels.items():
+                shared = sum(max(float(weights[names.index(other)][0]), 0.0)
+                             for other in cancelled if other in names)
+                set_levels[level] = -shared - PENALTY
+            self.fixed[names.index(name)] = set_levels
 
     # -- step 1: the data -------------------------------------------------------------------
     def _em(self, C: np.ndarray, M: np.ndarray, active: np.ndarray, prior: float,
@@ -135,6 +195,8 @@ class EvidenceClassifier:
             weights = [w if on else np.zeros_like(w) for w, on in zip(
                 [np.log(np.maximum(mm, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
                  for mm, u in zip(m, self.u, strict=True)], active, strict=True)]
+            if not update_m:  # the share of matches, with the set levels as scores use them
+                weights = [self._set_levels(j, w) for j, w in enumerate(weights)]
             p = expit(math.log(prior / (1 - prior)) + self._sum(C, weights))
             new_prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6)) if len(p) else prior
             change = abs(new_prior - prior)
@@ -152,6 +214,7 @@ class EvidenceClassifier:
                     m[j] = new
             if change < 1e-5:
                 break
+        self._last_p = p if iterations else np.empty(0)
         return prior, m, iterations
 
     def prepare(self, sessions: dict[str, tuple[np.ndarray, tuple[str, ...]]], candidates: np.ndarray,
@@ -179,12 +242,15 @@ class EvidenceClassifier:
             self.m[j] = start / start.sum()
         names = [c.name for c in self.columns]
         estimates: list[list[np.ndarray]] = [[] for _ in self.columns]
+        conditional: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # rule → (levels, p)
         report_sessions = {}
         for rule, (pairs, fixes) in sessions.items():
             if len(pairs) < 20:
                 continue
             active = np.array([name not in fixes and name not in FIXED for name in names])
-            prior, m, iterations = self._em(self.levels(pairs), M, active, 0.3)
+            L = self.levels(pairs)
+            prior, m, iterations = self._em(L, M, active, 0.3)
+            conditional[rule] = (L, self._last_p)
             report_sessions[rule] = {"pairs": int(len(pairs)), "match_share": round(prior, 4),
                                      "iterations": iterations}
             for j in np.flatnonzero(active):
@@ -196,7 +262,8 @@ class EvidenceClassifier:
                 labelled = M[:, j][M[:, j] >= 0]
                 counts = np.bincount(labelled, minlength=self.columns[j].levels).astype(float)
                 self.m[j] = (counts + 0.5) / (counts.sum() + 0.5 * self.columns[j].levels)
-        self._household()
+        conditional_report = self._conditional_u(conditional)
+        self._fix()
         C = self.levels(candidates)
         share, _, _ = self._em(C, M, np.ones(len(self.columns), dtype=bool), 0.3, update_m=False)
         matches_expected = share * candidates_total
@@ -205,6 +272,7 @@ class EvidenceClassifier:
         self.parties: int | None = None  # the size scores are for (set by runs: prior_for)
         self.report = {"random_pairs": int(len(R)), "candidate_pairs": int(candidates_total),
                        "labelled_matches": int(len(M)), "sessions": report_sessions,
+                       "conditional_u": conditional_report,
                        "match_share_of_candidates": round(share, 5),
                        "match_probability_of_two_random_records": self.prior}
 
@@ -256,7 +324,7 @@ class EvidenceClassifier:
         final = []
         for j, (w, d) in enumerate(zip(self.weights(), corrections, strict=True)):
             weights = scale * w + d
-            if j not in getattr(self, "fixed", {}):
+            if self.columns[j].name not in FIXED:
                 weights = np.concatenate([weights[:1], np.minimum(weights[1:], weights[0])])
                 for level, weaker in CAPPED_AT.get(self.columns[j].name, {}).items():
                     weights[level] = min(weights[level], weights[weaker])
@@ -273,7 +341,9 @@ class EvidenceClassifier:
         L, y = self.levels(X), np.asarray(y, dtype=float)
         minority = int(min(y.sum(), len(y) - y.sum()))
         folds = min(5, minority)
-        if folds < 2:
+        strengths = [s for i, s in enumerate(LABEL_STRENGTHS)
+                     if i == 0 or s <= len(y) / LABELS_PER_STRENGTH]
+        if folds < 2 or len(strengths) == 1:
             self.strength = LABEL_STRENGTHS[0]
         else:
             rng = np.random.default_rng(0)
@@ -282,7 +352,7 @@ class EvidenceClassifier:
                 where = rng.permutation(np.flatnonzero(y == label))
                 fold_of[where] = np.arange(len(where)) % folds
             losses = []  # per strength: each labelled pair's held-out log loss
-            for strength in LABEL_STRENGTHS:
+            for strength in strengths:
                 loss = np.empty(len(y))
                 for fold in range(folds):
                     train, test = fold_of != fold, fold_of == fold
@@ -297,9 +367,9 @@ class EvidenceClassifier:
             # steward's first answers are the pairs the model is least sure of) would otherwise
             # pull the weights too far on noise: 10 such answers cost FEBRL4 7 points of recall.
             limit = means[best] + float(losses[best].std(ddof=1) / math.sqrt(len(y)))
-            self.strength = next(strength for strength, mean in zip(LABEL_STRENGTHS, means, strict=True)
+            self.strength = next(strength for strength, mean in zip(strengths, means, strict=True)
                                  if mean <= limit)
-            self.report["label_log_loss_by_strength"] = dict(zip(map(str, LABEL_STRENGTHS),
+            self.report["label_log_loss_by_strength"] = dict(zip(map(str, strengths),
                                                                  [round(x, 4) for x in means], strict=True))
         self.scale, self.corrections = self._fit_corrections(L, y, self.strength)
         self.report.update({"labels": int(len(y)), "label_strength": self.strength,

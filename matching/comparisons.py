@@ -183,7 +183,46 @@ def _set_best(a: Sequence[str], b: Sequence[str], similar: Callable[[str, str], 
     return any(similar(x, y) for x in a for y in b)
 
 
-EMAIL_LEVELS = ("same address", "same name at another domain, or a typo", "different")
+EMAIL_LEVELS = ("same address", "same address, spelled from the shared name",
+                "same name at another domain, or a typo", "different")
+EMAIL_SEPARATOR = "\x1e"
+# Mailboxes of a role, not a person: one company's branches, its staff and its customers'
+# contacts share them, so a shared role mailbox says nothing about one party (it still makes
+# a block key: it finds the company's own duplicates for the other comparisons to judge).
+ROLE_MAILBOXES = frozenset(
+    "info contact contacts office hello sales support service services admin mail email team "  # noqa: SIM905
+    "enquiries enquiry inquiries inquiry billing accounts accounting finance invoices invoice "
+    "orders order shop webmaster noreply no-reply help helpdesk customerservice hr jobs careers "
+    "marketing press reception kontakt post buero bureau verkauf vertrieb kundenservice "
+    "contacto ventas informacion accueil".split())
+
+
+@lru_cache(maxsize=CACHE)
+def role_mailbox(email: str) -> bool:
+    """info@…, sales@…, kontakt@… (a "+tag" is ignored)."""
+    return email.partition("@")[0].partition("+")[0] in ROLE_MAILBOXES
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", _fold(text.lower()))
+
+
+def _spelled_from(email: str, given: str, family: str) -> bool:
+    """robert.ruiz@, rruiz@, ruiz_robert@, robert@: the person's names and nothing else (no
+    digits: robert.ruiz1987@ is far less often someone else's)."""
+    raw = email.partition("@")[0].partition("+")[0]
+    if any(c.isdigit() for c in raw):
+        return False
+    local = _letters(raw)
+    g, f = _letters(given), _letters(family)
+    if not g or not f or not local:
+        return False
+    for first, second in ((g, f), (f, g)):
+        for a in (first, first[0]):
+            for b in (second, second[0]):
+                if local == a + b and (a != first[0] or b != second[0]):
+                    return True
+    return local in (g, f)
 
 
 def _email_close(x: str, y: str) -> bool:
@@ -194,10 +233,28 @@ def _email_close(x: str, y: str) -> bool:
     return domain_x == domain_y and Levenshtein.distance(local_x, local_y) <= 1
 
 
-def email_level(a: Sequence[str], b: Sequence[str]) -> float:
-    if set(a) & set(b):
+def email_level(a: str, b: str) -> float:
+    """Email addresses with the names ("emails␟given␟family", the emails joined by \\x1e).
+
+    A shared address spelled from a name both records carry (robert.ruiz@… for two Robert
+    Ruiz) has a level of its own: strangers of one common name get such addresses at the same
+    free-mail domain, so it says less than a shared address does by itself, and the classifier
+    measures how much less among pairs of one name (``matching.classifier.CONDITIONAL_U``).
+    Role mailboxes say nothing (NaN when nothing else is there to compare)."""
+    emails_a, given_a, family_a = _split(a, 3)
+    emails_b, given_b, family_b = _split(b, 3)
+    personal_a = [e for e in emails_a.split(EMAIL_SEPARATOR) if e and not role_mailbox(e)]
+    personal_b = [e for e in emails_b.split(EMAIL_SEPARATOR) if e and not role_mailbox(e)]
+    if not personal_a or not personal_b:
+        return NAN
+    shared = set(personal_a) & set(personal_b)
+    if shared:
+        same_name = (given_a and family_a and _fold(given_a) == _fold(given_b)
+                     and _fold(family_a) == _fold(family_b))
+        if same_name and all(_spelled_from(e, given_a, family_a) for e in shared):
+            return 1
         return 0
-    return 1 if _set_best(a, b, _email_close) else 2
+    return 2 if _set_best(personal_a, personal_b, _email_close) else 3
 
 
 PHONE_LEVELS = ("same number", "same last 8 digits, or one digit off", "different")
@@ -222,7 +279,12 @@ def phone_level(a: Sequence[str], b: Sequence[str]) -> float:
 
 
 IDENTIFIER_LEVELS = ("same identifier", "same type, one character off",
-                     "same type, different value")
+                     "same type, different value",
+                     "another legal registration (VAT id, company number)")
+# An organization's registration is one legal entity's: two that differ are two companies (or
+# branches), however alike their names, mailboxes and addresses. The classifier gives this level
+# a fixed weight (matching.classifier.FIXED_LEVELS) rather than one estimated from the data.
+LEGAL_REGISTRATIONS = frozenset({"vat_id", "company_registration", "duns"})
 
 
 def identifier_level(a: Sequence[str], b: Sequence[str]) -> float:
@@ -233,14 +295,16 @@ def identifier_level(a: Sequence[str], b: Sequence[str]) -> float:
     for item in a:
         kind, _, value = item.partition(":")
         by_type_a.setdefault(kind, []).append(value)
-    common = False
+    common: set[str] = set()
     for item in b:
         kind, _, value = item.partition(":")
         for other in by_type_a.get(kind, ()):
-            common = True
+            common.add(kind)
             if Levenshtein.distance(value, other) <= 1:
                 return 1
-    return 2 if common else NAN
+    if not common:
+        return NAN
+    return 3 if common & LEGAL_REGISTRATIONS else 2
 
 
 ADDRESS_LEVELS = ("same street and postal code", "street with a typo, same postal code or city",
@@ -346,7 +410,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("cmp:organization", "organization_name", organization_level, ORGANIZATION_LEVELS,
                "Organization"),
     Comparison("cmp:birth", "birth_date", birth_level, BIRTH_LEVELS, "Birth date"),
-    Comparison("cmp:email", "emails", email_level, EMAIL_LEVELS, "Email"),
+    Comparison("cmp:email", "email", email_level, EMAIL_LEVELS, "Email"),
     Comparison("cmp:phone", "phones", phone_level, PHONE_LEVELS, "Phone"),
     Comparison("cmp:identifier", "identifiers", identifier_level, IDENTIFIER_LEVELS, "Identifier"),
     Comparison("cmp:address", "address", address_level, ADDRESS_LEVELS, "Address"),
@@ -378,6 +442,7 @@ SIGNALS: dict[tuple[str, int], str] = {
     ("cmp:birth", 1): "birth date with day and month swapped",
     ("cmp:organization", 1): "same organization apart from the legal form",
     ("cmp:identifier", 2): "different identifiers of the same type",
+    ("cmp:identifier", 3): "different legal registrations (VAT id, company number)",
     ("cmp:address", 6): "addresses in different countries",
     ("cmp:household", 0): "household: same family name and address, different person",
 }

@@ -13,7 +13,7 @@ from typing import Any
 import dedupe.variables as dv
 from affinegap import normalizedAffineGapDistance as affineGap
 
-from matching.comparisons import COMPARISONS, NAME_SEPARATOR
+from matching.comparisons import COMPARISONS, EMAIL_SEPARATOR, NAME_SEPARATOR
 
 # field → how dedupe compares it. Low-variety fields are Exact and ``has_missing`` is used
 # only where values are often absent: both keep active learning's memory in check.
@@ -108,12 +108,13 @@ def flat_record(*, attributes: Mapping[str, Any], emails: Iterable[str], phones:
     given, family = _text(attributes.get("given_name")), _text(attributes.get("family_name"))
     birth_text = _text(birth.isoformat() if hasattr(birth, "isoformat") else birth)
     postal = _text(str(address.get("postal_code") or "").replace(" ", ""))
+    email_set = _set(emails)
     return {
         "given_name": given,
         "family_name": family,
         "organization_name": _text(attributes.get("organization_name")),
         "birth_date": birth_text,
-        "emails": _set(emails),
+        "emails": email_set,
         "phones": _set(phones),
         "address_line1": _text(address.get("line1")),
         "city": _text(address.get("city")),
@@ -122,6 +123,8 @@ def flat_record(*, attributes: Mapping[str, Any], emails: Iterable[str], phones:
         "identifiers": _set(identifiers),
         # composites for the comparisons that read several fields (matching.comparisons)
         "name": _joined(given, family),
+        "email": (NAME_SEPARATOR.join([EMAIL_SEPARATOR.join(email_set), given or "", family or ""])
+                  if email_set else None),
         "address": _joined(address.get("line1"), postal, address.get("city"), address.get("country")),
         "household": _joined(given, family, birth_text, address.get("line1"), postal),
     }

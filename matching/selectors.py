@@ -20,28 +20,46 @@ from parties.models import (
 GOLDEN = ["given_name", "family_name", "organization_name", "birth_date"]
 
 
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def party_records(party_ids: Iterable[int]) -> dict[int, dict]:
-    """``{party id: record}`` for active parties, in five queries whatever their number."""
+    """``{party id: record}`` for active parties, in five queries whatever their number (raw
+    SQL through ``rows_for_ids``: Django's IN lookups and model rows took 0.8 ms a party, the
+    better part of a training's 100,000-party sample and of fingerprinting)."""
+    from parties.models import PartyStatus
+
     ids = list(party_ids)
+    if not ids:
+        return {}
     emails, phones, addresses, identifiers = (defaultdict(list) for _ in range(4))
-    for party_id, value in ContactPointEmail.objects.filter(
-            party_id__in=ids, is_active=True).values_list("party_id", "normalized"):
+    for party_id, value in rows_for_ids(
+            f"SELECT party_id, normalized FROM {_table(ContactPointEmail)} "  # noqa: S608
+            "WHERE is_active = %s AND party_id {ids}", ids, [True]):
         emails[party_id].append(value)
-    for party_id, value in ContactPointPhone.objects.filter(
-            party_id__in=ids, is_active=True).values_list("party_id", "normalized"):
+    for party_id, value in rows_for_ids(
+            f"SELECT party_id, normalized FROM {_table(ContactPointPhone)} "  # noqa: S608
+            "WHERE is_active = %s AND party_id {ids}", ids, [True]):
         phones[party_id].append(value)
-    for row in ContactPointAddress.objects.filter(party_id__in=ids, is_active=True).order_by(
-            "-is_primary", "id").values("party_id", "line1", "city", "postal_code", "country"):
-        addresses[row.pop("party_id")].append(row)
-    for party_id, kind, value in PartyIdentification.objects.filter(party_id__in=ids).values_list(
-            "party_id", "identifier_type", "normalized"):
+    for party_id, line1, city, postal_code, country, _, _ in sorted(rows_for_ids(
+            "SELECT party_id, line1, city, postal_code, country, is_primary, id "  # noqa: S608
+            f"FROM {_table(ContactPointAddress)} WHERE is_active = %s AND party_id {{ids}}", ids, [True]),
+            key=lambda row: (not row[5], row[6])):  # the primary address first, then the oldest
+        addresses[party_id].append({"line1": line1, "city": city, "postal_code": postal_code,
+                                    "country": country})
+    for party_id, kind, value in sorted(rows_for_ids(
+            "SELECT party_id, identifier_type, normalized "  # noqa: S608
+            f"FROM {_table(PartyIdentification)} WHERE party_id {{ids}}", ids)):
         identifiers[party_id].append(f"{kind}:{value}")
-    return {
-        row["id"]: flat_record(attributes=row, emails=emails[row["id"]], phones=phones[row["id"]],
-                               address=(addresses[row["id"]] or [None])[0],
-                               identifiers=identifiers[row["id"]])
-        for row in Party.objects.active().filter(pk__in=ids).values("id", *GOLDEN)
-    }
+    records = {}
+    for pid, *values in rows_for_ids(
+            f"SELECT id, {', '.join(GOLDEN)} FROM {_table(Party)} "  # noqa: S608
+            "WHERE status = %s AND id {ids}", ids, [PartyStatus.ACTIVE]):
+        records[pid] = flat_record(attributes=dict(zip(GOLDEN, values, strict=True)),
+                                   emails=emails[pid], phones=phones[pid],
+                                   address=(addresses[pid] or [None])[0], identifiers=identifiers[pid])
+    return records
 
 
 _SET_FIELDS = [name for name, kind, _ in FIELD_DEFINITIONS if kind == "Set"]

@@ -9,12 +9,14 @@ from matching.comparisons import (
     address_level,
     birth_level,
     compare_records,
+    email_level,
     family_level,
     given_level,
     household,
     identifier_level,
     organization_level,
     phone_level,
+    role_mailbox,
     signals,
 )
 from matching.fields import flat_record
@@ -60,6 +62,10 @@ def test_contact_points_identifiers_and_organizations():
     assert identifier_level(("national_id:123456",), ("national_id:123457",)) == 1
     assert identifier_level(("national_id:123456",), ("national_id:999999",)) == 2  # a negative
     assert math.isnan(identifier_level(("national_id:123456",), ("loyalty:1",)))  # nothing in common
+    # two organizations' legal registrations that differ: a level of its own (a set weight)
+    assert identifier_level(("vat_id:DE123456789",), ("vat_id:DE987654321",)) == 3
+    assert identifier_level(("company_registration:HRB 1234",), ("company_registration:HRB 9876",)) == 3
+    assert identifier_level(("vat_id:DE123456789",), ("vat_id:DE123456788",)) == 1  # a typo
     assert organization_level("acme gmbh", "acme gmbh") == 0
     assert organization_level("acme gmbh", "acme ltd.") == 1  # only the legal form differs
     assert organization_level("acme gmbh", "zenith ag") == 3
@@ -104,3 +110,35 @@ def test_standard_blocking_keys_cover_what_a_steward_expects():
 def test_name_particles_are_not_shared_family_name_parts():
     assert family_level("kees\x1fde vries", "kees\x1fde grunt") != 1  # "de" is no shared part
     assert family_level("a\x1fmüller-lüdenscheidt", "a\x1fmüller") == 1
+
+
+def _email(given, family, *emails):
+    return _person(given, family, emails=emails)["email"]
+
+
+def _ana(email):
+    return _email("Ana", "Lima", email)
+
+
+def test_emails_know_role_mailboxes_and_addresses_spelled_from_the_name():
+    """A shared address is strong evidence, but one spelled from a name both records carry
+    (two Robert Ruiz at robert.ruiz@gmail.com) is a level of its own, weighed by how often
+    strangers of one name share one; role mailboxes (info@, sales@) say nothing."""
+    assert email_level(_ana("ana1987@web.de"), _ana("ana1987@web.de")) == 0
+    assert email_level(_email("Robert", "Ruiz", "robert.ruiz@gmail.com"),
+                       _email("Robert", "Ruiz", "robert.ruiz@gmail.com")) == 1
+    assert email_level(_email("Robert", "Ruiz", "rruiz@gmail.com"),
+                       _email("Robert", "Ruiz", "rruiz@gmail.com")) == 1
+    # the names differ (a nickname, a typo): the shared address is the evidence that joins them
+    assert email_level(_email("Bob", "Ruiz", "robert.ruiz@gmail.com"),
+                       _email("Robert", "Ruiz", "robert.ruiz@gmail.com")) == 0
+    assert email_level(_ana("ana.lima@gmail.com"), _ana("ana.lima@web.de")) == 2
+    assert email_level(_ana("ana.lima@gmail.com"), _ana("ana.lim@gmail.com")) == 2
+    assert email_level(_ana("ana.lima@gmail.com"), _ana("lima77@web.de")) == 3
+    # role mailboxes: nothing to say, whether shared or not
+    assert math.isnan(email_level(_email(None, None, "info@acme.com"), _email(None, None, "info@acme.com")))
+    assert math.isnan(email_level(_email(None, None, "sales+eu@acme.com"), _ana("ana@acme.com")))
+    # a personal address beside the role mailbox is still compared
+    assert email_level(_email(None, None, "info@acme.com", "ana@acme.com"),
+                       _email(None, None, "ana@acme.com")) == 0
+    assert role_mailbox("kontakt@firma.de") and not role_mailbox("ana@firma.de")
