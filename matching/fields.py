@@ -108,7 +108,7 @@ def flat_record(*, attributes: Mapping[str, Any], emails: Iterable[str], phones:
     given, family = _text(attributes.get("given_name")), _text(attributes.get("family_name"))
     birth_text = _text(birth.isoformat() if hasattr(birth, "isoformat") else birth)
     postal = _text(str(address.get("postal_code") or "").replace(" ", ""))
-    email_set = _set(emails)
+    email_set, id_set = _set(emails), _set(identifiers)
     return {
         "given_name": given,
         "family_name": family,
@@ -120,13 +120,14 @@ def flat_record(*, attributes: Mapping[str, Any], emails: Iterable[str], phones:
         "city": _text(address.get("city")),
         "postal_code": postal,
         "country": _text(address.get("country")),
-        "identifiers": _set(identifiers),
+        "identifiers": id_set,
         # composites for the comparisons that read several fields (matching.comparisons)
         "name": _joined(given, family),
         "email": (NAME_SEPARATOR.join([EMAIL_SEPARATOR.join(email_set), given or "", family or ""])
                   if email_set else None),
         "address": _joined(address.get("line1"), postal, address.get("city"), address.get("country")),
-        "household": _joined(given, family, birth_text, address.get("line1"), postal),
+        "household": _joined(given, family, birth_text, address.get("line1"), postal,
+                             EMAIL_SEPARATOR.join(id_set or ())),
     }
 
 

@@ -142,3 +142,13 @@ def test_emails_know_role_mailboxes_and_addresses_spelled_from_the_name():
     assert email_level(_email(None, None, "info@acme.com", "ana@acme.com"),
                        _email(None, None, "ana@acme.com")) == 0
     assert role_mailbox("kontakt@firma.de") and not role_mailbox("ana@firma.de")
+
+
+def test_one_identifier_is_one_person_not_a_household():
+    """FEBRL3: a duplicate whose given name was replaced entirely, at the same address, with
+    the same national id, was called "household: another person" and never merged."""
+    a = _person("Jane", "Miller", line1="1 Main St", postal="2000", identifiers=("national_id:123456",))
+    b = _person("Sophie", "Miller", line1="1 Main St", postal="2000", identifiers=("national_id:123456",))
+    c = _person("Sophie", "Miller", line1="1 Main St", postal="2000", identifiers=("national_id:999999",))
+    assert not household(a, b)
+    assert household(a, c)
