@@ -321,6 +321,8 @@ class SuggestionStatus(models.TextChoices):
     REJECTED = "rejected", "Not a match"
     SUPERSEDED = "superseded", "Superseded by a newer run"
     CLOSED = "closed", "Closed"
+    SPLIT = "split", "Split into groups"  # each group merged, pairs across groups not a match
+    UNMERGED = "unmerged", "Merged, then undone"  # its merge was unmerged since
 
 
 class MatchSuggestion(models.Model):
