@@ -25,8 +25,17 @@ class ImportJob(models.Model):
     job's cursor (the last line done), so a retried job continues where the last commit
     left off and never imports a row twice."""
 
+    # Empty only while a draft waits for its mapping and names a source system to register
+    # (``new_source``): the system is created when the import starts, not on upload, so an
+    # abandoned upload leaves no source system behind.
     source_system = models.ForeignKey(
-        "parties.SourceSystem", on_delete=models.PROTECT, related_name="import_jobs"
+        "parties.SourceSystem", on_delete=models.PROTECT, related_name="import_jobs",
+        null=True, blank=True,
+    )
+    new_source = models.JSONField(
+        default=dict, blank=True,
+        help_text="The source system to register when the import starts: name, default_region, "
+                  "date_order.",
     )
     kind = models.CharField(max_length=32, default="parties")
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
@@ -72,6 +81,25 @@ class ImportJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("parties:import_detail", args=[self.pk])
+
+    @property
+    def source_name(self) -> str:
+        """The source system's name, or the name of the one this draft will register."""
+        if self.source_system_id:
+            return self.source_system.name
+        return (self.new_source or {}).get("name", "")
+
+    def source_or_pending(self):
+        """The source system, or (a draft naming a new one) an unsaved system with the
+        settings it will be registered with: what reading the file's rows needs."""
+        if self.source_system_id:
+            return self.source_system
+        from parties.models.sources import SourceSystem
+
+        pending = self.new_source or {}
+        return SourceSystem(name=pending.get("name", ""),
+                            default_region=pending.get("default_region", ""),
+                            date_order=pending.get("date_order", ""))
 
     @property
     def is_finished(self) -> bool:
