@@ -217,38 +217,95 @@ def clusters_of(matcher: dedupe.StaticDedupe, scores: np.ndarray, threshold: flo
     return list(matcher.cluster(scores, threshold=threshold)) if len(scores) else []
 
 
-@transaction.atomic
-def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None = None) -> int:
-    """Replace the pending suggestions the run covers (all of them for a full run; those
-    with one of its parties for an incremental run) with its clusters. Returns how many
-    suggestions were made."""
+def evidence_values(evidence: Mapping[str, dict]) -> dict:
+    """The members' values per field, as stored in a suggestion's evidence (the pairs'
+    levels follow from them and their weights from the model: neither says whether the
+    parties' data changed)."""
+    return {name: {pid: (sorted(v) if isinstance(v, list) else v) for pid, v in item["values"].items()}
+            for name, item in evidence.items() if name in FIELDS}
+
+
+def _pending_by_members(party_ids: list[int] | None) -> dict[frozenset[int], int]:
+    """The pending suggestions a run covers (all of them for a full run; those naming one of
+    ``party_ids`` for an incremental run), keyed by their set of members."""
     pending = MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
     if party_ids is not None:
-        covered = MatchSuggestionMember.objects.filter(party_id__in=party_ids).values("suggestion_id")
-        pending = pending.filter(pk__in=list(covered.distinct().values_list("suggestion_id", flat=True)))
-    pending.update(status=SuggestionStatus.SUPERSEDED)  # a full run: one UPDATE, no id list
+        covered: set[int] = set()
+        for start in range(0, len(party_ids), 5000):
+            covered.update(MatchSuggestionMember.objects.filter(
+                party_id__in=party_ids[start:start + 5000]).values_list("suggestion_id", flat=True))
+        pending = pending.filter(pk__in=sorted(covered))
+    members: dict[int, set[int]] = {}
+    for suggestion_id, party_id in MatchSuggestionMember.objects.filter(
+            suggestion__in=pending.values("pk")).values_list("suggestion_id", "party_id"):
+        members.setdefault(suggestion_id, set()).add(party_id)
+    return {frozenset(ids): pk for pk, ids in members.items()}
+
+
+# What a run rewrites on a suggestion it finds again unchanged (its id, created_at, claim and
+# queue position stay).
+_KEPT_FIELDS = ["run", "score", "evidence", "size", "kind", "countries", "sources", "search_text",
+                "risk", "risk_reasons"]
+
+
+@transaction.atomic
+def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None = None) -> int:
+    """Write the run's clusters as suggestions, covering the pending ones the run covers (all
+    of them for a full run; those with one of its parties for an incremental run).
+
+    A cluster whose members and data are those of a pending suggestion keeps that suggestion:
+    its id, claim and place in the queue stay, and the run updates its score, evidence and
+    facets in place (a steward's open review of it stays valid). Only a cluster that changed
+    (other members, or a member's data changed) becomes a new suggestion; the covered pending
+    suggestions no cluster kept are superseded. Returns the number of clusters."""
+    existing = _pending_by_members(party_ids)
     weights = level_weights_of(run.model_id)
-    made, now = 0, timezone.now()
+    kept: set[int] = set()
+    now = timezone.now()
     for start in range(0, len(clusters), 2000):
         batch = clusters[start:start + 2000]
         records = match_records({int(i) for ids, _ in batch for i in ids})
-        pks = ids_allocate(MatchSuggestion, len(batch))
         members = [[int(i) for i in ids] for ids, _ in batch]
         evidences = [evidence_of(records, ids, weights=weights,
                                  center=int(ids[int(np.argmax(member_scores))]))
                      for ids, (_, member_scores) in zip(members, batch, strict=True)]
+        facets = suggestion_facets(members, evidences)
+        same = {i: existing[frozenset(ids)] for i, ids in enumerate(members) if frozenset(ids) in existing}
+        old = {s.pk: s for s in MatchSuggestion.objects.filter(pk__in=list(same.values())).only(
+            "pk", "evidence")}
+        same = {i: pk for i, pk in same.items()
+                if pk in old and evidence_values(old[pk].evidence) == evidence_values(evidences[i])}
+        updated = []
+        for i, pk in same.items():
+            suggestion = old[pk]
+            suggestion.run_id, suggestion.evidence = run.pk, evidences[i]
+            suggestion.score = float(np.min(batch[i][1]))
+            for name, value in facets[i].items():
+                setattr(suggestion, name, value)
+            updated.append(suggestion)
+        MatchSuggestion.objects.bulk_update(updated, _KEPT_FIELDS, batch_size=500)
+        member_rows = {(sid, pid): row for sid, pid, row in MatchSuggestionMember.objects.filter(
+            suggestion_id__in=list(same.values())).values_list("suggestion_id", "party_id", "pk")}
+        MatchSuggestionMember.objects.bulk_update([
+            MatchSuggestionMember(pk=member_rows[same[i], pid], score=float(score))
+            for i in same for pid, score in zip(members[i], batch[i][1], strict=True)
+            if (same[i], pid) in member_rows], ["score"], batch_size=1000)
+        kept.update(same.values())
+        new = [i for i in range(len(batch)) if i not in same]
+        pks = ids_allocate(MatchSuggestion, len(new))
         rows_insert(MatchSuggestion, [
-            {"id": pk, "run_id": run.pk, "score": float(np.min(member_scores)),
-             "evidence": evidence, **facets}
-            for pk, (_, member_scores), evidence, facets in zip(
-                pks, batch, evidences, suggestion_facets(members, evidences), strict=True)], now=now)
+            {"id": pk, "run_id": run.pk, "score": float(np.min(batch[i][1])), "evidence": evidences[i],
+             **facets[i]} for pk, i in zip(pks, new, strict=True)], now=now)
         rows_insert(MatchSuggestionMember, [
-            {"suggestion_id": pk, "party_id": int(pid), "score": float(score)}
-            for pk, (ids, member_scores) in zip(pks, batch, strict=True)
-            for pid, score in zip(ids, member_scores, strict=True)], now=now)
-        made += len(batch)
+            {"suggestion_id": pk, "party_id": pid, "score": float(score)}
+            for pk, i in zip(pks, new, strict=True)
+            for pid, score in zip(members[i], batch[i][1], strict=True)], now=now)
+    gone = sorted(set(existing.values()) - kept)
+    for start in range(0, len(gone), 5000):
+        MatchSuggestion.objects.filter(pk__in=gone[start:start + 5000],
+                                       status=SuggestionStatus.PENDING).update(status=SuggestionStatus.SUPERSEDED)
     suggestions_close_for_inactive()
-    return made
+    return len(clusters)
 
 
 def suggestions_close_for_inactive(party_ids: Iterable[int] | None = None, *,

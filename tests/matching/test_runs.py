@@ -34,14 +34,36 @@ def test_a_full_run_suggests_clusters_with_evidence_that_mostly_are_true_duplica
 
 
 @pytest.mark.django_db
-def test_a_newer_run_supersedes_pending_suggestions(tmp_path):
+def test_a_newer_run_keeps_unchanged_suggestions_and_supersedes_changed_ones(tmp_path, django_user_model):
+    from matching.models import MatchSuggestionMember
+
     _trained(tmp_path, parties=200, seed=4)
     call_command("rematch", "--sync")
-    first = set(MatchSuggestion.objects.values_list("pk", flat=True))
+    first = {s.pk: frozenset(s.members.values_list("party_id", flat=True))
+             for s in MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)}
+    assert len(first) >= 2
+    # given: a steward holds one suggestion, and another one lost a member meanwhile
+    steward = django_user_model.objects.create_user("ann")
+    held, changed = sorted(first)[:2]
+    MatchSuggestion.objects.filter(pk=held).update(claimed_by=steward)
+    if len(first[changed]) == 2:
+        extra = MatchSuggestionMember.objects.filter(suggestion_id=held).first()
+        MatchSuggestionMember.objects.create(suggestion_id=changed, party_id=extra.party_id, score=0.5)
+    else:
+        MatchSuggestionMember.objects.filter(suggestion_id=changed).last().delete()
+
     call_command("rematch", "--full", "--sync")
-    assert set(MatchSuggestion.objects.filter(status=SuggestionStatus.SUPERSEDED)
-               .values_list("pk", flat=True)) == first
-    assert MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING).exists()
+
+    latest = MatchRun.objects.order_by("-pk").first()
+    kept = MatchSuggestion.objects.get(pk=held)
+    assert kept.status == SuggestionStatus.PENDING and kept.claimed_by == steward and kept.run == latest
+    # every unchanged suggestion keeps its id; the changed one is superseded by a new one
+    pending = {s.pk: frozenset(s.members.values_list("party_id", flat=True))
+               for s in MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)}
+    assert {pk for pk in first if pk != changed} <= set(pending)
+    assert MatchSuggestion.objects.get(pk=changed).status == SuggestionStatus.SUPERSEDED
+    assert first[changed] in {ids for pk, ids in pending.items() if pk > max(first)}
+    assert latest.clusters == len(pending)
 
 
 @pytest.mark.django_db
