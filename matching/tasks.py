@@ -9,20 +9,33 @@ from c360.durable import DurableTask
 def train_task(user_id: int | None = None) -> int:
     from django.contrib.auth import get_user_model
 
-    from matching.services.training import matcher_train
+    from matching.services.training import matcher_train, training_queue_top_up
 
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    return matcher_train(user=user).pk
+    model = matcher_train(user=user)
+    training_queue_top_up()  # the new model has questions of its own: have them ready
+    return model.pk
 
 
 @shared_task(name="matching.training_pairs_refresh", acks_late=True)
-def training_pairs_refresh_task(count: int = 10) -> int:
+def training_pairs_refresh_task(count: int | None = None) -> int:
     from django.core.cache import cache
 
-    from matching.services.training import REFRESH_QUEUED_KEY, training_pairs_refresh
+    from matching.services.training import (
+        QUEUE_REFILL,
+        REFRESH_QUEUED_KEY,
+        REFRESH_QUEUED_SECONDS,
+        REFRESH_RUNNING_KEY,
+        training_pairs_refresh,
+    )
 
-    cache.delete(REFRESH_QUEUED_KEY)  # a request from now on needs a refresh of its own
-    return training_pairs_refresh(count=count)
+    # a request from now on needs a refresh of its own; the page waits while this one runs
+    cache.set(REFRESH_RUNNING_KEY, 1, timeout=REFRESH_QUEUED_SECONDS)
+    cache.delete(REFRESH_QUEUED_KEY)
+    try:
+        return training_pairs_refresh(count=count or QUEUE_REFILL)
+    finally:
+        cache.delete(REFRESH_RUNNING_KEY)
 
 
 # Job tasks are DurableTasks: sent again if their worker dies (c360.durable).

@@ -68,9 +68,10 @@ def _no_queued_marks_from_other_tests():
     from django.core.cache import cache
 
     from c360.dashboard.services import REFRESH_NOW_KEY, REFRESH_SOON_KEY
-    from matching.services.training import REFRESH_QUEUED_KEY
+    from matching.services.training import REFRESH_EXHAUSTED_KEY, REFRESH_QUEUED_KEY, REFRESH_RUNNING_KEY
 
-    keys = [REFRESH_NOW_KEY, REFRESH_SOON_KEY, REFRESH_QUEUED_KEY]
+    keys = [REFRESH_NOW_KEY, REFRESH_SOON_KEY, REFRESH_QUEUED_KEY, REFRESH_RUNNING_KEY,
+            REFRESH_EXHAUSTED_KEY]
     cache.delete_many(keys)
     yield
     cache.delete_many(keys)

@@ -318,7 +318,16 @@ class PredicateLearner:
 
 
 REFRESH_QUEUED_KEY = "matching:training-pairs-refresh-queued"
+REFRESH_RUNNING_KEY = "matching:training-pairs-refresh-running"
+REFRESH_EXHAUSTED_KEY = "matching:training-pairs-exhausted"
 REFRESH_QUEUED_SECONDS = 600  # a lost task does not block the next request for longer
+REFRESH_EXHAUSTED_SECONDS = 300  # after a refresh found nothing, pages do not ask again for this long
+# The training page serves its questions from a precomputed queue (``TrainingPair``) and never
+# computes one while a steward waits: a worker tops the queue up by ``QUEUE_REFILL`` questions
+# as soon as fewer than ``QUEUE_LOW`` wait, which is several answers before it runs dry (a
+# refresh takes 1-5 s on the demo data; a steward answers in 2-10 s).
+QUEUE_LOW = 5
+QUEUE_REFILL = 10
 
 
 def training_pairs_refresh_request() -> bool:
@@ -337,7 +346,31 @@ def training_pairs_refresh_request() -> bool:
     return True
 
 
-def training_pairs_refresh(*, count: int = 10, sample_size: int | None = None) -> int:
+def training_pairs_waiting() -> int:
+    """How many questions wait in the queue."""
+    from matching.models import TrainingPair
+
+    return TrainingPair.objects.filter(answered_at=None).count()
+
+
+def training_queue_top_up() -> bool:
+    """Ask a worker for more questions when fewer than ``QUEUE_LOW`` wait (cheap: one count and
+    a cache mark; the questions are computed by the worker). Returns whether one was asked for."""
+    from django.core.cache import cache
+
+    if training_pairs_waiting() >= QUEUE_LOW or cache.get(REFRESH_EXHAUSTED_KEY):
+        return False  # enough wait, or the data had no more a moment ago (a click still asks)
+    return training_pairs_refresh_request()
+
+
+def training_refresh_pending() -> bool:
+    """Whether a refresh is queued for a worker or running now: the page then waits for it."""
+    from django.core.cache import cache
+
+    return bool(cache.get(REFRESH_QUEUED_KEY) or cache.get(REFRESH_RUNNING_KEY))
+
+
+def training_pairs_refresh(*, count: int = QUEUE_REFILL, sample_size: int | None = None) -> int:
     """Queue the ``count`` pairs the matcher is least sure about that nobody has judged or
     been asked yet (``matching.services.questions``), least sure first. Returns how many."""
     from matching.models import TrainingPair
@@ -347,15 +380,34 @@ def training_pairs_refresh(*, count: int = 10, sample_size: int | None = None) -
     # ignore_conflicts: a refresh running at the same time may have queued one of them
     TrainingPair.objects.bulk_create([TrainingPair(record_a_id=q.record_a, record_b_id=q.record_b)
                                       for q in questions], ignore_conflicts=True)
+    from django.core.cache import cache
+
+    if questions:
+        cache.delete(REFRESH_EXHAUSTED_KEY)
+    else:
+        cache.set(REFRESH_EXHAUSTED_KEY, 1, timeout=REFRESH_EXHAUSTED_SECONDS)
     return len(questions)
 
 
 def training_pair_next():
-    """The oldest pair waiting for a judgement, or None."""
+    """The oldest pair waiting for a judgement, or None: read from the queue, never computed.
+    A waiting pair answered meanwhile another way (a label file, a steward's decision in the
+    merge queue) or whose two records now belong to one party (merged) is no question any
+    more: it is marked answered and the next one is served."""
+    from django.utils import timezone
+
     from matching.models import TrainingPair
 
-    return (TrainingPair.objects.filter(answered_at=None)
-            .select_related("record_a__source_system", "record_b__source_system").first())
+    while True:
+        pair = (TrainingPair.objects.filter(answered_at=None)
+                .select_related("record_a__source_system", "record_b__source_system").first())
+        if pair is None:
+            return None
+        answered = TrainingLabel.objects.filter(record_a_id=pair.record_a_id,
+                                                record_b_id=pair.record_b_id).exists()
+        if not answered and pair.record_a.party_id != pair.record_b.party_id:
+            return pair
+        TrainingPair.objects.filter(pk=pair.pk, answered_at=None).update(answered_at=timezone.now())
 
 
 def training_pair_answer(*, pair_id: int, label: str, user) -> TrainingLabel | None:

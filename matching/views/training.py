@@ -23,10 +23,11 @@ from matching.services.training import (
     training_pair_answer,
     training_pair_next,
     training_pairs_refresh_request,
+    training_pairs_waiting,
+    training_queue_top_up,
+    training_refresh_pending,
 )
 from matching.tasks import train_task
-
-REFILL_BELOW = 3
 
 
 def _display(standardized: dict) -> dict[str, str]:
@@ -60,7 +61,8 @@ def _comparison(pair: TrainingPair) -> list[dict]:
 @require_GET
 @permission_required("matching.add_traininglabel", raise_exception=True)
 def training_page(request: HttpRequest) -> HttpResponse:
-    pair = training_pair_next()
+    pair = training_pair_next()  # from the precomputed queue: nothing is computed here
+    training_queue_top_up()  # a worker refills it before it runs dry
     matches, distincts = label_counts()
     context = {
         "pair": pair, "rows": _comparison(pair) if pair else [],
@@ -68,8 +70,8 @@ def training_page(request: HttpRequest) -> HttpResponse:
         "min_match": MIN_MATCH_LABELS, "min_distinct": MIN_DISTINCT_LABELS,
         "can_train": matches >= MIN_MATCH_LABELS and distincts >= MIN_DISTINCT_LABELS,
         "model": MatcherModel.objects.filter(is_active=True).first(),
-        "waiting": request.GET.get("waiting") == "1" and pair is None,
-        "pending": TrainingPair.objects.filter(answered_at=None).count(),
+        "waiting": pair is None and training_refresh_pending(),
+        "pending": training_pairs_waiting(),
         "models": MatcherModel.objects.select_related("trained_by")[:10],
     }
     template = "matching/_training_pair.html" if request.htmx else "matching/training.html"
@@ -92,8 +94,7 @@ def training_answer(request: HttpRequest) -> HttpResponse:
     except (BadParameter, TrainingPair.DoesNotExist):
         messages.error(request, "That pair is no longer waiting for an answer.")
         return redirect("matching:training")
-    if TrainingPair.objects.filter(answered_at=None).count() < REFILL_BELOW:
-        training_pairs_refresh_request()
+    training_queue_top_up()
     return redirect("matching:training")
 
 
@@ -105,7 +106,7 @@ def training_refresh(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, "Already looking for the pairs the matcher is least sure about; "
                                "they appear here when a worker has found them.")
-    return redirect("/matching/training/?waiting=1")
+    return redirect("matching:training")
 
 
 @require_POST

@@ -52,7 +52,8 @@ def test_a_steward_labels_pairs_with_the_keyboard_and_trains(page, tmp_path):
         page.get_by_role("link", name="Train matcher").click()
         expect(page.get_by_test_id("label-counts")).to_have_text("10 same · 10 different")
 
-        page.get_by_role("button", name="Find pairs to label").click()
+        # the page asked a worker for questions when it found the queue empty, and shows the
+        # first as soon as the worker has queued them (no click, no reload)
         expect(page.get_by_role("button", name=re.compile("Same customer"))).to_be_visible(timeout=60_000)
         for key, counts in (("n", "10 same · 11 different"), ("y", "11 same · 11 different"),
                             ("u", "11 same · 11 different")):

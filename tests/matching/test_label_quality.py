@@ -161,7 +161,8 @@ def test_the_training_page_shows_the_note_and_offers_the_matchers_questions(
     assert f'action="{reverse("matching:training_refresh")}"' in form[:form.index("</form>")]
     assert "Ask me the matcher's own questions" in form
 
-    # the button queues the learner's questions (one refresh, as Find pairs to label does)
+    # the button queues the learner's questions (one refresh, as Find pairs to label does;
+    # opening the page with an empty queue asked for one already)
     cache.delete(REFRESH_QUEUED_KEY)
     try:
         with django_capture_on_commit_callbacks() as callbacks:

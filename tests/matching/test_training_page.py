@@ -31,7 +31,7 @@ def test_the_learner_queues_pairs_nobody_has_judged(demo):
 
 
 def test_a_steward_answers_the_waiting_pair(demo, role_client, django_capture_on_commit_callbacks):
-    training_pairs_refresh(count=4, sample_size=300)
+    training_pairs_refresh(count=6, sample_size=300)
     client = role_client("steward")
     page = client.get(reverse("matching:training"))
     pair = page.context["pair"]
@@ -45,7 +45,7 @@ def test_a_steward_answers_the_waiting_pair(demo, role_client, django_capture_on
         pair.record_a_id, pair.record_b_id, "match")
     assert label.labelled_by.username == "t-steward"
     assert training_pair_next().pk != pair.pk
-    assert len(callbacks) == 0  # 3 pairs still waiting: no refill yet
+    assert len(callbacks) == 0  # 5 pairs still waiting (QUEUE_LOW): no refill yet
 
 
 def test_a_bad_answer_is_refused_without_a_trace(demo, role_client):
