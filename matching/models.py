@@ -377,3 +377,47 @@ class MatchSuggestionMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.suggestion_id}: {self.party_id}"
+
+
+class BulkJobStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for a worker"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed"
+
+
+class BulkMergeJob(models.Model):
+    """A steward's bulk merge, run by a worker one suggestion at a time. Each suggestion's
+    merge commits with this row's counters (``done`` is the cursor into ``suggestion_ids``), so
+    the page shows live progress and a job resumed after its worker died continues after the
+    last suggestion it merged."""
+
+    status = models.CharField(max_length=10, choices=BulkJobStatus.choices, default=BulkJobStatus.QUEUED)
+    scope = models.CharField(max_length=200, blank=True, help_text="What the steward chose to merge.")
+    suggestion_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0, help_text="Suggestions handled (merged or refused).")
+    merged = models.PositiveIntegerField(default=0)
+    parties_merged = models.PositiveIntegerField(default=0)
+    refused = models.JSONField(default=list, blank=True,
+                               help_text="Why each refused suggestion was not merged.")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Bulk merge #{self.pk} ({self.done}/{self.total})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (BulkJobStatus.SUCCEEDED, BulkJobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.is_finished and not self.total else int(100 * self.done / max(self.total, 1))
