@@ -421,3 +421,8 @@ class BulkMergeJob(models.Model):
     @property
     def percent(self) -> int:
         return 100 if self.is_finished and not self.total else int(100 * self.done / max(self.total, 1))
+
+    @property
+    def skipped(self) -> int:
+        """Suggestions handled but not merged (``refused`` keeps the first reasons only)."""
+        return self.done - self.merged

@@ -76,3 +76,12 @@ def suggestions_merge_bulk_task(suggestion_ids: list[int], user_id: int | None =
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     result = suggestions_merge_bulk(suggestion_ids=suggestion_ids, user=user)
     return {"merged": result.merged, "parties": result.parties_merged, "refused": len(result.refused)}
+
+
+@shared_task(name="matching.bulk_merge_job", base=DurableTask, acks_late=True)
+def bulk_merge_job_task(job_id: int) -> str:
+    """A steward's bulk merge (``matching.services.bulk``): resumes after the last suggestion
+    it handled; a second copy of a finished job does nothing."""
+    from matching.services.bulk import bulk_merge_job_run
+
+    return bulk_merge_job_run(job_id=job_id).status

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from matching import views
+from matching.views.bulk import bulk_job_detail
 
 app_name = "matching"
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("suggestions/claim/", views.queue_claim, name="queue_claim"),
     path("suggestions/release/", views.queue_release, name="queue_release"),
     path("suggestions/merge/", views.queue_bulk_merge, name="queue_bulk_merge"),
+    path("suggestions/bulk/<id:pk>/", bulk_job_detail, name="bulk_job"),
     path("suggestions/<id:pk>/", views.review, name="review"),
     path("suggestions/<id:pk>/preview/", views.review_preview, name="review_preview"),
     path("suggestions/<id:pk>/decide/", views.review_decide, name="review_decide"),

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,12 +24,10 @@ from matching.services.review import (
     suggestion_merge,
     suggestion_reasons,
     suggestions_claim,
-    suggestions_merge_bulk,
     suggestions_release,
 )
 from parties.services.merge import MergeRefused
 
-BULK_INLINE_LIMIT = 200
 FILTERED_COUNT_CAP = 5000
 FILTER_KEYS = ("q", "order", "score_min", "score_max", "source", "kind", "country", "created_after",
                "created_before", "assigned")
@@ -118,19 +115,11 @@ def queue_bulk_merge(request: HttpRequest) -> HttpResponse:
         return render(request, "matching/bulk_confirm.html", {
             "ids": ids, "suggestions": suggestions, "parties": parties, "scope": scope,
             "post": request.POST, "back": back})
-    if len(ids) > BULK_INLINE_LIMIT:
-        from matching.tasks import suggestions_merge_bulk_task
+    # every bulk merge runs on a worker; its page shows the progress live (as imports do)
+    from matching.services.bulk import bulk_merge_job_create
 
-        transaction.on_commit(lambda: suggestions_merge_bulk_task.delay(ids, request.user.pk))
-        messages.success(request, f"Merging {suggestions} suggestions in the background "
-                                  f"({parties} parties will merge). Refresh the queue to follow it.")
-        return redirect(back)
-    result = suggestions_merge_bulk(suggestion_ids=ids, user=request.user)
-    messages.success(request, f"Merged {result.merged} suggestion{'s' if result.merged != 1 else ''}: "
-                              f"{result.parties_merged} parties merged into their survivors.")
-    for refusal in result.refused[:10]:
-        messages.warning(request, refusal)
-    return redirect(back)
+    job = bulk_merge_job_create(suggestion_ids=ids, user=request.user, scope=scope)
+    return redirect("matching:bulk_job", pk=job.pk)
 
 
 def _review_url(pk: int, filters: str) -> str:

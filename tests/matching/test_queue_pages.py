@@ -88,7 +88,8 @@ def test_the_preview_flags_conflicts_for_the_ticked_members(role_client, queue):
     response = role_client("steward").post(reverse("matching:review_preview", args=[first.pk]), {
         "members": [c.crm.pk, c.shop.pk], "survivor": c.shop.pk, "value_given_name": "Anna"})
     content = response.content.decode()
-    assert "Different birth dates: 1980-05-17, 1981-01-01" in content
+    assert (f"Different birth dates: 1980-05-17 (party #{c.shop.pk}, Shop), 1981-01-01 (party #{c.crm.pk}, CRM)"
+            in content)
     assert f"Survivor: party #{c.shop.pk}" in content
     assert "steward override" in content  # the chosen given name
 
@@ -134,8 +135,12 @@ def test_bulk_merge_confirms_how_many_parties_merge(role_client, queue):
     confirm = client.post(url, {"scope": "above", "score_at_least": "0.5"})
     assert b"2 parties will merge" in confirm.content
     assert not m.PartyEvent.objects.exists()
-    done = client.post(url, {"scope": "above", "score_at_least": "0.5", "confirm": "yes"}, follow=True)
-    assert b"Merged 2 suggestions: 2 parties merged" in done.content
+    client.post(url, {"scope": "above", "score_at_least": "0.5", "confirm": "yes"})
+    from matching.models import BulkMergeJob
+    from matching.services.bulk import bulk_merge_job_run
+
+    done = bulk_merge_job_run(job_id=BulkMergeJob.objects.get().pk)  # the worker's part
+    assert (done.merged, done.parties_merged) == (2, 2)
     bad = client.post(url, {"scope": "above", "score_at_least": "lots"}, follow=True)
     assert b"Score: enter a number between 0 and 1" in bad.content
 
@@ -163,10 +168,12 @@ def test_history_unmerge_split_and_who_may(role_client, queue):
     unmerge_url = reverse("parties:unmerge", args=[c.crm.pk, event.pk])
     assert role_client("marketing").post(unmerge_url).status_code == 403
     steward = role_client("steward")
-    done = steward.post(unmerge_url, follow=True)
+    unsaid = steward.post(unmerge_url, follow=True)  # the steward must say why
+    assert b"not undone" in unsaid.content and m.Party.objects.get(pk=c.shop.pk).status == "merged"
+    done = steward.post(unmerge_url, {"why": "different"}, follow=True)
     assert b"undone" in done.content
     assert m.Party.objects.get(pk=c.shop.pk).status == "active"
-    twice = steward.post(unmerge_url, follow=True)
+    twice = steward.post(unmerge_url, {"why": "undo"}, follow=True)
     assert b"already undone by t-steward" in twice.content
 
     steward.post(reverse("matching:review_decide", args=[first.pk]), {"action": "skip"})

@@ -1,0 +1,107 @@
+"""Bulk merges as jobs: a worker merges the suggestions one at a time while the steward watches
+their progress (270 suggestions took 36 s inside one request, with nothing shown meanwhile).
+
+Each suggestion's merge and the job's counters commit together, so ``done`` is exact: the page
+shows it live, and a job resumed after its worker died (``c360.durable``) continues after the
+last suggestion it handled. Running the job twice merges nothing twice: a second copy finds
+the job finished, and a suggestion someone merged meanwhile is refused by ``suggestion_merge``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from matching.models import BulkJobStatus, BulkMergeJob, MatchSuggestion
+from matching.services.review import SuggestionStale, suggestion_merge
+from parties.services.merge import MergeRefused
+
+logger = logging.getLogger(__name__)
+
+REFUSALS_KEPT = 500  # the reasons listed on the page; the count covers them all
+
+
+def bulk_merge_job_create(*, suggestion_ids: Sequence[int], user=None, scope: str = "") -> BulkMergeJob:
+    """Record a bulk merge of ``suggestion_ids`` (in that order) and send it to a worker when the
+    transaction commits."""
+    ids = list(dict.fromkeys(int(pk) for pk in suggestion_ids))  # each once, order kept
+    if not ids:
+        raise ValueError("nothing to merge: no suggestion was chosen")
+    job = BulkMergeJob.objects.create(suggestion_ids=ids, total=len(ids), scope=scope[:200],
+                                      created_by=user)
+    from matching.tasks import bulk_merge_job_task
+
+    transaction.on_commit(lambda: bulk_merge_job_task.delay(job.pk))
+    return job
+
+
+def _handle_one(job_id: int, position: int, suggestion_id: int, user) -> bool:
+    """Merge one suggestion and count it, in one transaction. False: another copy of the job
+    handled this position already (nothing done)."""
+    with transaction.atomic():
+        job = BulkMergeJob.objects.select_for_update().get(pk=job_id)
+        if job.done != position or job.status != BulkJobStatus.RUNNING:
+            return False
+        counters: dict = {"done": F("done") + 1}
+        try:
+            result = suggestion_merge(suggestion_id=suggestion_id, user=user)
+        except (MergeRefused, SuggestionStale) as exc:
+            refusal = f"#{suggestion_id}: {exc}"
+        except MatchSuggestion.DoesNotExist:
+            refusal = f"#{suggestion_id}: no such suggestion"
+        else:
+            refusal = ""
+            counters.update(merged=F("merged") + 1,
+                            parties_merged=F("parties_merged") + len(result.merged_ids))
+        if refusal:
+            counters["refused"] = [*job.refused, refusal][:REFUSALS_KEPT]
+        BulkMergeJob.objects.filter(pk=job_id).update(**counters)
+    return True
+
+
+def bulk_merge_job_run(*, job_id: int) -> BulkMergeJob:
+    """Run (or continue) a bulk merge job: each suggestion from the cursor on is merged and
+    counted in its own transaction; one refusal does not stop the rest. A finished job is
+    left as it is."""
+    now = timezone.now()
+    BulkMergeJob.objects.filter(pk=job_id, status=BulkJobStatus.QUEUED).update(
+        status=BulkJobStatus.RUNNING, started_at=now)
+    job = BulkMergeJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status != BulkJobStatus.RUNNING:
+        return job  # done already: a second copy of the task does nothing
+    try:
+        for position in range(job.done, len(job.suggestion_ids)):
+            if not _handle_one(job.pk, position, job.suggestion_ids[position], job.created_by):
+                logger.info("bulk merge #%s: position %s was handled by another copy", job.pk, position)
+                return BulkMergeJob.objects.get(pk=job.pk)
+    except Exception as exc:
+        BulkMergeJob.objects.filter(pk=job.pk, status=BulkJobStatus.RUNNING).update(
+            status=BulkJobStatus.FAILED, finished_at=timezone.now(),
+            error=f"{exc.__class__.__name__}: {exc}. The suggestions counted as done are merged "
+                  "or refused; the rest are still pending in the queue.")
+        raise
+    BulkMergeJob.objects.filter(pk=job.pk, status=BulkJobStatus.RUNNING).update(
+        status=BulkJobStatus.SUCCEEDED, finished_at=timezone.now())
+    return BulkMergeJob.objects.get(pk=job.pk)
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    percent: int
+    per_second: float | None
+    eta_seconds: float | None
+
+
+def bulk_merge_progress(job: BulkMergeJob) -> BulkProgress:
+    """Percent done, suggestions per second and the seconds left, for the job's page."""
+    if not job.started_at or not job.done:
+        return BulkProgress(job.percent, None, None)
+    end = job.finished_at or timezone.now()
+    rate = job.done / max((end - job.started_at).total_seconds(), 0.001)
+    eta = None if job.is_finished else (job.total - job.done) / rate
+    return BulkProgress(job.percent, rate, eta)
