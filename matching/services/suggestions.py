@@ -11,7 +11,7 @@ from typing import Literal
 
 import dedupe
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -20,7 +20,7 @@ from matching.classifier import EvidenceClassifier
 from matching.comparisons import COMPARISONS, SIGNALS, compare_records
 from matching.fields import FIELDS
 from matching.models import MatcherModel, MatchRun, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
-from matching.selectors import match_records
+from matching.selectors import match_records, rows_for_ids
 from matching.services.facets import suggestion_facets
 from parties.models import Party, PartyStatus
 from parties.services.bulk_writer import ids_allocate, rows_insert
@@ -198,12 +198,11 @@ def scores_completed(matcher: dedupe.StaticDedupe, scores: np.ndarray, threshold
                if pair not in have]
     if not missing:
         return scores
-    decided = set()
-    for start in range(0, len(members), 5000):
-        part = members[start:start + 5000].tolist()
-        decided.update(PairDecision.objects.filter(
-            is_active=True, decision="rejected", party_a_id__in=part).values_list("party_a_id", "party_b_id"))
-    decided = {(min(a, b), max(a, b)) for a, b in decided}
+    table = connection.ops.quote_name(PairDecision._meta.db_table)
+    decided = {(min(a, b), max(a, b)) for a, b in rows_for_ids(
+        f"SELECT party_a_id, party_b_id FROM {table} "  # noqa: S608
+        "WHERE is_active = %s AND decision = %s AND party_a_id {ids}",
+        sorted({a for a, _ in missing}), [True, "rejected"])}
     missing = [pair for pair in missing if pair not in decided]
     records = match_records({pid for pair in missing for pid in pair})
     population_set(matcher)
