@@ -105,6 +105,22 @@ class DecisionIn(serializers.Serializer):
     )
 
 
+class SplitIn(serializers.Serializer):
+    groups = serializers.ListField(
+        child=serializers.ListField(child=IdField(), allow_empty=False),
+        min_length=2,
+        help_text="Party ids per group, e.g. [[1, 2], [3, 4]]: every member of the suggestion in "
+        "exactly one group, at least two groups. Each group of two or more merges; every pair "
+        "across groups is recorded as not a match.",
+    )
+    survivor_ids = serializers.ListField(
+        child=IdField(),
+        required=False,
+        default=list,
+        help_text="The party that survives in each merging group (default: the merge's choice).",
+    )
+
+
 class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     """Match suggestions, by cursor (ordered by id); filter by status, score, source, country."""
 
@@ -162,5 +178,44 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
                 status=status.HTTP_409_CONFLICT,
             )
         except (MergeRefused, ValueError) as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+        return Response(SuggestionOut(self.get_queryset().get(pk=suggestion.pk)).data)
+
+    @extend_schema(request=SplitIn, responses=SuggestionOut)
+    @action(
+        detail=True,
+        methods=["post"],
+        filter_backends=[],
+        permission_classes=[has_perms("matching.change_matchsuggestion", "parties.merge_party")],
+    )
+    def split(self, request, pk=None):
+        """Split the suggestion into groups: each group of two or more parties merges, every
+        pair across groups is recorded as not a match (a steward's decision: audited and used
+        as training labels). 409 when someone decided it first or its parties changed."""
+        from matching.services.decisions import SuggestionClosed
+        from matching.services.review import SuggestionStale
+        from matching.services.split import SplitRefused, suggestion_split
+        from parties.services.merge import AlreadyHandled, MergeRefused
+
+        suggestion = self.get_object()
+        data = SplitIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            suggestion_split(
+                suggestion_id=suggestion.pk,
+                groups=data.validated_data["groups"],
+                survivor_ids=data.validated_data["survivor_ids"],
+                user=request.user,
+            )
+        except SplitRefused as exc:
+            raise ValidationError({"groups": [str(exc)]}) from None
+        except (AlreadyHandled, SuggestionClosed) as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except SuggestionStale as exc:
+            return Response(
+                {"detail": f"{exc} Read it again and decide on what it says now."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except MergeRefused as exc:
             raise ValidationError({"non_field_errors": [str(exc)]}) from None
         return Response(SuggestionOut(self.get_queryset().get(pk=suggestion.pk)).data)

@@ -2,6 +2,7 @@ from django.urls import path
 
 from matching import views
 from matching.views.bulk import bulk_job_detail
+from matching.views.split import review_split
 
 app_name = "matching"
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("suggestions/<id:pk>/", views.review, name="review"),
     path("suggestions/<id:pk>/preview/", views.review_preview, name="review_preview"),
     path("suggestions/<id:pk>/decide/", views.review_decide, name="review_decide"),
+    path("suggestions/<id:pk>/split/", review_split, name="review_split"),
     path("suggestions/<id:pk>/reject/", views.suggestion_reject_view, name="suggestion_reject"),
     path("runs/", views.run_list, name="runs"),
     path("runs/start/", views.match_run_start, name="run_start"),

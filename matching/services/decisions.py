@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from matching.models import (
@@ -146,5 +146,9 @@ def decisions_lapse(party_ids: Sequence[int], reason: str = "") -> int:
     ids = list(party_ids)
     if not ids or reason in KEEPS_DECISIONS:
         return 0
-    return PairDecision.objects.filter(Q(party_a_id__in=ids) | Q(party_b_id__in=ids),
-                                       is_active=True).update(is_active=False)
+    # Only decisions taken before the party last changed: a split records its "not a match"
+    # pairs after merging its groups, knowing what each group holds.
+    return PairDecision.objects.filter(
+        Q(party_a_id__in=ids, decided_at__lt=F("party_a__updated_at"))
+        | Q(party_b_id__in=ids, decided_at__lt=F("party_b__updated_at")),
+        is_active=True).update(is_active=False)

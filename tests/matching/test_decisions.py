@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from matching.models import (
     LabelOrigin,
@@ -58,6 +59,7 @@ def test_a_rejected_pair_is_not_suggested_again_until_one_side_changes(tmp_path,
     assert MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING).exists()
     assert not _pending_with(a, b)
 
+    Party.objects.filter(pk=a).update(updated_at=timezone.now())  # as imports and edits do
     parties_changed_notify([a], reason="test: the party's data changed")
     decision.refresh_from_db()
     assert not decision.is_active
