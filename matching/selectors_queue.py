@@ -16,7 +16,14 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from matching.models import MatchSuggestion, MatchSuggestionMember, SuggestionStatus
-from parties.extensions import merge_participants
+from matching.selectors_review import (
+    Conflict,
+    GoldenLine,
+    PointGroup,
+    golden_contact_points,
+    golden_lines,
+    merge_conflicts,
+)
 from parties.models import (
     ContactPointAddress,
     ContactPointEmail,
@@ -150,9 +157,15 @@ class Row:
 @dataclass
 class Preview:
     golden: dict[str, GoldenValue]
-    conflicts: list[str]
+    conflicts: list[Conflict]
     survivor_id: int
     merging: list[int]
+    contact_points: list[PointGroup] = field(default_factory=list)  # what the survivor would hold
+    survivor: Party | None = None
+
+    @property
+    def lines(self) -> list[GoldenLine]:
+        return golden_lines(self.golden)
 
 
 @dataclass
@@ -206,7 +219,7 @@ def review_sheet(suggestion: MatchSuggestion, *, merging: Sequence[int] | None =
         from parties.services.merge import survivor_default
 
         survivor_id = survivor_default(merging) if len(merging) >= 1 else ids[0]
-    preview = merge_preview(merging, survivor_id, records, rules, overrides, chosen or {})
+    preview = merge_preview(merging, survivor_id, records, rules, overrides, chosen or {}, parties=parties)
     return ReviewSheet(suggestion=suggestion, parties=parties_in_order, member_scores=members, rows=rows,
                        preview=preview, summaries=_summaries(ids))
 
@@ -278,11 +291,12 @@ def _summaries(ids: Sequence[int]) -> dict[int, dict]:
 
 
 def merge_preview(merging: Sequence[int], survivor_id: int, records, rules, overrides,
-                  chosen: Mapping[str, str]) -> Preview:
-    """The golden record merging ``merging`` into ``survivor_id`` would give, and the
-    conflicts it would create."""
+                  chosen: Mapping[str, str], *, parties: Mapping[int, Party] | None = None) -> Preview:
+    """The golden record merging ``merging`` into ``survivor_id`` would give (attributes by
+    the survivorship rules, contact points and identifiers as the merge keeps them), and the
+    conflicts it would create (``matching.selectors_review``)."""
     candidates = candidates_of([r for pid in merging for r in records[pid]])
-    conflicts: list[str] = []
+    conflicts: list[Conflict] = []
     pinned = dict(overrides.get(survivor_id, {}))
     for pid in merging:
         for attribute, override in overrides.get(pid, {}).items():
@@ -292,14 +306,13 @@ def merge_preview(merging: Sequence[int], survivor_id: int, records, rules, over
             pinned[attribute] = GoldenOverride(attribute=attribute,
                                                value=override_value_clean(attribute, value))
         except ValidationError as exc:
-            conflicts.append(f"{ATTRIBUTE_LABELS.get(attribute, attribute)}: {' '.join(exc.messages)}")
+            conflicts.append(Conflict("chosen", f"{ATTRIBUTE_LABELS.get(attribute, attribute)}: "
+                                                f"{' '.join(exc.messages)}"))
     golden = golden_compute(candidates, rules=rules, overrides=pinned)
-    for attribute in ("birth_date", "gender"):
-        values = sorted({str(c.attributes.get(attribute)) for c in candidates if c.attributes.get(attribute)})
-        if len(values) > 1:
-            conflicts.append(f"Different {ATTRIBUTE_LABELS[attribute].lower()}s: {', '.join(values)} "
-                             f"(the golden record keeps {_text(golden[attribute].value)})")
-    for participant in merge_participants():
-        if participant.conflicts and len(merging) > 1:
-            conflicts.extend(participant.conflicts(list(merging)))
-    return Preview(golden=golden, conflicts=conflicts, survivor_id=survivor_id, merging=list(merging))
+    if parties is None:
+        parties = Party.objects.in_bulk(list(merging))
+    conflicts += merge_conflicts(merging=merging, survivor_id=survivor_id, records=records, golden=golden,
+                                 parties=parties)
+    return Preview(golden=golden, conflicts=conflicts, survivor_id=survivor_id, merging=list(merging),
+                   contact_points=golden_contact_points(merging, survivor_id) if merging else [],
+                   survivor=parties.get(survivor_id))

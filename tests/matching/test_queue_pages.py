@@ -88,8 +88,9 @@ def test_the_preview_flags_conflicts_for_the_ticked_members(role_client, queue):
     response = role_client("steward").post(reverse("matching:review_preview", args=[first.pk]), {
         "members": [c.crm.pk, c.shop.pk], "survivor": c.shop.pk, "value_given_name": "Anna"})
     content = response.content.decode()
-    assert "Different birth dates: 1980-05-17, 1981-01-01" in content
-    assert f"Survivor: party #{c.shop.pk}" in content
+    assert (f"Different birth dates: 1980-05-17 (party #{c.shop.pk}, Shop), "
+            f"1981-01-01 (party #{c.crm.pk}, CRM)") in content
+    assert f"Survivor: Anne Schmidt #{c.shop.pk}" in content
     assert "steward override" in content  # the chosen given name
 
 

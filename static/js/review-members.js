@@ -1,0 +1,34 @@
+// Review page: the survivor is always one of the ticked parties, and the radio shows the
+// survivor the preview computed. Unticking a party disables its survivor radio (unticking the
+// survivor clears it: the server then picks the default survivor, and the radio follows).
+(() => {
+  const form = document.getElementById("review-form");
+  if (!form) return;
+  const radioOf = (partyId) => form.querySelector(`input[name="survivor"][value="${partyId}"]`);
+
+  const sync = () => {
+    for (const box of form.querySelectorAll('input[name="members"]')) {
+      const radio = radioOf(box.value);
+      if (!radio || box.disabled) continue;
+      radio.disabled = !box.checked;
+      if (!box.checked) radio.checked = false;
+      radio.closest("th")?.classList.toggle("left-out", !box.checked);
+    }
+  };
+
+  // Capture phase: runs before htmx serializes the form for the preview.
+  form.addEventListener("change", (event) => {
+    if (event.target instanceof HTMLInputElement && event.target.name === "members") sync();
+  }, true);
+
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const preview = event.detail?.target;
+    if (!preview || preview.id !== "preview") return;
+    const golden = preview.querySelector("[data-survivor]");
+    const radio = golden ? radioOf(golden.dataset.survivor) : null;
+    if (radio && !radio.disabled) radio.checked = true;
+  });
+
+  sync();
+  window.reviewMembersReady = true;
+})();
