@@ -426,3 +426,46 @@ class BulkMergeJob(models.Model):
     def skipped(self) -> int:
         """Suggestions handled but not merged (``refused`` keeps the first reasons only)."""
         return self.done - self.merged
+
+
+class CheckKind(models.TextChoices):
+    KNOWN_ANSWER = "known", "Known-answer pair"
+    SECOND_REVIEW = "second", "Blind second review"
+
+
+class QualityCheck(models.Model):
+    """One check of a steward's decisions (``matching.services.quality``).
+
+    A known-answer check is a suggestion an administrator seeded into the queue for a pair whose
+    answer is known (the truth file, or a past decision): it looks like any other suggestion;
+    ``expected`` is the known answer and ``answer`` what the steward decided. A second review
+    asks another steward, blind (the first decision is not shown), about a decided suggestion;
+    ``expected`` is the first decision, ``subject`` who made it."""
+
+    kind = models.CharField(max_length=8, choices=CheckKind.choices)
+    origin = models.CharField(max_length=10, blank=True,
+                              help_text="truth, decisions (known answers) or sample (second reviews)")
+    suggestion = models.ForeignKey(MatchSuggestion, on_delete=models.CASCADE, related_name="checks")
+    expected = models.CharField(max_length=8, choices=Label.choices)
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", help_text="The steward whose decision is checked.")
+    answer = models.CharField(max_length=8, choices=Label.choices, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    void = models.BooleanField(default=False, help_text="Closed without a steward's answer.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "suggestion"], name="qualitycheck_unique")]
+        indexes = [models.Index(fields=["kind", "answered_at"], name="qualitycheck_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on suggestion #{self.suggestion_id}"
+
+    @property
+    def agreed(self) -> bool | None:
+        return None if not self.answer else self.answer == self.expected
