@@ -16,13 +16,15 @@ class ImportUploadForm(forms.Form):
         empty_label="— choose —", label="Source system")
     new_source = forms.CharField(
         max_length=100, required=False, label="…or a new source system",
-        help_text="Registered with default settings; adjust its trust rank and phone region later.")
+        help_text="Registered when you start the import (not before): adjust its trust rank later.")
     new_source_region = forms.CharField(
-        max_length=2, required=False, initial="US", label="Phone region of the new source",
+        max_length=2, required=False, label="Phone region of the new source",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. DE, FR, US", "size": 4}),
         help_text="ISO country code used to read phone numbers written without +country.")
     new_source_date_order = forms.ChoiceField(
-        choices=DateOrder.choices, initial=DateOrder.YMD, required=False,
-        label="Date order of the new source")
+        choices=[("", "— choose —"), *DateOrder.choices], required=False,
+        label="Date order of the new source",
+        help_text="How the file writes dates such as 03/04/1980.")
     kind = forms.ChoiceField(label="File kind")
     file = forms.FileField(
         label="File", help_text="CSV (any delimiter; UTF-8 or Windows-1252), XLSX or JSON Lines.",
@@ -53,19 +55,41 @@ class ImportUploadForm(forms.Form):
             self.add_error("new_source",
                            f"A source system named {new_source!r} already exists; choose it above.")
         data["new_source"] = new_source
-        region = (data.get("new_source_region") or "US").strip().upper()
+        region = (data.get("new_source_region") or "").strip().upper()
         if new_source:
             import phonenumbers
 
-            if region not in phonenumbers.SUPPORTED_REGIONS:
+            # asked, never assumed: a German list read as US numbers and Y/M/D dates goes wrong
+            if not region:
+                self.add_error("new_source_region", "Say which country's phone numbers the new "
+                                                    "source holds (for example DE, FR, US).")
+            elif region not in phonenumbers.SUPPORTED_REGIONS:
                 self.add_error("new_source_region", f"{region!r} is not an ISO country code phone "
                                                     "numbers know (for example US, DE, GB).")
+            if not data.get("new_source_date_order"):
+                self.add_error("new_source_date_order",
+                               "Say how the new source writes dates (day/month/year, …).")
         data["new_source_region"] = region
-        data["new_source_date_order"] = data.get("new_source_date_order") or DateOrder.YMD
         return data
+
+    def new_source_settings(self) -> dict | None:
+        """The source system to register when the import starts, or None (an existing one)."""
+        if not self.cleaned_data.get("new_source"):
+            return None
+        return {"name": self.cleaned_data["new_source"],
+                "default_region": self.cleaned_data["new_source_region"],
+                "date_order": self.cleaned_data["new_source_date_order"]}
 
 
 IGNORE = ""
+
+
+def target_label(target: str) -> str:
+    """``"address_line1"`` → ``"Address line 1"``: a field as people read it."""
+    text = target.replace("_", " ")
+    if text[-1:].isdigit() and text[-2:-1] != " ":
+        text = f"{text[:-1]} {text[-1]}"
+    return text[:1].upper() + text[1:]
 
 
 class ImportMappingForm(forms.Form):
@@ -79,7 +103,7 @@ class ImportMappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.headers = headers
         target_of = {column: target for target, columns in mapping.items() for column in columns}
-        choices = [(IGNORE, "— ignore —")] + [(c, c) for c in kind.columns]
+        choices = [(IGNORE, "— ignore —")] + [(c, target_label(c)) for c in kind.columns]
         for index, header in enumerate(headers):
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 choices=choices, required=False, label=header, initial=target_of.get(header, IGNORE))
@@ -87,20 +111,30 @@ class ImportMappingForm(forms.Form):
     def column_fields(self):
         return [(header, self[f"col_{index}"]) for index, header in enumerate(self.headers)]
 
-    def columns_for_template(self) -> list[tuple[str, str, str, str]]:
-        """``(header, field name, field id, its <option> elements)`` per column. The options
-        differ only in which one is selected, so each variant is rendered once: the page takes
-        time linear in the number of columns, and little of it per column."""
+    def columns_for_template(self, samples: list[dict[str, str]] | None = None,
+                             warnings: dict | None = None, confirmed: set[str] | None = None
+                             ) -> list[dict]:
+        """One row per file column: its header, field name, id, ``<option>`` elements, a few
+        sample values, the warning if it is ignored but looks like customer data, and whether
+        that was confirmed. The options differ only in which one is selected, so each variant
+        is rendered once: the page takes time linear in the number of columns."""
         rendered: dict[str, str] = {}
         columns = []
-        for header, field in self.column_fields():
+        for index, (header, field) in enumerate(self.column_fields()):
             current = field.value() or IGNORE
             if current not in rendered:
                 rendered[current] = format_html_join(
                     "", '<option value="{}"{}>{}</option>',
                     ((value, " selected" if value == current else "", label)
                      for value, label in field.field.choices))
-            columns.append((header, field.html_name, field.auto_id, rendered[current]))
+            values = [v for row in samples or () if (v := (row.get(header) or "").strip())]
+            columns.append({
+                "index": index, "header": header, "name": field.html_name, "id": field.auto_id,
+                "options": rendered[current], "ignored": current == IGNORE,
+                "samples": list(dict.fromkeys(values))[:3],
+                "warning": (warnings or {}).get(header),
+                "confirmed": header in (confirmed or set()),
+            })
         return columns
 
     def mapping(self) -> dict[str, list[str]]:

@@ -233,7 +233,7 @@ class _Rows:
         self.key_mapping = {t: c for t, c in self.mapping.items() if t in ("source_key", "source_system")}
         self.name_mapping = {t: c for t, c in self.mapping.items()
                              if t in ("family_name", "given_name", "full_name")}
-        self.source = job.source_system
+        self.source = job.source_or_pending()
 
     def _key(self, mapped: dict[str, str]) -> tuple[int, str] | None:
         key = std.collapse(mapped.get("source_key", ""))

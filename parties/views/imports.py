@@ -7,27 +7,28 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parties.extensions import ImportKind, import_kind_get, import_kinds_for
 from parties.forms_imports import ImportMappingForm, ImportUploadForm
-from parties.models import ImportJob, ImportStatus, SourceSystem
+from parties.models import ImportJob, ImportStatus
 from parties.selectors_imports import import_job_list, import_report_rows
 from parties.services.csv_export import csv_stream
 from parties.services.imports.jobs import (
+    IgnoredColumnsError,
     ImportJobError,
     import_file_store,
     import_job_cancel,
     import_job_create,
     import_job_progress,
     import_job_retry,
+    import_job_samples,
     import_job_start,
     job_file_info,
 )
-from parties.services.imports.mapping import MappingError
+from parties.services.imports.mapping import MappingError, mapping_ignored_warnings
 from parties.services.imports.readers import ImportFileError, rows_preview
 
 # Who may do what: administrators (the generic import permissions) with every job; anyone else
@@ -104,18 +105,17 @@ def import_new(request: HttpRequest) -> HttpResponse:
 def _create_job(request: HttpRequest, form: ImportUploadForm) -> ImportJob | None:
     upload = form.cleaned_data["file"]
     stored = import_file_store(stream=upload, original_name=upload.name)
+    # A new source system is only named here; the import's start registers it.
     try:
-        with transaction.atomic():  # a refused file leaves no new source system behind
-            source = form.cleaned_data.get("source") or SourceSystem.objects.create(
-                name=form.cleaned_data["new_source"],
-                default_region=form.cleaned_data["new_source_region"],
-                date_order=form.cleaned_data["new_source_date_order"])
-            return import_job_create(source=source, kind=form.cleaned_data["kind"],
-                                     stored_name=stored, original_name=upload.name,
-                                     user=request.user)
+        return import_job_create(source=form.cleaned_data.get("source"),
+                                 new_source=form.new_source_settings(),
+                                 kind=form.cleaned_data["kind"], stored_name=stored,
+                                 original_name=upload.name, user=request.user)
     except ImportFileError as exc:
         form.add_error("file", f"{exc} Nothing was imported.")
-        return None
+    except ImportJobError as exc:
+        form.add_error("new_source", f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+    return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -130,20 +130,31 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "parties/imports/mapping.html",
                       {"job": job, "kind": kind, "too_wide": True, "error": error})
     form = ImportMappingForm(request.POST or None, headers=job.headers, kind=kind, mapping=job.mapping)
-    error = ""
+    error, unconfirmed, confirmed = "", [], set(request.POST.getlist("confirm_ignored"))
+    samples = import_job_samples(job)
+    mapping = job.mapping
     if request.method == "POST" and form.is_valid():
+        mapping = form.mapping()
         try:
-            import_job_start(job=job, mapping=form.mapping(),
-                             save_mapping=form.cleaned_data["save_mapping"])
+            import_job_start(job=job, mapping=mapping, save_mapping=form.cleaned_data["save_mapping"],
+                             confirmed_ignored=confirmed)
+        except IgnoredColumnsError as exc:
+            unconfirmed = exc.columns
+            error = (f"Not started: {len(exc.columns)} ignored column"
+                     f"{'s look' if len(exc.columns) > 1 else ' looks'} like customer data. "
+                     "Map each marked column below, or tick “ignore it anyway”.")
         except (MappingError, ImportJobError) as exc:
-            error = str(exc)
+            error = f"Not started: {exc}"
         else:
             messages.success(request, f"Import #{job.pk} started.")
             return redirect(job)
+    warnings = {w.column: w for w in mapping_ignored_warnings(mapping, headers=job.headers,
+                                                                samples=samples)}
     preview = rows_preview(Path(settings.MEDIA_ROOT) / job.file.name, job_file_info(job), limit=8)
     return render(request, "parties/imports/mapping.html", {
         "job": job, "form": form, "kind": kind, "error": error,
-        "columns": form.columns_for_template(),
+        "columns": form.columns_for_template(samples, warnings, confirmed),
+        "warnings": list(warnings.values()), "unconfirmed": unconfirmed,
         # cells in header order, looked up once per cell: the page is linear in the columns
         "preview": [(row.line, [row.values.get(h, "") for h in job.headers] if row.values else [],
                      row.error) for row in preview],

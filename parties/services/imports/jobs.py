@@ -27,7 +27,14 @@ from django.utils import timezone
 
 from parties.extensions import import_kind_get, parties_changed_notify
 from parties.models import ImportJob, ImportStatus, SourceSystem
-from parties.services.imports.mapping import Columns, MappingError, mapping_clean, mapping_propose
+from parties.services.imports.mapping import (
+    Columns,
+    IgnoredColumn,
+    MappingError,
+    mapping_clean,
+    mapping_ignored_warnings,
+    mapping_propose,
+)
 from parties.services.imports.readers import (
     FileInfo,
     ImportFileError,
@@ -35,6 +42,7 @@ from parties.services.imports.readers import (
     file_inspect,
     file_verify,
     rows_iter,
+    rows_preview,
 )
 
 logger = logging.getLogger(__name__)
@@ -47,6 +55,19 @@ SOURCE_LOCK_NAMESPACE = 0x1360
 
 class ImportJobError(Exception):
     """The request cannot be done to this job in its state; the message says why."""
+
+
+class IgnoredColumnsError(MappingError):
+    """The mapping ignores columns whose values look like customer data; nothing started.
+    ``columns`` lists them; starting again with them confirmed (or mapped) goes ahead."""
+
+    def __init__(self, columns: list[IgnoredColumn]) -> None:
+        self.columns = columns
+        super().__init__("; ".join(c.text for c in columns)
+                         + ". Map these columns, or confirm that they are to be ignored.")
+
+
+SAMPLE_ROWS = 50  # rows read to tell what an ignored column holds
 
 
 def _upload_path(original_name: str) -> str:
@@ -69,22 +90,57 @@ def job_file_info(job: ImportJob) -> FileInfo:
     return FileInfo(job.file_format, list(job.headers), job.encoding, job.delimiter, job.rows_total)
 
 
+def _new_source_clean(new_source: dict) -> dict:
+    """The settings of a source system to register: a name no system has, a phone region
+    and a date order, each asked of the person (no silent default)."""
+    import phonenumbers
+
+    from parties.models.sources import DateOrder
+
+    name = " ".join(str(new_source.get("name") or "").split())
+    region = str(new_source.get("default_region") or "").strip().upper()
+    order = str(new_source.get("date_order") or "").strip().upper()
+    if not name:
+        raise ImportJobError("name the new source system")
+    if len(name) > 100:
+        raise ImportJobError("the new source system's name is longer than 100 characters")
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImportJobError(f"the new source system's phone region {region!r} is not an ISO "
+                             "country code (for example US, DE, GB)")
+    if order not in DateOrder.values:
+        raise ImportJobError(f"the new source system's date order {order!r} is not one of "
+                             f"{', '.join(DateOrder.values)}")
+    return {"name": name, "default_region": region, "date_order": order}
+
+
 @transaction.atomic
 def import_job_create(
-    *, source: SourceSystem, kind: str, stored_name: str, original_name: str, user=None,
+    *, source: SourceSystem | None = None, kind: str, stored_name: str, original_name: str,
+    user=None, new_source: dict | None = None,
 ) -> ImportJob:
     """Inspect a stored file and create its job, waiting for a mapping. A file that cannot
     be imported at all raises ``ImportFileError``; then (as on any other error) the stored
-    file is deleted and no job is created."""
+    file is deleted and no job is created.
+
+    Either ``source`` is given, or ``new_source`` (name, default_region, date_order) names a
+    source system that ``import_job_start`` registers: nothing is registered for an upload
+    that is never started."""
     path = Path(settings.MEDIA_ROOT) / stored_name
     try:
+        if (source is None) == (new_source is None):
+            raise ImportJobError("give either a source system or a new one to register")
+        pending = {} if new_source is None else _new_source_clean(new_source)
+        if pending and SourceSystem.objects.filter(name__iexact=pending["name"]).exists():
+            raise ImportJobError(f"a source system named {pending['name']!r} already exists; "
+                                 "choose it instead")
         import_kind = import_kind_get(kind)
         info = file_inspect(path, original_name=original_name,
                             max_bytes=settings.C360_UPLOAD_MAX_BYTES,
                             max_columns=settings.C360_IMPORT_MAX_COLUMNS)
-        saved = (source.column_mappings or {}).get(kind)
+        saved = (source.column_mappings or {}).get(kind) if source else None
         job = ImportJob.objects.create(
-            source_system=source, kind=kind, file=stored_name, original_name=original_name[:255],
+            source_system=source, new_source=pending, kind=kind, file=stored_name,
+            original_name=original_name[:255],
             file_size=path.stat().st_size, file_format=info.format, encoding=info.encoding,
             delimiter=info.delimiter, headers=info.headers, rows_total=info.rows_estimate,
             mapping=mapping_propose(info.headers, kind=import_kind, saved=saved), created_by=user,
@@ -95,12 +151,30 @@ def import_job_create(
     return job
 
 
+def import_job_samples(job: ImportJob, *, limit: int = SAMPLE_ROWS) -> list[dict[str, str]]:
+    """The values of the file's first rows (those that could be read), by column."""
+    path = Path(settings.MEDIA_ROOT) / job.file.name
+    return [row.values for row in rows_preview(path, job_file_info(job), limit=limit) if row.values]
+
+
+def import_job_ignored_columns(job: ImportJob, mapping: Columns) -> list[IgnoredColumn]:
+    """The columns this mapping would ignore although they look like customer data."""
+    return mapping_ignored_warnings(mapping, headers=job.headers, samples=import_job_samples(job))
+
+
 @transaction.atomic
 def import_job_start(
-    *, job: ImportJob, mapping: dict | None = None, save_mapping: bool = False, enqueue: bool = True
+    *, job: ImportJob, mapping: dict | None = None, save_mapping: bool = False, enqueue: bool = True,
+    confirmed_ignored: Iterable[str] | None = None,
 ) -> ImportJob:
-    """Fix the column mapping and queue the job. Raises ``MappingError`` naming the wrong
-    field or column; then nothing changes."""
+    """Fix the column mapping, register the source system the upload named (if it named a
+    new one) and queue the job. Raises ``MappingError`` naming the wrong field or column;
+    then nothing changes.
+
+    With ``confirmed_ignored`` (the page passes it; files given with an explicit mapping by
+    the API or the command line do not), a column the mapping ignores whose values look like
+    email addresses, phone numbers, dates or postal codes must be among the confirmed ones,
+    or ``IgnoredColumnsError`` names it and nothing starts."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportStatus.DRAFT:
         raise ImportJobError(f"import #{job.pk} is {job.get_status_display().lower()}; "
@@ -108,10 +182,24 @@ def import_job_start(
     kind = import_kind_get(job.kind)
     cleaned: Columns = mapping_clean(job.mapping if mapping is None else mapping,
                                      headers=job.headers, kind=kind)
+    if confirmed_ignored is not None:
+        confirmed = set(confirmed_ignored)
+        unconfirmed = [c for c in import_job_ignored_columns(job, cleaned) if c.column not in confirmed]
+        if unconfirmed:
+            raise IgnoredColumnsError(unconfirmed)
+    fields = ["mapping", "status", "queued_at"]
+    if job.source_system_id is None:
+        pending = _new_source_clean(job.new_source or {})
+        if SourceSystem.objects.filter(name__iexact=pending["name"]).exists():
+            raise ImportJobError(
+                f"a source system named {pending['name']!r} was registered since this file was "
+                "uploaded; discard this upload and upload the file again into that system")
+        job.source_system = SourceSystem.objects.create(**pending)
+        fields.append("source_system")
     job.mapping = cleaned
     job.status = ImportStatus.QUEUED
     job.queued_at = timezone.now()
-    job.save(update_fields=["mapping", "status", "queued_at"])
+    job.save(update_fields=fields)
     if save_mapping:
         source = SourceSystem.objects.select_for_update().get(pk=job.source_system_id)
         source.column_mappings = {**(source.column_mappings or {}), job.kind: cleaned}
@@ -145,7 +233,8 @@ def import_job_retry(*, job: ImportJob, enqueue: bool = True) -> ImportJob:
     """Queue a failed, cancelled or abandoned (worker died) job again. It continues after
     the last committed batch, so no row is imported twice."""
     stale = timezone.now() - STALE_AFTER
-    retryable = Q(status__in=[ImportStatus.FAILED, ImportStatus.CANCELLED]) & ~Q(mapping={})
+    retryable = (Q(status__in=[ImportStatus.FAILED, ImportStatus.CANCELLED]) & ~Q(mapping={})
+                 & Q(source_system__isnull=False))  # a discarded draft never registered its source
     abandoned = Q(status=ImportStatus.RUNNING, heartbeat_at__lt=stale)
     with transaction.atomic():
         if not ImportJob.objects.filter(Q(pk=job.pk) & (retryable | abandoned)).update(

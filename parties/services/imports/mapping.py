@@ -9,7 +9,9 @@ on the source system for its next file.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from parties.extensions import ImportKind
 
@@ -21,10 +23,17 @@ class MappingError(ValueError):
 
 
 def header_key(header: str) -> str:
-    """``"E-Mail Address "`` → ``"e_mail_address"``: how headers and synonyms are compared."""
+    """``"E-Mail Address "`` → ``"e_mail_address"``, ``"Prénom"`` → ``"prenom"``: how
+    headers and synonyms are compared (case, accents, ß and punctuation do not count)."""
     text = header.strip().lower().replace("ß", "ss")
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = re.sub(r"[^\w]+", "_", text, flags=re.UNICODE)
     return text.strip("_")
+
+
+def _compact(header: str) -> str:
+    """``"E-Mail-Adresse"``, ``"Email Adresse"`` and ``"emailadresse"`` are one spelling."""
+    return header_key(header).replace("_", "")
 
 
 def mapping_propose(
@@ -41,17 +50,31 @@ def mapping_propose(
             used.update(columns)
     lookup: dict[str, str] = {}
     for target in kind.columns:
-        lookup.setdefault(header_key(target), target)
+        lookup.setdefault(_compact(target), target)
     for target, synonyms in kind.synonyms.items():
         for synonym in synonyms:
-            lookup.setdefault(header_key(synonym), target)
+            lookup.setdefault(_compact(synonym), target)
     for header in headers:
         if header in used:
             continue
-        target = lookup.get(header_key(header))
-        if target and target not in proposal:
+        target = lookup.get(_compact(header))
+        if target and target in proposal:
+            # a second phone or email column ("Telefon" beside "Mobil") takes the second slot
+            second = f"{target}_2"
+            target = second if second in kind.columns and second not in proposal else None
+        if target:
             proposal[target] = [header]
             used.add(header)
+    # columns that complete another one (a house number beside the street) join it
+    for target, synonyms in kind.extra.get("joined", {}).items():
+        if target not in proposal:
+            continue
+        keys = {_compact(s) for s in synonyms}
+        extra = [h for h in headers if h not in used and _compact(h) in keys]
+        if extra:
+            order = {h: i for i, h in enumerate(headers)}
+            proposal[target] = sorted(proposal[target] + extra, key=order.__getitem__)
+            used.update(extra)
     return proposal
 
 
@@ -105,3 +128,100 @@ def mapping_apply(mapping: Columns, values: Mapping[str, str]) -> dict[str, str]
 def mapping_source_column(mapping: Columns, target: str) -> str:
     """The file column(s) behind a target, for messages: ``"Street no + Street"``."""
     return " + ".join(mapping.get(target, [])) or target
+
+
+# What the values of an ignored column look like, when they look like something a customer
+# record needs. Each test is strict enough that names, notes, amounts and ids rarely pass it.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+_DATE = re.compile(r"^(\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})"
+                   r"([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,22}$")
+_POSTCODES = (
+    re.compile(r"^\d{4,5}$"),  # DE FR ES IT US (5), NL BE AT CH DK (4)
+    re.compile(r"^\d{5}-\d{4}$"),  # US ZIP+4
+    re.compile(r"^\d{4} ?[A-Z]{2}$"),  # NL
+    re.compile(r"^\d{2}-\d{3}$"),  # PL
+    re.compile(r"^\d{3} ?\d{2}$"),  # SE CZ SK
+    re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"),  # GB
+    re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$"),  # CA
+)
+LOOKS_LIKE = {"email": "email addresses", "phone": "phone numbers", "date": "dates",
+              "postal_code": "postal codes"}
+_MIN_SHARE = 0.6  # of a column's non-empty sample values
+
+
+def value_looks_like(value: str) -> str | None:
+    """``"email"``, ``"date"``, ``"phone"``, ``"postal_code"`` or None for one value."""
+    text = value.strip()
+    if not text:
+        return None
+    if _EMAIL.match(text):
+        return "email"
+    if _DATE.match(text):
+        return "date"
+    if any(pattern.match(text.upper()) for pattern in _POSTCODES):
+        return "postal_code"
+    if _PHONE.match(text) and 7 <= sum(c.isdigit() for c in text) <= 15:
+        return "phone"
+    return None
+
+
+@dataclass(frozen=True)
+class IgnoredColumn:
+    """A file column no field takes although its values look like customer data."""
+
+    column: str
+    looks_like: str  # a LOOKS_LIKE key
+    matching: int  # sample values that look so
+    sampled: int  # non-empty sample values
+    examples: tuple[str, ...]
+
+    @property
+    def looks_like_text(self) -> str:
+        return LOOKS_LIKE[self.looks_like]
+
+    @property
+    def text(self) -> str:
+        return (f"column {self.column!r} is ignored, but {self.matching} of its {self.sampled} "
+                f"sample values look like {LOOKS_LIKE[self.looks_like]} "
+                f"(e.g. {', '.join(repr(e) for e in self.examples)})")
+
+
+def column_looks_like(values: Sequence[str]) -> tuple[str, int, int] | None:
+    """``(kind, matching, non-empty)`` when most non-empty values look like one kind."""
+    kinds = [value_looks_like(v) for v in values if (v or "").strip()]
+    if not kinds:
+        return None
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        if kind:
+            counts[kind] = counts.get(kind, 0) + 1
+    if not counts:
+        return None
+    best = max(counts, key=counts.__getitem__)
+    if counts[best] / len(kinds) < _MIN_SHARE:
+        return None
+    return best, counts[best], len(kinds)
+
+
+def mapping_ignored_warnings(
+    mapping: Mapping[str, Sequence[str]], *, headers: Sequence[str],
+    samples: Sequence[Mapping[str, str]],
+) -> list[IgnoredColumn]:
+    """The columns this mapping ignores whose sample values look like email addresses,
+    phone numbers, dates or postal codes, in file order: a steward confirms each before the
+    import starts, or maps it."""
+    mapped = {column for columns in mapping.values() for column in columns}
+    warnings = []
+    for header in headers:
+        if header in mapped:
+            continue
+        values = [str(row.get(header) or "") for row in samples]
+        found = column_looks_like(values)
+        if found is None:
+            continue
+        kind, matching, sampled = found
+        examples = tuple(dict.fromkeys(
+            v.strip() for v in values if v.strip() and value_looks_like(v) == kind))[:2]
+        warnings.append(IgnoredColumn(header, kind, matching, sampled, examples))
+    return warnings

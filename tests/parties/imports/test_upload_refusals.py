@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 
 def _upload(client, content: bytes, name: str = "customers.csv", **extra):
     # the file last, as the browser sends the form's fields in their order on the page
+    if "new_source" in extra:  # a new source's phone region and date order are asked for
+        extra = {"new_source_region": "DE", "new_source_date_order": "DMY", **extra}
     data = {"kind": "parties", **extra, "file": SimpleUploadedFile(name, content)}
     return client.post(reverse("parties:import_new"), data)
 

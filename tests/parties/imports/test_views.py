@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _upload(client, content: bytes, name: str = "customers.csv", **extra):
+    if "new_source" in extra:  # a new source's phone region and date order are asked for
+        extra = {"new_source_region": "DE", "new_source_date_order": "DMY", **extra}
     data = {"kind": "parties", "file": SimpleUploadedFile(name, content), **extra}
     return client.post(reverse("parties:import_new"), data)
 
@@ -48,7 +50,8 @@ def test_an_upload_goes_to_the_mapping_page_with_a_proposal(role_client, media):
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
         "parties:import_mapping", args=[job.pk])
-    assert job.status == ImportStatus.DRAFT and job.source_system.name == "Shop DE"
+    assert job.status == ImportStatus.DRAFT and job.source_system is None  # registered on start
+    assert job.new_source == {"name": "Shop DE", "default_region": "DE", "date_order": "DMY"}
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert b"ann@x.de" in page.content  # the preview
