@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from c360.labels import field_label, value_label
 from consents.models import (
     Channel,
     ConsentEvent,
@@ -41,6 +42,41 @@ class ConsentGrid:
     events: list[ConsentEvent]
 
 
+def ledger_what(key: str, purpose_names: dict[str, str]) -> str:
+    """A ledger entry's key in words: ``email/newsletter`` → "Email · Newsletter",
+    ``email#12/marketing`` → "Email (contact point 12) · Marketing", ``preferences`` →
+    "Privacy preferences"."""
+    if key == "preferences":
+        return "Privacy preferences"
+    channel_part, _, purpose = key.partition("/")
+    if not purpose:
+        return field_label(key)
+    channel, _, point = channel_part.partition("#")
+    channel_text = dict(Channel.choices).get(channel, field_label(channel))
+    if point:
+        channel_text = f"{channel_text} (contact point {point})"
+    return f"{channel_text} · {purpose_names.get(purpose) or field_label(purpose)}"
+
+
+def _yes_no(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(value_label(v) for v in value) or "none"
+    return value_label(value) if value not in (None, "") else "none"
+
+
+def ledger_change(event: ConsentEvent) -> str:
+    """What an entry changed, in words: "Not seen → Opt-in", "Opt-in → removed", or the
+    preferences that changed ("Do not solicit: yes")."""
+    previous, new = event.previous or {}, event.new or {}
+    if "status" in previous or "status" in new:
+        before = value_label(previous.get("status") or ConsentStatus.NOT_SEEN)
+        return f"{before} → {value_label(new['status']) if new.get('status') else 'removed'}"
+    changed = [k for k in new if new.get(k) != previous.get(k)] or list(new)
+    return "; ".join(f"{field_label(k)}: {_yes_no(new.get(k))}" for k in changed) or "—"
+
+
 def consent_grid(*, party_id: int, events: int = 50) -> ConsentGrid:
     purposes = list(DataUsePurpose.objects.filter(is_active=True).order_by("pk"))
     held = {(r.channel, r.purpose_id): r for r in ContactPointTypeConsent.objects.filter(party_id=party_id)}
@@ -50,8 +86,16 @@ def consent_grid(*, party_id: int, events: int = 50) -> ConsentGrid:
     return ConsentGrid(
         channels=channels, rows=rows,
         preferences=PrivacyPreference.objects.filter(party_id=party_id).first(),
-        events=list(ConsentEvent.objects.filter(party_id=party_id).select_related("actor")
-                    .order_by("-id")[:events]))
+        events=_worded(list(ConsentEvent.objects.filter(party_id=party_id).select_related("actor")
+                            .order_by("-id")[:events])))
+
+
+def _worded(events: list[ConsentEvent]) -> list[ConsentEvent]:
+    """The ledger's entries with ``what`` and ``change`` in words for the page."""
+    names = dict(DataUsePurpose.objects.values_list("code", "name"))
+    for event in events:
+        event.what, event.change = ledger_what(event.key, names), ledger_change(event)
+    return events
 
 
 def party_or_404(pk: int):

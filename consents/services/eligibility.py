@@ -128,6 +128,12 @@ class Explanation:
     consent: str = ""  # the consent that decided, in words
 
 
+# A consent's status as what the customer did, for a sentence ("the customer opted out (…)").
+_DID = {ConsentStatus.OPT_IN: "opted in", ConsentStatus.OPT_OUT: "opted out",
+        ConsentStatus.SEEN: "saw the question but did not answer",
+        ConsentStatus.NOT_SEEN: "has not seen the question yet"}
+
+
 def eligibility_explain(point, *, channel: str, purpose: DataUsePurpose, on: date) -> Explanation:
     """Why the contact point may, or may not, be contacted for the purpose on the date."""
     _points(channel)
@@ -159,7 +165,8 @@ def eligibility_explain(point, *, channel: str, purpose: DataUsePurpose, on: dat
     said = f"({where}, {decided.captured_at:%Y-%m-%d}, {decided.capture_source})" if decided else ""
     consent = f"{ConsentStatus(status).label.lower()} {said}" if decided else "no consent recorded"
     if purpose.requires_opt_in and status != ConsentStatus.OPT_IN:
-        reasons.append(f"{purpose.name} needs an opt-in; the customer is {consent}")
+        reasons.append(f"{purpose.name} needs an opt-in; the customer {_DID[status]} {said}" if decided
+                       else f"{purpose.name} needs an opt-in; none is recorded for the customer")
     elif not purpose.requires_opt_in and status == ConsentStatus.OPT_OUT:
         reasons.append(f"the customer opted out {said}")
     return Explanation(eligible=not reasons, reasons=reasons, consent=consent)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
+from c360.labels import field_label
 from parties.models import GoldenOverride, Party, Rule, SourceRecord, SurvivorshipRule
 
 if TYPE_CHECKING:
@@ -29,9 +30,9 @@ GOLDEN_ATTRIBUTES = (
     "gender", "organization_name",
 )
 OVERRIDE = "override"
-ATTRIBUTE_LABELS = {"salutation": "Salutation", "given_name": "Given name", "middle_name": "Middle name",
-                    "family_name": "Family name", "name_suffix": "Suffix", "birth_date": "Birth date",
-                    "gender": "Gender", "organization_name": "Organization"}
+ATTRIBUTE_LABELS = {name: field_label(name) for name in (  # the site's words (c360.labels)
+    "salutation", "given_name", "middle_name", "family_name", "name_suffix", "birth_date", "gender",
+    "organization_name")}
 
 
 @dataclass(frozen=True)

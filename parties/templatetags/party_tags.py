@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from parties.services.golden import ATTRIBUTE_LABELS
+from c360.labels import field_label
 
 register = template.Library()
 
@@ -16,7 +16,7 @@ def get_item(mapping: dict, key: Any) -> Any:
 
 @register.filter
 def attr_label(name: str) -> str:
-    return ATTRIBUTE_LABELS.get(name, name.replace("_", " ").capitalize())
+    return field_label(name)
 
 
 @register.filter

@@ -72,12 +72,13 @@ def test_only_the_opted_in_reachable_customer_is_eligible_and_each_other_says_wh
 
     assert eligible == {cases["opted in"].pk}
     assert suppressed == {p.pk for name, p in cases.items() if name != "opted in"}
-    expected = {"never asked": "needs an opt-in; the customer is no consent recorded",
-                "opted out": "needs an opt-in; the customer is opted out",
+    expected = {"never asked": "needs an opt-in; none is recorded for the customer",
+                "opted out": "needs an opt-in; the customer opted out (the party's email consent",
                 "deactivated": "deactivated", "invalid": "invalid (no domain)",
                 "do not solicit": "asked not to be solicited", "do not process": "not to process",
                 "merged away": "was merged into party", "point opted out": "this contact point's own consent",
-                "opt-in expired": "no consent recorded", "erased": "erased on request on 2026-01-01"}
+                "opt-in expired": "needs an opt-in; none is recorded",
+                "erased": "erased on request on 2026-01-01"}
     for name, point in cases.items():
         explained = eligibility_explain(point, channel="email", purpose=newsletter, on=ON)
         assert explained.eligible == (point.pk in eligible), name
@@ -118,7 +119,7 @@ def test_the_eligibility_page_counts_explains_and_downloads_formula_safe_csv(rol
     query = "channel=email&purpose=newsletter&on=2026-06-01"
     page = client.get(reverse("consents:eligibility") + f"?{query}&lookup=OUT@x.org").content.decode()
     assert 'data-testid="eligible-count">2<' in page
-    assert "not eligible" in page and "needs an opt-in; the customer is opted out" in page
+    assert "not eligible" in page and "needs an opt-in; the customer opted out" in page
 
     eligible = b"".join(client.get(reverse("consents:eligibility_csv", args=["eligible"]) + f"?{query}")
                         .streaming_content).decode("utf-8-sig")
