@@ -45,10 +45,12 @@ def thresholds(request: HttpRequest) -> HttpResponse:
                 saved.save()
                 messages.success(request, "Thresholds saved; the next match run uses them.")
                 return redirect("matching:thresholds")
+    can_change = request.user.has_perm("matching.change_matchsettings")
+    # Those who may not change the thresholds read them: no fields they could edit in vain.
     return render(request, "matching/thresholds.html",
-                  {"form": form, "current": current, "chart": threshold_chart(current),
-                   "rules_form": rules_form, "rules": blocking_rules_overview(),
-                   "can_change": request.user.has_perm("matching.change_matchsettings")})
+                  {"form": form if can_change else None, "current": current,
+                   "chart": threshold_chart(current), "rules_form": rules_form,
+                   "rules": blocking_rules_overview(), "can_change": can_change})
 
 
 def _rules_saved_messages(request: HttpRequest, saved: MatchSettings) -> None:
