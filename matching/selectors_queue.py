@@ -20,6 +20,7 @@ from matching.selectors_review import (
     Conflict,
     GoldenLine,
     PointGroup,
+    address_text,
     golden_contact_points,
     golden_lines,
     merge_conflicts,
@@ -254,7 +255,7 @@ def _contact_rows(ids: Sequence[int], evidence) -> list[Row]:
     for label, model, fmt in (
             ("Emails", ContactPointEmail, lambda p: p.normalized),
             ("Phones", ContactPointPhone, lambda p: p.normalized),
-            ("Addresses", ContactPointAddress, lambda p: str(p)),
+            ("Addresses", ContactPointAddress, address_text),
             ("Identifiers", PartyIdentification, lambda p: f"{p.get_identifier_type_display()} {p.value}")):
         points = model.objects.filter(party_id__in=ids).select_related("source_record__source_system")
         by_value: dict[str, dict[int, Any]] = defaultdict(dict)

@@ -326,8 +326,11 @@ def _country_conflict(merging: Sequence[int]) -> Conflict | None:
     parties = sorted(countries)
     if not any(not countries[a] & countries[b] for i, a in enumerate(parties) for b in parties[i + 1:]):
         return None
-    listing = ", ".join(f"{' and '.join(_country_name(c) for c in sorted(countries[pid]))} (party #{pid})"
-                        for pid in parties)
+    where: dict[str, list[str]] = defaultdict(list)
+    for pid in parties:
+        where[" and ".join(_country_name(c) for c in sorted(countries[pid]))].append(f"#{pid}")
+    listing = ", ".join(f"{name} (part{'ies' if len(ids) > 1 else 'y'} {', '.join(ids)})"
+                        for name, ids in where.items())
     return Conflict("country", f"Addresses in different countries: {listing}.")
 
 
