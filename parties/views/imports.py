@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from parties.extensions import ImportKind, import_kind_get, import_kinds_for
 from parties.forms_imports import ImportMappingForm, ImportUploadForm
 from parties.models import ImportJob, ImportStatus
+from parties.models.sources import DateOrder
 from parties.selectors_imports import import_job_list, import_report_rows
 from parties.services.csv_export import csv_stream
 from parties.services.imports.jobs import (
@@ -155,6 +156,8 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job, "form": form, "kind": kind, "error": error,
         "columns": form.columns_for_template(samples, warnings, confirmed),
         "warnings": list(warnings.values()), "unconfirmed": unconfirmed,
+        "new_source_date_order": DateOrder(job.new_source["date_order"]).label
+        if job.new_source.get("date_order") in DateOrder.values else "",
         # cells in header order, looked up once per cell: the page is linear in the columns
         "preview": [(row.line, [row.values.get(h, "") for h in job.headers] if row.values else [],
                      row.error) for row in preview],

@@ -48,12 +48,12 @@ def test_an_administrator_uploads_maps_and_watches_an_import_finish(page, settin
             files=[{"name": "kunden.csv", "mimeType": "text/csv", "buffer": _csv()}])
         page.get_by_role("button", name="Upload and map columns").click()
 
-        # the mapping page proposes what it recognizes; the customer id column needs a hand
+        # the mapping page proposes what it recognizes, the German headers included
         expect(page.get_by_role("heading", name="Map the columns of kunden.csv")).to_be_visible()
         expect(page.get_by_text("person0@beispiel.de")).to_be_visible()
         expect(page.get_by_label("Field for column Mail")).to_have_value("email")
-        expect(page.get_by_label("Field for column Kunden-ID")).to_have_value("")
-        page.get_by_label("Field for column Kunden-ID").select_option("source_key")
+        expect(page.get_by_label("Field for column Kunden-ID")).to_have_value("source_key")
+        expect(page.get_by_label("Field for column Handy")).to_have_value("phone")
         page.get_by_role("button", name="Start import").click()
 
         # the job page updates by itself until the bar reaches 100%

@@ -29,7 +29,7 @@ from parties.services.records import (
 # Compared without case, accents, spaces or punctuation: "E-Mail-Adresse" is "emailadresse".
 SYNONYMS: dict[str, Sequence[str]] = {
     "source_key": ["id", "key", "record id", "customer id", "cust id", "contact id", "client id",
-                   "account id", "external id", "kundennr", "kundennummer", "kunden nr",
+                   "account id", "external id", "kundennr", "kundennummer", "kunden nr", "kunden id",
                    "customer no", "customer number", "source id", "numero client", "n client",
                    "id client", "code client", "numero de cliente", "id cliente", "cliente id",
                    "klantnummer", "klantnr", "klant id", "relatienummer"],
