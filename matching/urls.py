@@ -1,6 +1,7 @@
 from django.urls import path
 
 from matching import views
+from matching.views import quality
 from matching.views.bulk import bulk_job_detail
 from matching.views.split import review_split
 
@@ -22,6 +23,11 @@ urlpatterns = [
     path("suggestions/<id:pk>/decide/", views.review_decide, name="review_decide"),
     path("suggestions/<id:pk>/split/", review_split, name="review_split"),
     path("suggestions/<id:pk>/reject/", views.suggestion_reject_view, name="suggestion_reject"),
+    path("quality/", quality.quality_page, name="quality"),
+    path("quality/seed/", quality.quality_seed, name="quality_seed"),
+    path("quality/sample/", quality.quality_sample, name="quality_sample"),
+    path("quality/second-review/", quality.second_review, name="second_review"),
+    path("quality/second-review/answer/", quality.second_review_decide, name="second_review_decide"),
     path("runs/", views.run_list, name="runs"),
     path("runs/start/", views.match_run_start, name="run_start"),
     path("runs/<id:pk>/", views.run_detail, name="run_detail"),

@@ -130,6 +130,10 @@ def suggestion_merge(*, suggestion_id: int, user=None, party_ids: Sequence[int] 
     ``SuggestionStale`` when its parties changed since it was made (it is re-scored
     instead), ``MergeRefused`` for anything else. Members left out stay pending with the
     survivor."""
+    from matching.services.quality import known_answer_intercept
+
+    # a known-answer pair known to be two customers never merges (matching.services.quality)
+    known_answer_intercept(suggestion_id=suggestion_id, user=user)
     try:
         with transaction.atomic():
             return _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values,

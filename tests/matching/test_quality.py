@@ -1,0 +1,192 @@
+"""Steward quality (issue 18, item 17): known-answer pairs in the queue, blind second reviews,
+each steward's agreement rate."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from c360.roles import DATA_STEWARD
+from matching.models import (
+    CheckKind,
+    Label,
+    MatchRun,
+    MatchSuggestion,
+    PairDecision,
+    QualityCheck,
+    RunStatus,
+    SuggestionStatus,
+    TrainingLabel,
+)
+from matching.services.decisions import suggestion_reject
+from matching.services.quality import (
+    KnownAnswerRefused,
+    QualityError,
+    _seed,
+    known_answers_seed_from_truth,
+    quality_checks_sync,
+    second_review_answer,
+    second_review_next,
+    second_reviews_sample,
+    steward_agreement,
+)
+from matching.services.review import suggestion_merge
+from parties.models import Party, PartyEvent
+from tests.factories import PartyFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
+from tests.matching.queue_helpers import suggestion_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run():
+    return MatchRun.objects.create(status=RunStatus.SUCCEEDED, full=True, finished_at=timezone.now())
+
+
+def _party(family: str, source: str, key: str) -> Party:
+    party = PartyFactory(family_name=family)
+    SourceRecordFactory(party=party, source_system=SourceSystemFactory(name=source), source_key=key,
+                        standardized={"kind": "individual", "attributes": {"given_name": party.given_name,
+                                                                           "family_name": family},
+                                      "emails": [], "phones": [], "address": None, "identifier": None})
+    return party
+
+
+def _pair_suggestion(a: Party, b: Party) -> MatchSuggestion:
+    return MatchSuggestion.objects.get(members__party=a, checks__isnull=False)
+
+
+def test_agreement_rates_are_computed_from_known_answers_and_a_wrong_merge_merges_nothing(run):
+    ann = UserFactory(username="ann", role=DATA_STEWARD)
+    bob = UserFactory(username="bob", role=DATA_STEWARD)
+    # Given two known matches and two known distincts seeded into the queue
+    p = [_party("Lee", "CRM", f"K{i}") for i in range(8)]
+    assert _seed([(p[0].pk, p[1].pk, Label.MATCH), (p[2].pk, p[3].pk, Label.MATCH),
+                  (p[4].pk, p[5].pk, Label.DISTINCT), (p[6].pk, p[7].pk, Label.DISTINCT)],
+                 origin="truth", user=None) == 4
+    match_1, match_2, distinct_1, distinct_2 = (_pair_suggestion(p[i], p[i + 1]) for i in (0, 2, 4, 6))
+    assert all(s.status == SuggestionStatus.PENDING and s.run == run and s.size == 2
+               for s in (match_1, match_2, distinct_1, distinct_2))
+
+    # When ann merges a known match (right) and a known distinct (wrong),
+    suggestion_merge(suggestion_id=match_1.pk, user=ann)
+    with pytest.raises(KnownAnswerRefused, match="nothing was merged: .* known-answer check"):
+        suggestion_merge(suggestion_id=distinct_1.pk, user=ann)
+    # and bob says "not a match" to a known match (wrong) and to a known distinct (right)
+    suggestion_reject(suggestion_id=match_2.pk, user=bob)
+    suggestion_reject(suggestion_id=distinct_2.pk, user=bob)
+    quality_checks_sync()
+
+    # Then each has one of two right: 50 %, and the disagreement is listed with its pair
+    rows = {row.steward.username: row for row in steward_agreement()}
+    assert (rows["ann"].known, rows["ann"].known_agreed, rows["ann"].rate) == (2, 1, 0.5)
+    assert (rows["bob"].known, rows["bob"].known_agreed, rows["bob"].rate) == (2, 1, 0.5)
+    assert [c.suggestion_id for c in rows["ann"].disagreements] == [distinct_1.pk]
+    assert [c.suggestion_id for c in rows["bob"].disagreements] == [match_2.pk]
+
+    # and the data: the right merge happened, the wrong one did not (both parties still active)
+    assert Party.objects.filter(pk__in=[p[0].pk, p[1].pk], status="merged").count() == 1
+    assert Party.objects.filter(pk__in=[p[4].pk, p[5].pk], status="active").count() == 2
+    assert PartyEvent.objects.filter(kind="merge").count() == 1
+    assert MatchSuggestion.objects.get(pk=distinct_1.pk).status == SuggestionStatus.CLOSED
+    # bob's wrong "not a match" no longer keeps the true duplicates apart, and teaches "match"
+    assert not PairDecision.objects.filter(suggestion=match_2, is_active=True).exists()
+    label = TrainingLabel.objects.get(record_a__party=p[2], record_b__party=p[3])
+    assert label.label == Label.MATCH
+
+
+def test_an_automatic_merge_leaves_a_known_distinct_pair_for_a_steward(run):
+    a, b = _party("Ng", "CRM", "A"), _party("Ng", "CRM", "B")
+    _seed([(a.pk, b.pk, Label.DISTINCT)], origin="decisions", user=None)
+    suggestion = _pair_suggestion(a, b)
+    with pytest.raises(KnownAnswerRefused, match="left for a steward"):
+        suggestion_merge(suggestion_id=suggestion.pk, user=None, automatic=True)
+    assert MatchSuggestion.objects.get(pk=suggestion.pk).status == SuggestionStatus.PENDING
+    assert QualityCheck.objects.get().answered_at is None
+
+
+def test_the_truth_file_seeds_known_matches_and_hard_distincts_as_ordinary_suggestions(run):
+    # Given a truth file: two parties of entity E1 (one customer), E2 and E3 sharing a family name
+    _party("Brandt", "CRM", "1")
+    _party("Brandt", "Shop", "9")
+    _party("Otto", "CRM", "2")
+    _party("Otto", "Shop", "3")
+    truth = "source,source_key,entity_id\nCRM,1,E1\nShop,9,E1\nCRM,2,E2\nShop,3,E3\n"
+
+    made = known_answers_seed_from_truth(handle=io.StringIO(truth), count=2, user=None, seed=1)
+
+    assert made == 2
+    checks = {c.expected: c for c in QualityCheck.objects.select_related("suggestion")}
+    assert set(checks) == {Label.MATCH, Label.DISTINCT}
+    for check in checks.values():
+        # what a steward's queue shows of a suggestion is what a run would have written
+        s = check.suggestion
+        assert (s.status, s.run_id, s.size, s.kind) == ("pending", run.pk, 2, "individual")
+        assert s.evidence["family_name"]["agreement"] == "same"
+        assert check.kind == CheckKind.KNOWN_ANSWER and check.origin == "truth"
+    # seeding again finds nothing new to seed: the pairs wait in the queue already
+    with pytest.raises(QualityError, match="names no pair"):
+        known_answers_seed_from_truth(handle=io.StringIO(truth), count=2)
+    with pytest.raises(QualityError, match="line 1: the header must be source,source_key,entity_id"):
+        known_answers_seed_from_truth(handle=io.StringIO("a,b\n"), count=2)
+    with pytest.raises(QualityError, match="line 2, column source: no source system named 'ERP'"):
+        known_answers_seed_from_truth(handle=io.StringIO("source,source_key,entity_id\nERP,1,E\n"), count=2)
+
+
+def test_a_blind_second_review_counts_toward_the_first_stewards_agreement(role_client, steward):
+    ann = UserFactory(username="ann", role=DATA_STEWARD)
+    merged = suggestion_for([PartyFactory().pk, PartyFactory().pk])
+    rejected = suggestion_for([PartyFactory().pk, PartyFactory().pk])
+    suggestion_merge(suggestion_id=merged.pk, user=ann)
+    suggestion_reject(suggestion_id=rejected.pk, user=ann)
+
+    # When an administrator samples ann's decisions for a second review
+    assert second_reviews_sample(count=5, steward_id=ann.pk) == 2
+    # Then ann is never asked about her own; another steward is, blind
+    assert second_review_next(user=ann) is None
+    client = role_client("steward")
+    page = client.get(reverse("matching:second_review")).content.decode()
+    assert "2 waiting" in page and "Same customer" in page
+    assert "ann" not in page and "Merged" not in page and "Not a match" not in page
+
+    # When the second steward says "same customer" to both
+    for _ in range(2):
+        check = second_review_next(user=steward)
+        client.post(reverse("matching:second_review_decide"), {"check": check.pk, "answer": "match"})
+
+    # Then ann's merge agrees, her "not a match" does not; nothing in the data changed
+    row = {r.steward.username: r for r in steward_agreement()}["ann"]
+    assert (row.reviewed, row.reviewed_agreed, row.rate) == (2, 1, 0.5)
+    assert [c.suggestion_id for c in row.disagreements] == [rejected.pk]
+    assert MatchSuggestion.objects.get(pk=rejected.pk).status == SuggestionStatus.REJECTED
+    with pytest.raises(QualityError, match="answered already"):
+        second_review_answer(check_id=check.pk, user=steward, answer="distinct")
+    with pytest.raises(QualityError, match="their own decision"):
+        second_review_answer(check_id=check.pk, user=ann, answer="distinct")
+
+
+def test_the_quality_page_shows_rates_and_disagreements_to_administrators(role_client, run):
+    ann = UserFactory(username="ann", role=DATA_STEWARD)
+    a, b = _party("Roe", "CRM", "A"), _party("Roe", "CRM", "B")
+    _seed([(a.pk, b.pk, Label.DISTINCT)], origin="decisions", user=None)
+    suggestion = _pair_suggestion(a, b)
+    with pytest.raises(KnownAnswerRefused):
+        suggestion_merge(suggestion_id=suggestion.pk, user=ann)
+
+    admin = role_client("administrator")
+    page = admin.get(reverse("matching:quality")).content.decode()
+    assert 'data-steward="ann"' in page and "0 of 1" in page and "<strong>0%</strong>" in page
+    assert f"#{suggestion.pk}</a>" in page and "past decision" in page
+
+    bad = admin.post(reverse("matching:quality_seed"), {"count": "many", "source": "decisions"}, follow=True)
+    assert "Nothing seeded — count: enter a whole number from 1 to 500, not &#x27;many&#x27;." in (
+        bad.content.decode())
+    seed = reverse("matching:quality_seed")
+    none_left = admin.post(seed, {"count": "3", "source": "decisions"}, follow=True)
+    assert "no past &#x27;not a match&#x27; decision between two active parties" in none_left.content.decode()
+    no_file = admin.post(reverse("matching:quality_seed"), {"count": "3", "source": "truth"}, follow=True)
+    assert "truth file: choose a CSV file" in no_file.content.decode()
+    assert role_client("steward").get(reverse("matching:quality")).status_code == 403
