@@ -63,6 +63,8 @@ class MergeContext:
     moved_record_ids: Sequence[int] = ()  # split: the source records that moved
     first_records: Mapping[int, int] = field(default_factory=dict)  # merge: party → its first
     # source record's id before the merge moved them all to the survivor
+    keep_apart: bool = True  # unmerge: the steward said "different customers" (False: "undo for
+    # now", the parties may be suggested together again)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from matching.models import (
     SuggestionStatus,
 )
 from matching.selectors import party_records
+from matching.services.facets import suggestion_facets
 from matching.services.suggestions import evidence_of
 from matching.services.training import label_set
 from parties.models import EventKind, PartyStatus, SourceRecord
@@ -128,7 +129,11 @@ def suggestion_reject(*, suggestion_id: int, user, party_id: int | None = None) 
         remaining = dict(suggestion.members.values_list("party_id", "score"))
         suggestion.score = min(remaining.values())
         suggestion.evidence = evidence_of(party_records(remaining), list(remaining))
-        suggestion.save(update_fields=["score", "evidence"])
+        # the queue's size, risk badges ("3 parties") and filters follow the members left
+        facets = suggestion_facets([list(remaining)], [suggestion.evidence])[0]
+        for name, value in facets.items():
+            setattr(suggestion, name, value)
+        suggestion.save(update_fields=["score", "evidence", *facets])
         return suggestion
     suggestion.status = SuggestionStatus.REJECTED
     suggestion.decided_at, suggestion.decided_by = timezone.now(), user

@@ -4,19 +4,25 @@
   from each party's own first record, as it was before the merge). Automatic merges do not:
   the matcher would only learn what it already believes.
 - Suggestions naming a party that was merged away are closed.
-- An unmerge or a split records the separated pairs as "not a match", so they are neither
-  suggested nor merged automatically again (until one side's data changes).
+- An unmerge the steward calls "different customers", and a split, record the separated pairs
+  as "not a match", so they are neither suggested nor merged automatically again (until one
+  side's data changes). An unmerge "for now" records nothing: the next run may suggest them
+  again. Either way the merge's suggestion then reads "Merged, then undone".
 """
 
 from __future__ import annotations
 
 from itertools import combinations
 
-from matching.models import Decision, MatchSuggestion, SuggestionStatus
+from django.db.models import Q
+from django.utils import timezone
+
+from matching.models import Decision, MatchSuggestion, PairDecision, SuggestionStatus
 from matching.services.decisions import pairs_decide
 from matching.services.suggestions import suggestions_close_for_inactive
 from parties.extensions import MergeContext, MergeParticipant
-from parties.models import EventKind, SourceRecord
+from parties.models import EventKind, PartyEvent, SourceRecord
+from parties.services.merge import MERGE_KINDS
 
 
 def _on_merge(ctx: MergeContext) -> dict:
@@ -37,8 +43,28 @@ def _on_merge(ctx: MergeContext) -> dict:
 
 
 def _on_unmerge(ctx: MergeContext, state: dict | None) -> None:
-    pairs_decide(combinations([ctx.survivor_id, *ctx.other_ids], 2), decision=Decision.REJECTED,
-                 user=ctx.actor, suggestion=ctx.suggestion_id)
+    pairs = list(combinations(sorted([ctx.survivor_id, *ctx.other_ids]), 2))
+    if ctx.keep_apart:  # "different customers": not a match, and a distinct training label
+        pairs_decide(pairs, decision=Decision.REJECTED, user=ctx.actor, suggestion=ctx.suggestion_id)
+    else:  # "undo for now": the merge's decision no longer stands, and nothing replaces it
+        same_pair = Q()
+        for a, b in pairs:
+            same_pair |= Q(party_a_id=a, party_b_id=b)
+        PairDecision.objects.filter(same_pair, is_active=True, decision=Decision.MERGED).update(
+            is_active=False)
+    if ctx.suggestion_id:
+        _suggestion_unmerged(ctx.suggestion_id, ctx.actor)
+
+
+def _suggestion_unmerged(suggestion_id: int, actor) -> None:
+    """The suggestion the merge came from reads "Merged, then undone" once none of its merges
+    stands (a split merges one group per merge; the one being undone is still counted here)."""
+    standing = PartyEvent.objects.filter(suggestion_id=suggestion_id, kind__in=MERGE_KINDS,
+                                         reverted_by__isnull=True).count()
+    if standing <= 1:
+        MatchSuggestion.objects.filter(
+            pk=suggestion_id, status__in=[SuggestionStatus.MERGED, SuggestionStatus.SPLIT]).update(
+            status=SuggestionStatus.UNMERGED, decided_by=actor, decided_at=timezone.now())
 
 
 def _on_split(ctx: MergeContext) -> None:

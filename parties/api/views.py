@@ -332,6 +332,12 @@ class MergeOut(serializers.ModelSerializer):
 
 
 class UnmergeIn(serializers.Serializer):
+    different_customers = serializers.BooleanField(
+        required=True,
+        help_text="Required. true: the parties are different customers (recorded as not a match: "
+        "not suggested together again unless their data changes); false: undo for now (nothing "
+        "recorded: the next match run may suggest them together again).",
+    )
     reason = serializers.CharField(max_length=500, required=False, default="")
 
 
@@ -355,12 +361,18 @@ class MergeViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=UnmergeIn, responses=MergeOut)
     @action(detail=True, methods=["post"], permission_classes=[has_perms("parties.merge_party")])
     def unmerge(self, request, pk=None):
-        """Undo the merge: the parties come back as they were and are recorded as not a match."""
+        """Undo the merge: the parties come back as they were. ``different_customers`` (required)
+        says whether they are recorded as not a match (true) or may be suggested again (false)."""
         merge = self.get_object()
         data = UnmergeIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            party_unmerge(event_id=merge.pk, actor=request.user, reason=data.validated_data["reason"])
+            party_unmerge(
+                event_id=merge.pk,
+                actor=request.user,
+                reason=data.validated_data["reason"],
+                different_customers=data.validated_data["different_customers"],
+            )
         except AlreadyHandled as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except MergeRefused as exc:

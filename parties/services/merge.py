@@ -369,10 +369,16 @@ def _later_events(event: PartyEvent) -> bool:
 
 
 @transaction.atomic
-def party_unmerge(*, event_id: int, actor=None, reason: str = "") -> PartyEvent:
+def party_unmerge(*, event_id: int, actor=None, reason: str = "",
+                  different_customers: bool = True) -> PartyEvent:
     """Undo a merge: every row goes back to the party it came from, the absorbed parties are
     active again with their own golden values, and the survivor is restored exactly as it
-    was (recomputed instead when later merges or splits changed it since)."""
+    was (recomputed instead when later merges or splits changed it since).
+
+    ``different_customers``: the steward says the parties are different customers; the other
+    apps record that (matching: "not a match", so they are not suggested together again until
+    one side's data changes). False is "undo for now": nothing is recorded about the pairs,
+    and the next match run may suggest them again."""
     event = PartyEvent.objects.get(pk=event_id)
     if event.kind not in MERGE_KINDS:
         raise MergeRefused(f"event #{event.pk} is a {event.get_kind_display().lower()}, not a merge")
@@ -408,7 +414,7 @@ def party_unmerge(*, event_id: int, actor=None, reason: str = "") -> PartyEvent:
     for party_id in set(changed_since.values_list("party_id", flat=True)):
         party_golden_refresh(party_id=party_id)
     context = MergeContext(kind=EventKind.UNMERGE, survivor_id=survivor, other_ids=absorbed,
-                           actor=actor, suggestion_id=event.suggestion_id)
+                           actor=actor, suggestion_id=event.suggestion_id, keep_apart=different_customers)
     for participant in merge_participants():
         if participant.on_unmerge:
             participant.on_unmerge(context, changes.get("apps", {}).get(participant.name))
@@ -416,7 +422,7 @@ def party_unmerge(*, event_id: int, actor=None, reason: str = "") -> PartyEvent:
         kind=EventKind.UNMERGE, party_id=survivor, actor=actor,
         actor_label=actor.get_username() if actor else "system", suggestion_id=event.suggestion_id,
         reason=reason[:500], before=before, after=parties_snapshot([survivor, *absorbed]),
-        changes={"exact": exact}, reverts=event)
+        changes={"exact": exact, "different_customers": different_customers}, reverts=event)
     unmerge.parties.set([survivor, *absorbed])
     ids = [survivor, *absorbed]
     _touch(ids)

@@ -41,16 +41,28 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 def unmerge(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     if not PartyEvent.objects.filter(pk=event_id, parties=pk).exists():
         raise Http404(f"Party {pk} has no event #{event_id}.")
+    why = request.POST.get("why", "")
+    if why not in UNMERGE_CHOICES:
+        messages.error(request, f"Merge #{event_id} not undone — choose \"These are different customers\" "
+                                "or \"Undo for now\".")
+        return redirect("parties:history", pk=pk)
     try:
-        event = party_unmerge(event_id=event_id, actor=request.user,
+        event = party_unmerge(event_id=event_id, actor=request.user, different_customers=why == "different",
                               reason=parse_text(request.POST.get("reason"), name="reason", max_length=500))
     except (MergeRefused, BadParameter) as exc:
         messages.error(request, sentence(exc))
     else:
         restored = ", ".join(f"#{p}" for p in event.after)
         messages.success(request, f"Merge #{event_id} undone: parties {restored} are back as they were, "
-                                  "and they are recorded as not a match.")
+                                  + UNMERGE_CHOICES[why])
     return redirect("parties:history", pk=pk)
+
+
+UNMERGE_CHOICES = {  # the form's "why" → what the steward is told happened
+    "different": "and they are recorded as not a match: they will not be suggested together again "
+                 "unless their data changes.",
+    "undo": "and nothing is recorded about them: the next match run may suggest them together again.",
+}
 
 
 @require_POST

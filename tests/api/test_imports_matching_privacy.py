@@ -122,12 +122,15 @@ def test_merges_are_listed_and_undone_by_stewards_only(api):
     ]
     assert api("marketing").post(f"/api/v1/merges/{event.pk}/unmerge/", {}, format="json").status_code == 403
     undone = api("steward").post(
-        f"/api/v1/merges/{event.pk}/unmerge/", {"reason": "two people"}, format="json"
+        f"/api/v1/merges/{event.pk}/unmerge/",
+        {"reason": "two people", "different_customers": True},
+        format="json",
     )
     assert undone.status_code == 200 and undone.json()["undone"] is True
     assert Party.objects.get(pk=c.shop.pk).status == "active"
     assert PartyEvent.objects.get(kind=EventKind.UNMERGE).actor_label == "api:steward-client"
-    assert api("steward").post(f"/api/v1/merges/{event.pk}/unmerge/", {}, format="json").status_code == 409
+    again = {"different_customers": False}
+    assert api("steward").post(f"/api/v1/merges/{event.pk}/unmerge/", again, format="json").status_code == 409
 
 
 def test_access_export_for_stewards_and_erasure_for_administrators_only(api):

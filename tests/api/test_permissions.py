@@ -46,7 +46,7 @@ OPERATIONS = [
     ("post", "/api/v1/suggestions/{suggestion}/decide/", {S, A}, {"decision": "not_a_match"}),
     ("get", "/api/v1/merges/", {S, M, A}, None),
     ("get", "/api/v1/merges/{merge}/", {S, M, A}, None),
-    ("post", "/api/v1/merges/{merge}/unmerge/", {S, A}, {}),
+    ("post", "/api/v1/merges/{merge}/unmerge/", {S, A}, {"different_customers": True}),
     ("get", "/api/v1/parties/{party}/access-export/", {S, A}, None),
     ("post", "/api/v1/parties/{victim}/erasure/", {A}, {"request_reference": "T-1", "confirm": "{victim}"}),
 ]

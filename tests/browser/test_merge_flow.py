@@ -61,7 +61,7 @@ def test_a_steward_merges_with_the_keyboard_and_unmerges_from_the_history(page, 
     expect(history).to_contain_text("Merge")
     expect(history).to_contain_text(f"suggestion #{suggestion_id}")
     page.on("dialog", lambda dialog: dialog.accept())
-    page.get_by_test_id("unmerge").click()
+    page.get_by_test_id("unmerge-different").click()
     expect(page.get_by_text(re.compile(r"Merge #\d+ undone"))).to_be_visible()
     expect(history.locator("tr[data-kind=unmerge]")).to_have_count(1)
     page.screenshot(path=str(tmp_path / "history.png"), full_page=True)

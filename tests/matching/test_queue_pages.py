@@ -168,10 +168,12 @@ def test_history_unmerge_split_and_who_may(role_client, queue):
     unmerge_url = reverse("parties:unmerge", args=[c.crm.pk, event.pk])
     assert role_client("marketing").post(unmerge_url).status_code == 403
     steward = role_client("steward")
-    done = steward.post(unmerge_url, follow=True)
+    unsaid = steward.post(unmerge_url, follow=True)  # the steward must say why
+    assert b"not undone" in unsaid.content and m.Party.objects.get(pk=c.shop.pk).status == "merged"
+    done = steward.post(unmerge_url, {"why": "different"}, follow=True)
     assert b"undone" in done.content
     assert m.Party.objects.get(pk=c.shop.pk).status == "active"
-    twice = steward.post(unmerge_url, follow=True)
+    twice = steward.post(unmerge_url, {"why": "undo"}, follow=True)
     assert b"already undone by t-steward" in twice.content
 
     steward.post(reverse("matching:review_decide", args=[first.pk]), {"action": "skip"})
