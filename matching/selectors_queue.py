@@ -94,7 +94,8 @@ def queue_counts(*, user, pending: int | None = None) -> QueueCounts:
     """The queue's counters (``pending``: already counted by the caller)."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     decided = MatchSuggestion.objects.filter(
-        status__in=[SuggestionStatus.MERGED, SuggestionStatus.REJECTED], decided_at__gte=start)
+        status__in=[SuggestionStatus.MERGED, SuggestionStatus.REJECTED, SuggestionStatus.SPLIT],
+        decided_at__gte=start)
     today = decided.aggregate(all=Count("pk"), mine=Count("pk", filter=Q(decided_by=user)))
     from matching.services.review import claim_cutoff
 
@@ -215,7 +216,8 @@ def review_sheet(suggestion: MatchSuggestion, *, merging: Sequence[int] | None =
     rows.append(Row("Source records", [Cell([
         {"value": f"{r.source_system.name} {r.source_key}", "source": r.source_system.get_kind_display(),
          "date": _date(r.source_updated_at or r.last_seen_at)} for r in records[pid]]) for pid in ids]))
-    merging = [pid for pid in (merging or ids) if pid in members]
+    # None: the page as opened, every member ticked; a list: what the steward ticked (maybe none)
+    merging = [pid for pid in (ids if merging is None else merging) if pid in members]
     if survivor_id not in merging:
         from parties.services.merge import survivor_default
 

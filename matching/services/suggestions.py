@@ -270,8 +270,9 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
                      for ids, (_, member_scores) in zip(members, batch, strict=True)]
         facets = suggestion_facets(members, evidences)
         same = {i: existing[frozenset(ids)] for i, ids in enumerate(members) if frozenset(ids) in existing}
-        old = {s.pk: s for s in MatchSuggestion.objects.filter(pk__in=list(same.values())).only(
-            "pk", "evidence")}
+        # still pending: a steward may have decided one since the run read them
+        old = {s.pk: s for s in MatchSuggestion.objects.filter(
+            pk__in=list(same.values()), status=SuggestionStatus.PENDING).only("pk", "evidence")}
         same = {i: pk for i, pk in same.items()
                 if pk in old and evidence_values(old[pk].evidence) == evidence_values(evidences[i])}
         updated = []
