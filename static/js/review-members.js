@@ -1,13 +1,21 @@
 // Review page: the survivor is always one of the ticked parties, and the radio shows the
 // survivor the preview computed. Unticking a party disables its survivor radio (unticking the
 // survivor clears it: the server then picks the default survivor, and the radio follows).
+// With fewer than two parties ticked, Merge is disabled.
 (() => {
   const form = document.getElementById("review-form");
   if (!form) return;
   const radioOf = (partyId) => form.querySelector(`input[name="survivor"][value="${partyId}"]`);
 
   const sync = () => {
-    for (const box of form.querySelectorAll('input[name="members"]')) {
+    const boxes = [...form.querySelectorAll('input[name="members"]')];
+    const merge = form.querySelector('button[value="merge"]');
+    if (merge) {  // a merge needs two ticked parties (the preview says so too)
+      const few = boxes.filter((box) => box.checked).length < 2;
+      merge.disabled = few;
+      merge.title = few ? "Tick at least two parties to merge" : "";
+    }
+    for (const box of boxes) {
       const radio = radioOf(box.value);
       if (!radio || box.disabled) continue;
       radio.disabled = !box.checked;

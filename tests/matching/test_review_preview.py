@@ -235,3 +235,15 @@ def test_no_conflicts_for_one_customer_twice():
     assert conflicts_of(person("Kim", salutation="Herr", gender="male", country="DE", birth="1980-05-17"),
                         person("Kim", salutation="Herr", source="Shop", country="DE",
                                birth="1980-05-17")) == {}
+
+
+@pytest.mark.parametrize("ticked", [0, 1])
+def test_a_preview_with_fewer_than_two_ticked_says_so_without_an_error(role_client, ticked):
+    c = customer_copies()
+    suggestion = suggestion_for([c.crm.pk, c.shop.pk])
+    response = role_client("steward").post(reverse("matching:review_preview", args=[suggestion.pk]), {
+        "members": [c.crm.pk][:ticked]})
+    assert response.status_code == 200
+    assert b"Tick at least two parties to merge." in response.content
+    assert b"No conflicts." not in response.content
+    assert f'data-merging="{c.crm.pk if ticked else ""}"'.encode() in response.content
