@@ -6,8 +6,9 @@
 - Suggestions naming a party that was merged away are closed.
 - An unmerge the steward calls "different customers", and a split, record the separated pairs
   as "not a match", so they are neither suggested nor merged automatically again (until one
-  side's data changes). An unmerge "for now" records nothing: the next run may suggest them
-  again. Either way the merge's suggestion then reads "Merged, then undone".
+  side's data changes). An unmerge "for now" records nothing, and withdraws the "match" labels
+  the merge taught: the next run may suggest them again. Either way the merge's suggestion then
+  reads "Merged, then undone".
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from itertools import combinations
 from django.db.models import Q
 from django.utils import timezone
 
-from matching.models import Decision, MatchSuggestion, PairDecision, SuggestionStatus
+from matching.models import (
+    Decision,
+    Label,
+    LabelOrigin,
+    MatchSuggestion,
+    PairDecision,
+    SuggestionStatus,
+    TrainingLabel,
+)
 from matching.services.decisions import pairs_decide
 from matching.services.suggestions import suggestions_close_for_inactive
 from parties.extensions import MergeContext, MergeParticipant
@@ -39,7 +48,10 @@ def _on_merge(ctx: MergeContext) -> dict:
         closing = closing.exclude(pk=ctx.suggestion_id)
     closed = sorted(set(closing.values_list("pk", flat=True)))
     suggestions_close_for_inactive(ctx.other_ids, exclude=[ctx.suggestion_id] if ctx.suggestion_id else [])
-    return {"closed_suggestions": closed}
+    # the record pairs this merge taught as "match": an unmerge "for now" withdraws them
+    taught = sorted(sorted((records[a].pk, records[b].pk)) for a, b in combinations(ids, 2)
+                    if teach and a in records and b in records)
+    return {"closed_suggestions": closed, "taught": taught}
 
 
 def _on_unmerge(ctx: MergeContext, state: dict | None) -> None:
@@ -52,6 +64,10 @@ def _on_unmerge(ctx: MergeContext, state: dict | None) -> None:
             same_pair |= Q(party_a_id=a, party_b_id=b)
         PairDecision.objects.filter(same_pair, is_active=True, decision=Decision.MERGED).update(
             is_active=False)
+        # nor does the "match" label it taught: the next training must not learn a withdrawn merge
+        for record_a, record_b in (state or {}).get("taught", []):
+            TrainingLabel.objects.filter(record_a_id=record_a, record_b_id=record_b, label=Label.MATCH,
+                                         origin=LabelOrigin.QUEUE).delete()
     if ctx.suggestion_id:
         _suggestion_unmerged(ctx.suggestion_id, ctx.actor)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from matching.models import MatchSuggestion, PairDecision, SuggestionStatus
+from matching.models import MatchSuggestion, PairDecision, SuggestionStatus, TrainingLabel
 from matching.services.review import suggestion_merge
 from matching.services.split import suggestion_split
 from parties import models as m
@@ -34,6 +34,7 @@ def test_different_customers_records_not_a_match():
 
     decision = PairDecision.objects.get(party_a_id=pair[0], party_b_id=pair[1], is_active=True)
     assert decision.decision == "rejected"
+    assert TrainingLabel.objects.get(origin="queue").label == "distinct"
     assert unmerge.changes["different_customers"] is True
     suggestion.refresh_from_db()
     assert (suggestion.status, suggestion.decided_by) == (SuggestionStatus.UNMERGED, bob)
@@ -43,8 +44,11 @@ def test_different_customers_records_not_a_match():
 def test_undo_for_now_records_nothing_about_the_pair():
     _, suggestion, event, pair = _merged()
 
+    assert TrainingLabel.objects.get(origin="queue").label == "match"  # taught by the merge
+
     unmerge = party_unmerge(event_id=event.pk, actor=None, different_customers=False)
 
+    assert not TrainingLabel.objects.filter(origin="queue").exists()  # withdrawn with it
     assert not PairDecision.objects.filter(party_a_id=pair[0], party_b_id=pair[1], is_active=True).exists()
     assert not PairDecision.objects.filter(decision="rejected").exists()
     assert unmerge.changes["different_customers"] is False
