@@ -150,3 +150,18 @@ def test_the_review_page_with_n_parties_at_1366(page, size):
         expect(page.get_by_test_id("merge")).to_be_disabled()
     else:
         expect(page.get_by_test_id("merge")).to_be_enabled()
+
+
+def test_the_review_page_on_a_narrow_screen_puts_the_preview_below(page):
+    demo_users_ensure()
+    parties = [_copy(*copy) for copy in COPIES[:3]]
+    suggestion = suggestion_for([p.pk for p in parties])
+    page.set_viewport_size({"width": 420, "height": 900})
+    sign_in(page, "steward", "steward-demo")
+    page.goto(f"/matching/suggestions/{suggestion.pk}/")
+    table = page.locator(".compare-card").bounding_box()
+    preview = page.get_by_test_id("preview").bounding_box()
+    assert preview["y"] >= table["y"] + table["height"]  # below, not squeezed beside
+    assert preview["x"] + preview["width"] <= 420
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "review-420.png"))
