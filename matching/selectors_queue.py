@@ -15,12 +15,12 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from c360.addresses import address_text
 from matching.models import MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from matching.selectors_review import (
     Conflict,
     GoldenLine,
     PointGroup,
-    address_text,
     golden_contact_points,
     golden_lines,
     merge_conflicts,

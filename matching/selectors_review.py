@@ -23,6 +23,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Prefetch, UniqueConstraint
 
+from c360.addresses import address_text, country_name
 from matching.comparisons import GIVEN_LEVELS, LEGAL_REGISTRATIONS, _fold, given_level
 from parties.extensions import merge_participants
 from parties.models import (
@@ -82,35 +83,6 @@ class PointGroup:
     label: str  # "Emails"
     points: list[GoldenPoint]
     inactive: int = 0  # deactivated values the survivor also keeps (not listed)
-
-
-def _country_name(code: str) -> str:
-    import pycountry
-
-    country = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
-    return getattr(country, "common_name", None) or getattr(country, "name", None) or code
-
-
-# Countries that write the region (state, province) after the city and before the postal code.
-_CITY_REGION_POSTAL = frozenset({"US", "CA", "AU"})
-
-
-def address_text(address: ContactPointAddress) -> str:
-    """One line, in the order the address's country writes it: "Nashville, TN 37293, United
-    States", "Hauptstr. 1, 10115 Berlin, Germany"."""
-    country = (address.country or "").upper()
-    if country in _CITY_REGION_POSTAL:
-        region = address.region.upper() if len(address.region) <= 3 else address.region
-        place = ", ".join(p for p in [address.city, " ".join(p for p in [region, address.postal_code] if p)]
-                          if p)
-    elif country == "GB":
-        place = ", ".join(p for p in [address.city, address.postal_code] if p)
-    else:
-        place = " ".join(p for p in [address.postal_code, address.city] if p)
-        if address.region:
-            place = ", ".join(p for p in [place, address.region] if p)
-    parts = [address.line1, address.line2, place, _country_name(country) if country else ""]
-    return ", ".join(p for p in parts if p) or address.raw_value
 
 
 def _shown(row: models.Model) -> tuple[str, str]:
@@ -328,7 +300,7 @@ def _country_conflict(merging: Sequence[int]) -> Conflict | None:
         return None
     where: dict[str, list[str]] = defaultdict(list)
     for pid in parties:
-        where[" and ".join(_country_name(c) for c in sorted(countries[pid]))].append(f"#{pid}")
+        where[" and ".join(country_name(c) for c in sorted(countries[pid]))].append(f"#{pid}")
     listing = ", ".join(f"{name} (part{'ies' if len(ids) > 1 else 'y'} {', '.join(ids)})"
                         for name, ids in where.items())
     return Conflict("country", f"Addresses in different countries: {listing}.")

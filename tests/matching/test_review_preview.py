@@ -247,3 +247,12 @@ def test_a_preview_with_fewer_than_two_ticked_says_so_without_an_error(role_clie
     assert b"Tick at least two parties to merge." in response.content
     assert b"No conflicts." not in response.content
     assert f'data-merging="{c.crm.pk if ticked else ""}"'.encode() in response.content
+
+
+def test_the_page_words_genders_for_people(role_client):
+    a = person("Kim", gender="non_binary")
+    b = person("Kim", gender="female", source="Shop")
+    suggestion = suggestion_for([a.pk, b.pk])
+    page = role_client("steward").get(reverse("matching:review", args=[suggestion.pk])).content.decode()
+    assert "Non-binary" in page and ">non_binary" not in page and "non_binary (" not in page
+    assert '<option value="non_binary">Non-binary</option>' in page
