@@ -256,3 +256,16 @@ def test_the_page_words_genders_for_people(role_client):
     page = role_client("steward").get(reverse("matching:review", args=[suggestion.pk])).content.decode()
     assert "Non-binary" in page and ">non_binary" not in page and "non_binary (" not in page
     assert '<option value="non_binary">Non-binary</option>' in page
+
+
+def test_a_decided_suggestion_still_opens_with_its_preview(role_client):
+    c = customer_copies()
+    suggestion = suggestion_for([c.crm.pk, c.shop.pk])
+    steward = role_client("steward")
+    steward.post(reverse("matching:review_decide", args=[suggestion.pk]), {
+        "action": "merge", "members": [c.crm.pk, c.shop.pk], "survivor": c.crm.pk})
+    suggestion.refresh_from_db()
+    assert suggestion.status == "merged"
+    page = steward.get(reverse("matching:review", args=[suggestion.pk]))
+    assert page.status_code == 200
+    assert "anna@example.com" in page.content.decode().split('data-testid="preview"')[1]
