@@ -46,6 +46,7 @@ from matching.models import (
     Label,
     LabelOrigin,
     MatchRun,
+    MatchSettings,
     MatchSuggestion,
     MatchSuggestionMember,
     PairDecision,
@@ -61,6 +62,7 @@ from parties.services.merge import MergeRefused
 
 TRUTH_HEADER = ["source", "source_key", "entity_id"]
 SEED_DEFAULT_SCORE = 0.75  # without a trained model: a plausible score, like a run's
+SCORE_POOL = 400  # candidate pairs scored at most to find the plausible ones
 
 
 class KnownAnswerRefused(MergeRefused):
@@ -79,17 +81,39 @@ def _latest_run() -> MatchRun:
     return run
 
 
-def _scores(pair: list[int], records: dict) -> tuple[float, dict[int, float]]:
-    """The active model's score of the pair, as a run gives it (a default without a model)."""
-    from matching.services.review import _scores as member_scores
+def _pair_scores(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float] | None:
+    """Each party pair's score under the active model, as a run scores it (None: no model)."""
+    from matching.models import MatcherModel
+    from matching.services.blocking import matcher_load
+    from matching.services.scoring import pair_scores
 
+    model = MatcherModel.objects.filter(is_active=True).first()
+    if model is None or not pairs:
+        return None
     try:
-        best = member_scores(pair, records)
-    except Exception:  # noqa: BLE001 - an unloadable model: the default, not an error
-        best = None
-    if not best:
-        return SEED_DEFAULT_SCORE, dict.fromkeys(pair, SEED_DEFAULT_SCORE)
-    return min(best.values()), best
+        matcher = matcher_load(model)
+    except Exception:  # noqa: BLE001 - an unloadable model: no scores, not an error
+        return None
+    records = party_records(sorted({pid for pair in pairs for pid in pair}))
+    known = [(a, b) for a, b in pairs if a in records and b in records]
+    scored = pair_scores(matcher, [((a, records[a]), (b, records[b])) for a, b in known])
+    scores = dict.fromkeys(known, 0.0)
+    for (a, b), score in zip(scored["pairs"], scored["score"], strict=True):
+        scores[tuple(sorted((int(a), int(b))))] = float(score)
+    return scores
+
+
+def _plausible(candidates: list[tuple[int, int]], count: int, rng: random.Random
+               ) -> list[tuple[tuple[int, int], float]]:
+    """Up to ``count`` of the candidate pairs, at random among those a run would suggest (score
+    at or above the review threshold), with their scores: a pair scoring 0.02 in the queue
+    would give the check away. Without a model, any pair, at a run's usual score."""
+    pool = rng.sample(candidates, min(len(candidates), max(SCORE_POOL, 40 * count)))
+    scores = _pair_scores(pool)
+    if scores is None:
+        return [(pair, SEED_DEFAULT_SCORE) for pair in pool[:count]]
+    threshold = MatchSettings.current().review_threshold
+    return [(pair, scores[pair]) for pair in pool if scores.get(pair, 0.0) >= threshold][:count]
 
 
 def _busy_pairs() -> set[frozenset[int]]:
@@ -101,16 +125,17 @@ def _busy_pairs() -> set[frozenset[int]]:
     return {frozenset((a, b)) for ids in members.values() for a in ids for b in ids if a < b}
 
 
-def _seed(pairs: list[tuple[int, int, str]], *, origin: str, user) -> int:
-    """Make each (party, party, known answer) an ordinary pending suggestion with its check."""
+def _seed(pairs: list[tuple[int, int, str, float]], *, origin: str, user) -> int:
+    """Make each (party, party, known answer, score) an ordinary pending suggestion with its
+    check."""
     run = _latest_run()
     made = 0
-    for a, b, expected in pairs:
+    for a, b, expected, score in pairs:
         ids = sorted((a, b))
         records = party_records(ids)
         if len(records) < 2:
             continue  # a party merged or erased meanwhile
-        score, member_scores = _scores(ids, records)
+        member_scores = dict.fromkeys(ids, score)
         evidence = evidence_of(records, ids)
         with transaction.atomic():
             suggestion = MatchSuggestion.objects.create(
@@ -137,8 +162,11 @@ def known_answers_seed_from_decisions(*, count: int, user=None, seed: int | None
     if not candidates:
         raise QualityError("no past 'not a match' decision between two active parties is left to "
                            "seed from")
-    chosen = rng.sample(candidates, min(count, len(candidates)))
-    return _seed([(a, b, Label.DISTINCT) for a, b in chosen], origin="decisions", user=user)
+    chosen = _plausible(candidates, count, rng)
+    if not chosen:
+        raise QualityError(f"none of the {len(candidates)} past 'not a match' pairs scores at or above "
+                           "the review threshold today: in the queue they would stand out")
+    return _seed([(a, b, Label.DISTINCT, score) for (a, b), score in chosen], origin="decisions", user=user)
 
 
 def _checked_pairs() -> list[tuple[int, ...]]:
@@ -187,13 +215,35 @@ def _truth_parties(handle: TextIO) -> dict[str, set[int]]:
     return parties
 
 
+def _pending_pairs_unchecked() -> dict[int, tuple[int, int]]:
+    """Pending two-party suggestions that are no check yet: suggestion id → party pair."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for suggestion_id, party_id in MatchSuggestionMember.objects.filter(
+            suggestion__status=SuggestionStatus.PENDING, suggestion__size=2,
+            suggestion__checks__isnull=True).values_list("suggestion_id", "party_id"):
+        members[suggestion_id].append(party_id)
+    return {sid: (min(ids), max(ids)) for sid, ids in members.items() if len(ids) == 2}
+
+
 def known_answers_seed_from_truth(*, handle: TextIO, count: int, user=None, seed: int | None = None) -> int:
-    """Seed up to ``count`` known-answer pairs from a truth file, about half of them one customer
-    (two active parties holding one entity's records) and half two customers sharing a family
-    name (the hard kind). Returns how many were seeded."""
+    """Seed up to ``count`` known-answer pairs from a truth file. First, pending two-party
+    suggestions whose answer the file knows become checks as they are (nothing could look more
+    ordinary); the rest are new suggestions of pairs a run would suggest (``_plausible``): about
+    half one customer (two active parties holding one entity's records), half two customers
+    sharing a family name (the hard kind). Returns how many were seeded."""
     rng = random.Random(seed)  # noqa: S311 - sampling, not secrets
     parties = _truth_parties(handle)
     entity_of = {pid: entity for entity, pids in parties.items() for pid in pids}
+    waiting = [(sid, pair) for sid, pair in sorted(_pending_pairs_unchecked().items())
+               if pair[0] in entity_of and pair[1] in entity_of]
+    tagged = rng.sample(waiting, min(count, len(waiting)))
+    QualityCheck.objects.bulk_create([
+        QualityCheck(kind=CheckKind.KNOWN_ANSWER, origin="truth", suggestion_id=sid, created_by=user,
+                     expected=Label.MATCH if entity_of[a] == entity_of[b] else Label.DISTINCT)
+        for sid, (a, b) in tagged], ignore_conflicts=True)
+    count -= len(tagged)
+    if count <= 0:
+        return len(tagged)
     skip = _busy_pairs() | {frozenset(p) for p in _checked_pairs()}
     skip |= {frozenset(p) for p in PairDecision.objects.filter(is_active=True).values_list(
         "party_a_id", "party_b_id")}
@@ -205,15 +255,19 @@ def known_answers_seed_from_truth(*, handle: TextIO, count: int, user=None, seed
         by_family[family.casefold()].append(pid)
     distincts = sorted({tuple(sorted((a, b))) for pids in by_family.values() for a in pids for b in pids
                         if a < b and entity_of[a] != entity_of[b] and frozenset((a, b)) not in skip})
-    if not matches and not distincts:
-        raise QualityError("the truth file names no pair of active parties that is not merged, "
-                           "waiting in the queue or decided already")
-    want_match = min(len(matches), max(count - min(len(distincts), count // 2), 0))
-    chosen = [(a, b, Label.MATCH) for a, b in rng.sample(matches, want_match)]
-    chosen += [(a, b, Label.DISTINCT)
-               for a, b in rng.sample(distincts, min(len(distincts), count - want_match))]
+    plausible_matches = _plausible(matches, count, rng) if matches else []
+    plausible_distincts = _plausible(distincts, count, rng) if distincts else []
+    want_match = min(len(plausible_matches), max(count - min(len(plausible_distincts), count // 2), 0))
+    chosen = [(a, b, Label.MATCH, score) for (a, b), score in plausible_matches[:want_match]]
+    chosen += [(a, b, Label.DISTINCT, score) for (a, b), score in plausible_distincts[:count - want_match]]
+    if not chosen and not tagged:
+        raise QualityError(
+            "the truth file knows no pending two-party suggestion, and none of its "
+            f"{len(matches)} unmerged matches and {len(distincts)} look-alike pairs (not waiting "
+            "or decided already) scores at or above the review threshold: in the queue they "
+            "would stand out")
     rng.shuffle(chosen)
-    return _seed(chosen, origin="truth", user=user)
+    return len(tagged) + _seed(chosen, origin="truth", user=user)
 
 
 def known_answer_intercept(*, suggestion_id: int, user) -> None:

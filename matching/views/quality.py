@@ -30,6 +30,11 @@ from matching.services.quality import (
 )
 
 MAX_SEED = 500
+# People-facing names of the matcher's fields (its values are folded: lower case, no accents)
+FIELD_LABELS = {"given_name": "Given name", "family_name": "Family name",
+                "organization_name": "Organization", "birth_date": "Birth date", "emails": "Emails",
+                "phones": "Phones", "address_line1": "Street", "city": "City",
+                "postal_code": "Postal code", "country": "Country", "identifiers": "Identifiers"}
 
 
 def _count(request: HttpRequest) -> int:
@@ -97,8 +102,10 @@ def _evidence_rows(evidence: dict) -> tuple[list[str], list[dict]]:
         item = evidence.get(name) or {}
         values = item.get("values") or {}
         shown = [", ".join(v) if isinstance(v, list) else (v or "") for v in (values.get(p) for p in parties)]
+        if name == "country":
+            shown = [v.upper() for v in shown]
         if any(shown):
-            rows.append({"field": name.replace("_", " ").capitalize(), "values": shown,
+            rows.append({"field": FIELD_LABELS.get(name, name), "values": shown,
                          "agreement": item.get("agreement", "")})
     return parties, rows
 

@@ -13,6 +13,7 @@ from c360.params import BadParameter, parse_id
 from c360.text import sentence
 from matching.fields import FIELDS, source_record_record
 from matching.models import Label, MatcherModel, TrainingPair
+from matching.services.quality import second_reviews_waiting
 from matching.services.training import (
     MIN_DISTINCT_LABELS,
     MIN_MATCH_LABELS,
@@ -73,6 +74,8 @@ def training_page(request: HttpRequest) -> HttpResponse:
         "waiting": pair is None and training_refresh_pending(),
         "pending": training_pairs_waiting(),
         "models": MatcherModel.objects.select_related("trained_by")[:10],
+        "second_reviews": (second_reviews_waiting(user=request.user)
+                           if request.user.has_perm("matching.change_matchsuggestion") else 0),
     }
     template = "matching/_training_pair.html" if request.htmx else "matching/training.html"
     response = render(request, template, context)

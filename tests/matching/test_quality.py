@@ -64,8 +64,8 @@ def test_agreement_rates_are_computed_from_known_answers_and_a_wrong_merge_merge
     bob = UserFactory(username="bob", role=DATA_STEWARD)
     # Given two known matches and two known distincts seeded into the queue
     p = [_party("Lee", "CRM", f"K{i}") for i in range(8)]
-    assert _seed([(p[0].pk, p[1].pk, Label.MATCH), (p[2].pk, p[3].pk, Label.MATCH),
-                  (p[4].pk, p[5].pk, Label.DISTINCT), (p[6].pk, p[7].pk, Label.DISTINCT)],
+    assert _seed([(p[0].pk, p[1].pk, Label.MATCH, 0.9), (p[2].pk, p[3].pk, Label.MATCH, 0.8),
+                  (p[4].pk, p[5].pk, Label.DISTINCT, 0.7), (p[6].pk, p[7].pk, Label.DISTINCT, 0.6)],
                  origin="truth", user=None) == 4
     match_1, match_2, distinct_1, distinct_2 = (_pair_suggestion(p[i], p[i + 1]) for i in (0, 2, 4, 6))
     assert all(s.status == SuggestionStatus.PENDING and s.run == run and s.size == 2
@@ -100,7 +100,7 @@ def test_agreement_rates_are_computed_from_known_answers_and_a_wrong_merge_merge
 
 def test_an_automatic_merge_leaves_a_known_distinct_pair_for_a_steward(run):
     a, b = _party("Ng", "CRM", "A"), _party("Ng", "CRM", "B")
-    _seed([(a.pk, b.pk, Label.DISTINCT)], origin="decisions", user=None)
+    _seed([(a.pk, b.pk, Label.DISTINCT, 0.8)], origin="decisions", user=None)
     suggestion = _pair_suggestion(a, b)
     with pytest.raises(KnownAnswerRefused, match="left for a steward"):
         suggestion_merge(suggestion_id=suggestion.pk, user=None, automatic=True)
@@ -128,12 +128,58 @@ def test_the_truth_file_seeds_known_matches_and_hard_distincts_as_ordinary_sugge
         assert s.evidence["family_name"]["agreement"] == "same"
         assert check.kind == CheckKind.KNOWN_ANSWER and check.origin == "truth"
     # seeding again finds nothing new to seed: the pairs wait in the queue already
-    with pytest.raises(QualityError, match="names no pair"):
+    with pytest.raises(QualityError, match="knows no pending two-party suggestion"):
         known_answers_seed_from_truth(handle=io.StringIO(truth), count=2)
     with pytest.raises(QualityError, match="line 1: the header must be source,source_key,entity_id"):
         known_answers_seed_from_truth(handle=io.StringIO("a,b\n"), count=2)
     with pytest.raises(QualityError, match="line 2, column source: no source system named 'ERP'"):
         known_answers_seed_from_truth(handle=io.StringIO("source,source_key,entity_id\nERP,1,E\n"), count=2)
+
+
+def test_pending_suggestions_the_truth_knows_become_checks_as_they_are(run):
+    # Given two pending suggestions of the matcher: one pair the truth says is one customer, one
+    # it says is two (a false positive), and a three-party cluster (left alone)
+    same = [_party("Kay", "CRM", f"S{i}") for i in range(2)]
+    twins = [_party("Day", "CRM", f"T{i}") for i in range(2)]
+    trio = [_party("Ray", "CRM", f"R{i}") for i in range(3)]
+    right = suggestion_for([p.pk for p in same])
+    wrong = suggestion_for([p.pk for p in twins])
+    suggestion_for([p.pk for p in trio])
+    truth = ("source,source_key,entity_id\nCRM,S0,E1\nCRM,S1,E1\nCRM,T0,E2\nCRM,T1,E3\n"
+             "CRM,R0,E4\nCRM,R1,E4\nCRM,R2,E4\n")
+
+    assert known_answers_seed_from_truth(handle=io.StringIO(truth), count=2) == 2
+
+    # Then they are checks as they are: no new suggestion, ids and scores kept
+    assert MatchSuggestion.objects.count() == 3
+    assert dict(QualityCheck.objects.values_list("suggestion_id", "expected")) == {
+        right.pk: Label.MATCH, wrong.pk: Label.DISTINCT}
+    # and the matcher's false positive can no longer be merged by mistake
+    ann = UserFactory(username="ann", role=DATA_STEWARD)
+    with pytest.raises(KnownAnswerRefused):
+        suggestion_merge(suggestion_id=wrong.pk, user=ann)
+    assert Party.objects.filter(pk__in=[p.pk for p in twins], status="active").count() == 2
+    suggestion_merge(suggestion_id=right.pk, user=ann)
+    quality_checks_sync()
+    row = steward_agreement()[0]
+    assert (row.steward, row.known, row.known_agreed) == (ann, 2, 1)
+
+
+def test_only_pairs_a_run_would_suggest_are_seeded(run, monkeypatch):
+    from matching.services import quality
+
+    lee = [_party("Lee", "CRM", f"L{i}") for i in range(2)]
+    ito = [_party("Ito", "CRM", f"I{i}") for i in range(2)]
+    truth = "source,source_key,entity_id\nCRM,L0,E1\nCRM,L1,E1\nCRM,I0,E2\nCRM,I1,E3\n"
+    # the model scores the unmerged match 0.93 and the look-alike strangers 0.02: a 0.02 in the
+    # queue would give the check away
+    monkeypatch.setattr(quality, "_pair_scores", lambda pairs: {
+        pair: 0.93 if set(pair) == {lee[0].pk, lee[1].pk} else 0.02 for pair in pairs})
+    assert known_answers_seed_from_truth(handle=io.StringIO(truth), count=2) == 1
+    check = QualityCheck.objects.select_related("suggestion").get()
+    assert (check.expected, round(check.suggestion.score, 2)) == (Label.MATCH, 0.93)
+    assert [round(x, 2) for x in check.suggestion.members.values_list("score", flat=True)] == [0.93, 0.93]
+    assert {i.pk for i in ito}.isdisjoint(check.suggestion.members.values_list("party_id", flat=True))
 
 
 def test_a_blind_second_review_counts_toward_the_first_stewards_agreement(role_client, steward):
@@ -171,7 +217,7 @@ def test_a_blind_second_review_counts_toward_the_first_stewards_agreement(role_c
 def test_the_quality_page_shows_rates_and_disagreements_to_administrators(role_client, run):
     ann = UserFactory(username="ann", role=DATA_STEWARD)
     a, b = _party("Roe", "CRM", "A"), _party("Roe", "CRM", "B")
-    _seed([(a.pk, b.pk, Label.DISTINCT)], origin="decisions", user=None)
+    _seed([(a.pk, b.pk, Label.DISTINCT, 0.8)], origin="decisions", user=None)
     suggestion = _pair_suggestion(a, b)
     with pytest.raises(KnownAnswerRefused):
         suggestion_merge(suggestion_id=suggestion.pk, user=ann)
