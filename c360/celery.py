@@ -25,6 +25,9 @@ app.conf.beat_schedule = {
         "task": "c360.tasks_recover",
         "schedule": float(env_int("C360_TASK_RECOVER_SECONDS", 60, minimum=5)),
     },
+    # Known-answer checks take their answers from the queue's decisions, and a wrong "not a
+    # match" on a known match is lifted before the next run skips the pair (matching.services.quality)
+    "quality-checks-sync": {"task": "matching.quality_checks_sync", "schedule": 120.0},
 }
 
 

@@ -85,3 +85,11 @@ def bulk_merge_job_task(job_id: int) -> str:
     from matching.services.bulk import bulk_merge_job_run
 
     return bulk_merge_job_run(job_id=job_id).status
+
+
+@shared_task(name="matching.quality_checks_sync")
+def quality_checks_sync_task() -> int:
+    """Periodic (beat): known-answer checks take their answers from the queue's decisions."""
+    from matching.services.quality import quality_checks_sync
+
+    return quality_checks_sync()

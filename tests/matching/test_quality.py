@@ -78,7 +78,11 @@ def test_agreement_rates_are_computed_from_known_answers_and_a_wrong_merge_merge
     # and bob says "not a match" to a known match (wrong) and to a known distinct (right)
     suggestion_reject(suggestion_id=match_2.pk, user=bob)
     suggestion_reject(suggestion_id=distinct_2.pk, user=bob)
-    quality_checks_sync()
+    from c360.celery import app
+    from matching.tasks import quality_checks_sync_task
+
+    assert app.conf.beat_schedule["quality-checks-sync"]["task"] == quality_checks_sync_task.name
+    assert quality_checks_sync_task.apply().get() == 3  # the periodic sync (ann's refusal counted at once)
 
     # Then each has one of two right: 50 %, and the disagreement is listed with its pair
     rows = {row.steward.username: row for row in steward_agreement()}
