@@ -15,7 +15,7 @@ from c360.text import sentence, validation_text
 from consents.forms import ErasureForm, PreferencesForm
 from consents.models import Channel, ConsentStatus
 from consents.selectors import consent_grid, party_or_404
-from consents.services.ledger import Actor, consent_set, preferences_set
+from consents.services.ledger import Actor, ConsentChange, consent_set_many, preferences_set
 from parties.models import SourceRecord
 
 
@@ -39,28 +39,38 @@ def preferences(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("consents.change_contactpointtypeconsent", raise_exception=True)
 def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """The grid's changes: one "channel|purpose|state" per cell whose select was changed
+    (``change``), or one button's (``set``), all under the one capture source and evidence."""
     party = party_or_404(pk)
-    try:  # "channel|purpose|state" from the page's buttons; a NUL or overlong text is refused too
-        channel, purpose, status = parse_text(request.POST.get("set"), name="set", max_length=200).split("|")
-    except (ValueError, BadParameter):
+    try:  # a NUL or overlong text is refused too
+        wanted = [parse_text(value, name="change", max_length=200)
+                  for value in [*request.POST.getlist("change"), request.POST.get("set", "")] if value]
+        changes = [ConsentChange(*value.split("|")) for value in wanted]
+    except (TypeError, BadParameter):
         messages.error(request, "Choose a channel, a purpose and a state.")
         return redirect("consents:preferences", pk=pk)
+    if not changes:
+        messages.error(request, "Nothing changed — choose a new state in at least one cell of the grid.")
+        return redirect("consents:preferences", pk=pk)
     try:
-        row = consent_set(party_id=party.pk, channel=channel, purpose=purpose, status=status,
-                          capture_source=parse_text(request.POST.get("capture_source"), name="capture source",
-                                                    max_length=200),
-                          evidence=parse_text(request.POST.get("evidence"), name="evidence", max_length=2000),
-                          actor=Actor.of_user(request.user))
+        rows = consent_set_many(
+            party_id=party.pk, changes=changes,
+            capture_source=parse_text(request.POST.get("capture_source"), name="capture source",
+                                      max_length=200),
+            evidence=parse_text(request.POST.get("evidence"), name="evidence", max_length=2000),
+            actor=Actor.of_user(request.user))
     except ValidationError as exc:
         messages.error(request, f"Not changed — {validation_text(exc)}.")
         return redirect("consents:preferences", pk=pk)
     except BadParameter as exc:
         messages.error(request, f"Not changed — {exc}")
         return redirect("consents:preferences", pk=pk)
-    messages.success(request, f"{Channel(channel).label} · {purpose.replace('_', ' ')}: "
-                              f"{ConsentStatus(status).label.lower()}{_followed(pk, row.party_id)} "
-                              "(recorded in the ledger).")
-    return redirect("consents:preferences", pk=row.party_id)
+    done = "; ".join(f"{Channel(c.channel).label} · {c.purpose.replace('_', ' ')}: "
+                     f"{ConsentStatus(c.status).label.lower()}" for c in changes)
+    count = f"{len(changes)} changes, " if len(changes) > 1 else ""
+    target = rows[0].party_id
+    messages.success(request, f"{done}{_followed(pk, target)} ({count}recorded in the ledger).")
+    return redirect("consents:preferences", pk=target)
 
 
 def _followed(asked: int, target: int) -> str:

@@ -8,7 +8,7 @@ States are stored in the ledger as plain dicts (``channel_state`` / ``point_stat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -219,6 +219,50 @@ def consent_set(*, party_id: int, channel: str, purpose: str, status: str, captu
             evidence=evidence)
     row.save()
     return row
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    """One cell of the consent grid: a channel, a purpose and the state it is set to."""
+
+    channel: str
+    purpose: str
+    status: str
+
+
+@transaction.atomic
+def consent_set_many(*, party_id: int, changes: Sequence[ConsentChange], capture_source: str,
+                     actor: Actor, evidence: str = "",
+                     captured_at: datetime | None = None) -> list[ContactPointTypeConsent]:
+    """Several consent changes a customer asked for at once, under one capture source and
+    evidence: each goes through ``consent_set`` (so each is one ledger entry carrying that
+    source and evidence), all in one transaction — one refused change leaves every other
+    unchanged too, and the error names the channel and purpose it concerns."""
+    if not changes:
+        raise ValidationError({"changes": "choose at least one change"})
+    if not (capture_source or "").strip():  # once, not once per change
+        raise ValidationError(
+            {"capture_source": "say where the customer said so (e.g. web form, call centre)"})
+    seen: set[tuple[str, str]] = set()
+    for change in changes:
+        if (change.channel, change.purpose) in seen:
+            raise ValidationError({"changes": f"{change.channel}/{change.purpose} is changed twice; "
+                                              "choose one state for it"})
+        seen.add((change.channel, change.purpose))
+    when = captured_at or timezone.now()  # one moment for the whole conversation
+    rows = []
+    for change in changes:
+        try:
+            rows.append(consent_set(party_id=party_id, channel=change.channel,
+                                    purpose=change.purpose, status=change.status,
+                                    capture_source=capture_source, evidence=evidence,
+                                    actor=actor, captured_at=when))
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                raise
+            raise ValidationError({f"{change.channel}/{change.purpose} {field}".replace(" __all__", ""):
+                                   errors for field, errors in exc.error_dict.items()}) from None
+    return rows
 
 
 @transaction.atomic

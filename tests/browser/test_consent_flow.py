@@ -3,7 +3,9 @@ but not change."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -18,6 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_marketing_finds_a_customer_by_phone_and_opts_them_out_of_newsletters(page, tmp_path):
+    shots = Path(os.environ.get("C360_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     demo_users_ensure()
     party = PartyFactory(given_name="Ada", family_name="Lovelace", display_name="Ada Lovelace")
     ContactPointPhone.objects.create(party=party, raw_value="+49 151 23456789", normalized="+4915123456789",
@@ -31,20 +35,31 @@ def test_marketing_finds_a_customer_by_phone_and_opts_them_out_of_newsletters(pa
 
     cell = page.locator("[data-cell='email/newsletter']")
     expect(cell).to_contain_text("Not seen")
-    cell.get_by_role("button", name="Opt out").click()  # no capture source yet: the browser asks
+    # two changes the customer asked for in one call, under one capture source
+    cell.locator("select").select_option(label="Opt out")
+    page.locator("[data-cell='sms/marketing'] select").select_option(label="Opt in")
+    expect(page.get_by_test_id("consent-save")).to_have_text("Save 2 changes")
+    expect(page.locator("td.consent-changed")).to_have_count(2)
+    page.screenshot(path=str(shots / "consents-two-changes.png"), full_page=True)
+    page.get_by_test_id("consent-save").click()  # no capture source yet: the browser asks
     expect(page.locator("#capture_source:invalid")).to_have_count(1)
     page.locator("#capture_source").fill("phone call with the customer")
-    cell.get_by_role("button", name="Opt out").click()
-    expect(page.get_by_text(re.compile("Email · newsletter: opted out"))).to_be_visible()
+    page.get_by_test_id("consent-save").click()
+    expect(page.get_by_text(re.compile("SMS · marketing: opted in; Email · newsletter: opted out "
+                                       r"\(2 changes"))).to_be_visible()  # in the grid's order
     expect(page.locator("[data-cell='email/newsletter']")).to_contain_text("Opted out")
+    expect(page.locator("[data-cell='sms/marketing']")).to_contain_text("Opted in")
     ledger = page.get_by_test_id("ledger")
-    expect(ledger).to_contain_text("email/newsletter")
+    expect(ledger.locator("tbody tr")).to_have_count(2)
     expect(ledger).to_contain_text("marketing · phone call with the customer")
-    page.screenshot(path=str(tmp_path / "consents.png"), full_page=True)
+    page.screenshot(path=str(shots / "consents.png"), full_page=True)
 
     row = ContactPointTypeConsent.objects.get(party=party, channel="email", purpose__code="newsletter")
     assert row.status == "opt_out" and row.capture_source == "phone call with the customer"
-    assert ConsentEvent.objects.get().actor.username == "marketing"
+    events = ConsentEvent.objects.order_by("id")
+    assert [(e.key, e.actor.username, e.capture_source) for e in events] == [
+        ("sms/marketing", "marketing", "phone call with the customer"),
+        ("email/newsletter", "marketing", "phone call with the customer")]
 
 
 def test_a_steward_sees_the_consents_but_not_the_buttons(page):
@@ -54,6 +69,7 @@ def test_a_steward_sees_the_consents_but_not_the_buttons(page):
     page.goto(f"/consents/parties/{party.pk}/")
     expect(page.get_by_test_id("consent-grid")).to_be_visible()
     expect(page.get_by_role("button", name="Opt out")).to_have_count(0)
+    expect(page.locator("select[name=change]")).to_have_count(0)
     expect(page.locator("#capture_source")).to_have_count(0)
     response = page.request.post(f"/consents/parties/{party.pk}/consent/",
                                  form={"set": "email|newsletter|opt_out", "capture_source": "x"})

@@ -45,7 +45,8 @@ def test_a_withdrawal_after_the_merge_survives_the_unmerge_in_the_browser(page, 
     page.goto(f"/consents/parties/{other.pk}/")
     expect(page.get_by_text(f"Party {other.pk} was merged into party {survivor.pk}")).to_be_visible()
     page.locator("#capture_source").fill("unsubscribe link")
-    page.locator("[data-cell='email/newsletter']").get_by_role("button", name="Opt out").click()
+    page.locator("[data-cell='email/newsletter'] select").select_option(label="Opt out")
+    page.get_by_test_id("consent-save").click()
     expect(page.get_by_text(re.compile("Email · newsletter: opted out"))).to_be_visible()
     page.context.clear_cookies()
 
@@ -76,7 +77,8 @@ def test_a_form_opened_before_the_merge_changes_the_survivor_and_says_so(page, t
     party_merge(party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk)  # meanwhile
 
     page.locator("#capture_source").fill("phone call with the customer")
-    page.locator("[data-cell='email/newsletter']").get_by_role("button", name="Opt out").click()
+    page.locator("[data-cell='email/newsletter'] select").select_option(label="Opt out")
+    page.get_by_test_id("consent-save").click()
 
     expect(page.get_by_text(f"on party {survivor.pk} (party {other.pk} was merged into party "
                             f"{survivor.pk})")).to_be_visible()
@@ -98,7 +100,8 @@ def test_an_erased_customers_consent_cannot_be_changed_in_the_browser(page):
     party_erase(party_id=party.pk, reason="right to be forgotten")
 
     page.locator("#capture_source").fill("phone")
-    page.locator("[data-cell='email/newsletter']").get_by_role("button", name="Opt in").click()
+    page.locator("[data-cell='email/newsletter'] select").select_option(label="Opt in")
+    page.get_by_test_id("consent-save").click()
 
     expect(page.get_by_text(re.compile("Not changed — .*erased"))).to_be_visible()
     assert _status(party) == "opt_out"
