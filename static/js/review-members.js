@@ -35,6 +35,12 @@
     const golden = preview.querySelector("[data-survivor]");
     const radio = golden ? radioOf(golden.dataset.survivor) : null;
     if (radio && !radio.disabled) radio.checked = true;
+    const summary = document.getElementById("conflict-summary");  // 5+ parties: the header's count
+    if (summary) {
+      const count = preview.querySelectorAll('[data-testid="conflicts"] li').length;
+      summary.textContent = `${count} conflict${count === 1 ? "" : "s"}`;
+      summary.classList.toggle("none", count === 0);
+    }
   });
 
   sync();

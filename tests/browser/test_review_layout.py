@@ -120,6 +120,10 @@ def test_the_review_page_with_n_parties_at_1366(page, size):
     expect(points).to_contain_text("Customer number C-100234")
     emails = {c[3] for c in COPIES[:size]}
     expect(points.locator('[data-kind="emails"] [data-testid="golden-point"]')).to_have_count(len(emails))
+    if size > 4:  # the preview is below the table: the header points to it with the count
+        expect(page.get_by_test_id("to-preview")).to_be_visible()
+        expect(page.locator("#conflict-summary")).to_have_text(
+            f"{preview.get_by_test_id('conflicts').locator('li').count()} conflicts")
     if size >= 6:
         conflicts = preview.get_by_test_id("conflicts")
         expect(conflicts).to_contain_text("Salutation and gender disagree: Frau")
@@ -144,6 +148,9 @@ def test_the_review_page_with_n_parties_at_1366(page, size):
     expect(page.locator('input[name="survivor"]:checked')).to_have_count(1)
     left_out = next(p for p in parties if str(p.pk) == survivor)
     expect(preview.get_by_test_id("preview-survivor")).to_contain_text(f"#{new}")
+    if size > 4:  # the header's count follows the new preview
+        count = preview.locator('[data-testid="conflicts"] li').count()
+        expect(page.locator("#conflict-summary")).to_have_text(f"{count} conflict{'' if count == 1 else 's'}")
     if size == 2:  # one party left: nothing of the other comes along, and nothing to merge
         expect(points).not_to_contain_text(f"party #{left_out.pk}")
         expect(preview.get_by_test_id("preview-too-few")).to_have_text("Tick at least two parties to merge.")
