@@ -50,7 +50,7 @@ def test_an_administrator_uploads_maps_and_watches_an_import_finish(page, settin
 
         # the mapping page proposes what it recognizes, the German headers included
         expect(page.get_by_role("heading", name="Map the columns of kunden.csv")).to_be_visible()
-        expect(page.get_by_text("person0@beispiel.de")).to_be_visible()
+        expect(page.get_by_test_id("mapping").get_by_text("person0@beispiel.de")).to_be_visible()
         expect(page.get_by_label("Field for column Mail")).to_have_value("email")
         expect(page.get_by_label("Field for column Kunden-ID")).to_have_value("source_key")
         expect(page.get_by_label("Field for column Handy")).to_have_value("phone")
