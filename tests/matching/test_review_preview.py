@@ -269,3 +269,14 @@ def test_a_decided_suggestion_still_opens_with_its_preview(role_client):
     page = steward.get(reverse("matching:review", args=[suggestion.pk]))
     assert page.status_code == 200
     assert "anna@example.com" in page.content.decode().split('data-testid="preview"')[1]
+
+
+def test_a_value_the_survivor_holds_deactivated_stays_deactivated_as_the_merge_keeps_it():
+    c = customer_copies()
+    m.ContactPointEmail.objects.filter(party=c.crm, normalized="anna@example.com").update(is_active=False)
+    groups = {g.kind: g for g in golden_contact_points([c.crm.pk, c.shop.pk], c.crm.pk)}
+    assert "anna@example.com" not in [p.value for p in groups["emails"].points]
+    assert groups["emails"].inactive == 1
+
+    party_merge(party_ids=[c.crm.pk, c.shop.pk], survivor_id=c.crm.pk)
+    assert not m.ContactPointEmail.objects.get(party=c.crm, normalized="anna@example.com").is_active
