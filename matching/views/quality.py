@@ -38,11 +38,9 @@ FIELD_LABELS = {"given_name": "Given name", "family_name": "Family name",
 
 
 def _count(request: HttpRequest) -> int:
-    """The number of pairs asked for (1 to MAX_SEED), or BadParameter naming the field."""
-    text = request.POST.get("count", "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_SEED:
-        raise BadParameter("count", f"enter a whole number from 1 to {MAX_SEED}, not {text!r}")
-    return int(text)
+    """The number of pairs asked for (1 to MAX_SEED), or BadParameter naming the field (the
+    digits 0-9 only: "²" is a digit to ``str.isdigit`` but no number to ``int``)."""
+    return parse_id(request.POST.get("count"), name="count", required=True, maximum=MAX_SEED)
 
 
 @require_GET

@@ -232,8 +232,10 @@ def test_the_quality_page_shows_rates_and_disagreements_to_administrators(role_c
     assert f"#{suggestion.pk}</a>" in page and "past decision" in page
 
     bad = admin.post(reverse("matching:quality_seed"), {"count": "many", "source": "decisions"}, follow=True)
-    assert "Nothing seeded — count: enter a whole number from 1 to 500, not &#x27;many&#x27;." in (
+    assert "Nothing seeded — count: &#x27;many&#x27; is not a whole number written with the digits 0-9." in (
         bad.content.decode())
+    odd = admin.post(reverse("matching:quality_sample"), {"count": "\u00b2"}, follow=True)  # was a 500
+    assert "Nothing sampled — count: &#x27;²&#x27; is not a whole number" in odd.content.decode()
     seed = reverse("matching:quality_seed")
     none_left = admin.post(seed, {"count": "3", "source": "decisions"}, follow=True)
     assert "no past &#x27;not a match&#x27; decision between two active parties" in none_left.content.decode()
