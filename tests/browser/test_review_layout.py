@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from parties import models as m
 from parties.services.users import demo_users_ensure
+from tests.browser.a11y import axe_violations
 from tests.browser.helpers import sign_in
 from tests.factories import PartyFactory, SourceRecordFactory, SourceSystemFactory
 from tests.matching.queue_helpers import suggestion_for
@@ -129,6 +130,8 @@ def test_the_review_page_with_n_parties_at_1366(page, size):
         expect(conflicts).to_contain_text("Salutation and gender disagree: Frau")
         expect(conflicts).to_contain_text("Addresses in different countries")
         expect(conflicts).to_contain_text("Different customer numbers from CRM")
+
+    assert not axe_violations(page)  # no serious or critical one (contrast, labels, …)
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"review-{size}.png"))
