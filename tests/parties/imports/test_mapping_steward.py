@@ -219,3 +219,17 @@ def test_the_mapping_page_warns_of_an_ignored_email_column_before_starting(role_
     assert response.status_code == 302 and job.status == ImportStatus.QUEUED
     assert "email" not in job.mapping
     assert SourceSystem.objects.get().name == "Shop DE" == job.source_system.name
+
+
+def test_erasure_finds_the_customer_in_a_draft_that_names_a_new_source(run_import, media):
+    from consents.services.erasure_files import files_plan, person_of
+    from parties.models import SourceRecord
+
+    run_import("source_key,given_name,family_name,birth_date\nA-1,Anna,Müller,03.04.1980\n")
+    party_id = SourceRecord.objects.get().party_id
+    # uploaded into a source system not registered yet: its rows are read with the settings
+    # the draft names (day/month/year here), as the import would read them
+    draft = _draft(GERMAN, new_source={"name": "Shop DE", "default_region": "DE",
+                                       "date_order": "DMY"})
+    plans = {plan.job.pk: plan for plan in files_plan(person_of([party_id]))}
+    assert plans[draft.pk].lines == {2}
