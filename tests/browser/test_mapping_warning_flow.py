@@ -37,11 +37,15 @@ def test_an_ignored_email_column_is_flagged_before_the_import_starts(browser, li
     page.set_viewport_size({"width": 1366, "height": 768})
     sign_in(page, "admin", "admin-demo")
     page.goto("/parties/imports/new/")
+    # a new source's phone region and date order are asked for, never assumed
+    expect(page.get_by_label("Phone region of the new source")).to_have_value("")
+    expect(page.get_by_label("Date order of the new source")).to_have_value("")
     page.get_by_label("…or a new source system").fill("Filiale München")
     page.get_by_label("Phone region of the new source").fill("DE")
     page.get_by_label("Date order of the new source").select_option("DMY")
     page.locator("input[type=file]").set_input_files(
         files=[{"name": "kunden.csv", "mimeType": "text/csv", "buffer": _csv()}])
+    page.screenshot(path=str(shots / "upload.png"), full_page=True)
     page.get_by_role("button", name="Upload and map columns").click()
 
     # every one of the 12 columns is a row, inside the 1366 px window, its field proposed
