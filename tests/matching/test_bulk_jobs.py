@@ -3,8 +3,11 @@ merged in 36 s inside one request, nothing shown meanwhile)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from matching.models import BulkJobStatus, BulkMergeJob, MatchSuggestion, SuggestionStatus
 from matching.services import bulk as bulk_module
@@ -139,3 +142,21 @@ def test_who_may_start_and_see_bulk_merges(role_client):
     assert role_client("steward").get(reverse("matching:bulk_job", args=[999999])).status_code == 404
     with pytest.raises(ValueError, match="nothing to merge"):
         bulk_merge_job_create(suggestion_ids=[])
+
+
+def test_the_queue_links_the_bulk_merges_running_or_just_finished(role_client):
+    suggestions = _pairs(2)
+    running = bulk_merge_job_create(suggestion_ids=[suggestions[0].pk])
+    BulkMergeJob.objects.filter(pk=running.pk).update(status=BulkJobStatus.RUNNING, done=0)
+    done = bulk_merge_job_create(suggestion_ids=[suggestions[1].pk])
+    bulk_merge_job_run(job_id=done.pk)
+    old = bulk_merge_job_create(suggestion_ids=[suggestions[1].pk])
+    BulkMergeJob.objects.filter(pk=old.pk).update(status=BulkJobStatus.SUCCEEDED,
+                                                  finished_at=timezone.now() - timedelta(hours=2))
+
+    page = role_client("steward").get(reverse("matching:suggestions")).content.decode()
+    strip = page[page.index('data-testid="bulk-merges"'):]
+    strip = strip[:strip.index("</div>")]
+    assert f'href="{reverse("matching:bulk_job", args=[running.pk])}"' in strip and "0 of 1" in strip
+    assert f"Bulk merge #{done.pk}</a>" in strip and "1 merged" in strip
+    assert f"Bulk merge #{old.pk}<" not in strip
