@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from consents.models import ConsentEvent, ContactPointTypeConsent
 from parties.models import ContactPointPhone
 from parties.services.users import demo_users_ensure
+from tests.browser.a11y import axe_violations
 from tests.browser.helpers import sign_in
 from tests.factories import PartyFactory
 
@@ -106,3 +107,15 @@ def test_an_administrator_erases_a_customer_after_confirming(page, tmp_path):
     page.screenshot(path=str(tmp_path / "erased.png"), full_page=True)
     assert Party.objects.get(pk=party.pk).erased_at is not None
     assert SourceRecord.objects.get(party=party).raw_payload == {}
+
+
+def test_the_consent_grid_a_marketer_changes_has_no_serious_accessibility_violation(page):
+    demo_users_ensure()
+    party = PartyFactory(given_name="Ada", family_name="Lovelace", display_name="Ada Lovelace")
+    sign_in(page, "marketing", "marketing-demo")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"/consents/parties/{party.pk}/")
+    page.locator("[data-cell='email/newsletter'] select").select_option(label="Opt out")
+    expect(page.locator("td.consent-changed")).to_have_count(1)
+    problems = axe_violations(page)
+    assert not problems, "\n".join(problems)

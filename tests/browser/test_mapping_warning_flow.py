@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from parties.models import ImportJob, ImportStatus, SourceSystem
 from parties.services.users import demo_users_ensure
+from tests.browser.a11y import axe_violations
 from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -71,6 +72,7 @@ def test_an_ignored_email_column_is_flagged_before_the_import_starts(browser, li
     warning = page.locator("tr[data-column='E-Mail-Adresse']").get_by_test_id("ignored-warning")
     expect(warning).to_contain_text("Ignored, but looks like email addresses")
     page.screenshot(path=str(shots / "mapping-warning.png"), full_page=True)
+    assert not axe_violations(page), axe_violations(page)  # contrast of the warning included
     job = ImportJob.objects.get()
     assert job.status == ImportStatus.DRAFT and not SourceSystem.objects.exists()
 
@@ -84,3 +86,4 @@ def test_an_ignored_email_column_is_flagged_before_the_import_starts(browser, li
     source = SourceSystem.objects.get()
     assert (source.name, source.default_region, source.date_order) == ("Filiale München", "DE", "DMY")
     assert job.source_system == source
+
