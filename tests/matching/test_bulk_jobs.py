@@ -160,3 +160,32 @@ def test_the_queue_links_the_bulk_merges_running_or_just_finished(role_client):
     assert f'href="{reverse("matching:bulk_job", args=[running.pk])}"' in strip and "0 of 1" in strip
     assert f"Bulk merge #{done.pk}</a>" in strip and "1 merged" in strip
     assert f"Bulk merge #{old.pk}<" not in strip
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_merge_job_whose_worker_died_is_finished_by_the_next_worker(role_groups, tmp_path):
+    from django.conf import settings
+
+    from c360.models import TaskLease
+    from tests.test_job_recovery import _dead_process_identity, _lease, _wait
+    from tests.workers import celery_worker
+
+    # Given a job whose worker died after merging the first of three suggestions (its lease names
+    # a process of this machine that no longer exists; no broker sends the task again)
+    suggestions = _pairs(3)
+    job = bulk_merge_job_create(suggestion_ids=[s.pk for s in suggestions])
+    BulkMergeJob.objects.filter(pk=job.pk).update(status=BulkJobStatus.RUNNING, started_at=timezone.now())
+    from matching.services.review import suggestion_merge
+
+    suggestion_merge(suggestion_id=suggestions[0].pk)
+    BulkMergeJob.objects.filter(pk=job.pk).update(done=1, merged=1, parties_merged=1)
+    lease = _lease(name="matching.bulk_merge_job", args=[job.pk], queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                   owner=_dead_process_identity(), heartbeat_at=timezone.now(), attempts=1)
+
+    # When a worker starts, it sends the job again and the job continues where it stopped
+    with celery_worker(tmp_path / "worker.log"):
+        assert _wait(lambda: not TaskLease.objects.filter(pk=lease.pk).exists(), 50)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.merged, job.refused) == (BulkJobStatus.SUCCEEDED, 3, 3, [])
+    assert PartyEvent.objects.filter(kind="merge").count() == 3
