@@ -166,7 +166,7 @@ def _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values, au
         raise AlreadyHandled("; ".join(merged_by(p) for p in gone))
     if set(suggestion.members.values_list("party_id", flat=True)) != set(members):
         raise AlreadyHandled(f"suggestion #{suggestion.pk} was changed by someone else meanwhile")
-    chosen = sorted(set(party_ids or members))
+    chosen = sorted(set(members if party_ids is None else party_ids))  # [] is "none ticked", not all
     if len(chosen) < 2 or not set(chosen) <= set(members):
         raise MergeRefused("tick at least two parties of the suggestion to merge")
     reason = suggestion_changes(suggestion, members)

@@ -122,7 +122,8 @@ def test_a_stale_suggestion_says_so(role_client, queue):
     c, first, _ = queue
     m.ContactPointPhone.objects.create(party=c.crm, raw_value="030 1234567", normalized="+49301234567")
     response = role_client("steward").post(reverse("matching:review_decide", args=[first.pk]),
-                                           {"action": "merge"}, follow=True)
+                                           {"action": "merge", "members": [c.crm.pk, c.shop.pk]},
+                                           follow=True)
     assert b"changed since this suggestion was made (phones)" in response.content
     assert b"review it again" in response.content
     assert MatchSuggestion.objects.get(pk=first.pk).status == SuggestionStatus.PENDING
@@ -215,7 +216,8 @@ def test_garbled_chosen_values_are_refused_with_the_field_named(role_client, que
     assert preview.status_code == 200
     assert b"Birth date: &#x27;yesterday&#x27; is not a date (YYYY-MM-DD)" in preview.content
     merge = client.post(reverse("matching:review_decide", args=[first.pk]),
-                        {"action": "merge", "value_birth_date": "yesterday"}, follow=True)
+                        {"action": "merge", "members": [c.crm.pk, c.shop.pk],
+                         "value_birth_date": "yesterday"}, follow=True)
     assert b"Birth date: &#x27;yesterday&#x27; is not a date" in merge.content
     assert not m.PartyEvent.objects.exists()
     unknown = client.post(reverse("matching:review_decide", args=[first.pk]), {"action": "explode"},
@@ -242,3 +244,14 @@ def test_a_filtered_queue_stops_counting_at_the_cap(role_client, queue, monkeypa
     assert len(_rows(response)) == 2  # the page still lists what it holds
     unfiltered = role_client("steward").get(reverse("matching:suggestions"))
     assert b"2 matches" in unfiltered.content
+
+
+def test_a_merge_with_no_party_ticked_merges_nothing(role_client, queue):
+    """Unticking every party and pressing Merge (or a script posting no members) merged every
+    member: an empty list was read as "not given"."""
+    _, first, _ = queue
+    response = role_client("steward").post(reverse("matching:review_decide", args=[first.pk]),
+                                           {"action": "merge"}, follow=True)
+    assert b"Tick at least two parties of the suggestion to merge" in response.content
+    assert MatchSuggestion.objects.get(pk=first.pk).status == SuggestionStatus.PENDING
+    assert not m.PartyEvent.objects.exists()
