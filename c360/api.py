@@ -10,6 +10,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, parsers, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
@@ -29,6 +30,15 @@ def has_perms(*perms: str) -> type[BasePermission]:
             return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
 
     return HasPerms
+
+
+def validation(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ValidationError as the API's 400 (field → messages)."""
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(
+            {field: [m for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+        )
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]):

@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
-from c360.api import IdCursorPagination, IdField, has_perms
+from c360.api import IdCursorPagination, IdField, has_perms, validation
 from consents.models import (
     ActorKind,
     Channel,
@@ -30,7 +30,6 @@ from consents.services.eligibility import (
     suppression_rows,
 )
 from consents.services.ledger import Actor, consent_set, preferences_set
-from parties.api.views import validation
 
 
 class EligibilityQuery(serializers.Serializer):

@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from c360.api import FormParser, IdCursorPagination, MultiPartParser, has_perms
+from c360.api import FormParser, IdCursorPagination, MultiPartParser, has_perms, validation
 from c360.params import BadParameter, parse_text
 from consents.models import ContactPointTypeConsent
 from parties.api.filters import ImportApiFilter, MergeApiFilter, PartyApiFilter
@@ -44,15 +44,6 @@ from parties.models import (
 from parties.selectors_imports import import_report_rows
 from parties.services import contact_points as cp
 from parties.services.merge import AlreadyHandled, MergeRefused, party_unmerge
-
-
-def validation(exc: DjangoValidationError) -> ValidationError:
-    """A service's ValidationError as the API's 400 (field → messages)."""
-    if hasattr(exc, "error_dict"):
-        return ValidationError(
-            {field: [m for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
-        )
-    return ValidationError({"non_field_errors": exc.messages})
 
 
 def _primary(model):
