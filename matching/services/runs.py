@@ -70,6 +70,10 @@ class RunBusy(RuntimeError):
     """Another run is working; try again later."""
 
 
+class FullRunUnderway(RuntimeError):
+    """A full run is queued or running already: a second one would only redo its work."""
+
+
 _matchers: dict[tuple, object] = {}
 
 
@@ -393,6 +397,23 @@ def match_run_request(*, party_ids: list[int] | None, threshold: float | None = 
 
             transaction.on_commit(lambda: match_run_task.delay(run.pk))
         return run
+
+
+def match_run_full_start() -> MatchRun:
+    """Start a full match run (the steward's button; any other caller gets the same guards).
+
+    Raises ``NoModel`` without an active matcher model and ``FullRunUnderway`` while another
+    full run is queued or running; then nothing is created. The active model's row is locked
+    while checking, so two people pressing the button at once start one run, not two."""
+    with transaction.atomic():
+        if MatcherModel.objects.select_for_update().filter(is_active=True).first() is None:
+            raise NoModel("train the matcher first: there is no model to match with")
+        if MatchRun.objects.filter(status__in=ACTIVE, full=True).exists():
+            raise FullRunUnderway("a full match run is already under way")
+        run = match_run_request(party_ids=None)
+        if run is None:  # not while the active model is locked; said for the type checker
+            raise NoModel("train the matcher first: there is no model to match with")
+    return run
 
 
 def parties_changed_rematch(party_ids, reason: str) -> None:

@@ -8,22 +8,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from matching.models import MatcherModel, MatchRun, RunStatus
+from c360.text import sentence
+from matching.models import MatchRun
 from matching.selectors import run_partner_caps, run_progress
 from matching.services.blocking import rules_measured_run
-from matching.services.runs import match_run_request
+from matching.services.runs import FullRunUnderway, NoModel, match_run_full_start
 
 
 @require_POST
 @permission_required("matching.add_matchrun", raise_exception=True)
 def match_run_start(request: HttpRequest) -> HttpResponse:
-    if not MatcherModel.objects.filter(is_active=True).exists():
-        messages.error(request, "Train the matcher first: there is no model to match with.")
+    try:
+        run = match_run_full_start()
+    except NoModel as exc:
+        messages.error(request, sentence(exc))
         return redirect("matching:suggestions")
-    if MatchRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING], full=True).exists():
-        messages.info(request, "A full match run is already under way.")
+    except FullRunUnderway as exc:
+        messages.info(request, sentence(exc))
         return redirect("matching:suggestions")
-    run = match_run_request(party_ids=None)
     messages.success(request, f"{run} started.")
     return redirect("matching:run_detail", pk=run.pk)
 
