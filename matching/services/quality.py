@@ -315,8 +315,9 @@ def quality_checks_sync() -> int:
         suggestion__status=SuggestionStatus.PENDING).select_related("suggestion")
     for check in open_checks:
         suggestion = check.suggestion
-        answer = {SuggestionStatus.MERGED: Label.MATCH, SuggestionStatus.REJECTED: Label.DISTINCT}.get(
-            suggestion.status)
+        # a split of a known-answer pair (two parties, so two groups of one) says "different"
+        answer = {SuggestionStatus.MERGED: Label.MATCH, SuggestionStatus.REJECTED: Label.DISTINCT,
+                  SuggestionStatus.SPLIT: Label.DISTINCT}.get(suggestion.status)
         with transaction.atomic():
             if answer is None or suggestion.decided_by_id is None:
                 QualityCheck.objects.filter(pk=check.pk, answered_at=None).update(void=True)
