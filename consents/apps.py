@@ -40,3 +40,8 @@ class ConsentsConfig(AppConfig):
         from parties.extensions import party_sections_register
 
         party_sections_register(consent_section)
+
+        from consents.party_api import PARTY_API_PART
+        from parties.extensions import party_api_part_register
+
+        party_api_part_register(PARTY_API_PART)

@@ -175,3 +175,28 @@ def party_sections_register(section: Callable[[Any, Any], PartySection | None]) 
 
 def party_sections(user, party) -> list[PartySection]:
     return [s for provider in _party_sections if (s := provider(user, party)) is not None]
+
+
+@dataclass(frozen=True)
+class PartyApiPart:
+    """A part of the API's party detail that another app provides: the key ``name``, placed
+    after the key ``after`` (at the end if there is none); ``field()`` returns a fresh read-only
+    DRF field reading the party (its schema is the API's documentation of the part);
+    ``prefetch()`` returns the ``prefetch_related`` lookups it needs, so a page of parties
+    costs no query per party."""
+
+    name: str
+    field: Callable[[], Any]
+    prefetch: Callable[[], Sequence[Any]] = tuple
+    after: str = ""
+
+
+_party_api_parts: dict[str, PartyApiPart] = {}
+
+
+def party_api_part_register(part: PartyApiPart) -> None:
+    _party_api_parts[part.name] = part
+
+
+def party_api_parts() -> list[PartyApiPart]:
+    return list(_party_api_parts.values())

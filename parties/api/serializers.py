@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from c360.api import JSONField
+from parties.extensions import party_api_parts
 from parties.models import (
     ContactPointAddress,
     ContactPointEmail,
@@ -156,14 +156,6 @@ class PartySummary(serializers.ModelSerializer):
         return link(self, "api:party-detail", party.pk)
 
 
-class ConsentSummary(serializers.Serializer):
-    channel = serializers.CharField()
-    purpose = serializers.CharField()
-    status = serializers.CharField()
-    captured_at = serializers.DateTimeField(allow_null=True)
-    capture_source = serializers.CharField()
-
-
 class PartyDetail(serializers.ModelSerializer):
     """A party with everything attached. A merged party's ``survivor`` is the URL of the
     party it lives on in (follow it: ``merged_into`` may itself have been merged since)."""
@@ -178,7 +170,8 @@ class PartyDetail(serializers.ModelSerializer):
     memberships = MembershipOut(many=True, read_only=True)
     source_records = SourceRecordRef(many=True, read_only=True)
     merged_parties = serializers.SerializerMethodField()
-    consents = serializers.SerializerMethodField()
+    # Other apps' parts (consents: the party's channel consents) come from
+    # parties.extensions.party_api_parts, in get_fields.
 
     class Meta:
         model = Party
@@ -213,9 +206,21 @@ class PartyDetail(serializers.ModelSerializer):
             "social_profiles",
             "identifiers",
             "memberships",
-            "consents",
             "source_records",
         ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        parts = party_api_parts()
+        placed = {}
+        for name, field in fields.items():
+            placed[name] = field
+            for part in parts:
+                if part.after == name:
+                    placed[part.name] = part.field()
+        for part in parts:
+            placed.setdefault(part.name, part.field())
+        return placed
 
     def get_url(self, party) -> str:
         return link(self, "api:party-detail", party.pk)
@@ -230,19 +235,6 @@ class PartyDetail(serializers.ModelSerializer):
 
     def get_merged_parties(self, party) -> list[int]:
         return sorted(p.pk for p in party.merged_parties.all())
-
-    @extend_schema_field(ConsentSummary(many=True))
-    def get_consents(self, party) -> list[dict]:
-        return [
-            {
-                "channel": c.channel,
-                "purpose": c.purpose.code,
-                "status": c.status,
-                "captured_at": c.captured_at,
-                "capture_source": c.capture_source,
-            }
-            for c in party.channel_consents.all()
-        ]
 
 
 class ContactPointIn(serializers.Serializer):

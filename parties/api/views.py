@@ -16,7 +16,6 @@ from rest_framework.response import Response
 
 from c360.api import FormParser, IdCursorPagination, MultiPartParser, has_perms, validation
 from c360.params import BadParameter, parse_text
-from consents.models import ContactPointTypeConsent
 from parties.api.filters import ImportApiFilter, MergeApiFilter, PartyApiFilter
 from parties.api.serializers import (
     ContactPointChange,
@@ -30,7 +29,7 @@ from parties.api.serializers import (
     ReportRow,
     SourceSystemOut,
 )
-from parties.extensions import import_kind_get, import_kinds_for
+from parties.extensions import import_kind_get, import_kinds_for, party_api_parts
 from parties.models import (
     ContactPointEmail,
     ContactPointPhone,
@@ -80,7 +79,7 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
             "memberships",
             "merged_parties",
             Prefetch("source_records", queryset=SourceRecord.objects.select_related("source_system")),
-            Prefetch("channel_consents", queryset=ContactPointTypeConsent.objects.select_related("purpose")),
+            *(lookup for part in party_api_parts() for lookup in part.prefetch()),
         )
 
     def get_serializer_class(self):
