@@ -87,6 +87,17 @@ class MatchSettingsAdmin(admin.ModelAdmin):
         kwargs["form"] = ThresholdsForm  # the same checks as the thresholds page
         return super().get_form(request, obj, **kwargs)
 
+    def save_model(self, request, obj, form, change) -> None:
+        from matching.services.thresholds import match_settings_set
+
+        if change and obj.pk == MatchSettings.current().pk:  # the row runs read: the service saves
+            saved = match_settings_set(review_threshold=obj.review_threshold,
+                                       auto_merge_threshold=obj.auto_merge_threshold, user=request.user)
+            obj.updated_by, obj.updated_at = saved.updated_by, saved.updated_at
+            return
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(OversizedBlock)
 class OversizedBlockAdmin(admin.ModelAdmin):

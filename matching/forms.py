@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from matching.models import MatchSettings
 from matching.rules import RULES_BY_CODE, STANDARD_RULES
+from matching.services.thresholds import match_settings_validate
 
 
 class ThresholdsForm(forms.ModelForm):
@@ -17,22 +19,15 @@ class ThresholdsForm(forms.ModelForm):
                    "auto_merge_threshold": forms.NumberInput(attrs={"step": "0.01", "min": "0.2",
                                                                     "max": "1"})}
 
-    def clean_review_threshold(self) -> float:
-        value = self.cleaned_data["review_threshold"]
-        if not 0.2 <= value < 1:
-            raise forms.ValidationError(
-                "Must be at least 0.2 (lower scores are dropped before clustering) and below 1.")
-        return value
-
     def clean(self) -> dict:
+        """The thresholds' rules are the service's (``match_settings_validate``); the form
+        shows what it refuses next to each field (the page and the admin)."""
         data = super().clean()
-        review, auto = data.get("review_threshold"), data.get("auto_merge_threshold")
-        if auto is not None:
-            if not 0 < auto <= 1:
-                self.add_error("auto_merge_threshold", "Must be above 0 and at most 1, or empty.")
-            elif review is not None and auto <= review:
-                self.add_error("auto_merge_threshold",
-                               f"Must be above the review threshold ({review}), or empty.")
+        try:
+            match_settings_validate(review_threshold=data.get("review_threshold"),
+                                    auto_merge_threshold=data.get("auto_merge_threshold"))
+        except ValidationError as exc:
+            self.add_error(None, exc)
         return data
 
 

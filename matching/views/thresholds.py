@@ -14,6 +14,7 @@ from matching.models import MatchSettings
 from matching.rules import RULES_BY_CODE
 from matching.selectors import threshold_chart
 from matching.services.blocking import blocking_rules_overview, match_settings_rules_set
+from matching.services.thresholds import match_settings_set
 
 
 @permission_required("matching.view_matchsettings", raise_exception=True)
@@ -40,11 +41,15 @@ def thresholds(request: HttpRequest) -> HttpResponse:
         else:
             form = ThresholdsForm(request.POST, instance=current)
             if form.is_valid():
-                saved = form.save(commit=False)
-                saved.updated_by = request.user
-                saved.save()
-                messages.success(request, "Thresholds saved; the next match run uses them.")
-                return redirect("matching:thresholds")
+                try:
+                    match_settings_set(review_threshold=form.cleaned_data["review_threshold"],
+                                       auto_merge_threshold=form.cleaned_data["auto_merge_threshold"],
+                                       user=request.user)
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    messages.success(request, "Thresholds saved; the next match run uses them.")
+                    return redirect("matching:thresholds")
     can_change = request.user.has_perm("matching.change_matchsettings")
     # Those who may not change the thresholds read them: no fields they could edit in vain.
     return render(request, "matching/thresholds.html",
