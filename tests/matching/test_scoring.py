@@ -44,3 +44,24 @@ def test_no_pairs_no_scores(tmp_path):
     trained(tmp_path, parties=100)
     matcher = matcher_load(MatcherModel.objects.get(is_active=True))
     assert len(pair_scores(matcher, [])) == 0
+
+
+def test_the_dedupe_internals_the_scoring_reads_are_still_there():
+    """``scoring._distances`` and ``classifier.columns_of`` read dedupe's private DataModel
+    internals; dedupe is pinned to the exact version they were written for. An upgrade that
+    moves them must fail here, by name, not somewhere deep in a match run."""
+    import importlib.metadata
+
+    import dedupe
+
+    from matching.fields import variables
+
+    assert importlib.metadata.version("dedupe") == "3.0.3", "re-check the internals below, then the pin"
+    data_model = dedupe.Dedupe(variables(), num_cores=1).data_model
+    comparators = list(data_model._field_comparators)
+    assert comparators and all(len(item) == 4 for item in comparators)  # field, compare, start, stop
+    assert isinstance(list(data_model._missing_field_indices), list)
+    import numpy as np
+
+    filled = data_model._add_derived_distances(np.full((1, len(data_model)), np.nan, "f4"))
+    assert filled.shape == (1, len(data_model)) and not np.isnan(filled).any()  # missing → 0, flags set
