@@ -13,17 +13,43 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from matching.models import BulkJobStatus, BulkMergeJob, MatchSuggestion
+from matching.models import BulkJobStatus, BulkMergeJob, MatchSuggestion, SuggestionStatus
 from matching.services.review import SuggestionStale, suggestion_merge
 from parties.services.merge import MergeRefused
 
 logger = logging.getLogger(__name__)
 
 REFUSALS_KEPT = 500  # the reasons listed on the page; the count covers them all
+
+
+@dataclass(frozen=True)
+class BulkMergeScope:
+    """The suggestions a bulk merge takes, and what the confirmation and the job call them."""
+
+    suggestion_ids: list[int]
+    text: str
+
+
+def bulk_merge_scope(*, suggestion_ids: Sequence[int] | None = None,
+                     score_at_least: float | None = None) -> BulkMergeScope:
+    """The suggestions to merge: the ones chosen (``suggestion_ids``), or every pending one
+    scoring ``score_at_least`` or more, best first. The score floor must be a number from 0
+    to 1 (a ValidationError names ``score_at_least`` otherwise). The list may be empty; the
+    caller says so before asking to merge nothing."""
+    if (suggestion_ids is None) == (score_at_least is None):
+        raise ValueError("give either suggestion_ids or score_at_least")
+    if score_at_least is None:
+        return BulkMergeScope(list(suggestion_ids or []), "the selected suggestions")
+    if not 0 <= score_at_least <= 1:  # NaN too
+        raise ValidationError({"score_at_least": f"{score_at_least} is not between 0 and 1"})
+    ids = list(MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, score__gte=score_at_least)
+               .order_by("-score", "id").values_list("pk", flat=True))
+    return BulkMergeScope(ids, f"every pending suggestion scoring {score_at_least:.2f} or more")
 
 
 def bulk_merge_job_create(*, suggestion_ids: Sequence[int], user=None, scope: str = "") -> BulkMergeJob:

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from c360.text import sentence
 from matching.filters import SuggestionFilter
 from matching.models import MatchRun, MatchSettings, MatchSuggestion, RunStatus, SuggestionStatus
 from matching.selectors_queue import QueuePaginator, queue_base, queue_counts, queue_neighbours, review_sheet
+from matching.services.bulk import bulk_merge_job_create, bulk_merge_scope
 from matching.services.decisions import SuggestionClosed, suggestion_reject
 from matching.services.review import (
     SuggestionStale,
@@ -88,25 +90,24 @@ def queue_release(request: HttpRequest) -> HttpResponse:
 def queue_bulk_merge(request: HttpRequest) -> HttpResponse:
     """Step one shows how many parties will merge; step two (``confirm``) merges."""
     back = reverse("matching:suggestions") + "?" + _filters(request.POST)
-    if request.POST.get("scope") == "above":
-        try:
-            floor = float(request.POST.get("score_at_least", ""))
-        except ValueError:
-            messages.error(request, "Score: enter a number between 0 and 1, e.g. 0.95.")
-            return redirect(back)
-        if not 0 <= floor <= 1:
-            messages.error(request, f"Score: {floor} is not between 0 and 1.")
-            return redirect(back)
-        ids = list(MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, score__gte=floor)
-                   .order_by("-score", "id").values_list("pk", flat=True))
-        scope = f"every pending suggestion scoring {floor:.2f} or more"
-    else:
-        try:
-            ids = parse_ids(request.POST.getlist("selected"), name="selected")
-        except BadParameter as exc:
-            messages.error(request, f"Nothing merged — {exc}")
-            return redirect(back)
-        scope = "the selected suggestions"
+    try:
+        if request.POST.get("scope") == "above":
+            try:
+                floor = float(request.POST.get("score_at_least", ""))
+            except ValueError:
+                messages.error(request, "Score: enter a number between 0 and 1, e.g. 0.95.")
+                return redirect(back)
+            chosen = bulk_merge_scope(score_at_least=floor)
+        else:
+            chosen = bulk_merge_scope(suggestion_ids=parse_ids(request.POST.getlist("selected"),
+                                                               name="selected"))
+    except BadParameter as exc:
+        messages.error(request, f"Nothing merged — {exc}")
+        return redirect(back)
+    except ValidationError as exc:  # the score floor, named by the service
+        messages.error(request, f"Score: {' '.join(exc.messages)}.")
+        return redirect(back)
+    ids, scope = chosen.suggestion_ids, chosen.text
     if not ids:
         messages.error(request, "Nothing to merge: tick suggestions first, or choose a score.")
         return redirect(back)
@@ -116,8 +117,6 @@ def queue_bulk_merge(request: HttpRequest) -> HttpResponse:
             "ids": ids, "suggestions": suggestions, "parties": parties, "scope": scope,
             "post": request.POST, "back": back})
     # every bulk merge runs on a worker; its page shows the progress live (as imports do)
-    from matching.services.bulk import bulk_merge_job_create
-
     job = bulk_merge_job_create(suggestion_ids=ids, user=request.user, scope=scope)
     return redirect("matching:bulk_job", pk=job.pk)
 
