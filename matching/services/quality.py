@@ -196,7 +196,8 @@ def _truth_parties(handle: TextIO) -> dict[str, set[int]]:
             continue
         source, key, entity = (cell.strip() for cell in row)
         if source not in sources:
-            errors.append(f"line {line}, column source: no source system named {source!r}")
+            shown = repr(source[:60]) + ("…" if len(source) > 60 else "")  # not a megabyte back
+            errors.append(f"line {line}, column source: no source system named {shown}")
             continue
         wanted[(sources[source], key)] = entity
     if errors:

@@ -47,3 +47,16 @@ def test_a_split_of_a_known_answer_pair_is_the_stewards_answer_and_a_wrong_one_i
     assert not PairDecision.objects.filter(suggestion=known_match, is_active=True).exists()
     label = TrainingLabel.objects.get(record_a__party__in=p[:2], record_b__party__in=p[:2])
     assert label.label == Label.MATCH
+
+
+def test_a_truth_file_with_an_enormous_source_name_is_refused_without_echoing_it_all():
+    import io
+
+    from matching.services.quality import QualityError, _truth_parties
+
+    text = "source,source_key,entity_id\n" + "x" * 1_000_000 + ",K1,E1\n"
+    with pytest.raises(QualityError) as refused:
+        _truth_parties(io.StringIO(text))
+    message = str(refused.value)
+    assert "line 2, column source: no source system named" in message
+    assert len(message) < 300  # a line and a column and the value's start, not a megabyte
