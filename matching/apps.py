@@ -15,3 +15,8 @@ class MatchingConfig(AppConfig):
         parties_changed_register(decisions_lapse)
         parties_changed_register(parties_changed_rematch)
         merge_participant_register(PARTICIPANT)
+
+        from matching.services.erasure import PARTICIPANT as ERASURE_PARTICIPANT
+        from parties.extensions import erasure_participant_register
+
+        erasure_participant_register(ERASURE_PARTICIPANT)

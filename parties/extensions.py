@@ -200,3 +200,38 @@ def party_api_part_register(part: PartyApiPart) -> None:
 
 def party_api_parts() -> list[PartyApiPart]:
     return list(_party_api_parts.values())
+
+
+@dataclass(frozen=True)
+class ErasureContext:
+    """What an erasure is about, as the other apps see it: the erased parties (the customer and
+    every party merged into it) and their source records' ids, read before their rows were
+    emptied. ``redact_rows(queryset, text=[columns], documents=[JSON columns], strict=False,
+    only=())`` rewrites every row of ``queryset`` whose columns hold one of the person's values
+    and returns how many changed."""
+
+    party_ids: Sequence[int]
+    record_ids: Sequence[int]
+    redact_rows: Callable[..., int]
+
+
+@dataclass(frozen=True)
+class ErasureParticipant:
+    """Another app's part in an erasure (the right to be forgotten): ``erase(ctx)`` deletes or
+    redacts its own rows about the erased parties, so no value of the person remains. It runs
+    inside the erasure's transaction, with the parties locked: a failure undoes the whole
+    erasure. Participants run in the order they registered."""
+
+    name: str
+    erase: Callable[[ErasureContext], None]
+
+
+_erasure_participants: dict[str, ErasureParticipant] = {}
+
+
+def erasure_participant_register(participant: ErasureParticipant) -> None:
+    _erasure_participants[participant.name] = participant
+
+
+def erasure_participants() -> list[ErasureParticipant]:
+    return list(_erasure_participants.values())

@@ -3,10 +3,11 @@
 ``party_erase`` removes a customer's personal values from every place this product keeps them
 — the party and the parties merged into it, their source records (raw payloads too), contact
 points, identifiers, engagements, memberships, relationships, overrides, consents and their
-ledger, the audit trail's snapshots, the matcher's stored records, block keys, labels and
-suggestions, data-quality issues, rejected import lines, the admin's log, and their rows in
-stored import files, drafts included (``erasure_files``) — in one transaction. Rows that other
-records or statistics need stay, emptied.
+ledger, the audit trail's snapshots, data-quality issues, rejected import lines, the admin's
+log, and their rows in stored import files, drafts included (``erasure_files``), and what other
+apps' erasure participants redact (``parties.extensions.erasure_participant_register``;
+matching: its stored records, block keys, labels and suggestions) — in one transaction. Rows
+that other records or statistics need stay, emptied.
 
 Only the person: values found in rows that are not linked to the party (rejected lines, the
 admin's log, other customers' files) count only if they identify someone by themselves and are
@@ -61,6 +62,7 @@ from consents.services.erasure_files import (
     shared_values,
 )
 from consents.services.ledger import Actor, consent_set, point_consent_set, preferences_set
+from parties.extensions import ErasureContext, erasure_participants
 from parties.models import (
     ContactPointAddress,
     ContactPointEmail,
@@ -357,25 +359,15 @@ def _empty_rows(ids: Sequence[int], now) -> dict[str, int]:
     return counts
 
 
-def _matcher_forget(ids: Sequence[int], record_ids: Sequence[int], redactor: Redactor) -> None:
-    from matching.models import (
-        BlockKey,
-        MatchRecord,
-        MatchSuggestion,
-        SuggestionStatus,
-        TrainingLabel,
-        TrainingPair,
-    )
+def _participants_erase(ids: Sequence[int], record_ids: Sequence[int], redactor: Redactor) -> None:
+    """The other apps' rows (matching: the matcher's records, block keys, labels and
+    suggestions), through the erasure participants they registered."""
+    def redact_rows(queryset: models.QuerySet, **columns) -> int:
+        return _redact_rows(queryset, redactor, **columns)
 
-    MatchRecord.objects.filter(party_id__in=ids).delete()
-    BlockKey.objects.filter(party_id__in=ids).delete()
-    TrainingLabel.objects.filter(Q(record_a_id__in=record_ids) | Q(record_b_id__in=record_ids)).delete()
-    TrainingPair.objects.filter(Q(record_a_id__in=record_ids) | Q(record_b_id__in=record_ids)).delete()
-    suggestions = MatchSuggestion.objects.filter(members__party_id__in=ids).distinct()
-    MatchSuggestion.objects.filter(pk__in=suggestions.filter(status=SuggestionStatus.PENDING).values("pk")).update(
-        status=SuggestionStatus.CLOSED, decided_at=timezone.now(), claimed_by=None, claimed_at=None)
-    _redact_rows(MatchSuggestion.objects.filter(pk__in=suggestions.values("pk")), redactor,
-                 text=["search_text"], documents=["evidence", "risk_reasons"])
+    ctx = ErasureContext(party_ids=list(ids), record_ids=list(record_ids), redact_rows=redact_rows)
+    for participant in erasure_participants():
+        participant.erase(ctx)
 
 
 def _mentioning(model, columns: Sequence[str], needles: Sequence[str]) -> models.QuerySet:
@@ -478,7 +470,7 @@ def party_erase(*, party_id: int, actor=None, reason: str = "") -> ErasureResult
 
     _opt_out_everything(ids, ledger_actor)
     counts = _empty_rows(ids, now)
-    _matcher_forget(ids, record_ids, redactor)
+    _participants_erase(ids, record_ids, redactor)
     _ledger_free_text_erase(ids)
     events = PartyEvent.objects.filter(pk__in=PartyEvent.objects.filter(parties__in=ids).values("pk"))
     _redact_rows(events, redactor, text=["reason"], documents=["before", "after", "changes"])
