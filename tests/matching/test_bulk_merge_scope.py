@@ -75,7 +75,8 @@ def test_the_queue_says_what_the_floor_got_wrong_and_queues_nothing(role_client,
 
 
 def test_the_queue_queues_the_scope_the_service_chose(role_client):
-    low, high = _pair(0.80), _pair(0.96)
+    _pair(0.80)
+    high = _pair(0.96)
     response = role_client("steward").post(reverse("matching:queue_bulk_merge"),
                                            {"scope": "above", "score_at_least": "0.95", "confirm": "yes"})
     job = BulkMergeJob.objects.get()

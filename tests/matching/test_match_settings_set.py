@@ -41,7 +41,8 @@ def test_it_leaves_the_blocking_rules_on_the_same_row_as_they_are():
 
 
 @pytest.mark.parametrize("review, auto, field, message", [
-    (0.1, None, "review_threshold", "Must be at least 0.2 (lower scores are dropped before clustering) and below 1."),
+    (0.1, None, "review_threshold",
+     "Must be at least 0.2 (lower scores are dropped before clustering) and below 1."),
     (1.0, None, "review_threshold", "Must be at least 0.2"),
     (float("nan"), None, "review_threshold", "Must be at least 0.2"),
     (0.5, 0.0, "auto_merge_threshold", "Must be above 0 and at most 1, or empty."),
