@@ -25,7 +25,6 @@ from parties.models import (
     ContactPointPhone,
     ImportJob,
     ImportRejection,
-    Party,
     SourceRecord,
     SourceSystem,
 )
@@ -89,14 +88,14 @@ def _parties(row: dict, source: SourceSystem, status: str) -> list[int]:
     key, email, phone = row.get("source_key", "").strip(), row.get("email", ""), row.get("phone", "")
     if key:
         record = (
-            SourceRecord.objects.filter(source_system=source, source_key=key).select_related("party").first()
+            SourceRecord.objects.filter(source_system=source, source_key=key).only("party_id").first()
         )
         if record is None:
             raise RowError("source_key", key, f"no customer with source key {key!r} in {source.name}")
-        party = record.party
-        while party.merged_into_id:  # a merged customer's consent goes to its survivor
-            party = Party.objects.get(pk=party.merged_into_id)
-        return [party.pk]
+        # A merge moves the records to the survivor; should one still name a merged party,
+        # consent_set writes the change on its survivor (under the parties' lock, so an unmerge
+        # in between cannot send it astray) and says so in the ledger, as for every caller.
+        return [record.party_id]
     if email.strip():
         cleaned = std.email_normalize(email)
         if cleaned.problem:
