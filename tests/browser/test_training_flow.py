@@ -90,7 +90,7 @@ def test_a_steward_labels_pairs_with_the_keyboard_and_trains(page, tmp_path):
         first = rows.first.get_attribute("data-suggestion")
         rows.first.get_by_test_id("review-link").click()
         page.get_by_test_id("not-a-match").click()
-        expect(page.get_by_text("recorded as not a match")).to_be_visible()
+        expect(page.locator(".msg-success").get_by_text("recorded as not a match")).to_be_visible()
         assert not page.url.rstrip("/").endswith(f"/{first}")
         assert MatchSuggestion.objects.filter(status="pending").count() == pending - 1
 
