@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -190,11 +190,16 @@ def import_job_start(
     fields = ["mapping", "status", "queued_at"]
     if job.source_system_id is None:
         pending = _new_source_clean(job.new_source or {})
+        taken = ImportJobError(
+            f"a source system named {pending['name']!r} was registered since this file was "
+            "uploaded; discard this upload and upload the file again into that system")
         if SourceSystem.objects.filter(name__iexact=pending["name"]).exists():
-            raise ImportJobError(
-                f"a source system named {pending['name']!r} was registered since this file was "
-                "uploaded; discard this upload and upload the file again into that system")
-        job.source_system = SourceSystem.objects.create(**pending)
+            raise taken
+        try:  # another upload naming it may be starting at this moment (both saw the name free)
+            with transaction.atomic():
+                job.source_system = SourceSystem.objects.create(**pending)
+        except IntegrityError:
+            raise taken from None
         fields.append("source_system")
     job.mapping = cleaned
     job.status = ImportStatus.QUEUED
