@@ -78,6 +78,20 @@ def split_groups_check(groups: Sequence[Sequence[int]], members: Sequence[int],
     return kept
 
 
+def _survivors_check(survivor_ids: Sequence[int], kept: list[list[int]], suggestion_id: int) -> None:
+    """Each chosen survivor is in a group, at most one per group (SplitRefused naming it): a
+    survivor that cannot be honoured is not silently replaced by the merge's choice."""
+    chosen: dict[int, int] = {}
+    for pid in survivor_ids:
+        index = next((i for i, group in enumerate(kept) if pid in group), None)
+        if index is None:
+            raise SplitRefused(f"survivor {pid} is not in suggestion #{suggestion_id}")
+        if index in chosen and chosen[index] != pid:
+            raise SplitRefused(f"survivors {chosen[index]} and {pid} are both in group "
+                               f"{group_name(index)}: choose one survivor per group")
+        chosen[index] = pid
+
+
 def suggestion_split(*, suggestion_id: int, groups: Sequence[Sequence[int]], user,
                      survivor_ids: Sequence[int] = ()) -> SplitResult:
     """Split the suggestion into ``groups`` (party ids; every member in exactly one group, at
@@ -116,6 +130,7 @@ def _split_locked(suggestion_id: int, groups: Sequence[Sequence[int]], user,
     if suggestion.status != SuggestionStatus.PENDING:
         raise SuggestionClosed(suggestion_handled(suggestion))
     kept = split_groups_check(groups, members, suggestion.pk)
+    _survivors_check(survivor_ids, kept, suggestion.pk)
     reason = suggestion_changes(suggestion, members)
     if reason:
         raise _Stale(reason)
