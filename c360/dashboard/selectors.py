@@ -287,3 +287,12 @@ def quality_issue_list(*, field: str = "", reason: str = "", source: int | None 
     if source:
         issues = issues.filter(source_record__source_system_id=source)
     return issues.order_by("-id")
+
+
+def steward_agreement() -> list:
+    """Each steward's agreement with known-answer pairs and second reviews, lowest first, with
+    the checks they disagreed on (matching's steward-quality service; the dashboard only shows
+    it)."""
+    from matching.services.quality import steward_agreement as agreement
+
+    return agreement()

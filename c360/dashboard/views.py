@@ -18,6 +18,7 @@ from c360.params import parse_id, parse_text
 VIEW = "c360.view_dashboardsnapshot"
 REFRESH = "c360.refresh_dashboardsnapshot"
 CONSENTS = "consents.view_contactpointtypeconsent"
+QUALITY = "matching.change_matchsettings"  # who may open matching's steward-quality page
 
 
 def _consent_chart(snapshot, user):
@@ -61,6 +62,9 @@ def _dashboard(snapshot, user) -> dict:
             [charts.Series(row.name, row.values, row.css) for row in throughput.stewards],
             width=480) if throughput.stewards else None,
         "imports": s.recent_imports(),
+        # each steward's agreement with known answers and second reviews (issue 18): for those
+        # who run the checks (matching's quality page), with the pairs they disagreed on
+        "agreement": s.steward_agreement() if user.has_perm(QUALITY) else None,
     }
     if snapshot is None:
         return board

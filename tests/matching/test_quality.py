@@ -242,3 +242,22 @@ def test_the_quality_page_shows_rates_and_disagreements_to_administrators(role_c
     no_file = admin.post(reverse("matching:quality_seed"), {"count": "3", "source": "truth"}, follow=True)
     assert "truth file: choose a CSV file" in no_file.content.decode()
     assert role_client("steward").get(reverse("matching:quality")).status_code == 403
+
+
+def test_the_dashboard_shows_each_stewards_agreement_and_the_pairs_they_disagreed_on(role_client, run):
+    """Issue 18: the dashboard (the home page) shows administrators each steward's agreement
+    rate and the pairs they disagreed on; stewards, who are checked, do not see the table."""
+    ann = UserFactory(username="ann", role=DATA_STEWARD)
+    a, b = _party("Roe", "CRM", "A"), _party("Roe", "CRM", "B")
+    _seed([(a.pk, b.pk, Label.DISTINCT, 0.8)], origin="decisions", user=None)
+    suggestion = _pair_suggestion(a, b)
+    with pytest.raises(KnownAnswerRefused):
+        suggestion_merge(suggestion_id=suggestion.pk, user=ann)
+
+    home = role_client("administrator").get(reverse("home")).content.decode()
+    card = home[home.index('data-testid="steward-agreement"'):]
+    card = card[:card.index("</section>")]
+    assert "ann" in card and ">0%<" in card
+    assert f'{reverse("matching:review", args=[suggestion.pk])}">#{suggestion.pk}</a>' in card
+    steward_home = role_client("steward").get(reverse("home")).content.decode()
+    assert 'data-testid="steward-agreement"' not in steward_home
