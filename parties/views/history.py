@@ -41,7 +41,8 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 def unmerge(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     if not PartyEvent.objects.filter(pk=event_id, parties=pk).exists():
         raise Http404(f"Party {pk} has no event #{event_id}.")
-    why = request.POST.get("why", "")
+    answers = request.POST.getlist("why")
+    why = answers[0] if len(answers) == 1 else ""  # both buttons' answers at once is no answer
     if why not in UNMERGE_CHOICES:
         messages.error(request, f"Merge #{event_id} not undone — choose \"These are different customers\" "
                                 "or \"Undo for now\".")
