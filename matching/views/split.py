@@ -25,10 +25,13 @@ def split_form_groups(data: QueryDict) -> list[list[int]]:
     """``group_<party id>=<letter>`` fields as groups of party ids, in letter order. Raises
     ``BadParameter`` naming the field for an id or a letter that is not one."""
     groups: dict[str, list[int]] = {}
-    for key, value in data.items():
+    for key, values in data.lists():
         if not key.startswith("group_"):
             continue
         party = parse_id(key[6:], name=key, required=True)
+        if len(values) != 1:  # one party in two groups: not the last one silently
+            raise BadParameter(key, f"sent {len(values)} times; choose one group for the party")
+        value = values[0]
         letter = value.strip().upper()
         if len(letter) != 1 or letter not in GROUP_NAMES:
             raise BadParameter(key, f"{value[:20]!r} is not a group letter (A, B, C …)")

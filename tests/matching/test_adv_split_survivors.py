@@ -59,3 +59,21 @@ def test_the_api_answers_400_naming_the_survivor(client):
                            content_type="application/json")
     assert response.status_code == 400 and "survivor 999999" in response.json()["detail"]
     assert m.Party.objects.filter(status="active").count() == 4
+
+
+def test_the_review_form_refuses_a_party_sent_in_two_groups(client):
+    from django.urls import reverse
+
+    from matching.models import MatchSuggestion
+
+    h = household()
+    a, b, c, d = h.ids
+    client.force_login(UserFactory(username="ann", role="Data steward"))
+    suggestion = suggestion_for(h.ids)
+    url = reverse("matching:review_split", args=[suggestion.pk])
+    # party a sent as A and as B: the last used to win silently (a, b, c merged as group B)
+    page = client.post(url, {f"group_{a}": ["A", "B"], f"group_{b}": "B", f"group_{c}": "B",
+                             f"group_{d}": "A"}, follow=True).content.decode()
+    assert f"group_{a}: sent 2 times" in page
+    assert MatchSuggestion.objects.get(pk=suggestion.pk).status == SuggestionStatus.PENDING
+    assert m.Party.objects.filter(pk__in=h.ids, status="active").count() == 4
