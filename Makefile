@@ -47,8 +47,10 @@ test: setup
 fuzz-api: setup
 	@bash .ci/api_fuzz
 
+# ruff, the app boundaries (import-linter contracts in pyproject.toml), missing migrations.
 lint: setup
 	@$(PY) -m ruff check .
+	@out="$$($(VENV)/bin/lint-imports --no-cache 2>&1)" || { echo "$$out"; echo "An import crosses an app boundary: see DESIGN.md, layers"; exit 1; }
 	@$(PY) manage.py makemigrations --check --dry-run >/dev/null || \
 	  (echo "Migrations are missing: run manage.py makemigrations" && exit 1)
 
