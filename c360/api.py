@@ -50,6 +50,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]):
         return redirect_to_login(request.get_full_path())
     if isinstance(exc, BadParameter):  # c360.params: a bad id or text in a parameter
         exc = exceptions.ValidationError({exc.name: [f"{exc.problem}."]})
+    elif isinstance(exc, DjangoValidationError):  # a service refused: the one place it becomes a 400
+        exc = validation(exc)
     response = exception_handler(exc, context)
     if response is None:
         return None

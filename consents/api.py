@@ -3,14 +3,13 @@ preferences, and privacy requests — on the same services as the pages."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
-from c360.api import IdCursorPagination, IdField, has_perms, validation
+from c360.api import IdCursorPagination, IdField, has_perms
 from consents.models import (
     ActorKind,
     Channel,
@@ -248,11 +247,8 @@ class PartyConsentsView(GenericAPIView):
         party_or_404(pk)
         data = ConsentIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            # a merged party's change goes to its survivor: the answer is the survivor's consents
-            row = consent_set(party_id=pk, actor=api_actor(request), **data.validated_data)
-        except DjangoValidationError as exc:
-            raise validation(exc) from None
+        # a merged party's change goes to its survivor: the answer is the survivor's consents
+        row = consent_set(party_id=pk, actor=api_actor(request), **data.validated_data)
         return Response(PartyConsentsOut(_party_consents(row.party_id)).data, status=status.HTTP_201_CREATED)
 
 
@@ -271,12 +267,9 @@ class PartyPreferencesView(GenericAPIView):
         source = changes.pop("capture_source")
         if not changes:
             raise ValidationError({"non_field_errors": ["name at least one preference to change"]})
-        try:
-            row = preferences_set(
-                party_id=pk, changes=changes, actor=api_actor(request), capture_source=source
-            )
-        except DjangoValidationError as exc:
-            raise validation(exc) from None
+        row = preferences_set(
+            party_id=pk, changes=changes, actor=api_actor(request), capture_source=source
+        )
         return Response(PreferencesOut(row).data)
 
 
@@ -340,17 +333,14 @@ class ErasureView(GenericAPIView):
 
     @extend_schema(request=ErasureIn, responses=ErasureOut)
     def post(self, request, pk: int):
-        from consents.services.erasure import ErasureRefused, party_erase
+        from consents.services.erasure import party_erase
 
         party_or_404(pk)
         data = ErasureIn(data=request.data)
         data.is_valid(raise_exception=True)
         if data.validated_data["confirm"] != pk:
             raise ValidationError({"confirm": [f"send {pk} to confirm the erasure of party {pk}"]})
-        try:
-            result = party_erase(
-                party_id=pk, actor=request.user, reason=data.validated_data["request_reference"]
-            )
-        except ErasureRefused as exc:
-            raise validation(exc) from None
+        result = party_erase(
+            party_id=pk, actor=request.user, reason=data.validated_data["request_reference"]
+        )
         return Response(ErasureOut(result).data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -14,7 +13,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from c360.api import FormParser, IdCursorPagination, MultiPartParser, has_perms, validation
+from c360.api import FormParser, IdCursorPagination, MultiPartParser, has_perms
 from c360.params import BadParameter, parse_text
 from parties.api.filters import ImportApiFilter, MergeApiFilter, PartyApiFilter
 from parties.api.serializers import (
@@ -131,10 +130,7 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
         if not request.user.has_perm(f"parties.add_contactpoint{kind}"):
             raise PermissionDenied(f"Your role may not add {kind} contact points.")
         get_object_or_404(Party, pk=pk)
-        try:
-            point = cp.contact_point_add(party_id=int(pk), actor=request.user, **data.validated_data)
-        except DjangoValidationError as exc:
-            raise validation(exc) from None
+        point = cp.contact_point_add(party_id=int(pk), actor=request.user, **data.validated_data)
         return Response(ContactPointOut(point).data, status=status.HTTP_201_CREATED)
 
 
@@ -161,19 +157,16 @@ class ContactPointViewSet(viewsets.GenericViewSet):
         point = self._point(kind, pk, "change")
         data = ContactPointChange(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            if "value" in data.validated_data:
-                point = cp.contact_point_correct(
-                    kind=kind,
-                    point_id=point.pk,
-                    value=data.validated_data["value"],
-                    region=data.validated_data["region"],
-                    actor=request.user,
-                )
-            if data.validated_data.get("verified"):
-                point = cp.contact_point_verify(kind=kind, point_id=point.pk, actor=request.user)
-        except DjangoValidationError as exc:
-            raise validation(exc) from None
+        if "value" in data.validated_data:
+            point = cp.contact_point_correct(
+                kind=kind,
+                point_id=point.pk,
+                value=data.validated_data["value"],
+                region=data.validated_data["region"],
+                actor=request.user,
+            )
+        if data.validated_data.get("verified"):
+            point = cp.contact_point_verify(kind=kind, point_id=point.pk, actor=request.user)
         return Response(ContactPointOut(point).data)
 
     @extend_schema(
@@ -186,12 +179,9 @@ class ContactPointViewSet(viewsets.GenericViewSet):
         point = self._point(kind, pk, "change")
         data = DeactivateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            point = cp.contact_point_deactivate(
-                kind=kind, point_id=point.pk, actor=request.user, reason=data.validated_data["reason"]
-            )
-        except DjangoValidationError as exc:
-            raise validation(exc) from None
+        point = cp.contact_point_deactivate(
+            kind=kind, point_id=point.pk, actor=request.user, reason=data.validated_data["reason"]
+        )
         return Response(ContactPointOut(point).data)
 
 
