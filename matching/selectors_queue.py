@@ -205,7 +205,7 @@ def review_sheet(suggestion: MatchSuggestion, *, merging: Sequence[int] | None =
             "source_system__trust_rank", "pk"):
         records[record.party_id].append(record)
     rules = rules_current()
-    overrides = defaultdict(dict)
+    overrides: defaultdict[int, dict[str, GoldenOverride]] = defaultdict(dict)
     for override in GoldenOverride.objects.filter(party_id__in=ids):
         overrides[override.party_id][override.attribute] = override
     goldens = {pid: golden_compute(candidates_of(records[pid]), rules=rules, overrides=overrides[pid])
@@ -283,7 +283,7 @@ OPEN_STATUSES = ["open", "pending", "processing", "shipped"]
 
 
 def _summaries(ids: Sequence[int]) -> dict[int, dict]:
-    summary = {pid: {"engagements": 0, "open": 0, "tiers": []} for pid in ids}
+    summary: dict[int, dict[str, Any]] = {pid: {"engagements": 0, "open": 0, "tiers": []} for pid in ids}
     for row in Engagement.objects.filter(party_id__in=ids).values("party_id").annotate(
             n=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN_STATUSES))):
         summary[row["party_id"]].update(engagements=row["n"], open=row["open"])

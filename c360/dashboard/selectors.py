@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -145,7 +145,7 @@ def attribute_rows(snapshot: DashboardSnapshot, sources: list[SourceSystem]) -> 
         f = figures.get((source_id, attribute))
         url = ""
         if attribute in invalid_filter:
-            params = {"contact": invalid_filter[attribute]}
+            params: dict[str, str | int] = {"contact": invalid_filter[attribute]}
             if source_id is not None:
                 params["source"] = source_id
             url = _parties_url(**params)
@@ -196,7 +196,7 @@ def _days(n: int) -> list[date]:
 
 
 def _since(days: list[date]):
-    return timezone.make_aware(timezone.datetime.combine(days[0], timezone.datetime.min.time()))
+    return timezone.make_aware(datetime.combine(days[0], datetime.min.time()))
 
 
 def _per_day(queryset, column: str, days: list[date]) -> list[int]:

@@ -42,9 +42,11 @@ from parties.models import (
     PhoneType,
     Validity,
 )
+from parties.models.contact_points import ContactPoint
 
-POINTS = {Channel.EMAIL: (ContactPointEmail, "email"), Channel.SMS: (ContactPointPhone, "phone"),
-          Channel.PHONE: (ContactPointPhone, "phone"), Channel.MAIL: (ContactPointAddress, "address")}
+POINTS: dict[str, tuple[type[ContactPoint], str]] = {
+    Channel.EMAIL: (ContactPointEmail, "email"), Channel.SMS: (ContactPointPhone, "phone"),
+    Channel.PHONE: (ContactPointPhone, "phone"), Channel.MAIL: (ContactPointAddress, "address")}
 SOLICIT_EXEMPT = (LegalBasis.CONTRACT, LegalBasis.LEGAL_OBLIGATION)
 
 
@@ -129,7 +131,7 @@ class Explanation:
 
 
 # A consent's status as what the customer did, for a sentence ("the customer opted out (…)").
-_DID = {ConsentStatus.OPT_IN: "opted in", ConsentStatus.OPT_OUT: "opted out",
+_DID: dict[str, str] = {ConsentStatus.OPT_IN: "opted in", ConsentStatus.OPT_OUT: "opted out",
         ConsentStatus.SEEN: "saw the question but did not answer",
         ConsentStatus.NOT_SEEN: "has not seen the question yet"}
 

@@ -166,7 +166,7 @@ def person_of(party_ids: Sequence[int]) -> Person:
             "family_name", "given_name", "birth_date"):
         people.add((family, given, birth.isoformat() if birth else ""))
     people = {(f.casefold(), g.casefold(), b) for f, g, b in people if f and g and b}
-    emails = set()
+    emails: set[str] = set()
     shared = shared_values(ContactPointEmail, ids)
     for raw, normalized in ContactPointEmail.objects.filter(party_id__in=ids).exclude(
             normalized__in=shared).values_list("raw_value", "normalized"):
@@ -186,7 +186,8 @@ def person_of(party_ids: Sequence[int]) -> Person:
     shared = shared_values(PartyIdentification, ids)
     identifiers = {v for v in PartyIdentification.objects.filter(party_id__in=ids).values_list(
         "normalized", flat=True) if long_enough(v) and v not in shared}
-    words, full = set(), set()
+    words: set[str] = set()
+    full: set[str] = set()
     for given, family, display in Party.objects.filter(pk__in=ids).values_list(
             "given_name", "family_name", "display_name"):
         names.add((given, family))
@@ -350,7 +351,7 @@ def _terminator(line: bytes) -> bytes:
 
 def _csv_spans(path: Path, encoding: str, delimiter: str) -> dict[int, int]:
     """First line → last line of every CSV record (a quoted value may hold line breaks)."""
-    spans = {}
+    spans: dict[int, int] = {}
     with path.open("r", encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         while True:

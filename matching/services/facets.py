@@ -68,7 +68,8 @@ def suggestion_facets(clusters: Sequence[Sequence[int]],
         cluster_kinds = {kinds.get(pid, "") for pid in cluster}
         countries = sorted({str(v).upper() for v in (evidence.get("country") or {}).get(
             "values", {}).values() if v})
-        risk, reasons = 0, []
+        risk = 0
+        reasons: list[str] = []
         if conflict:
             risk, reasons = risk + 4, [*reasons, "conflicting consents"]
         if (evidence.get("birth_date") or {}).get("agreement") == "different":

@@ -99,7 +99,8 @@ def _pair_scores(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float] |
     scored = pair_scores(matcher, [((a, records[a]), (b, records[b])) for a, b in known])
     scores = dict.fromkeys(known, 0.0)
     for (a, b), score in zip(scored["pairs"], scored["score"], strict=True):
-        scores[tuple(sorted((int(a), int(b))))] = float(score)
+        low, high = sorted((int(a), int(b)))
+        scores[(low, high)] = float(score)
     return scores
 
 
@@ -248,18 +249,19 @@ def known_answers_seed_from_truth(*, handle: TextIO, count: int, user=None, seed
     skip = _busy_pairs() | {frozenset(p) for p in _checked_pairs()}
     skip |= {frozenset(p) for p in PairDecision.objects.filter(is_active=True).values_list(
         "party_a_id", "party_b_id")}
-    matches = sorted({tuple(sorted((a, b))) for pids in parties.values() for a in pids for b in pids
+    matches = sorted({(min(a, b), max(a, b)) for pids in parties.values() for a in pids for b in pids
                       if a < b and frozenset((a, b)) not in skip})
     by_family: dict[str, list[int]] = defaultdict(list)
     for pid, family in Party.objects.filter(pk__in=list(entity_of)).exclude(family_name="").values_list(
             "pk", "family_name"):
         by_family[family.casefold()].append(pid)
-    distincts = sorted({tuple(sorted((a, b))) for pids in by_family.values() for a in pids for b in pids
+    distincts = sorted({(min(a, b), max(a, b)) for pids in by_family.values() for a in pids for b in pids
                         if a < b and entity_of[a] != entity_of[b] and frozenset((a, b)) not in skip})
     plausible_matches = _plausible(matches, count, rng) if matches else []
     plausible_distincts = _plausible(distincts, count, rng) if distincts else []
     want_match = min(len(plausible_matches), max(count - min(len(plausible_distincts), count // 2), 0))
-    chosen = [(a, b, Label.MATCH, score) for (a, b), score in plausible_matches[:want_match]]
+    chosen: list[tuple[int, int, str, float]] = [
+        (a, b, Label.MATCH, score) for (a, b), score in plausible_matches[:want_match]]
     chosen += [(a, b, Label.DISTINCT, score) for (a, b), score in plausible_distincts[:count - want_match]]
     if not chosen and not tagged:
         raise QualityError(

@@ -101,7 +101,7 @@ def question_pool(*, limit: int, rng: random.Random, skip: set[tuple[int, int]])
     records_qs = SourceRecord.objects.filter(party__erased_at__isnull=True)
     ids = list(records_qs.values_list("pk", flat=True))
     population = len(ids)
-    rows = []
+    rows: list[tuple[int, int, dict]] = []
     if len(ids) > limit:
         ids = sorted(rng.sample(ids, limit))
         for start in range(0, len(ids), 5000):

@@ -277,7 +277,8 @@ def _progress_update(run_id: int, phase: str) -> None:
         partner_cap=totals["cap"], chunks_done=totals["done"], heartbeat_at=timezone.now())
 
 
-NEXT_PHASE = {RunPhase.FINGERPRINTING: RunPhase.SCORING, RunPhase.SCORING: RunPhase.CLUSTERING}
+NEXT_PHASE: dict[str, RunPhase] = {RunPhase.FINGERPRINTING: RunPhase.SCORING,
+                                   RunPhase.SCORING: RunPhase.CLUSTERING}
 
 
 def _phase_advance(run_id: int, phase: str, inline: bool) -> None:

@@ -195,7 +195,7 @@ def _households_create(
             relationships.append(PartyRelationship(
                 from_party_id=a[1], to_party_id=b[1], kind=RelationshipKind.HOUSEHOLD_MEMBER,
                 source_record_id=a[0]))
-    existing = set()
+    existing: set[tuple[int, int]] = set()
     from_ids = sorted({r.from_party_id for r in relationships})
     for start in range(0, len(from_ids), BATCH_SIZE):
         existing.update(PartyRelationship.objects.filter(
