@@ -204,6 +204,8 @@ def consent_set(*, party_id: int, channel: str, purpose: str, status: str, captu
     purpose_row = _purpose(purpose)
     when = _validated(status, captured_at, capture_source)
     asked, party_id = party_id, _party_for_change(party_id, follow_merge=follow_merge)
+    if captured_at is None:  # "now" is when the change holds the lock, after any that held it first
+        when = timezone.now()
     evidence = _followed(asked, party_id, evidence)
     row = (ContactPointTypeConsent.objects.select_for_update()
            .filter(party_id=party_id, channel=channel, purpose=purpose_row).first())
@@ -249,6 +251,8 @@ def consent_set_many(*, party_id: int, changes: Sequence[ConsentChange], capture
             raise ValidationError({"changes": f"{change.channel}/{change.purpose} is changed twice; "
                                               "choose one state for it"})
         seen.add((change.channel, change.purpose))
+    if captured_at is None:  # lock first: "now" comes after any change that held the party
+        _party_for_change(party_id, follow_merge=True)
     when = captured_at or timezone.now()  # one moment for the whole conversation
     rows = []
     for change in changes:
