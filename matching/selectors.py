@@ -58,7 +58,8 @@ def party_records(party_ids: Iterable[int]) -> dict[int, dict]:
             "WHERE status = %s AND id {ids}", ids, [PartyStatus.ACTIVE]):
         records[pid] = flat_record(attributes=dict(zip(GOLDEN, values, strict=True)),
                                    emails=emails[pid], phones=phones[pid],
-                                   address=(addresses[pid] or [None])[0], identifiers=identifiers[pid])
+                                   address=addresses[pid][0] if addresses[pid] else None,
+                                   identifiers=identifiers[pid])
     return records
 
 

@@ -60,6 +60,8 @@ class QueuePaginator(Paginator):
     loads just those rows with their members. With ``count_cap``, counting stops there
     (``capped`` says so): a filter matching 40,000 suggestions need not count them all."""
 
+    object_list: QuerySet[MatchSuggestion]
+
     def __init__(self, *args, count_cap: int | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.count_cap = count_cap
@@ -79,7 +81,9 @@ class QueuePaginator(Paginator):
         bottom = (number - 1) * self.per_page
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:bottom + self.per_page])
         rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        # Paginator._get_page (what Paginator.page calls) is Django's, missing from django-stubs
+        return self._get_page(  # type: ignore[attr-defined]
+            [rows[pk] for pk in ids if pk in rows], number, self)
 
 
 @dataclass

@@ -44,7 +44,7 @@ def _first_records(party_ids: Iterable[int]) -> dict[int, SourceRecord]:
 
 
 def pairs_decide(pairs: Iterable[tuple[int, int]], *, decision: str, user=None,
-                 suggestion: MatchSuggestion | None = None,
+                 suggestion: MatchSuggestion | int | None = None,
                  records: dict[int, SourceRecord] | None = None, teach: bool = True) -> int:
     """Record a decision for each party pair and (``teach``) the matching training label for
     their first source records (``records``: each party's, when they moved in a merge).

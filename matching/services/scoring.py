@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dedupe
 import numpy as np
@@ -97,6 +98,7 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
     decisions = connection.ops.quote_name(PairDecision._meta.db_table)
     oversized = connection.ops.quote_name(OversizedBlock._meta.db_table)
     empty = Candidates(0, np.empty((0, 2), dtype="i8"))
+    params: list[Any]  # a range, two arrays (PostgreSQL) or the ids themselves
     if changed is None:
         join, where, params = "a.party_id < b.party_id", "a.party_id BETWEEN %s AND %s", [first, last]
         lo, hi = "a.party_id", "b.party_id"

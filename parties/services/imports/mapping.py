@@ -57,13 +57,13 @@ def mapping_propose(
     for header in headers:
         if header in used:
             continue
-        target = lookup.get(_compact(header))
-        if target and target in proposal:
+        found = lookup.get(_compact(header))
+        if found and found in proposal:
             # a second phone or email column ("Telefon" beside "Mobil") takes the second slot
-            second = f"{target}_2"
-            target = second if second in kind.columns and second not in proposal else None
-        if target:
-            proposal[target] = [header]
+            second = f"{found}_2"
+            found = second if second in kind.columns and second not in proposal else None
+        if found:
+            proposal[found] = [header]
             used.add(header)
     # columns that complete another one (a house number beside the street) join it
     for target, synonyms in kind.extra.get("joined", {}).items():
