@@ -23,8 +23,8 @@ def setting_value(instance: models.Model, name: str) -> str | None:
     if field.is_relation:
         value = getattr(instance, name)
     elif getattr(field, "choices", None):
-        raw = getattr(instance, field.attname)
-        value = dict(field.flatchoices).get(raw, raw)
+        raw = getattr(instance, field.attname)  # empty is no value, whatever its label ("Any")
+        value = dict(field.flatchoices).get(raw, raw) if raw not in (None, "") else None
     else:
         value = getattr(instance, field.attname)
     return value_text(value)
@@ -36,7 +36,7 @@ def value_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple, set)):
-        return ", ".join(str(item) for item in value) if value else None
+        return "; ".join(str(item) for item in value) if value else None
     return str(value)
 
 

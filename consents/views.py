@@ -263,12 +263,20 @@ def segment_preview(request: HttpRequest) -> HttpResponse:
     return render(request, "consents/_segment_preview.html", _preview(form))
 
 
+def _segment_changes(segment) -> list:
+    """The segment's history, newest first (none for a segment not saved yet)."""
+    from c360.setting_changes import setting_changes_list
+    from consents.services.segments import SEGMENT_SETTING
+
+    return setting_changes_list(setting=SEGMENT_SETTING, object_id=segment.pk) if segment else []
+
+
 def _segment_form_page(request: HttpRequest, segment=None) -> HttpResponse:
     from consents.forms import SegmentForm
     from consents.services.segments import segment_create, segment_update
 
     form = SegmentForm(request.POST or None, instance=segment)
-    context = {"form": form, "segment": segment}
+    context = {"form": form, "segment": segment, "changes": _segment_changes(segment)}
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
         data = form.cleaned_data
         try:
@@ -332,7 +340,8 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                initial={k: v for k, v in initial.items() if v})
     context = {"segment": segment, "page_obj": page, "paginator": paginator,
                "rows": segment_member_rows(list(page.object_list)), "export": export, "ltv_definition": LTV,
-               "can_export": request.user.has_perm("consents.export_segment")}
+               "can_export": request.user.has_perm("consents.export_segment"),
+               "changes": _segment_changes(segment)}
     if context["can_export"] and export.is_bound and export.is_valid():
         channel, purpose, on = (export.cleaned_data[k] for k in ("channel", "purpose", "on"))
         context["eligible"] = segment_eligible_count(segment=segment, channel=channel, purpose=purpose, on=on)

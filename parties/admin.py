@@ -151,6 +151,21 @@ class SourceSystemAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     list_editable = ["trust_rank", "is_active"]
 
+    def save_model(self, request, obj, form, change) -> None:
+        """Through the service, so the change is checked and recorded in the settings history
+        (the list's editable columns come here too)."""
+        from parties.services.sources import SOURCE_SYSTEM_FIELDS, source_system_create, source_system_update
+
+        values = {name: form.cleaned_data[name] for name in form.changed_data if name in SOURCE_SYSTEM_FIELDS}
+        if change:
+            saved = source_system_update(source_id=obj.pk, values=values, user=request.user)
+        else:
+            saved = source_system_create(
+                values={name: getattr(obj, name) for name in SOURCE_SYSTEM_FIELDS}, user=request.user)
+        obj.pk = saved.pk
+        if "column_mappings" in form.changed_data:
+            m.SourceSystem.objects.filter(pk=saved.pk).update(column_mappings=obj.column_mappings)
+
 
 @admin.register(m.SourceRecord)
 class SourceRecordAdmin(admin.ModelAdmin):

@@ -49,6 +49,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from c360.setting_changes import model_labels, setting_changes_record, setting_values
 from consents.models import (
     ConsentStatus,
     ContactPointConsent,
@@ -86,6 +87,8 @@ from parties.selectors_engagement import counted_order
 LTV = ("sum of the amounts of orders (cancelled orders not counted) minus the amounts of returns; "
        "order count = number of orders, cancelled ones not counted")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
+SEGMENT_SETTING = "consents.segment"  # its history (c360.setting_changes), per segment
+SEGMENT_HISTORY_FIELDS = ("name", "description", *Segment.FILTER_FIELDS)
 
 
 def _ltv_expression():
@@ -210,18 +213,29 @@ def segment_create(*, name: str, description: str = "", filters: Mapping[str, An
     _apply(segment, filters)
     segment.full_clean()
     segment.save()
+    _history_record(segment, {}, user)
     return segment
 
 
 @transaction.atomic
 def segment_update(*, segment: Segment, name: str, description: str = "", filters: Mapping[str, Any],
                    user) -> Segment:
-    """Replace a segment's name, description and filters (a filter not given is cleared)."""
+    """Replace a segment's name, description and filters (a filter not given is cleared). The
+    history records each field that changed (the values before are read from the locked row:
+    a bound form may have changed ``segment`` already)."""
+    before = setting_values(Segment.objects.select_for_update().get(pk=segment.pk), SEGMENT_HISTORY_FIELDS)
     segment.name, segment.description, segment.updated_by = name.strip(), description.strip(), user
     _apply(segment, filters)
     segment.full_clean()
     segment.save()
+    _history_record(segment, before, user)
     return segment
+
+
+def _history_record(segment: Segment, before: Mapping[str, Any], user) -> None:
+    setting_changes_record(setting=SEGMENT_SETTING, object_id=segment.pk, before=before,
+                           after=setting_values(segment, SEGMENT_HISTORY_FIELDS), user=user,
+                           labels=model_labels(Segment, SEGMENT_HISTORY_FIELDS))
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from c360.setting_changes import setting_changes_record
 from matching.models import (
     BlockKey,
     Label,
@@ -37,6 +38,7 @@ from matching.models import (
 )
 from matching.rules import RULES_BY_CODE, STANDARD_RULES, record_keys
 from matching.selectors import match_records_store, party_records, rows_for_ids
+from matching.services.thresholds import THRESHOLDS_SETTING
 from parties.models import Party
 from parties.services.bulk_writer import rows_insert
 
@@ -393,8 +395,17 @@ def match_settings_rules_set(*, codes_off: Iterable[str], user) -> MatchSettings
         before = list(current.rules_off or [])
         current.rules_off, current.updated_by = off, user
         current.save(update_fields=["rules_off", "updated_by", "updated_at"])
+        setting_changes_record(setting=THRESHOLDS_SETTING, user=user,
+                               labels={"rules_off": "blocking rules switched off"},
+                               before={"rules_off": _rule_names(before)},
+                               after={"rules_off": _rule_names(off)})
     logger.info("blocking rules switched off: %s (were %s), by %s", off or "none", before or "none", user)
     return current
+
+
+def _rule_names(codes: Iterable[str]) -> list[str]:
+    """The rules' labels, for the settings history (a code no longer standard: the code)."""
+    return [RULES_BY_CODE[code].label if code in RULES_BY_CODE else code for code in codes]
 
 
 def rules_measured_run(run: MatchRun) -> MatchRun | None:

@@ -8,10 +8,13 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from c360.setting_changes import setting_changes_record
 from matching.models import MatchSettings
 
 logger = logging.getLogger(__name__)
 
+THRESHOLDS_SETTING = "matching.thresholds"  # the history of the thresholds and blocking rules
+THRESHOLD_LABELS = {"review_threshold": "review threshold", "auto_merge_threshold": "auto-merge threshold"}
 REVIEW_MIN = 0.2  # the scores run keeps for clustering: lower ones are dropped before it
 
 
@@ -49,6 +52,10 @@ def match_settings_set(*, review_threshold: float, auto_merge_threshold: float |
         current.review_threshold, current.auto_merge_threshold = review_threshold, auto_merge_threshold
         current.updated_by = user
         current.save(update_fields=["review_threshold", "auto_merge_threshold", "updated_by", "updated_at"])
+        setting_changes_record(
+            setting=THRESHOLDS_SETTING, user=user, labels=THRESHOLD_LABELS,
+            before=dict(zip(THRESHOLD_LABELS, before, strict=True)),
+            after={"review_threshold": review_threshold, "auto_merge_threshold": auto_merge_threshold})
     logger.info("match thresholds set to review %s, auto-merge %s (were %s, %s), by %s",
                 review_threshold, auto_merge_threshold, *before, user)
     return current

@@ -9,12 +9,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from c360.setting_changes import setting_changes_list
 from matching.forms import BlockingRulesForm, ThresholdsForm
 from matching.models import MatchSettings
 from matching.rules import RULES_BY_CODE
 from matching.selectors import threshold_chart
 from matching.services.blocking import blocking_rules_overview, match_settings_rules_set
-from matching.services.thresholds import match_settings_set
+from matching.services.thresholds import THRESHOLDS_SETTING, match_settings_set
 
 
 @permission_required("matching.view_matchsettings", raise_exception=True)
@@ -55,7 +56,8 @@ def thresholds(request: HttpRequest) -> HttpResponse:
     return render(request, "matching/thresholds.html",
                   {"form": form if can_change else None, "current": current,
                    "chart": threshold_chart(current), "rules_form": rules_form,
-                   "rules": blocking_rules_overview(), "can_change": can_change})
+                   "rules": blocking_rules_overview(), "can_change": can_change,
+                   "changes": setting_changes_list(setting=THRESHOLDS_SETTING)})
 
 
 def _rules_saved_messages(request: HttpRequest, saved: MatchSettings) -> None:

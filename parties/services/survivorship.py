@@ -7,27 +7,36 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.db.models import Count
 
-from parties.models import PartyStatus, Rule, SourceRecord, SurvivorshipRule
+from c360.setting_changes import setting_changes_record
+from parties.models import GOLDEN_ATTRIBUTE_CHOICES, PartyStatus, Rule, SourceRecord, SurvivorshipRule
 from parties.services.golden import GOLDEN_ATTRIBUTES, party_golden_refresh
 
 REFRESH_BATCH = 500
+SURVIVORSHIP_SETTING = "parties.survivorship"  # its history (c360.setting_changes)
 
 
 @transaction.atomic
 def survivorship_rules_save(*, rules: Mapping[str, str], user=None) -> int:
     """Save one rule per golden attribute; when any changed, recompute in the background
-    the golden records the change can affect. Returns how many rules changed."""
-    current = dict(SurvivorshipRule.objects.values_list("attribute", "rule"))
+    the golden records the change can affect. Returns how many rules changed. Each change is
+    recorded in the settings history (who, the rule before and after), in this transaction."""
+    current = dict(SurvivorshipRule.objects.select_for_update().values_list("attribute", "rule"))
     changed = 0
+    before: dict[str, str] = {}
+    after: dict[str, str] = {}
     for attribute in GOLDEN_ATTRIBUTES:
         rule = rules.get(attribute) or Rule.TRUST_RANK
         if rule not in Rule.values:
             raise ValueError(f"{attribute}: unknown rule {rule!r}")
         if current.get(attribute, Rule.TRUST_RANK) != rule:
+            before[attribute] = Rule(current.get(attribute, Rule.TRUST_RANK)).label
+            after[attribute] = Rule(rule).label
             SurvivorshipRule.objects.update_or_create(attribute=attribute,
                                                       defaults={"rule": rule, "updated_by": user})
             changed += 1
     if changed:
+        setting_changes_record(setting=SURVIVORSHIP_SETTING, before=before, after=after, user=user,
+                               labels={key: str(label) for key, label in GOLDEN_ATTRIBUTE_CHOICES})
         from parties.tasks import golden_refresh_all_task
 
         transaction.on_commit(lambda: golden_refresh_all_task.delay(0))

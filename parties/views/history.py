@@ -12,13 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from c360.params import BadParameter, parse_id, parse_ids, parse_text
+from c360.setting_changes import setting_changes_list
 from c360.text import sentence, validation_text
 from parties.forms import SurvivorshipRulesForm
 from parties.models import Party, PartyEvent
 from parties.selectors import party_history
 from parties.services.merge import MergeRefused, party_split, party_unmerge
 from parties.services.overrides import golden_override_remove, golden_override_set
-from parties.services.survivorship import survivorship_rules_save
+from parties.services.survivorship import SURVIVORSHIP_SETTING, survivorship_rules_save
 
 
 def _party_or_404(pk: int) -> Party:
@@ -121,7 +122,9 @@ def survivorship(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Saved. {changed} rule{'s' if changed != 1 else ''} changed; "
                                       "golden records are being recomputed in the background.")
             return redirect(reverse("parties:survivorship"))
-    return render(request, "parties/survivorship.html", {"form": form, "can_change": can_change})
+    return render(request, "parties/survivorship.html", {
+        "form": form, "can_change": can_change,
+        "changes": setting_changes_list(setting=SURVIVORSHIP_SETTING)})
 
 
 @require_POST

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, ListView, UpdateView
 from django_filters.views import FilterView
 
+from c360.setting_changes import setting_changes_list
 from parties.extensions import party_links, party_sections
 from parties.filters import PartyFilter
 from parties.forms import SourceSystemForm
@@ -20,6 +22,7 @@ from parties.models import Party, SourceSystem
 from parties.selectors import party_detail, party_list, party_merge_history, party_resolve
 from parties.selectors_engagement import engagement_timeline, engagement_totals, engagement_types_parse
 from parties.services.golden import golden_explain
+from parties.services.sources import SOURCE_SYSTEM_SETTING, source_system_create, source_system_update
 
 
 class PartyListView(PermissionRequiredMixin, FilterView):
@@ -100,14 +103,31 @@ class _SourceSystemFormMixin(PermissionRequiredMixin):
     done = "saved"
 
     def form_valid(self, form):
-        messages.success(self.request, f"Source system “{form.instance.name}” {self.done}.")
-        return super().form_valid(form)
+        # The service saves (and records the change in the history), not the ModelForm.
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            self.object = self.save(values)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Source system “{self.object.name}” {self.done}.")
+        return redirect(self.get_success_url())
 
 
 class SourceSystemCreateView(_SourceSystemFormMixin, CreateView):
     permission_required = "parties.add_sourcesystem"
     done = "registered"
 
+    def save(self, values) -> SourceSystem:
+        return source_system_create(values=values, user=self.request.user)
+
 
 class SourceSystemUpdateView(_SourceSystemFormMixin, UpdateView):
     permission_required = "parties.change_sourcesystem"
+
+    def save(self, values) -> SourceSystem:
+        return source_system_update(source_id=self.object.pk, values=values, user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs, changes=setting_changes_list(
+            setting=SOURCE_SYSTEM_SETTING, object_id=self.object.pk))

@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -20,6 +21,7 @@ from parties.services.imports.jobs import (
 )
 from parties.services.imports.mapping import MappingError
 from parties.services.imports.readers import ImportFileError
+from parties.services.sources import source_system_create
 
 
 class Command(BaseCommand):
@@ -54,13 +56,18 @@ class Command(BaseCommand):
             stored = import_file_store(stream=stream, original_name=path.name)
         try:
             with transaction.atomic():  # a bad file or mapping leaves no job or source behind
-                source, created = SourceSystem.objects.get_or_create(
-                    name=options["source"],
-                    defaults={"default_region": options["region"].upper(),
-                              "date_order": options["date_order"]})
+                source = SourceSystem.objects.filter(name=options["source"]).first()
+                created = source is None
+                if created:  # registered through the service: checked, and in the settings history
+                    source = source_system_create(values={
+                        "name": options["source"], "default_region": options["region"].upper(),
+                        "date_order": options["date_order"]})
                 job = self._start(source, stored, path, mapping, options)
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
+        except ValidationError as exc:
+            default_storage.delete(stored)
+            raise CommandError(f"source system {options['source']!r}: {'; '.join(exc.messages)}") from exc
         except MappingError as exc:
             default_storage.delete(stored)
             raise CommandError(f"{path.name}: {exc}") from exc

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q, Value
@@ -44,6 +45,7 @@ from parties.services.imports.readers import (
     rows_iter,
     rows_preview,
 )
+from parties.services.sources import source_system_create
 
 logger = logging.getLogger(__name__)
 
@@ -197,8 +199,8 @@ def import_job_start(
             raise taken
         try:  # another upload naming it may be starting at this moment (both saw the name free)
             with transaction.atomic():
-                job.source_system = SourceSystem.objects.create(**pending)
-        except IntegrityError:
+                job.source_system = source_system_create(values=pending, user=job.created_by)
+        except (IntegrityError, ValidationError):  # the unique name, checked or hit
             raise taken from None
         fields.append("source_system")
     job.mapping = cleaned
