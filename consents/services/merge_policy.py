@@ -39,7 +39,7 @@ from consents.services.ledger import (
 )
 from parties.extensions import MergeContext, MergeParticipant
 
-RANK = {ConsentStatus.NOT_SEEN: 0, ConsentStatus.SEEN: 1}
+RANK: dict[str, int] = {ConsentStatus.NOT_SEEN: 0, ConsentStatus.SEEN: 1}
 
 
 def consent_winner(rows: Sequence[ContactPointTypeConsent]) -> ContactPointTypeConsent | None:
@@ -53,8 +53,8 @@ def consent_winner(rows: Sequence[ContactPointTypeConsent]) -> ContactPointTypeC
 
 def preferences_combined(rows: Sequence[PrivacyPreference], survivor_id: int) -> dict:
     survivor = next((r for r in rows if r.party_id == survivor_id), None)
-    combined = {name: any(getattr(r, name) for r in rows) for name in PREFERENCE_FIELDS
-                if name.startswith("do_not_")}
+    combined: dict[str, Any] = {name: any(getattr(r, name) for r in rows) for name in PREFERENCE_FIELDS
+                                if name.startswith("do_not_")}
     frequencies = [r.contact_frequency for r in rows]
     combined["contact_frequency"] = max(frequencies, key=FREQUENCY_ORDER.index, default="")
     for name in ("preferred_channel", "preferred_language"):
@@ -104,17 +104,17 @@ def on_merge(ctx: MergeContext) -> dict:
     # contact-point consents follow their points: those now on the survivor move with them
     _points_follow(ctx, actor)
     # privacy preferences: toward the more restrictive
-    rows = list(PrivacyPreference.objects.filter(party_id__in=ids))
-    if rows:
-        mine = next((r for r in rows if r.party_id == ctx.survivor_id), None)
-        previous = preference_state(mine)
-        target = mine or PrivacyPreference(party_id=ctx.survivor_id)
-        for name, value in preferences_combined(rows, ctx.survivor_id).items():
-            setattr(target, name, value)
+    preferences = list(PrivacyPreference.objects.filter(party_id__in=ids))
+    if preferences:
+        own = next((r for r in preferences if r.party_id == ctx.survivor_id), None)
+        previous = preference_state(own)
+        kept = own or PrivacyPreference(party_id=ctx.survivor_id)
+        for name, value in preferences_combined(preferences, ctx.survivor_id).items():
+            setattr(kept, name, value)
         _record(party_id=ctx.survivor_id, scope=ConsentEvent.Scope.PREFERENCE, key="preferences",
-                previous=previous, new=preference_state(target), actor=actor,
+                previous=previous, new=preference_state(kept), actor=actor,
                 evidence="preferences combined toward the more restrictive")
-        target.save()
+        kept.save()
     return {"before": before, "ledger_mark": _ledger_mark(ctx)}
 
 
