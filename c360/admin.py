@@ -9,6 +9,8 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 
+from c360.admin_readonly import ReadOnlyAdmin
+from c360.models import SettingChange
 from c360.users import PRIVILEGE_FIELDS, group_change_refusal, user_change_check, user_change_refusal
 
 admin.site.unregister(User)
@@ -65,3 +67,13 @@ class GuardedGroupAdmin(GroupAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return (group_change_refusal(actor=request.user) is None
                 and super().has_delete_permission(request, obj))
+
+
+@admin.register(SettingChange)
+class SettingChangeAdmin(ReadOnlyAdmin):
+    """The settings history (``c360.setting_changes``): readable, never editable or deletable."""
+
+    list_display = ["changed_at", "setting", "object_id", "label", "old", "new", "changed_by_label"]
+    list_filter = ["setting"]
+    search_fields = ["=object_id", "field", "changed_by_label"]
+    show_full_result_count = False

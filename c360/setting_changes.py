@@ -55,7 +55,7 @@ def setting_changes_record(*, setting: str, before: Mapping[str, Any], after: Ma
         raise RuntimeError("setting_changes_record must run inside the change's transaction")
     labels = labels or {}
     now = timezone.now()
-    who = getattr(user, "pk", None) and user
+    who = user if getattr(user, "pk", None) else None  # an anonymous or absent user: no one
     rows = []
     for name in list(dict.fromkeys([*before, *after])):
         old, new = value_text(before.get(name)), value_text(after.get(name))
@@ -63,7 +63,7 @@ def setting_changes_record(*, setting: str, before: Mapping[str, Any], after: Ma
             rows.append(SettingChange(
                 setting=setting, object_id=str(object_id or ""), field=name,
                 label=labels.get(name, name.replace("_", " ")), old=old, new=new,
-                changed_by=who or None, changed_by_label=who.get_username() if who else "",
+                changed_by=who, changed_by_label=who.get_username() if who else "",
                 changed_at=now))
     return SettingChange.objects.bulk_create(rows)
 

@@ -315,7 +315,7 @@ def segment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
     segment = _segment_or_404(pk)
     if request.method == "POST":
-        segment_delete(segment=segment)
+        segment_delete(segment=segment, user=request.user)
         messages.success(request, f"Segment “{segment.name}” deleted.")
         return redirect("consents:segment_list")
     return render(request, "consents/segment_delete.html", {"segment": segment})

@@ -39,3 +39,19 @@ def test_it_refuses_to_run_outside_a_transaction():
     with pytest.raises(RuntimeError, match="inside the change's transaction"):
         setting_changes_record(setting="test.s", before={"a": 1}, after={"a": 2})
     assert not SettingChange.objects.exists()
+
+
+def test_the_admin_lists_the_history_read_only(client):
+    from django.urls import reverse
+
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    with transaction.atomic():
+        setting_changes_record(setting="test.s", before={"a": "old"}, after={"a": "new"}, user=boss)
+    client.force_login(boss)
+
+    listed = client.get(reverse("admin:c360_settingchange_changelist"))
+    assert listed.status_code == 200 and b"test.s" in listed.content and b"boss" in listed.content
+    row = SettingChange.objects.get()
+    refused = client.post(reverse("admin:c360_settingchange_delete", args=[row.pk]), {"post": "yes"})
+    assert refused.status_code == 403
+    assert SettingChange.objects.filter(pk=row.pk).exists()

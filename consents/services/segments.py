@@ -239,8 +239,12 @@ def _history_record(segment: Segment, before: Mapping[str, Any], user) -> None:
 
 
 @transaction.atomic
-def segment_delete(*, segment: Segment) -> None:
-    """Delete the saved filter. Nothing else changes: membership was never stored."""
+def segment_delete(*, segment: Segment, user=None) -> None:
+    """Delete the saved filter. Nothing else changes: membership was never stored. The settings
+    history keeps what it was (every value before, none after) and who deleted it."""
+    before = setting_values(segment, SEGMENT_HISTORY_FIELDS)
+    setting_changes_record(setting=SEGMENT_SETTING, object_id=segment.pk, before=before, after={}, user=user,
+                           labels=model_labels(Segment, SEGMENT_HISTORY_FIELDS))
     segment.delete()
 
 

@@ -51,3 +51,12 @@ def test_a_refused_segment_change_records_nothing(role_client):
     assert response.status_code == 200
     assert SettingChange.objects.count() == before
     assert Segment.objects.get(pk=germany.pk).name == "Germany"
+
+
+def test_deleting_a_segment_keeps_what_it_was_and_who_deleted_it(role_client):
+    germany = segment_create(name="Germany", filters={"country": "DE"}, user=None)
+    role_client("administrator").post(reverse("consents:segment_delete", args=[germany.pk]))
+
+    assert not Segment.objects.filter(pk=germany.pk).exists()
+    deleted = [row for row in _changes(germany) if row[3] == "t-admin"]
+    assert ("name", "Germany", None, "t-admin") in deleted and ("country", "DE", None, "t-admin") in deleted
