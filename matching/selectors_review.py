@@ -85,7 +85,12 @@ class PointGroup:
     inactive: int = 0  # deactivated values the survivor also keeps (not listed)
 
 
-def _shown(row: models.Model) -> tuple[str, str]:
+# a row the merge preview lists: a contact point or an identifier
+PointRow = (ContactPointEmail | ContactPointPhone | ContactPointAddress | ContactPointSocial
+            | PartyIdentification)
+
+
+def _shown(row: PointRow) -> tuple[str, str]:
     """(value, detail) as the preview shows a row."""
     if isinstance(row, ContactPointEmail):
         return row.normalized or row.raw_value, row.get_usage_display().lower()
@@ -102,7 +107,7 @@ def _shown(row: models.Model) -> tuple[str, str]:
     return f"{row.get_identifier_type_display()} {row.value}", issuer
 
 
-def _records_of(row: models.Model) -> list[SourceRecord]:
+def _records_of(row: PointRow) -> list[SourceRecord]:
     if hasattr(row, "reporting_records"):
         return row.reporting_records()
     return [row.source_record] if row.source_record_id and row.source_record else []
@@ -127,25 +132,31 @@ def golden_contact_points(merging: Sequence[int], survivor_id: int) -> list[Poin
         contact = hasattr(model, "is_primary")
         queryset = model.objects.filter(party_id__in=order).select_related("source_record__source_system")
         if contact:
-            queryset = queryset.prefetch_related(Prefetch(
+            # the django-stubs plugin checks the lookup on every model of the union, identifiers
+            # included, which `contact` leaves out
+            queryset = queryset.prefetch_related(Prefetch(  # type: ignore[misc]
                 "other_source_records", queryset=SourceRecord.objects.select_related("source_system")))
-        rows = sorted(queryset, key=lambda r: (rank[r.party_id], -getattr(r, "is_primary", False), r.pk))
-        kept: dict[tuple, tuple[models.Model, GoldenPoint]] = {}
-        has_primary = contact and any(r.is_primary for r in rows if r.party_id == survivor_id)
+        rows: list[PointRow] = sorted(
+            queryset, key=lambda r: (rank[r.party_id], -getattr(r, "is_primary", False), r.pk))
+        kept: dict[tuple, tuple[PointRow, GoldenPoint]] = {}
+        has_primary = contact and any(getattr(r, "is_primary", False)
+                                      for r in rows if r.party_id == survivor_id)
         for row in rows:
             found = kept.get(tuple(getattr(row, f) for f in key))
             if found is None:
                 value, detail = _shown(row)
                 primary = False
                 if contact:
-                    primary = row.is_primary and (row.party_id == survivor_id or not has_primary)
+                    primary = getattr(row, "is_primary", False) and (
+                        row.party_id == survivor_id or not has_primary)
                     has_primary = has_primary or primary
                 point = GoldenPoint(value=value, detail=detail, primary=primary,
                                     invalid=getattr(row, "validity", "") == "invalid")
                 kept[tuple(getattr(row, f) for f in key)] = found = (row, point)
             point = found[1]
             seen = set(point.provenance)
-            for record in _records_of(row) or [None]:
+            records: list[SourceRecord | None] = [*_records_of(row)] or [None]
+            for record in records:
                 item = (Provenance(row.party_id, record.source_system.name, record.source_key) if record
                         else Provenance(row.party_id, ""))
                 if item not in seen:
