@@ -18,8 +18,8 @@ CHANGES_SHOWN = 50
 
 def setting_value(instance: models.Model, name: str) -> str | None:
     """A model field's value as people read it: a choice's label, a related row's name, a
-    list joined by commas; None when empty."""
-    field = instance._meta.get_field(name)
+    list joined by semicolons; None when empty."""
+    field = _field(type(instance), name)
     if field.is_relation:
         value = getattr(instance, name)
     elif getattr(field, "choices", None):
@@ -70,7 +70,14 @@ def setting_changes_record(*, setting: str, before: Mapping[str, Any], after: Ma
 
 def model_labels(model: type[models.Model], fields: Iterable[str]) -> dict[str, str]:
     """The fields' verbose names, for ``labels``."""
-    return {name: str(model._meta.get_field(name).verbose_name) for name in fields}
+    return {name: str(_field(model, name).verbose_name) for name in fields}
+
+
+def _field(model: type[models.Model], name: str) -> models.Field:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):  # a reverse relation is no setting of the row
+        raise ValueError(f"{model.__name__}.{name} is not a field of the row")
+    return field
 
 
 def setting_changes_list(*, setting: str, object_id: Any = None,
