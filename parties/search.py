@@ -22,7 +22,6 @@ from parties.models import (
     ContactPointEmail,
     ContactPointPhone,
     Party,
-    PartyStatus,
     SourceRecord,
 )
 from parties.services.standardize import collapse, identifier_normalize, phone_normalize
@@ -295,21 +294,9 @@ def _resolve_survivors(found: dict[int, SearchHit]) -> list[SearchHit]:
 
 def _survivor_ids(party_ids: list[int]) -> dict[int, int]:
     """Merged party id → the active party at the end of its merge chain."""
-    survivors: dict[int, int] = {}
-    pending = dict(Party.objects.filter(pk__in=party_ids, status=PartyStatus.MERGED)
-                   .values_list("pk", "merged_into_id"))
-    for _ in range(20):  # merge chains are short; the bound guards against a cycle
-        if not pending:
-            break
-        targets = dict(Party.objects.filter(pk__in=set(pending.values()), status=PartyStatus.MERGED)
-                       .values_list("pk", "merged_into_id"))
-        for origin, target in pending.items():
-            if target in targets:
-                pending[origin] = targets[target]
-            else:
-                survivors[origin] = target
-        pending = {o: t for o, t in pending.items() if o not in survivors}
-    return survivors
+    from parties.selectors import survivors_of
+
+    return {origin: end for origin, end in survivors_of(party_ids).items() if origin != end}
 
 
 def _search_display(queryset: QuerySet[Party]) -> QuerySet[Party]:

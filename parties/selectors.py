@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -155,14 +156,41 @@ def party_merge_history(*, party_id: int, limit: int = 10) -> list:
                 .prefetch_related("parties").order_by("-created_at", "-id")[:limit])
 
 
+def survivors_of(party_ids: Iterable[int]) -> dict[int, int]:
+    """party id → the party at the end of its merge chain (itself unless merged): the one way
+    merge chains are followed (pages, search, imports, consent changes). One query per level of
+    merges; at most 20 levels (merge chains are short; a cycle would be corrupt data)."""
+    survivor = {pk: pk for pk in party_ids}
+    pending = set(survivor)
+    for _ in range(20):
+        if not pending:
+            break
+        merged = dict(Party.objects.filter(pk__in=pending, merged_into__isnull=False)
+                      .values_list("pk", "merged_into_id"))
+        for start, current in survivor.items():
+            if current in merged:
+                survivor[start] = merged[current]
+        pending = set(merged.values())
+    return survivor
+
+
+def party_and_merged_ids(party_id: int) -> list[int]:
+    """The party and every party merged into it, directly or through others (the other way
+    along merge chains)."""
+    ids, frontier = [party_id], [party_id]
+    while frontier:
+        frontier = list(Party.objects.filter(merged_into_id__in=frontier).exclude(pk__in=ids)
+                        .values_list("pk", flat=True))
+        ids += frontier
+    return ids
+
+
 def party_resolve(*, pk: int) -> Party:
     """Follow ``merged_into`` from a merged party to its surviving active party."""
     party = Party.objects.get(pk=pk)
-    seen = {party.pk}
-    while party.merged_into_id and party.merged_into_id not in seen:
-        seen.add(party.merged_into_id)
-        party = Party.objects.get(pk=party.merged_into_id)
-    return party
+    if not party.merged_into_id:
+        return party
+    return Party.objects.get(pk=survivors_of([pk])[pk])
 
 
 def party_history(*, party_id: int) -> list:

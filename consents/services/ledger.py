@@ -110,18 +110,11 @@ def _party_for_change(party_id: int, *, follow_merge: bool) -> int:
     again. The parties are locked first, in primary-key order (``parties_lock``), then the
     consent rows: the order merges and unmerges lock in, so a consent change racing an
     unmerge waits for it instead of deadlocking."""
-    from parties.models import Party
+    from parties.selectors import survivors_of
     from parties.services.merge import MergeRefused, parties_lock
 
     for _ in range(5):
-        target = party_id
-        if follow_merge:
-            seen = {party_id}
-            merged_into = Party.objects.filter(pk=party_id).values_list("merged_into_id", flat=True).first()
-            while merged_into and merged_into not in seen:
-                seen.add(merged_into)
-                target = merged_into
-                merged_into = Party.objects.filter(pk=target).values_list("merged_into_id", flat=True).first()
+        target = survivors_of([party_id])[party_id] if follow_merge else party_id
         try:
             locked = parties_lock({party_id, target})
         except MergeRefused as exc:

@@ -24,21 +24,13 @@ from parties.models import (
     PartyRelationship,
     SourceRecord,
 )
+from parties.selectors import party_and_merged_ids  # noqa: F401 - callers import it from here too
 
 EXPORT_VERSION = 1
 
 
 def _rows(queryset: models.QuerySet, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k not in exclude} for row in queryset.order_by("pk").values()]
-
-
-def party_and_merged_ids(party_id: int) -> list[int]:
-    """The party and every party merged into it, directly or through others."""
-    ids, frontier = [party_id], [party_id]
-    while frontier:
-        frontier = list(Party.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True))
-        ids += frontier
-    return ids
 
 
 def subject_access_export_recorded(*, party_id: int, actor, via: str) -> str:

@@ -126,20 +126,10 @@ class PartyReferences:
 
     @staticmethod
     def _survivors_of(party_ids: set[int]) -> dict[int, int]:
-        """party id → the active party it lives on in (itself unless merged); one query per
-        level of merges, like ``selectors.party_resolve`` for a whole batch."""
-        survivor = {pk: pk for pk in party_ids}
-        pending = set(party_ids)
-        for _ in range(20):  # merge chains are short; a cycle would be corrupt data
-            if not pending:
-                break
-            merged = dict(Party.objects.filter(pk__in=pending, merged_into__isnull=False)
-                          .values_list("pk", "merged_into_id"))
-            for start, current in survivor.items():
-                if current in merged:
-                    survivor[start] = merged[current]
-            pending = set(merged.values())
-        return survivor
+        """party id → the active party it lives on in (itself unless merged)."""
+        from parties.selectors import survivors_of
+
+        return survivors_of(party_ids)
 
     def _system(self, row: Mapping[str, str]) -> SourceSystem | None:
         name = row.get("source_system", "")
