@@ -23,6 +23,7 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -150,7 +151,7 @@ def _dispatch(run_id: int, chunks: list[MatchRunChunk], inline: bool) -> None:
             chunk_execute(chunk_id=chunk.pk, inline=True)
         return
     for chunk in chunks:
-        transaction.on_commit(lambda pk=chunk.pk: match_chunk_task.delay(pk))
+        transaction.on_commit(partial(match_chunk_task.delay, chunk.pk))
 
 
 def _dispatch_unstarted(run_id: int) -> None:

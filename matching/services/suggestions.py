@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
-from typing import Literal
+from typing import Any, Literal
 
 import dedupe
 import numpy as np
@@ -70,7 +70,7 @@ def evidence_of(records: dict[int, dict], members: list[int], *,
     different, missing). Under ``"pairs"``: per pair of members (``member_pairs``), the
     comparisons' levels, signals and, with ``weights`` (the active model's by default; None:
     without), each comparison's contribution to the score."""
-    evidence = {}
+    evidence: dict[str, Any] = {}
     for field in FIELDS:
         values = {str(pid): (list(records[pid][field]) if isinstance(records[pid][field], tuple)
                              else records[pid][field]) for pid in members if pid in records}
