@@ -241,18 +241,23 @@ def _pending_by_members(party_ids: list[int] | None) -> dict[frozenset[int], int
     return {frozenset(ids): pk for pk, ids in members.items()}
 
 
-def _rows_update(model, fields: Sequence[str], rows: Sequence) -> None:
+def _rows_update(model, fields: Sequence[str], rows: Sequence, *, pending_only: bool = False) -> None:
     """Write ``fields`` of each row by primary key, as one executemany. (Django's bulk_update
-    builds a CASE per field over every row of a batch: 5 s for 900 suggestions.)"""
+    builds a CASE per field over every row of a batch: 5 s for 900 suggestions.)
+    ``pending_only``: only rows still pending when the UPDATE reaches them (a steward's decision
+    committed meanwhile keeps the evidence it was decided on)."""
     if not rows:
         return
     quote, meta = connection.ops.quote_name, model._meta
     columns = [meta.get_field(name) for name in fields]
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from _meta
         quote(meta.db_table), ", ".join(f"{quote(c.column)} = %s" for c in columns), quote(meta.pk.column))
+    extra = [SuggestionStatus.PENDING.value] if pending_only else []
+    if pending_only:
+        sql += f" AND {quote(meta.get_field('status').column)} = %s"
     with connection.cursor() as cursor:
         cursor.executemany(sql, [[c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns]
-                                 + [row.pk] for row in rows])
+                                 + [row.pk, *extra] for row in rows])
 
 
 # What a run rewrites on a suggestion it finds again unchanged (its id, created_at, claim and
@@ -299,8 +304,11 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
                 for name, value in fresh.items():
                     setattr(suggestion, name, value)
                 updated.append(suggestion)
-        MatchSuggestion.objects.filter(pk__in=list(same.values())).update(run_id=run.pk)
-        _rows_update(MatchSuggestion, _KEPT_FIELDS[1:], updated)
+        # a steward may decide one between the read above and these writes: the UPDATEs touch
+        # only rows still pending then (PostgreSQL re-checks the condition on the committed row)
+        MatchSuggestion.objects.filter(pk__in=list(same.values()),
+                                       status=SuggestionStatus.PENDING).update(run_id=run.pk)
+        _rows_update(MatchSuggestion, _KEPT_FIELDS[1:], updated, pending_only=True)
         member_rows = {(sid, pid): (row, score) for sid, pid, row, score in (
             MatchSuggestionMember.objects.filter(suggestion_id__in=list(same.values())).values_list(
                 "suggestion_id", "party_id", "pk", "score"))}

@@ -53,3 +53,26 @@ def test_a_suggestion_whose_party_changed_is_made_anew():
 
     assert MatchSuggestion.objects.get(pk=old.pk).status == SuggestionStatus.SUPERSEDED
     assert MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING).exclude(pk=old.pk).count() == 1
+
+
+def test_a_suggestion_decided_while_the_run_saves_keeps_the_evidence_it_was_decided_on(monkeypatch):
+    """A steward's decision committed between the run reading the pending suggestions and
+    writing the kept ones: the run leaves the decided suggestion as it was (it rewrote score,
+    evidence and run by id, so a second review would show evidence nobody decided on)."""
+    from matching.services import suggestions as service
+
+    h = household()
+    kept = suggestion_for(h.ids[:2], score=0.9)
+    before = MatchSuggestion.objects.get(pk=kept.pk)
+    real = service.evidence_values
+
+    def decided_meanwhile(evidence):
+        MatchSuggestion.objects.filter(pk=kept.pk).update(status=SuggestionStatus.MERGED)
+        return real(evidence)
+
+    monkeypatch.setattr(service, "evidence_values", decided_meanwhile)
+    suggestions_save(_run(), [(tuple(h.ids[:2]), np.array([0.7, 0.75]))])
+
+    after = MatchSuggestion.objects.get(pk=kept.pk)
+    assert after.status == SuggestionStatus.MERGED
+    assert (after.run_id, after.score, after.evidence) == (before.run_id, before.score, before.evidence)
