@@ -276,6 +276,8 @@ def point_consent_set(*, party_id: int, point_kind: str, point_id: int, purpose:
     purpose_row = _purpose(purpose)
     when = _validated(status, captured_at, capture_source)
     asked, party_id = party_id, _party_for_change(party_id, follow_merge=follow_merge)
+    if captured_at is None:  # "now" is when the change holds the lock, as in consent_set
+        when = timezone.now()
     evidence = _followed(asked, party_id, evidence)
     row = (ContactPointConsent.objects.select_for_update()
            .filter(point_kind=point_kind, point_id=point_id, purpose=purpose_row).first())

@@ -50,3 +50,32 @@ def test_a_batch_and_an_opt_out_at_once_are_both_recorded():
         last = ConsentEvent.objects.filter(party_id=party.pk, key__startswith="email").order_by("pk").last()
         row = ContactPointTypeConsent.objects.get(party_id=party.pk, channel="email")
         assert row.status == last.new["status"]
+
+
+def test_two_changes_of_one_addresss_consent_at_once_are_both_recorded():
+    """The same for one email address's own consent (point_consent_set): an opt-in from a form
+    and an opt-out from an unsubscribe link at once; the second to commit was refused."""
+    from consents.models import ContactPointConsent
+    from consents.services.ledger import point_consent_set
+    from parties.models import ContactPointEmail
+
+    DataUsePurpose.objects.get_or_create(code="newsletter", defaults={"name": "Newsletter"})
+    for trial in range(10):
+        party = PartyFactory()
+        email = ContactPointEmail.objects.create(party=party, raw_value="a", normalized=f"a{trial}@x.org")
+
+        def change(status, source, pid=party.pk, point=email.pk):
+            def run() -> str:
+                try:
+                    point_consent_set(party_id=pid, point_kind="email", point_id=point, purpose="newsletter",
+                                      status=status, capture_source=source, actor=Actor(label=source))
+                except ValidationError as exc:
+                    return f"refused: {exc}"
+                return status
+            return run
+
+        outcomes = _race(change("opt_in", "form"), change("opt_out", "unsubscribe link"))
+        assert sorted(outcomes) == ["opt_in", "opt_out"], (trial, outcomes)
+        last = ConsentEvent.objects.filter(party_id=party.pk).order_by("pk").last()
+        row = ContactPointConsent.objects.get(point_kind="email", point_id=email.pk)
+        assert row.status == last.new["status"]
