@@ -34,6 +34,15 @@ class BulkMergeScope:
     suggestion_ids: list[int]
     text: str
 
+    @property
+    def fingerprint(self) -> str:
+        """Which suggestions these are, in a few characters: the confirmation page carries it,
+        so that "every suggestion above 0.95" merges the ones the steward was shown, not the
+        ones a match run added in between (the view asks again when it differs)."""
+        import hashlib
+
+        return hashlib.sha256(",".join(map(str, sorted(self.suggestion_ids))).encode()).hexdigest()[:16]
+
 
 def bulk_merge_scope(*, suggestion_ids: Sequence[int] | None = None,
                      score_at_least: float | None = None) -> BulkMergeScope:

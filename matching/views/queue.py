@@ -112,10 +112,14 @@ def queue_bulk_merge(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Nothing to merge: tick suggestions first, or choose a score.")
         return redirect(back)
     suggestions, parties = bulk_merge_preview(ids)
-    if request.POST.get("confirm") != "yes":
+    # "every suggestion above a score" is counted again now: if a run changed it since the
+    # confirmation was shown, the steward confirms the new numbers instead of merging unseen ones
+    changed = (request.POST.get("confirm") == "yes" and request.POST.get("scope") == "above"
+               and request.POST.get("shown") != chosen.fingerprint)
+    if request.POST.get("confirm") != "yes" or changed:
         return render(request, "matching/bulk_confirm.html", {
             "ids": ids, "suggestions": suggestions, "parties": parties, "scope": scope,
-            "post": request.POST, "back": back})
+            "post": request.POST, "back": back, "shown": chosen.fingerprint, "changed": changed})
     # every bulk merge runs on a worker; its page shows the progress live (as imports do)
     job = bulk_merge_job_create(suggestion_ids=ids, user=request.user, scope=scope)
     return redirect("matching:bulk_job", pk=job.pk)

@@ -109,8 +109,10 @@ def test_the_steward_confirms_a_bulk_merge_and_follows_it_on_its_page(
     url = reverse("matching:queue_bulk_merge")
 
     # When the steward confirms "every suggestion scoring 0.90 or more"
+    shown = client.post(url, {"scope": "above", "score_at_least": "0.9"}).context["shown"]
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(url, {"scope": "above", "score_at_least": "0.9", "confirm": "yes"})
+        response = client.post(url, {"scope": "above", "score_at_least": "0.9", "confirm": "yes",
+                                     "shown": shown})
     job = BulkMergeJob.objects.get()
 
     # Then nothing merged in the request: a worker is asked, the job's page polls its progress

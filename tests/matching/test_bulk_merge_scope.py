@@ -77,11 +77,30 @@ def test_the_queue_says_what_the_floor_got_wrong_and_queues_nothing(role_client,
 def test_the_queue_queues_the_scope_the_service_chose(role_client):
     _pair(0.80)
     high = _pair(0.96)
-    response = role_client("steward").post(reverse("matching:queue_bulk_merge"),
-                                           {"scope": "above", "score_at_least": "0.95", "confirm": "yes"})
+    client, url = role_client("steward"), reverse("matching:queue_bulk_merge")
+    shown = client.post(url, {"scope": "above", "score_at_least": "0.95"}).context["shown"]
+    response = client.post(url, {"scope": "above", "score_at_least": "0.95", "confirm": "yes",
+                                 "shown": shown})
     job = BulkMergeJob.objects.get()
     assert response.url == reverse("matching:bulk_job", args=[job.pk])
     assert (job.suggestion_ids, job.scope) == ([high.pk], "every pending suggestion scoring 0.95 or more")
+
+
+def test_a_suggestion_added_after_the_confirmation_was_shown_is_not_merged_unseen(role_client):
+    """The confirmation said "1 suggestion, 2 parties"; a match run then added another above
+    the floor. Confirming merged both: now nothing is merged and the new numbers are shown."""
+    _pair(0.96)
+    client, url = role_client("steward"), reverse("matching:queue_bulk_merge")
+    shown = client.post(url, {"scope": "above", "score_at_least": "0.95"}).context["shown"]
+    _pair(0.97)  # a run in between
+    again = client.post(url, {"scope": "above", "score_at_least": "0.95", "confirm": "yes",
+                              "shown": shown})
+    assert again.status_code == 200 and b'data-testid="bulk-changed"' in again.content
+    assert b"Merge 2 suggestions?" in again.content
+    assert not BulkMergeJob.objects.exists()
+    client.post(url, {"scope": "above", "score_at_least": "0.95", "confirm": "yes",
+                      "shown": again.context["shown"]})
+    assert len(BulkMergeJob.objects.get().suggestion_ids) == 2
 
 
 def test_a_floor_no_suggestion_reaches_merges_nothing(role_client):

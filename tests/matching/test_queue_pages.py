@@ -136,7 +136,8 @@ def test_bulk_merge_confirms_how_many_parties_merge(role_client, queue):
     confirm = client.post(url, {"scope": "above", "score_at_least": "0.5"})
     assert b"2 parties will merge" in confirm.content
     assert not m.PartyEvent.objects.exists()
-    client.post(url, {"scope": "above", "score_at_least": "0.5", "confirm": "yes"})
+    shown = confirm.context["shown"]  # what the confirmation showed, posted back with it
+    client.post(url, {"scope": "above", "score_at_least": "0.5", "confirm": "yes", "shown": shown})
     from matching.models import BulkMergeJob
     from matching.services.bulk import bulk_merge_job_run
 
