@@ -139,16 +139,20 @@ def suggestion_merge(*, suggestion_id: int, user=None, party_ids: Sequence[int] 
             return _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values,
                                  automatic, actor_label)
     except _Stale as stale:
-        old = MatchSuggestion.objects.get(pk=suggestion_id).score
-        fresh = suggestion_rescore(suggestion_id=suggestion_id)
-        if fresh.status == SuggestionStatus.CLOSED:
-            raise SuggestionStale(f"{stale}; the suggestion was closed") from None
-        raise SuggestionStale(f"{stale}. It was re-scored ({old:.2f} → {fresh.score:.2f}): "
-                              "review it again") from None
+        raise stale_rescored(suggestion_id, stale) from None
 
 
 class _Stale(Exception):
-    pass
+    """A decision found the suggestion's parties changed since it was made (inside the lock)."""
+
+
+def stale_rescored(suggestion_id: int, stale: Exception) -> SuggestionStale:
+    """Re-score a suggestion a decision found stale and say so (merge and split alike)."""
+    old = MatchSuggestion.objects.get(pk=suggestion_id).score
+    fresh = suggestion_rescore(suggestion_id=suggestion_id)
+    if fresh.status == SuggestionStatus.CLOSED:
+        return SuggestionStale(f"{stale}; the suggestion was closed")
+    return SuggestionStale(f"{stale}. It was re-scored ({old:.2f} → {fresh.score:.2f}): review it again")
 
 
 def _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values, automatic,

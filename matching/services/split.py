@@ -104,27 +104,18 @@ def suggestion_split(*, suggestion_id: int, groups: Sequence[Sequence[int]], use
     ``SuggestionClosed`` when someone decided it first (saying who),
     ``SuggestionStale`` when its parties changed since it was made (re-scored, not split),
     ``MatchSuggestion.DoesNotExist`` when there is no such suggestion."""
-    from matching.services.review import SuggestionStale, suggestion_rescore
+    from matching.services.review import _Stale, stale_rescored
 
     try:
         with transaction.atomic():
             return _split_locked(suggestion_id, groups, user, survivor_ids)
     except _Stale as stale:
-        old = MatchSuggestion.objects.get(pk=suggestion_id).score
-        fresh = suggestion_rescore(suggestion_id=suggestion_id)
-        if fresh.status == SuggestionStatus.CLOSED:
-            raise SuggestionStale(f"{stale}; the suggestion was closed") from None
-        raise SuggestionStale(f"{stale}. It was re-scored ({old:.2f} → {fresh.score:.2f}): "
-                              "review it again") from None
-
-
-class _Stale(Exception):
-    pass
+        raise stale_rescored(suggestion_id, stale) from None
 
 
 def _split_locked(suggestion_id: int, groups: Sequence[Sequence[int]], user,
                   survivor_ids: Sequence[int]) -> SplitResult:
-    from matching.services.review import suggestion_changes
+    from matching.services.review import _Stale, suggestion_changes
 
     suggestion, members, _ = suggestion_lock(suggestion_id)
     if suggestion.status != SuggestionStatus.PENDING:
