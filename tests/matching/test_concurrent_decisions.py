@@ -162,10 +162,11 @@ def test_the_browser_queue_says_who_handled_it_when_the_other_decision_won(role_
         suggestion = suggestion_for([a.pk, b.pk])
         url = reverse("matching:review_decide", args=[suggestion.pk])
 
-        def decide(user, action: str, url: str = url) -> str:
+        def decide(user, action: str, url: str = url, members=(a.pk, b.pk)) -> str:
             client = Client()
             client.force_login(user)
-            response = client.post(url, {"action": action})
+            # the review form posts the ticked parties (none ticked merges nothing since f96c58e)
+            response = client.post(url, {"action": action, "members": list(members)})
             # the page the steward is sent to shows the outcome (read from the HTML: the test
             # client's captured contexts are shared between threads)
             page = client.get(response["Location"])
