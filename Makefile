@@ -47,9 +47,10 @@ test: setup
 fuzz-api: setup
 	@bash .ci/api_fuzz
 
-# ruff, the app boundaries (import-linter contracts in pyproject.toml), missing migrations.
+# ruff (check + format), the app boundaries (import-linter contracts in pyproject.toml), missing migrations.
 lint: setup
 	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check . >/dev/null || { $(PY) -m ruff format --check . | grep -v '^[0-9]'; echo 'Not formatted: run .venv/bin/ruff format .'; exit 1; }
 	@out="$$($(VENV)/bin/lint-imports --no-cache 2>&1)" || { echo "$$out"; echo "An import crosses an app boundary: see DESIGN.md, layers"; exit 1; }
 	@$(PY) manage.py makemigrations --check --dry-run >/dev/null || \
 	  (echo "Migrations are missing: run manage.py makemigrations" && exit 1)

@@ -39,8 +39,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--sync-page", type=int, default=1000)
     parser.add_argument("--no-sync", action="store_true")
-    parser.add_argument("--seed", type=int, default=3,
-                        help="which random parties are read: change it so a rerun does not hit a warm cache")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=3,
+        help="which random parties are read: change it so a rerun does not hit a warm cache",
+    )
     args = parser.parse_args()
 
     import django
@@ -88,8 +92,9 @@ def main() -> None:
             pk__in=[rng.randrange(1, top) for _ in range(args.requests * 2)]
         ).values_list("normalized", flat=True)
     )[: args.requests // 3]
-    timing_line("list filtered by email",
-                [_timed(client, "/api/v1/parties/", email=e.upper()) for e in emails])
+    timing_line(
+        "list filtered by email", [_timed(client, "/api/v1/parties/", email=e.upper()) for e in emails]
+    )
     phones = list(
         ContactPointPhone.objects.filter(
             pk__in=[rng.randrange(1, top) for _ in range(args.requests * 2)]

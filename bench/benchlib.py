@@ -26,7 +26,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def timing_line(name: str, times: list[float], width: int = 50) -> str:
     """Print (and return) ``name: p50 … ms   p95 … ms   (n=…)``."""
-    text = (f"{name:<{width}}: p50 {percentile(times, 0.5):7.1f} ms   "
-            f"p95 {percentile(times, 0.95):7.1f} ms   (n={len(times)})")
+    text = (
+        f"{name:<{width}}: p50 {percentile(times, 0.5):7.1f} ms   "
+        f"p95 {percentile(times, 0.95):7.1f} ms   (n={len(times)})"
+    )
     print(text)
     return text

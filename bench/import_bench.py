@@ -28,8 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from parties.columns import CANONICAL_COLUMNS  # noqa: E402
 
-LOCALES = [("en_US", "US", "+1 {a} {b}"), ("de_DE", "DE", "+49 30 {c}"),
-           ("en_GB", "GB", "+44 20 7{d}"), ("fr_FR", "FR", "+33 6 {e}")]
+LOCALES = [
+    ("en_US", "US", "+1 {a} {b}"),
+    ("de_DE", "DE", "+49 30 {c}"),
+    ("en_GB", "GB", "+44 20 7{d}"),
+    ("fr_FR", "FR", "+33 6 {e}"),
+]
 
 
 def generate(path: Path, rows: int, seed: int = 1) -> None:
@@ -38,13 +42,15 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
     for locale, country, _ in LOCALES:
         fake = Faker(locale)
         fake.seed_instance(seed)
-        pools.append({
-            "given": [fake.first_name() for _ in range(300)],
-            "family": [fake.last_name() for _ in range(300)],
-            "street": [fake.street_address().replace("\n", ", ") for _ in range(300)],
-            "city": [(fake.postcode(), fake.city()) for _ in range(200)],
-            "country": country,
-        })
+        pools.append(
+            {
+                "given": [fake.first_name() for _ in range(300)],
+                "family": [fake.last_name() for _ in range(300)],
+                "street": [fake.street_address().replace("\n", ", ") for _ in range(300)],
+                "city": [(fake.postcode(), fake.city()) for _ in range(200)],
+                "country": country,
+            }
+        )
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(CANONICAL_COLUMNS)
@@ -53,24 +59,38 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
             pool, pattern = pools[index], LOCALES[index][2]
             given, family = rng.choice(pool["given"]), rng.choice(pool["family"])
             postcode, city = rng.choice(pool["city"])
-            phone = pattern.format(a=rng.choice(["415", "212", "312", "617"]),
-                                   b=f"{rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
-                                   c=f"{rng.randrange(1000000, 9999999)}",
-                                   d=f"{rng.randrange(100, 999)} {rng.randrange(1000, 9999)}",
-                                   e=" ".join(str(rng.randrange(10, 99)) for _ in range(4)))
+            phone = pattern.format(
+                a=rng.choice(["415", "212", "312", "617"]),
+                b=f"{rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
+                c=f"{rng.randrange(1000000, 9999999)}",
+                d=f"{rng.randrange(100, 999)} {rng.randrange(1000, 9999)}",
+                e=" ".join(str(rng.randrange(10, 99)) for _ in range(4)),
+            )
             values = {
-                "source_key": f"B{i:08d}", "party_type": "", "salutation": "",
-                "given_name": given, "middle_name": "", "family_name": family, "full_name": "",
+                "source_key": f"B{i:08d}",
+                "party_type": "",
+                "salutation": "",
+                "given_name": given,
+                "middle_name": "",
+                "family_name": family,
+                "full_name": "",
                 "organization_name": "",
                 "birth_date": f"{rng.randrange(1940, 2005)}-{rng.randrange(1, 13):02d}-"
-                              f"{rng.randrange(1, 29):02d}",
+                f"{rng.randrange(1, 29):02d}",
                 "gender": rng.choice(["F", "M", ""]),
                 "email": f"{given}.{family}{i}@example.com".lower().replace(" ", ""),
                 "email_2": f"{family}{i}@mail.example.org".lower().replace(" ", "") if i % 3 == 0 else "",
-                "phone": phone, "phone_2": "", "address_line1": rng.choice(pool["street"]),
-                "address_line2": "", "city": city, "region": "", "postal_code": postcode,
-                "country": pool["country"], "identifier_type": "customer_number" if i % 2 else "",
-                "identifier_value": f"CN-{i:08d}" if i % 2 else "", "updated_at": "2025-06-01T12:00:00Z",
+                "phone": phone,
+                "phone_2": "",
+                "address_line1": rng.choice(pool["street"]),
+                "address_line2": "",
+                "city": city,
+                "region": "",
+                "postal_code": postcode,
+                "country": pool["country"],
+                "identifier_type": "customer_number" if i % 2 else "",
+                "identifier_value": f"CN-{i:08d}" if i % 2 else "",
+                "updated_at": "2025-06-01T12:00:00Z",
             }
             writer.writerow([values[c] for c in CANONICAL_COLUMNS])
 
@@ -81,40 +101,65 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true", help="Do not reset the database first.")
     args = parser.parse_args()
 
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="c360.settings.local", DEBUG="0",
-               LOG_LEVEL="WARNING")
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="c360.settings.local", DEBUG="0", LOG_LEVEL="WARNING")
     if not env.get("DATABASE_URL"):
         db = ROOT / "var" / "bench-import.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{db}"
     elif not args.keep_db:
-        subprocess.run([sys.executable, "manage.py", "flush", "--noinput"], cwd=ROOT, env=env,
-                       check=False, capture_output=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env,
-                   check=True)
+        subprocess.run(
+            [sys.executable, "manage.py", "flush", "--noinput"],
+            cwd=ROOT,
+            env=env,
+            check=False,
+            capture_output=True,
+        )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
 
     path = ROOT / "var" / f"bench-{args.rows}.csv"
     if not path.exists():
         started = time.perf_counter()
         generate(path, args.rows)
-        print(f"generated {path.name} ({path.stat().st_size / 1024**2:,.1f} MB) in "
-              f"{time.perf_counter() - started:.1f}s")
+        print(
+            f"generated {path.name} ({path.stat().st_size / 1024**2:,.1f} MB) in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
 
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "manage.py", "import_source", str(path), "--source", "Bench CRM", "--sync"],
-        cwd=ROOT, env=env, capture_output=True, text=True)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         print(result.stdout[-2000:], result.stderr[-4000:])
         raise SystemExit("import failed")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    job_seconds = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c",
-         "from parties.models import ImportJob; j = ImportJob.objects.latest('pk'); "
-         "print((j.finished_at - j.started_at).total_seconds())"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    job_seconds = (
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-c",
+                "from parties.models import ImportJob; j = ImportJob.objects.latest('pk'); "
+                "print((j.finished_at - j.started_at).total_seconds())",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     summary = [line for line in result.stdout.splitlines() if line.startswith("rows read")]
     print(f"machine      : {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"database     : {env['DATABASE_URL'].split(':', 1)[0]}")

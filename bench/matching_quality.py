@@ -107,7 +107,7 @@ def _workdir() -> Path:
 def _owned_sqlite() -> Path | None:
     url = os.environ["DATABASE_URL"]
     if url.startswith("sqlite:///") and f"quality-{os.getpid()}" in url:
-        return Path(url[len("sqlite:///"):])
+        return Path(url[len("sqlite:///") :])
     return None
 
 
@@ -139,7 +139,7 @@ def _teardown(url: str) -> None:
         from django.db import connections
 
         connections.close_all()
-        db = Path(url[len("sqlite:///"):])
+        db = Path(url[len("sqlite:///") :])
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         _template(db).unlink(missing_ok=True)
@@ -206,8 +206,17 @@ def dataset_load(name: str) -> Dataset:
 
 # Rows that make up what the matcher learned and found; configuration (MatchSettings, any
 # rule table) stays. Order matters only for readability: deletes cascade.
-STATE_MODELS = ("MatchSuggestion", "MatchRun", "MatcherModel", "TrainingPair", "TrainingLabel",
-                "PairDecision", "BlockKey", "MatchRecord", "OversizedBlock")
+STATE_MODELS = (
+    "MatchSuggestion",
+    "MatchRun",
+    "MatcherModel",
+    "TrainingPair",
+    "TrainingLabel",
+    "PairDecision",
+    "BlockKey",
+    "MatchRecord",
+    "OversizedBlock",
+)
 
 
 def matching_reset() -> dict[str, int]:
@@ -225,8 +234,11 @@ def matching_reset() -> dict[str, int]:
             continue
         model.objects.all().delete()
     runs._matchers.clear() if hasattr(runs, "_matchers") else None
-    return {model.__name__: count for model in app.get_models()
-            if model.__name__ not in STATE_MODELS and (count := model.objects.count())}
+    return {
+        model.__name__: count
+        for model in app.get_models()
+        if model.__name__ not in STATE_MODELS and (count := model.objects.count())
+    }
 
 
 def model_keep(path: Path) -> bool:
@@ -241,11 +253,14 @@ def model_keep(path: Path) -> bool:
         return False
     path.unlink(missing_ok=True)
     with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE matching_matchermodel (settings_blob BLOB, labels_match INTEGER, "
-                   "labels_distinct INTEGER, training_seconds REAL, is_active BOOLEAN)")
-        db.execute("INSERT INTO matching_matchermodel VALUES (?, ?, ?, ?, 1)",
-                   (bytes(model.settings_blob), model.labels_match, model.labels_distinct,
-                    model.training_seconds))
+        db.execute(
+            "CREATE TABLE matching_matchermodel (settings_blob BLOB, labels_match INTEGER, "
+            "labels_distinct INTEGER, training_seconds REAL, is_active BOOLEAN)"
+        )
+        db.execute(
+            "INSERT INTO matching_matchermodel VALUES (?, ?, ?, ?, 1)",
+            (bytes(model.settings_blob), model.labels_match, model.labels_distinct, model.training_seconds),
+        )
     return True
 
 
@@ -318,8 +333,9 @@ def steward_answer_until(dataset: Dataset, target: int) -> dict:
                 exhausted = True  # the learner has nothing left to ask
                 break
             continue
-        same = (dataset.truth.get((pair.record_a.source_system.name, pair.record_a.source_key))
-                == dataset.truth.get((pair.record_b.source_system.name, pair.record_b.source_key)))
+        same = dataset.truth.get(
+            (pair.record_a.source_system.name, pair.record_a.source_key)
+        ) == dataset.truth.get((pair.record_b.source_system.name, pair.record_b.source_key))
         training_pair_answer(pair_id=pair.pk, label=Label.MATCH if same else Label.DISTINCT, user=None)
     return {"refreshes": refreshes, "refresh_seconds": refresh_seconds, "exhausted": exhausted}
 
@@ -339,8 +355,12 @@ def train_run_score(dataset: Dataset) -> dict:
         from matching.services.training import label_counts
 
         matches, distincts = label_counts()
-        return {"labels": matches + distincts, "match": matches, "distinct": distincts,
-                "refused": f"error: {exc.__class__.__name__}: {exc}"}
+        return {
+            "labels": matches + distincts,
+            "match": matches,
+            "distinct": distincts,
+            "refused": f"error: {exc.__class__.__name__}: {exc}",
+        }
 
 
 def _train_run_score(dataset: Dataset) -> dict:
@@ -368,16 +388,30 @@ def _train_run_score(dataset: Dataset) -> dict:
     scores = scores_compute(predicted, dataset.truth)
     large = large_entities_compute(predicted, dataset.truth)
     if large.entities:  # people with 4+ records: kept whole, or split?
-        result["large_entities"] = {"entities": large.entities, "kept_whole": large.kept_whole,
-                                    "recall": large.pairwise_recall, "precision": large.pairwise_precision}
-    result.update({
-        "precision": scores.pairwise_precision, "recall": scores.pairwise_recall,
-        "f1": scores.pairwise_f1, "bcubed_p": scores.bcubed_precision,
-        "bcubed_r": scores.bcubed_recall, "records_scored": scores.records,
-        "missing": scores.missing, "candidates": run.candidate_pairs,
-        "pairs_scored": run.pairs_scored, "pairs_kept": run.pairs_kept,
-        "suggestions": run.clusters, "auto_merged": run.auto_merged,
-        "model_id": model.pk, "run_id": run.pk})
+        result["large_entities"] = {
+            "entities": large.entities,
+            "kept_whole": large.kept_whole,
+            "recall": large.pairwise_recall,
+            "precision": large.pairwise_precision,
+        }
+    result.update(
+        {
+            "precision": scores.pairwise_precision,
+            "recall": scores.pairwise_recall,
+            "f1": scores.pairwise_f1,
+            "bcubed_p": scores.bcubed_precision,
+            "bcubed_r": scores.bcubed_recall,
+            "records_scored": scores.records,
+            "missing": scores.missing,
+            "candidates": run.candidate_pairs,
+            "pairs_scored": run.pairs_scored,
+            "pairs_kept": run.pairs_kept,
+            "suggestions": run.clusters,
+            "auto_merged": run.auto_merged,
+            "model_id": model.pk,
+            "run_id": run.pk,
+        }
+    )
     return result
 
 
@@ -396,7 +430,8 @@ def reliability(dataset: Dataset, run_id: int) -> dict:
     matcher = matcher_load(run.model)
     entity: dict[int, str] = {}
     for party_id, source, key in SourceRecord.objects.values_list(
-            "party_id", "source_system__name", "source_key"):
+        "party_id", "source_system__name", "source_key"
+    ):
         if (source, key) in dataset.truth:
             entity[party_id] = dataset.truth[(source, key)]
     ids = list(Party.objects.active().values_list("pk", flat=True))
@@ -408,20 +443,33 @@ def reliability(dataset: Dataset, run_id: int) -> dict:
         records = match_records({pid for pair in pairs for pid in pair})
         known = [((a, records[a]), (b, records[b])) for a, b in pairs if a in records and b in records]
         result = pair_scores(matcher, known) if known else None
-        scored = ({(int(a), int(b)): float(s) for (a, b), s in
-                   zip(result["pairs"], result["score"], strict=True)} if known else {})
+        scored = (
+            {(int(a), int(b)): float(s) for (a, b), s in zip(result["pairs"], result["score"], strict=True)}
+            if known
+            else {}
+        )
         for (a, _), (b, _) in known:
             score = scored.get((a, b), 0.0)  # pair_scores leaves out pairs scoring 0
             band = min(int(score * BANDS), BANDS - 1)
             counts[band] += 1
             score_sum[band] += score
             true[band] += entity.get(a) is not None and entity.get(a) == entity.get(b)
-    return {"run_id": run_id, "model_id": run.model_id, "candidates": candidates.found,
-            "scored": len(candidates.pairs), "bands": [
-                {"band": f"{i / BANDS:.1f}-{(i + 1) / BANDS:.1f}", "pairs": counts[i],
-                 "true_matches": true[i], "share_true": true[i] / counts[i] if counts[i] else None,
-                 "mean_score": score_sum[i] / counts[i] if counts[i] else None}
-                for i in range(BANDS)]}
+    return {
+        "run_id": run_id,
+        "model_id": run.model_id,
+        "candidates": candidates.found,
+        "scored": len(candidates.pairs),
+        "bands": [
+            {
+                "band": f"{i / BANDS:.1f}-{(i + 1) / BANDS:.1f}",
+                "pairs": counts[i],
+                "true_matches": true[i],
+                "share_true": true[i] / counts[i] if counts[i] else None,
+                "mean_score": score_sum[i] / counts[i] if counts[i] else None,
+            }
+            for i in range(BANDS)
+        ],
+    }
 
 
 # ---------------------------------------------------------------- Splink
@@ -432,14 +480,28 @@ def splink_input(dataset: Dataset, path: Path) -> None:
     every data set; empty where a data set has nothing)."""
     from parties.models import SourceRecord
 
-    columns = ["unique_id", "source_dataset", "entity", "given_name", "family_name",
-               "organization_name", "birth_date", "address_line1", "address_line2", "city",
-               "postal_code", "identifier", "email", "phone"]
+    columns = [
+        "unique_id",
+        "source_dataset",
+        "entity",
+        "given_name",
+        "family_name",
+        "organization_name",
+        "birth_date",
+        "address_line1",
+        "address_line2",
+        "city",
+        "postal_code",
+        "identifier",
+        "email",
+        "phone",
+    ]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for pk, source, key, std in SourceRecord.objects.values_list(
-                "pk", "source_system__name", "source_key", "standardized").iterator(chunk_size=5000):
+            "pk", "source_system__name", "source_key", "standardized"
+        ).iterator(chunk_size=5000):
             if (source, key) not in dataset.truth:
                 continue
             attrs = std.get("attributes") or {}
@@ -449,27 +511,50 @@ def splink_input(dataset: Dataset, path: Path) -> None:
             def low(value):
                 return (value or "").strip().lower()
 
-            writer.writerow([
-                pk, source, dataset.truth[(source, key)], low(attrs.get("given_name")),
-                low(attrs.get("family_name")), low(attrs.get("organization_name")),
-                attrs.get("birth_date") or "", low(address.get("line1")), low(address.get("line2")),
-                low(address.get("city")), low(address.get("postal_code")),
-                f"{identifier['type']}:{identifier['normalized']}" if identifier.get("normalized") else "",
-                (std.get("emails") or [""])[0], (std.get("phones") or [""])[0]])
+            writer.writerow(
+                [
+                    pk,
+                    source,
+                    dataset.truth[(source, key)],
+                    low(attrs.get("given_name")),
+                    low(attrs.get("family_name")),
+                    low(attrs.get("organization_name")),
+                    attrs.get("birth_date") or "",
+                    low(address.get("line1")),
+                    low(address.get("line2")),
+                    low(address.get("city")),
+                    low(address.get("postal_code")),
+                    f"{identifier['type']}:{identifier['normalized']}"
+                    if identifier.get("normalized")
+                    else "",
+                    (std.get("emails") or [""])[0],
+                    (std.get("phones") or [""])[0],
+                ]
+            )
 
 
 def splink_reference(dataset: Dataset) -> dict:
     path = _workdir() / f"{dataset.name}-splink.csv"
     splink_input(dataset, path)
     if not SPLINK_PYTHON.exists():
-        return {"error": f"{SPLINK_PYTHON} not found: make bench-venv (pip install -r "
-                         "bench/requirements-splink.txt into .venv-bench)"}
+        return {
+            "error": f"{SPLINK_PYTHON} not found: make bench-venv (pip install -r "
+            "bench/requirements-splink.txt into .venv-bench)"
+        }
     started = time.perf_counter()
-    done = subprocess.run([str(SPLINK_PYTHON), str(Path(__file__).with_name("splink_reference.py")),
-                           str(path)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(SPLINK_PYTHON), str(Path(__file__).with_name("splink_reference.py")), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else
-                f"exit {done.returncode}", "stderr_tail": done.stderr[-3000:]}
+        return {
+            "error": done.stderr.strip().splitlines()[-1]
+            if done.stderr.strip()
+            else f"exit {done.returncode}",
+            "stderr_tail": done.stderr[-3000:],
+        }
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["wall_s"] = time.perf_counter() - started
     return result
@@ -480,14 +565,17 @@ def splink_reference(dataset: Dataset) -> dict:
 
 def _commit() -> dict:
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
 
     dirty = git("status", "--porcelain", "--", "matching", "parties")
     diff = git("diff", "HEAD", "--", "matching", "parties")
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "matching_uncommitted": [line.split(maxsplit=1)[1] for line in dirty.splitlines()],
-            "uncommitted_diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if diff else None}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "matching_uncommitted": [line.split(maxsplit=1)[1] for line in dirty.splitlines()],
+        "uncommitted_diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if diff else None,
+    }
 
 
 def cell_summary(results: list[dict]) -> dict:
@@ -496,23 +584,30 @@ def cell_summary(results: list[dict]) -> dict:
     summary: dict = {"runs": len(results), "scored": len(scored), "refused": refused}
     if scored:
         worst = min(scored, key=lambda r: r["f1"])
-        summary.update({
-            "worst_f1": worst["f1"], "worst_precision": worst["precision"],
-            "worst_recall": worst["recall"], "worst_bcubed_p": worst["bcubed_p"],
-            "worst_bcubed_r": worst["bcubed_r"],
-            "mean_f1": statistics.fmean(r["f1"] for r in scored),
-            "mean_precision": statistics.fmean(r["precision"] for r in scored),
-            "mean_recall": statistics.fmean(r["recall"] for r in scored),
-            "mean_train_s": statistics.fmean(r["train_s"] for r in scored),
-            "mean_run_s": statistics.fmean(r["run_s"] for r in scored)})
+        summary.update(
+            {
+                "worst_f1": worst["f1"],
+                "worst_precision": worst["precision"],
+                "worst_recall": worst["recall"],
+                "worst_bcubed_p": worst["bcubed_p"],
+                "worst_bcubed_r": worst["bcubed_r"],
+                "mean_f1": statistics.fmean(r["f1"] for r in scored),
+                "mean_precision": statistics.fmean(r["precision"] for r in scored),
+                "mean_recall": statistics.fmean(r["recall"] for r in scored),
+                "mean_train_s": statistics.fmean(r["train_s"] for r in scored),
+                "mean_run_s": statistics.fmean(r["run_s"] for r in scored),
+            }
+        )
     if any("refresh_seconds" in r for r in results):  # steward: finding the questions to ask
         summary["mean_questions_s"] = statistics.fmean(r.get("refresh_seconds", 0.0) for r in results)
     return summary
 
 
 def table(report: dict) -> str:
-    lines = ["dataset    labels path     worst F1 (P / R)        mean F1  B3 P / R (worst)  "
-             "Splink F1  train s  run s  note"]
+    lines = [
+        "dataset    labels path     worst F1 (P / R)        mean F1  B3 P / R (worst)  "
+        "Splink F1  train s  run s  note"
+    ]
     for name, data in report["datasets"].items():
         splink = data.get("splink") or {}
         splink_f1 = f"{splink['f1']:.3f}" if "f1" in splink else ("error" if splink else "-")
@@ -527,7 +622,8 @@ def table(report: dict) -> str:
                     f"{name:<10} {labels:>6} {path:<8} {s['worst_f1']:.3f} ({s['worst_precision']:.3f} / "
                     f"{s['worst_recall']:.3f})  {s['mean_f1']:.3f}    {s['worst_bcubed_p']:.3f} / "
                     f"{s['worst_bcubed_r']:.3f}     {splink_f1:>9}  {s['mean_train_s']:7.1f} "
-                    f"{s['mean_run_s']:6.1f}  {note}")
+                    f"{s['mean_run_s']:6.1f}  {note}"
+                )
             else:
                 reason = s["refused"][0] if s["refused"] else "no result"
                 lines.append(f"{name:<10} {labels:>6} {path:<8} refused: {reason[:110]}")
@@ -537,8 +633,10 @@ def table(report: dict) -> str:
 def reliability_text(name: str, rel: dict) -> str:
     if "bands" not in rel:
         return f"reliability {name}: {rel.get('error', 'not measured')}"
-    lines = [f"reliability {name} (run #{rel['run_id']}, {rel['scored']:,} candidate pairs scored):",
-             "  band       pairs   true  share true"]
+    lines = [
+        f"reliability {name} (run #{rel['run_id']}, {rel['scored']:,} candidate pairs scored):",
+        "  band       pairs   true  share true",
+    ]
     for band in rel["bands"]:
         share = f"{band['share_true']:.3f}" if band["share_true"] is not None else "-"
         lines.append(f"  {band['band']}  {band['pairs']:>7,} {band['true_matches']:>6,}  {share:>10}")
@@ -582,37 +680,54 @@ def main() -> None:
     label_counts = _ints(args.labels)
     url = _setup()
     report: dict = {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"), **_commit(),
-        "argv": sys.argv[1:], "machine": f"{platform.machine()} {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, {url.split(':', 1)[0]}", "datasets": {}}
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        **_commit(),
+        "argv": sys.argv[1:],
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {url.split(':', 1)[0]}",
+        "datasets": {},
+    }
     started = time.perf_counter()
     dirty = ", ".join(report["matching_uncommitted"])
-    print(f"commit {report['commit']}"
-          f"{f' (uncommitted in matching/ or parties/: {dirty})' if dirty else ''}; "
-          f"{report['machine']}", flush=True)
+    print(
+        f"commit {report['commit']}"
+        f"{f' (uncommitted in matching/ or parties/: {dirty})' if dirty else ''}; "
+        f"{report['machine']}",
+        flush=True,
+    )
     try:
         for name in datasets:
             dataset = dataset_load(name)
-            data = report["datasets"][name] = {"load_s": dataset.load_seconds, **dataset.notes,
-                                               "cells": {}}
+            data = report["datasets"][name] = {"load_s": dataset.load_seconds, **dataset.notes, "cells": {}}
             before = parties_state()
             auto = auto_merge_check()
             data["auto_merge_threshold"] = auto
             data["other_matching_rows"] = matching_reset()
-            print(f"{name}: {dataset.notes['records']:,} records, {dataset.notes['entities']:,} "
-                  f"entities, {dataset.notes['true_pairs']:,} true pairs; loaded in "
-                  f"{dataset.load_seconds:.0f} s; auto-merge {auto if auto is not None else 'off'}",
-                  flush=True)
+            print(
+                f"{name}: {dataset.notes['records']:,} records, {dataset.notes['entities']:,} "
+                f"entities, {dataset.notes['true_pairs']:,} true pairs; loaded in "
+                f"{dataset.load_seconds:.0f} s; auto-merge {auto if auto is not None else 'off'}",
+                flush=True,
+            )
             for item in dataset.notes.get("imports", []):
-                print(f"  {item['source']}: {item['rows_in_file']:,} rows, {item['created']:,} "
-                      f"created, {item['rejected']} rejected, data-quality issues {item['issues']}",
-                      flush=True)
+                print(
+                    f"  {item['source']}: {item['rows_in_file']:,} rows, {item['created']:,} "
+                    f"created, {item['rejected']} rejected, data-quality issues {item['issues']}",
+                    flush=True,
+                )
             if not args.no_splink:
                 data["splink"] = splink_reference(dataset)
                 s = data["splink"]
-                print("  splink: " + (f"F1 {s['f1']:.3f} (P {s['precision']:.3f} R {s['recall']:.3f})"
-                                       f" in {s['seconds']:.0f} s" if "f1" in s else s["error"]),
-                      flush=True)
+                print(
+                    "  splink: "
+                    + (
+                        f"F1 {s['f1']:.3f} (P {s['precision']:.3f} R {s['recall']:.3f})"
+                        f" in {s['seconds']:.0f} s"
+                        if "f1" in s
+                        else s["error"]
+                    ),
+                    flush=True,
+                )
             report_write(report, args.json)
             if "random" in paths:
                 for labels in label_counts:
@@ -621,7 +736,8 @@ def main() -> None:
                     for run in range(1, args.runs + 1):
                         matching_reset()
                         text, matches, distincts = random_labels(
-                            dataset, labels, seed=args.seed * 1_000_003 + labels * 101 + run)
+                            dataset, labels, seed=args.seed * 1_000_003 + labels * 101 + run
+                        )
                         from matching.services.training import labels_import
 
                         labels_import(handle=io.StringIO(text))
@@ -668,8 +784,10 @@ def main() -> None:
                 print(reliability_text(name, data["reliability"]))
             s = data.get("splink")
             if s and "f1" in s:
-                print(f"splink {name}: P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}, "
-                      f"B3 P {s['bcubed_p']:.3f} R {s['bcubed_r']:.3f}, {s['seconds']:.0f} s")
+                print(
+                    f"splink {name}: P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}, "
+                    f"B3 P {s['bcubed_p']:.3f} R {s['bcubed_r']:.3f}, {s['seconds']:.0f} s"
+                )
         print(f"seconds      : {report['seconds']:.0f}")
         print(f"peak memory  : {report['peak_memory_mb']:,.0f} MB")
         print(f"json         : {args.json}")
@@ -678,20 +796,27 @@ def main() -> None:
 
 
 def _print_result(name: str, path: str, run: int, r: dict, started: float) -> None:
-    head = (f"  {name} {path} run {run} · {r['labels']:>3} labels ({r['match']} match / "
-            f"{r['distinct']} distinct)")
+    head = (
+        f"  {name} {path} run {run} · {r['labels']:>3} labels ({r['match']} match / {r['distinct']} distinct)"
+    )
     if "refused" in r:
         print(f"{head}: refused: {r['refused']}", flush=True)
         return
-    print(f"{head}: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} · B3 P "
-          f"{r['bcubed_p']:.3f} R {r['bcubed_r']:.3f} · {r['candidates']:,} candidates, "
-          f"{r['suggestions']} suggestions · train {r['train_s']:.0f} s, run {r['run_s']:.0f} s · "
-          f"{time.perf_counter() - started:.0f} s so far", flush=True)
+    print(
+        f"{head}: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} · B3 P "
+        f"{r['bcubed_p']:.3f} R {r['bcubed_r']:.3f} · {r['candidates']:,} candidates, "
+        f"{r['suggestions']} suggestions · train {r['train_s']:.0f} s, run {r['run_s']:.0f} s · "
+        f"{time.perf_counter() - started:.0f} s so far",
+        flush=True,
+    )
     if "large_entities" in r:
         large = r["large_entities"]
-        print(f"    people with 4+ records: {large['entities']}, kept in one cluster "
-              f"{large['kept_whole']}; pairwise recall among their records {large['recall']:.3f}, "
-              f"precision {large['precision']:.3f}", flush=True)
+        print(
+            f"    people with 4+ records: {large['entities']}, kept in one cluster "
+            f"{large['kept_whole']}; pairwise recall among their records {large['recall']:.3f}, "
+            f"precision {large['precision']:.3f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

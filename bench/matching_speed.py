@@ -109,76 +109,149 @@ def _model_copy(model_db: Path | None) -> None:
     if not model_db.exists():
         sys.exit(f"{model_db} not found: run bench/matching_quality.py first, or pass --model-db")
     with sqlite3.connect(model_db) as db:
-        row = db.execute("SELECT settings_blob, labels_match, labels_distinct, training_seconds "
-                         "FROM matching_matchermodel WHERE is_active").fetchone()
+        row = db.execute(
+            "SELECT settings_blob, labels_match, labels_distinct, training_seconds "
+            "FROM matching_matchermodel WHERE is_active"
+        ).fetchone()
     if row is None:
         sys.exit(f"{model_db} holds no active model")
     MatcherModel.objects.filter(is_active=True).update(is_active=False)
-    MatcherModel.objects.create(settings_blob=row[0], labels_match=row[1], labels_distinct=row[2],
-                                training_seconds=row[3], is_active=True)
+    MatcherModel.objects.create(
+        settings_blob=row[0],
+        labels_match=row[1],
+        labels_distinct=row[2],
+        training_seconds=row[3],
+        is_active=True,
+    )
 
 
 def _workers(count: int, queue: str, log_dir: Path) -> list[subprocess.Popen]:
     env = {**os.environ, "C360_CELERY_QUEUE": queue}
-    return [subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "c360", "worker", "--pool=solo", "--queues", queue,
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--hostname", f"bench{i}-{uuid.uuid4().hex[:4]}@%h"],
-        cwd=ROOT, env=env, stdout=(log_dir / f"worker{i}.log").open("w"), stderr=subprocess.STDOUT)
-        for i in range(count)]
+    return [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "c360",
+                "worker",
+                "--pool=solo",
+                "--queues",
+                queue,
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--hostname",
+                f"bench{i}-{uuid.uuid4().hex[:4]}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=(log_dir / f"worker{i}.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(count)
+    ]
 
 
 def _git() -> dict:
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
 
     diff = git("diff", "HEAD", "--", "matching", "parties")
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", "matching",
-                                                         "parties").splitlines()],
-            "uncommitted_diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if diff else None}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted": [
+            line[3:] for line in git("status", "--porcelain", "--", "matching", "parties").splitlines()
+        ],
+        "uncommitted_diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if diff else None,
+    }
 
 
-def _run_summary(run, seconds: float, peak_mb: float, peaks: dict[int, float],
-                 cpu_seconds: float) -> dict:
+def _run_summary(run, seconds: float, peak_mb: float, peaks: dict[int, float], cpu_seconds: float) -> dict:
     """Everything the report needs about one run, for the JSON summary."""
     from matching.models import MatchRunChunk, RunPhase
 
     chunks = {}
     for phase in (RunPhase.FINGERPRINTING, RunPhase.SCORING):
-        rows = list(MatchRunChunk.objects.filter(run=run, phase=phase).order_by("index").values(
-            "index", "first_party", "last_party", "seconds", "parties", "keys", "candidate_pairs",
-            "pairs_scored", "pairs_kept", "partner_cap", "worker"))
+        rows = list(
+            MatchRunChunk.objects.filter(run=run, phase=phase)
+            .order_by("index")
+            .values(
+                "index",
+                "first_party",
+                "last_party",
+                "seconds",
+                "parties",
+                "keys",
+                "candidate_pairs",
+                "pairs_scored",
+                "pairs_kept",
+                "partner_cap",
+                "worker",
+            )
+        )
         secs = [r["seconds"] or 0.0 for r in rows]
-        chunks[str(phase)] = {"count": len(rows), "seconds_sum": round(sum(secs), 1),
-                              "seconds_max": round(max(secs, default=0.0), 1), "rows": rows}
-    return {"run_id": run.pk, "status": run.status, "error": run.error, "full": run.full,
-            "wall_seconds": round(seconds, 1), "duration_seconds": run.duration_seconds,
-            "phase_seconds": run.phase_seconds, "parties_total": run.parties_total,
-            "parties_blocked": run.parties_blocked, "block_keys": run.block_keys,
-            "oversized_blocks": run.oversized_blocks, "candidate_pairs": run.candidate_pairs,
-            "pairs_scored": run.pairs_scored, "pairs_kept": run.pairs_kept,
-            "suggestions": run.clusters, "auto_merged": run.auto_merged,
-            "pair_budget": run.pair_budget, "chunks_over_budget": run.chunks_over_budget,
-            "partner_cap": run.partner_cap, "threshold": run.threshold, "model_id": run.model_id,
-            "rules": getattr(run, "rules", None), "workers_peak_mb": round(peak_mb),
-            "workers_peak_mb_each": {str(k): round(v) for k, v in peaks.items()},
-            "workers_cpu_seconds": round(cpu_seconds, 1),
-            "loadavg_end": Path("/proc/loadavg").read_text().split()[:3], "chunks": chunks}
+        chunks[str(phase)] = {
+            "count": len(rows),
+            "seconds_sum": round(sum(secs), 1),
+            "seconds_max": round(max(secs, default=0.0), 1),
+            "rows": rows,
+        }
+    return {
+        "run_id": run.pk,
+        "status": run.status,
+        "error": run.error,
+        "full": run.full,
+        "wall_seconds": round(seconds, 1),
+        "duration_seconds": run.duration_seconds,
+        "phase_seconds": run.phase_seconds,
+        "parties_total": run.parties_total,
+        "parties_blocked": run.parties_blocked,
+        "block_keys": run.block_keys,
+        "oversized_blocks": run.oversized_blocks,
+        "candidate_pairs": run.candidate_pairs,
+        "pairs_scored": run.pairs_scored,
+        "pairs_kept": run.pairs_kept,
+        "suggestions": run.clusters,
+        "auto_merged": run.auto_merged,
+        "pair_budget": run.pair_budget,
+        "chunks_over_budget": run.chunks_over_budget,
+        "partner_cap": run.partner_cap,
+        "threshold": run.threshold,
+        "model_id": run.model_id,
+        "rules": getattr(run, "rules", None),
+        "workers_peak_mb": round(peak_mb),
+        "workers_peak_mb_each": {str(k): round(v) for k, v in peaks.items()},
+        "workers_cpu_seconds": round(cpu_seconds, 1),
+        "loadavg_end": Path("/proc/loadavg").read_text().split()[:3],
+        "chunks": chunks,
+    }
 
 
 def _report(title: str, run, seconds: float, peak_mb: float) -> None:
-    print(f"{title}: {run} {run.status} in {seconds:.1f} s "
-          f"({run.parties_blocked:,} parties fingerprinted, {run.block_keys:,} block keys, "
-          f"{run.candidate_pairs:,} candidate pairs, {run.pairs_scored:,} scored, {run.pairs_kept:,} kept, "
-          f"{run.clusters:,} suggestions, {run.chunks_total} scoring chunks)")
-    print("  seconds per phase: " + ", ".join(
-        f"{k} {run.phase_seconds[k]:.1f}" for k in ("fingerprinting", "scoring", "clustering")
-        if k in run.phase_seconds))
+    print(
+        f"{title}: {run} {run.status} in {seconds:.1f} s "
+        f"({run.parties_blocked:,} parties fingerprinted, {run.block_keys:,} block keys, "
+        f"{run.candidate_pairs:,} candidate pairs, {run.pairs_scored:,} scored, {run.pairs_kept:,} kept, "
+        f"{run.clusters:,} suggestions, {run.chunks_total} scoring chunks)"
+    )
+    print(
+        "  seconds per phase: "
+        + ", ".join(
+            f"{k} {run.phase_seconds[k]:.1f}"
+            for k in ("fingerprinting", "scoring", "clustering")
+            if k in run.phase_seconds
+        )
+    )
     if run.chunks_over_budget:
-        print(f"  pair budget {run.pair_budget} a party: {run.chunks_over_budget} of {run.chunks_total} "
-              f"chunks over it kept at least {run.partner_cap} closest partners a party")
+        print(
+            f"  pair budget {run.pair_budget} a party: {run.chunks_over_budget} of {run.chunks_total} "
+            f"chunks over it kept at least {run.partner_cap} closest partners a party"
+        )
     print(f"  workers' peak memory (largest process): {peak_mb:,.0f} MB")
     if run.error:
         print(f"  error: {run.error}")
@@ -225,14 +298,22 @@ def _labels_write(args) -> None:
 
     with args.truth.open(encoding="utf-8") as handle:
         truth = truth_read(handle)
-    records = [key for key in SourceRecord.objects.values_list("source_system__name", "source_key")
-               .iterator(chunk_size=20_000) if key in truth]
-    text, matches, distincts = random_labels(Dataset("scale", truth, 0.0, {}, records),
-                                             args.labels, seed=args.label_seed)
+    records = [
+        key
+        for key in SourceRecord.objects.values_list("source_system__name", "source_key").iterator(
+            chunk_size=20_000
+        )
+        if key in truth
+    ]
+    text, matches, distincts = random_labels(
+        Dataset("scale", truth, 0.0, {}, records), args.labels, seed=args.label_seed
+    )
     args.write_labels.parent.mkdir(parents=True, exist_ok=True)
     args.write_labels.write_text(text, encoding="utf-8")
-    print(f"{args.write_labels}: {matches} match + {distincts} distinct labels from {args.truth} "
-          f"({len(records):,} records in the database and the truth; seed {args.label_seed})")
+    print(
+        f"{args.write_labels}: {matches} match + {distincts} distinct labels from {args.truth} "
+        f"({len(records):,} records in the database and the truth; seed {args.label_seed})"
+    )
 
 
 def _profile_chunk(args) -> None:
@@ -254,13 +335,21 @@ def _profile_chunk(args) -> None:
     profile = cProfile.Profile()
     started = time.perf_counter()
     profile.enable()
-    result = chunk_score(matcher, run_id=run.pk, chunk=index, first=chunk.first_party,
-                         last=chunk.last_party, budget=run.pair_budget)
+    result = chunk_score(
+        matcher,
+        run_id=run.pk,
+        chunk=index,
+        first=chunk.first_party,
+        last=chunk.last_party,
+        budget=run.pair_budget,
+    )
     profile.disable()
     seconds = time.perf_counter() - started
     ScoredPair.objects.filter(run_id=run.pk, chunk=index).delete()
-    print(f"chunk_score on {run} scoring chunk {chunk.index} (parties {chunk.first_party}-"
-          f"{chunk.last_party}; in the run {chunk.seconds:.1f} s): {seconds:.1f} s, {result}")
+    print(
+        f"chunk_score on {run} scoring chunk {chunk.index} (parties {chunk.first_party}-"
+        f"{chunk.last_party}; in the run {chunk.seconds:.1f} s): {seconds:.1f} s, {result}"
+    )
     if args.profile_out:
         profile.dump_stats(str(args.profile_out))
     stats = pstats.Stats(profile)
@@ -272,23 +361,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--new", type=int, default=1000, help="new parties for the incremental run")
-    parser.add_argument("--model-db", default=str(ROOT / "var" / "bench-quality.sqlite3"),
-                        help="SQLite file whose active model is copied in; 'none': use the "
-                             "database's own active model")
-    parser.add_argument("--skip-full", action="store_true",
-                        help="only the incremental run (needs a full run's block keys)")
+    parser.add_argument(
+        "--model-db",
+        default=str(ROOT / "var" / "bench-quality.sqlite3"),
+        help="SQLite file whose active model is copied in; 'none': use the database's own active model",
+    )
+    parser.add_argument(
+        "--skip-full", action="store_true", help="only the incremental run (needs a full run's block keys)"
+    )
     parser.add_argument("--skip-incremental", action="store_true", help="only the full run")
-    parser.add_argument("--budget", type=int, default=None,
-                        help="candidate pairs per party (C360_MATCHING_PAIR_BUDGET; 0: none)")
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        help="candidate pairs per party (C360_MATCHING_PAIR_BUDGET; 0: none)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write a JSON summary here")
-    parser.add_argument("--write-labels", type=Path, default=None,
-                        help="only write a label file drawn at random from --truth and exit")
+    parser.add_argument(
+        "--write-labels",
+        type=Path,
+        default=None,
+        help="only write a label file drawn at random from --truth and exit",
+    )
     parser.add_argument("--truth", type=Path, default=None, help="the seeding's truth file")
     parser.add_argument("--labels", type=int, default=100, help="labels to draw (40%% match)")
-    parser.add_argument("--label-seed", type=int, default=17 * 1_000_003 + 100 * 101 + 1,
-                        help="default: bench/matching_quality.py's seed for 100 labels, run 1")
-    parser.add_argument("--profile-chunk", type=int, default=None,
-                        help="only profile chunk_score on this scoring chunk of the last full run")
+    parser.add_argument(
+        "--label-seed",
+        type=int,
+        default=17 * 1_000_003 + 100 * 101 + 1,
+        help="default: bench/matching_quality.py's seed for 100 labels, run 1",
+    )
+    parser.add_argument(
+        "--profile-chunk",
+        type=int,
+        default=None,
+        help="only profile chunk_score on this scoring chunk of the last full run",
+    )
     parser.add_argument("--profile-out", type=Path, default=None, help="cProfile stats file")
     args = parser.parse_args()
     if args.write_labels:
@@ -319,20 +427,31 @@ def main() -> None:
         return
     _model_copy(None if args.model_db.lower() == "none" else Path(args.model_db))
     MatchRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
-        status=RunStatus.FAILED, error="abandoned by an earlier benchmark")
-    print(f"machine      : {platform.machine()} {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, PostgreSQL, {args.workers} worker process(es)")
+        status=RunStatus.FAILED, error="abandoned by an earlier benchmark"
+    )
+    print(
+        f"machine      : {platform.machine()} {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, PostgreSQL, {args.workers} worker process(es)"
+    )
     print(f"parties      : {Party.objects.active().count():,} active")
 
-    summary: dict = {"argv": sys.argv[1:], **_git(), "database": os.environ["DATABASE_URL"],
-                     "workers": args.workers, "active_parties": Party.objects.active().count(),
-                     "pair_budget_setting": settings.C360_MATCHING_PAIR_BUDGET,
-                     "max_block": settings.C360_MATCHING_MAX_BLOCK,
-                     "loadavg_start": Path("/proc/loadavg").read_text().split()[:3]}
+    summary: dict = {
+        "argv": sys.argv[1:],
+        **_git(),
+        "database": os.environ["DATABASE_URL"],
+        "workers": args.workers,
+        "active_parties": Party.objects.active().count(),
+        "pair_budget_setting": settings.C360_MATCHING_PAIR_BUDGET,
+        "max_block": settings.C360_MATCHING_MAX_BLOCK,
+        "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
     model = MatcherModel.objects.filter(is_active=True).first()
-    summary["model"] = {"id": model.pk, "labels_match": model.labels_match,
-                        "labels_distinct": model.labels_distinct,
-                        "training_seconds": model.training_seconds}
+    summary["model"] = {
+        "id": model.pk,
+        "labels_match": model.labels_match,
+        "labels_distinct": model.labels_distinct,
+        "training_seconds": model.training_seconds,
+    }
 
     def save() -> None:
         if args.json:
@@ -350,10 +469,13 @@ def main() -> None:
             run = match_run_request(party_ids=None)
             run = run_wait(run.pk, poll=0.5)
             _report("full run", run, time.perf_counter() - started, watch.peak_mb)
-            summary["full"] = _run_summary(run, time.perf_counter() - started, watch.peak_mb,
-                                           watch.peaks, watch.cpu_seconds() - cpu)
-            print(f"  workers' CPU: {summary['full']['workers_cpu_seconds']:.0f} s; load average "
-                  f"{' '.join(summary['full']['loadavg_end'])}")
+            summary["full"] = _run_summary(
+                run, time.perf_counter() - started, watch.peak_mb, watch.peaks, watch.cpu_seconds() - cpu
+            )
+            print(
+                f"  workers' CPU: {summary['full']['workers_cpu_seconds']:.0f} s; load average "
+                f"{' '.join(summary['full']['loadavg_end'])}"
+            )
             save()
 
         if args.skip_incremental:
@@ -362,8 +484,7 @@ def main() -> None:
         cpu = watch.cpu_seconds()
         path = log_dir / "new-customers.csv"
         rows = _new_copies(args.new, path)
-        source, _ = SourceSystem.objects.get_or_create(name="Bench new shop",
-                                                       defaults={"kind": "ecommerce"})
+        source, _ = SourceSystem.objects.get_or_create(name="Bench new shop", defaults={"kind": "ecommerce"})
         started = time.perf_counter()
         call_command("import_source", str(path), source=source.name, sync=True, verbosity=0)
         imported = time.perf_counter() - started
@@ -373,9 +494,13 @@ def main() -> None:
         run = run_wait(run.pk, poll=0.2)
         print(f"import of {rows:,} new customers: {imported:.1f} s")
         _report("incremental run", run, run.duration_seconds or 0.0, watch.peak_mb)
-        summary["incremental"] = {"import_rows": rows, "import_seconds": round(imported, 1),
-                                  **_run_summary(run, run.duration_seconds or 0.0, watch.peak_mb,
-                                                 watch.peaks, watch.cpu_seconds() - cpu)}
+        summary["incremental"] = {
+            "import_rows": rows,
+            "import_seconds": round(imported, 1),
+            **_run_summary(
+                run, run.duration_seconds or 0.0, watch.peak_mb, watch.peaks, watch.cpu_seconds() - cpu
+            ),
+        }
         save()
     finally:
         watch.stop.set()

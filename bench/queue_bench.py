@@ -39,19 +39,26 @@ def suggestions_top_up(target: int) -> int:
     if pending >= target:
         return 0
     run = MatchRun.objects.create(status=RunStatus.SUCCEEDED, full=False, finished_at=timezone.now())
-    taken = set(MatchSuggestionMember.objects.filter(suggestion__status="pending").values_list(
-        "party_id", flat=True))
+    taken = set(
+        MatchSuggestionMember.objects.filter(suggestion__status="pending").values_list("party_id", flat=True)
+    )
     rng, made, after, now = random.Random(5), 0, 0, timezone.now()
     while made < target - pending:
-        ids = [pid for pid in Party.objects.active().filter(pk__gt=after).order_by("pk").values_list(
-            "pk", flat=True)[:6000] if pid not in taken]
+        ids = [
+            pid
+            for pid in Party.objects.active()
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:6000]
+            if pid not in taken
+        ]
         if not ids:
             break
         after = ids[-1]
         clusters, i = [], 0
         while i + 3 <= len(ids) and len(clusters) < target - pending - made:
             size = 3 if rng.random() < 0.3 else 2
-            clusters.append(ids[i:i + size])
+            clusters.append(ids[i : i + size])
             i += size + rng.randint(0, 4)  # leave gaps: not every party is in the queue
         records = party_records([pid for c in clusters for pid in c])
         clusters = [c for c in clusters if all(pid in records for pid in c)]
@@ -59,14 +66,25 @@ def suggestions_top_up(target: int) -> int:
         scores = [round(rng.uniform(0.5, 1.0), 3) for _ in clusters]
         with transaction.atomic():
             pks = ids_allocate(MatchSuggestion, len(clusters))
-            rows_insert(MatchSuggestion, [
-                {"id": pk, "run_id": run.pk, "score": score, "evidence": evidence, **facets}
-                for pk, score, evidence, facets in zip(
-                    pks, scores, evidences, suggestion_facets(clusters, evidences), strict=True)], now=now)
-            rows_insert(MatchSuggestionMember, [
-                {"suggestion_id": pk, "party_id": pid, "score": score}
-                for pk, cluster, score in zip(pks, clusters, scores, strict=True) for pid in cluster],
-                now=now)
+            rows_insert(
+                MatchSuggestion,
+                [
+                    {"id": pk, "run_id": run.pk, "score": score, "evidence": evidence, **facets}
+                    for pk, score, evidence, facets in zip(
+                        pks, scores, evidences, suggestion_facets(clusters, evidences), strict=True
+                    )
+                ],
+                now=now,
+            )
+            rows_insert(
+                MatchSuggestionMember,
+                [
+                    {"suggestion_id": pk, "party_id": pid, "score": score}
+                    for pk, cluster, score in zip(pks, clusters, scores, strict=True)
+                    for pid in cluster
+                ],
+                now=now,
+            )
         made += len(clusters)
         print(f"  … {pending + made:,} pending suggestions", end="\r", flush=True)
     print()
@@ -133,8 +151,9 @@ def main() -> None:
 
     from matching.services.review import suggestion_merge
 
-    threes = list(MatchSuggestion.objects.filter(status="pending", size=3).values_list("pk", flat=True)[
-        :args.merges])
+    threes = list(
+        MatchSuggestion.objects.filter(status="pending", size=3).values_list("pk", flat=True)[: args.merges]
+    )
     merge_ms, decide_ms, events = [], [], []
     user = get_user_model().objects.get(username="steward")
     for pk in threes:
@@ -147,23 +166,28 @@ def main() -> None:
     twos = list(MatchSuggestion.objects.filter(status="pending", size=2).values_list("pk", flat=True)[:20])
     for pk in twos:
         t = time.perf_counter()
-        response = client.post(reverse("matching:review_decide", args=[pk]), {"action": "merge"},
-                               follow=True)
+        response = client.post(reverse("matching:review_decide", args=[pk]), {"action": "merge"}, follow=True)
         decide_ms.append((time.perf_counter() - t) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"deciding #{pk} answered {response.status_code}")
     timing_line("merge key press → next review page (2 parties)", decide_ms)
     from parties.models import PartyEvent
 
-    events += list(PartyEvent.objects.filter(kind="merge", suggestion_id__isnull=False,
-                                             reverted_by__isnull=True).values_list("pk", flat=True))
+    events += list(
+        PartyEvent.objects.filter(
+            kind="merge", suggestion_id__isnull=False, reverted_by__isnull=True
+        ).values_list("pk", flat=True)
+    )
     for event_id in sorted(set(events), reverse=True):
         party_unmerge(event_id=event_id)
-    MatchSuggestion.objects.filter(pk__in=threes + twos).update(status="pending", decided_at=None,
-                                                                 decided_by=None)
+    MatchSuggestion.objects.filter(pk__in=threes + twos).update(
+        status="pending", decided_at=None, decided_by=None
+    )
     print(f"machine      : {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"database     : {connection.vendor}, {Party.objects.count():,} parties, "
-          f"{MatchSuggestion.objects.filter(status='pending').count():,} pending suggestions")
+    print(
+        f"database     : {connection.vendor}, {Party.objects.count():,} parties, "
+        f"{MatchSuggestion.objects.filter(status='pending').count():,} pending suggestions"
+    )
 
 
 if __name__ == "__main__":

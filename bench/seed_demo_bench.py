@@ -42,25 +42,49 @@ def main() -> None:
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{db}"
     else:
-        subprocess.run([sys.executable, "manage.py", "flush", "--noinput"], cwd=ROOT, env=env,
-                       check=False, capture_output=True)
+        subprocess.run(
+            [sys.executable, "manage.py", "flush", "--noinput"],
+            cwd=ROOT,
+            env=env,
+            check=False,
+            capture_output=True,
+        )
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
     started = time.perf_counter()
     truth = ["--truth", str(args.truth.resolve())] if args.truth else []
     result = subprocess.run(
-        [*manage, "seed_demo", "--parties", str(args.parties), "--sources", str(args.sources),
-         "--seed", str(args.seed), *truth], cwd=ROOT, env=env, check=True, capture_output=True,
-        text=True)
+        [
+            *manage,
+            "seed_demo",
+            "--parties",
+            str(args.parties),
+            "--sources",
+            str(args.sources),
+            "--seed",
+            str(args.seed),
+            *truth,
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     records = int(result.stdout.split("Seeded ")[1].split(" ")[0])
     analyze_s = None
     if env["DATABASE_URL"].startswith("postgres") and not args.no_analyze:
         analyzed = time.perf_counter()
-        subprocess.run([*manage, "dbshell", "--", "-c", "VACUUM ANALYZE"], cwd=ROOT, env=env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*manage, "dbshell", "--", "-c", "VACUUM ANALYZE"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         analyze_s = time.perf_counter() - analyzed
 
     engine = env["DATABASE_URL"].split(":", 1)[0]

@@ -50,8 +50,14 @@ def scores_compute(predicted: dict, truth: dict) -> dict:
     bp = sum(cells[(predicted[k], truth[k])] / cluster_sizes[predicted[k]] for k in keys)
     br = sum(cells[(predicted[k], truth[k])] / entity_sizes[truth[k]] for k in keys)
     count = len(keys) or 1
-    return {"records": len(keys), "precision": precision, "recall": recall, "f1": f1,
-            "bcubed_p": bp / count, "bcubed_r": br / count}
+    return {
+        "records": len(keys),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "bcubed_p": bp / count,
+        "bcubed_r": br / count,
+    }
 
 
 def settings_for(present: set[str], link_type: str) -> tuple[SettingsCreator, list, list]:
@@ -64,38 +70,57 @@ def settings_for(present: set[str], link_type: str) -> tuple[SettingsCreator, li
     if "organization_name" in present:
         comparisons.append(cl.JaroWinklerAtThresholds("organization_name", [0.92, 0.8]))
     if "birth_date" in present:
-        comparisons.append(cl.DateOfBirthComparison("birth_date", input_is_string=True,
-                                                    datetime_format="%Y-%m-%d"))
+        comparisons.append(
+            cl.DateOfBirthComparison("birth_date", input_is_string=True, datetime_format="%Y-%m-%d")
+        )
     if "address_line1" in present:
         comparisons.append(cl.JaroWinklerAtThresholds("address_line1", [0.92, 0.8]))
     if "city" in present:
-        comparisons.append(cl.JaroWinklerAtThresholds("city", [0.92, 0.8])
-                           .configure(term_frequency_adjustments=True))
+        comparisons.append(
+            cl.JaroWinklerAtThresholds("city", [0.92, 0.8]).configure(term_frequency_adjustments=True)
+        )
     if "postal_code" in present:
-        comparisons.append(cl.LevenshteinAtThresholds("postal_code", [1])
-                           .configure(term_frequency_adjustments=True))
+        comparisons.append(
+            cl.LevenshteinAtThresholds("postal_code", [1]).configure(term_frequency_adjustments=True)
+        )
     if "identifier" in present:
         comparisons.append(cl.DamerauLevenshteinAtThresholds("identifier", [1, 2]))
     if "email" in present:
         comparisons.append(cl.EmailComparison("email"))
     if "phone" in present:
         comparisons.append(cl.DamerauLevenshteinAtThresholds("phone", [1]))
-    wanted = [("given_name", "family_name"), ("family_name", "birth_date"),
-              ("given_name", "birth_date"), ("postal_code", "family_name"), ("identifier",),
-              ("address_line1",), ("email",), ("phone",), ("organization_name",)]
+    wanted = [
+        ("given_name", "family_name"),
+        ("family_name", "birth_date"),
+        ("given_name", "birth_date"),
+        ("postal_code", "family_name"),
+        ("identifier",),
+        ("address_line1",),
+        ("email",),
+        ("phone",),
+        ("organization_name",),
+    ]
     blocking = [block_on(*cols) for cols in wanted if all(c in present for c in cols)]
-    deterministic = [block_on(*cols) for cols in
-                     [("identifier",), ("email",), ("given_name", "family_name", "birth_date")]
-                     if all(c in present for c in cols)]
+    deterministic = [
+        block_on(*cols)
+        for cols in [("identifier",), ("email",), ("given_name", "family_name", "birth_date")]
+        if all(c in present for c in cols)
+    ]
     # EM on pairs that share the full name, then on pairs that share the birth date. A third
     # rule on the postal code let households (same family name and address) pass as one
     # person: seed_demo F1 0.941 (precision 0.896) against 0.969; FEBRL1 0.994 either way.
-    em_rules = [block_on(*cols) for cols in [("given_name", "family_name"), ("birth_date",)]
-                if all(c in present for c in cols)]
-    settings = SettingsCreator(link_type=link_type, unique_id_column_name="unique_id",
-                               comparisons=comparisons,
-                               blocking_rules_to_generate_predictions=blocking,
-                               retain_intermediate_calculation_columns=False)
+    em_rules = [
+        block_on(*cols)
+        for cols in [("given_name", "family_name"), ("birth_date",)]
+        if all(c in present for c in cols)
+    ]
+    settings = SettingsCreator(
+        link_type=link_type,
+        unique_id_column_name="unique_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=blocking,
+        retain_intermediate_calculation_columns=False,
+    )
     return settings, deterministic, em_rules
 
 
@@ -109,24 +134,31 @@ def main() -> None:
     started = time.perf_counter()
     con = duckdb.connect()
     path = args.records.replace("'", "''")
-    con.execute(f"CREATE TABLE records AS SELECT * FROM read_csv('{path}', all_varchar=true, "  # noqa: S608
-                "header=true)")
+    con.execute(
+        f"CREATE TABLE records AS SELECT * FROM read_csv('{path}', all_varchar=true, "  # noqa: S608
+        "header=true)"
+    )
     columns = [row[0] for row in con.execute("DESCRIBE records").fetchall()]
     for column in columns:  # empty cells are missing values for Splink
         con.execute(f'UPDATE records SET "{column}" = NULL WHERE trim("{column}") = \'\'')  # noqa: S608
     compared = [c for c in columns if c not in ("unique_id", "source_dataset", "entity")]
-    present = {c for c in compared
-               if con.execute(f'SELECT count("{c}") FROM records').fetchone()[0] > 0}  # noqa: S608
-    sources = [row[0] for row in con.execute(
-        "SELECT DISTINCT source_dataset FROM records ORDER BY 1").fetchall()]
-    truth = {(s, u): e for u, s, e in con.execute(
-        "SELECT unique_id, source_dataset, entity FROM records").fetchall()}
+    present = {c for c in compared if con.execute(f'SELECT count("{c}") FROM records').fetchone()[0] > 0}  # noqa: S608
+    sources = [
+        row[0] for row in con.execute("SELECT DISTINCT source_dataset FROM records ORDER BY 1").fetchall()
+    ]
+    truth = {
+        (s, u): e
+        for u, s, e in con.execute("SELECT unique_id, source_dataset, entity FROM records").fetchall()
+    }
     db_api = DuckDBAPI(connection=con)
     tables = []
     for number, source in enumerate(sources):
         name = f"input_{number}"
-        con.execute(f"CREATE TABLE {name} AS SELECT * EXCLUDE (source_dataset, entity) "  # noqa: S608
-                    "FROM records WHERE source_dataset = ?", [source])
+        con.execute(
+            f"CREATE TABLE {name} AS SELECT * EXCLUDE (source_dataset, entity) "  # noqa: S608
+            "FROM records WHERE source_dataset = ?",
+            [source],
+        )
         tables.append(db_api.register(name, dataset_display_name=source))
     link_type = "dedupe_only" if len(sources) == 1 else "link_and_dedupe"
     settings, deterministic, em_rules = settings_for(present, link_type)
@@ -138,7 +170,8 @@ def main() -> None:
     trained = time.perf_counter() - started
     predictions = linker.inference.predict(threshold_match_probability=0.05)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=args.threshold)
+        predictions, threshold_match_probability=args.threshold
+    )
     relation = clusters.as_duckdbpyrelation()
     if "source_dataset" in relation.columns:
         rows = relation.select("cluster_id, unique_id, source_dataset").fetchall()
@@ -147,12 +180,20 @@ def main() -> None:
     predicted = {(str(s), str(u)): str(c) for c, u, s in rows}
     pairs = predictions.as_duckdbpyrelation().count("*").fetchall()[0][0]
     result = scores_compute(predicted, truth)
-    result.update({"link_type": link_type, "sources": len(sources), "columns_with_values": sorted(present),
-                   "blocking_rules": len(settings.blocking_rules_to_generate_predictions),
-                   "em_rules": len(em_rules), "threshold": args.threshold,
-                   "pairs_predicted_over_0.05": pairs, "train_seconds": trained,
-                   "seconds": time.perf_counter() - started,
-                   "unclustered_truth_records": sum(1 for k in truth if k not in predicted)})
+    result.update(
+        {
+            "link_type": link_type,
+            "sources": len(sources),
+            "columns_with_values": sorted(present),
+            "blocking_rules": len(settings.blocking_rules_to_generate_predictions),
+            "em_rules": len(em_rules),
+            "threshold": args.threshold,
+            "pairs_predicted_over_0.05": pairs,
+            "train_seconds": trained,
+            "seconds": time.perf_counter() - started,
+            "unclustered_truth_records": sum(1 for k in truth if k not in predicted),
+        }
+    )
     print(json.dumps(result))
 
 

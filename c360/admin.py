@@ -61,12 +61,14 @@ class GuardedGroupAdmin(GroupAdmin):
         return group_change_refusal(actor=request.user) is None and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return (group_change_refusal(actor=request.user) is None
-                and super().has_change_permission(request, obj))
+        return group_change_refusal(actor=request.user) is None and super().has_change_permission(
+            request, obj
+        )
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return (group_change_refusal(actor=request.user) is None
-                and super().has_delete_permission(request, obj))
+        return group_change_refusal(actor=request.user) is None and super().has_delete_permission(
+            request, obj
+        )
 
 
 @admin.register(SettingChange)

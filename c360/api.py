@@ -43,8 +43,11 @@ def validation(exc: DjangoValidationError) -> exceptions.ValidationError:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]):
     request = context.get("request")
-    if (isinstance(exc, exceptions.NotAuthenticated) and request is not None
-            and isinstance(getattr(request, "accepted_renderer", None), TemplateHTMLRenderer)):
+    if (
+        isinstance(exc, exceptions.NotAuthenticated)
+        and request is not None
+        and isinstance(getattr(request, "accepted_renderer", None), TemplateHTMLRenderer)
+    ):
         # The API's HTML pages (its docs) send a visitor who is not signed in to the sign-in
         # page, as every other page does; the schema itself answers 401.
         return redirect_to_login(request.get_full_path())
@@ -97,8 +100,13 @@ class IdField(serializers.IntegerField):
 
     def to_internal_value(self, data):
         try:
-            return parse_id(data, name=self.field_name or "id", required=True,
-                            minimum=self.min_value, maximum=self.max_value)
+            return parse_id(
+                data,
+                name=self.field_name or "id",
+                required=True,
+                minimum=self.min_value,
+                maximum=self.max_value,
+            )
         except BadParameter as exc:
             raise serializers.ValidationError(f"{exc.problem}.") from None
 
@@ -136,7 +144,8 @@ class JSONField(serializers.JSONField):
         if where is not None:
             where = "" if where == "body" else f"{where} "
             raise serializers.ValidationError(
-                f"{where}contains a NUL character (\\u0000), which text may not contain.")
+                f"{where}contains a NUL character (\\u0000), which text may not contain."
+            )
         return value
 
 
@@ -153,7 +162,8 @@ class JSONParser(parsers.JSONParser):
         where = _nul_path(data)
         if where is not None:
             raise exceptions.ParseError(
-                f"JSON parse error - {where} contains a NUL character (\\u0000), which text may not contain.")
+                f"JSON parse error - {where} contains a NUL character (\\u0000), which text may not contain."
+            )
         return data
 
 

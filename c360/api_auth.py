@@ -90,8 +90,9 @@ class SharedRateThrottle(SimpleRateThrottle):
         self._wait = self._seconds_until_allowed(earlier, count - 1, bucket, width, now)
         return False
 
-    def _seconds_until_allowed(self, earlier: list[int], count: int, bucket: int, width: float,
-                               now: float) -> float:
+    def _seconds_until_allowed(
+        self, earlier: list[int], count: int, bucket: int, width: float, now: float
+    ) -> float:
         """When the oldest slices will have left the sum enough for one more request."""
         excess = sum(earlier) + count + 1 - self.num_requests
         freed = 0

@@ -23,7 +23,8 @@ class SwaggerView(SpectacularSwaggerSplitView):
     template_name = "api_docs/swagger_ui.html"
 
 
-@method_decorator(csp_update({"img-src": ["data:"], "style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]}),
-                  name="dispatch")
+@method_decorator(
+    csp_update({"img-src": ["data:"], "style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]}), name="dispatch"
+)
 class RedocView(SpectacularRedocView):
     template_name = "api_docs/redoc.html"

@@ -28,8 +28,11 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     items = [
-        {"label": label, "url": reverse(name), "active": request.resolver_match is not None
-         and request.resolver_match.view_name == name}
+        {
+            "label": label,
+            "url": reverse(name),
+            "active": request.resolver_match is not None and request.resolver_match.view_name == name,
+        }
         for label, name, perm in _NAV
         if perm is None or any(user.has_perm(p) for p in ((perm,) if isinstance(perm, str) else perm))
     ]

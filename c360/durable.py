@@ -117,7 +117,8 @@ class _Heartbeat(threading.Thread):
         while not self.stopped.wait(interval):
             try:
                 _lease_model().objects.filter(pk=self.task_id, owner=self.owner).update(
-                    heartbeat_at=timezone.now())
+                    heartbeat_at=timezone.now()
+                )
             except DatabaseError as exc:  # e.g. SQLite busy for longer than its timeout
                 logger.warning("heartbeat of task %s failed: %s", self.task_id, exc)
             finally:
@@ -137,11 +138,19 @@ class DurableTask(Task):
         """Whether another process started this very task before and died."""
         return bool(getattr(self.request, "c360_resumed", False))
 
-    def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None,
-                    link_error=None, shadow=None, **options) -> Any:
+    def apply_async(
+        self,
+        args=None,
+        kwargs=None,
+        task_id=None,
+        producer=None,
+        link=None,
+        link_error=None,
+        shadow=None,
+        **options,
+    ) -> Any:
         if self.app.conf.task_always_eager:
-            return super().apply_async(args, kwargs, task_id, producer, link, link_error, shadow,
-                                       **options)
+            return super().apply_async(args, kwargs, task_id, producer, link, link_error, shadow, **options)
         task_id = task_id or uuid()
         due = timezone.now()
         if options.get("countdown"):
@@ -149,16 +158,25 @@ class DurableTask(Task):
         elif options.get("eta"):
             due = options["eta"]
         queue = options.get("queue")
-        queue = (getattr(queue, "name", queue) or getattr(self, "queue", None)
-                 or self.app.conf.task_default_queue)
+        queue = (
+            getattr(queue, "name", queue) or getattr(self, "queue", None) or self.app.conf.task_default_queue
+        )
         try:
-            _lease_model().objects.update_or_create(task_id=task_id, defaults={
-                "name": self.name, "args": list(args or []), "kwargs": dict(kwargs or {}),
-                "queue": queue or "", "owner": "", "heartbeat_at": None, "sent_at": due})
+            _lease_model().objects.update_or_create(
+                task_id=task_id,
+                defaults={
+                    "name": self.name,
+                    "args": list(args or []),
+                    "kwargs": dict(kwargs or {}),
+                    "queue": queue or "",
+                    "owner": "",
+                    "heartbeat_at": None,
+                    "sent_at": due,
+                },
+            )
         except DatabaseError:
             logger.exception("could not record the lease of %s %s; sending it anyway", self.name, task_id)
-        return super().apply_async(args, kwargs, task_id, producer, link, link_error, shadow,
-                                   **options)
+        return super().apply_async(args, kwargs, task_id, producer, link, link_error, shadow, **options)
 
     def __call__(self, *args, **kwargs):
         request = self.request
@@ -172,12 +190,14 @@ class DurableTask(Task):
             return self.run(*args, **kwargs)
         now = timezone.now()
         if lease.owner and not _abandoned(lease, now):
-            logger.info("task %s %s is running in %s; this copy does nothing", self.name, request.id,
-                        lease.owner)
+            logger.info(
+                "task %s %s is running in %s; this copy does nothing", self.name, request.id, lease.owner
+            )
             return None
         me = process_identity()
         if not Lease.objects.filter(pk=lease.pk, owner=lease.owner, attempts=lease.attempts).update(
-                owner=me, heartbeat_at=now, attempts=F("attempts") + 1):
+            owner=me, heartbeat_at=now, attempts=F("attempts") + 1
+        ):
             logger.info("task %s %s was taken by another worker", self.name, request.id)
             return None
         request.c360_resumed = lease.attempts > 0
@@ -198,7 +218,8 @@ class DurableTask(Task):
 def _abandoned(lease, now) -> bool:
     if lease.owner:
         stale = lease.heartbeat_at is None or lease.heartbeat_at < now - _seconds(
-            "C360_TASK_STALE_SECONDS", 120)
+            "C360_TASK_STALE_SECONDS", 120
+        )
         return stale or process_gone(lease.owner)
     return lease.sent_at < now - _seconds("C360_TASK_UNCLAIMED_SECONDS", 900)
 
@@ -215,12 +236,18 @@ def tasks_recover(app=None) -> list[str]:
     for lease in Lease.objects.order_by("sent_at"):
         if not _abandoned(lease, now):
             continue
-        if not Lease.objects.filter(pk=lease.pk, owner=lease.owner, attempts=lease.attempts,
-                                    sent_at=lease.sent_at).update(owner="", heartbeat_at=None, sent_at=now):
+        if not Lease.objects.filter(
+            pk=lease.pk, owner=lease.owner, attempts=lease.attempts, sent_at=lease.sent_at
+        ).update(owner="", heartbeat_at=None, sent_at=now):
             continue
-        logger.warning("task %s %s was abandoned by %s; sending it again", lease.name, lease.task_id,
-                       lease.owner or "a lost message")
-        app.send_task(lease.name, args=lease.args, kwargs=lease.kwargs, task_id=lease.task_id,
-                      queue=lease.queue or None)
+        logger.warning(
+            "task %s %s was abandoned by %s; sending it again",
+            lease.name,
+            lease.task_id,
+            lease.owner or "a lost message",
+        )
+        app.send_task(
+            lease.name, args=lease.args, kwargs=lease.kwargs, task_id=lease.task_id, queue=lease.queue or None
+        )
         sent.append(lease.task_id)
     return sent

@@ -42,7 +42,8 @@ class LockoutHandler(AxesDatabaseHandler):
     def get_failures(self, request, credentials: dict | None = None) -> int:
         per_username, per_address = (
             attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
-            for attempts in self.get_user_attempts(request, credentials))  # AXES_LOCKOUT_PARAMETERS' order
+            for attempts in self.get_user_attempts(request, credentials)
+        )  # AXES_LOCKOUT_PARAMETERS' order
         limit, address_limit = settings.C360_LOGIN_FAILURE_LIMIT, settings.C360_LOGIN_ADDRESS_FAILURE_LIMIT
         return max(per_username, per_address * limit // address_limit)
 
@@ -57,19 +58,27 @@ class LockoutHandler(AxesDatabaseHandler):
         return super().user_logged_in(sender, request, user, **kwargs)
 
 
-def lockout_response(request: HttpRequest, original_response=None, credentials: dict | None = None
-                     ) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, original_response=None, credentials: dict | None = None
+) -> HttpResponse:
     """``AXES_LOCKOUT_CALLABLE``: the sign-in page's answer while the user or address is locked out."""
     minutes = settings.C360_LOGIN_COOLOFF_MINUTES
     started = getattr(request, "axes_attempt_time", None) or timezone.now()
     username = (credentials or {}).get("username") or request.POST.get("username", "")
-    context = {"username": username[:150], "cooloff_minutes": minutes,
-               "until": (started + settings.AXES_COOLOFF_TIME).astimezone(UTC)}
+    context = {
+        "username": username[:150],
+        "cooloff_minutes": minutes,
+        "until": (started + settings.AXES_COOLOFF_TIME).astimezone(UTC),
+    }
     return render(request, "registration/locked_out.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
 
 
 @receiver(user_locked_out)
 def log_lockout(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
-    logger.warning("sign-in locked out for %d minutes: username %r, address %s, path %s",
-                   settings.C360_LOGIN_COOLOFF_MINUTES, username, ip_address,
-                   getattr(request, "path", "?"))
+    logger.warning(
+        "sign-in locked out for %d minutes: username %r, address %s, path %s",
+        settings.C360_LOGIN_COOLOFF_MINUTES,
+        username,
+        ip_address,
+        getattr(request, "path", "?"),
+    )

@@ -55,7 +55,8 @@ class DashboardSnapshot(models.Model):
     invalid_emails = models.PositiveBigIntegerField(default=0, help_text="Active, invalid.")
     invalid_phones = models.PositiveBigIntegerField(default=0, help_text="Active, invalid.")
     unreachable_parties = models.PositiveBigIntegerField(
-        default=0, help_text="Active parties with no active email, phone or address.")
+        default=0, help_text="Active parties with no active email, phone or address."
+    )
 
     class Meta:
         ordering = ["-computed_at", "-id"]
@@ -87,7 +88,8 @@ class AttributeFigure(models.Model):
 
     snapshot = models.ForeignKey(DashboardSnapshot, on_delete=models.CASCADE, related_name="attributes")
     source_system = models.ForeignKey(
-        "parties.SourceSystem", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+        "parties.SourceSystem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     attribute = models.CharField(max_length=16, help_text="email, phone, address or birth_date")
     population = models.PositiveBigIntegerField(default=0, help_text="Parties or records counted.")
     complete = models.PositiveBigIntegerField(default=0, help_text="With a value at all.")
@@ -150,8 +152,9 @@ class TaskLease(models.Model):
     args = models.JSONField(default=list, blank=True)
     kwargs = models.JSONField(default=dict, blank=True)
     queue = models.CharField(max_length=200, blank=True)
-    owner = models.CharField(max_length=200, blank=True,
-                             help_text="host:pid:start of the process running it ('' while queued).")
+    owner = models.CharField(
+        max_length=200, blank=True, help_text="host:pid:start of the process running it ('' while queued)."
+    )
     sent_at = models.DateTimeField(help_text="When it was (last) sent, or is due after a retry.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker took it.")
@@ -171,16 +174,19 @@ class SettingChange(models.Model):
     source systems, segments); never edited."""
 
     setting = models.CharField(max_length=40, help_text="Which setting, e.g. matching.thresholds.")
-    object_id = models.CharField(max_length=40, blank=True,
-                                 help_text="The row changed, for settings with many (a source system).")
+    object_id = models.CharField(
+        max_length=40, blank=True, help_text="The row changed, for settings with many (a source system)."
+    )
     field = models.CharField(max_length=64)
     label = models.CharField(max_length=100, help_text="The field's name as the page shows it.")
     old = models.TextField(null=True, blank=True, help_text="None: there was no value (created).")
     new = models.TextField(null=True, blank=True, help_text="None: no value any more (deleted).")
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-    changed_by_label = models.CharField(max_length=150, blank=True,
-                                        help_text="The user's name when it changed (kept if the user goes).")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_label = models.CharField(
+        max_length=150, blank=True, help_text="The user's name when it changed (kept if the user goes)."
+    )
     changed_at = models.DateTimeField()
 
     class Meta:

@@ -32,8 +32,9 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:36] + "…" + text[-1]
 
 
-def parse_id(value: object, *, name: str, required: bool = False, minimum: int = 1,
-             maximum: int = ID_MAX) -> int | None:
+def parse_id(
+    value: object, *, name: str, required: bool = False, minimum: int = 1, maximum: int = ID_MAX
+) -> int | None:
     """A whole number written with the digits 0-9 (an int from a JSON body is taken as it is),
     between ``minimum`` and ``maximum`` (by default an id a database column can hold). Empty or
     missing: None, unless ``required``."""
@@ -78,8 +79,9 @@ def text_problem(value: str, *, max_length: int | None = TEXT_MAX) -> str | None
     return None
 
 
-def parse_text(value: object, *, name: str, max_length: int | None = TEXT_MAX, required: bool = False,
-               strip: bool = True) -> str:
+def parse_text(
+    value: object, *, name: str, max_length: int | None = TEXT_MAX, required: bool = False, strip: bool = True
+) -> str:
     """Free text without NUL characters and at most ``max_length`` characters (None: any length);
     missing: ``""``, unless ``required``."""
     if value is None:
@@ -128,9 +130,13 @@ class QueryStringCheckMiddleware:
                 if request.path.startswith("/api/"):  # the API's error shape, by parameter
                     from django.http import JsonResponse
 
-                    return JsonResponse({"detail": f"Invalid input — {text}",
-                                         "errors": {name: [problem] for name, problem in problems.items()}},
-                                        status=400)
+                    return JsonResponse(
+                        {
+                            "detail": f"Invalid input — {text}",
+                            "errors": {name: [problem] for name, problem in problems.items()},
+                        },
+                        status=400,
+                    )
                 return _bad_request_page(request, BadRequest(text))
         return self.get_response(request)
 

@@ -15,8 +15,9 @@ def role_permissions_grant(apps, app_label: str, grants: dict[str, list[str]]) -
     Permission = apps.get_model("auth", "Permission")
     for group_name, codenames in grants.items():
         group, _ = Group.objects.get_or_create(name=group_name)
-        group.permissions.add(*Permission.objects.filter(
-            content_type__app_label=app_label, codename__in=codenames))
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )
 
 
 def role_permissions_revoke(apps, app_label: str, grants: dict[str, list[str]]) -> None:
@@ -25,5 +26,6 @@ def role_permissions_revoke(apps, app_label: str, grants: dict[str, list[str]]) 
     for group_name, codenames in grants.items():
         group = Group.objects.filter(name=group_name).first()
         if group:
-            group.permissions.remove(*Permission.objects.filter(
-                content_type__app_label=app_label, codename__in=codenames))
+            group.permissions.remove(
+                *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+            )

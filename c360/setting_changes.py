@@ -44,9 +44,15 @@ def setting_values(instance: models.Model, fields: Iterable[str]) -> dict[str, s
     return {name: setting_value(instance, name) for name in fields}
 
 
-def setting_changes_record(*, setting: str, before: Mapping[str, Any], after: Mapping[str, Any],
-                           user=None, object_id: Any = "", labels: Mapping[str, str] | None = None
-                           ) -> list[SettingChange]:
+def setting_changes_record(
+    *,
+    setting: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    user=None,
+    object_id: Any = "",
+    labels: Mapping[str, str] | None = None,
+) -> list[SettingChange]:
     """Write one row per field whose value differs between ``before`` and ``after`` (a field
     missing from one side had no value there). Values are compared and stored as text
     (``value_text``). Must run inside the transaction that makes the change: it refuses to
@@ -60,11 +66,19 @@ def setting_changes_record(*, setting: str, before: Mapping[str, Any], after: Ma
     for name in list(dict.fromkeys([*before, *after])):
         old, new = value_text(before.get(name)), value_text(after.get(name))
         if old != new:
-            rows.append(SettingChange(
-                setting=setting, object_id=str(object_id or ""), field=name,
-                label=labels.get(name, name.replace("_", " ")), old=old, new=new,
-                changed_by=who, changed_by_label=who.get_username() if who else "",
-                changed_at=now))
+            rows.append(
+                SettingChange(
+                    setting=setting,
+                    object_id=str(object_id or ""),
+                    field=name,
+                    label=labels.get(name, name.replace("_", " ")),
+                    old=old,
+                    new=new,
+                    changed_by=who,
+                    changed_by_label=who.get_username() if who else "",
+                    changed_at=now,
+                )
+            )
     return SettingChange.objects.bulk_create(rows)
 
 
@@ -80,8 +94,9 @@ def _field(model: type[models.Model], name: str) -> models.Field:
     return field
 
 
-def setting_changes_list(*, setting: str, object_id: Any = None,
-                         limit: int = CHANGES_SHOWN) -> list[SettingChange]:
+def setting_changes_list(
+    *, setting: str, object_id: Any = None, limit: int = CHANGES_SHOWN
+) -> list[SettingChange]:
     """The latest changes of a setting (of one row of it, with ``object_id``), newest first."""
     changes = SettingChange.objects.filter(setting=setting)
     if object_id is not None:

@@ -14,6 +14,7 @@ def sentence(message: object) -> str:
 def validation_text(exc) -> str:
     """A ValidationError as one line naming each field: ``capture source: say where …``."""
     if hasattr(exc, "error_dict"):
-        return "; ".join(f"{field.replace('_', ' ')}: {' '.join(messages)}"
-                         for field, messages in exc.message_dict.items())
+        return "; ".join(
+            f"{field.replace('_', ' ')}: {' '.join(messages)}" for field, messages in exc.message_dict.items()
+        )
     return " ".join(exc.messages)

@@ -31,7 +31,8 @@ def user_permission_names(user) -> set[str]:
     """``app_label.codename`` of every permission the account holds through its own permissions
     and its groups, whether or not it is active now (an inactive account can be reactivated)."""
     rows = Permission.objects.filter(Q(user=user) | Q(group__user=user)).values_list(
-        "content_type__app_label", "codename")
+        "content_type__app_label", "codename"
+    )
     return {f"{app_label}.{codename}" for app_label, codename in rows}
 
 
@@ -50,8 +51,10 @@ def user_change_refusal(*, actor, user=None, fields: Iterable[str] = ()) -> str 
     beyond = sorted(user_permission_names(user) - actor.get_all_permissions())
     if beyond:
         shown = ", ".join(beyond[:3]) + (f" and {len(beyond) - 3} more" if len(beyond) > 3 else "")
-        return (f"“{user.get_username()}” holds permissions you do not ({shown}): "
-                "only a superuser may change that account.")
+        return (
+            f"“{user.get_username()}” holds permissions you do not ({shown}): "
+            "only a superuser may change that account."
+        )
     return None
 
 

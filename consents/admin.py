@@ -39,8 +39,14 @@ class ContactPointConsentAdmin(_ReadOnly):
 
 @admin.register(m.PrivacyPreference)
 class PrivacyPreferenceAdmin(_ReadOnly):
-    list_display = ["party", "do_not_process", "do_not_profile", "do_not_track", "do_not_solicit",
-                    "contact_frequency"]
+    list_display = [
+        "party",
+        "do_not_process",
+        "do_not_profile",
+        "do_not_track",
+        "do_not_solicit",
+        "contact_frequency",
+    ]
     search_fields = ["=party__id"]
 
 

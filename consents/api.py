@@ -267,9 +267,7 @@ class PartyPreferencesView(GenericAPIView):
         source = changes.pop("capture_source")
         if not changes:
             raise ValidationError({"non_field_errors": ["name at least one preference to change"]})
-        row = preferences_set(
-            party_id=pk, changes=changes, actor=api_actor(request), capture_source=source
-        )
+        row = preferences_set(party_id=pk, changes=changes, actor=api_actor(request), capture_source=source)
         return Response(PreferencesOut(row).data)
 
 
@@ -321,7 +319,8 @@ class ErasureOut(serializers.Serializer):
     files_removed = serializers.ListField(child=serializers.IntegerField())
     files_rewritten = serializers.ListField(
         child=serializers.IntegerField(),
-        help_text="Import jobs whose file was rewritten without the customer's rows")
+        help_text="Import jobs whose file was rewritten without the customer's rows",
+    )
 
 
 class ErasureView(GenericAPIView):
@@ -340,7 +339,5 @@ class ErasureView(GenericAPIView):
         data.is_valid(raise_exception=True)
         if data.validated_data["confirm"] != pk:
             raise ValidationError({"confirm": [f"send {pk} to confirm the erasure of party {pk}"]})
-        result = party_erase(
-            party_id=pk, actor=request.user, reason=data.validated_data["request_reference"]
-        )
+        result = party_erase(party_id=pk, actor=request.user, reason=data.validated_data["request_reference"])
         return Response(ErasureOut(result).data)

@@ -28,8 +28,9 @@ class ConsentsConfig(AppConfig):
             if user.has_perm("consents.view_contactpointtypeconsent"):
                 links.append(("Consents and preferences", reverse("consents:preferences", args=[party.pk])))
             if user.has_perm("consents.handle_privacy_request"):
-                links.append(("Subject access export (JSON)",
-                              reverse("consents:access_export", args=[party.pk])))
+                links.append(
+                    ("Subject access export (JSON)", reverse("consents:access_export", args=[party.pk]))
+                )
             if user.has_perm("consents.erase_party") and not party.erased_at:
                 links.append(("Erase (right to be forgotten)", reverse("consents:erase", args=[party.pk])))
             return links

@@ -6,14 +6,23 @@ from consents.models import PrivacyPreference, Segment
 
 
 class PreferencesForm(forms.ModelForm):
-    interests = forms.CharField(required=False, help_text="Comma-separated, e.g. running, cycling",
-                                max_length=500)
+    interests = forms.CharField(
+        required=False, help_text="Comma-separated, e.g. running, cycling", max_length=500
+    )
     capture_source = forms.CharField(max_length=200, help_text="Where the customer said so.")
 
     class Meta:
         model = PrivacyPreference
-        fields = ["do_not_process", "do_not_profile", "do_not_track", "do_not_solicit",
-                  "preferred_channel", "preferred_language", "contact_frequency", "interests"]
+        fields = [
+            "do_not_process",
+            "do_not_profile",
+            "do_not_track",
+            "do_not_solicit",
+            "preferred_channel",
+            "preferred_language",
+            "contact_frequency",
+            "interests",
+        ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -33,13 +42,19 @@ class PreferencesForm(forms.ModelForm):
 class EligibilityForm(forms.Form):
     from consents.models import DataUsePurpose as _Purpose
 
-    channel = forms.ChoiceField(choices=[("email", "Email"), ("sms", "SMS"), ("phone", "Phone"),
-                                         ("mail", "Mail")])
-    purpose = forms.ModelChoiceField(queryset=_Purpose.objects.filter(is_active=True), to_field_name="code",
-                                     empty_label=None)
+    channel = forms.ChoiceField(
+        choices=[("email", "Email"), ("sms", "SMS"), ("phone", "Phone"), ("mail", "Mail")]
+    )
+    purpose = forms.ModelChoiceField(
+        queryset=_Purpose.objects.filter(is_active=True), to_field_name="code", empty_label=None
+    )
     on = forms.DateField(label="On", widget=forms.DateInput(attrs={"type": "date"}))
-    lookup = forms.CharField(required=False, max_length=320, label="Why (not)? Email or phone",
-                             widget=forms.TextInput(attrs={"placeholder": "e.g. ann@example.com"}))
+    lookup = forms.CharField(
+        required=False,
+        max_length=320,
+        label="Why (not)? Email or phone",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. ann@example.com"}),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         from django.utils import timezone
@@ -67,9 +82,11 @@ class ErasureForm(forms.Form):
     """The erasure confirmation: the request's reference and the party's id typed again."""
 
     request_reference = forms.CharField(
-        max_length=200, label="Request reference",
+        max_length=200,
+        label="Request reference",
         help_text="Where the request came from, e.g. ticket PRIV-1234 (no personal data: it stays "
-                  "in the audit trail).")
+        "in the audit trail).",
+    )
     confirm = forms.CharField(max_length=20, label="Type the party's id to confirm")
 
     def __init__(self, *args, party_id: int, **kwargs) -> None:
@@ -80,7 +97,8 @@ class ErasureForm(forms.Form):
         value = self.cleaned_data["confirm"].strip()
         if value != str(self.party_id):
             raise forms.ValidationError(
-                f"type {self.party_id} to confirm the erasure of party {self.party_id}")
+                f"type {self.party_id} to confirm the erasure of party {self.party_id}"
+            )
         return value
 
 
@@ -88,16 +106,18 @@ class SegmentForm(forms.ModelForm):
     """A segment's name and filters. The rules between fields (min ≤ max, a purpose with a
     channel, after before before) are the model's, so the service enforces the same."""
 
-    tier = forms.ChoiceField(required=False, label="Membership tier",
-                             help_text="Has an active membership of this tier.")
+    tier = forms.ChoiceField(
+        required=False, label="Membership tier", help_text="Has an active membership of this tier."
+    )
 
     class Meta:
         model = Segment
         fields = ["name", "description", *Segment.FILTER_FIELDS]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
-            "country": forms.TextInput(attrs={"placeholder": "e.g. DE", "size": 4, "maxlength": 2,
-                                              "autocapitalize": "characters"}),
+            "country": forms.TextInput(
+                attrs={"placeholder": "e.g. DE", "size": 4, "maxlength": 2, "autocapitalize": "characters"}
+            ),
             "ltv_min": forms.NumberInput(attrs={"step": "0.01", "placeholder": "e.g. 500"}),
             "ltv_max": forms.NumberInput(attrs={"step": "0.01"}),
             "orders_min": forms.NumberInput(attrs={"placeholder": "e.g. 3"}),
@@ -105,10 +125,16 @@ class SegmentForm(forms.ModelForm):
             "last_engagement_before": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         labels = {
-            "country": "Country", "source_system": "Source system", "valid_email": "Email",
-            "consent_channel": "Opted in on", "consent_purpose": "for the purpose",
-            "ltv_min": "Lifetime value ≥", "ltv_max": "Lifetime value ≤", "orders_min": "Orders ≥",
-            "orders_max": "Orders ≤", "last_engagement_after": "Last engagement on or after",
+            "country": "Country",
+            "source_system": "Source system",
+            "valid_email": "Email",
+            "consent_channel": "Opted in on",
+            "consent_purpose": "for the purpose",
+            "ltv_min": "Lifetime value ≥",
+            "ltv_max": "Lifetime value ≤",
+            "orders_min": "Orders ≥",
+            "orders_max": "Orders ≤",
+            "last_engagement_after": "Last engagement on or after",
             "last_engagement_before": "Last engagement before",
         }
         help_texts = {"source_system": "", "country": "Of an active postal address."}
@@ -117,8 +143,11 @@ class SegmentForm(forms.ModelForm):
         from parties.models import Membership
 
         super().__init__(*args, **kwargs)
-        tiers = sorted(set(Membership.objects.exclude(tier="").order_by().values_list("tier", flat=True)
-                           .distinct()) | ({self.instance.tier} - {""}), key=str.lower)
+        tiers = sorted(
+            set(Membership.objects.exclude(tier="").order_by().values_list("tier", flat=True).distinct())
+            | ({self.instance.tier} - {""}),
+            key=str.lower,
+        )
         self.fields["tier"].choices = [("", "Any tier"), *((t, t) for t in tiers)]
         self.fields["source_system"].empty_label = "Any source system"
         self.fields["consent_purpose"].empty_label = "Any purpose"

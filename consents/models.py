@@ -41,7 +41,8 @@ class DataUsePurpose(models.Model):
     description = models.TextField(blank=True)
     legal_basis = models.CharField(max_length=24, choices=LegalBasis.choices, default=LegalBasis.CONSENT)
     requires_opt_in = models.BooleanField(
-        default=True, help_text="Contact only after an explicit opt-in (else: unless opted out).")
+        default=True, help_text="Contact only after an explicit opt-in (else: unless opted out)."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -60,8 +61,9 @@ class ConsentState(models.Model):
     effective_to = models.DateTimeField(null=True, blank=True)
     captured_at = models.DateTimeField(help_text="When the customer said so.")
     capture_source = models.CharField(max_length=200, help_text="Where: web form, call centre, …")
-    capture_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True,
-                                       help_text="Through which kind of contact point.")
+    capture_channel = models.CharField(
+        max_length=10, choices=Channel.choices, blank=True, help_text="Through which kind of contact point."
+    )
     double_opt_in_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,8 +79,9 @@ class ContactPointTypeConsent(ConsentState):
 
     class Meta:
         ordering = ["channel", "purpose_id"]
-        constraints = [models.UniqueConstraint(fields=["party", "channel", "purpose"],
-                                               name="typeconsent_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["party", "channel", "purpose"], name="typeconsent_unique")
+        ]
         indexes = [models.Index(fields=["channel", "purpose", "status"], name="typeconsent_lookup_idx")]
 
     def __str__(self) -> str:
@@ -100,8 +103,9 @@ class ContactPointConsent(ConsentState):
 
     class Meta:
         ordering = ["point_kind", "point_id", "purpose_id"]
-        constraints = [models.UniqueConstraint(fields=["point_kind", "point_id", "purpose"],
-                                               name="pointconsent_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["point_kind", "point_id", "purpose"], name="pointconsent_unique")
+        ]
         indexes = [models.Index(fields=["party"], name="pointconsent_party_idx")]
 
     def __str__(self) -> str:
@@ -134,8 +138,10 @@ class PrivacyPreference(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        permissions = [("handle_privacy_request", "Can export a customer's data (subject access)"),
-                       ("erase_party", "Can erase a customer's personal data (right to be forgotten)")]
+        permissions = [
+            ("handle_privacy_request", "Can export a customer's data (subject access)"),
+            ("erase_party", "Can erase a customer's personal data (right to be forgotten)"),
+        ]
 
     def __str__(self) -> str:
         return f"preferences of {self.party_id}"
@@ -167,8 +173,9 @@ class ConsentEvent(models.Model):
     previous = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     new = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=200)
     import_job_id = models.PositiveBigIntegerField(null=True, blank=True)
     import_line = models.PositiveIntegerField(null=True, blank=True)
@@ -244,40 +251,76 @@ class Segment(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
 
-    country = models.CharField(max_length=2, blank=True, validators=[validate_country_code],
-                               help_text="ISO code of an active postal address, e.g. DE.")
-    source_system = models.ForeignKey("parties.SourceSystem", null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="+",
-                                      help_text="Has a record from this source system.")
-    valid_email = models.CharField(max_length=3, choices=EmailFilter.choices, blank=True,
-                                   verbose_name="valid email")
-    consent_channel = models.CharField(max_length=10, choices=SEGMENT_CHANNELS, blank=True,
-                                       verbose_name="opted in on channel")
-    consent_purpose = models.ForeignKey(DataUsePurpose, null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="+", verbose_name="opted in for purpose")
-    ltv_min = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
-                                  verbose_name="lifetime value at least")
-    ltv_max = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
-                                  verbose_name="lifetime value at most")
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[validate_country_code],
+        help_text="ISO code of an active postal address, e.g. DE.",
+    )
+    source_system = models.ForeignKey(
+        "parties.SourceSystem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Has a record from this source system.",
+    )
+    valid_email = models.CharField(
+        max_length=3, choices=EmailFilter.choices, blank=True, verbose_name="valid email"
+    )
+    consent_channel = models.CharField(
+        max_length=10, choices=SEGMENT_CHANNELS, blank=True, verbose_name="opted in on channel"
+    )
+    consent_purpose = models.ForeignKey(
+        DataUsePurpose,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="opted in for purpose",
+    )
+    ltv_min = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, verbose_name="lifetime value at least"
+    )
+    ltv_max = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, verbose_name="lifetime value at most"
+    )
     orders_min = models.PositiveIntegerField(null=True, blank=True, verbose_name="orders at least")
     orders_max = models.PositiveIntegerField(null=True, blank=True, verbose_name="orders at most")
-    last_engagement_after = models.DateField(null=True, blank=True,
-                                             verbose_name="last engagement on or after")
-    last_engagement_before = models.DateField(null=True, blank=True,
-                                              verbose_name="last engagement before")
-    tier = models.CharField(max_length=32, blank=True, verbose_name="membership tier",
-                            help_text="Has an active membership of this tier.")
+    last_engagement_after = models.DateField(
+        null=True, blank=True, verbose_name="last engagement on or after"
+    )
+    last_engagement_before = models.DateField(null=True, blank=True, verbose_name="last engagement before")
+    tier = models.CharField(
+        max_length=32,
+        blank=True,
+        verbose_name="membership tier",
+        help_text="Has an active membership of this tier.",
+    )
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
-    FILTER_FIELDS = ("country", "source_system", "valid_email", "consent_channel", "consent_purpose",
-                     "ltv_min", "ltv_max", "orders_min", "orders_max", "last_engagement_after",
-                     "last_engagement_before", "tier")
+    FILTER_FIELDS = (
+        "country",
+        "source_system",
+        "valid_email",
+        "consent_channel",
+        "consent_purpose",
+        "ltv_min",
+        "ltv_max",
+        "orders_min",
+        "orders_max",
+        "last_engagement_after",
+        "last_engagement_before",
+        "tier",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -309,8 +352,8 @@ class Segment(models.Model):
         after, before = self.last_engagement_after, self.last_engagement_before
         if after and before and after >= before:
             errors["last_engagement_after"] = (
-                f"Must be earlier than “last engagement before” ({before:%Y-%m-%d}): "
-                "no customer could match.")
+                f"Must be earlier than “last engagement before” ({before:%Y-%m-%d}): no customer could match."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -327,8 +370,12 @@ class Segment(models.Model):
             channel = Channel(self.consent_channel).label
             channel = channel if channel.isupper() else channel.lower()
             words.append(f"opted in to {self.consent_purpose.name.lower()} by {channel}")
-        for field_name, phrase in (("ltv_min", "LTV ≥ {}"), ("ltv_max", "LTV ≤ {}"),
-                                   ("orders_min", "orders ≥ {}"), ("orders_max", "orders ≤ {}")):
+        for field_name, phrase in (
+            ("ltv_min", "LTV ≥ {}"),
+            ("ltv_max", "LTV ≤ {}"),
+            ("orders_min", "orders ≥ {}"),
+            ("orders_max", "orders ≤ {}"),
+        ):
             value = getattr(self, field_name)
             if value is not None:
                 whole = value == int(value)

@@ -81,13 +81,22 @@ def consent_grid(*, party_id: int, events: int = 50) -> ConsentGrid:
     purposes = list(DataUsePurpose.objects.filter(is_active=True).order_by("pk"))
     held = {(r.channel, r.purpose_id): r for r in ContactPointTypeConsent.objects.filter(party_id=party_id)}
     channels = list(Channel.choices)
-    rows = [(purpose, [Cell(code, label, purpose, held.get((code, purpose.pk))) for code, label in channels])
-            for purpose in purposes]
+    rows = [
+        (purpose, [Cell(code, label, purpose, held.get((code, purpose.pk))) for code, label in channels])
+        for purpose in purposes
+    ]
     return ConsentGrid(
-        channels=channels, rows=rows,
+        channels=channels,
+        rows=rows,
         preferences=PrivacyPreference.objects.filter(party_id=party_id).first(),
-        events=_worded(list(ConsentEvent.objects.filter(party_id=party_id).select_related("actor")
-                            .order_by("-id")[:events])))
+        events=_worded(
+            list(
+                ConsentEvent.objects.filter(party_id=party_id)
+                .select_related("actor")
+                .order_by("-id")[:events]
+            )
+        ),
+    )
 
 
 def _worded(events: list[ConsentEvent]) -> list[ConsentEvent]:
@@ -133,12 +142,19 @@ def segment_member_rows(parties: list) -> list[MemberRow]:
     ids = list(rows)
     # the primary (else the first) active email and address; ordering puts primary first
     for email in ContactPointEmail.objects.filter(party_id__in=ids, is_active=True).order_by(
-            "party_id", "-is_primary", "pk"):
+        "party_id", "-is_primary", "pk"
+    ):
         if not rows[email.party_id].email:
             rows[email.party_id].email, rows[email.party_id].email_invalid = (
-                email.normalized, email.validity == "invalid")
-    for address in ContactPointAddress.objects.filter(party_id__in=ids, is_active=True).exclude(
-            country="").order_by("party_id", "-is_primary", "pk").only("party_id", "country"):
+                email.normalized,
+                email.validity == "invalid",
+            )
+    for address in (
+        ContactPointAddress.objects.filter(party_id__in=ids, is_active=True)
+        .exclude(country="")
+        .order_by("party_id", "-is_primary", "pk")
+        .only("party_id", "country")
+    ):
         rows[address.party_id].country = rows[address.party_id].country or address.country
     for total in party_totals().filter(party_id__in=ids):
         rows[total["party_id"]].ltv, rows[total["party_id"]].orders = total["ltv"], total["orders"]

@@ -24,16 +24,25 @@ from parties.models import SourceRecord
 def preferences(request: HttpRequest, pk: int) -> HttpResponse:
     party = party_or_404(pk)
     if party.is_merged:
-        messages.info(request, f"Party {pk} was merged into party {party.merged_into_id}; "
-                               "showing the survivor.")
+        messages.info(
+            request, f"Party {pk} was merged into party {party.merged_into_id}; showing the survivor."
+        )
         return redirect("consents:preferences", pk=party.merged_into_id)
     grid = consent_grid(party_id=pk)
-    return render(request, "consents/preferences.html", {
-        "party": party, "grid": grid, "form": PreferencesForm(instance=grid.preferences),
-        # an erased customer's consents cannot change (the service refuses): no buttons to press
-        "can_change": (request.user.has_perm("consents.change_contactpointtypeconsent")
-                       and not party.erased_at),
-        "statuses": ConsentStatus})
+    return render(
+        request,
+        "consents/preferences.html",
+        {
+            "party": party,
+            "grid": grid,
+            "form": PreferencesForm(instance=grid.preferences),
+            # an erased customer's consents cannot change (the service refuses): no buttons to press
+            "can_change": (
+                request.user.has_perm("consents.change_contactpointtypeconsent") and not party.erased_at
+            ),
+            "statuses": ConsentStatus,
+        },
+    )
 
 
 @require_POST
@@ -43,8 +52,11 @@ def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
     (``change``), or one button's (``set``), all under the one capture source and evidence."""
     party = party_or_404(pk)
     try:  # a NUL or overlong text is refused too
-        wanted = [parse_text(value, name="change", max_length=200)
-                  for value in [*request.POST.getlist("change"), request.POST.get("set", "")] if value]
+        wanted = [
+            parse_text(value, name="change", max_length=200)
+            for value in [*request.POST.getlist("change"), request.POST.get("set", "")]
+            if value
+        ]
         changes = [ConsentChange(*value.split("|")) for value in wanted]
     except (TypeError, BadParameter):
         messages.error(request, "Choose a channel, a purpose and a state.")
@@ -54,19 +66,24 @@ def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("consents:preferences", pk=pk)
     try:
         rows = consent_set_many(
-            party_id=party.pk, changes=changes,
-            capture_source=parse_text(request.POST.get("capture_source"), name="capture source",
-                                      max_length=200),
+            party_id=party.pk,
+            changes=changes,
+            capture_source=parse_text(
+                request.POST.get("capture_source"), name="capture source", max_length=200
+            ),
             evidence=parse_text(request.POST.get("evidence"), name="evidence", max_length=2000),
-            actor=Actor.of_user(request.user))
+            actor=Actor.of_user(request.user),
+        )
     except ValidationError as exc:
         messages.error(request, f"Not changed — {validation_text(exc)}.")
         return redirect("consents:preferences", pk=pk)
     except BadParameter as exc:
         messages.error(request, f"Not changed — {exc}")
         return redirect("consents:preferences", pk=pk)
-    done = "; ".join(f"{Channel(c.channel).label} · {c.purpose.replace('_', ' ')}: "
-                     f"{ConsentStatus(c.status).label.lower()}" for c in changes)
+    done = "; ".join(
+        f"{Channel(c.channel).label} · {c.purpose.replace('_', ' ')}: {ConsentStatus(c.status).label.lower()}"
+        for c in changes
+    )
     count = f"{len(changes)} changes, " if len(changes) > 1 else ""
     target = rows[0].party_id
     messages.success(request, f"{done}{_followed(pk, target)} ({count}recorded in the ledger).")
@@ -86,15 +103,18 @@ def preferences_change(request: HttpRequest, pk: int) -> HttpResponse:
     party = party_or_404(pk)
     form = PreferencesForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{form[f].label if f in form.fields else f}: {' '.join(e).rstrip('.')}"
-                             for f, e in form.errors.items())
+        problems = "; ".join(
+            f"{form[f].label if f in form.fields else f}: {' '.join(e).rstrip('.')}"
+            for f, e in form.errors.items()
+        )
         messages.error(request, f"Not changed — {problems}.")
         return redirect("consents:preferences", pk=pk)
     data = dict(form.cleaned_data)
     source = data.pop("capture_source")
     try:
-        row = preferences_set(party_id=party.pk, changes=data, actor=Actor.of_user(request.user),
-                              capture_source=source)
+        row = preferences_set(
+            party_id=party.pk, changes=data, actor=Actor.of_user(request.user), capture_source=source
+        )
     except ValidationError as exc:
         messages.error(request, sentence(f"not changed — {validation_text(exc)}"))
         return redirect("consents:preferences", pk=pk)
@@ -120,12 +140,14 @@ def eligibility(request: HttpRequest) -> HttpResponse:
         context.update(
             eligible=eligible_points(channel=channel, purpose=purpose, on=on).count(),
             suppressed=suppressed_points(channel=channel, purpose=purpose, on=on).count(),
-            query=request.GET.urlencode())
+            query=request.GET.urlencode(),
+        )
         lookup = form.cleaned_data.get("lookup")
         if lookup:
             context["explained"] = [
                 (point, eligibility_explain(point, channel=channel, purpose=purpose, on=on))
-                for point in form.points_for(lookup)]
+                for point in form.points_for(lookup)
+            ]
             if not context["explained"]:
                 from consents.services.erasure import tombstone_erased_on
 
@@ -148,16 +170,27 @@ def eligibility_csv(request: HttpRequest, which: str) -> HttpResponse:
 
     form = _eligibility_form(request.GET)
     if not form.is_valid():
-        return HttpResponse("Choose a channel, a purpose and a date: " + "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in form.errors.items()), status=400, content_type="text/plain")
+        return HttpResponse(
+            "Choose a channel, a purpose and a date: "
+            + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+            status=400,
+            content_type="text/plain",
+        )
     channel, purpose, on = (form.cleaned_data[k] for k in ("channel", "purpose", "on"))
     if which == "eligible":
         rows = eligible_csv_rows(channel=channel, purpose=purpose, on=on)
         header = ELIGIBLE_CSV_HEADER
     else:
-        rows = ((p.party_id, channel, p.normalized, p.consent or "none",
-                 suppression_reason(p, channel=channel, purpose=purpose))
-                for p in suppression_rows(channel=channel, purpose=purpose, on=on).iterator(chunk_size=2000))
+        rows = (
+            (
+                p.party_id,
+                channel,
+                p.normalized,
+                p.consent or "none",
+                suppression_reason(p, channel=channel, purpose=purpose),
+            )
+            for p in suppression_rows(channel=channel, purpose=purpose, on=on).iterator(chunk_size=2000)
+        )
         header = ["party_id", "channel", "contact_point", "consent", "reason"]
     response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
     name = f"{which}-{channel}-{purpose.code}-{on:%Y-%m-%d}.csv"
@@ -187,8 +220,11 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
 
     party = party_or_404(pk)
     if party.merged_into_id:
-        messages.info(request, f"Party {pk} was merged into party {party.merged_into_id}: erasing the "
-                               "customer means erasing the survivor with every party merged into it.")
+        messages.info(
+            request,
+            f"Party {pk} was merged into party {party.merged_into_id}: erasing the "
+            "customer means erasing the survivor with every party merged into it.",
+        )
         return redirect("consents:erase", pk=party.merged_into_id)
     if party.erased_at:
         messages.info(request, f"Party {pk} was already erased on {party.erased_at:%Y-%m-%d}.")
@@ -196,18 +232,25 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     form = ErasureForm(request.POST or None, party_id=party.pk)
     if request.method == "POST" and form.is_valid():
         try:
-            result = party_erase(party_id=party.pk, actor=request.user,
-                                 reason=form.cleaned_data["request_reference"])
+            result = party_erase(
+                party_id=party.pk, actor=request.user, reason=form.cleaned_data["request_reference"]
+            )
         except ErasureRefused as exc:
             messages.error(request, sentence(validation_text(exc)))
         else:
             messages.success(request, erasure_summary(result))
         return redirect("parties:detail", pk=party.pk)
     ids = party_and_merged_ids(party.pk)
-    return render(request, "consents/erase.html", {
-        "party": party, "form": form, "merged_ids": ids[1:],
-        "records": SourceRecord.objects.filter(party_id__in=ids).count(),
-    })
+    return render(
+        request,
+        "consents/erase.html",
+        {
+            "party": party,
+            "form": form,
+            "merged_ids": ids[1:],
+            "records": SourceRecord.objects.filter(party_id__in=ids).count(),
+        },
+    )
 
 
 # Segments: saved filters over parties, with live counts and an eligibility-checked export.
@@ -220,8 +263,9 @@ def _segment_or_404(pk: int):
 
     from consents.models import Segment
 
-    return get_object_or_404(Segment.objects.select_related("source_system", "consent_purpose",
-                                                            "created_by", "updated_by"), pk=pk)
+    return get_object_or_404(
+        Segment.objects.select_related("source_system", "consent_purpose", "created_by", "updated_by"), pk=pk
+    )
 
 
 @require_GET
@@ -240,8 +284,9 @@ def segment_count_view(request: HttpRequest, pk: int) -> HttpResponse:
     from consents.services.segments import segment_count
 
     segment = _segment_or_404(pk)
-    return render(request, "consents/_segment_count.html",
-                  {"segment": segment, "count": segment_count(segment)})
+    return render(
+        request, "consents/_segment_count.html", {"segment": segment, "count": segment_count(segment)}
+    )
 
 
 def _preview(form) -> dict:
@@ -281,11 +326,20 @@ def _segment_form_page(request: HttpRequest, segment=None) -> HttpResponse:
         data = form.cleaned_data
         try:
             if segment is None:
-                saved = segment_create(name=data["name"], description=data["description"],
-                                       filters=form.filters(), user=request.user)
+                saved = segment_create(
+                    name=data["name"],
+                    description=data["description"],
+                    filters=form.filters(),
+                    user=request.user,
+                )
             else:
-                saved = segment_update(segment=segment, name=data["name"], description=data["description"],
-                                       filters=form.filters(), user=request.user)
+                saved = segment_update(
+                    segment=segment,
+                    name=data["name"],
+                    description=data["description"],
+                    filters=form.filters(),
+                    user=request.user,
+                )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -336,18 +390,29 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     # Unless chosen, the export offers the channel and purpose the segment filters on.
     initial = {"channel": segment.consent_channel or None, "purpose": segment.consent_purpose}
-    export = SegmentExportForm(request.GET if "channel" in request.GET else None,
-                               initial={k: v for k, v in initial.items() if v})
-    context = {"segment": segment, "page_obj": page, "paginator": paginator,
-               "rows": segment_member_rows(list(page.object_list)), "export": export, "ltv_definition": LTV,
-               "can_export": request.user.has_perm("consents.export_segment"),
-               "changes": _segment_changes(segment)}
+    export = SegmentExportForm(
+        request.GET if "channel" in request.GET else None, initial={k: v for k, v in initial.items() if v}
+    )
+    context = {
+        "segment": segment,
+        "page_obj": page,
+        "paginator": paginator,
+        "rows": segment_member_rows(list(page.object_list)),
+        "export": export,
+        "ltv_definition": LTV,
+        "can_export": request.user.has_perm("consents.export_segment"),
+        "changes": _segment_changes(segment),
+    }
     if context["can_export"] and export.is_bound and export.is_valid():
         channel, purpose, on = (export.cleaned_data[k] for k in ("channel", "purpose", "on"))
         context["eligible"] = segment_eligible_count(segment=segment, channel=channel, purpose=purpose, on=on)
         context["export_query"] = f"channel={channel}&purpose={purpose.code}&on={on:%Y-%m-%d}"
-        context["export_channel"] = {"email": "email addresses", "sms": "mobile numbers",
-                                     "phone": "phone numbers", "mail": "postal addresses"}[channel]
+        context["export_channel"] = {
+            "email": "email addresses",
+            "sms": "mobile numbers",
+            "phone": "phone numbers",
+            "mail": "postal addresses",
+        }[channel]
     return render(request, "consents/segment_detail.html", context)
 
 
@@ -365,8 +430,12 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
     segment = _segment_or_404(pk)
     form = SegmentExportForm(request.GET)
     if not form.is_valid():
-        return HttpResponse("Choose a channel, a purpose and a date: " + "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in form.errors.items()), status=400, content_type="text/plain")
+        return HttpResponse(
+            "Choose a channel, a purpose and a date: "
+            + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+            status=400,
+            content_type="text/plain",
+        )
     channel, purpose, on = (form.cleaned_data[k] for k in ("channel", "purpose", "on"))
     lines = segment_export_csv(segment=segment, channel=channel, purpose=purpose, on=on)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

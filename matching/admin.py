@@ -23,12 +23,17 @@ class TrainingLabelAdmin(admin.ModelAdmin):
 
 @admin.register(MatcherModel)
 class MatcherModelAdmin(admin.ModelAdmin):
-    list_display = ["id", "labels_match", "labels_distinct", "training_seconds", "trained_at",
-                    "is_active"]
+    list_display = ["id", "labels_match", "labels_distinct", "training_seconds", "trained_at", "is_active"]
     exclude = ["settings_blob"]  # pickled dedupe settings: never shown, never uploaded
     # activation goes through the training page's rollback (one active model at a time)
-    readonly_fields = ["labels_match", "labels_distinct", "training_seconds", "trained_at",
-                       "trained_by", "is_active"]
+    readonly_fields = [
+        "labels_match",
+        "labels_distinct",
+        "training_seconds",
+        "trained_at",
+        "trained_by",
+        "is_active",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False  # a model comes from training; an empty one (nothing here is editable) cannot be saved
@@ -60,8 +65,18 @@ class MatchRunChunkInline(admin.TabularInline):
 
 @admin.register(MatchRun)
 class MatchRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "status", "full", "phase", "parties_blocked", "candidate_pairs",
-                    "pairs_kept", "clusters", "created_at", "finished_at"]
+    list_display = [
+        "id",
+        "status",
+        "full",
+        "phase",
+        "parties_blocked",
+        "candidate_pairs",
+        "pairs_kept",
+        "clusters",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["status", "full"]
     readonly_fields = [f.name for f in MatchRun._meta.fields]
     inlines = [MatchRunChunkInline]
@@ -91,8 +106,11 @@ class MatchSettingsAdmin(admin.ModelAdmin):
         from matching.services.thresholds import match_settings_set
 
         if change and obj.pk == MatchSettings.current().pk:  # the row runs read: the service saves
-            saved = match_settings_set(review_threshold=obj.review_threshold,
-                                       auto_merge_threshold=obj.auto_merge_threshold, user=request.user)
+            saved = match_settings_set(
+                review_threshold=obj.review_threshold,
+                auto_merge_threshold=obj.auto_merge_threshold,
+                user=request.user,
+            )
             obj.updated_by, obj.updated_at = saved.updated_by, saved.updated_at
             return
         obj.updated_by = request.user

@@ -100,9 +100,7 @@ class DecisionIn(serializers.Serializer):
         min_length=2,
         help_text="merge: only these members (default: all).",
     )
-    party_id = IdField(
-        required=False, help_text="not_a_match: only this member leaves the cluster."
-    )
+    party_id = IdField(required=False, help_text="not_a_match: only this member leaves the cluster.")
 
 
 class SplitIn(serializers.Serializer):

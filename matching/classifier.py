@@ -127,8 +127,11 @@ class EvidenceClassifier:
         """log m/u per comparison and level, from the data (or set, see ``_fix``)."""
         out = []
         for j, (m, u) in enumerate(zip(self.m, self.u, strict=True)):
-            w = (np.zeros(len(m)) if self.columns[j].name in FIXED else
-                 np.log(np.maximum(m, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR)))
+            w = (
+                np.zeros(len(m))
+                if self.columns[j].name in FIXED
+                else np.log(np.maximum(m, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
+            )
             out.append(self._set_levels(j, w))  # (a model stored before: an array, every level)
         return out
 
@@ -162,7 +165,7 @@ class EvidenceClassifier:
         if not levels:
             return w
         w = w.copy()
-        for level, weight in (levels.items() if isinstance(levels, dict) else enumerate(levels)):
+        for level, weight in levels.items() if isinstance(levels, dict) else enumerate(levels):
             if level < len(w):
                 w[level] = weight
         return w
@@ -178,23 +181,33 @@ class EvidenceClassifier:
                 continue
             set_levels = {}
             for level, cancelled in levels.items():
-                shared = sum(max(float(weights[names.index(other)][0]), 0.0)
-                             for other in cancelled if other in names)
+                shared = sum(
+                    max(float(weights[names.index(other)][0]), 0.0) for other in cancelled if other in names
+                )
                 set_levels[level] = -shared - PENALTY
             self.fixed[names.index(name)] = set_levels
 
     # -- step 1: the data -------------------------------------------------------------------
-    def _em(self, C: np.ndarray, M: np.ndarray, active: np.ndarray, prior: float,
-            update_m: bool = True) -> tuple[float, list[np.ndarray], int]:
+    def _em(
+        self, C: np.ndarray, M: np.ndarray, active: np.ndarray, prior: float, update_m: bool = True
+    ) -> tuple[float, list[np.ndarray], int]:
         """EM over candidate pairs ``C`` (levels) with u fixed: the share of matches and, if
         ``update_m``, m of the ``active`` comparisons (the others are left out of the
         likelihood: the pairs were chosen for agreeing on them)."""
         m = [x.copy() for x in self.m]
         iterations = 0
         for iterations in range(1, EM_ITERATIONS + 1):  # noqa: B007
-            weights = [w if on else np.zeros_like(w) for w, on in zip(
-                [np.log(np.maximum(mm, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
-                 for mm, u in zip(m, self.u, strict=True)], active, strict=True)]
+            weights = [
+                w if on else np.zeros_like(w)
+                for w, on in zip(
+                    [
+                        np.log(np.maximum(mm, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
+                        for mm, u in zip(m, self.u, strict=True)
+                    ],
+                    active,
+                    strict=True,
+                )
+            ]
             if not update_m:  # the share of matches, with the set levels as scores use them
                 weights = [self._set_levels(j, w) for j, w in enumerate(weights)]
             p = expit(math.log(prior / (1 - prior)) + self._sum(C, weights))
@@ -217,9 +230,17 @@ class EvidenceClassifier:
         self._last_p = p if iterations else np.empty(0)
         return prior, m, iterations
 
-    def prepare(self, sessions: dict[str, tuple[np.ndarray, tuple[str, ...]]], candidates: np.ndarray,
-                random_pairs: np.ndarray, *, candidates_total: int, pairs_total: int,
-                parties: int | None = None, matches: np.ndarray | None = None) -> None:
+    def prepare(
+        self,
+        sessions: dict[str, tuple[np.ndarray, tuple[str, ...]]],
+        candidates: np.ndarray,
+        random_pairs: np.ndarray,
+        *,
+        candidates_total: int,
+        pairs_total: int,
+        parties: int | None = None,
+        matches: np.ndarray | None = None,
+    ) -> None:
         """Learn the weights from the data, as Splink does.
 
         ``random_pairs`` (dedupe distance matrix): u, how each comparison's levels fall between
@@ -232,8 +253,11 @@ class EvidenceClassifier:
         ``matches``: labelled matches, counted towards m. ``parties``: the database's size (the
         sample's share of matches holds for it; ``prior_for`` rescales it as the data grows)."""
         R = self.levels(random_pairs)
-        M = (self.levels(matches) if matches is not None and len(matches)
-             else np.empty((0, len(self.columns)), dtype=np.int16))
+        M = (
+            self.levels(matches)
+            if matches is not None and len(matches)
+            else np.empty((0, len(self.columns)), dtype=np.int16)
+        )
         for j, c in enumerate(self.columns):
             counts = np.bincount(R[:, j][R[:, j] >= 0], minlength=c.levels).astype(float)
             self.u[j] = (counts + 0.1) / (counts.sum() + 0.1 * c.levels)
@@ -251,8 +275,11 @@ class EvidenceClassifier:
             L = self.levels(pairs)
             prior, m, iterations = self._em(L, M, active, 0.3)
             conditional[rule] = (L, self._last_p)
-            report_sessions[rule] = {"pairs": int(len(pairs)), "match_share": round(prior, 4),
-                                     "iterations": iterations}
+            report_sessions[rule] = {
+                "pairs": int(len(pairs)),
+                "match_share": round(prior, 4),
+                "iterations": iterations,
+            }
             for j in np.flatnonzero(active):
                 estimates[j].append(m[j])
         for j in range(len(self.columns)):
@@ -270,15 +297,20 @@ class EvidenceClassifier:
         self.prior = float(np.clip(matches_expected / max(pairs_total, 1), 1e-12, 0.5))
         self.trained_parties = parties  # the database's size then (the sample's prior holds for it)
         self.parties: int | None = None  # the size scores are for (set by runs: prior_for)
-        self.report = {"random_pairs": int(len(R)), "candidate_pairs": int(candidates_total),
-                       "labelled_matches": int(len(M)), "sessions": report_sessions,
-                       "conditional_u": conditional_report,
-                       "match_share_of_candidates": round(share, 5),
-                       "match_probability_of_two_random_records": self.prior}
+        self.report = {
+            "random_pairs": int(len(R)),
+            "candidate_pairs": int(candidates_total),
+            "labelled_matches": int(len(M)),
+            "sessions": report_sessions,
+            "conditional_u": conditional_report,
+            "match_share_of_candidates": round(share, 5),
+            "match_probability_of_two_random_records": self.prior,
+        }
 
     # -- step 2: the labels -----------------------------------------------------------------
-    def _fit_corrections(self, L: np.ndarray, y: np.ndarray, strength: float,
-                         sample_weight: np.ndarray | None = None):
+    def _fit_corrections(
+        self, L: np.ndarray, y: np.ndarray, strength: float, sample_weight: np.ndarray | None = None
+    ):
         base = math.log(self.prior / (1 - self.prior))
         fs = self._sum(L, self.weights())
         sizes = [c.levels for c in self.columns]
@@ -297,14 +329,15 @@ class EvidenceClassifier:
             value = -np.sum(w * (y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)))
             value += ((scale - 1) ** 2 + delta @ delta) / (2 * strength)
             residual = w * (p - y)
-            grad = np.concatenate([[residual @ fs + (scale - 1) / strength],
-                                   onehot.T @ residual + delta / strength])
+            grad = np.concatenate(
+                [[residual @ fs + (scale - 1) / strength], onehot.T @ residual + delta / strength]
+            )
             return value, grad
 
         theta0 = np.concatenate([[1.0], np.zeros(offsets[-1])])
         result = minimize(loss, theta0, jac=True, method="L-BFGS-B")
         scale, delta = result.x[0], result.x[1:]
-        return scale, [delta[offsets[j]:offsets[j + 1]] for j in range(len(self.columns))]
+        return scale, [delta[offsets[j] : offsets[j + 1]] for j in range(len(self.columns))]
 
     def prior_for(self, parties: int | None) -> float:
         """The probability that two random records match, for a database of ``parties``.
@@ -341,8 +374,7 @@ class EvidenceClassifier:
         L, y = self.levels(X), np.asarray(y, dtype=float)
         minority = int(min(y.sum(), len(y) - y.sum()))
         folds = min(5, minority)
-        strengths = [s for i, s in enumerate(LABEL_STRENGTHS)
-                     if i == 0 or s <= len(y) / LABELS_PER_STRENGTH]
+        strengths = [s for i, s in enumerate(LABEL_STRENGTHS) if i == 0 or s <= len(y) / LABELS_PER_STRENGTH]
         if folds < 2 or len(strengths) == 1:
             self.strength = LABEL_STRENGTHS[0]
         else:
@@ -367,13 +399,16 @@ class EvidenceClassifier:
             # steward's first answers are the pairs the model is least sure of) would otherwise
             # pull the weights too far on noise: 10 such answers cost FEBRL4 7 points of recall.
             limit = means[best] + float(losses[best].std(ddof=1) / math.sqrt(len(y)))
-            self.strength = next(strength for strength, mean in zip(strengths, means, strict=True)
-                                 if mean <= limit)
-            self.report["label_log_loss_by_strength"] = dict(zip(map(str, strengths),
-                                                                 [round(x, 4) for x in means], strict=True))
+            self.strength = next(
+                strength for strength, mean in zip(strengths, means, strict=True) if mean <= limit
+            )
+            self.report["label_log_loss_by_strength"] = dict(
+                zip(map(str, strengths), [round(x, 4) for x in means], strict=True)
+            )
         self.scale, self.corrections = self._fit_corrections(L, y, self.strength)
-        self.report.update({"labels": int(len(y)), "label_strength": self.strength,
-                            "scale": round(float(self.scale), 4)})
+        self.report.update(
+            {"labels": int(len(y)), "label_strength": self.strength, "scale": round(float(self.scale), 4)}
+        )
         return self
 
     def predict_proba(self, X) -> np.ndarray:
@@ -382,5 +417,7 @@ class EvidenceClassifier:
 
     def level_weights(self) -> dict[str, list[float]]:
         """The final weight of each level (log-odds it adds), for the model's page."""
-        return {c.name: [round(float(x), 3) for x in weights]
-                for c, weights in zip(self.columns, self._final(self.scale, self.corrections), strict=True)}
+        return {
+            c.name: [round(float(x), 3) for x in weights]
+            for c, weights in zip(self.columns, self._final(self.scale, self.corrections), strict=True)
+        }

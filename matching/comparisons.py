@@ -45,19 +45,57 @@ def _jw(a: str, b: str) -> float:
 # names); the package has no other languages, so a short list of common German, French, Dutch
 # and Spanish short forms is kept here.
 _EUROPEAN_NICKNAMES = {
-    "johannes": "hans jo johann", "friedrich": "fritz", "wolfgang": "wolf", "maximilian": "max",
-    "matthias": "matze", "joachim": "achim", "christian": "chris", "katharina": "kathi katja",
-    "stefanie": "steffi", "susanne": "susi", "elisabeth": "lisa sissi liesel elise",
-    "franziska": "franzi", "dorothea": "doro thea", "gabriele": "gabi", "wilhelm": "willi",
-    "alexander": "alex", "andreas": "andi", "thomas": "tom", "michael": "michi", "bernhard": "bernd",
-    "catherine": "cathy", "christophe": "chris", "nicolas": "nico", "isabelle": "isa",
-    "frederic": "fred", "stephanie": "steph", "philippe": "phil", "valerie": "val",
-    "emmanuel": "manu", "alexandre": "alex", "hendrik": "henk", "cornelis": "kees",
-    "jacobus": "koos jaap", "willem": "wim", "petrus": "piet", "theodorus": "theo",
-    "gerardus": "gert", "johanna": "jo hanneke", "wilhelmina": "mien willy", "adrianus": "arie",
-    "francisco": "paco pancho curro", "jose": "pepe", "manuel": "manolo", "ignacio": "nacho",
-    "enrique": "quique", "dolores": "lola", "concepcion": "concha", "guadalupe": "lupe",
-    "rosario": "charo", "antonio": "tono toni", "jesus": "chuy",
+    "johannes": "hans jo johann",
+    "friedrich": "fritz",
+    "wolfgang": "wolf",
+    "maximilian": "max",
+    "matthias": "matze",
+    "joachim": "achim",
+    "christian": "chris",
+    "katharina": "kathi katja",
+    "stefanie": "steffi",
+    "susanne": "susi",
+    "elisabeth": "lisa sissi liesel elise",
+    "franziska": "franzi",
+    "dorothea": "doro thea",
+    "gabriele": "gabi",
+    "wilhelm": "willi",
+    "alexander": "alex",
+    "andreas": "andi",
+    "thomas": "tom",
+    "michael": "michi",
+    "bernhard": "bernd",
+    "catherine": "cathy",
+    "christophe": "chris",
+    "nicolas": "nico",
+    "isabelle": "isa",
+    "frederic": "fred",
+    "stephanie": "steph",
+    "philippe": "phil",
+    "valerie": "val",
+    "emmanuel": "manu",
+    "alexandre": "alex",
+    "hendrik": "henk",
+    "cornelis": "kees",
+    "jacobus": "koos jaap",
+    "willem": "wim",
+    "petrus": "piet",
+    "theodorus": "theo",
+    "gerardus": "gert",
+    "johanna": "jo hanneke",
+    "wilhelmina": "mien willy",
+    "adrianus": "arie",
+    "francisco": "paco pancho curro",
+    "jose": "pepe",
+    "manuel": "manolo",
+    "ignacio": "nacho",
+    "enrique": "quique",
+    "dolores": "lola",
+    "concepcion": "concha",
+    "guadalupe": "lupe",
+    "rosario": "charo",
+    "antonio": "tono toni",
+    "jesus": "chuy",
 }
 
 
@@ -86,7 +124,7 @@ def nickname_of(a: str, b: str) -> bool:
 
 
 def _initial(a: str, b: str) -> bool:
-    """"J." or "J" against "John"."""
+    """ "J." or "J" against "John"."""
     a, b = a.rstrip("."), b.rstrip(".")
     return (len(a) == 1 or len(b) == 1) and a[:1] == b[:1]
 
@@ -106,8 +144,7 @@ def _swapped(a: str, b: str) -> bool:
     return _jw(given_a, family_b) >= 0.92 and _jw(family_a, given_b) >= 0.92
 
 
-GIVEN_LEVELS = ("same", "nickname", "typo", "initial", "similar", "swapped with family name",
-                "different")
+GIVEN_LEVELS = ("same", "nickname", "typo", "initial", "similar", "swapped with family name", "different")
 
 
 def given_level(a: str, b: str) -> float:
@@ -136,8 +173,9 @@ _PARTICLES = frozenset({"del", "della", "der", "den", "des", "van", "von", "ten"
 
 @lru_cache(maxsize=CACHE)
 def _parts(name: str) -> frozenset[str]:
-    return frozenset(part for part in re.split(r"[\s-]+", name)
-                     if len(part) > 2 and part not in _PARTICLES)  # "de", "la", "zu" are short
+    return frozenset(
+        part for part in re.split(r"[\s-]+", name) if len(part) > 2 and part not in _PARTICLES
+    )  # "de", "la", "zu" are short
 
 
 FAMILY_LEVELS = ("same", "typo", "similar", "different")
@@ -183,8 +221,12 @@ def _set_best(a: Sequence[str], b: Sequence[str], similar: Callable[[str, str], 
     return any(similar(x, y) for x in a for y in b)
 
 
-EMAIL_LEVELS = ("same address", "same address, spelled from the shared name",
-                "same name at another domain, or a typo", "different")
+EMAIL_LEVELS = (
+    "same address",
+    "same address, spelled from the shared name",
+    "same name at another domain, or a typo",
+    "different",
+)
 EMAIL_SEPARATOR = "\x1e"
 # Mailboxes of a role, not a person: one company's branches, its staff and its customers'
 # contacts share them, so a shared role mailbox says nothing about one party (it still makes
@@ -194,7 +236,8 @@ ROLE_MAILBOXES = frozenset(
     "enquiries enquiry inquiries inquiry billing accounts accounting finance invoices invoice "
     "orders order shop webmaster noreply no-reply help helpdesk customerservice hr jobs careers "
     "marketing press reception kontakt post buero bureau verkauf vertrieb kundenservice "
-    "contacto ventas informacion accueil".split())
+    "contacto ventas informacion accueil".split()
+)
 
 
 @lru_cache(maxsize=CACHE)
@@ -249,8 +292,9 @@ def email_level(a: str, b: str) -> float:
         return NAN
     shared = set(personal_a) & set(personal_b)
     if shared:
-        same_name = (given_a and family_a and _fold(given_a) == _fold(given_b)
-                     and _fold(family_a) == _fold(family_b))
+        same_name = (
+            given_a and family_a and _fold(given_a) == _fold(given_b) and _fold(family_a) == _fold(family_b)
+        )
         if same_name and all(_spelled_from(e, given_a, family_a) for e in shared):
             return 1
         return 0
@@ -278,9 +322,12 @@ def phone_level(a: Sequence[str], b: Sequence[str]) -> float:
     return 1 if _set_best(a, b, _phone_close) else 2
 
 
-IDENTIFIER_LEVELS = ("same identifier", "same type, one character off",
-                     "same type, different value",
-                     "another legal registration (VAT id, company number)")
+IDENTIFIER_LEVELS = (
+    "same identifier",
+    "same type, one character off",
+    "same type, different value",
+    "another legal registration (VAT id, company number)",
+)
 # An organization's registration is one legal entity's: two that differ are two companies (or
 # branches), however alike their names, mailboxes and addresses. The classifier gives this level
 # a fixed weight (matching.classifier.FIXED_LEVELS) rather than one estimated from the data.
@@ -307,9 +354,15 @@ def identifier_level(a: Sequence[str], b: Sequence[str]) -> float:
     return 3 if common & LEGAL_REGISTRATIONS else 2
 
 
-ADDRESS_LEVELS = ("same street and postal code", "street with a typo, same postal code or city",
-                  "similar street, same postal code or city", "same postal code, another street",
-                  "same city, another postal code and street", "another city", "another country")
+ADDRESS_LEVELS = (
+    "same street and postal code",
+    "street with a typo, same postal code or city",
+    "similar street, same postal code or city",
+    "same postal code, another street",
+    "same city, another postal code and street",
+    "another city",
+    "another country",
+)
 
 
 @lru_cache(maxsize=CACHE)
@@ -327,7 +380,8 @@ def address_level(a: str, b: str) -> float:
     if country_a and country_b and country_a != country_b:
         return 6
     same_area = (postal_a and postal_a == postal_b) or (
-        not (postal_a and postal_b) and city_a and city_a == city_b)
+        not (postal_a and postal_b) and city_a and city_a == city_b
+    )
     if street_a and street_b and same_area:
         if street_a == street_b:
             return 0
@@ -374,7 +428,8 @@ def household_level(a: str, b: str) -> float:
 _LEGAL_FORMS = frozenset(
     "gmbh ag kg ohg ug ek e.k. kgaa se mbh co co. & und and ltd ltd. limited inc inc. "  # noqa: SIM905
     "incorporated llc llp lp plc corp corp. corporation company sa s.a. sarl s.a.r.l. sas "
-    "bv b.v. nv n.v. vof spa s.p.a. srl s.r.l. sl s.l. ab as a/s oy gbr ev e.v.".split())
+    "bv b.v. nv n.v. vof spa s.p.a. srl s.r.l. sl s.l. ab as a/s oy gbr ev e.v.".split()
+)
 
 
 @lru_cache(maxsize=CACHE)
@@ -409,8 +464,9 @@ class Comparison:
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("cmp:given", "name", given_level, GIVEN_LEVELS, "Given name"),
     Comparison("cmp:family", "name", family_level, FAMILY_LEVELS, "Family name"),
-    Comparison("cmp:organization", "organization_name", organization_level, ORGANIZATION_LEVELS,
-               "Organization"),
+    Comparison(
+        "cmp:organization", "organization_name", organization_level, ORGANIZATION_LEVELS, "Organization"
+    ),
     Comparison("cmp:birth", "birth_date", birth_level, BIRTH_LEVELS, "Birth date"),
     Comparison("cmp:email", "email", email_level, EMAIL_LEVELS, "Email"),
     Comparison("cmp:phone", "phones", phone_level, PHONE_LEVELS, "Phone"),
@@ -432,14 +488,16 @@ def compare_records(a: dict, b: dict) -> dict[str, float]:
 def household(a: dict, b: dict) -> bool:
     """Same family name and address, another given name and no agreeing birth date: two
     people of one household, not one person (a strong negative)."""
-    return bool(a.get("household") and b.get("household")
-                and household_level(a["household"], b["household"]) == 0)
+    return bool(
+        a.get("household") and b.get("household") and household_level(a["household"], b["household"]) == 0
+    )
 
 
 # The notable levels, in words for the review page (also read from stored levels by
 # matching.services.suggestions, which must not compare a pair twice).
 SIGNALS: dict[tuple[str, int], str] = {
-    ("cmp:given", 1): "nickname (given names)", ("cmp:given", 3): "initial for a given name",
+    ("cmp:given", 1): "nickname (given names)",
+    ("cmp:given", 3): "initial for a given name",
     ("cmp:given", 5): "given and family name swapped",
     ("cmp:birth", 1): "birth date with day and month swapped",
     ("cmp:organization", 1): "same organization apart from the legal form",

@@ -66,8 +66,13 @@ class BoundedShortString(dv.ShortString):
         self.comparator = bounded_affine_gap
 
 
-_VARIABLE_TYPES = {"String": BoundedString, "ShortString": BoundedShortString, "Set": dv.Set,
-                   "Exact": dv.Exact, "Text": dv.Text}
+_VARIABLE_TYPES = {
+    "String": BoundedString,
+    "ShortString": BoundedShortString,
+    "Set": dv.Set,
+    "Exact": dv.Exact,
+    "Text": dv.Text,
+}
 
 
 def comparison_variables() -> list:
@@ -76,8 +81,9 @@ def comparison_variables() -> list:
     a "present" column). They have no blocking predicates of their own."""
     custom = []
     for comparison in COMPARISONS:
-        variable = dv.Custom(comparison.field, comparator=comparison.compare, name=comparison.name,
-                             has_missing=True)
+        variable = dv.Custom(
+            comparison.field, comparator=comparison.compare, name=comparison.name, has_missing=True
+        )
         variable.predicates = []  # dedupe would add "exists", a block as big as the data
         custom.append(variable)
     return custom
@@ -86,8 +92,10 @@ def comparison_variables() -> list:
 def variables() -> list:
     """Fresh dedupe variable objects (dedupe keeps state on them: build new ones each time):
     the fields dedupe learns blocking predicates from, then the comparisons."""
-    return [*(_VARIABLE_TYPES[kind](name, **options) for name, kind, options in FIELD_DEFINITIONS),
-            *comparison_variables()]
+    return [
+        *(_VARIABLE_TYPES[kind](name, **options) for name, kind, options in FIELD_DEFINITIONS),
+        *comparison_variables(),
+    ]
 
 
 def _text(value: Any) -> str | None:
@@ -100,8 +108,14 @@ def _set(values: Iterable[Any]) -> tuple[str, ...] | None:
     return items or None
 
 
-def flat_record(*, attributes: Mapping[str, Any], emails: Iterable[str], phones: Iterable[str],
-                address: Mapping[str, Any] | None, identifiers: Iterable[str]) -> dict[str, Any]:
+def flat_record(
+    *,
+    attributes: Mapping[str, Any],
+    emails: Iterable[str],
+    phones: Iterable[str],
+    address: Mapping[str, Any] | None,
+    identifiers: Iterable[str],
+) -> dict[str, Any]:
     """The record dedupe sees. Missing values are ``None`` (dedupe's convention)."""
     address = address or {}
     birth = attributes.get("birth_date")
@@ -123,11 +137,15 @@ def flat_record(*, attributes: Mapping[str, Any], emails: Iterable[str], phones:
         "identifiers": id_set,
         # composites for the comparisons that read several fields (matching.comparisons)
         "name": _joined(given, family),
-        "email": (NAME_SEPARATOR.join([EMAIL_SEPARATOR.join(email_set), given or "", family or ""])
-                  if email_set else None),
+        "email": (
+            NAME_SEPARATOR.join([EMAIL_SEPARATOR.join(email_set), given or "", family or ""])
+            if email_set
+            else None
+        ),
         "address": _joined(address.get("line1"), postal, address.get("city"), address.get("country")),
-        "household": _joined(given, family, birth_text, address.get("line1"), postal,
-                             EMAIL_SEPARATOR.join(id_set or ())),
+        "household": _joined(
+            given, family, birth_text, address.get("line1"), postal, EMAIL_SEPARATOR.join(id_set or ())
+        ),
     }
 
 

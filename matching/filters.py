@@ -19,29 +19,61 @@ ORDERS = {"score": ["-score", "id"], "risk": ["-risk", "-score", "id"], "newest"
 
 
 class SuggestionFilter(df.FilterSet):
-    q = df.CharFilter(label="Search", method="search",
-                      widget=forms.TextInput(attrs={"placeholder": "Name, email or phone",
-                                                    "type": "search"}))
-    order = df.ChoiceFilter(label="Order", method="order_by", empty_label=None,
-                            choices=[("score", "Best score first"), ("risk", "Highest risk first"),
-                                     ("newest", "Newest first")])
-    score_min = df.NumberFilter(field_name="score", lookup_expr="gte", label="Score from",
-                                widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
-    score_max = df.NumberFilter(field_name="score", lookup_expr="lte", label="Score to",
-                                widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}))
-    source = df.ModelChoiceFilter(queryset=SourceSystem.objects.order_by("name"), method="in_source",
-                                  label="Source system", empty_label="Any source")
-    kind = df.ChoiceFilter(choices=[*PartyKind.choices, ("mixed", "Mixed")], label="Party type",
-                           empty_label="Any type")
-    country = df.CharFilter(method="in_country", label="Country",
-                            widget=forms.TextInput(attrs={"placeholder": "DE", "size": 3, "maxlength": 2}))
-    created_after = df.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from",
-                                  widget=forms.DateInput(attrs={"type": "date"}))
-    created_before = df.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created to",
-                                   widget=forms.DateInput(attrs={"type": "date"}))
-    assigned = df.ChoiceFilter(method="assigned_to", label="Assigned", empty_label="Anyone's",
-                               choices=[("mine", "Claimed by me"), ("unassigned", "Unclaimed"),
-                                        ("others", "Claimed by others")])
+    q = df.CharFilter(
+        label="Search",
+        method="search",
+        widget=forms.TextInput(attrs={"placeholder": "Name, email or phone", "type": "search"}),
+    )
+    order = df.ChoiceFilter(
+        label="Order",
+        method="order_by",
+        empty_label=None,
+        choices=[("score", "Best score first"), ("risk", "Highest risk first"), ("newest", "Newest first")],
+    )
+    score_min = df.NumberFilter(
+        field_name="score",
+        lookup_expr="gte",
+        label="Score from",
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}),
+    )
+    score_max = df.NumberFilter(
+        field_name="score",
+        lookup_expr="lte",
+        label="Score to",
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}),
+    )
+    source = df.ModelChoiceFilter(
+        queryset=SourceSystem.objects.order_by("name"),
+        method="in_source",
+        label="Source system",
+        empty_label="Any source",
+    )
+    kind = df.ChoiceFilter(
+        choices=[*PartyKind.choices, ("mixed", "Mixed")], label="Party type", empty_label="Any type"
+    )
+    country = df.CharFilter(
+        method="in_country",
+        label="Country",
+        widget=forms.TextInput(attrs={"placeholder": "DE", "size": 3, "maxlength": 2}),
+    )
+    created_after = df.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="Created from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    created_before = df.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="Created to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    assigned = df.ChoiceFilter(
+        method="assigned_to",
+        label="Assigned",
+        empty_label="Anyone's",
+        choices=[("mine", "Claimed by me"), ("unassigned", "Unclaimed"), ("others", "Claimed by others")],
+    )
 
     class Meta:
         model = MatchSuggestion

@@ -14,18 +14,20 @@ class ThresholdsForm(forms.ModelForm):
     class Meta:
         model = MatchSettings
         fields = ["review_threshold", "auto_merge_threshold"]
-        widgets = {"review_threshold": forms.NumberInput(attrs={"step": "0.01", "min": "0.2",
-                                                                "max": "0.99"}),
-                   "auto_merge_threshold": forms.NumberInput(attrs={"step": "0.01", "min": "0.2",
-                                                                    "max": "1"})}
+        widgets = {
+            "review_threshold": forms.NumberInput(attrs={"step": "0.01", "min": "0.2", "max": "0.99"}),
+            "auto_merge_threshold": forms.NumberInput(attrs={"step": "0.01", "min": "0.2", "max": "1"}),
+        }
 
     def clean(self) -> dict:
         """The thresholds' rules are the service's (``match_settings_validate``); the form
         shows what it refuses next to each field (the page and the admin)."""
         data = super().clean()
         try:
-            match_settings_validate(review_threshold=data.get("review_threshold"),
-                                    auto_merge_threshold=data.get("auto_merge_threshold"))
+            match_settings_validate(
+                review_threshold=data.get("review_threshold"),
+                auto_merge_threshold=data.get("auto_merge_threshold"),
+            )
         except ValidationError as exc:
             self.add_error(None, exc)
         return data

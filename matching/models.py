@@ -26,16 +26,18 @@ class TrainingLabel(models.Model):
     record_b = models.ForeignKey("parties.SourceRecord", on_delete=models.CASCADE, related_name="+")
     label = models.CharField(max_length=8, choices=Label.choices)
     origin = models.CharField(max_length=8, choices=LabelOrigin.choices, default=LabelOrigin.TRAINING)
-    labelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    labelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     labelled_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-labelled_at"]
         constraints = [
             models.UniqueConstraint(fields=["record_a", "record_b"], name="traininglabel_unique_pair"),
-            models.CheckConstraint(condition=models.Q(record_a__lt=models.F("record_b")),
-                                   name="traininglabel_ordered_pair"),
+            models.CheckConstraint(
+                condition=models.Q(record_a__lt=models.F("record_b")), name="traininglabel_ordered_pair"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -50,20 +52,26 @@ class MatcherModel(models.Model):
     labels_distinct = models.PositiveIntegerField()
     training_seconds = models.FloatField()
     trained_at = models.DateTimeField(auto_now_add=True)
-    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     is_active = models.BooleanField(default=False)
-    notes = models.JSONField(default=list, blank=True, help_text=(
-        "What training says about its labels: [{code, text}] (matching.services.training."
-        "label_notes), shown on the training page."))
-    phase_seconds = models.JSONField(default=dict, blank=True,
-                                     help_text="Seconds of each phase of training.")
+    notes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "What training says about its labels: [{code, text}] (matching.services.training."
+            "label_notes), shown on the training page."
+        ),
+    )
+    phase_seconds = models.JSONField(default=dict, blank=True, help_text="Seconds of each phase of training.")
 
     class Meta:
         ordering = ["-trained_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=models.Q(is_active=True),
-                                    name="matchermodel_one_active"),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="matchermodel_one_active"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,12 +104,15 @@ class BlockKey(models.Model):
 
     block_key = models.CharField(max_length=255)
     # indexed by blockkey_party_idx below (which a full rebuild drops and recreates)
-    party = models.ForeignKey("parties.Party", on_delete=models.CASCADE, related_name="+",
-                              db_constraint=False, db_index=False)
+    party = models.ForeignKey(
+        "parties.Party", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["block_key", "party"], name="blockkey_key_party_idx"),
-                   models.Index(fields=["party"], name="blockkey_party_idx")]
+        indexes = [
+            models.Index(fields=["block_key", "party"], name="blockkey_key_party_idx"),
+            models.Index(fields=["party"], name="blockkey_party_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.block_key}: {self.party_id}"
@@ -111,8 +122,9 @@ class MatchRecord(models.Model):
     """A party flattened for dedupe (``matching.fields``), written when the party is
     fingerprinted, so that scoring chunks read each record with one indexed lookup."""
 
-    party = models.OneToOneField("parties.Party", primary_key=True, on_delete=models.CASCADE,
-                                 related_name="+", db_constraint=False)
+    party = models.OneToOneField(
+        "parties.Party", primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     record = models.TextField(help_text="The flat record as JSON.")
 
     def __str__(self) -> str:
@@ -154,18 +166,20 @@ class MatchRun(models.Model):
 
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     phase = models.CharField(max_length=16, choices=RunPhase.choices, default=RunPhase.QUEUED)
-    phase_seconds = models.JSONField(default=dict, blank=True,
-                                     help_text="Wall-clock seconds per phase.")
+    phase_seconds = models.JSONField(default=dict, blank=True, help_text="Wall-clock seconds per phase.")
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     phase_started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     threshold_curve = models.JSONField(
-        default=list, blank=True,
-        help_text="For thresholds from 0.2 to 0.95: the pairs and groups of parties at or above.")
+        default=list,
+        blank=True,
+        help_text="For thresholds from 0.2 to 0.95: the pairs and groups of parties at or above.",
+    )
     full = models.BooleanField(default=True)
-    party_ids = models.JSONField(default=list, blank=True,
-                                 help_text="An incremental run's new and changed parties.")
+    party_ids = models.JSONField(
+        default=list, blank=True, help_text="An incremental run's new and changed parties."
+    )
     model = models.ForeignKey(MatcherModel, null=True, on_delete=models.SET_NULL, related_name="+")
     threshold = models.FloatField(default=0.5)
     parties_total = models.PositiveIntegerField(default=0)
@@ -173,18 +187,21 @@ class MatchRun(models.Model):
     block_keys = models.PositiveIntegerField(default=0)
     oversized_blocks = models.PositiveIntegerField(default=0)
     rules = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text="Per blocking rule (standard and learned), measured on every party's block keys "
-                  "when fingerprinting ends: keys, blocks, candidate pairs, blocks left out, "
-                  "labelled matches covered (matching.services.blocking.blocking_rules_measure).")
+        "when fingerprinting ends: keys, blocks, candidate pairs, blocks left out, "
+        "labelled matches covered (matching.services.blocking.blocking_rules_measure).",
+    )
     candidate_pairs = models.PositiveIntegerField(default=0)
     pair_budget = models.PositiveIntegerField(
-        default=0, help_text="Candidate pairs per party the run could score (0: no limit).")
+        default=0, help_text="Candidate pairs per party the run could score (0: no limit)."
+    )
     pairs_scored = models.PositiveIntegerField(default=0)
     chunks_over_budget = models.PositiveIntegerField(default=0)
     partner_cap = models.PositiveIntegerField(
-        null=True, blank=True,
-        help_text="The fewest partners per party a chunk over the pair budget kept.")
+        null=True, blank=True, help_text="The fewest partners per party a chunk over the pair budget kept."
+    )
     pairs_kept = models.PositiveIntegerField(default=0)
     clusters = models.PositiveIntegerField(default=0)
     auto_merged = models.PositiveIntegerField(default=0, help_text="Suggestions merged automatically.")
@@ -221,7 +238,8 @@ class MatchRunChunk(models.Model):
     candidate_pairs = models.PositiveIntegerField(default=0)
     pairs_scored = models.PositiveIntegerField(default=0)
     partner_cap = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Over the pair budget: the partners each party kept.")
+        null=True, blank=True, help_text="Over the pair budget: the partners each party kept."
+    )
     pairs_kept = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
@@ -229,8 +247,7 @@ class MatchRunChunk(models.Model):
 
     class Meta:
         ordering = ["run", "index"]
-        constraints = [models.UniqueConstraint(fields=["run", "phase", "index"],
-                                               name="runchunk_unique")]
+        constraints = [models.UniqueConstraint(fields=["run", "phase", "index"], name="runchunk_unique")]
 
     def __str__(self) -> str:
         return f"{self.run} chunk {self.index}"
@@ -264,20 +281,30 @@ class PairDecision(models.Model):
     party_a = models.ForeignKey("parties.Party", on_delete=models.CASCADE, related_name="+")
     party_b = models.ForeignKey("parties.Party", on_delete=models.CASCADE, related_name="+")
     decision = models.CharField(max_length=10, choices=Decision.choices)
-    suggestion = models.ForeignKey("MatchSuggestion", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="decisions")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    suggestion = models.ForeignKey(
+        "MatchSuggestion", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-decided_at", "-id"]
-        constraints = [models.CheckConstraint(condition=models.Q(party_a__lt=models.F("party_b")),
-                                              name="pairdecision_ordered_pair")]
-        indexes = [models.Index(fields=["party_a", "party_b"], name="pairdecision_pair_idx",
-                                condition=models.Q(is_active=True)),
-                   models.Index(fields=["party_b"], name="pairdecision_b_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(party_a__lt=models.F("party_b")), name="pairdecision_ordered_pair"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["party_a", "party_b"],
+                name="pairdecision_pair_idx",
+                condition=models.Q(is_active=True),
+            ),
+            models.Index(fields=["party_b"], name="pairdecision_b_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.party_a_id}/{self.party_b_id}: {self.decision}"
@@ -287,15 +314,21 @@ class MatchSettings(models.Model):
     """Thresholds set by administrators (one row)."""
 
     review_threshold = models.FloatField(
-        default=0.5, help_text="Below this cluster score, no suggestion is made.")
+        default=0.5, help_text="Below this cluster score, no suggestion is made."
+    )
     auto_merge_threshold = models.FloatField(
-        null=True, blank=True,
-        help_text="At or above this score a suggestion is merged automatically; empty: never.")
+        null=True,
+        blank=True,
+        help_text="At or above this score a suggestion is merged automatically; empty: never.",
+    )
     rules_off = models.JSONField(
-        default=list, blank=True,
-        help_text="Codes of the standard blocking rules switched off (matching.rules).")
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+        default=list,
+        blank=True,
+        help_text="Codes of the standard blocking rules switched off (matching.rules).",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -329,15 +362,18 @@ class MatchSuggestion(models.Model):
     """A cluster of parties the matcher believes are one customer, waiting for a steward."""
 
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="suggestions")
-    status = models.CharField(max_length=10, choices=SuggestionStatus.choices,
-                              default=SuggestionStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING
+    )
     score = models.FloatField(help_text="The cluster's score: the lowest of its members'.")
-    evidence = models.JSONField(default=dict, help_text="Per field: each member's value and "
-                                                        "whether they agree.")
+    evidence = models.JSONField(
+        default=dict, help_text="Per field: each member's value and whether they agree."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # What the queue filters and orders by, written with the suggestion (see review.facets).
     size = models.PositiveSmallIntegerField(default=2)
     kind = models.CharField(max_length=16, blank=True, help_text="individual, organization or mixed")
@@ -346,19 +382,20 @@ class MatchSuggestion(models.Model):
     search_text = models.TextField(blank=True, help_text="Names, emails and phone digits.")
     risk = models.PositiveSmallIntegerField(default=0, help_text="Higher: review first.")
     risk_reasons = models.JSONField(default=list, blank=True)
-    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-score", "id"]
         # The queue's orders, each ending in id: pages are found by an index-only scan.
-        indexes = [models.Index(fields=["status", "-score", "id"], name="suggestion_status_score_idx"),
-                   models.Index(fields=["status", "-risk", "-score", "id"],
-                                name="suggestion_status_risk_idx"),
-                   models.Index(fields=["status", "decided_at"], name="suggestion_decided_idx"),
-                   models.Index(fields=["status", "-created_at", "-id"],
-                                name="suggestion_status_created_idx")]
+        indexes = [
+            models.Index(fields=["status", "-score", "id"], name="suggestion_status_score_idx"),
+            models.Index(fields=["status", "-risk", "-score", "id"], name="suggestion_status_risk_idx"),
+            models.Index(fields=["status", "decided_at"], name="suggestion_decided_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="suggestion_status_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Suggestion #{self.pk} ({self.score:.2f})"
@@ -371,8 +408,9 @@ class MatchSuggestionMember(models.Model):
 
     class Meta:
         ordering = ["suggestion", "-score"]
-        constraints = [models.UniqueConstraint(fields=["suggestion", "party"],
-                                               name="suggestionmember_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["suggestion", "party"], name="suggestionmember_unique")
+        ]
         indexes = [models.Index(fields=["party"], name="suggestionmember_party_idx")]
 
     def __str__(self) -> str:
@@ -399,11 +437,13 @@ class BulkMergeJob(models.Model):
     done = models.PositiveIntegerField(default=0, help_text="Suggestions handled (merged or refused).")
     merged = models.PositiveIntegerField(default=0)
     parties_merged = models.PositiveIntegerField(default=0)
-    refused = models.JSONField(default=list, blank=True,
-                               help_text="Why each refused suggestion was not merged.")
+    refused = models.JSONField(
+        default=list, blank=True, help_text="Why each refused suggestion was not merged."
+    )
     error = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -443,19 +483,28 @@ class QualityCheck(models.Model):
     ``expected`` is the first decision, ``subject`` who made it."""
 
     kind = models.CharField(max_length=8, choices=CheckKind.choices)
-    origin = models.CharField(max_length=10, blank=True,
-                              help_text="truth, decisions (known answers) or sample (second reviews)")
+    origin = models.CharField(
+        max_length=10, blank=True, help_text="truth, decisions (known answers) or sample (second reviews)"
+    )
     suggestion = models.ForeignKey(MatchSuggestion, on_delete=models.CASCADE, related_name="checks")
     expected = models.CharField(max_length=8, choices=Label.choices)
-    subject = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+", help_text="The steward whose decision is checked.")
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The steward whose decision is checked.",
+    )
     answer = models.CharField(max_length=8, choices=Label.choices, blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
     void = models.BooleanField(default=False, help_text="Closed without a steward's answer.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -45,16 +45,32 @@ STANDARD_RULES: tuple[Rule, ...] = (
     Rule("e", "Same email address", True, ("cmp:email", "cmp:given", "cmp:family", "cmp:household")),
     Rule("p", "Same phone number (E.164)", True, ("cmp:phone",)),
     Rule("i", "Same identifier (type and value)", True, ("cmp:identifier",)),
-    Rule("gf", "Same given and family name (either order)", False,
-         ("cmp:given", "cmp:family", "cmp:household", "cmp:email")),
-    Rule("fb", "Same family name and birth date", False,
-         ("cmp:family", "cmp:birth", "cmp:household", "cmp:email")),
+    Rule(
+        "gf",
+        "Same given and family name (either order)",
+        False,
+        ("cmp:given", "cmp:family", "cmp:household", "cmp:email"),
+    ),
+    Rule(
+        "fb",
+        "Same family name and birth date",
+        False,
+        ("cmp:family", "cmp:birth", "cmp:household", "cmp:email"),
+    ),
     Rule("gb", "Same given name and birth date", False, ("cmp:given", "cmp:birth", "cmp:email")),
-    Rule("pf", "Same postal code and family name", False,
-         ("cmp:address", "cmp:family", "cmp:household", "cmp:email")),
+    Rule(
+        "pf",
+        "Same postal code and family name",
+        False,
+        ("cmp:address", "cmp:family", "cmp:household", "cmp:email"),
+    ),
     Rule("pb", "Same postal code and birth date", False, ("cmp:address", "cmp:birth")),
-    Rule("op", "Same organization (without legal form) and postal code", False,
-         ("cmp:organization", "cmp:address", "cmp:email")),
+    Rule(
+        "op",
+        "Same organization (without legal form) and postal code",
+        False,
+        ("cmp:organization", "cmp:address", "cmp:email"),
+    ),
 )
 RULES_BY_CODE = {rule.code: rule for rule in STANDARD_RULES}
 STRONG_PREFIXES = tuple(rule.prefix for rule in STANDARD_RULES if rule.strong)

@@ -35,31 +35,53 @@ def party_records(party_ids: Iterable[int]) -> dict[int, dict]:
         return {}
     emails, phones, addresses, identifiers = (defaultdict(list) for _ in range(4))
     for party_id, value in rows_for_ids(
-            f"SELECT party_id, normalized FROM {_table(ContactPointEmail)} "  # noqa: S608
-            "WHERE is_active = %s AND party_id {ids}", ids, [True]):
+        f"SELECT party_id, normalized FROM {_table(ContactPointEmail)} "  # noqa: S608
+        "WHERE is_active = %s AND party_id {ids}",
+        ids,
+        [True],
+    ):
         emails[party_id].append(value)
     for party_id, value in rows_for_ids(
-            f"SELECT party_id, normalized FROM {_table(ContactPointPhone)} "  # noqa: S608
-            "WHERE is_active = %s AND party_id {ids}", ids, [True]):
+        f"SELECT party_id, normalized FROM {_table(ContactPointPhone)} "  # noqa: S608
+        "WHERE is_active = %s AND party_id {ids}",
+        ids,
+        [True],
+    ):
         phones[party_id].append(value)
-    for party_id, line1, city, postal_code, country, _, _ in sorted(rows_for_ids(
+    for party_id, line1, city, postal_code, country, _, _ in sorted(
+        rows_for_ids(
             "SELECT party_id, line1, city, postal_code, country, is_primary, id "  # noqa: S608
-            f"FROM {_table(ContactPointAddress)} WHERE is_active = %s AND party_id {{ids}}", ids, [True]),
-            key=lambda row: (not row[5], row[6])):  # the primary address first, then the oldest
-        addresses[party_id].append({"line1": line1, "city": city, "postal_code": postal_code,
-                                    "country": country})
-    for party_id, kind, value in sorted(rows_for_ids(
+            f"FROM {_table(ContactPointAddress)} WHERE is_active = %s AND party_id {{ids}}",
+            ids,
+            [True],
+        ),
+        key=lambda row: (not row[5], row[6]),
+    ):  # the primary address first, then the oldest
+        addresses[party_id].append(
+            {"line1": line1, "city": city, "postal_code": postal_code, "country": country}
+        )
+    for party_id, kind, value in sorted(
+        rows_for_ids(
             "SELECT party_id, identifier_type, normalized "  # noqa: S608
-            f"FROM {_table(PartyIdentification)} WHERE party_id {{ids}}", ids)):
+            f"FROM {_table(PartyIdentification)} WHERE party_id {{ids}}",
+            ids,
+        )
+    ):
         identifiers[party_id].append(f"{kind}:{value}")
     records = {}
     for pid, *values in rows_for_ids(
-            f"SELECT id, {', '.join(GOLDEN)} FROM {_table(Party)} "  # noqa: S608
-            "WHERE status = %s AND id {ids}", ids, [PartyStatus.ACTIVE]):
-        records[pid] = flat_record(attributes=dict(zip(GOLDEN, values, strict=True)),
-                                   emails=emails[pid], phones=phones[pid],
-                                   address=addresses[pid][0] if addresses[pid] else None,
-                                   identifiers=identifiers[pid])
+        f"SELECT id, {', '.join(GOLDEN)} FROM {_table(Party)} "  # noqa: S608
+        "WHERE status = %s AND id {ids}",
+        ids,
+        [PartyStatus.ACTIVE],
+    ):
+        records[pid] = flat_record(
+            attributes=dict(zip(GOLDEN, values, strict=True)),
+            emails=emails[pid],
+            phones=phones[pid],
+            address=addresses[pid][0] if addresses[pid] else None,
+            identifiers=identifiers[pid],
+        )
     return records
 
 
@@ -67,8 +89,7 @@ _SET_FIELDS = [name for name, kind, _ in FIELD_DEFINITIONS if kind == "Set"]
 _RECORD_KEYS = frozenset(flat_record(attributes={}, emails=(), phones=(), address=None, identifiers=()))
 
 
-def match_records_store(party_ids: list[int], records: dict[int, dict], *,
-                        fresh: bool = False) -> None:
+def match_records_store(party_ids: list[int], records: dict[int, dict], *, fresh: bool = False) -> None:
     """Replace the stored flat records of ``party_ids`` (inactive ones are just removed;
     ``fresh``: the table was emptied, nothing to replace)."""
     from django.utils import timezone
@@ -78,8 +99,11 @@ def match_records_store(party_ids: list[int], records: dict[int, dict], *,
 
     if not fresh:
         MatchRecord.objects.filter(party_id__in=party_ids).delete()
-    rows_insert(MatchRecord, [{"party_id": pid, "record": orjson.dumps(record).decode()}
-                              for pid, record in records.items()], now=timezone.now())
+    rows_insert(
+        MatchRecord,
+        [{"party_id": pid, "record": orjson.dumps(record).decode()} for pid, record in records.items()],
+        now=timezone.now(),
+    )
 
 
 def rows_for_ids(sql: str, ids: Sequence[int], params: Sequence = ()) -> list[tuple]:
@@ -92,7 +116,7 @@ def rows_for_ids(sql: str, ids: Sequence[int], params: Sequence = ()) -> list[tu
             cursor.execute(sql.format(ids="= ANY(%s)"), [*params, list(ids)])
             return cursor.fetchall()
         for start in range(0, len(ids), 900):
-            part = list(ids[start:start + 900])
+            part = list(ids[start : start + 900])
             cursor.execute(sql.format(ids=f"IN ({', '.join(['%s'] * len(part))})"), [*params, *part])
             rows.extend(cursor.fetchall())
     return rows
@@ -127,15 +151,25 @@ def suggestions_pending():
 
     from matching.models import MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 
-    return (MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
-            .order_by("-score", "id")
-            .prefetch_related(Prefetch("members", queryset=MatchSuggestionMember.objects
-                                       .select_related("party").order_by("-score"))))
+    return (
+        MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
+        .order_by("-score", "id")
+        .prefetch_related(
+            Prefetch(
+                "members", queryset=MatchSuggestionMember.objects.select_related("party").order_by("-score")
+            )
+        )
+    )
 
 
 # A phase's share of a run's progress bar (fingerprinting is cheaper than scoring).
-_PHASE_SPAN = {"queued": (0, 0), "fingerprinting": (0, 30), "scoring": (30, 90),
-               "clustering": (90, 99), "done": (100, 100)}
+_PHASE_SPAN = {
+    "queued": (0, 0),
+    "fingerprinting": (0, 30),
+    "scoring": (30, 90),
+    "clustering": (90, 99),
+    "done": (100, 100),
+}
 
 
 def run_partner_caps(run) -> dict:
@@ -144,8 +178,9 @@ def run_partner_caps(run) -> dict:
 
     from matching.models import RunPhase
 
-    return run.chunks.filter(phase=RunPhase.SCORING).aggregate(fewest=Min("partner_cap"),
-                                                               most=Max("partner_cap"))
+    return run.chunks.filter(phase=RunPhase.SCORING).aggregate(
+        fewest=Min("partner_cap"), most=Max("partner_cap")
+    )
 
 
 def run_progress(run) -> dict:
@@ -162,8 +197,12 @@ def run_progress(run) -> dict:
     phases = []
     for phase in (RunPhase.FINGERPRINTING, RunPhase.SCORING, RunPhase.CLUSTERING):
         seconds = run.phase_seconds.get(phase)
-        if seconds is None and run.phase == phase and run.phase_started_at and \
-                run.status == RunStatus.RUNNING:
+        if (
+            seconds is None
+            and run.phase == phase
+            and run.phase_started_at
+            and run.status == RunStatus.RUNNING
+        ):
             seconds = (timezone.now() - run.phase_started_at).total_seconds()
             state = "running"
         else:
@@ -180,8 +219,12 @@ def threshold_chart(current, width: int = 640, height: int = 220) -> dict | None
     run's curve: for each threshold, the groups of parties it would suggest."""
     from matching.models import MatchRun, RunStatus
 
-    run = (MatchRun.objects.filter(status=RunStatus.SUCCEEDED, full=True)
-           .exclude(threshold_curve=[]).order_by("-finished_at").first())
+    run = (
+        MatchRun.objects.filter(status=RunStatus.SUCCEEDED, full=True)
+        .exclude(threshold_curve=[])
+        .order_by("-finished_at")
+        .first()
+    )
     if run is None:
         return None
     curve = run.threshold_curve
@@ -192,17 +235,33 @@ def threshold_chart(current, width: int = 640, height: int = 220) -> dict | None
     bars = []
     for i, point in enumerate(curve):
         bar_h = plot_h * point["groups"] / peak
-        bars.append({**point, "x": round(left + i * step + 2, 1), "w": round(step - 4, 1),
-                     "y": round(top + plot_h - bar_h, 1), "h": round(bar_h, 1),
-                     "label_x": round(left + i * step + step / 2, 1),
-                     "review": abs(point["threshold"] - current.review_threshold) < 0.025,
-                     "auto": current.auto_merge_threshold is not None
-                     and point["threshold"] >= current.auto_merge_threshold})
+        bars.append(
+            {
+                **point,
+                "x": round(left + i * step + 2, 1),
+                "w": round(step - 4, 1),
+                "y": round(top + plot_h - bar_h, 1),
+                "h": round(bar_h, 1),
+                "label_x": round(left + i * step + step / 2, 1),
+                "review": abs(point["threshold"] - current.review_threshold) < 0.025,
+                "auto": current.auto_merge_threshold is not None
+                and point["threshold"] >= current.auto_merge_threshold,
+            }
+        )
 
     def x_of(threshold: float) -> float:
         return round(left + (threshold - curve[0]["threshold"]) / 0.05 * step + step / 2, 1)
 
-    return {"run": run, "bars": bars, "width": width, "height": height, "peak": peak,
-            "left": left, "top": top, "axis_y": top + plot_h, "label_y": height - 8,
-            "review_x": x_of(current.review_threshold),
-            "auto_x": x_of(current.auto_merge_threshold) if current.auto_merge_threshold else None}
+    return {
+        "run": run,
+        "bars": bars,
+        "width": width,
+        "height": height,
+        "peak": peak,
+        "left": left,
+        "top": top,
+        "axis_y": top + plot_h,
+        "label_y": height - 8,
+        "review_x": x_of(current.review_threshold),
+        "auto_x": x_of(current.auto_merge_threshold) if current.auto_merge_threshold else None,
+    }

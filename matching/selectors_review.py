@@ -86,8 +86,9 @@ class PointGroup:
 
 
 # a row the merge preview lists: a contact point or an identifier
-PointRow = (ContactPointEmail | ContactPointPhone | ContactPointAddress | ContactPointSocial
-            | PartyIdentification)
+PointRow = (
+    ContactPointEmail | ContactPointPhone | ContactPointAddress | ContactPointSocial | PartyIdentification
+)
 
 
 def _shown(row: PointRow) -> tuple[str, str]:
@@ -96,8 +97,14 @@ def _shown(row: PointRow) -> tuple[str, str]:
         return row.normalized or row.raw_value, row.get_usage_display().lower()
     if isinstance(row, ContactPointPhone):
         value = row.normalized or row.raw_value
-        detail = ", ".join(d for d in [row.get_phone_type_display().lower() if row.phone_type else "",
-                                       row.get_usage_display().lower()] if d)
+        detail = ", ".join(
+            d
+            for d in [
+                row.get_phone_type_display().lower() if row.phone_type else "",
+                row.get_usage_display().lower(),
+            ]
+            if d
+        )
         return (f"{value} ext. {row.extension}" if row.extension else value), detail
     if isinstance(row, ContactPointAddress):
         return address_text(row), row.get_usage_display().lower()
@@ -113,9 +120,13 @@ def _records_of(row: PointRow) -> list[SourceRecord]:
     return [row.source_record] if row.source_record_id and row.source_record else []
 
 
-GROUPS = (("emails", "Emails", ContactPointEmail), ("phones", "Phones", ContactPointPhone),
-          ("addresses", "Addresses", ContactPointAddress), ("socials", "Social profiles", ContactPointSocial),
-          ("identifiers", "Identifiers", PartyIdentification))
+GROUPS = (
+    ("emails", "Emails", ContactPointEmail),
+    ("phones", "Phones", ContactPointPhone),
+    ("addresses", "Addresses", ContactPointAddress),
+    ("socials", "Social profiles", ContactPointSocial),
+    ("identifiers", "Identifiers", PartyIdentification),
+)
 
 
 def golden_contact_points(merging: Sequence[int], survivor_id: int) -> list[PointGroup]:
@@ -134,13 +145,18 @@ def golden_contact_points(merging: Sequence[int], survivor_id: int) -> list[Poin
         if contact:
             # the django-stubs plugin checks the lookup on every model of the union, identifiers
             # included, which `contact` leaves out
-            queryset = queryset.prefetch_related(Prefetch(  # type: ignore[misc]
-                "other_source_records", queryset=SourceRecord.objects.select_related("source_system")))
+            queryset = queryset.prefetch_related(
+                Prefetch(  # type: ignore[misc]
+                    "other_source_records", queryset=SourceRecord.objects.select_related("source_system")
+                )
+            )
         rows: list[PointRow] = sorted(
-            queryset, key=lambda r: (rank[r.party_id], -getattr(r, "is_primary", False), r.pk))
+            queryset, key=lambda r: (rank[r.party_id], -getattr(r, "is_primary", False), r.pk)
+        )
         kept: dict[tuple, tuple[PointRow, GoldenPoint]] = {}
-        has_primary = contact and any(getattr(r, "is_primary", False)
-                                      for r in rows if r.party_id == survivor_id)
+        has_primary = contact and any(
+            getattr(r, "is_primary", False) for r in rows if r.party_id == survivor_id
+        )
         for row in rows:
             found = kept.get(tuple(getattr(row, f) for f in key))
             if found is None:
@@ -148,17 +164,25 @@ def golden_contact_points(merging: Sequence[int], survivor_id: int) -> list[Poin
                 primary = False
                 if contact:
                     primary = getattr(row, "is_primary", False) and (
-                        row.party_id == survivor_id or not has_primary)
+                        row.party_id == survivor_id or not has_primary
+                    )
                     has_primary = has_primary or primary
-                point = GoldenPoint(value=value, detail=detail, primary=primary,
-                                    invalid=getattr(row, "validity", "") == "invalid")
+                point = GoldenPoint(
+                    value=value,
+                    detail=detail,
+                    primary=primary,
+                    invalid=getattr(row, "validity", "") == "invalid",
+                )
                 kept[tuple(getattr(row, f) for f in key)] = found = (row, point)
             point = found[1]
             seen = set(point.provenance)
             records: list[SourceRecord | None] = [*_records_of(row)] or [None]
             for record in records:
-                item = (Provenance(row.party_id, record.source_system.name, record.source_key) if record
-                        else Provenance(row.party_id, ""))
+                item = (
+                    Provenance(row.party_id, record.source_system.name, record.source_key)
+                    if record
+                    else Provenance(row.party_id, "")
+                )
                 if item not in seen:
                     seen.add(item)
                     point.provenance.append(item)
@@ -169,6 +193,7 @@ def golden_contact_points(merging: Sequence[int], survivor_id: int) -> list[Poin
 
 
 # --- conflicts ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Conflict:
@@ -182,6 +207,7 @@ class Conflict:
 @dataclass(frozen=True)
 class Said:
     """One record's value of an attribute, and whose it is."""
+
     value: Any
     party_id: int
     source: str
@@ -191,11 +217,15 @@ class Said:
         return f"party #{self.party_id}, {self.source}" if self.source else f"party #{self.party_id}"
 
 
-def _said(records: Mapping[int, Sequence[SourceRecord]], merging: Sequence[int],
-          attribute: str) -> list[Said]:
-    return [Said(value, pid, record.source_system.name)
-            for pid in merging for record in records.get(pid, ())
-            if (value := (record.standardized.get("attributes") or {}).get(attribute))]
+def _said(
+    records: Mapping[int, Sequence[SourceRecord]], merging: Sequence[int], attribute: str
+) -> list[Said]:
+    return [
+        Said(value, pid, record.source_system.name)
+        for pid in merging
+        for record in records.get(pid, ())
+        if (value := (record.standardized.get("attributes") or {}).get(attribute))
+    ]
 
 
 def _listing(said: Iterable[Said], show=str) -> str:
@@ -215,14 +245,16 @@ def _gender_label(value: Any) -> str:
 # The gender a salutation names, in the languages the imports meet; titles (Dr., Prof.) name none.
 SALUTATION_GENDER = {
     "male": "herr hr mr mister sir monsieur m. señor senor sr don signor sig heer dhr de heer pan senhor",
-    "female": ("frau fr mrs ms miss mlle mme madame mademoiselle señora senora sra srta doña dona signora "
-               "sig.ra mevrouw mevr pani senhora fräulein frl dame lady"),
+    "female": (
+        "frau fr mrs ms miss mlle mme madame mademoiselle señora senora sra srta doña dona signora "
+        "sig.ra mevrouw mevr pani senhora fräulein frl dame lady"
+    ),
 }
 _SALUTATIONS = {word: gender for gender, words in SALUTATION_GENDER.items() for word in words.split()}
 
 
 def salutation_gender(salutation: str) -> str:
-    """"male" for "Herr Dr.", "female" for "Mrs.", "" when the salutation names no gender."""
+    """ "male" for "Herr Dr.", "female" for "Mrs.", "" when the salutation names no gender."""
     for word in str(salutation).casefold().replace(",", " ").split():
         gender = _SALUTATIONS.get(word) or _SALUTATIONS.get(word.rstrip("."))
         if gender:
@@ -230,11 +262,17 @@ def salutation_gender(salutation: str) -> str:
     return ""
 
 
-def _same_person_value(conflicts: list[Conflict], kind: str, said: list[Said], golden: GoldenValue,
-                       label: str, show=str) -> None:
+def _same_person_value(
+    conflicts: list[Conflict], kind: str, said: list[Said], golden: GoldenValue, label: str, show=str
+) -> None:
     if len({show(s.value) for s in said}) > 1:
-        conflicts.append(Conflict(kind, f"Different {label}: {_listing(said, show)}; the golden record "
-                                        f"keeps {show(golden.value) if golden.value else 'none'}."))
+        conflicts.append(
+            Conflict(
+                kind,
+                f"Different {label}: {_listing(said, show)}; the golden record "
+                f"keeps {show(golden.value) if golden.value else 'none'}.",
+            )
+        )
 
 
 def _salutation_conflict(records, merging, golden: Mapping[str, GoldenValue]) -> Conflict | None:
@@ -247,8 +285,10 @@ def _salutation_conflict(records, merging, golden: Mapping[str, GoldenValue]) ->
     if genders:
         text += f"; gender {_listing(genders, _gender_label)}"
     kept_salutation, kept_gender = golden["salutation"].value, golden["gender"].value
-    text += (f". The golden record keeps {kept_salutation or 'no salutation'} and "
-             f"{_gender_label(kept_gender) if kept_gender else 'no gender'}.")
+    text += (
+        f". The golden record keeps {kept_salutation or 'no salutation'} and "
+        f"{_gender_label(kept_gender) if kept_gender else 'no gender'}."
+    )
     return Conflict("salutation", text)
 
 
@@ -289,15 +329,18 @@ def _identifier_conflicts(merging: Sequence[int]) -> list[Conflict]:
     conflicts = []
     for (kind, issuer), by_party in sorted(held.items()):
         parties = sorted(by_party)
-        clash = any(not by_party[a] & by_party[b] for i, a in enumerate(parties) for b in parties[i + 1:])
+        clash = any(not by_party[a] & by_party[b] for i, a in enumerate(parties) for b in parties[i + 1 :])
         if not clash:
             continue
-        listing = ", ".join(f"{', '.join(shown[(kind, issuer, v)] for v in sorted(by_party[pid]))} "
-                            f"(party #{pid})" for pid in parties)
+        listing = ", ".join(
+            f"{', '.join(shown[(kind, issuer, v)] for v in sorted(by_party[pid]))} (party #{pid})"
+            for pid in parties
+        )
         what = f"{labels[kind].lower()}s" + (f" from {issuer}" if issuer else "")
         extra = " — two legal registrations are two companies" if kind in LEGAL_REGISTRATIONS else ""
-        conflicts.append(Conflict("identifier", f"Different {what}: {listing}{extra}; the survivor keeps "
-                                                f"them all."))
+        conflicts.append(
+            Conflict("identifier", f"Different {what}: {listing}{extra}; the survivor keeps them all.")
+        )
     return conflicts
 
 
@@ -307,41 +350,60 @@ def _country_conflict(merging: Sequence[int]) -> Conflict | None:
     for pid, country in rows.values_list("party_id", "country"):
         countries[pid].add(country.upper())
     parties = sorted(countries)
-    if not any(not countries[a] & countries[b] for i, a in enumerate(parties) for b in parties[i + 1:]):
+    if not any(not countries[a] & countries[b] for i, a in enumerate(parties) for b in parties[i + 1 :]):
         return None
     where: dict[str, list[str]] = defaultdict(list)
     for pid in parties:
         where[" and ".join(country_name(c) for c in sorted(countries[pid]))].append(f"#{pid}")
-    listing = ", ".join(f"{name} (part{'ies' if len(ids) > 1 else 'y'} {', '.join(ids)})"
-                        for name, ids in where.items())
+    listing = ", ".join(
+        f"{name} (part{'ies' if len(ids) > 1 else 'y'} {', '.join(ids)})" for name, ids in where.items()
+    )
     return Conflict("country", f"Addresses in different countries: {listing}.")
 
 
-def _kind_conflict(parties: Mapping[int, Party], records, merging: Sequence[int],
-                   survivor_id: int) -> Conflict | None:
+def _kind_conflict(
+    parties: Mapping[int, Party], records, merging: Sequence[int], survivor_id: int
+) -> Conflict | None:
     kinds = {pid: parties[pid].kind for pid in merging if pid in parties}
     if len(set(kinds.values())) < 2:
         return None
     # the merged party's kind: its best-ranked record's (``party_golden_refresh``), else the survivor's
-    ranked = sorted((r for pid in merging for r in records.get(pid, ())),
-                    key=lambda r: (r.source_system.trust_rank, r.pk))
-    result = next((r.standardized.get("kind") for r in ranked if r.standardized.get("kind")),
-                  kinds.get(survivor_id, PartyKind.INDIVIDUAL))
-    organizations = [f"{parties[p].display_name or p} (party #{p})" for p, k in kinds.items()
-                     if k == PartyKind.ORGANIZATION]
-    individuals = [f"{parties[p].display_name or p} (party #{p})" for p, k in kinds.items()
-                   if k != PartyKind.ORGANIZATION]
+    ranked = sorted(
+        (r for pid in merging for r in records.get(pid, ())), key=lambda r: (r.source_system.trust_rank, r.pk)
+    )
+    result = next(
+        (r.standardized.get("kind") for r in ranked if r.standardized.get("kind")),
+        kinds.get(survivor_id, PartyKind.INDIVIDUAL),
+    )
+    organizations = [
+        f"{parties[p].display_name or p} (party #{p})"
+        for p, k in kinds.items()
+        if k == PartyKind.ORGANIZATION
+    ]
+    individuals = [
+        f"{parties[p].display_name or p} (party #{p})"
+        for p, k in kinds.items()
+        if k != PartyKind.ORGANIZATION
+    ]
     are_orgs = "is an organization" if len(organizations) == 1 else "are organizations"
     are_people = "is a person" if len(individuals) == 1 else "are people"
     becomes = "an organization" if result == PartyKind.ORGANIZATION else "a person"
-    return Conflict("kind", f"An organization would merge with an individual: {', '.join(organizations)} "
-                            f"{are_orgs}, {', '.join(individuals)} {are_people}. The merged party would "
-                            f"be {becomes}.")
+    return Conflict(
+        "kind",
+        f"An organization would merge with an individual: {', '.join(organizations)} "
+        f"{are_orgs}, {', '.join(individuals)} {are_people}. The merged party would "
+        f"be {becomes}.",
+    )
 
 
-def merge_conflicts(*, merging: Sequence[int], survivor_id: int,
-                    records: Mapping[int, Sequence[SourceRecord]], golden: Mapping[str, GoldenValue],
-                    parties: Mapping[int, Party]) -> list[Conflict]:
+def merge_conflicts(
+    *,
+    merging: Sequence[int],
+    survivor_id: int,
+    records: Mapping[int, Sequence[SourceRecord]],
+    golden: Mapping[str, GoldenValue],
+    parties: Mapping[int, Party],
+) -> list[Conflict]:
     """What merging ``merging`` would put in conflict, the most telling first. ``records``:
     each party's source records (``source_system`` loaded); ``golden``: the merged golden
     record (``golden_compute``)."""
@@ -352,13 +414,27 @@ def merge_conflicts(*, merging: Sequence[int], survivor_id: int,
     found = _kind_conflict(parties, records, merging, survivor_id)
     if found:
         conflicts.append(found)
-    _same_person_value(conflicts, "birth_date", _said(records, merging, "birth_date"), golden["birth_date"],
-                       "birth dates", show=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
-    _same_person_value(conflicts, "gender", _said(records, merging, "gender"), golden["gender"],
-                       "genders", show=_gender_label)
-    for found in (_salutation_conflict(records, merging, golden),
-                  _given_name_conflict(records, merging, golden["given_name"]),
-                  _country_conflict(merging)):
+    _same_person_value(
+        conflicts,
+        "birth_date",
+        _said(records, merging, "birth_date"),
+        golden["birth_date"],
+        "birth dates",
+        show=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v),
+    )
+    _same_person_value(
+        conflicts,
+        "gender",
+        _said(records, merging, "gender"),
+        golden["gender"],
+        "genders",
+        show=_gender_label,
+    )
+    for found in (
+        _salutation_conflict(records, merging, golden),
+        _given_name_conflict(records, merging, golden["given_name"]),
+        _country_conflict(merging),
+    ):
         if found:
             conflicts.append(found)
     conflicts.extend(_identifier_conflicts(merging))
@@ -368,8 +444,8 @@ def merge_conflicts(*, merging: Sequence[int], survivor_id: int,
     return conflicts
 
 
-
 # --- the golden attributes as the preview shows them ------------------------------------------
+
 
 @dataclass(frozen=True)
 class GoldenLine:

@@ -40,6 +40,7 @@ def training_pairs_refresh_task(count: int | None = None) -> int:
 
 # Job tasks are DurableTasks: sent again if their worker dies (c360.durable).
 
+
 @shared_task(name="matching.match_run", bind=True, base=DurableTask, acks_late=True, max_retries=None)
 def match_run_task(self, run_id: int) -> str:
     """Start a run; while another run works, wait for it (retry every 15 s)."""

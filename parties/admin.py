@@ -19,20 +19,46 @@ class ContactPointInline(admin.TabularInline):
 
 class EmailInline(ContactPointInline):
     model = m.ContactPointEmail
-    fields = ["raw_value", "normalized", "usage", "is_primary", "validity", "is_active",
-              "first_seen_at", "last_seen_at"]
+    fields = [
+        "raw_value",
+        "normalized",
+        "usage",
+        "is_primary",
+        "validity",
+        "is_active",
+        "first_seen_at",
+        "last_seen_at",
+    ]
 
 
 class PhoneInline(ContactPointInline):
     model = m.ContactPointPhone
-    fields = ["raw_value", "normalized", "phone_type", "usage", "is_primary", "validity",
-              "is_active", "last_seen_at"]
+    fields = [
+        "raw_value",
+        "normalized",
+        "phone_type",
+        "usage",
+        "is_primary",
+        "validity",
+        "is_active",
+        "last_seen_at",
+    ]
 
 
 class AddressInline(ContactPointInline):
     model = m.ContactPointAddress
-    fields = ["line1", "line2", "postal_code", "city", "region", "country", "usage",
-              "is_primary", "validity", "is_active"]
+    fields = [
+        "line1",
+        "line2",
+        "postal_code",
+        "city",
+        "region",
+        "country",
+        "usage",
+        "is_primary",
+        "validity",
+        "is_active",
+    ]
 
 
 class IdentificationInline(admin.TabularInline):
@@ -56,11 +82,15 @@ class SourceRecordInline(admin.TabularInline):
 
 @admin.register(m.Party)
 class PartyAdmin(admin.ModelAdmin):
-    list_display = ["id", "display_name", "kind", "status", "birth_date", "merged_into",
-                    "updated_at"]
+    list_display = ["id", "display_name", "kind", "status", "birth_date", "merged_into", "updated_at"]
     list_filter = ["kind", "status", "gender"]
-    search_fields = ["display_name", "organization_name", "=emails__normalized",
-                     "=phones__normalized", "=source_records__source_key"]
+    search_fields = [
+        "display_name",
+        "organization_name",
+        "=emails__normalized",
+        "=phones__normalized",
+        "=source_records__source_key",
+    ]
     # Status and merged_into change only through the merge service (audited, reversible).
     readonly_fields = ["status", "display_name", "merged_into", "merged_at", "created_at", "updated_at"]
     list_select_related = ["merged_into"]
@@ -69,12 +99,21 @@ class PartyAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["kind", "status", "display_name", "merged_into", "merged_at"]}),
-        ("Individual", {"fields": [
-            ("salutation", "given_name", "middle_name", "family_name", "name_suffix"),
-            ("birth_date", "gender"), ("marital_status", "income_band", "education_level"),
-            ("occupation", "household_size", "preferred_language")]}),
-        ("Organization", {"fields": [("organization_name", "registration_id"),
-                                      ("industry", "employee_count", "website")]}),
+        (
+            "Individual",
+            {
+                "fields": [
+                    ("salutation", "given_name", "middle_name", "family_name", "name_suffix"),
+                    ("birth_date", "gender"),
+                    ("marital_status", "income_band", "education_level"),
+                    ("occupation", "household_size", "preferred_language"),
+                ]
+            },
+        ),
+        (
+            "Organization",
+            {"fields": [("organization_name", "registration_id"), ("industry", "employee_count", "website")]},
+        ),
         ("Audit", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [EmailInline, PhoneInline, AddressInline, IdentificationInline, SourceRecordInline]
@@ -83,21 +122,30 @@ class PartyAdmin(admin.ModelAdmin):
         obj.display_name = obj.compute_display_name()
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Merge the selected parties (audited; undo from the party's history)",
-                  permissions=["merge"])
+    @admin.action(
+        description="Merge the selected parties (audited; undo from the party's history)",
+        permissions=["merge"],
+    )
     def merge_selected(self, request, queryset) -> None:
         from django.contrib import messages
 
         from parties.services.merge import MergeRefused, party_merge
 
         try:
-            event = party_merge(party_ids=list(queryset.values_list("pk", flat=True)), actor=request.user,
-                                reason="merged in the admin")
+            event = party_merge(
+                party_ids=list(queryset.values_list("pk", flat=True)),
+                actor=request.user,
+                reason="merged in the admin",
+            )
         except MergeRefused as exc:
             self.message_user(request, f"Not merged: {exc}.", messages.ERROR)
         else:
-            self.message_user(request, f"Merged {len(event.changes['absorbed'])} parties into party "
-                                       f"{event.party_id} (event #{event.pk}).", messages.SUCCESS)
+            self.message_user(
+                request,
+                f"Merged {len(event.changes['absorbed'])} parties into party "
+                f"{event.party_id} (event #{event.pk}).",
+                messages.SUCCESS,
+            )
 
     def has_merge_permission(self, request) -> bool:
         return request.user.has_perm("parties.merge_party")
@@ -129,7 +177,8 @@ class SurvivorshipRuleAdmin(admin.ModelAdmin):
         from parties.services.survivorship import survivorship_rules_save
 
         rules = dict(m.SurvivorshipRule.objects.values_list("attribute", "rule")) | {
-            obj.attribute: m.Rule.TRUST_RANK}
+            obj.attribute: m.Rule.TRUST_RANK
+        }
         survivorship_rules_save(rules=rules, user=request.user)
 
 
@@ -145,8 +194,15 @@ class GoldenOverrideAdmin(ReadOnlyAdmin):
 
 @admin.register(m.SourceSystem)
 class SourceSystemAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "data_category", "trust_rank", "default_region",
-                    "date_order", "is_active"]
+    list_display = [
+        "name",
+        "kind",
+        "data_category",
+        "trust_rank",
+        "default_region",
+        "date_order",
+        "is_active",
+    ]
     list_filter = ["kind", "data_category", "is_active"]
     search_fields = ["name"]
     list_editable = ["trust_rank", "is_active"]
@@ -161,7 +217,8 @@ class SourceSystemAdmin(admin.ModelAdmin):
             saved = source_system_update(source_id=obj.pk, values=values, user=request.user)
         else:
             saved = source_system_create(
-                values={name: getattr(obj, name) for name in SOURCE_SYSTEM_FIELDS}, user=request.user)
+                values={name: getattr(obj, name) for name in SOURCE_SYSTEM_FIELDS}, user=request.user
+            )
         obj.pk = saved.pk
         if "column_mappings" in form.changed_data:
             m.SourceSystem.objects.filter(pk=saved.pk).update(column_mappings=obj.column_mappings)
@@ -174,17 +231,32 @@ class SourceRecordAdmin(admin.ModelAdmin):
     search_fields = ["=source_key", "party__display_name"]
     list_select_related = ["source_system", "party"]
     raw_id_fields = ["party"]
-    readonly_fields = ["source_system", "source_key", "raw_payload", "standardized",
-                       "content_hash", "source_updated_at", "first_seen_at", "last_seen_at",
-                       "created_at", "updated_at"]
+    readonly_fields = [
+        "source_system",
+        "source_key",
+        "raw_payload",
+        "standardized",
+        "content_hash",
+        "source_updated_at",
+        "first_seen_at",
+        "last_seen_at",
+        "created_at",
+        "updated_at",
+    ]
     show_full_result_count = False
 
 
 class _ContactPointAdmin(admin.ModelAdmin):
     list_filter = ["validity", "is_primary", "is_active"]
     raw_id_fields = ["party"]
-    readonly_fields = ["raw_value", "source_record", "first_seen_at", "last_seen_at", "created_at",
-                       "updated_at"]
+    readonly_fields = [
+        "raw_value",
+        "source_record",
+        "first_seen_at",
+        "last_seen_at",
+        "created_at",
+        "updated_at",
+    ]
     exclude = ["other_source_records"]
     list_select_related = ["party"]
     show_full_result_count = False
@@ -236,8 +308,16 @@ class PartyRelationshipAdmin(admin.ModelAdmin):
 
 @admin.register(m.Engagement)
 class EngagementAdmin(admin.ModelAdmin):
-    list_display = ["occurred_at", "engagement_type", "channel", "party", "amount", "currency",
-                    "nps_score", "source_system"]
+    list_display = [
+        "occurred_at",
+        "engagement_type",
+        "channel",
+        "party",
+        "amount",
+        "currency",
+        "nps_score",
+        "source_system",
+    ]
     list_filter = ["engagement_type", "channel", "source_system"]
     search_fields = ["=external_id", "party__display_name"]
     raw_id_fields = ["party", "source_record"]
@@ -248,8 +328,7 @@ class EngagementAdmin(admin.ModelAdmin):
 
 @admin.register(m.Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["program_name", "tier", "status", "party", "started_on", "ends_on",
-                    "points_balance"]
+    list_display = ["program_name", "tier", "status", "party", "started_on", "ends_on", "points_balance"]
     list_filter = ["program_type", "program_name", "tier", "status"]
     search_fields = ["=member_number", "party__display_name"]
     raw_id_fields = ["party", "source_record"]
@@ -269,8 +348,18 @@ class ImportRejectionInline(admin.TabularInline):
 
 @admin.register(m.ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "original_name", "source_system", "kind", "status", "rows_read",
-                    "rows_created", "rows_updated", "rows_rejected", "created_at"]
+    list_display = [
+        "id",
+        "original_name",
+        "source_system",
+        "kind",
+        "status",
+        "rows_read",
+        "rows_created",
+        "rows_updated",
+        "rows_rejected",
+        "created_at",
+    ]
     list_filter = ["status", "kind", "source_system"]
     search_fields = ["original_name"]
     readonly_fields = [f.name for f in m.ImportJob._meta.fields if f.name not in {"status"}]

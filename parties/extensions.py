@@ -129,7 +129,6 @@ def parties_changed_notify(party_ids: Iterable[int], *, reason: str) -> None:
             logger.exception("parties-changed hook %r failed", hook)
 
 
-
 def merge_participant_register(participant: MergeParticipant) -> None:
     _merge_participants[participant.name] = participant
 

@@ -11,28 +11,39 @@ from parties.selectors import party_search
 
 class PartyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="filter_q", label="Search",
-        widget=forms.TextInput(attrs={"placeholder": "Name, email, phone, postal code, key…",
-                                      "type": "search"}),
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"placeholder": "Name, email, phone, postal code, key…", "type": "search"}
+        ),
     )
     kind = django_filters.ChoiceFilter(choices=PartyKind.choices, empty_label="Any kind")
     status = django_filters.ChoiceFilter(choices=PartyStatus.choices, empty_label="Any status")
     source = django_filters.ModelChoiceFilter(
-        field_name="source_records__source_system", queryset=SourceSystem.objects.all(),
-        empty_label="Any source", distinct=True, label="Source system",
+        field_name="source_records__source_system",
+        queryset=SourceSystem.objects.all(),
+        empty_label="Any source",
+        distinct=True,
+        label="Source system",
     )
     country = django_filters.CharFilter(
-        field_name="addresses__country", lookup_expr="iexact", distinct=True, label="Country",
+        field_name="addresses__country",
+        lookup_expr="iexact",
+        distinct=True,
+        label="Country",
         widget=forms.TextInput(attrs={"placeholder": "e.g. DE", "size": 4, "maxlength": 2}),
     )
     reachability = django_filters.ChoiceFilter(
-        method="filter_quality", choices=[("none", "No contact point")], empty_label="Any",
+        method="filter_quality",
+        choices=[("none", "No contact point")],
+        empty_label="Any",
         label="Reachability",
     )
     contact = django_filters.ChoiceFilter(
         method="filter_quality",
         choices=[("invalid_email", "Invalid email"), ("invalid_phone", "Invalid phone")],
-        empty_label="Any", label="Data quality",
+        empty_label="Any",
+        label="Data quality",
     )
 
     def filter_q(self, queryset, name, value):

@@ -8,8 +8,16 @@ from parties.models import SourceSystem
 class SourceSystemForm(forms.ModelForm):
     class Meta:
         model = SourceSystem
-        fields = ["name", "kind", "data_category", "trust_rank", "default_region", "date_order",
-                  "description", "is_active"]
+        fields = [
+            "name",
+            "kind",
+            "data_category",
+            "trust_rank",
+            "default_region",
+            "date_order",
+            "description",
+            "is_active",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def clean_default_region(self) -> str:
@@ -34,4 +42,5 @@ class SurvivorshipRulesForm(forms.Form):
         current = dict(SurvivorshipRule.objects.values_list("attribute", "rule"))
         for attribute, label in GOLDEN_ATTRIBUTE_CHOICES:
             self.fields[attribute] = forms.ChoiceField(
-                label=label, choices=Rule.choices, initial=current.get(attribute, Rule.TRUST_RANK))
+                label=label, choices=Rule.choices, initial=current.get(attribute, Rule.TRUST_RANK)
+            )

@@ -12,26 +12,40 @@ from parties.models.sources import DateOrder
 
 class ImportUploadForm(forms.Form):
     source = forms.ModelChoiceField(
-        queryset=SourceSystem.objects.filter(is_active=True), required=False,
-        empty_label="— choose —", label="Source system")
+        queryset=SourceSystem.objects.filter(is_active=True),
+        required=False,
+        empty_label="— choose —",
+        label="Source system",
+    )
     new_source = forms.CharField(
-        max_length=100, required=False, label="…or a new source system",
-        help_text="Registered when you start the import (not before): adjust its trust rank later.")
+        max_length=100,
+        required=False,
+        label="…or a new source system",
+        help_text="Registered when you start the import (not before): adjust its trust rank later.",
+    )
     new_source_region = forms.CharField(
-        max_length=2, required=False, label="Phone region of the new source",
+        max_length=2,
+        required=False,
+        label="Phone region of the new source",
         widget=forms.TextInput(attrs={"placeholder": "e.g. DE, FR, US", "size": 4}),
-        help_text="ISO country code used to read phone numbers written without +country.")
+        help_text="ISO country code used to read phone numbers written without +country.",
+    )
     new_source_date_order = forms.ChoiceField(
-        choices=[("", "— choose —"), *DateOrder.choices], required=False,
+        choices=[("", "— choose —"), *DateOrder.choices],
+        required=False,
         label="Date order of the new source",
-        help_text="How the file writes dates such as 03/04/1980.")
+        help_text="How the file writes dates such as 03/04/1980.",
+    )
     kind = forms.ChoiceField(label="File kind")
     file = forms.FileField(
-        label="File", help_text="CSV (any delimiter; UTF-8 or Windows-1252), XLSX or JSON Lines.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.jsonl,.ndjson,.json"}))
+        label="File",
+        help_text="CSV (any delimiter; UTF-8 or Windows-1252), XLSX or JSON Lines.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.jsonl,.ndjson,.json"}),
+    )
 
-    def __init__(self, *args, kinds: list[ImportKind] | None = None, may_add_source: bool = True,
-                 **kwargs) -> None:
+    def __init__(
+        self, *args, kinds: list[ImportKind] | None = None, may_add_source: bool = True, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         kinds = import_kinds() if kinds is None else kinds
         self.fields["kind"].choices = [(k.name, k.label) for k in kinds]
@@ -52,8 +66,9 @@ class ImportUploadForm(forms.Form):
         elif not source and not new_source:
             self.add_error("source", "Choose the source system this file comes from (or name a new one).")
         elif new_source and SourceSystem.objects.filter(name__iexact=new_source).exists():
-            self.add_error("new_source",
-                           f"A source system named {new_source!r} already exists; choose it above.")
+            self.add_error(
+                "new_source", f"A source system named {new_source!r} already exists; choose it above."
+            )
         data["new_source"] = new_source
         region = (data.get("new_source_region") or "").strip().upper()
         if new_source:
@@ -61,14 +76,19 @@ class ImportUploadForm(forms.Form):
 
             # asked, never assumed: a German list read as US numbers and Y/M/D dates goes wrong
             if not region:
-                self.add_error("new_source_region", "Say which country's phone numbers the new "
-                                                    "source holds (for example DE, FR, US).")
+                self.add_error(
+                    "new_source_region",
+                    "Say which country's phone numbers the new source holds (for example DE, FR, US).",
+                )
             elif region not in phonenumbers.SUPPORTED_REGIONS:
-                self.add_error("new_source_region", f"{region!r} is not an ISO country code phone "
-                                                    "numbers know (for example US, DE, GB).")
+                self.add_error(
+                    "new_source_region",
+                    f"{region!r} is not an ISO country code phone numbers know (for example US, DE, GB).",
+                )
             if not data.get("new_source_date_order"):
-                self.add_error("new_source_date_order",
-                               "Say how the new source writes dates (day/month/year, …).")
+                self.add_error(
+                    "new_source_date_order", "Say how the new source writes dates (day/month/year, …)."
+                )
         data["new_source_region"] = region
         return data
 
@@ -76,9 +96,11 @@ class ImportUploadForm(forms.Form):
         """The source system to register when the import starts, or None (an existing one)."""
         if not self.cleaned_data.get("new_source"):
             return None
-        return {"name": self.cleaned_data["new_source"],
-                "default_region": self.cleaned_data["new_source_region"],
-                "date_order": self.cleaned_data["new_source_date_order"]}
+        return {
+            "name": self.cleaned_data["new_source"],
+            "default_region": self.cleaned_data["new_source_region"],
+            "date_order": self.cleaned_data["new_source_date_order"],
+        }
 
 
 IGNORE = ""
@@ -97,7 +119,8 @@ class ImportMappingForm(forms.Form):
     the same field are joined in file order (street number + street name)."""
 
     save_mapping = forms.BooleanField(
-        required=False, initial=True, label="Remember this mapping for the next file from this source")
+        required=False, initial=True, label="Remember this mapping for the next file from this source"
+    )
 
     def __init__(self, *args, headers: list[str], kind: ImportKind, mapping: dict, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -106,14 +129,18 @@ class ImportMappingForm(forms.Form):
         choices = [(IGNORE, "— ignore —")] + [(c, target_label(c)) for c in kind.columns]
         for index, header in enumerate(headers):
             self.fields[f"col_{index}"] = forms.ChoiceField(
-                choices=choices, required=False, label=header, initial=target_of.get(header, IGNORE))
+                choices=choices, required=False, label=header, initial=target_of.get(header, IGNORE)
+            )
 
     def column_fields(self):
         return [(header, self[f"col_{index}"]) for index, header in enumerate(self.headers)]
 
-    def columns_for_template(self, samples: list[dict[str, str]] | None = None,
-                             warnings: dict | None = None, confirmed: set[str] | None = None
-                             ) -> list[dict]:
+    def columns_for_template(
+        self,
+        samples: list[dict[str, str]] | None = None,
+        warnings: dict | None = None,
+        confirmed: set[str] | None = None,
+    ) -> list[dict]:
         """One row per file column: its header, field name, id, ``<option>`` elements, a few
         sample values, the warning if it is ignored but looks like customer data, and whether
         that was confirmed. The options differ only in which one is selected, so each variant
@@ -124,17 +151,27 @@ class ImportMappingForm(forms.Form):
             current = field.value() or IGNORE
             if current not in rendered:
                 rendered[current] = format_html_join(
-                    "", '<option value="{}"{}>{}</option>',
-                    ((value, " selected" if value == current else "", label)
-                     for value, label in field.field.choices))
+                    "",
+                    '<option value="{}"{}>{}</option>',
+                    (
+                        (value, " selected" if value == current else "", label)
+                        for value, label in field.field.choices
+                    ),
+                )
             values = [v for row in samples or () if (v := (row.get(header) or "").strip())]
-            columns.append({
-                "index": index, "header": header, "name": field.html_name, "id": field.auto_id,
-                "options": rendered[current], "ignored": current == IGNORE,
-                "samples": list(dict.fromkeys(values))[:3],
-                "warning": (warnings or {}).get(header),
-                "confirmed": header in (confirmed or set()),
-            })
+            columns.append(
+                {
+                    "index": index,
+                    "header": header,
+                    "name": field.html_name,
+                    "id": field.auto_id,
+                    "options": rendered[current],
+                    "ignored": current == IGNORE,
+                    "samples": list(dict.fromkeys(values))[:3],
+                    "warning": (warnings or {}).get(header),
+                    "confirmed": header in (confirmed or set()),
+                }
+            )
         return columns
 
     def mapping(self) -> dict[str, list[str]]:

@@ -112,8 +112,11 @@ def party_find(*, q: str, limit: int = 25, default_region: str = "US") -> Search
     return result
 
 
-def party_exact_lookups(text: str, default_region: str, looked_for: list[str] | None = None,
-                        ) -> list[tuple[str, QuerySet]]:
+def party_exact_lookups(
+    text: str,
+    default_region: str,
+    looked_for: list[str] | None = None,
+) -> list[tuple[str, QuerySet]]:
     """The exact lookups this text could be: (label, a query of party ids on the indexed table
     that holds the value — never a subquery per party, which would scan every party). The
     search box and the party list's free-text filter both use them."""
@@ -124,29 +127,48 @@ def party_exact_lookups(text: str, default_region: str, looked_for: list[str] | 
     id_match = _PARTY_ID.match(text)
     if id_match:
         looked_for.append("party id")
-        lookups.append(("party id", Party.objects.filter(pk=int(id_match.group(1)))
-                        .values_list("pk", flat=True)))
+        lookups.append(
+            ("party id", Party.objects.filter(pk=int(id_match.group(1))).values_list("pk", flat=True))
+        )
     if "@" in text:
         looked_for.append("email")
-        lookups.append(("email", ContactPointEmail.objects.filter(normalized=text.lower())
-                        .values_list("party_id", flat=True)))
+        lookups.append(
+            (
+                "email",
+                ContactPointEmail.objects.filter(normalized=text.lower()).values_list("party_id", flat=True),
+            )
+        )
     phone = _phone_condition(text, default_region)
     if phone is not None:
         looked_for.append("phone")
-        lookups.append(("phone", ContactPointPhone.with_last9().filter(phone)
-                        .values_list("party_id", flat=True)))
+        lookups.append(
+            ("phone", ContactPointPhone.with_last9().filter(phone).values_list("party_id", flat=True))
+        )
     if len(text) <= 100:
         looked_for.extend(["source key", "identifier"])
-        lookups.append(("source key", SourceRecord.objects.filter(source_key=text)
-                        .values_list("party_id", flat=True)))
+        lookups.append(
+            ("source key", SourceRecord.objects.filter(source_key=text).values_list("party_id", flat=True))
+        )
         identifier = identifier_normalize(text)
         if identifier:
-            lookups.append(("identifier", PartyIdentification.objects.filter(normalized=identifier)
-                            .values_list("party_id", flat=True)))
+            lookups.append(
+                (
+                    "identifier",
+                    PartyIdentification.objects.filter(normalized=identifier).values_list(
+                        "party_id", flat=True
+                    ),
+                )
+            )
     if len(text) <= 10 and any(c.isdigit() for c in text):
         looked_for.append("postal code")
-        lookups.append(("postal code", ContactPointAddress.objects.filter(
-            postal_code=text.upper(), is_active=True).values_list("party_id", flat=True)))
+        lookups.append(
+            (
+                "postal code",
+                ContactPointAddress.objects.filter(postal_code=text.upper(), is_active=True).values_list(
+                    "party_id", flat=True
+                ),
+            )
+        )
     return lookups
 
 
@@ -194,8 +216,12 @@ def _name_candidates_trigram(text: str, threshold: float) -> list[tuple[int, str
             cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [threshold])
         similar = RawSQL("parties_party.display_name %% %s", [text], output_field=BooleanField())
         similarity = RawSQL("similarity(parties_party.display_name, %s)", [text])
-        return list(Party.objects.filter(similar).annotate(similarity=similarity)
-                    .order_by("-similarity", "pk").values_list("pk", "display_name")[:_CANDIDATES])
+        return list(
+            Party.objects.filter(similar)
+            .annotate(similarity=similarity)
+            .order_by("-similarity", "pk")
+            .values_list("pk", "display_name")[:_CANDIDATES]
+        )
 
 
 def _name_candidates_soundex(text: str) -> list[tuple[int, str]]:
@@ -207,11 +233,15 @@ def _name_candidates_soundex(text: str) -> list[tuple[int, str]]:
     if len(words) < 2:
         return candidates
     for given, family in ((words[0], words[-1]), (words[-1], words[0])):
-        sounds_alike = RawSQL("soundex(parties_party.family_name) = soundex(%s) "
-                              "AND soundex(parties_party.given_name) = soundex(%s)",
-                              [family, given], output_field=BooleanField())
-        candidates.extend(Party.objects.filter(sounds_alike).order_by()
-                          .values_list("pk", "display_name")[:_CANDIDATES])
+        sounds_alike = RawSQL(
+            "soundex(parties_party.family_name) = soundex(%s) "
+            "AND soundex(parties_party.given_name) = soundex(%s)",
+            [family, given],
+            output_field=BooleanField(),
+        )
+        candidates.extend(
+            Party.objects.filter(sounds_alike).order_by().values_list("pk", "display_name")[:_CANDIDATES]
+        )
     return candidates
 
 
@@ -302,10 +332,17 @@ def _survivor_ids(party_ids: list[int]) -> dict[int, int]:
 def _search_display(queryset: QuerySet[Party]) -> QuerySet[Party]:
     """What a result row shows: primary email, first address, source systems."""
     return queryset.prefetch_related(
-        Prefetch("emails", queryset=ContactPointEmail.objects.filter(is_active=True)
-                 .order_by("-is_primary", "pk")),
-        Prefetch("addresses", queryset=ContactPointAddress.objects.filter(is_active=True)
-                 .order_by("-is_primary", "pk")),
-        Prefetch("source_records", queryset=SourceRecord.objects.select_related("source_system")
-                 .only("pk", "party_id", "source_system__name")),
+        Prefetch(
+            "emails", queryset=ContactPointEmail.objects.filter(is_active=True).order_by("-is_primary", "pk")
+        ),
+        Prefetch(
+            "addresses",
+            queryset=ContactPointAddress.objects.filter(is_active=True).order_by("-is_primary", "pk"),
+        ),
+        Prefetch(
+            "source_records",
+            queryset=SourceRecord.objects.select_related("source_system").only(
+                "pk", "party_id", "source_system__name"
+            ),
+        ),
     )

@@ -54,19 +54,26 @@ def attention_summary(*, user) -> AttentionSummary:
 
     invalid_emails = ContactPointEmail.objects.filter(validity=Validity.INVALID, is_active=True)
     invalid_phones = ContactPointPhone.objects.filter(validity=Validity.INVALID, is_active=True)
-    unreachable = party_search(
-        Party.objects.active(), reachability="none"
-    ).count()
+    unreachable = party_search(Party.objects.active(), reachability="none").count()
     summary.items = [
-        AttentionItem("Invalid email addresses", invalid_emails.count(),
-                      "Addresses that failed the syntax check on import.",
-                      "?contact=invalid_email"),
-        AttentionItem("Invalid phone numbers", invalid_phones.count(),
-                      "Numbers that are not valid for their country.",
-                      "?contact=invalid_phone"),
-        AttentionItem("Parties nobody can contact", unreachable,
-                      "Active parties with no active email, phone or address.",
-                      "?reachability=none"),
+        AttentionItem(
+            "Invalid email addresses",
+            invalid_emails.count(),
+            "Addresses that failed the syntax check on import.",
+            "?contact=invalid_email",
+        ),
+        AttentionItem(
+            "Invalid phone numbers",
+            invalid_phones.count(),
+            "Numbers that are not valid for their country.",
+            "?contact=invalid_phone",
+        ),
+        AttentionItem(
+            "Parties nobody can contact",
+            unreachable,
+            "Active parties with no active email, phone or address.",
+            "?reachability=none",
+        ),
     ]
     if user.has_perm("parties.view_importjob"):
         from datetime import timedelta
@@ -76,16 +83,23 @@ def attention_summary(*, user) -> AttentionSummary:
 
         from parties.models import ImportJob, ImportStatus
 
-        failed = ImportJob.objects.filter(status=ImportStatus.FAILED,
-                                          created_at__gte=timezone.now() - timedelta(days=7))
-        summary.items.append(AttentionItem(
-            "Failed imports this week", failed.count(),
-            "Import jobs that stopped with an error; retry them after fixing the cause.",
-            reverse("parties:imports")))
+        failed = ImportJob.objects.filter(
+            status=ImportStatus.FAILED, created_at__gte=timezone.now() - timedelta(days=7)
+        )
+        summary.items.append(
+            AttentionItem(
+                "Failed imports this week",
+                failed.count(),
+                "Import jobs that stopped with an error; retry them after fixing the cause.",
+                reverse("parties:imports"),
+            )
+        )
     if summary.source_systems == 0:
-        summary.items.append(AttentionItem(
-            "No source systems yet", 0, "Register a source system and import its customers.",
-            tone="info"))
+        summary.items.append(
+            AttentionItem(
+                "No source systems yet", 0, "Register a source system and import its customers.", tone="info"
+            )
+        )
     if user.has_perm("parties.view_sourcesystem"):
         summary.sources = list(
             SourceSystem.objects.annotate(record_count=Count("records")).order_by("trust_rank")
@@ -138,10 +152,15 @@ def party_detail(*, pk: int) -> Party:
     return (
         Party.objects.select_related("merged_into")
         .prefetch_related(
-            "emails", "phones", "addresses", "socials", "identifications", "memberships",
-            "relationships_from__to_party", "relationships_to__from_party",
-            Prefetch("source_records",
-                     queryset=SourceRecord.objects.select_related("source_system")),
+            "emails",
+            "phones",
+            "addresses",
+            "socials",
+            "identifications",
+            "memberships",
+            "relationships_from__to_party",
+            "relationships_to__from_party",
+            Prefetch("source_records", queryset=SourceRecord.objects.select_related("source_system")),
         )
         .get(pk=pk)
     )
@@ -152,8 +171,12 @@ def party_merge_history(*, party_id: int, limit: int = 10) -> list:
     from parties.models import EventKind, PartyEvent
 
     kinds = [EventKind.MERGE, EventKind.AUTO_MERGE, EventKind.UNMERGE, EventKind.SPLIT]
-    return list(PartyEvent.objects.filter(parties=party_id, kind__in=kinds).select_related("actor")
-                .prefetch_related("parties").order_by("-created_at", "-id")[:limit])
+    return list(
+        PartyEvent.objects.filter(parties=party_id, kind__in=kinds)
+        .select_related("actor")
+        .prefetch_related("parties")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def survivors_of(party_ids: Iterable[int]) -> dict[int, int]:
@@ -165,8 +188,11 @@ def survivors_of(party_ids: Iterable[int]) -> dict[int, int]:
     for _ in range(20):
         if not pending:
             break
-        merged = dict(Party.objects.filter(pk__in=pending, merged_into__isnull=False)
-                      .values_list("pk", "merged_into_id"))
+        merged = dict(
+            Party.objects.filter(pk__in=pending, merged_into__isnull=False).values_list(
+                "pk", "merged_into_id"
+            )
+        )
         for start, current in survivor.items():
             if current in merged:
                 survivor[start] = merged[current]
@@ -179,8 +205,9 @@ def party_and_merged_ids(party_id: int) -> list[int]:
     along merge chains)."""
     ids, frontier = [party_id], [party_id]
     while frontier:
-        frontier = list(Party.objects.filter(merged_into_id__in=frontier).exclude(pk__in=ids)
-                        .values_list("pk", flat=True))
+        frontier = list(
+            Party.objects.filter(merged_into_id__in=frontier).exclude(pk__in=ids).values_list("pk", flat=True)
+        )
         ids += frontier
     return ids
 
@@ -197,8 +224,12 @@ def party_history(*, party_id: int) -> list:
     """The audit trail of a party, newest first, with whether each merge can be undone."""
     from parties.models import PartyEvent
 
-    events = list(PartyEvent.objects.filter(parties=party_id).select_related("actor")
-                  .prefetch_related("reverted_by").order_by("-created_at", "-id"))
+    events = list(
+        PartyEvent.objects.filter(parties=party_id)
+        .select_related("actor")
+        .prefetch_related("reverted_by")
+        .order_by("-created_at", "-id")
+    )
     for event in events:
         try:
             event.undone = event.reverted_by

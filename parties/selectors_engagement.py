@@ -44,8 +44,9 @@ def engagement_totals(*, party_id: int) -> EngagementTotals:
     engagements = Engagement.objects.filter(party_id=party_id)
     totals = EngagementTotals()
     counts = dict(engagements.order_by().values_list("engagement_type").annotate(n=Count("pk")))
-    totals.by_type = [(value, label, counts[value]) for value, label in EngagementType.choices
-                      if counts.get(value)]
+    totals.by_type = [
+        (value, label, counts[value]) for value, label in EngagementType.choices if counts.get(value)
+    ]
     totals.count = sum(counts.values())
     totals.return_count = counts.get(EngagementType.RETURN, 0)
     if not totals.count:
@@ -60,16 +61,25 @@ def engagement_totals(*, party_id: int) -> EngagementTotals:
     totals.last_engagement_at = figures["last"]
     totals.average_nps = float(figures["nps"]) if figures["nps"] is not None else None
     totals.nps_responses = figures["nps_n"]
-    money = (engagements.filter(engagement_type__in=[EngagementType.ORDER, EngagementType.RETURN],
-                                amount__isnull=False)
-             .exclude(engagement_type=EngagementType.ORDER, status__in=CANCELLED_STATUSES)
-             .order_by().values_list("currency")
-             .annotate(orders=Sum("amount", filter=Q(engagement_type=EngagementType.ORDER)),
-                       returns=Sum("amount", filter=Q(engagement_type=EngagementType.RETURN))))
+    money = (
+        engagements.filter(
+            engagement_type__in=[EngagementType.ORDER, EngagementType.RETURN], amount__isnull=False
+        )
+        .exclude(engagement_type=EngagementType.ORDER, status__in=CANCELLED_STATUSES)
+        .order_by()
+        .values_list("currency")
+        .annotate(
+            orders=Sum("amount", filter=Q(engagement_type=EngagementType.ORDER)),
+            returns=Sum("amount", filter=Q(engagement_type=EngagementType.RETURN)),
+        )
+    )
     totals.lifetime_value = sorted(
-        ((currency or "—", (orders or Decimal(0)) - abs(returns or Decimal(0)))
-         for currency, orders, returns in money),
-        key=lambda item: -item[1])
+        (
+            (currency or "—", (orders or Decimal(0)) - abs(returns or Decimal(0)))
+            for currency, orders, returns in money
+        ),
+        key=lambda item: -item[1],
+    )
     return totals
 
 
@@ -93,8 +103,9 @@ def engagement_types_parse(values: list[str]) -> tuple[list[str], list[str]]:
     return known, unknown
 
 
-def engagement_timeline(*, party_id: int, types: list[str] | None = None, page: int | str = 1,
-                        per_page: int = TIMELINE_PAGE_SIZE) -> Page:
+def engagement_timeline(
+    *, party_id: int, types: list[str] | None = None, page: int | str = 1, per_page: int = TIMELINE_PAGE_SIZE
+) -> Page:
     """A page of the party's touch points, newest first, of the given types (all when none)."""
     engagements = Engagement.objects.filter(party_id=party_id).select_related("source_system")
     if types:

@@ -16,10 +16,18 @@ def import_job_list() -> QuerySet[ImportJob]:
 def import_report_rows(*, job: ImportJob) -> Iterator[tuple]:
     """Every problem of a job as (line, column, value, reason, outcome), in line order:
     rejected rows and the values that were kept but could not be standardized."""
-    rejections = ImportRejection.objects.filter(job=job).order_by("line", "id").values_list(
-        "line", "column", "value", "reason").iterator(chunk_size=2000)
-    issues = DataQualityIssue.objects.filter(job=job).order_by("line", "id").values_list(
-        "line", "field", "value", "reason").iterator(chunk_size=2000)
+    rejections = (
+        ImportRejection.objects.filter(job=job)
+        .order_by("line", "id")
+        .values_list("line", "column", "value", "reason")
+        .iterator(chunk_size=2000)
+    )
+    issues = (
+        DataQualityIssue.objects.filter(job=job)
+        .order_by("line", "id")
+        .values_list("line", "field", "value", "reason")
+        .iterator(chunk_size=2000)
+    )
     rejected = [(*r, "row rejected") for r in rejections]
     from parties.services.imports.mapping import mapping_source_column
 
@@ -27,8 +35,10 @@ def import_report_rows(*, job: ImportJob) -> Iterator[tuple]:
         source = mapping_source_column(job.mapping, field)
         return source if source == field else f"{source} ({field})"
 
-    kept = ((line, column(field), value, reason, "value kept, not standardized")
-            for line, field, value, reason in issues)
+    kept = (
+        (line, column(field), value, reason, "value kept, not standardized")
+        for line, field, value, reason in issues
+    )
     # merge two line-ordered streams; rejections per job are few, issues may be many
     index = 0
     for issue in kept:

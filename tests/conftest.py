@@ -55,8 +55,7 @@ def role_groups(transactional_db):
     importlib.import_module("c360.migrations.0005_login_lockout_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0002_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0005_run_role_permissions").grant(apps, None)
-    importlib.import_module("matching.migrations.0008_chunk_decision_settings_permissions").grant(
-        apps, None)
+    importlib.import_module("matching.migrations.0008_chunk_decision_settings_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0012_oversized_block_permissions").grant(apps, None)
 
 
@@ -70,8 +69,7 @@ def _no_queued_marks_from_other_tests():
     from c360.dashboard.services import REFRESH_NOW_KEY, REFRESH_SOON_KEY
     from matching.services.training import REFRESH_EXHAUSTED_KEY, REFRESH_QUEUED_KEY, REFRESH_RUNNING_KEY
 
-    keys = [REFRESH_NOW_KEY, REFRESH_SOON_KEY, REFRESH_QUEUED_KEY, REFRESH_RUNNING_KEY,
-            REFRESH_EXHAUSTED_KEY]
+    keys = [REFRESH_NOW_KEY, REFRESH_SOON_KEY, REFRESH_QUEUED_KEY, REFRESH_RUNNING_KEY, REFRESH_EXHAUSTED_KEY]
     cache.delete_many(keys)
     yield
     cache.delete_many(keys)

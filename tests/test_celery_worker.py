@@ -25,12 +25,16 @@ def worker(tmp_path):
     with celery_worker(tmp_path / "worker.log", queue=queue):
         yield queue
 
+
 def test_a_worker_process_runs_a_task_against_the_real_database(worker):
     # Given a party whose golden name is stale compared with its source record
     source = SourceSystemFactory(name="CRM", trust_rank=1)
     party = PartyFactory(given_name="", family_name="", display_name="stale")
-    SourceRecordFactory(party=party, source_system=source, standardized={
-        "kind": "individual", "attributes": {"given_name": "Grace", "family_name": "Hopper"}})
+    SourceRecordFactory(
+        party=party,
+        source_system=source,
+        standardized={"kind": "individual", "attributes": {"given_name": "Grace", "family_name": "Hopper"}},
+    )
 
     # When the refresh task is sent through the broker to the worker process
     result = golden_refresh.apply_async(args=[party.pk], queue=worker)
@@ -43,8 +47,7 @@ def test_a_worker_process_runs_a_task_against_the_real_database(worker):
         if party.display_name == "Grace Hopper":
             break
         time.sleep(0.2)
-    assert (party.given_name, party.family_name, party.display_name) == (
-        "Grace", "Hopper", "Grace Hopper")
+    assert (party.given_name, party.family_name, party.display_name) == ("Grace", "Hopper", "Grace Hopper")
     assert Party.objects.count() == 1
     if os.environ.get("REDIS_URL"):
         assert settings.CELERY_BROKER_URL.startswith("redis://")

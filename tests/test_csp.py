@@ -91,8 +91,11 @@ class InlineCode(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.scripts.append(f"{name}= handler: {where}")
-            if name in URL_ATTRIBUTES and value and re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith(
-                    "javascript:"):
+            if (
+                name in URL_ATTRIBUTES
+                and value
+                and re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith("javascript:")
+            ):
                 self.scripts.append(f"javascript: URL: {where}")
             if name == "style":
                 self.styles.append(f"style attribute: {where}")
@@ -123,8 +126,10 @@ def named_routes_without_arguments() -> list[str]:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 inner = pattern.namespace
-                walk(pattern.url_patterns,
-                     f"{namespace}:{inner}" if namespace and inner else inner or namespace)
+                walk(
+                    pattern.url_patterns,
+                    f"{namespace}:{inner}" if namespace and inner else inner or namespace,
+                )
             elif pattern.name:
                 names.append(f"{namespace}:{pattern.name}" if namespace else pattern.name)
 
@@ -149,11 +154,16 @@ def world(tmp_path, settings):
     merge = party_merge(party_ids=[left.pk, right.pk], survivor_id=left.pk)
     content = b"customer_id,first_name,last_name,email\n1,Ann,Lee,ann@example.com\n"
     stored = import_file_store(stream=io.BytesIO(content), original_name="customers.csv")
-    job = import_job_create(source=c.crm.source_records.get().source_system, kind="parties",
-                            stored_name=stored, original_name="customers.csv")
+    job = import_job_create(
+        source=c.crm.source_records.get().source_system,
+        kind="parties",
+        stored_name=stored,
+        original_name="customers.csv",
+    )
     stored = import_file_store(stream=io.BytesIO(content), original_name="more.csv")
-    finished = import_job_create(source=job.source_system, kind="parties", stored_name=stored,
-                                 original_name="more.csv")
+    finished = import_job_create(
+        source=job.source_system, kind="parties", stored_name=stored, original_name="more.csv"
+    )
     finished = import_job_run(job_id=import_job_start(job=finished, mapping=None, enqueue=False).pk)
     run = MatchRun.objects.filter(status=RunStatus.SUCCEEDED).get()
     segment = segment_create(name="Germany", description="In DE", filters={"country": "DE"}, user=None)
@@ -161,27 +171,34 @@ def world(tmp_path, settings):
     user = get_user_model().objects.create_superuser("t-root", "root@example.com", "pw-for-tests")
     pk = c.shop.pk
     shown = [
-        reverse("parties:detail", args=[pk]), reverse("parties:history", args=[pk]),
+        reverse("parties:detail", args=[pk]),
+        reverse("parties:history", args=[pk]),
         reverse("parties:history", args=[left.pk]),
         reverse("parties:source_edit", args=[c.crm.source_records.get().source_system_id]),
         reverse("parties:import_mapping", args=[job.pk]),
         reverse("parties:import_detail", args=[finished.pk]),
         reverse("parties:import_progress", args=[finished.pk]),
-        reverse("matching:review", args=[suggestion.pk]), reverse("matching:run_detail", args=[run.pk]),
-        reverse("consents:preferences", args=[pk]), reverse("consents:erase", args=[pk]),
+        reverse("matching:review", args=[suggestion.pk]),
+        reverse("matching:run_detail", args=[run.pk]),
+        reverse("consents:preferences", args=[pk]),
+        reverse("consents:erase", args=[pk]),
         reverse("consents:segment_detail", args=[segment.pk]),
         reverse("consents:segment_edit", args=[segment.pk]),
         reverse("consents:segment_delete", args=[segment.pk]),
         reverse("consents:segment_count", args=[segment.pk]),
     ]
     others = [  # redirects, refusals for the Administrator role, a 404
-        reverse("parties:detail", args=[right.pk]), reverse("parties:import_detail", args=[job.pk]),
-        reverse("admin:parties_party_change", args=[pk]), reverse("admin:auth_user_change", args=[user.pk]),
+        reverse("parties:detail", args=[right.pk]),
+        reverse("parties:import_detail", args=[job.pk]),
+        reverse("admin:parties_party_change", args=[pk]),
+        reverse("admin:auth_user_change", args=[user.pk]),
         reverse("admin:auth_user_password_change", args=[user.pk]),
         reverse("admin:parties_partyevent_change", args=[merge.pk]),
         reverse("admin:matching_matchsuggestion_change", args=[suggestion.pk]),
         reverse("admin:parties_importjob_change", args=[job.pk]),
-        "/matching/suggestions/?q=schmidt", "/parties/search/?q=anna", "/no-such-page/",
+        "/matching/suggestions/?q=schmidt",
+        "/parties/search/?q=anna",
+        "/no-such-page/",
     ]
     return shown, others
 
@@ -239,13 +256,12 @@ def test_the_server_error_page_has_no_inline_style():
     assert not found.scripts and not found.styles, (found.scripts, found.styles)
 
 
-TEMPLATE_DIRS = [Path(settings.BASE_DIR) / "templates",
-                 *sorted(Path(settings.BASE_DIR).glob("*/templates"))]
+TEMPLATE_DIRS = [Path(settings.BASE_DIR) / "templates", *sorted(Path(settings.BASE_DIR).glob("*/templates"))]
 INLINE_IN_TEMPLATE = re.compile(
     r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>"  # a script without src
-    r"|\son[a-z]+\s*="                                          # an event handler attribute
-    r"|javascript:"                                             # a javascript: URL
-    r"|\sstyle\s*=|<style",                                     # inline styles
+    r"|\son[a-z]+\s*="  # an event handler attribute
+    r"|javascript:"  # a javascript: URL
+    r"|\sstyle\s*=|<style",  # inline styles
     re.IGNORECASE,
 )
 
@@ -267,6 +283,7 @@ def test_the_parser_finds_what_the_policy_refuses():
         '<script>alert(1)</script><script src="/static/x.js"></script>'
         '<script type="application/json">{}</script><script src="https://cdn.example/x.js"></script>'
         '<a href=" JaVa\tscript:alert(1)">x</a><button onclick="x()">b</button>'
-        '<p style="color:red">s</p><style>p{}</style>')
+        '<p style="color:red">s</p><style>p{}</style>'
+    )
     assert len(found.scripts) == 4, found.scripts
     assert len(found.styles) == 2, found.styles

@@ -33,14 +33,21 @@ pytestmark = pytest.mark.django_db
 
 def _record(source, *, birth_date="", kind="individual", **party):
     record = SourceRecordFactory(
-        source_system=source, party=PartyFactory(**party),
-        standardized={"kind": kind, "attributes": {"birth_date": birth_date}})
+        source_system=source,
+        party=PartyFactory(**party),
+        standardized={"kind": kind, "attributes": {"birth_date": birth_date}},
+    )
     return record
 
 
 def _email(record, normalized, validity=Validity.VALID):
-    return EmailFactory(party=record.party, normalized=normalized, raw_value=normalized, validity=validity,
-                        source_record=record)
+    return EmailFactory(
+        party=record.party,
+        normalized=normalized,
+        raw_value=normalized,
+        validity=validity,
+        source_record=record,
+    )
 
 
 def _figure(snapshot, attribute, source=None):
@@ -51,29 +58,55 @@ def test_it_computes_completeness_and_validity_per_attribute_overall_and_per_sou
     # Given source A with 3 records (two valid emails, one invalid) and source B with 2 records,
     # one of which reported the same email as an A record (a later reporter of that address)
     crm, shop = SourceSystemFactory(name="CRM"), SourceSystemFactory(name="Shop")
-    a1, a2, a3 = (_record(crm, birth_date="1980-01-02"), _record(crm, birth_date=""),
-                  _record(crm, birth_date="1975-05-05"))
+    a1, a2, a3 = (
+        _record(crm, birth_date="1980-01-02"),
+        _record(crm, birth_date=""),
+        _record(crm, birth_date="1975-05-05"),
+    )
     _email(a1, "a1@example.com")
     shared = _email(a2, "a2@example.com")
     _email(a3, "not-an-email", Validity.INVALID)
-    b1 = SourceRecordFactory(source_system=shop, party=a2.party,
-                             standardized={"kind": "individual", "attributes": {}})
+    b1 = SourceRecordFactory(
+        source_system=shop, party=a2.party, standardized={"kind": "individual", "attributes": {}}
+    )
     shared.other_source_records.add(b1)
     b2 = _record(shop, kind="organization", given_name="", family_name="", organization_name="Acme")
     b2.party.kind = PartyKind.ORGANIZATION
     b2.party.save()
     # phones: one in E.164, one valid-looking but not international, one invalid
-    ContactPointPhone.objects.create(party=a1.party, raw_value="030 1234567", normalized="+49301234567",
-                                     validity=Validity.VALID, source_record=a1)
-    ContactPointPhone.objects.create(party=a3.party, raw_value="1234567", normalized="1234567",
-                                     validity=Validity.VALID, source_record=a3)
-    ContactPointPhone.objects.create(party=b2.party, raw_value="999", normalized="999",
-                                     validity=Validity.INVALID, source_record=b2)
+    ContactPointPhone.objects.create(
+        party=a1.party,
+        raw_value="030 1234567",
+        normalized="+49301234567",
+        validity=Validity.VALID,
+        source_record=a1,
+    )
+    ContactPointPhone.objects.create(
+        party=a3.party, raw_value="1234567", normalized="1234567", validity=Validity.VALID, source_record=a3
+    )
+    ContactPointPhone.objects.create(
+        party=b2.party, raw_value="999", normalized="999", validity=Validity.INVALID, source_record=b2
+    )
     # addresses: one full, one without a postal code
-    ContactPointAddress.objects.create(party=a1.party, raw_value="x", line1="Main St 1", postal_code="10115",
-                                       city="Berlin", country="DE", normalized="full", source_record=a1)
-    ContactPointAddress.objects.create(party=b2.party, raw_value="y", line1="Side St 2", city="Paris",
-                                       country="FR", normalized="partial", source_record=b2)
+    ContactPointAddress.objects.create(
+        party=a1.party,
+        raw_value="x",
+        line1="Main St 1",
+        postal_code="10115",
+        city="Berlin",
+        country="DE",
+        normalized="full",
+        source_record=a1,
+    )
+    ContactPointAddress.objects.create(
+        party=b2.party,
+        raw_value="y",
+        line1="Side St 2",
+        city="Paris",
+        country="FR",
+        normalized="partial",
+        source_record=b2,
+    )
     a1.party.birth_date = timezone.localdate() - timedelta(days=365 * 40)
     a1.party.save()
 
@@ -82,8 +115,12 @@ def test_it_computes_completeness_and_validity_per_attribute_overall_and_per_sou
 
     # Then overall (4 active parties) they equal direct counts
     assert snapshot.parties_active == 4
-    valid_email_parties = (ContactPointEmail.objects.filter(is_active=True, validity=Validity.VALID)
-                           .values("party").distinct().count())
+    valid_email_parties = (
+        ContactPointEmail.objects.filter(is_active=True, validity=Validity.VALID)
+        .values("party")
+        .distinct()
+        .count()
+    )
     email = _figure(snapshot, "email")
     assert (email.population, email.complete, email.valid) == (4, 3, valid_email_parties) == (4, 3, 2)
     phone = _figure(snapshot, "phone")
@@ -136,12 +173,18 @@ def test_it_counts_unreachable_parties_like_the_party_list_filter(role_client):
 def test_data_quality_issues_are_grouped_by_kind_of_reason_and_link_to_a_list(role_client):
     crm = SourceSystemFactory(name="CRM")
     first, second, third = _record(crm), _record(crm), _record(crm)
-    DataQualityIssue.objects.create(source_record=first, field="country", value="Xy",
-                                    reason="unknown country 'Xy'")
-    DataQualityIssue.objects.create(source_record=second, field="country", value="Zz",
-                                    reason="unknown country 'Zz'")
-    DataQualityIssue.objects.create(source_record=third, field="email", value="a@",
-                                    reason="invalid email: There must be something after the @-sign.")
+    DataQualityIssue.objects.create(
+        source_record=first, field="country", value="Xy", reason="unknown country 'Xy'"
+    )
+    DataQualityIssue.objects.create(
+        source_record=second, field="country", value="Zz", reason="unknown country 'Zz'"
+    )
+    DataQualityIssue.objects.create(
+        source_record=third,
+        field="email",
+        value="a@",
+        reason="invalid email: There must be something after the @-sign.",
+    )
     snapshot = dashboard_refresh()
 
     figures = {(f.field, f.reason): f.count for f in QualityIssueFigure.objects.filter(snapshot=snapshot)}
@@ -154,12 +197,15 @@ def test_data_quality_issues_are_grouped_by_kind_of_reason_and_link_to_a_list(ro
     assert reverse("parties:detail", args=[first.party_id]) in listed.content.decode()
 
 
-@pytest.mark.parametrize(("reason", "kind"), [
-    ("not a valid phone number for its country", "not a valid phone number for its country"),
-    ("unknown gender 'x'", "unknown gender"),
-    ("unreadable phone number: (0) Missing or invalid default region.", "unreadable phone number"),
-    ("", "unspecified"),
-])
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("not a valid phone number for its country", "not a valid phone number for its country"),
+        ("unknown gender 'x'", "unknown gender"),
+        ("unreadable phone number: (0) Missing or invalid default region.", "unreadable phone number"),
+        ("", "unspecified"),
+    ],
+)
 def test_reason_kind_drops_the_value_and_the_detail(reason, kind):
     assert reason_kind(reason) == kind
     assert not reason or reason.startswith(kind)
@@ -171,8 +217,15 @@ def test_consent_coverage_counts_each_status_in_effect_over_active_parties():
     now = timezone.now()
 
     def consent(party, status, **extra):
-        ContactPointTypeConsent.objects.create(party=party, channel="email", purpose=marketing, status=status,
-                                               captured_at=now, capture_source="test", **extra)
+        ContactPointTypeConsent.objects.create(
+            party=party,
+            channel="email",
+            purpose=marketing,
+            status=status,
+            captured_at=now,
+            capture_source="test",
+            **extra,
+        )
 
     consent(parties[0], ConsentStatus.OPT_IN)
     consent(parties[1], ConsentStatus.OPT_IN)
@@ -207,9 +260,13 @@ def test_throughput_counts_decisions_per_day_per_steward():
     run = MatchRun.objects.create()
     today = timezone.now()
     yesterday = today - timedelta(days=1)
-    for when, by, status in [(today, sam, SuggestionStatus.MERGED), (today, sam, SuggestionStatus.REJECTED),
-                             (yesterday, sam, SuggestionStatus.MERGED), (today, kim, SuggestionStatus.MERGED),
-                             (today, None, SuggestionStatus.MERGED)]:
+    for when, by, status in [
+        (today, sam, SuggestionStatus.MERGED),
+        (today, sam, SuggestionStatus.REJECTED),
+        (yesterday, sam, SuggestionStatus.MERGED),
+        (today, kim, SuggestionStatus.MERGED),
+        (today, None, SuggestionStatus.MERGED),
+    ]:
         _suggestion(run, status=status, by=by, at=when)
     _suggestion(run, status=SuggestionStatus.PENDING)
 
@@ -266,8 +323,14 @@ def test_an_import_batch_enqueues_one_refresh_soon():
     cache.delete(REFRESH_SOON_KEY)
 
 
-CHARTS = ["chart-sources", "chart-activity", "chart-completeness", "chart-issues", "chart-consent-coverage",
-          "chart-throughput"]
+CHARTS = [
+    "chart-sources",
+    "chart-activity",
+    "chart-completeness",
+    "chart-issues",
+    "chart-consent-coverage",
+    "chart-throughput",
+]
 
 
 @pytest.fixture
@@ -276,10 +339,14 @@ def known_data(steward):
     record = _record(crm)
     _email(record, "x@example.com", Validity.INVALID)
     DataQualityIssue.objects.create(source_record=record, field="email", value="x", reason="invalid email: x")
-    ContactPointTypeConsent.objects.create(party=record.party, channel="email",
-                                           purpose=DataUsePurpose.objects.get(code="newsletter"),
-                                           status=ConsentStatus.OPT_IN, captured_at=timezone.now(),
-                                           capture_source="test")
+    ContactPointTypeConsent.objects.create(
+        party=record.party,
+        channel="email",
+        purpose=DataUsePurpose.objects.get(code="newsletter"),
+        status=ConsentStatus.OPT_IN,
+        captured_at=timezone.now(),
+        capture_source="test",
+    )
     _suggestion(MatchRun.objects.create(), status=SuggestionStatus.MERGED, by=steward, at=timezone.now())
     return dashboard_refresh()
 
@@ -296,8 +363,10 @@ def test_stewards_and_administrators_get_the_dashboard_with_its_charts(role_clie
     assert 'data-testid="figures-as-of"' in page
     assert ('data-testid="refresh-now"' in page) is (role == "administrator")
     # the "needs attention" items are still there
-    assert {i.title for i in response.context["summary"].items} >= {"Invalid email addresses",
-                                                                     "Parties nobody can contact"}
+    assert {i.title for i in response.context["summary"].items} >= {
+        "Invalid email addresses",
+        "Parties nobody can contact",
+    }
 
 
 def test_marketing_gets_attention_and_consent_coverage_but_not_the_dashboard(role_client, known_data):
@@ -345,8 +414,11 @@ def test_clicking_refresh_many_times_queues_one_refresh_until_a_worker_starts_it
         pages = [client.post(reverse("dashboard:refresh"), follow=True) for _ in range(3)]
         said = [[str(m) for m in page.context["messages"]] for page in pages]
         assert said[0] == ["The figures are being refreshed; reload the page in a minute."]
-        assert said[1] == said[2] == [
-            "A refresh of the figures is already on its way; reload the page in a minute."]
+        assert (
+            said[1]
+            == said[2]
+            == ["A refresh of the figures is already on its way; reload the page in a minute."]
+        )
         dashboard_refresh_task.apply()  # a worker starts it: the next click queues another
         again = client.post(reverse("dashboard:refresh"), follow=True)
         assert [str(m) for m in again.context["messages"]] == said[0]

@@ -35,8 +35,7 @@ def test_the_party_list_finds_a_customer_by_phone_in_any_format(role_client):
     from parties.models import ContactPointPhone
 
     party = PartyFactory(display_name="Phone Person")
-    ContactPointPhone.objects.create(party=party, raw_value="030 1234567",
-                                     normalized="+49301234567")
+    ContactPointPhone.objects.create(party=party, raw_value="030 1234567", normalized="+49301234567")
     PartyFactory(display_name="Someone Else")
     for query in ["+49 30 1234567", "(030) 123-4567", "0049301234567"]:
         response = role_client("marketing").get(reverse("parties:list"), {"q": query})

@@ -45,7 +45,8 @@ def media_for_workers(settings, tmp_path, monkeypatch):
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_an_import_whose_worker_is_killed_finishes_by_itself_with_each_row_once(
-        role_groups, media_for_workers, tmp_path):
+    role_groups, media_for_workers, tmp_path
+):
     # Given a large file being imported by a real worker process
     source = SourceSystemFactory(name="Big CRM")
     job = _queued_job(source, _rows(ROWS))
@@ -67,7 +68,8 @@ def test_an_import_whose_worker_is_killed_finishes_by_itself_with_each_row_once(
     started = time.monotonic()
     with celery_worker(tmp_path / "second.log"):
         assert _wait(lambda: ImportJob.objects.get(pk=job.pk).status == ImportStatus.SUCCEEDED, 50), (
-            ImportJob.objects.filter(pk=job.pk).values("status", "rows_read", "error").get())
+            ImportJob.objects.filter(pk=job.pk).values("status", "rows_read", "error").get()
+        )
         assert time.monotonic() - started < 50
     job.refresh_from_db()
     assert (job.rows_read, job.rows_created, job.rows_rejected, job.attempts) == (ROWS, ROWS, 0, 2)
@@ -78,8 +80,13 @@ def test_an_import_whose_worker_is_killed_finishes_by_itself_with_each_row_once(
 
 
 def _lease(**fields) -> TaskLease:
-    defaults = {"task_id": uuid.uuid4().hex, "name": "c360.dashboard_refresh", "args": [],
-                "queue": f"nobody-{uuid.uuid4().hex[:8]}", "sent_at": timezone.now()}
+    defaults = {
+        "task_id": uuid.uuid4().hex,
+        "name": "c360.dashboard_refresh",
+        "args": [],
+        "queue": f"nobody-{uuid.uuid4().hex[:8]}",
+        "sent_at": timezone.now(),
+    }
     return TaskLease.objects.create(**{**defaults, **fields})
 
 
@@ -127,9 +134,14 @@ def test_a_bulk_merge_whose_worker_died_is_finished_by_the_next_worker(role_grou
     # Given a background bulk merge whose worker process died while running it (its lease
     # names a process of this machine that no longer exists; the broker will not send it again)
     suggestions = [suggestion_for([PartyFactory().pk, PartyFactory().pk]) for _ in range(3)]
-    lease = _lease(name="matching.merge_bulk", args=[[s.pk for s in suggestions], None],
-                   queue=settings.CELERY_TASK_DEFAULT_QUEUE, owner=_dead_process_identity(),
-                   heartbeat_at=timezone.now(), attempts=1)
+    lease = _lease(
+        name="matching.merge_bulk",
+        args=[[s.pk for s in suggestions], None],
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        owner=_dead_process_identity(),
+        heartbeat_at=timezone.now(),
+        attempts=1,
+    )
 
     # When a worker starts
     with celery_worker(tmp_path / "worker.log"):
@@ -141,15 +153,21 @@ def test_a_bulk_merge_whose_worker_died_is_finished_by_the_next_worker(role_grou
 
 @pytest.mark.django_db
 def test_a_match_run_whose_start_died_before_planning_is_planned_once_when_resumed(
-        django_capture_on_commit_callbacks):
+    django_capture_on_commit_callbacks,
+):
     from matching.models import MatchRun, MatchRunChunk, RunPhase, RunStatus
     from matching.services.runs import match_run_execute
     from tests.factories import PartyFactory
 
     # Given a full run claimed by a worker that died before it planned any chunk
     PartyFactory.create_batch(5)
-    run = MatchRun.objects.create(status=RunStatus.RUNNING, phase=RunPhase.FINGERPRINTING, full=True,
-                                  heartbeat_at=timezone.now(), started_at=timezone.now())
+    run = MatchRun.objects.create(
+        status=RunStatus.RUNNING,
+        phase=RunPhase.FINGERPRINTING,
+        full=True,
+        heartbeat_at=timezone.now(),
+        started_at=timezone.now(),
+    )
 
     # When its start task is sent again (resumed), twice (a redelivery and the recovery)
     with django_capture_on_commit_callbacks(execute=True):
@@ -170,7 +188,8 @@ def test_a_match_run_whose_start_died_before_planning_is_planned_once_when_resum
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_an_import_whose_pool_process_is_killed_is_taken_up_again_by_the_same_worker(
-        role_groups, media_for_workers, tmp_path):
+    role_groups, media_for_workers, tmp_path
+):
     # Given a large file being imported by the child process of a prefork worker (production's
     # pool), the worker itself staying up
     source = SourceSystemFactory(name="Big CRM")
@@ -188,7 +207,8 @@ def test_an_import_whose_pool_process_is_killed_is_taken_up_again_by_the_same_wo
         # Then the worker puts the task back (reject on worker lost), a new child takes the job
         # over at once (its previous process is gone) and finishes it, each row once
         assert _wait(lambda: ImportJob.objects.get(pk=job.pk).status == ImportStatus.SUCCEEDED, 50), (
-            ImportJob.objects.filter(pk=job.pk).values("status", "rows_read", "error").get())
+            ImportJob.objects.filter(pk=job.pk).values("status", "rows_read", "error").get()
+        )
     job.refresh_from_db()
     assert (job.rows_read, job.rows_created, job.attempts) == (ROWS, ROWS, 2)
     assert SourceRecord.objects.count() == ROWS == Party.objects.count()

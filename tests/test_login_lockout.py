@@ -116,8 +116,9 @@ def test_an_administrator_sees_the_lockout_and_can_lift_it(client, steward, admi
     assert listing.status_code == 200 and b"t-steward" in listing.content
     assert admin_client.get(reverse("admin:axes_accessfailurelog_changelist")).status_code == 200
     attempt = AccessAttempt.objects.get(username="t-steward")
-    deleted = admin_client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]),
-                                {"post": "yes"})
+    deleted = admin_client.post(
+        reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"}
+    )
     assert deleted.status_code == 302 and not AccessAttempt.objects.exists()
     assert _sign_in(client, "t-steward", "pw-for-tests", address="198.51.100.50").status_code == 302
 
@@ -132,8 +133,9 @@ def test_odd_usernames_and_user_agents_never_fail_a_sign_in_with_a_server_error(
     UserFactory(username="ok-user")
     for username in ["x" * 400, "nul\x00name", "ünïcødé", ""]:
         assert _sign_in(client, username, "guess").status_code in (200, 429)
-    odd_agent = client.post(LOGIN, {"username": "ok-user", "password": "guess"},
-                            HTTP_USER_AGENT="bot\x00" * 200)
+    odd_agent = client.post(
+        LOGIN, {"username": "ok-user", "password": "guess"}, HTTP_USER_AGENT="bot\x00" * 200
+    )
     assert odd_agent.status_code == 200
     assert AccessAttempt.objects.filter(username="x" * 255).exists()
     assert _sign_in(client, "ok-user", "pw-for-tests", address="192.0.2.99").status_code == 302
@@ -149,14 +151,30 @@ def test_in_production_the_client_is_the_address_the_proxy_appended():
 
     from tests.workers import ROOT
 
-    script = ("import django; django.setup()\n"
-              "from django.test import RequestFactory\n"
-              "from c360.client_address import client_address\n"
-              "print(client_address(RequestFactory().get('/', REMOTE_ADDR='10.0.0.5',"
-              " HTTP_X_FORWARDED_FOR='forged, 203.0.113.7')))\n")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "c360.settings.production", "DEBUG": "0",
-           "SECRET_KEY": secrets.token_urlsafe(60), "ALLOWED_HOSTS": "c360.example.com"}
-    seen = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                           timeout=120, check=True, env={**env, **extra}).stdout.split()[-1]
-            for extra in ({}, {"C360_TRUSTED_PROXIES": "0"})]
+    script = (
+        "import django; django.setup()\n"
+        "from django.test import RequestFactory\n"
+        "from c360.client_address import client_address\n"
+        "print(client_address(RequestFactory().get('/', REMOTE_ADDR='10.0.0.5',"
+        " HTTP_X_FORWARDED_FOR='forged, 203.0.113.7')))\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "c360.settings.production",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "c360.example.com",
+    }
+    seen = [
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+            env={**env, **extra},
+        ).stdout.split()[-1]
+        for extra in ({}, {"C360_TRUSTED_PROXIES": "0"})
+    ]
     assert seen == ["203.0.113.7", "10.0.0.5"]

@@ -30,8 +30,13 @@ from tests.matching.queue_helpers import suggestion_for
 from tests.parties.customers import customer_copies
 
 HUGE = 10**30
-ODD = {"superscript two": "²", "Arabic-Indic three": "٣", "10**30": str(HUGE), "NUL": "a\x00b",
-       "10,000 characters": "x" * 10_000}
+ODD = {
+    "superscript two": "²",
+    "Arabic-Indic three": "٣",
+    "10**30": str(HUGE),
+    "NUL": "a\x00b",
+    "10,000 characters": "x" * 10_000,
+}
 # Each parameter in turn gets these; "٣" (which int() reads as 3) goes with all of them at once.
 ODD_EACH = [v for k, v in ODD.items() if k != "Arabic-Indic three"]
 PATH_ODD = {"10**30": str(HUGE), "superscript two": "²", "Arabic-Indic three": "٣"}
@@ -57,8 +62,11 @@ def _routes() -> list[tuple[str, list[str]]]:
             walk(sub, f"{namespace}{name}:")
 
     walk(get_resolver(), "")
-    return sorted((name, params) for name, params in found.items() if name not in SKIP and (
-        not name.startswith("admin:") or name.endswith(ADMIN_KEEP)))
+    return sorted(
+        (name, params)
+        for name, params in found.items()
+        if name not in SKIP and (not name.startswith("admin:") or name.endswith(ADMIN_KEEP))
+    )
 
 
 INT_KWARGS = {"pk", "id", "event_id", "object_id", "content_type_id"}
@@ -86,16 +94,24 @@ class World:
         self.run = MatchRun.objects.first()
         content = b"id,first_name,last_name,email\n1,Ann,Lee,a@example.com\n"
         stored = import_file_store(stream=io.BytesIO(content), original_name="crawl.csv")
-        self.job = import_job_create(source=self.source, kind="parties", stored_name=stored,
-                                     original_name="crawl.csv", user=user)
+        self.job = import_job_create(
+            source=self.source, kind="parties", stored_name=stored, original_name="crawl.csv", user=user
+        )
         self.segment = segment_create(name="Crawl segment", filters={}, user=user)
         self.token, _ = api_token_create(name="crawl-client", role=ADMINISTRATOR)
 
     def path_ids(self, name: str) -> dict[str, object]:
         """The route's keyword arguments, pointing at existing rows."""
-        ids: dict[str, object] = {"pk": self.party.pk, "kind": "email", "which": "eligible",
-                                  "name": self.token.name, "app_label": "parties", "object_id": self.party.pk,
-                                  "content_type_id": 1, "id": 1}
+        ids: dict[str, object] = {
+            "pk": self.party.pk,
+            "kind": "email",
+            "which": "eligible",
+            "name": self.token.name,
+            "app_label": "parties",
+            "object_id": self.party.pk,
+            "content_type_id": 1,
+            "id": 1,
+        }
         by_prefix = [
             (("parties:import", "api:import"), self.job.pk),
             (("parties:source_edit", "api:source-system"), self.source.pk),
@@ -119,18 +135,49 @@ class World:
         """Sensible values for every query parameter some page reads (each page ignores the
         ones it does not know)."""
         params = {
-            "q": "anna", "page": "1", "source": str(self.source.pk), "field": "email", "reason": "invalid",
-            "type": "order", "kind": "individual", "status": "active", "country": "DE", "order": "score",
-            "score_min": "0.5", "score_max": "1", "created_after": "2026-01-01",
+            "q": "anna",
+            "page": "1",
+            "source": str(self.source.pk),
+            "field": "email",
+            "reason": "invalid",
+            "type": "order",
+            "kind": "individual",
+            "status": "active",
+            "country": "DE",
+            "order": "score",
+            "score_min": "0.5",
+            "score_max": "1",
+            "created_after": "2026-01-01",
             "created_before": "2026-12-31",
-            "assigned": "mine", "reachability": "none", "contact": "invalid_email", "channel": "email",
-            "purpose": "newsletter", "on": "2026-06-01", "lookup": "anna@example.com",
-            "source_system": self.source.name, "source_key": self.record.source_key, "name": "Anna",
-            "email": "anna@example.com", "phone": "+491512345678", "postal_code": "10115",
-            "updated_since": "2026-01-01T00:00:00Z", "created_since": "2026-01-01T00:00:00Z",
-            "party": str(self.party.pk), "page_size": "10", "ordering": "id", "polling": "1", "waiting": "1",
-            "p": "1", "o": "1", "format": "json", "lang": "en", "next": "/", "term": "an",
-            "app_label": "parties", "model_name": "party", "field_name": "merged_into",
+            "assigned": "mine",
+            "reachability": "none",
+            "contact": "invalid_email",
+            "channel": "email",
+            "purpose": "newsletter",
+            "on": "2026-06-01",
+            "lookup": "anna@example.com",
+            "source_system": self.source.name,
+            "source_key": self.record.source_key,
+            "name": "Anna",
+            "email": "anna@example.com",
+            "phone": "+491512345678",
+            "postal_code": "10115",
+            "updated_since": "2026-01-01T00:00:00Z",
+            "created_since": "2026-01-01T00:00:00Z",
+            "party": str(self.party.pk),
+            "page_size": "10",
+            "ordering": "id",
+            "polling": "1",
+            "waiting": "1",
+            "p": "1",
+            "o": "1",
+            "format": "json",
+            "lang": "en",
+            "next": "/",
+            "term": "an",
+            "app_label": "parties",
+            "model_name": "party",
+            "field_name": "merged_into",
         }
         if name == "api:import-list":
             params["status"], params["kind"] = "succeeded", "parties"
@@ -142,38 +189,76 @@ class World:
         """Form bodies a page's own forms send (the crawl spoils one field at a time)."""
         party, other, sugg = self.party.pk, self.other.pk, self.suggestion.pk
         bodies = {
-            "parties:override": [{"attribute": "given_name", "value": "Anna", "reason": "typo"},
-                                 {"attribute": "given_name", "remove": "1"}],
+            "parties:override": [
+                {"attribute": "given_name", "value": "Anna", "reason": "typo"},
+                {"attribute": "given_name", "remove": "1"},
+            ],
             "parties:split": [{"records": [str(self.record.pk)], "reason": "not the same person"}],
             "parties:contact_point": [
-                {"action": "correct", "kind": "email", "point": str(self.email.pk),
-                 "value": "ann@example.org", "region": "DE"},
+                {
+                    "action": "correct",
+                    "kind": "email",
+                    "point": str(self.email.pk),
+                    "value": "ann@example.org",
+                    "region": "DE",
+                },
                 {"action": "deactivate", "kind": "email", "point": str(self.email.pk), "reason": "gone"},
-                {"action": "add", "kind": "phone", "value": "+49 151 2345679", "usage": "home",
-                 "region": "DE"}],
+                {
+                    "action": "add",
+                    "kind": "phone",
+                    "value": "+49 151 2345679",
+                    "usage": "home",
+                    "region": "DE",
+                },
+            ],
             "parties:unmerge": [{"reason": "a mistake"}],
             "parties:import_new": [{"source_system": str(self.source.pk), "kind": "parties"}],
             "matching:training_answer": [{"label": "match", "pair": "1"}],
             "matching:queue_claim": [{"q": "anna", "score_min": "0.5", "source": str(self.source.pk)}],
-            "matching:queue_bulk_merge": [{"selected": [str(sugg)], "confirm": "no", "q": "anna"},
-                                          {"scope": "above", "score_at_least": "0.95"}],
-            "matching:review_preview": [{"members": [str(party), str(other)], "survivor": str(party),
-                                         "value_given_name": "Anna"}],
+            "matching:queue_bulk_merge": [
+                {"selected": [str(sugg)], "confirm": "no", "q": "anna"},
+                {"scope": "above", "score_at_least": "0.95"},
+            ],
+            "matching:review_preview": [
+                {"members": [str(party), str(other)], "survivor": str(party), "value_given_name": "Anna"}
+            ],
             "matching:review_decide": [
-                {"action": "merge", "members": [str(party), str(other)], "survivor": str(party),
-                 "value_given_name": "Anna", "q": "anna"},
-                {"action": "reject_member", "party": str(other)}],
+                {
+                    "action": "merge",
+                    "members": [str(party), str(other)],
+                    "survivor": str(party),
+                    "value_given_name": "Anna",
+                    "q": "anna",
+                },
+                {"action": "reject_member", "party": str(other)},
+            ],
             "matching:suggestion_reject": [{"party": str(other), "page": "2"}],
-            "consents:consent_change": [{"set": "email|newsletter|opt_out", "capture_source": "phone call",
-                                         "evidence": "ticket 12"}],
-            "consents:preferences_change": [{"capture_source": "phone call", "preferred_language": "de",
-                                             "interests": "running", "preferred_channel": "email",
-                                             "contact_frequency": "monthly", "do_not_profile": "on"}],
+            "consents:consent_change": [
+                {"set": "email|newsletter|opt_out", "capture_source": "phone call", "evidence": "ticket 12"}
+            ],
+            "consents:preferences_change": [
+                {
+                    "capture_source": "phone call",
+                    "preferred_language": "de",
+                    "interests": "running",
+                    "preferred_channel": "email",
+                    "contact_frequency": "monthly",
+                    "do_not_profile": "on",
+                }
+            ],
             "consents:erase": [{"request_reference": "PRIV-1", "confirm": str(party)}],
-            "consents:segment_create": [{"name": "New one", "description": "d", "country": "DE",
-                                         "source_system": str(self.source.pk), "ltv_min": "1",
-                                         "orders_min": "1", "consent_channel": "email",
-                                         "consent_purpose": "1"}],
+            "consents:segment_create": [
+                {
+                    "name": "New one",
+                    "description": "d",
+                    "country": "DE",
+                    "source_system": str(self.source.pk),
+                    "ltv_min": "1",
+                    "orders_min": "1",
+                    "consent_channel": "email",
+                    "consent_purpose": "1",
+                }
+            ],
             "api_tokens": [{"name": "crm-sync", "role": ADMINISTRATOR}],
             "login": [{"username": "t-steward", "password": "wrong"}],
         }
@@ -183,20 +268,48 @@ class World:
     def api_bodies(self, name: str) -> list[tuple[str, dict]]:
         """(method, JSON body) the API's writes take."""
         return {
-            "api:party-contact-points": [("post", {"kind": "email", "value": "x@example.com", "usage": "home",
-                                                   "region": "DE"})],
-            "api:contact-point-detail": [("patch", {"value": "y@example.com", "region": "DE",
-                                                    "verified": True})],
+            "api:party-contact-points": [
+                ("post", {"kind": "email", "value": "x@example.com", "usage": "home", "region": "DE"})
+            ],
+            "api:contact-point-detail": [
+                ("patch", {"value": "y@example.com", "region": "DE", "verified": True})
+            ],
             "api:contact-point-deactivate": [("post", {"reason": "gone"})],
             "api:merge-unmerge": [("post", {"reason": "a mistake"})],
             "api:suggestion-decide": [
-                ("post", {"decision": "merge", "survivor_id": self.party.pk,
-                          "party_ids": [self.party.pk, self.other.pk]}),
-                ("post", {"decision": "not_a_match", "party_id": self.other.pk})],
-            "api:party-consents": [("post", {"channel": "email", "purpose": "newsletter", "status": "opt_out",
-                                             "capture_source": "web form", "evidence": "e"})],
-            "api:party-preferences": [("patch", {"do_not_profile": True, "preferred_language": "de",
-                                                 "interests": ["running"], "capture_source": "web form"})],
+                (
+                    "post",
+                    {
+                        "decision": "merge",
+                        "survivor_id": self.party.pk,
+                        "party_ids": [self.party.pk, self.other.pk],
+                    },
+                ),
+                ("post", {"decision": "not_a_match", "party_id": self.other.pk}),
+            ],
+            "api:party-consents": [
+                (
+                    "post",
+                    {
+                        "channel": "email",
+                        "purpose": "newsletter",
+                        "status": "opt_out",
+                        "capture_source": "web form",
+                        "evidence": "e",
+                    },
+                )
+            ],
+            "api:party-preferences": [
+                (
+                    "patch",
+                    {
+                        "do_not_profile": True,
+                        "preferred_language": "de",
+                        "interests": ["running"],
+                        "capture_source": "web form",
+                    },
+                )
+            ],
             "api:party-erasure": [("post", {"request_reference": "PRIV-1", "confirm": self.party.pk})],
         }.get(name, [])
 
@@ -225,6 +338,7 @@ class Reads:
                 if not self._mutable and not caller.endswith("datastructures.py"):
                     note(key)
                 return method(self, key, *args, **kwargs)
+
             return wrapped
 
         def every(method):
@@ -232,6 +346,7 @@ class Reads:
                 if not self._mutable:
                     note(Reads.ALL)
                 return method(self, *args, **kwargs)
+
             return wrapped
 
         for attr in ("__getitem__", "get", "getlist", "__contains__"):
@@ -278,8 +393,10 @@ class Crawl:
                     self.failures.append(f"{self.role} {method.upper()} {url[:120]} {_show(data)} → {status}")
                 return status
             except Exception as exc:  # noqa: BLE001 — every exception is a 500 to the user
-                self.failures.append(f"{self.role} {method.upper()} {url[:120]} {_show(data)} → "
-                                     f"{type(exc).__name__}: {str(exc)[:160]}")
+                self.failures.append(
+                    f"{self.role} {method.upper()} {url[:120]} {_show(data)} → "
+                    f"{type(exc).__name__}: {str(exc)[:160]}"
+                )
                 return None
             finally:
                 transaction.set_rollback(True)
@@ -366,7 +483,7 @@ def _crawl_route(crawl: Crawl, world: World, reads: Reads, name: str, params: li
                 for odd in PATH_ODD.values():
                     crawl.send("post", _url(name, kwargs, params, {param: odd}), body)
         else:
-            for odd in (["a\x00b"] if is_admin else ODD.values()):
+            for odd in ["a\x00b"] if is_admin else ODD.values():
                 crawl.send("post", url, dict.fromkeys(fields, odd))
     # The API's JSON bodies, likewise.
     for method, body in world.api_bodies(name):
@@ -383,8 +500,9 @@ def _crawl_route(crawl: Crawl, world: World, reads: Reads, name: str, params: li
 
 
 @pytest.mark.parametrize("role", ["steward", "marketing", "administrator"])
-def test_no_url_answers_5xx_to_odd_parameters(role, role_client, steward, marketer, administrator, settings,
-                                              tmp_path, monkeypatch):
+def test_no_url_answers_5xx_to_odd_parameters(
+    role, role_client, steward, marketer, administrator, settings, tmp_path, monkeypatch
+):
     # Given the data the ids point at, and a client logged in with the role
     others = steward.get_all_permissions() | marketer.get_all_permissions()
     assert others <= administrator.get_all_permissions()
@@ -403,8 +521,10 @@ def test_no_url_answers_5xx_to_odd_parameters(role, role_client, steward, market
     # Then none answered 5xx
     elapsed = time.monotonic() - started
     assert crawl.requests > 500, f"only {crawl.requests} requests: the crawl lost its routes"
-    assert not crawl.failures, (f"{len(crawl.failures)} of {crawl.requests} requests failed "
-                                f"({elapsed:.0f} s):\n" + "\n".join(crawl.failures[:60]))
+    assert not crawl.failures, (
+        f"{len(crawl.failures)} of {crawl.requests} requests failed "
+        f"({elapsed:.0f} s):\n" + "\n".join(crawl.failures[:60])
+    )
 
 
 # --- the inputs that answered 500 before (issue 16, item 10), one test each ------------------
@@ -460,8 +580,10 @@ def test_split_refuses_records_that_are_not_ids(role_client, customer, record):
 @pytest.mark.parametrize("point", ODD_DIGITS)
 def test_contact_point_change_refuses_a_point_that_is_not_an_id(role_client, customer, point):
     email = m.ContactPointEmail.objects.filter(party=customer.crm).get()
-    response = role_client("steward").post(f"/parties/{customer.crm.pk}/contact-points/", {
-        "action": "deactivate", "kind": "email", "point": point, "reason": "gone"})
+    response = role_client("steward").post(
+        f"/parties/{customer.crm.pk}/contact-points/",
+        {"action": "deactivate", "kind": "email", "point": point, "reason": "gone"},
+    )
     assert response.status_code == 302
     assert any("point:" in text for text in _messages(response))
     email.refresh_from_db()
@@ -480,8 +602,9 @@ def test_override_refuses_nul_and_saves_nothing(role_client, customer, field):
 
 def test_override_of_a_party_id_too_large_for_the_database_is_not_found(role_client, customer):
     overrides = m.GoldenOverride.objects.count()
-    response = role_client("steward").post(f"/parties/{HUGE}/override/", {
-        "attribute": "given_name", "value": "Anja", "reason": "typo"})
+    response = role_client("steward").post(
+        f"/parties/{HUGE}/override/", {"attribute": "given_name", "value": "Anja", "reason": "typo"}
+    )
     assert response.status_code == 404
     assert m.GoldenOverride.objects.count() == overrides
 
@@ -489,8 +612,9 @@ def test_override_of_a_party_id_too_large_for_the_database_is_not_found(role_cli
 @pytest.mark.parametrize("selected", ODD_DIGITS)
 def test_bulk_merge_refuses_selected_suggestions_that_are_not_ids(role_client, customer, selected):
     suggestion = suggestion_for([customer.crm.pk, customer.shop.pk])
-    response = role_client("steward").post("/matching/suggestions/merge/", {
-        "selected": [str(suggestion.pk), selected], "confirm": "yes"})
+    response = role_client("steward").post(
+        "/matching/suggestions/merge/", {"selected": [str(suggestion.pk), selected], "confirm": "yes"}
+    )
     assert response.status_code == 302
     assert any("selected:" in text for text in _messages(response))
     assert m.Party.objects.filter(status=m.PartyStatus.MERGED).count() == 0
@@ -501,12 +625,15 @@ def test_review_refuses_a_survivor_that_is_not_an_id(role_client, customer, surv
     suggestion = suggestion_for([customer.crm.pk, customer.shop.pk])
     client = role_client("steward")
     members = [str(customer.crm.pk), str(customer.shop.pk)]
-    preview = client.post(f"/matching/suggestions/{suggestion.pk}/preview/",
-                          {"members": members, "survivor": survivor})
+    preview = client.post(
+        f"/matching/suggestions/{suggestion.pk}/preview/", {"members": members, "survivor": survivor}
+    )
     assert preview.status_code == 400
     assert "survivor:" in preview.content.decode()
-    decide = client.post(f"/matching/suggestions/{suggestion.pk}/decide/",
-                         {"action": "merge", "members": members, "survivor": survivor})
+    decide = client.post(
+        f"/matching/suggestions/{suggestion.pk}/decide/",
+        {"action": "merge", "members": members, "survivor": survivor},
+    )
     assert decide.status_code == 302
     assert any("Survivor:" in text for text in _messages(decide))
     assert m.Party.objects.filter(status=m.PartyStatus.MERGED).count() == 0
@@ -522,16 +649,23 @@ def test_reject_from_the_queue_refuses_a_page_that_is_not_a_number(role_client, 
     assert suggestion.status == "pending"
 
 
-@pytest.mark.parametrize(("field", "value", "said"), [
-    ("capture_source", "phone\x00call", "capture source: contains a NUL character"),
-    ("evidence", "ticket\x007", "evidence: contains a NUL character"),
-    ("set", "email|news\x00letter|opt_in", "Choose a channel, a purpose and a state."),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("capture_source", "phone\x00call", "capture source: contains a NUL character"),
+        ("evidence", "ticket\x007", "evidence: contains a NUL character"),
+        ("set", "email|news\x00letter|opt_in", "Choose a channel, a purpose and a state."),
+    ],
+)
 def test_consent_change_refuses_nul_and_records_nothing(role_client, customer, field, value, said):
     from consents.models import ConsentEvent
 
-    body = {"set": "email|newsletter|opt_in", "capture_source": "phone call", "evidence": "ticket 7",
-            field: value}
+    body = {
+        "set": "email|newsletter|opt_in",
+        "capture_source": "phone call",
+        "evidence": "ticket 7",
+        field: value,
+    }
     response = role_client("marketing").post(f"/consents/parties/{customer.crm.pk}/consent/", body)
     assert response.status_code == 302
     assert any(said in text for text in _messages(response))
@@ -549,7 +683,8 @@ def test_api_lookup_refuses_nul_in_source_key(customer):
     response = client.get("/api/v1/parties/lookup/", {"source_system": "CRM", "source_key": "C-1\x00"})
     assert response.status_code == 400
     assert response.json()["errors"] == {
-        "source_key": ["contains a NUL character (\\x00), which text may not contain."]}
+        "source_key": ["contains a NUL character (\\x00), which text may not contain."]
+    }
     found = client.get("/api/v1/parties/lookup/", {"source_system": "CRM", "source_key": "C-1"})
     assert found.status_code == 200
     assert found.json()["id"] == customer.crm.pk
@@ -563,16 +698,22 @@ def test_api_refuses_ids_too_large_or_in_other_scripts_and_nul_anywhere_in_json(
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     suggestion = suggestion_for([customer.crm.pk, customer.shop.pk])
     url = f"/api/v1/suggestions/{suggestion.pk}/decide/"
-    for body in ({"decision": "merge", "survivor_id": HUGE}, {"decision": "merge", "survivor_id": "٣"},
-                 {"decision": "merge", "party_ids": [customer.crm.pk, HUGE]},
-                 {"decision": "not_a_match", "party_id": "²"}):
+    for body in (
+        {"decision": "merge", "survivor_id": HUGE},
+        {"decision": "merge", "survivor_id": "٣"},
+        {"decision": "merge", "party_ids": [customer.crm.pk, HUGE]},
+        {"decision": "not_a_match", "party_id": "²"},
+    ):
         response = client.post(url, body, format="json")
         assert response.status_code == 400, body
     response = client.post(url, {"decision": "merge", "note": {"deep": ["a\x00b"]}}, format="json")
     assert response.status_code == 400
     assert "note.deep[0] contains a NUL character" in response.json()["detail"]
-    erase = client.post(f"/api/v1/parties/{customer.crm.pk}/erasure/",
-                        {"request_reference": "PRIV-1", "confirm": HUGE}, format="json")
+    erase = client.post(
+        f"/api/v1/parties/{customer.crm.pk}/erasure/",
+        {"request_reference": "PRIV-1", "confirm": HUGE},
+        format="json",
+    )
     assert erase.status_code == 400
     assert m.Party.objects.filter(status=m.PartyStatus.MERGED).count() == 0
     assert not m.Party.objects.filter(erased_at__isnull=False).exists()
@@ -595,8 +736,9 @@ def test_api_upload_refuses_nul_in_a_form_field(customer):
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     upload = io.BytesIO(b"id,first_name\n1,Ann\n")
     upload.name = "a.csv"
-    response = client.post("/api/v1/imports/", {"source_system": "CRM\x00", "file": upload},
-                           format="multipart")
+    response = client.post(
+        "/api/v1/imports/", {"source_system": "CRM\x00", "file": upload}, format="multipart"
+    )
     assert response.status_code == 400
     assert "source_system: contains a NUL character" in response.json()["detail"]
     assert not ImportJob.objects.exists()

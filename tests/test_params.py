@@ -7,16 +7,36 @@ import pytest
 from c360.params import ID_MAX, BadParameter, IdConverter, parse_id, parse_ids, parse_text
 
 
-@pytest.mark.parametrize("value", ["²", "٣", "1²", "-1", "+1", "1.0", "0x10", "1_000", "one", str(ID_MAX + 1),
-                                   str(10**30), "0", 0, 10**30, True, 1.5])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "²",
+        "٣",
+        "1²",
+        "-1",
+        "+1",
+        "1.0",
+        "0x10",
+        "1_000",
+        "one",
+        str(ID_MAX + 1),
+        str(10**30),
+        "0",
+        0,
+        10**30,
+        True,
+        1.5,
+    ],
+)
 def test_parse_id_refuses_what_is_not_an_id_a_column_can_hold(value):
     with pytest.raises(BadParameter) as refused:
         parse_id(value, name="source")
     assert str(refused.value).startswith("source: ")
 
 
-@pytest.mark.parametrize(("value", "expected"), [("12", 12), (" 7 ", 7), (12, 12), (str(ID_MAX), ID_MAX),
-                                                 ("", None), (None, None)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("12", 12), (" 7 ", 7), (12, 12), (str(ID_MAX), ID_MAX), ("", None), (None, None)]
+)
 def test_parse_id_reads_ids(value, expected):
     assert parse_id(value, name="source") == expected
 

@@ -57,29 +57,52 @@ def test_it_shows_raw_payloads_to_stewards_but_not_to_marketing(role_client, par
 
 
 def test_it_lets_an_administrator_register_a_source_system(role_client):
-    response = role_client("administrator").post(reverse("parties:source_create"), {
-        "name": "Shopify", "kind": "ecommerce", "data_category": "1p", "trust_rank": 20,
-        "default_region": "de", "date_order": "DMY", "description": "", "is_active": "on",
-    })
+    response = role_client("administrator").post(
+        reverse("parties:source_create"),
+        {
+            "name": "Shopify",
+            "kind": "ecommerce",
+            "data_category": "1p",
+            "trust_rank": 20,
+            "default_region": "de",
+            "date_order": "DMY",
+            "description": "",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     source = SourceSystem.objects.get(name="Shopify")
     assert (source.default_region, source.trust_rank) == ("DE", 20)
 
 
 def test_it_refuses_a_steward_registering_a_source_system_and_writes_nothing(role_client):
-    response = role_client("steward").post(reverse("parties:source_create"), {
-        "name": "Sneaky", "kind": "crm", "data_category": "1p", "trust_rank": 1,
-        "default_region": "US", "date_order": "YMD",
-    })
+    response = role_client("steward").post(
+        reverse("parties:source_create"),
+        {
+            "name": "Sneaky",
+            "kind": "crm",
+            "data_category": "1p",
+            "trust_rank": 1,
+            "default_region": "US",
+            "date_order": "YMD",
+        },
+    )
     assert response.status_code == 403
     assert not SourceSystem.objects.filter(name="Sneaky").exists()
 
 
 def test_it_names_the_field_when_a_source_system_form_is_wrong(role_client):
-    response = role_client("administrator").post(reverse("parties:source_create"), {
-        "name": "Bad", "kind": "crm", "data_category": "1p", "trust_rank": 500,
-        "default_region": "XX", "date_order": "YMD",
-    })
+    response = role_client("administrator").post(
+        reverse("parties:source_create"),
+        {
+            "name": "Bad",
+            "kind": "crm",
+            "data_category": "1p",
+            "trust_rank": 500,
+            "default_region": "XX",
+            "date_order": "YMD",
+        },
+    )
     assert response.status_code == 200
     form = response.context["form"]
     assert set(form.errors) == {"trust_rank", "default_region"}
@@ -101,8 +124,13 @@ def test_the_role_groups_hold_the_permissions_their_jobs_need():
     assert not {"add_sourcesystem", "delete_party"} & steward
     assert {"view_party", "change_contactpointemail", "add_contactpointphone"} <= marketing
     assert not {"change_party", "merge_party", "view_sourcerecord", "view_sourcesystem"} & marketing
-    assert {"add_sourcesystem", "change_sourcesystem", "delete_sourcerecord", "merge_party",
-            "add_user"} <= admin
+    assert {
+        "add_sourcesystem",
+        "change_sourcesystem",
+        "delete_sourcerecord",
+        "merge_party",
+        "add_user",
+    } <= admin
 
 
 def test_a_user_without_a_role_sees_no_party_data(client, db):

@@ -16,15 +16,24 @@ pytestmark = pytest.mark.django_db
 def test_it_records_each_changed_field_with_who_and_the_values_before_and_after():
     ada = UserFactory(username="ada")
     with transaction.atomic():
-        rows = setting_changes_record(setting="test.s", object_id=7, user=ada, labels={"a": "the A"},
-                                      before={"a": 1, "b": "same", "c": None},
-                                      after={"a": 2, "b": "same", "c": True})
+        rows = setting_changes_record(
+            setting="test.s",
+            object_id=7,
+            user=ada,
+            labels={"a": "the A"},
+            before={"a": 1, "b": "same", "c": None},
+            after={"a": 2, "b": "same", "c": True},
+        )
 
     assert [(r.field, r.label, r.old, r.new) for r in rows] == [
-        ("a", "the A", "1", "2"), ("c", "c", None, "yes")]
+        ("a", "the A", "1", "2"),
+        ("c", "c", None, "yes"),
+    ]
     saved = setting_changes_list(setting="test.s", object_id=7)
     assert {(r.field, r.changed_by, r.changed_by_label, r.object_id) for r in saved} == {
-        ("a", ada, "ada", "7"), ("c", ada, "ada", "7")}
+        ("a", ada, "ada", "7"),
+        ("c", ada, "ada", "7"),
+    }
     assert setting_changes_list(setting="test.s", object_id=8) == []
 
 

@@ -51,10 +51,22 @@ def _servers(count: int, env: dict[str, str], log_dir: Path) -> Iterator[list[in
     try:
         for port in ports:
             log = (log_dir / f"server-{port}.log").open("w")
-            processes.append(subprocess.Popen(
-                [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks",
-                 f"127.0.0.1:{port}"],
-                cwd=ROOT, env={**subprocess_env(), **env}, stdout=log, stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "manage.py",
+                        "runserver",
+                        "--noreload",
+                        "--skip-checks",
+                        f"127.0.0.1:{port}",
+                    ],
+                    cwd=ROOT,
+                    env={**subprocess_env(), **env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         deadline = time.monotonic() + 120
         for port, process in zip(ports, processes, strict=True):
             while True:
@@ -79,12 +91,20 @@ def _servers(count: int, env: dict[str, str], log_dir: Path) -> Iterator[list[in
 
 def _sign_in(port: int, username: str, password: str) -> int:
     status, headers, page = _request(port, "GET", "/accounts/login/")
-    cookie = next(value.split(";")[0] for name, value in headers
-                  if name.lower() == "set-cookie" and value.startswith("csrftoken="))
+    cookie = next(
+        value.split(";")[0]
+        for name, value in headers
+        if name.lower() == "set-cookie" and value.startswith("csrftoken=")
+    )
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     body = urlencode({"csrfmiddlewaretoken": token, "username": username, "password": password})
-    return _request(port, "POST", "/accounts/login/", body=body, headers={
-        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})[0]
+    return _request(
+        port,
+        "POST",
+        "/accounts/login/",
+        body=body,
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )[0]
 
 
 def test_the_api_limit_and_the_sign_in_lockout_hold_across_two_server_processes(role_groups, tmp_path):
@@ -97,8 +117,9 @@ def test_the_api_limit_and_the_sign_in_lockout_hold_across_two_server_processes(
         answers: dict[int, list[int]] = {port: [] for port in ports}
         for n in range(40):
             port = ports[n % 2]
-            status, headers, _ = _request(port, "GET", "/api/v1/parties/",
-                                          headers={"Authorization": f"Token {key}"})
+            status, headers, _ = _request(
+                port, "GET", "/api/v1/parties/", headers={"Authorization": f"Token {key}"}
+            )
             answers[port].append(status)
             if status == 429:
                 assert int(dict(headers)["Retry-After"]) >= 1
@@ -122,8 +143,9 @@ def test_a_counter_in_the_shared_cache_counts_every_increment_of_several_process
         "for _ in range(150):\n"
         f"    cache.incr({key!r})\n"
     )
-    processes = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=subprocess_env())
-                 for _ in range(4)]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=subprocess_env()) for _ in range(4)
+    ]
     assert [p.wait(timeout=240) for p in processes] == [0, 0, 0, 0]
     from django.core.cache import cache
 

@@ -25,8 +25,7 @@ def test_database_url() -> str:
 
 
 def subprocess_env() -> dict[str, str]:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "c360.settings.test",
-            "DATABASE_URL": test_database_url()}
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "c360.settings.test", "DATABASE_URL": test_database_url()}
 
 
 @contextmanager
@@ -36,10 +35,28 @@ def celery_worker(log_path: Path, queue: str | None = None, pool: str = "solo") 
     queue = queue or settings.CELERY_TASK_DEFAULT_QUEUE
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "c360", "worker", f"--pool={pool}", "--concurrency=1",
-         "--queues", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h"],
-        cwd=ROOT, env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "c360",
+            "worker",
+            f"--pool={pool}",
+            "--concurrency=1",
+            "--queues",
+            queue,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--hostname",
+            f"test-{uuid.uuid4().hex[:6]}@%h",
+        ],
+        cwd=ROOT,
+        env=subprocess_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield process

@@ -63,8 +63,19 @@ def _svg(name: str, width: int, height: int, title: str, desc: str, body: list[s
         'role="{}" aria-labelledby="chart-{}-title chart-{}-desc" preserveAspectRatio="xMinYMin meet">'
         '<title id="chart-{}-title">{}</title><desc id="chart-{}-desc">{}</desc>',
         # an image's parts are not reachable: a chart whose bars are links is a figure
-        name, width, height, width, height, "figure" if any("<a " in part for part in body) else "img",
-        name, name, name, title, name, desc)
+        name,
+        width,
+        height,
+        width,
+        height,
+        "figure" if any("<a " in part for part in body) else "img",
+        name,
+        name,
+        name,
+        title,
+        name,
+        desc,
+    )
     return mark_safe(head + "".join(body) + "</svg>")  # noqa: S308 (every part is escaped)
 
 
@@ -88,9 +99,18 @@ def _nice_max(value: float) -> float:
     return 10 * magnitude
 
 
-def hbar_chart(name: str, title: str, groups: Sequence[Group], *, width: int = 560,
-               label_width: int = 170, bar_height: int = 14, max_value: float | None = None,
-               percent: bool = False, label_above: bool = False) -> SafeString:
+def hbar_chart(
+    name: str,
+    title: str,
+    groups: Sequence[Group],
+    *,
+    width: int = 560,
+    label_width: int = 170,
+    bar_height: int = 14,
+    max_value: float | None = None,
+    percent: bool = False,
+    label_above: bool = False,
+) -> SafeString:
     """Horizontal bars, one or more per group, each with its value printed at its end. Long
     labels (``label_above``) go on a line of their own above their bars."""
     gap, group_gap, top, above = 3, 12, 6, (16 if label_above else 0)
@@ -104,15 +124,30 @@ def hbar_chart(name: str, title: str, groups: Sequence[Group], *, width: int = 5
     for group in groups:
         block = len(group.bars) * (bar_height + gap) - gap
         if label_above:
-            body.append(_link(group.url, _html(
-                '<text class="dq-label" x="0" y="{}">{}</text>', y + 11, group.label), group.label))
+            body.append(
+                _link(
+                    group.url,
+                    _html('<text class="dq-label" x="0" y="{}">{}</text>', y + 11, group.label),
+                    group.label,
+                )
+            )
             y += above
         else:
             label = group.label if len(group.label) <= 30 else group.label[:29] + "…"
-            body.append(_link(group.url, _html(
-                '<text class="dq-label" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">'
-                '<title>{}</title>{}</text>', label_width - 8, y + block / 2, group.label, label),
-                group.label))
+            body.append(
+                _link(
+                    group.url,
+                    _html(
+                        '<text class="dq-label" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">'
+                        "<title>{}</title>{}</text>",
+                        label_width - 8,
+                        y + block / 2,
+                        group.label,
+                        label,
+                    ),
+                    group.label,
+                )
+            )
         for bar in group.bars:
             w = 0 if top_value <= 0 else max(0.0, min(1.0, bar.value / top_value)) * plot
             text = bar.text or (f"{bar.value:.0f}%" if percent else _n(bar.value))
@@ -122,20 +157,47 @@ def hbar_chart(name: str, title: str, groups: Sequence[Group], *, width: int = 5
                 '<rect class="dq-track" x="{}" y="{}" width="{}" height="{}" rx="2"></rect>'
                 '<rect x="{}" y="{}" width="{:.1f}" height="{}" rx="2"></rect>'
                 '<text class="dq-value" x="{:.1f}" y="{}" dominant-baseline="middle">{}</text></g>',
-                bar.css, tip, label_width, y, plot, bar_height, label_width, y, max(w, 1.5), bar_height,
-                label_width + w + 5, y + bar_height / 2 + 0.5, text)
+                bar.css,
+                tip,
+                label_width,
+                y,
+                plot,
+                bar_height,
+                label_width,
+                y,
+                max(w, 1.5),
+                bar_height,
+                label_width + w + 5,
+                y + bar_height / 2 + 0.5,
+                text,
+            )
             body.append(_link(bar.url, inner, tip))
             y += bar_height + gap
         if not group.bars:
             y += bar_height + gap
         y += group_gap
-    return _svg(name, width, height, title,
-                "; ".join(f"{g.label}: " + ", ".join(f"{b.label} {b.text or _n(b.value)}" for b in g.bars)
-                          for g in groups), body)
+    return _svg(
+        name,
+        width,
+        height,
+        title,
+        "; ".join(
+            f"{g.label}: " + ", ".join(f"{b.label} {b.text or _n(b.value)}" for b in g.bars) for g in groups
+        ),
+        body,
+    )
 
 
-def column_chart(name: str, title: str, days: Sequence[date], series: Sequence[Series], *,
-                 width: int = 620, height: int = 210, urls: Sequence[str] = ()) -> SafeString:
+def column_chart(
+    name: str,
+    title: str,
+    days: Sequence[date],
+    series: Sequence[Series],
+    *,
+    width: int = 620,
+    height: int = 210,
+    urls: Sequence[str] = (),
+) -> SafeString:
     """Columns per day (the ``column`` series stacked) and ``line`` series over them, with a
     y axis of round ticks and a date under every few columns."""
     left, right, top, bottom = 40, 10, 10, 34
@@ -155,10 +217,20 @@ def column_chart(name: str, title: str, days: Sequence[date], series: Sequence[S
     for i in range(5):  # grid lines and y ticks
         value = top_value * i / 4
         y = y_of(value)
-        body.append(_html(
-            '<line class="dq-grid" x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}"></line>'
-            '<text class="dq-tick" x="{}" y="{:.1f}" text-anchor="end" dominant-baseline="middle">{}</text>',
-            left, width - right, y, y, left - 6, y, _n(value)))
+        body.append(
+            _html(
+                '<line class="dq-grid" x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}"></line>'
+                '<text class="dq-tick" x="{}" y="{:.1f}" text-anchor="end" '
+                'dominant-baseline="middle">{}</text>',
+                left,
+                width - right,
+                y,
+                y,
+                left - 6,
+                y,
+                _n(value),
+            )
+        )
     every = max(1, round(len(days) / 8))
     for i, day in enumerate(days):
         x = left + i * slot + (slot - bar_w) / 2
@@ -170,28 +242,55 @@ def column_chart(name: str, title: str, days: Sequence[date], series: Sequence[S
                 continue
             h = value / top_value * plot_h
             base -= h
-            parts.append(_html(
-                '<rect class="{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}">'
-                '<title>{}</title></rect>',
-                s.css, x, base, bar_w, h, f"{day:%a %d %b}: {_n(value)} {s.name.lower()}"))
+            parts.append(
+                _html(
+                    '<rect class="{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}">'
+                    "<title>{}</title></rect>",
+                    s.css,
+                    x,
+                    base,
+                    bar_w,
+                    h,
+                    f"{day:%a %d %b}: {_n(value)} {s.name.lower()}",
+                )
+            )
         if parts:
             group = _html('<g class="dq-stack">{}</g>', mark_safe("".join(parts)))  # noqa: S308
             body.append(_link(urls[i] if i < len(urls) else "", group, f"{day:%d %b}"))
         if (len(days) - 1 - i) % every == 0:
-            body.append(_html(
-                '<text class="dq-tick" x="{:.1f}" y="{}" text-anchor="middle">{}</text>',
-                x + bar_w / 2, height - bottom + 14, f"{day:%d %b}"))
+            body.append(
+                _html(
+                    '<text class="dq-tick" x="{:.1f}" y="{}" text-anchor="middle">{}</text>',
+                    x + bar_w / 2,
+                    height - bottom + 14,
+                    f"{day:%d %b}",
+                )
+            )
     for s in lines:
         points = " ".join(f"{left + i * slot + slot / 2:.1f},{y_of(v):.1f}" for i, v in enumerate(s.values))
         body.append(_html('<polyline class="dq-line {}" points="{}"></polyline>', s.css, points))
         for i, v in enumerate(s.values):
             if v > 0:
                 tip = f"{days[i]:%a %d %b}: {_n(v)} {s.name.lower()}"
-                body.append(_html(
-                    '<circle class="dq-dot {}" cx="{:.1f}" cy="{:.1f}" r="2.6"><title>{}</title></circle>',
-                    s.css, left + i * slot + slot / 2, y_of(v), tip))
-    body.append(_html('<line class="dq-axis" x1="{}" x2="{}" y1="{}" y2="{}"></line>',
-                            left, width - right, top + plot_h, top + plot_h))
+                body.append(
+                    _html(
+                        '<circle class="dq-dot {}" cx="{:.1f}" cy="{:.1f}" r="2.6">'
+                        "<title>{}</title></circle>",
+                        s.css,
+                        left + i * slot + slot / 2,
+                        y_of(v),
+                        tip,
+                    )
+                )
+    body.append(
+        _html(
+            '<line class="dq-axis" x1="{}" x2="{}" y1="{}" y2="{}"></line>',
+            left,
+            width - right,
+            top + plot_h,
+            top + plot_h,
+        )
+    )
     totals = ", ".join(f"{s.name} {_n(sum(s.values))}" for s in series)
     desc = f"{days[0]:%d %b %Y} to {days[-1]:%d %b %Y}: {totals}" if days else "No days"
     return _svg(name, width, height, title, desc, body)
@@ -215,26 +314,47 @@ class Cell:
         return 100 * value / self.total if self.total else 0
 
 
-CONSENT_PARTS = (("opt_in", "in", "opted in"), ("opt_out", "out", "opted out"),
-                 ("seen", "seen", "seen, no answer"), ("not_seen", "none", "not seen"))
+CONSENT_PARTS = (
+    ("opt_in", "in", "opted in"),
+    ("opt_out", "out", "opted out"),
+    ("seen", "seen", "seen, no answer"),
+    ("not_seen", "none", "not seen"),
+)
 
 
-def consent_matrix(name: str, title: str, columns: Sequence[str], rows: Sequence[tuple[str, list[Cell]]],
-                   *, cell_width: int = 150, label_width: int = 170) -> SafeString:
+def consent_matrix(
+    name: str,
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[str, list[Cell]]],
+    *,
+    cell_width: int = 150,
+    label_width: int = 170,
+) -> SafeString:
     """A matrix of 100 % stacked bars: one row per purpose, one column per channel, each cell
     split into opted in / opted out / seen / not seen, the opt-in rate printed under it."""
     row_h, head_h, bar_h = 40, 22, 14
     width = label_width + cell_width * len(columns)
     height = head_h + row_h * len(rows) + 2
-    body = [_html('<text class="dq-colhead" x="{}" y="14" text-anchor="middle">{}</text>',
-                        label_width + i * cell_width + (cell_width - 12) / 2, column)
-            for i, column in enumerate(columns)]
+    body = [
+        _html(
+            '<text class="dq-colhead" x="{}" y="14" text-anchor="middle">{}</text>',
+            label_width + i * cell_width + (cell_width - 12) / 2,
+            column,
+        )
+        for i, column in enumerate(columns)
+    ]
     desc = []
     for r, (label, cells) in enumerate(rows):
         y = head_h + r * row_h
-        body.append(_html(
-            '<text class="dq-label" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>',
-            label_width - 10, y + bar_h / 2 + 1, label))
+        body.append(
+            _html(
+                '<text class="dq-label" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>',
+                label_width - 10,
+                y + bar_h / 2 + 1,
+                label,
+            )
+        )
         for c, cell in enumerate(cells):
             x, inner_w = label_width + c * cell_width, cell_width - 12
             parts, offset = [], 0.0
@@ -242,18 +362,35 @@ def consent_matrix(name: str, title: str, columns: Sequence[str], rows: Sequence
                 value = getattr(cell, attr)
                 w = inner_w * value / cell.total if cell.total else 0
                 if w > 0:
-                    parts.append(_html(
-                        '<rect class="dq-consent {}" x="{:.1f}" y="{}" width="{:.1f}" height="{}"></rect>',
-                        css, x + offset, y, w, bar_h))
+                    parts.append(
+                        _html(
+                            '<rect class="dq-consent {}" x="{:.1f}" y="{}" '
+                            'width="{:.1f}" height="{}"></rect>',
+                            css,
+                            x + offset,
+                            y,
+                            w,
+                            bar_h,
+                        )
+                    )
                 offset += w
             tip = f"{label} by {columns[c]}: " + ", ".join(
                 f"{cell.pct(getattr(cell, attr)):.0f}% {words} ({getattr(cell, attr):,})"
-                for attr, _, words in CONSENT_PARTS)
+                for attr, _, words in CONSENT_PARTS
+            )
             desc.append(tip)
             inner = _html(
                 '<g class="dq-cell"><title>{}</title><rect class="dq-track" x="{}" y="{}" width="{}" '
                 'height="{}" rx="2"></rect>{}<text class="dq-value" x="{}" y="{}">{}</text></g>',
-                tip, x, y, inner_w, bar_h, mark_safe("".join(parts)),  # noqa: S308
-                x, y + bar_h + 12, f"{cell.pct(cell.opt_in):.0f}% in · {cell.pct(cell.opt_out):.0f}% out")
+                tip,
+                x,
+                y,
+                inner_w,
+                bar_h,
+                mark_safe("".join(parts)),  # noqa: S308
+                x,
+                y + bar_h + 12,
+                f"{cell.pct(cell.opt_in):.0f}% in · {cell.pct(cell.opt_out):.0f}% out",
+            )
             body.append(_link(cell.url, inner, tip))
     return _svg(name, width, height, title, "; ".join(desc), body)

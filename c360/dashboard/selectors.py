@@ -30,8 +30,12 @@ from parties.selectors import AttentionItem, AttentionSummary, attention_summary
 
 ACTIVITY_DAYS = 30
 THROUGHPUT_DAYS = 14
-ATTRIBUTE_LABELS = {"email": "Valid email", "phone": "E.164 phone", "address": "Full address",
-                    "birth_date": "Birth date"}
+ATTRIBUTE_LABELS = {
+    "email": "Valid email",
+    "phone": "E.164 phone",
+    "address": "Full address",
+    "birth_date": "Birth date",
+}
 ELIGIBILITY_CHANNELS = ("email", "sms", "phone", "mail")  # the channels the eligibility page lists
 
 
@@ -52,23 +56,43 @@ def home_summary(*, user, snapshot: DashboardSnapshot | None) -> AttentionSummar
     sources = list(SourceSystem.objects.order_by("trust_rank", "name"))
     summary.source_systems = len(sources)
     summary.items = [
-        AttentionItem("Invalid email addresses", snapshot.invalid_emails,
-                      "Addresses that failed the syntax check on import.", "?contact=invalid_email"),
-        AttentionItem("Invalid phone numbers", snapshot.invalid_phones,
-                      "Numbers that are not valid for their country.", "?contact=invalid_phone"),
-        AttentionItem("Parties nobody can contact", snapshot.unreachable_parties,
-                      "Active parties with no active email, phone or address.", "?reachability=none"),
+        AttentionItem(
+            "Invalid email addresses",
+            snapshot.invalid_emails,
+            "Addresses that failed the syntax check on import.",
+            "?contact=invalid_email",
+        ),
+        AttentionItem(
+            "Invalid phone numbers",
+            snapshot.invalid_phones,
+            "Numbers that are not valid for their country.",
+            "?contact=invalid_phone",
+        ),
+        AttentionItem(
+            "Parties nobody can contact",
+            snapshot.unreachable_parties,
+            "Active parties with no active email, phone or address.",
+            "?reachability=none",
+        ),
     ]
     if user.has_perm("parties.view_importjob"):
-        failed = ImportJob.objects.filter(status=ImportStatus.FAILED,
-                                          created_at__gte=timezone.now() - timedelta(days=7)).count()
-        summary.items.append(AttentionItem(
-            "Failed imports this week", failed,
-            "Import jobs that stopped with an error; retry them after fixing the cause.",
-            reverse("parties:imports")))
+        failed = ImportJob.objects.filter(
+            status=ImportStatus.FAILED, created_at__gte=timezone.now() - timedelta(days=7)
+        ).count()
+        summary.items.append(
+            AttentionItem(
+                "Failed imports this week",
+                failed,
+                "Import jobs that stopped with an error; retry them after fixing the cause.",
+                reverse("parties:imports"),
+            )
+        )
     if not sources:
-        summary.items.append(AttentionItem(
-            "No source systems yet", 0, "Register a source system and import its customers.", tone="info"))
+        summary.items.append(
+            AttentionItem(
+                "No source systems yet", 0, "Register a source system and import its customers.", tone="info"
+            )
+        )
     if user.has_perm("parties.view_sourcesystem"):
         records = {f.source_system_id: f.records for f in snapshot.sources.all()}
         for source in sources:
@@ -78,6 +102,7 @@ def home_summary(*, user, snapshot: DashboardSnapshot | None) -> AttentionSummar
 
 
 # --- aggregated figures -------------------------------------------------------------------
+
 
 @dataclass
 class SourceRow:
@@ -130,9 +155,14 @@ def _parties_url(**params) -> str:
 
 def source_rows(snapshot: DashboardSnapshot) -> list[SourceRow]:
     figures = {f.source_system_id: f for f in snapshot.sources.all()}
-    return [SourceRow(s, figures[s.pk].records if s.pk in figures else 0,
-                      figures[s.pk].parties if s.pk in figures else 0)
-            for s in SourceSystem.objects.order_by("trust_rank", "name")]
+    return [
+        SourceRow(
+            s,
+            figures[s.pk].records if s.pk in figures else 0,
+            figures[s.pk].parties if s.pk in figures else 0,
+        )
+        for s in SourceSystem.objects.order_by("trust_rank", "name")
+    ]
 
 
 def attribute_rows(snapshot: DashboardSnapshot, sources: list[SourceSystem]) -> list[AttributeRow]:
@@ -151,15 +181,18 @@ def attribute_rows(snapshot: DashboardSnapshot, sources: list[SourceSystem]) -> 
             url = _parties_url(**params)
         return Rate(f.population, f.complete, f.valid, url) if f else Rate(0, 0, 0, url)
 
-    return [AttributeRow(a, label, rate(None, a), [rate(s.pk, a) for s in sources])
-            for a, label in ATTRIBUTE_LABELS.items()]
+    return [
+        AttributeRow(a, label, rate(None, a), [rate(s.pk, a) for s in sources])
+        for a, label in ATTRIBUTE_LABELS.items()
+    ]
 
 
 def issue_rows(snapshot: DashboardSnapshot, limit: int = 12) -> list[IssueRow]:
     base = reverse("dashboard:issues")
-    return [IssueRow(f.field, f.reason, f.count,
-                     f"{base}?{urlencode({'field': f.field, 'reason': f.reason})}")
-            for f in snapshot.issues.order_by("-count", "field", "reason")[:limit]]
+    return [
+        IssueRow(f.field, f.reason, f.count, f"{base}?{urlencode({'field': f.field, 'reason': f.reason})}")
+        for f in snapshot.issues.order_by("-count", "field", "reason")[:limit]
+    ]
 
 
 @dataclass
@@ -179,16 +212,21 @@ def consent_rows(snapshot: DashboardSnapshot, *, user) -> tuple[list[str], list[
         purposes[f.purpose_id] = f.purpose
         url = ""
         if may_list and f.channel in ELIGIBILITY_CHANNELS:
-            url = (f"{reverse('consents:eligibility')}?"
-                   f"{urlencode({'channel': f.channel, 'purpose': f.purpose.code, 'on': today})}")
+            url = (
+                f"{reverse('consents:eligibility')}?"
+                f"{urlencode({'channel': f.channel, 'purpose': f.purpose.code, 'on': today})}"
+            )
         by_purpose[f.purpose_id][f.channel] = Cell(f.opt_in, f.opt_out, f.seen, f.not_seen, url)
     channels = [c for c in Channel.values if any(c in cells for cells in by_purpose.values())]
-    rows = [ConsentRow(purposes[pid], [cells.get(c, Cell(0, 0, 0, 0)) for c in channels])
-            for pid, cells in by_purpose.items()]
+    rows = [
+        ConsentRow(purposes[pid], [cells.get(c, Cell(0, 0, 0, 0)) for c in channels])
+        for pid, cells in by_purpose.items()
+    ]
     return [Channel(c).label for c in channels], rows
 
 
 # --- live figures -------------------------------------------------------------------------
+
 
 def _days(n: int) -> list[date]:
     today = timezone.localdate()
@@ -200,8 +238,13 @@ def _since(days: list[date]):
 
 
 def _per_day(queryset, column: str, days: list[date]) -> list[int]:
-    counts = dict(queryset.filter(**{f"{column}__gte": _since(days)}).order_by()
-                  .annotate(day=TruncDate(column)).values_list("day").annotate(n=Count("pk")))
+    counts = dict(
+        queryset.filter(**{f"{column}__gte": _since(days)})
+        .order_by()
+        .annotate(day=TruncDate(column))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+    )
     return [counts.get(day, 0) for day in days]
 
 
@@ -225,10 +268,14 @@ def activity(days: int = ACTIVITY_DAYS) -> Activity:
     merged = _per_day(events.filter(kind=EventKind.MERGE), "created_at", span)
     auto = _per_day(events.filter(kind=EventKind.AUTO_MERGE), "created_at", span)
     return Activity(
-        days=span, created=_per_day(MatchSuggestion.objects.all(), "created_at", span),
-        merged=merged, auto_merged=auto, rejected=rejected,
+        days=span,
+        created=_per_day(MatchSuggestion.objects.all(), "created_at", span),
+        merged=merged,
+        auto_merged=auto,
+        rejected=rejected,
         pending=MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING).count(),
-        decided=sum(merged) + sum(rejected))
+        decided=sum(merged) + sum(rejected),
+    )
 
 
 @dataclass
@@ -256,18 +303,31 @@ def throughput(days: int = THROUGHPUT_DAYS) -> Throughput:
     """Suggestions decided per day per person (merged or not a match; automatic merges have
     no person and are left out)."""
     span = _days(days)
-    rows = (MatchSuggestion.objects.order_by()
-            .filter(Q(status=SuggestionStatus.MERGED) | Q(status=SuggestionStatus.REJECTED),
-                    decided_at__gte=_since(span), decided_by__isnull=False)
-            .annotate(day=TruncDate("decided_at")).values_list("decided_by", "day").annotate(n=Count("pk")))
+    rows = (
+        MatchSuggestion.objects.order_by()
+        .filter(
+            Q(status=SuggestionStatus.MERGED) | Q(status=SuggestionStatus.REJECTED),
+            decided_at__gte=_since(span),
+            decided_by__isnull=False,
+        )
+        .annotate(day=TruncDate("decided_at"))
+        .values_list("decided_by", "day")
+        .annotate(n=Count("pk"))
+    )
     per_user: dict[int, dict[date, int]] = defaultdict(dict)
     for user_id, day, n in rows:
         per_user[user_id][day] = n
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=per_user)}
     stewards = sorted(
-        (StewardRow(users[user_id].get_full_name() or users[user_id].get_username(),
-                    [counts.get(day, 0) for day in span]) for user_id, counts in per_user.items()),
-        key=lambda row: (-row.total, row.name))
+        (
+            StewardRow(
+                users[user_id].get_full_name() or users[user_id].get_username(),
+                [counts.get(day, 0) for day in span],
+            )
+            for user_id, counts in per_user.items()
+        ),
+        key=lambda row: (-row.total, row.name),
+    )
     for i, row in enumerate(stewards):
         row.css = f"s{i % 8}"
     return Throughput(span, stewards)

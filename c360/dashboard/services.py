@@ -52,8 +52,10 @@ GOOD = f"('{Validity.VALID}', '{Validity.VERIFIED}')"
 _OK = {
     "email": f"c.validity IN {GOOD}",
     "phone": f"c.validity IN {GOOD} AND c.normalized LIKE '+%%'",
-    "address": (f"c.validity <> '{Validity.INVALID}' AND c.line1 <> '' AND c.postal_code <> '' "
-                "AND c.city <> '' AND c.country <> ''"),
+    "address": (
+        f"c.validity <> '{Validity.INVALID}' AND c.line1 <> '' AND c.postal_code <> '' "
+        "AND c.city <> '' AND c.country <> ''"
+    ),
 }
 _MODELS = {"email": ContactPointEmail, "phone": ContactPointPhone, "address": ContactPointAddress}
 
@@ -61,8 +63,10 @@ _MODELS = {"email": ContactPointEmail, "phone": ContactPointPhone, "address": Co
 def _by_party(kind: str) -> str:
     """Per party: 1 row if it has an active contact point of the kind, ok=1 if a valid one."""
     table = _MODELS[kind]._meta.db_table
-    return (f"(SELECT c.party_id AS party_id, MAX(CASE WHEN {_OK[kind]} THEN 1 ELSE 0 END) AS ok "  # noqa: S608
-            f"FROM {table} c WHERE c.is_active GROUP BY c.party_id)")
+    return (
+        f"(SELECT c.party_id AS party_id, MAX(CASE WHEN {_OK[kind]} THEN 1 ELSE 0 END) AS ok "  # noqa: S608
+        f"FROM {table} c WHERE c.is_active GROUP BY c.party_id)"
+    )
 
 
 def _by_record(kind: str) -> str:
@@ -108,13 +112,30 @@ def _party_figures() -> dict:
     with connection.cursor() as cursor:
         cursor.execute(sql, [PartyKind.INDIVIDUAL, PartyKind.INDIVIDUAL, PartyStatus.ACTIVE])
         row = [int(v or 0) for v in cursor.fetchone()]
-    (active, not_erased, individuals, births, email, email_ok, phone, phone_ok, address, address_ok,
-     unreachable) = row
+    (
+        active,
+        not_erased,
+        individuals,
+        births,
+        email,
+        email_ok,
+        phone,
+        phone_ok,
+        address,
+        address_ok,
+        unreachable,
+    ) = row
     return {
-        "active": active, "not_erased": not_erased, "individuals": individuals, "unreachable": unreachable,
-        "attributes": {"email": (active, email, email_ok), "phone": (active, phone, phone_ok),
-                       "address": (active, address, address_ok),
-                       "birth_date": (individuals, births, births)},
+        "active": active,
+        "not_erased": not_erased,
+        "individuals": individuals,
+        "unreachable": unreachable,
+        "attributes": {
+            "email": (active, email, email_ok),
+            "phone": (active, phone, phone_ok),
+            "address": (active, address, address_ok),
+            "birth_date": (individuals, births, births),
+        },
     }
 
 
@@ -141,13 +162,18 @@ def _source_figures() -> dict[int, dict]:
         rows = cursor.fetchall()
     figures = {}
     for source_id, *values in rows:
-        (n, parties, email, email_ok, phone, phone_ok, address, address_ok, individuals,
-         births) = (int(v or 0) for v in values)
+        (n, parties, email, email_ok, phone, phone_ok, address, address_ok, individuals, births) = (
+            int(v or 0) for v in values
+        )
         figures[source_id] = {
-            "records": n, "parties": parties,
-            "attributes": {"email": (n, email, email_ok), "phone": (n, phone, phone_ok),
-                           "address": (n, address, address_ok),
-                           "birth_date": (individuals, births, births)},
+            "records": n,
+            "parties": parties,
+            "attributes": {
+                "email": (n, email, email_ok),
+                "phone": (n, phone, phone_ok),
+                "address": (n, address, address_ok),
+                "birth_date": (individuals, births, births),
+            },
         }
     return figures
 
@@ -173,11 +199,15 @@ def _issue_figures() -> Counter:
 
 def _consent_figures() -> dict[tuple[str, int], Counter]:
     now = timezone.now()
-    in_effect = ((Q(effective_from__isnull=True) | Q(effective_from__lte=now))
-                 & (Q(effective_to__isnull=True) | Q(effective_to__gte=now)))
-    rows = (ContactPointTypeConsent.objects.order_by()
-            .filter(in_effect, party__status=PartyStatus.ACTIVE, party__erased_at__isnull=True)
-            .values_list("channel", "purpose_id", "status").annotate(n=Count("pk")))
+    in_effect = (Q(effective_from__isnull=True) | Q(effective_from__lte=now)) & (
+        Q(effective_to__isnull=True) | Q(effective_to__gte=now)
+    )
+    rows = (
+        ContactPointTypeConsent.objects.order_by()
+        .filter(in_effect, party__status=PartyStatus.ACTIVE, party__erased_at__isnull=True)
+        .values_list("channel", "purpose_id", "status")
+        .annotate(n=Count("pk"))
+    )
     figures: dict[tuple[str, int], Counter] = {}
     for channel, purpose_id, status, n in rows:
         figures.setdefault((channel, purpose_id), Counter())[status] += n
@@ -202,32 +232,55 @@ def dashboard_refresh() -> DashboardSnapshot:
 
     with transaction.atomic():
         snapshot = DashboardSnapshot.objects.create(
-            started_at=started_at, computed_at=timezone.now(),
+            started_at=started_at,
+            computed_at=timezone.now(),
             duration_ms=int((time.perf_counter() - clock) * 1000),
-            parties_active=parties["active"], parties_merged=merged,
+            parties_active=parties["active"],
+            parties_merged=merged,
             individuals_active=parties["individuals"],
             source_records=sum(s["records"] for s in sources.values()),
-            quality_issues=sum(issues.values()), invalid_emails=invalid_emails,
-            invalid_phones=invalid_phones, unreachable_parties=parties["unreachable"],
+            quality_issues=sum(issues.values()),
+            invalid_emails=invalid_emails,
+            invalid_phones=invalid_phones,
+            unreachable_parties=parties["unreachable"],
         )
         SourceFigure.objects.bulk_create(
-            SourceFigure(snapshot=snapshot, source_system_id=source_id, records=s["records"],
-                         parties=s["parties"]) for source_id, s in sources.items())
+            SourceFigure(
+                snapshot=snapshot, source_system_id=source_id, records=s["records"], parties=s["parties"]
+            )
+            for source_id, s in sources.items()
+        )
         attributes = [(None, parties["attributes"])] + [(sid, s["attributes"]) for sid, s in sources.items()]
         AttributeFigure.objects.bulk_create(
-            AttributeFigure(snapshot=snapshot, source_system_id=source_id, attribute=name,
-                            population=population, complete=complete, valid=valid)
+            AttributeFigure(
+                snapshot=snapshot,
+                source_system_id=source_id,
+                attribute=name,
+                population=population,
+                complete=complete,
+                valid=valid,
+            )
             for source_id, figures in attributes
-            for name, (population, complete, valid) in figures.items())
+            for name, (population, complete, valid) in figures.items()
+        )
         QualityIssueFigure.objects.bulk_create(
             QualityIssueFigure(snapshot=snapshot, field=field[:64], reason=reason, count=n)
-            for (field, reason), n in issues.items())
+            for (field, reason), n in issues.items()
+        )
         ConsentFigure.objects.bulk_create(
-            ConsentFigure(snapshot=snapshot, channel=channel, purpose_id=purpose_id,
-                          parties=parties["not_erased"],
-                          opt_in=counts["opt_in"], opt_out=counts["opt_out"], seen=counts["seen"])
-            for purpose_id in purposes for channel in Channel.values
-            for counts in [consents.get((channel, purpose_id), Counter())])
+            ConsentFigure(
+                snapshot=snapshot,
+                channel=channel,
+                purpose_id=purpose_id,
+                parties=parties["not_erased"],
+                opt_in=counts["opt_in"],
+                opt_out=counts["opt_out"],
+                seen=counts["seen"],
+            )
+            for purpose_id in purposes
+            for channel in Channel.values
+            for counts in [consents.get((channel, purpose_id), Counter())]
+        )
         DashboardSnapshot.objects.exclude(pk=snapshot.pk).delete()
     logger.info("dashboard figures refreshed in %d ms", snapshot.duration_ms)
     return snapshot

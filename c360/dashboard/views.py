@@ -25,8 +25,12 @@ def _consent_chart(snapshot, user):
     columns, rows = s.consent_rows(snapshot, user=user)
     if not rows:
         return None
-    return charts.consent_matrix("consent-coverage", "Consent coverage per purpose and channel", columns,
-                                 [(row.purpose.name, row.cells) for row in rows])
+    return charts.consent_matrix(
+        "consent-coverage",
+        "Consent coverage per purpose and channel",
+        columns,
+        [(row.purpose.name, row.cells) for row in rows],
+    )
 
 
 def home_context(request: HttpRequest) -> dict:
@@ -35,8 +39,11 @@ def home_context(request: HttpRequest) -> dict:
     those who work with consents (marketing)."""
     user = request.user
     snapshot = s.snapshot_latest()
-    context = {"summary": s.home_summary(user=user, snapshot=snapshot), "snapshot": snapshot,
-               "may_refresh": user.has_perm(REFRESH)}
+    context = {
+        "summary": s.home_summary(user=user, snapshot=snapshot),
+        "snapshot": snapshot,
+        "may_refresh": user.has_perm(REFRESH),
+    }
     if user.has_perm(VIEW):
         context["dashboard"] = _dashboard(snapshot, user)
     elif snapshot is not None and user.has_perm(CONSENTS):
@@ -50,17 +57,26 @@ def _dashboard(snapshot, user) -> dict:
     board = {
         "activity": activity,
         "activity_chart": charts.column_chart(
-            "activity", "Suggestions and merges per day", activity.days, [
+            "activity",
+            "Suggestions and merges per day",
+            activity.days,
+            [
                 charts.Series("Merged by a steward", activity.merged, "s0"),
                 charts.Series("Merged automatically", activity.auto_merged, "s1"),
                 charts.Series("Not a match", activity.rejected, "s3"),
                 charts.Series("New suggestions", activity.created, "s2", kind="line"),
-            ]),
+            ],
+        ),
         "throughput": throughput,
         "throughput_chart": charts.column_chart(
-            "throughput", "Decisions per day per steward", throughput.days,
+            "throughput",
+            "Decisions per day per steward",
+            throughput.days,
             [charts.Series(row.name, row.values, row.css) for row in throughput.stewards],
-            width=480) if throughput.stewards else None,
+            width=480,
+        )
+        if throughput.stewards
+        else None,
         "imports": s.recent_imports(),
         # each steward's agreement with known answers and second reviews (issue 18): for those
         # who run the checks (matching's quality page), with the pairs they disagreed on
@@ -71,30 +87,80 @@ def _dashboard(snapshot, user) -> dict:
     sources = s.source_rows(snapshot)
     board["sources"] = sources
     board["sources_chart"] = charts.hbar_chart(
-        "sources", "Parties and source records per source system",
-        [charts.Group(row.source.name, [
-            charts.Bar("Source records", row.records, css="s0",
-                       url=f"{reverse('parties:list')}?source={row.source.pk}"),
-            charts.Bar("Parties", row.parties, css="s2",
-                       url=f"{reverse('parties:list')}?source={row.source.pk}"),
-        ]) for row in sources])
+        "sources",
+        "Parties and source records per source system",
+        [
+            charts.Group(
+                row.source.name,
+                [
+                    charts.Bar(
+                        "Source records",
+                        row.records,
+                        css="s0",
+                        url=f"{reverse('parties:list')}?source={row.source.pk}",
+                    ),
+                    charts.Bar(
+                        "Parties",
+                        row.parties,
+                        css="s2",
+                        url=f"{reverse('parties:list')}?source={row.source.pk}",
+                    ),
+                ],
+            )
+            for row in sources
+        ],
+    )
     attributes = s.attribute_rows(snapshot, [row.source for row in sources])
     board["attributes"] = attributes
     board["completeness_chart"] = charts.hbar_chart(
-        "completeness", "Completeness and validity per attribute (active parties)",
-        [charts.Group(row.label, [
-            charts.Bar("Has a value", rate.complete_pct, css="s2", text=f"{rate.complete_pct:.1f}%",
-                       title=f"{row.label}: {rate.complete:,} of {rate.population:,} have a value"),
-            charts.Bar("Valid", rate.valid_pct, css="s0", url=rate.url, text=f"{rate.valid_pct:.1f}%",
-                       title=f"{row.label}: {rate.valid:,} of {rate.population:,} valid"),
-        ]) for row in attributes for rate in [row.overall]], max_value=100, percent=True)
+        "completeness",
+        "Completeness and validity per attribute (active parties)",
+        [
+            charts.Group(
+                row.label,
+                [
+                    charts.Bar(
+                        "Has a value",
+                        rate.complete_pct,
+                        css="s2",
+                        text=f"{rate.complete_pct:.1f}%",
+                        title=f"{row.label}: {rate.complete:,} of {rate.population:,} have a value",
+                    ),
+                    charts.Bar(
+                        "Valid",
+                        rate.valid_pct,
+                        css="s0",
+                        url=rate.url,
+                        text=f"{rate.valid_pct:.1f}%",
+                        title=f"{row.label}: {rate.valid:,} of {rate.population:,} valid",
+                    ),
+                ],
+            )
+            for row in attributes
+            for rate in [row.overall]
+        ],
+        max_value=100,
+        percent=True,
+    )
     issues = s.issue_rows(snapshot)
     board["issues"] = issues
-    board["issues_chart"] = charts.hbar_chart(
-        "issues", "Data-quality issues by reason",
-        [charts.Group(f"{row.reason[:1].upper()}{row.reason[1:]} · {row.field}",
-                      [charts.Bar("Issues", row.count, url=row.url, css="s4")], url=row.url)
-         for row in issues], label_above=True) if issues else None
+    board["issues_chart"] = (
+        charts.hbar_chart(
+            "issues",
+            "Data-quality issues by reason",
+            [
+                charts.Group(
+                    f"{row.reason[:1].upper()}{row.reason[1:]} · {row.field}",
+                    [charts.Bar("Issues", row.count, url=row.url, css="s4")],
+                    url=row.url,
+                )
+                for row in issues
+            ],
+            label_above=True,
+        )
+        if issues
+        else None
+    )
     board["consent_chart"] = _consent_chart(snapshot, user)
     return board
 
@@ -111,9 +177,17 @@ def quality_issues(request: HttpRequest) -> HttpResponse:
     page = Paginator(issues, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "dashboard/quality_issues.html", {
-        "page": page, "field": field, "reason": reason, "source": source_id, "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "dashboard/quality_issues.html",
+        {
+            "page": page,
+            "field": field,
+            "reason": reason,
+            "source": source_id,
+            "query": query.urlencode(),
+        },
+    )
 
 
 @require_POST

@@ -5,91 +5,180 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('c360', '0002_api_token_role_permissions'),
-        ('consents', '0006_erasure_role_permissions'),
-        ('parties', '0016_name_search_trigram'),
+        ("c360", "0002_api_token_role_permissions"),
+        ("consents", "0006_erasure_role_permissions"),
+        ("parties", "0016_name_search_trigram"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DashboardSnapshot',
+            name="DashboardSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('computed_at', models.DateTimeField(help_text="When the figures were complete: 'as of'.")),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('parties_active', models.PositiveBigIntegerField(default=0)),
-                ('parties_merged', models.PositiveBigIntegerField(default=0)),
-                ('individuals_active', models.PositiveBigIntegerField(default=0)),
-                ('source_records', models.PositiveBigIntegerField(default=0)),
-                ('quality_issues', models.PositiveBigIntegerField(default=0)),
-                ('invalid_emails', models.PositiveBigIntegerField(default=0, help_text='Active, invalid.')),
-                ('invalid_phones', models.PositiveBigIntegerField(default=0, help_text='Active, invalid.')),
-                ('unreachable_parties', models.PositiveBigIntegerField(default=0, help_text='Active parties with no active email, phone or address.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("computed_at", models.DateTimeField(help_text="When the figures were complete: 'as of'.")),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                ("parties_active", models.PositiveBigIntegerField(default=0)),
+                ("parties_merged", models.PositiveBigIntegerField(default=0)),
+                ("individuals_active", models.PositiveBigIntegerField(default=0)),
+                ("source_records", models.PositiveBigIntegerField(default=0)),
+                ("quality_issues", models.PositiveBigIntegerField(default=0)),
+                ("invalid_emails", models.PositiveBigIntegerField(default=0, help_text="Active, invalid.")),
+                ("invalid_phones", models.PositiveBigIntegerField(default=0, help_text="Active, invalid.")),
+                (
+                    "unreachable_parties",
+                    models.PositiveBigIntegerField(
+                        default=0, help_text="Active parties with no active email, phone or address."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-computed_at', '-id'],
-                'permissions': [('refresh_dashboardsnapshot', "Can refresh the dashboard's figures now")],
-                'get_latest_by': 'computed_at',
+                "ordering": ["-computed_at", "-id"],
+                "permissions": [("refresh_dashboardsnapshot", "Can refresh the dashboard's figures now")],
+                "get_latest_by": "computed_at",
             },
         ),
         migrations.CreateModel(
-            name='ConsentFigure',
+            name="ConsentFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(max_length=10)),
-                ('parties', models.PositiveBigIntegerField(default=0)),
-                ('opt_in', models.PositiveBigIntegerField(default=0)),
-                ('opt_out', models.PositiveBigIntegerField(default=0)),
-                ('seen', models.PositiveBigIntegerField(default=0)),
-                ('purpose', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='consents.datausepurpose')),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='c360.dashboardsnapshot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(max_length=10)),
+                ("parties", models.PositiveBigIntegerField(default=0)),
+                ("opt_in", models.PositiveBigIntegerField(default=0)),
+                ("opt_out", models.PositiveBigIntegerField(default=0)),
+                ("seen", models.PositiveBigIntegerField(default=0)),
+                (
+                    "purpose",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="consents.datausepurpose",
+                    ),
+                ),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to="c360.dashboardsnapshot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['snapshot', 'purpose', 'channel'],
+                "ordering": ["snapshot", "purpose", "channel"],
             },
         ),
         migrations.CreateModel(
-            name='AttributeFigure',
+            name="AttributeFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attribute', models.CharField(help_text='email, phone, address or birth_date', max_length=16)),
-                ('population', models.PositiveBigIntegerField(default=0, help_text='Parties or records counted.')),
-                ('complete', models.PositiveBigIntegerField(default=0, help_text='With a value at all.')),
-                ('valid', models.PositiveBigIntegerField(default=0, help_text='With a valid, complete value.')),
-                ('source_system', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.sourcesystem')),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attributes', to='c360.dashboardsnapshot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "attribute",
+                    models.CharField(help_text="email, phone, address or birth_date", max_length=16),
+                ),
+                (
+                    "population",
+                    models.PositiveBigIntegerField(default=0, help_text="Parties or records counted."),
+                ),
+                ("complete", models.PositiveBigIntegerField(default=0, help_text="With a value at all.")),
+                (
+                    "valid",
+                    models.PositiveBigIntegerField(default=0, help_text="With a valid, complete value."),
+                ),
+                (
+                    "source_system",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="parties.sourcesystem",
+                    ),
+                ),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attributes",
+                        to="c360.dashboardsnapshot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['snapshot', 'source_system', 'attribute'],
+                "ordering": ["snapshot", "source_system", "attribute"],
             },
         ),
         migrations.CreateModel(
-            name='QualityIssueFigure',
+            name="QualityIssueFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(max_length=64)),
-                ('reason', models.CharField(max_length=200)),
-                ('count', models.PositiveBigIntegerField(default=0)),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='issues', to='c360.dashboardsnapshot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("field", models.CharField(max_length=64)),
+                ("reason", models.CharField(max_length=200)),
+                ("count", models.PositiveBigIntegerField(default=0)),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="issues",
+                        to="c360.dashboardsnapshot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['snapshot', '-count', 'field', 'reason'],
+                "ordering": ["snapshot", "-count", "field", "reason"],
             },
         ),
         migrations.CreateModel(
-            name='SourceFigure',
+            name="SourceFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('records', models.PositiveBigIntegerField(default=0)),
-                ('parties', models.PositiveBigIntegerField(default=0)),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sources', to='c360.dashboardsnapshot')),
-                ('source_system', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.sourcesystem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("records", models.PositiveBigIntegerField(default=0)),
+                ("parties", models.PositiveBigIntegerField(default=0)),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sources",
+                        to="c360.dashboardsnapshot",
+                    ),
+                ),
+                (
+                    "source_system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="parties.sourcesystem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['snapshot', 'source_system'],
+                "ordering": ["snapshot", "source_system"],
             },
         ),
     ]

@@ -6,8 +6,12 @@ from django.db import migrations
 from c360.role_grants import role_permissions_grant, role_permissions_revoke
 
 GRANTS = {
-    "Administrator": ["view_accessattempt", "delete_accessattempt", "view_accessfailurelog",
-                      "view_accesslog"],
+    "Administrator": [
+        "view_accessattempt",
+        "delete_accessattempt",
+        "view_accessfailurelog",
+        "view_accesslog",
+    ],
 }
 
 

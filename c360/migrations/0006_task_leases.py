@@ -4,27 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('c360', '0005_login_lockout_role_permissions'),
+        ("c360", "0005_login_lockout_role_permissions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TaskLease',
+            name="TaskLease",
             fields=[
-                ('task_id', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=200)),
-                ('args', models.JSONField(blank=True, default=list)),
-                ('kwargs', models.JSONField(blank=True, default=dict)),
-                ('queue', models.CharField(blank=True, max_length=200)),
-                ('owner', models.CharField(blank=True, help_text="host:pid:start of the process running it ('' while queued).", max_length=200)),
-                ('sent_at', models.DateTimeField(help_text='When it was (last) sent, or is due after a retry.')),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='How many times a worker took it.')),
+                ("task_id", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=200)),
+                ("args", models.JSONField(blank=True, default=list)),
+                ("kwargs", models.JSONField(blank=True, default=dict)),
+                ("queue", models.CharField(blank=True, max_length=200)),
+                (
+                    "owner",
+                    models.CharField(
+                        blank=True,
+                        help_text="host:pid:start of the process running it ('' while queued).",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "sent_at",
+                    models.DateTimeField(help_text="When it was (last) sent, or is due after a retry."),
+                ),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(default=0, help_text="How many times a worker took it."),
+                ),
             ],
             options={
-                'ordering': ['sent_at'],
+                "ordering": ["sent_at"],
             },
         ),
     ]

@@ -6,30 +6,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('c360', '0006_task_leases'),
+        ("c360", "0006_task_leases"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SettingChange',
+            name="SettingChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('setting', models.CharField(help_text='Which setting, e.g. matching.thresholds.', max_length=40)),
-                ('object_id', models.CharField(blank=True, help_text='The row changed, for settings with many (a source system).', max_length=40)),
-                ('field', models.CharField(max_length=64)),
-                ('label', models.CharField(help_text="The field's name as the page shows it.", max_length=100)),
-                ('old', models.TextField(blank=True, help_text='None: there was no value (created).', null=True)),
-                ('new', models.TextField(blank=True, help_text='None: no value any more (deleted).', null=True)),
-                ('changed_by_label', models.CharField(blank=True, help_text="The user's name when it changed (kept if the user goes).", max_length=150)),
-                ('changed_at', models.DateTimeField()),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "setting",
+                    models.CharField(help_text="Which setting, e.g. matching.thresholds.", max_length=40),
+                ),
+                (
+                    "object_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The row changed, for settings with many (a source system).",
+                        max_length=40,
+                    ),
+                ),
+                ("field", models.CharField(max_length=64)),
+                (
+                    "label",
+                    models.CharField(help_text="The field's name as the page shows it.", max_length=100),
+                ),
+                (
+                    "old",
+                    models.TextField(blank=True, help_text="None: there was no value (created).", null=True),
+                ),
+                (
+                    "new",
+                    models.TextField(blank=True, help_text="None: no value any more (deleted).", null=True),
+                ),
+                (
+                    "changed_by_label",
+                    models.CharField(
+                        blank=True,
+                        help_text="The user's name when it changed (kept if the user goes).",
+                        max_length=150,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-changed_at', '-id'],
-                'indexes': [models.Index(fields=['setting', 'object_id', '-changed_at'], name='setting_change_lookup')],
+                "ordering": ["-changed_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["setting", "object_id", "-changed_at"], name="setting_change_lookup")
+                ],
             },
         ),
     ]

@@ -126,11 +126,22 @@ C360_CACHE_DIR = Path(env_str("C360_CACHE_DIR") or VAR_DIR / "cache")
 # Prefix of every cache key: lets several installations share one Redis without sharing counts.
 C360_CACHE_PREFIX = env_str("C360_CACHE_PREFIX") or ""
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL, "KEY_PREFIX": C360_CACHE_PREFIX}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": C360_CACHE_PREFIX,
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "c360.cache.SharedFileCache", "LOCATION": str(C360_CACHE_DIR),
-                          "KEY_PREFIX": C360_CACHE_PREFIX, "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "c360.cache.SharedFileCache",
+            "LOCATION": str(C360_CACHE_DIR),
+            "KEY_PREFIX": C360_CACHE_PREFIX,
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -174,8 +185,10 @@ C360_UPLOAD_MAX_BYTES = env_int("C360_UPLOAD_MAX_BYTES", 200 * 1024 * 1024, mini
 # under DATA_UPLOAD_MAX_NUMBER_FIELDS.
 C360_IMPORT_MAX_COLUMNS = env_int("C360_IMPORT_MAX_COLUMNS", 500, minimum=1)
 if C360_IMPORT_MAX_COLUMNS > DATA_UPLOAD_MAX_NUMBER_FIELDS - 10:
-    raise ImproperlyConfigured(f"C360_IMPORT_MAX_COLUMNS={C360_IMPORT_MAX_COLUMNS} must be at most "
-                               f"{DATA_UPLOAD_MAX_NUMBER_FIELDS - 10}.")
+    raise ImproperlyConfigured(
+        f"C360_IMPORT_MAX_COLUMNS={C360_IMPORT_MAX_COLUMNS} must be at most "
+        f"{DATA_UPLOAD_MAX_NUMBER_FIELDS - 10}."
+    )
 # Large imports standardize rows in this many processes in parallel (1 = in the worker only).
 C360_IMPORT_PROCESSES = env_int("C360_IMPORT_PROCESSES", os.cpu_count() or 1, minimum=1)
 C360_IMPORT_PARALLEL_MIN_ROWS = env_int("C360_IMPORT_PARALLEL_MIN_ROWS", 20_000, minimum=0)
@@ -216,8 +229,9 @@ C360_TRUSTED_PROXIES = env_int("C360_TRUSTED_PROXIES", 0, minimum=0)
 # colleague), signing in is refused for C360_LOGIN_COOLOFF_MINUTES; each further try while
 # refused starts that time again, and even the right password is refused until it has passed.
 C360_LOGIN_FAILURE_LIMIT = env_int("C360_LOGIN_FAILURE_LIMIT", 10, minimum=1)
-C360_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("C360_LOGIN_ADDRESS_FAILURE_LIMIT", 5 * C360_LOGIN_FAILURE_LIMIT,
-                                           minimum=C360_LOGIN_FAILURE_LIMIT)
+C360_LOGIN_ADDRESS_FAILURE_LIMIT = env_int(
+    "C360_LOGIN_ADDRESS_FAILURE_LIMIT", 5 * C360_LOGIN_FAILURE_LIMIT, minimum=C360_LOGIN_FAILURE_LIMIT
+)
 C360_LOGIN_COOLOFF_MINUTES = env_int("C360_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
 AXES_FAILURE_LIMIT = C360_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=C360_LOGIN_COOLOFF_MINUTES)
@@ -251,8 +265,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Django's admin needs nothing more. Only the API docs pages relax their own policy, on their
 # views (c360/api_docs.py): data: images for their icons, and for ReDoc the <style> elements
 # its bundle injects and its blob: search worker. Their scripts are as strict as everywhere.
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [csp_constants.SELF],
@@ -274,8 +289,8 @@ CONTENT_SECURITY_POLICY = {
 # is still a separate process that picks messages up from files under var/celery/.
 CELERY_BROKER_DIR = VAR_DIR / "celery"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or REDIS_URL or (
-    f"file://{CELERY_BROKER_DIR / 'results'}"
+CELERY_RESULT_BACKEND = (
+    env_str("CELERY_RESULT_BACKEND") or REDIS_URL or (f"file://{CELERY_BROKER_DIR / 'results'}")
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("queue", "processed", "results", "control"):
@@ -311,8 +326,10 @@ C360_TASK_STALE_SECONDS = env_int("C360_TASK_STALE_SECONDS", 120, minimum=2)
 C360_TASK_UNCLAIMED_SECONDS = env_int("C360_TASK_UNCLAIMED_SECONDS", 900, minimum=10)
 C360_TASK_RECOVER_SECONDS = env_int("C360_TASK_RECOVER_SECONDS", 60, minimum=5)
 if C360_TASK_STALE_SECONDS < 3 * C360_TASK_HEARTBEAT_SECONDS:
-    raise ImproperlyConfigured("C360_TASK_STALE_SECONDS must be at least three heartbeats "
-                               "(C360_TASK_HEARTBEAT_SECONDS), or running jobs would be taken over.")
+    raise ImproperlyConfigured(
+        "C360_TASK_STALE_SECONDS must be at least three heartbeats "
+        "(C360_TASK_HEARTBEAT_SECONDS), or running jobs would be taken over."
+    )
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -351,12 +368,15 @@ C360_API_ANON_RATE = _rate("C360_API_ANON_RATE", "60/minute")
 C360_API_DOCS_PUBLIC = env_bool("C360_API_DOCS_PUBLIC", False)
 
 SPECTACULAR_SETTINGS = {
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if C360_API_DOCS_PUBLIC
-                          else "rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if C360_API_DOCS_PUBLIC
+        else "rest_framework.permissions.IsAuthenticated"
+    ],
     "TITLE": "C360 Steward API",
     "DESCRIPTION": "Golden records, contact points, consents, imports and match decisions for other "
-                   "systems. Authenticate with `Authorization: Token <token>` (tokens are created by "
-                   "administrators). Errors are `{\"detail\": …, \"errors\": {field: [messages]}}`.",
+    "systems. Authenticate with `Authorization: Token <token>` (tokens are created by "
+    'administrators). Errors are `{"detail": …, "errors": {field: [messages]}}`.',
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
@@ -365,11 +385,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # ReDoc's theme names web fonts (Montserrat, Roboto) that only a font CDN would bring: the
     # page uses the system's fonts instead, as the rest of the site does (it works offline).
-    "REDOC_UI_SETTINGS": {"theme": {"typography": {
-        "fontFamily": 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
-        "headings": {"fontFamily": 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, '
-                                   'sans-serif'},
-        "code": {"fontFamily": 'ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace'}}}},
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": (
+                    'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+                ),
+                "headings": {
+                    "fontFamily": 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, '
+                    "sans-serif"
+                },
+                "code": {"fontFamily": 'ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace'},
+            }
+        }
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ContactUsageEnum": "parties.models.contact_points.ContactUsage",

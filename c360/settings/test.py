@@ -31,4 +31,5 @@ C360_API_ANON_RATE = env_str("C360_TEST_API_ANON_RATE") or "100000/minute"
 if not REDIS_URL and not env_str("C360_CACHE_DIR"):
     CACHES["default"]["LOCATION"] = str(VAR_DIR / f"cache-test-{worker_name}")
 CACHES["default"]["KEY_PREFIX"] = os.environ.setdefault(
-    "C360_TEST_CACHE_PREFIX", f"c360-test-{uuid.uuid4().hex[:8]}")
+    "C360_TEST_CACHE_PREFIX", f"c360-test-{uuid.uuid4().hex[:8]}"
+)

@@ -7,112 +7,359 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('parties', '0011_survivorship_role_permissions'),
+        ("parties", "0011_survivorship_role_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DataUsePurpose',
+            name="DataUsePurpose",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('legal_basis', models.CharField(choices=[('consent', 'Consent'), ('legitimate_interest', 'Legitimate interest'), ('contract', 'Contract'), ('legal_obligation', 'Legal obligation')], default='consent', max_length=24)),
-                ('requires_opt_in', models.BooleanField(default=True, help_text='Contact only after an explicit opt-in (else: unless opted out).')),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "legal_basis",
+                    models.CharField(
+                        choices=[
+                            ("consent", "Consent"),
+                            ("legitimate_interest", "Legitimate interest"),
+                            ("contract", "Contract"),
+                            ("legal_obligation", "Legal obligation"),
+                        ],
+                        default="consent",
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "requires_opt_in",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Contact only after an explicit opt-in (else: unless opted out).",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PrivacyPreference',
+            name="PrivacyPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('do_not_process', models.BooleanField(default=False)),
-                ('do_not_profile', models.BooleanField(default=False)),
-                ('do_not_track', models.BooleanField(default=False)),
-                ('do_not_solicit', models.BooleanField(default=False)),
-                ('preferred_channel', models.CharField(blank=True, choices=[('email', 'Email'), ('sms', 'SMS'), ('phone', 'Phone'), ('mail', 'Mail'), ('social', 'Social')], max_length=10)),
-                ('preferred_language', models.CharField(blank=True, help_text='BCP 47, e.g. de-AT', max_length=16)),
-                ('contact_frequency', models.CharField(blank=True, choices=[('', 'No preference'), ('weekly', 'At most weekly'), ('monthly', 'At most monthly'), ('quarterly', 'At most quarterly'), ('never', 'Never')], max_length=10)),
-                ('interests', models.JSONField(blank=True, default=list)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('party', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='privacy', to='parties.party')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("do_not_process", models.BooleanField(default=False)),
+                ("do_not_profile", models.BooleanField(default=False)),
+                ("do_not_track", models.BooleanField(default=False)),
+                ("do_not_solicit", models.BooleanField(default=False)),
+                (
+                    "preferred_channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("phone", "Phone"),
+                            ("mail", "Mail"),
+                            ("social", "Social"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "preferred_language",
+                    models.CharField(blank=True, help_text="BCP 47, e.g. de-AT", max_length=16),
+                ),
+                (
+                    "contact_frequency",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "No preference"),
+                            ("weekly", "At most weekly"),
+                            ("monthly", "At most monthly"),
+                            ("quarterly", "At most quarterly"),
+                            ("never", "Never"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("interests", models.JSONField(blank=True, default=list)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "party",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="privacy",
+                        to="parties.party",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ConsentEvent',
+            name="ConsentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('channel', 'Channel consent'), ('point', 'Contact-point consent'), ('preference', 'Privacy preference')], max_length=10)),
-                ('key', models.CharField(help_text='email/newsletter, email#12/marketing, do_not_solicit', max_length=80)),
-                ('previous', models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
-                ('new', models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
-                ('actor_kind', models.CharField(choices=[('user', 'Staff user'), ('import', 'Import job'), ('api', 'API client'), ('merge', 'Merge policy'), ('system', 'System')], max_length=8)),
-                ('actor_label', models.CharField(max_length=200)),
-                ('import_job_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('import_line', models.PositiveIntegerField(blank=True, null=True)),
-                ('capture_source', models.CharField(blank=True, max_length=200)),
-                ('evidence', models.TextField(blank=True)),
-                ('occurred_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consent_events', to='parties.party')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("channel", "Channel consent"),
+                            ("point", "Contact-point consent"),
+                            ("preference", "Privacy preference"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="email/newsletter, email#12/marketing, do_not_solicit", max_length=80
+                    ),
+                ),
+                (
+                    "previous",
+                    models.JSONField(
+                        blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True
+                    ),
+                ),
+                (
+                    "new",
+                    models.JSONField(
+                        blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True
+                    ),
+                ),
+                (
+                    "actor_kind",
+                    models.CharField(
+                        choices=[
+                            ("user", "Staff user"),
+                            ("import", "Import job"),
+                            ("api", "API client"),
+                            ("merge", "Merge policy"),
+                            ("system", "System"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("actor_label", models.CharField(max_length=200)),
+                ("import_job_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("import_line", models.PositiveIntegerField(blank=True, null=True)),
+                ("capture_source", models.CharField(blank=True, max_length=200)),
+                ("evidence", models.TextField(blank=True)),
+                ("occurred_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consent_events",
+                        to="parties.party",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['party', 'id'], name='consentevent_party_idx')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [models.Index(fields=["party", "id"], name="consentevent_party_idx")],
             },
         ),
         migrations.CreateModel(
-            name='ContactPointTypeConsent',
+            name="ContactPointTypeConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('opt_in', 'Opted in'), ('opt_out', 'Opted out'), ('not_seen', 'Not seen'), ('seen', 'Seen, no answer')], default='not_seen', max_length=10)),
-                ('effective_from', models.DateTimeField(blank=True, null=True)),
-                ('effective_to', models.DateTimeField(blank=True, null=True)),
-                ('captured_at', models.DateTimeField(help_text='When the customer said so.')),
-                ('capture_source', models.CharField(help_text='Where: web form, call centre, …', max_length=200)),
-                ('capture_channel', models.CharField(blank=True, choices=[('email', 'Email'), ('sms', 'SMS'), ('phone', 'Phone'), ('mail', 'Mail'), ('social', 'Social')], help_text='Through which kind of contact point.', max_length=10)),
-                ('double_opt_in_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'SMS'), ('phone', 'Phone'), ('mail', 'Mail'), ('social', 'Social')], max_length=10)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='channel_consents', to='parties.party')),
-                ('purpose', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='consents.datausepurpose')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("opt_in", "Opted in"),
+                            ("opt_out", "Opted out"),
+                            ("not_seen", "Not seen"),
+                            ("seen", "Seen, no answer"),
+                        ],
+                        default="not_seen",
+                        max_length=10,
+                    ),
+                ),
+                ("effective_from", models.DateTimeField(blank=True, null=True)),
+                ("effective_to", models.DateTimeField(blank=True, null=True)),
+                ("captured_at", models.DateTimeField(help_text="When the customer said so.")),
+                (
+                    "capture_source",
+                    models.CharField(help_text="Where: web form, call centre, …", max_length=200),
+                ),
+                (
+                    "capture_channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("phone", "Phone"),
+                            ("mail", "Mail"),
+                            ("social", "Social"),
+                        ],
+                        help_text="Through which kind of contact point.",
+                        max_length=10,
+                    ),
+                ),
+                ("double_opt_in_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("phone", "Phone"),
+                            ("mail", "Mail"),
+                            ("social", "Social"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="channel_consents",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="consents.datausepurpose",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['channel', 'purpose_id'],
-                'indexes': [models.Index(fields=['channel', 'purpose', 'status'], name='typeconsent_lookup_idx')],
-                'constraints': [models.UniqueConstraint(fields=('party', 'channel', 'purpose'), name='typeconsent_unique')],
+                "ordering": ["channel", "purpose_id"],
+                "indexes": [
+                    models.Index(fields=["channel", "purpose", "status"], name="typeconsent_lookup_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("party", "channel", "purpose"), name="typeconsent_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ContactPointConsent',
+            name="ContactPointConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('opt_in', 'Opted in'), ('opt_out', 'Opted out'), ('not_seen', 'Not seen'), ('seen', 'Seen, no answer')], default='not_seen', max_length=10)),
-                ('effective_from', models.DateTimeField(blank=True, null=True)),
-                ('effective_to', models.DateTimeField(blank=True, null=True)),
-                ('captured_at', models.DateTimeField(help_text='When the customer said so.')),
-                ('capture_source', models.CharField(help_text='Where: web form, call centre, …', max_length=200)),
-                ('capture_channel', models.CharField(blank=True, choices=[('email', 'Email'), ('sms', 'SMS'), ('phone', 'Phone'), ('mail', 'Mail'), ('social', 'Social')], help_text='Through which kind of contact point.', max_length=10)),
-                ('double_opt_in_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('point_kind', models.CharField(choices=[('email', 'Email address'), ('phone', 'Phone number'), ('address', 'Postal address')], max_length=8)),
-                ('point_id', models.PositiveBigIntegerField()),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='point_consents', to='parties.party')),
-                ('purpose', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='consents.datausepurpose')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("opt_in", "Opted in"),
+                            ("opt_out", "Opted out"),
+                            ("not_seen", "Not seen"),
+                            ("seen", "Seen, no answer"),
+                        ],
+                        default="not_seen",
+                        max_length=10,
+                    ),
+                ),
+                ("effective_from", models.DateTimeField(blank=True, null=True)),
+                ("effective_to", models.DateTimeField(blank=True, null=True)),
+                ("captured_at", models.DateTimeField(help_text="When the customer said so.")),
+                (
+                    "capture_source",
+                    models.CharField(help_text="Where: web form, call centre, …", max_length=200),
+                ),
+                (
+                    "capture_channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("phone", "Phone"),
+                            ("mail", "Mail"),
+                            ("social", "Social"),
+                        ],
+                        help_text="Through which kind of contact point.",
+                        max_length=10,
+                    ),
+                ),
+                ("double_opt_in_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "point_kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email address"),
+                            ("phone", "Phone number"),
+                            ("address", "Postal address"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("point_id", models.PositiveBigIntegerField()),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="point_consents",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="consents.datausepurpose",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['point_kind', 'point_id', 'purpose_id'],
-                'indexes': [models.Index(fields=['party'], name='pointconsent_party_idx')],
-                'constraints': [models.UniqueConstraint(fields=('point_kind', 'point_id', 'purpose'), name='pointconsent_unique')],
+                "ordering": ["point_kind", "point_id", "purpose_id"],
+                "indexes": [models.Index(fields=["party"], name="pointconsent_party_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("point_kind", "point_id", "purpose"), name="pointconsent_unique"
+                    )
+                ],
             },
         ),
     ]

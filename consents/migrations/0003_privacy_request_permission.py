@@ -4,14 +4,15 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consents', '0002_purposes_and_role_permissions'),
+        ("consents", "0002_purposes_and_role_permissions"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='privacypreference',
-            options={'permissions': [('handle_privacy_request', "Can export a customer's data (subject access)")]},
+            name="privacypreference",
+            options={
+                "permissions": [("handle_privacy_request", "Can export a customer's data (subject access)")]
+            },
         ),
     ]

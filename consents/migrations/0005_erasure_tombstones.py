@@ -4,28 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consents', '0004_privacy_request_role_permissions'),
+        ("consents", "0004_privacy_request_role_permissions"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='privacypreference',
-            options={'permissions': [('handle_privacy_request', "Can export a customer's data (subject access)"), ('erase_party', "Can erase a customer's personal data (right to be forgotten)")]},
+            name="privacypreference",
+            options={
+                "permissions": [
+                    ("handle_privacy_request", "Can export a customer's data (subject access)"),
+                    ("erase_party", "Can erase a customer's personal data (right to be forgotten)"),
+                ]
+            },
         ),
         migrations.CreateModel(
-            name='ErasureTombstone',
+            name="ErasureTombstone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email', 'Email address'), ('phone', 'Phone number'), ('source_key', 'Source system and key'), ('identifier', 'Identifier'), ('person', 'Name and birth date')], max_length=12)),
-                ('digest', models.CharField(help_text='HMAC-SHA256 of the normalized value, hex.', max_length=64)),
-                ('erasure_event_id', models.PositiveBigIntegerField(help_text="The erasure's audit-trail entry.")),
-                ('erased_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email address"),
+                            ("phone", "Phone number"),
+                            ("source_key", "Source system and key"),
+                            ("identifier", "Identifier"),
+                            ("person", "Name and birth date"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "digest",
+                    models.CharField(help_text="HMAC-SHA256 of the normalized value, hex.", max_length=64),
+                ),
+                (
+                    "erasure_event_id",
+                    models.PositiveBigIntegerField(help_text="The erasure's audit-trail entry."),
+                ),
+                ("erased_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-erased_at', 'id'],
-                'indexes': [models.Index(fields=['digest'], name='tombstone_digest_idx')],
+                "ordering": ["-erased_at", "id"],
+                "indexes": [models.Index(fields=["digest"], name="tombstone_digest_idx")],
             },
         ),
     ]

@@ -87,9 +87,7 @@ def _when(text: str, source: SourceSystem) -> datetime:
 def _parties(row: dict, source: SourceSystem, status: str) -> list[int]:
     key, email, phone = row.get("source_key", "").strip(), row.get("email", ""), row.get("phone", "")
     if key:
-        record = (
-            SourceRecord.objects.filter(source_system=source, source_key=key).only("party_id").first()
-        )
+        record = SourceRecord.objects.filter(source_system=source, source_key=key).only("party_id").first()
         if record is None:
             raise RowError("source_key", key, f"no customer with source key {key!r} in {source.name}")
         # A merge moves the records to the survivor; should one still name a merged party,

@@ -45,8 +45,11 @@ from parties.models import (
 from parties.models.contact_points import ContactPoint
 
 POINTS: dict[str, tuple[type[ContactPoint], str]] = {
-    Channel.EMAIL: (ContactPointEmail, "email"), Channel.SMS: (ContactPointPhone, "phone"),
-    Channel.PHONE: (ContactPointPhone, "phone"), Channel.MAIL: (ContactPointAddress, "address")}
+    Channel.EMAIL: (ContactPointEmail, "email"),
+    Channel.SMS: (ContactPointPhone, "phone"),
+    Channel.PHONE: (ContactPointPhone, "phone"),
+    Channel.MAIL: (ContactPointAddress, "address"),
+}
 SOLICIT_EXEMPT = (LegalBasis.CONTRACT, LegalBasis.LEGAL_OBLIGATION)
 
 
@@ -57,8 +60,9 @@ def _moment(on: date) -> datetime:
 def in_effect(on: date) -> Q:
     """Consent rows in effect on the date (at noon, local time)."""
     moment = _moment(on)
-    return ((Q(effective_from__isnull=True) | Q(effective_from__lte=moment))
-            & (Q(effective_to__isnull=True) | Q(effective_to__gte=moment)))
+    return (Q(effective_from__isnull=True) | Q(effective_from__lte=moment)) & (
+        Q(effective_to__isnull=True) | Q(effective_to__gte=moment)
+    )
 
 
 def _points(channel: str):
@@ -71,21 +75,26 @@ def points_with_consent(*, channel: str, purpose: DataUsePurpose, on: date) -> Q
     """Every contact point of the channel, annotated with the consent in effect for it."""
     model, kind = _points(channel)
     point_status = ContactPointConsent.objects.filter(
-        in_effect(on), point_kind=kind, point_id=OuterRef("pk"), purpose=purpose).values("status")[:1]
+        in_effect(on), point_kind=kind, point_id=OuterRef("pk"), purpose=purpose
+    ).values("status")[:1]
     channel_status = ContactPointTypeConsent.objects.filter(
-        in_effect(on), party_id=OuterRef("party_id"), channel=channel, purpose=purpose).values("status")[:1]
+        in_effect(on), party_id=OuterRef("party_id"), channel=channel, purpose=purpose
+    ).values("status")[:1]
     return model.objects.annotate(
-        consent=Coalesce(Subquery(point_status), Subquery(channel_status), Value("")))
+        consent=Coalesce(Subquery(point_status), Subquery(channel_status), Value(""))
+    )
 
 
 def _reachable(channel: str, purpose: DataUsePurpose) -> Q:
-    condition = (Q(party__status=PartyStatus.ACTIVE, party__erased_at__isnull=True, is_active=True)
-                 & ~Q(validity=Validity.INVALID)
-                 & ~Q(Exists(PrivacyPreference.objects.filter(party_id=OuterRef("party_id"),
-                                                              do_not_process=True))))
+    condition = (
+        Q(party__status=PartyStatus.ACTIVE, party__erased_at__isnull=True, is_active=True)
+        & ~Q(validity=Validity.INVALID)
+        & ~Q(Exists(PrivacyPreference.objects.filter(party_id=OuterRef("party_id"), do_not_process=True)))
+    )
     if purpose.legal_basis not in SOLICIT_EXEMPT:
-        condition &= ~Q(Exists(PrivacyPreference.objects.filter(party_id=OuterRef("party_id"),
-                                                                 do_not_solicit=True)))
+        condition &= ~Q(
+            Exists(PrivacyPreference.objects.filter(party_id=OuterRef("party_id"), do_not_solicit=True))
+        )
     if channel == Channel.SMS:
         condition &= ~Q(phone_type=PhoneType.FIXED)
     return condition
@@ -98,15 +107,19 @@ def _consented(purpose: DataUsePurpose) -> Q:
 
 
 def eligible_points(*, channel: str, purpose: DataUsePurpose, on: date) -> QuerySet:
-    return (points_with_consent(channel=channel, purpose=purpose, on=on)
-            .filter(_reachable(channel, purpose) & _consented(purpose)).order_by("pk"))
+    return (
+        points_with_consent(channel=channel, purpose=purpose, on=on)
+        .filter(_reachable(channel, purpose) & _consented(purpose))
+        .order_by("pk")
+    )
 
 
 ELIGIBLE_CSV_HEADER = ["party_id", "name", "channel", "contact_point", "consent"]
 
 
-def eligible_csv_rows(*, channel: str, purpose: DataUsePurpose, on: date,
-                      party_ids: QuerySet | None = None) -> Iterator[tuple]:
+def eligible_csv_rows(
+    *, channel: str, purpose: DataUsePurpose, on: date, party_ids: QuerySet | None = None
+) -> Iterator[tuple]:
     """The rows of an eligibility download (``ELIGIBLE_CSV_HEADER``), one per eligible contact
     point, streamed in chunks; ``party_ids`` (a query of party ids, e.g. a segment's members)
     narrows the list to those customers without changing any rule."""
@@ -119,8 +132,11 @@ def eligible_csv_rows(*, channel: str, purpose: DataUsePurpose, on: date,
 
 def suppressed_points(*, channel: str, purpose: DataUsePurpose, on: date) -> QuerySet:
     """The channel's contact points that must not be contacted for the purpose on the date."""
-    return (points_with_consent(channel=channel, purpose=purpose, on=on)
-            .exclude(_reachable(channel, purpose) & _consented(purpose)).order_by("pk"))
+    return (
+        points_with_consent(channel=channel, purpose=purpose, on=on)
+        .exclude(_reachable(channel, purpose) & _consented(purpose))
+        .order_by("pk")
+    )
 
 
 @dataclass
@@ -131,9 +147,12 @@ class Explanation:
 
 
 # A consent's status as what the customer did, for a sentence ("the customer opted out (…)").
-_DID: dict[str, str] = {ConsentStatus.OPT_IN: "opted in", ConsentStatus.OPT_OUT: "opted out",
-        ConsentStatus.SEEN: "saw the question but did not answer",
-        ConsentStatus.NOT_SEEN: "has not seen the question yet"}
+_DID: dict[str, str] = {
+    ConsentStatus.OPT_IN: "opted in",
+    ConsentStatus.OPT_OUT: "opted out",
+    ConsentStatus.SEEN: "saw the question but did not answer",
+    ConsentStatus.NOT_SEEN: "has not seen the question yet",
+}
 
 
 def eligibility_explain(point, *, channel: str, purpose: DataUsePurpose, on: date) -> Explanation:
@@ -157,18 +176,23 @@ def eligibility_explain(point, *, channel: str, purpose: DataUsePurpose, on: dat
     if preferences and preferences.do_not_solicit and purpose.legal_basis not in SOLICIT_EXEMPT:
         reasons.append("the customer asked not to be solicited")
     _, kind = _points(channel)
-    own = ContactPointConsent.objects.filter(in_effect(on), point_kind=kind, point_id=point.pk,
-                                             purpose=purpose).first()
-    general = ContactPointTypeConsent.objects.filter(in_effect(on), party_id=party.pk, channel=channel,
-                                                     purpose=purpose).first()
+    own = ContactPointConsent.objects.filter(
+        in_effect(on), point_kind=kind, point_id=point.pk, purpose=purpose
+    ).first()
+    general = ContactPointTypeConsent.objects.filter(
+        in_effect(on), party_id=party.pk, channel=channel, purpose=purpose
+    ).first()
     decided = own or general
     status = decided.status if decided else ""
     where = "this contact point's own consent" if own else f"the party's {channel} consent"
     said = f"({where}, {decided.captured_at:%Y-%m-%d}, {decided.capture_source})" if decided else ""
     consent = f"{ConsentStatus(status).label.lower()} {said}" if decided else "no consent recorded"
     if purpose.requires_opt_in and status != ConsentStatus.OPT_IN:
-        reasons.append(f"{purpose.name} needs an opt-in; the customer {_DID[status]} {said}" if decided
-                       else f"{purpose.name} needs an opt-in; none is recorded for the customer")
+        reasons.append(
+            f"{purpose.name} needs an opt-in; the customer {_DID[status]} {said}"
+            if decided
+            else f"{purpose.name} needs an opt-in; none is recorded for the customer"
+        )
     elif not purpose.requires_opt_in and status == ConsentStatus.OPT_OUT:
         reasons.append(f"the customer opted out {said}")
     return Explanation(eligible=not reasons, reasons=reasons, consent=consent)
@@ -198,6 +222,10 @@ def suppression_reason(point, *, channel: str, purpose: DataUsePurpose) -> str:
 
 def suppression_rows(*, channel: str, purpose: DataUsePurpose, on: date) -> QuerySet:
     flags = PrivacyPreference.objects.filter(party_id=OuterRef("party_id"))
-    return (suppressed_points(channel=channel, purpose=purpose, on=on).select_related("party")
-            .annotate(dnp=Exists(flags.filter(do_not_process=True)),
-                      dns=Exists(flags.filter(do_not_solicit=True))))
+    return (
+        suppressed_points(channel=channel, purpose=purpose, on=on)
+        .select_related("party")
+        .annotate(
+            dnp=Exists(flags.filter(do_not_process=True)), dns=Exists(flags.filter(do_not_solicit=True))
+        )
+    )

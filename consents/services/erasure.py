@@ -89,17 +89,37 @@ ERASED = "[erased]"
 CAPTURE_SOURCE = "Erasure request (right to be forgotten)"
 GUARD_LABEL = "erasure tombstone"
 # Party columns holding personal values; erasure empties them all.
-PARTY_PERSONAL = ["salutation", "given_name", "middle_name", "family_name", "name_suffix", "gender",
-                  "marital_status", "income_band", "education_level", "occupation", "preferred_language",
-                  "organization_name", "registration_id", "industry", "website"]
+PARTY_PERSONAL = [
+    "salutation",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "name_suffix",
+    "gender",
+    "marital_status",
+    "income_band",
+    "education_level",
+    "occupation",
+    "preferred_language",
+    "organization_name",
+    "registration_id",
+    "industry",
+    "website",
+]
 PARTY_NULLED = ["birth_date", "household_size", "employee_count"]
-POINT_MODELS = {"email addresses": ContactPointEmail, "phone numbers": ContactPointPhone,
-                "postal addresses": ContactPointAddress, "social profiles": ContactPointSocial}
+POINT_MODELS = {
+    "email addresses": ContactPointEmail,
+    "phone numbers": ContactPointPhone,
+    "postal addresses": ContactPointAddress,
+    "social profiles": ContactPointSocial,
+}
 
 
 EMPTIED_POINT_FIELDS = {
     ContactPointAddress: {"line1": "", "line2": "", "city": "", "region": "", "postal_code": ""},
-    ContactPointPhone: {"extension": ""}, ContactPointSocial: {"url": ""}}
+    ContactPointPhone: {"extension": ""},
+    ContactPointSocial: {"url": ""},
+}
 
 
 class ErasureRefused(ValidationError):
@@ -118,6 +138,7 @@ class ErasureResult:
 
 
 # --- tombstones ----------------------------------------------------------------------------
+
 
 def tombstone_digest(kind: str, value: str) -> str:
     key = (settings.C360_TOMBSTONE_KEY or settings.SECRET_KEY).encode()
@@ -141,21 +162,26 @@ def party_digests(party_ids: Sequence[int]) -> dict[int, set[tuple[str, str]]]:
     for party in Party.objects.filter(pk__in=party_ids).only("family_name", "given_name", "birth_date"):
         add(party.pk, TombstoneKind.PERSON, _person_key(party))
     for party_id, value in ContactPointEmail.objects.filter(party_id__in=party_ids).values_list(
-            "party_id", "normalized"):
+        "party_id", "normalized"
+    ):
         add(party_id, TombstoneKind.EMAIL, value)
     for party_id, value in ContactPointPhone.objects.filter(party_id__in=party_ids).values_list(
-            "party_id", "normalized"):
+        "party_id", "normalized"
+    ):
         add(party_id, TombstoneKind.PHONE, value)
     for party_id, source, key in SourceRecord.objects.filter(party_id__in=party_ids).values_list(
-            "party_id", "source_system_id", "source_key"):
+        "party_id", "source_system_id", "source_key"
+    ):
         add(party_id, TombstoneKind.SOURCE_KEY, f"{source}:{key}")
     for party_id, kind, value in PartyIdentification.objects.filter(party_id__in=party_ids).values_list(
-            "party_id", "identifier_type", "normalized"):
+        "party_id", "identifier_type", "normalized"
+    ):
         add(party_id, TombstoneKind.IDENTIFIER, f"{kind}:{value}")
     return found
 
 
 # --- what to redact ------------------------------------------------------------------------
+
 
 def _strings(value: Any) -> Iterable[str]:
     if isinstance(value, str):
@@ -180,11 +206,14 @@ def identifying_values(party_ids: Sequence[int]) -> set[str]:
     city or an unreadable phone's digits ("77") would hit other customers."""
     values: set[str] = set()
     for given, family, display in Party.objects.filter(pk__in=party_ids).values_list(
-            "given_name", "family_name", "display_name"):
+        "given_name", "family_name", "display_name"
+    ):
         values.update(n for n in (f"{given} {family}".strip(), display.strip()) if " " in n)
     # a value another customer holds too (a family's landline) identifies neither
-    emails, phones = (model.objects.filter(party_id__in=party_ids).exclude(
-        normalized__in=shared_values(model, party_ids)) for model in (ContactPointEmail, ContactPointPhone))
+    emails, phones = (
+        model.objects.filter(party_id__in=party_ids).exclude(normalized__in=shared_values(model, party_ids))
+        for model in (ContactPointEmail, ContactPointPhone)
+    )
     for raw, normalized in emails.values_list("raw_value", "normalized"):
         values.update(v for v in (raw, normalized) if len(v.strip()) >= 6)
     for raw, normalized in phones.values_list("raw_value", "normalized"):
@@ -195,10 +224,16 @@ def identifying_values(party_ids: Sequence[int]) -> set[str]:
             values.update((raw, digits))
     for row in PartyIdentification.objects.filter(party_id__in=party_ids).values_list("value", "normalized"):
         values.update(v for v in row if long_enough(v))
-    for model, column in ((SourceRecord, "source_key"), (Membership, "member_number"),
-                          (Engagement, "external_id")):
-        values.update(v for v in model.objects.filter(party_id__in=party_ids).values_list(column, flat=True)
-                      if v and long_enough(v))
+    for model, column in (
+        (SourceRecord, "source_key"),
+        (Membership, "member_number"),
+        (Engagement, "external_id"),
+    ):
+        values.update(
+            v
+            for v in model.objects.filter(party_id__in=party_ids).values_list(column, flat=True)
+            if v and long_enough(v)
+        )
     return _clean(values)
 
 
@@ -207,11 +242,15 @@ def personal_values(party_ids: Sequence[int]) -> set[str]:
     their sources delivered (raw payloads, engagement attributes, demographics, job titles)."""
     values = set(identifying_values(party_ids))
     for row in Party.objects.filter(pk__in=party_ids).values_list(
-            "display_name", "birth_date", *PARTY_PERSONAL):
+        "display_name", "birth_date", *PARTY_PERSONAL
+    ):
         values.update(str(v) for v in row if v)
     for model in POINT_MODELS.values():
-        names = [f.name for f in model._meta.concrete_fields
-                 if f.name in ("raw_value", "normalized", "line1", "line2", "url", "extension")]
+        names = [
+            f.name
+            for f in model._meta.concrete_fields
+            if f.name in ("raw_value", "normalized", "line1", "line2", "url", "extension")
+        ]
         for row in model.objects.filter(party_id__in=party_ids).values_list(*names):
             values.update(v for v in row if v)
     values.update(PartyIdentification.objects.filter(party_id__in=party_ids).values_list("value", flat=True))
@@ -223,8 +262,11 @@ def personal_values(party_ids: Sequence[int]) -> set[str]:
         values.update(s for s in _strings(payload) if len(s.strip()) >= 3)
     for attributes in Engagement.objects.filter(party_id__in=party_ids).values_list("attributes", flat=True):
         values.update(s for s in _strings(attributes) if len(s.strip()) >= 3)
-    values.update(PartyRelationship.objects.filter(
-        Q(from_party_id__in=party_ids) | Q(to_party_id__in=party_ids)).values_list("role", flat=True))
+    values.update(
+        PartyRelationship.objects.filter(
+            Q(from_party_id__in=party_ids) | Q(to_party_id__in=party_ids)
+        ).values_list("role", flat=True)
+    )
     return _clean(values)
 
 
@@ -242,8 +284,9 @@ class Redactor:
         self.needles = sorted({v for v in identifying if len(v) >= 5})
 
     @staticmethod
-    def _pattern(values: Iterable[str], before: str = r"(?<!\w)",
-                 after: str = r"(?!\w)") -> re.Pattern | None:
+    def _pattern(
+        values: Iterable[str], before: str = r"(?<!\w)", after: str = r"(?!\w)"
+    ) -> re.Pattern | None:
         forms = set()
         for value in values:
             forms.update((value, json.dumps(value)[1:-1]))
@@ -270,8 +313,15 @@ class Redactor:
         return value
 
 
-def _redact_rows(queryset: models.QuerySet, redactor: Redactor, text: Sequence[str] = (),
-                 documents: Sequence[str] = (), *, strict: bool = False, only: Sequence[str] = ()) -> int:
+def _redact_rows(
+    queryset: models.QuerySet,
+    redactor: Redactor,
+    text: Sequence[str] = (),
+    documents: Sequence[str] = (),
+    *,
+    strict: bool = False,
+    only: Sequence[str] = (),
+) -> int:
     """Rewrite the columns of every row where redaction changes something (with ``update``, so
     append-only models' ``save`` guard is not involved)."""
     changed = 0
@@ -286,6 +336,7 @@ def _redact_rows(queryset: models.QuerySet, redactor: Redactor, text: Sequence[s
 
 
 # --- the erasure ---------------------------------------------------------------------------
+
 
 def _cluster(party_id: int) -> tuple[Party, list[int]]:
     """The customer a party id stands for: its survivor, with every party merged into it."""
@@ -309,44 +360,79 @@ def _opt_out_everything(ids: Sequence[int], actor: Actor) -> None:
     active = {"party_id__in": ids, "purpose__is_active": True}
     for row in ContactPointTypeConsent.objects.filter(**active).select_related("purpose"):
         if row.status != ConsentStatus.OPT_OUT:
-            consent_set(party_id=row.party_id, channel=row.channel, purpose=row.purpose.code,
-                        status=ConsentStatus.OPT_OUT, capture_source=CAPTURE_SOURCE, actor=actor,
-                        follow_merge=False, captured_at=_not_before(row))
+            consent_set(
+                party_id=row.party_id,
+                channel=row.channel,
+                purpose=row.purpose.code,
+                status=ConsentStatus.OPT_OUT,
+                capture_source=CAPTURE_SOURCE,
+                actor=actor,
+                follow_merge=False,
+                captured_at=_not_before(row),
+            )
     for row in ContactPointConsent.objects.filter(**active).select_related("purpose"):
         if row.status != ConsentStatus.OPT_OUT:
-            point_consent_set(party_id=row.party_id, point_kind=row.point_kind, point_id=row.point_id,
-                              purpose=row.purpose.code, status=ConsentStatus.OPT_OUT,
-                              capture_source=CAPTURE_SOURCE, actor=actor, follow_merge=False,
-                              captured_at=_not_before(row))
+            point_consent_set(
+                party_id=row.party_id,
+                point_kind=row.point_kind,
+                point_id=row.point_id,
+                purpose=row.purpose.code,
+                status=ConsentStatus.OPT_OUT,
+                capture_source=CAPTURE_SOURCE,
+                actor=actor,
+                follow_merge=False,
+                captured_at=_not_before(row),
+            )
     for party_id in ids:
-        preferences_set(party_id=party_id, actor=actor, capture_source=CAPTURE_SOURCE, follow_merge=False,
-                        changes={"do_not_process": True, "do_not_profile": True, "do_not_track": True,
-                                 "do_not_solicit": True, "preferred_channel": "", "preferred_language": "",
-                                 "contact_frequency": "", "interests": []})
+        preferences_set(
+            party_id=party_id,
+            actor=actor,
+            capture_source=CAPTURE_SOURCE,
+            follow_merge=False,
+            changes={
+                "do_not_process": True,
+                "do_not_profile": True,
+                "do_not_track": True,
+                "do_not_solicit": True,
+                "preferred_channel": "",
+                "preferred_language": "",
+                "contact_frequency": "",
+                "interests": [],
+            },
+        )
 
 
 def _empty_rows(ids: Sequence[int], now) -> dict[str, int]:
     counts = {}
     parties = Party.objects.filter(pk__in=ids)
     counts["parties"] = parties.update(
-        erased_at=now, display_name="Erased customer", **dict.fromkeys(PARTY_PERSONAL, ""),
-        **dict.fromkeys(PARTY_NULLED))
+        erased_at=now,
+        display_name="Erased customer",
+        **dict.fromkeys(PARTY_PERSONAL, ""),
+        **dict.fromkeys(PARTY_NULLED),
+    )
     records = SourceRecord.objects.filter(party_id__in=ids)
     record_ids = list(records.values_list("pk", flat=True))
     counts["source_records"] = len(record_ids)
     for pk in record_ids:  # source keys are unique per system: each gets its own placeholder
         SourceRecord.objects.filter(pk=pk).update(
-            source_key=f"erased-{pk}", raw_payload={}, standardized={}, content_hash="")
+            source_key=f"erased-{pk}", raw_payload={}, standardized={}, content_hash=""
+        )
     DataQualityIssue.objects.filter(source_record_id__in=record_ids).update(value=ERASED)
-    erased_point = {"is_active": False, "is_primary": False, "validity": Validity.INVALID,
-                    "validity_reason": "erased on request"}
+    erased_point = {
+        "is_active": False,
+        "is_primary": False,
+        "validity": Validity.INVALID,
+        "validity_reason": "erased on request",
+    }
     for name, model in POINT_MODELS.items():
         points = model.objects.filter(party_id__in=ids)
         counts[name] = points.count()
         extra = EMPTIED_POINT_FIELDS.get(model, {})
         for pk in points.values_list("pk", flat=True):
-            model.objects.filter(pk=pk).update(raw_value=f"erased-{pk}", normalized=f"erased-{pk}",
-                                               **erased_point, **extra)
+            model.objects.filter(pk=pk).update(
+                raw_value=f"erased-{pk}", normalized=f"erased-{pk}", **erased_point, **extra
+            )
     identifiers = PartyIdentification.objects.filter(party_id__in=ids)
     counts["identifiers"] = identifiers.count()
     for pk in identifiers.values_list("pk", flat=True):
@@ -354,7 +440,8 @@ def _empty_rows(ids: Sequence[int], now) -> dict[str, int]:
     counts["engagements"] = Engagement.objects.filter(party_id__in=ids).update(external_id="", attributes={})
     counts["memberships"] = Membership.objects.filter(party_id__in=ids).update(member_number="")
     counts["relationships"] = PartyRelationship.objects.filter(
-        Q(from_party_id__in=ids) | Q(to_party_id__in=ids)).delete()[0]
+        Q(from_party_id__in=ids) | Q(to_party_id__in=ids)
+    ).delete()[0]
     counts["overrides"] = GoldenOverride.objects.filter(party_id__in=ids).delete()[0]
     return counts
 
@@ -362,6 +449,7 @@ def _empty_rows(ids: Sequence[int], now) -> dict[str, int]:
 def _participants_erase(ids: Sequence[int], record_ids: Sequence[int], redactor: Redactor) -> None:
     """The other apps' rows (matching: the matcher's records, block keys, labels and
     suggestions), through the erasure participants they registered."""
+
     def redact_rows(queryset: models.QuerySet, **columns) -> int:
         return _redact_rows(queryset, redactor, **columns)
 
@@ -384,11 +472,15 @@ def _unlinked_rows(ids: Sequence[int], redactor: Redactor) -> None:
     errors and the admin's log (found by value, and by object for the admin's log)."""
     party_type = ContentType.objects.get_for_model(Party)
     LogEntry.objects.filter(content_type=party_type, object_id__in=[str(pk) for pk in ids]).update(
-        object_repr=ERASED, change_message="")
+        object_repr=ERASED, change_message=""
+    )
     if not redactor.needles:
         return
-    for model, columns in ((ImportRejection, ["value", "reason"]), (ImportJob, ["error"]),
-                           (LogEntry, ["object_repr", "change_message"])):
+    for model, columns in (
+        (ImportRejection, ["value", "reason"]),
+        (ImportJob, ["error"]),
+        (LogEntry, ["object_repr", "change_message"]),
+    ):
         _redact_rows(_mentioning(model, columns, redactor.needles), redactor, text=columns, strict=True)
 
 
@@ -414,8 +506,14 @@ def _state_erased(state: Any) -> Any:
 def _snapshot_free_text_erased(document: Any) -> Any:
     """The consent states a merge keeps in the audit trail (to undo it), at any depth."""
     if isinstance(document, dict):
-        return {k: (_free_text_erased(v) if k in (*LEDGER_FREE_TEXT, "evidence")
-                    else _snapshot_free_text_erased(v)) for k, v in document.items()}
+        return {
+            k: (
+                _free_text_erased(v)
+                if k in (*LEDGER_FREE_TEXT, "evidence")
+                else _snapshot_free_text_erased(v)
+            )
+            for k, v in document.items()
+        }
     if isinstance(document, list):
         return [_snapshot_free_text_erased(v) for v in document]
     return document
@@ -428,9 +526,12 @@ def _ledger_free_text_erase(ids: Sequence[int]) -> int:
     changed = 0
     events = ConsentEvent.objects.filter(party_id__in=ids)
     for row in events.values("pk", "capture_source", "evidence", "previous", "new").iterator(chunk_size=500):
-        new = {"capture_source": _free_text_erased(row["capture_source"]),
-               "evidence": ERASED if row["evidence"] else "",
-               "previous": _state_erased(row["previous"]), "new": _state_erased(row["new"])}
+        new = {
+            "capture_source": _free_text_erased(row["capture_source"]),
+            "evidence": ERASED if row["evidence"] else "",
+            "previous": _state_erased(row["previous"]),
+            "new": _state_erased(row["new"]),
+        }
         new = {name: value for name, value in new.items() if value != row[name]}
         if new:
             changed += ConsentEvent.objects.filter(pk=row["pk"]).update(**new)
@@ -439,9 +540,11 @@ def _ledger_free_text_erase(ids: Sequence[int]) -> int:
             if _free_text_erased(text) != text:
                 model.objects.filter(pk=pk).update(capture_source=_free_text_erased(text))
     for pk, interests, language in PrivacyPreference.objects.filter(party_id__in=ids).values_list(
-            "pk", "interests", "preferred_language"):
-        PrivacyPreference.objects.filter(pk=pk).update(interests=_free_text_erased(interests),
-                                                       preferred_language=_free_text_erased(language))
+        "pk", "interests", "preferred_language"
+    ):
+        PrivacyPreference.objects.filter(pk=pk).update(
+            interests=_free_text_erased(interests), preferred_language=_free_text_erased(language)
+        )
     events = PartyEvent.objects.filter(pk__in=PartyEvent.objects.filter(parties__in=ids).values("pk"))
     for pk, changes in events.values_list("pk", "changes"):
         if (erased := _snapshot_free_text_erased(changes)) != changes:
@@ -478,14 +581,18 @@ def party_erase(*, party_id: int, actor=None, reason: str = "") -> ErasureResult
     _unlinked_rows(ids, redactor)
 
     event = PartyEvent.objects.create(
-        kind=EventKind.ERASURE, party_id=party.pk, actor=actor,
+        kind=EventKind.ERASURE,
+        party_id=party.pk,
+        actor=actor,
         actor_label=actor.get_username() if actor else "system",
         reason=redactor.text(reason.strip())[:500] or "erasure request",
-        changes={"erased_parties": ids, "counts": counts})
+        changes={"erased_parties": ids, "counts": counts},
+    )
     event.parties.set(ids)
     ErasureTombstone.objects.bulk_create(
         ErasureTombstone(kind=kind, digest=digest, erasure_event_id=event.pk, erased_at=now)
-        for kind, digest in sorted(digests))
+        for kind, digest in sorted(digests)
+    )
     # Last, and inside the transaction: should it fail after a file changed, the customer's
     # rows are gone from the file while the database still holds them, and erasing again
     # finishes; the other way round, a crash could keep them in a file after the erasure.
@@ -493,8 +600,15 @@ def party_erase(*, party_id: int, actor=None, reason: str = "") -> ErasureResult
     counts["import_files"] = len(removed)
     counts["import_files_rewritten"] = len(rewritten)
     PartyEvent.objects.filter(pk=event.pk).update(changes={"erased_parties": ids, "counts": counts})
-    return ErasureResult(party_id=party.pk, party_ids=ids, event_id=event.pk, tombstones=len(digests),
-                         counts=counts, files_removed=removed, files_rewritten=rewritten)
+    return ErasureResult(
+        party_id=party.pk,
+        party_ids=ids,
+        event_id=event.pk,
+        tombstones=len(digests),
+        counts=counts,
+        files_removed=removed,
+        files_rewritten=rewritten,
+    )
 
 
 def _count(n: int, what: str) -> str:
@@ -505,17 +619,23 @@ def erasure_summary(result: ErasureResult) -> str:
     counts = result.counts
     merged = len(result.party_ids) - 1
     also = {0: "", 1: " and the party merged into it"}.get(
-        merged, f" and the {merged} parties merged into it")
-    emptied = ", ".join(_count(counts[k], k.replace("_", " ")) for k in (
-        "source_records", "email addresses", "phone numbers", "postal addresses", "engagements"))
-    return (f"Erased party {result.party_id}{also}: {emptied} emptied; "
-            f"{_count(len(result.files_removed), 'stored import files')} removed, "
-            f"{len(result.files_rewritten)} rewritten without the customer's rows; "
-            f"{_count(result.tombstones, 'hashed identifiers')} kept so that the customer is not contacted "
-            "again if imported again.")
+        merged, f" and the {merged} parties merged into it"
+    )
+    emptied = ", ".join(
+        _count(counts[k], k.replace("_", " "))
+        for k in ("source_records", "email addresses", "phone numbers", "postal addresses", "engagements")
+    )
+    return (
+        f"Erased party {result.party_id}{also}: {emptied} emptied; "
+        f"{_count(len(result.files_removed), 'stored import files')} removed, "
+        f"{len(result.files_rewritten)} rewritten without the customer's rows; "
+        f"{_count(result.tombstones, 'hashed identifiers')} kept so that the customer is not contacted "
+        "again if imported again."
+    )
 
 
 # --- the guard against the erased coming back ----------------------------------------------
+
 
 def tombstone_erased_on(*, channel: str, value: str, region: str = "US"):
     """When an erased customer had this email address or phone number: the erasure's time
@@ -537,15 +657,19 @@ def tombstone_erased_on(*, channel: str, value: str, region: str = "US"):
 def tombstones_guard(party_ids: Sequence[int], reason: str = "") -> list[int]:
     """Mark parties that match an erasure tombstone "do not process" and "do not solicit"
     (through the ledger); returns their ids. Registered for every parties-changed notice."""
-    candidates = list(Party.objects.filter(pk__in=party_ids, erased_at__isnull=True,
-                                           merged_into__isnull=True).values_list("pk", flat=True))
+    candidates = list(
+        Party.objects.filter(pk__in=party_ids, erased_at__isnull=True, merged_into__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
     if not candidates or not ErasureTombstone.objects.exists():
         return []
     per_party = party_digests(candidates)
     wanted = {digest for pairs in per_party.values() for _, digest in pairs}
     known = {}
     for digest, kind, erased_at in ErasureTombstone.objects.filter(digest__in=wanted).values_list(
-            "digest", "kind", "erased_at"):
+        "digest", "kind", "erased_at"
+    ):
         known[digest] = (kind, erased_at)
     flagged = []
     for party_id, pairs in per_party.items():
@@ -555,10 +679,12 @@ def tombstones_guard(party_ids: Sequence[int], reason: str = "") -> list[int]:
         when = min(known[d][1] for _, d in pairs if d in known)
         what = ", ".join(TombstoneKind(k).label.lower() for k in hits)
         preferences_set(
-            party_id=party_id, actor=Actor(kind=ActorKind.SYSTEM, label=GUARD_LABEL),
+            party_id=party_id,
+            actor=Actor(kind=ActorKind.SYSTEM, label=GUARD_LABEL),
             capture_source=CAPTURE_SOURCE,
             changes={"do_not_process": True, "do_not_solicit": True},
-            evidence=f"matches a customer erased on {when:%Y-%m-%d} ({what})")
+            evidence=f"matches a customer erased on {when:%Y-%m-%d} ({what})",
+        )
         flagged.append(party_id)
     return flagged
 

@@ -109,8 +109,12 @@ class Person:
         self.emails_re = email_pattern(self.emails)
         self.phone_numbers = {nsn for _, nsn in self.phones}
         self.own_names_re = name_pattern(
-            self.name_words | self.full_names | self.emails | self.identifiers | {k for _, k in self.keys
-                                                                                 if long_enough(k)})
+            self.name_words
+            | self.full_names
+            | self.emails
+            | self.identifiers
+            | {k for _, k in self.keys if long_enough(k)}
+        )
         self.any_names_re = name_pattern(self.full_names | self.emails | self.identifiers)
 
     def phone_in(self, cell: str) -> bool:
@@ -118,8 +122,13 @@ class Person:
             return False
         digits = _NOT_DIGITS.sub("", cell)
         for code, nsn in self.phones:
-            if digits.endswith(nsn) and digits[: len(digits) - len(nsn)] in ("", "0", code, "00" + code,
-                                                                           "0" + code):
+            if digits.endswith(nsn) and digits[: len(digits) - len(nsn)] in (
+                "",
+                "0",
+                code,
+                "00" + code,
+                "0" + code,
+            ):
                 return True
         return False
 
@@ -136,7 +145,8 @@ class Person:
         if self.identifiers:
             compact = std.identifier_normalize(joined)
             if any(i in compact for i in self.identifiers) and any(
-                    std.identifier_normalize(c) in self.identifiers for c in cells if len(c) < 200):
+                std.identifier_normalize(c) in self.identifiers for c in cells if len(c) < 200
+            ):
                 return True
         return False
 
@@ -145,8 +155,16 @@ def shared_values(model, party_ids: Sequence[int], column: str = "normalized") -
     """The customer's values of ``model`` that another, unerased party holds too (a family's
     landline, a placeholder like noemail@example.com): they do not identify the customer."""
     own = set(model.objects.filter(party_id__in=party_ids).values_list(column, flat=True))
-    return set(model.objects.filter(**{f"{column}__in": sorted(own)}).exclude(party_id__in=party_ids)
-               .filter(party__erased_at__isnull=True).values_list(column, flat=True)) if own else set()
+    return (
+        set(
+            model.objects.filter(**{f"{column}__in": sorted(own)})
+            .exclude(party_id__in=party_ids)
+            .filter(party__erased_at__isnull=True)
+            .values_list(column, flat=True)
+        )
+        if own
+        else set()
+    )
 
 
 def person_of(party_ids: Sequence[int]) -> Person:
@@ -154,22 +172,32 @@ def person_of(party_ids: Sequence[int]) -> Person:
     ids = list(party_ids)
     keys, lines, people, names = set(), set(), set(), set()
     for system, key, job, line, standardized in SourceRecord.objects.filter(party_id__in=ids).values_list(
-            "source_system_id", "source_key", "last_import_job_id", "import_line", "standardized"):
+        "source_system_id", "source_key", "last_import_job_id", "import_line", "standardized"
+    ):
         keys.add((system, std.collapse(key)))
         if job and line:
             lines.add((job, line))
         attributes = (standardized or {}).get("attributes") or {}
-        people.add((attributes.get("family_name", ""), attributes.get("given_name", ""),
-                    attributes.get("birth_date", "")))
+        people.add(
+            (
+                attributes.get("family_name", ""),
+                attributes.get("given_name", ""),
+                attributes.get("birth_date", ""),
+            )
+        )
         names.add((attributes.get("given_name", ""), attributes.get("family_name", "")))
     for family, given, birth in Party.objects.filter(pk__in=ids).values_list(
-            "family_name", "given_name", "birth_date"):
+        "family_name", "given_name", "birth_date"
+    ):
         people.add((family, given, birth.isoformat() if birth else ""))
     people = {(f.casefold(), g.casefold(), b) for f, g, b in people if f and g and b}
     emails: set[str] = set()
     shared = shared_values(ContactPointEmail, ids)
-    for raw, normalized in ContactPointEmail.objects.filter(party_id__in=ids).exclude(
-            normalized__in=shared).values_list("raw_value", "normalized"):
+    for raw, normalized in (
+        ContactPointEmail.objects.filter(party_id__in=ids)
+        .exclude(normalized__in=shared)
+        .values_list("raw_value", "normalized")
+    ):
         emails.update(v.strip().lower() for v in (raw, normalized) if len(v.strip()) >= 6)
     phones = set()
     shared = shared_values(ContactPointPhone, ids)
@@ -184,12 +212,16 @@ def person_of(party_ids: Sequence[int]) -> Person:
         if len(nsn) >= 7:
             phones.add((str(number.country_code), nsn))
     shared = shared_values(PartyIdentification, ids)
-    identifiers = {v for v in PartyIdentification.objects.filter(party_id__in=ids).values_list(
-        "normalized", flat=True) if long_enough(v) and v not in shared}
+    identifiers = {
+        v
+        for v in PartyIdentification.objects.filter(party_id__in=ids).values_list("normalized", flat=True)
+        if long_enough(v) and v not in shared
+    }
     words: set[str] = set()
     full: set[str] = set()
     for given, family, display in Party.objects.filter(pk__in=ids).values_list(
-            "given_name", "family_name", "display_name"):
+        "given_name", "family_name", "display_name"
+    ):
         names.add((given, family))
         if " " in display.strip():
             full.add(display.strip())
@@ -198,9 +230,18 @@ def person_of(party_ids: Sequence[int]) -> Person:
         if given and family:  # a file name may write them in either order
             full.update((f"{given} {family}", f"{family} {given}", f"{family}, {given}"))
     full = {re.sub(r"\s+", " ", n) for n in full}
-    return Person(party_ids=ids, keys=keys, lines=lines, emails=emails, phones=phones,
-                  identifiers=identifiers, people=people, family_names={f for f, _, _ in people},
-                  name_words=words, full_names=full)
+    return Person(
+        party_ids=ids,
+        keys=keys,
+        lines=lines,
+        emails=emails,
+        phones=phones,
+        identifiers=identifiers,
+        people=people,
+        family_names={f for f, _, _ in people},
+        name_words=words,
+        full_names=full,
+    )
 
 
 @dataclass
@@ -232,8 +273,9 @@ class _Rows:
         self.mapping = job.mapping if isinstance(job.mapping, dict) else {}
         # the columns each check needs, so a row is not mapped whole unless it may be theirs
         self.key_mapping = {t: c for t, c in self.mapping.items() if t in ("source_key", "source_system")}
-        self.name_mapping = {t: c for t, c in self.mapping.items()
-                             if t in ("family_name", "given_name", "full_name")}
+        self.name_mapping = {
+            t: c for t, c in self.mapping.items() if t in ("family_name", "given_name", "full_name")
+        }
         self.source = job.source_or_pending()
 
     def _key(self, mapped: dict[str, str]) -> tuple[int, str] | None:
@@ -257,8 +299,11 @@ class _Rows:
         elif not any(f in names.get("full_name", "").casefold() for f in self.person.family_names):
             return False
         attributes = row_standardize(mapping_apply(self.mapping, values), source=self.source).attributes
-        return (attributes.get("family_name", "").casefold(), attributes.get("given_name", "").casefold(),
-                attributes.get("birth_date", "")) in self.person.people
+        return (
+            attributes.get("family_name", "").casefold(),
+            attributes.get("given_name", "").casefold(),
+            attributes.get("birth_date", ""),
+        ) in self.person.people
 
     def is_person(self, line: int, values: dict[str, str]) -> bool:
         if (self.job.pk, line) in self.person.lines:
@@ -270,8 +315,12 @@ class _Rows:
             return False
         # the row holds their values, but a row keyed to another customer's record is that
         # customer's (a shared family address, say): it stays
-        return key is None or not SourceRecord.objects.filter(
-            source_system_id=key[0], source_key=key[1]).exclude(party_id__in=self.person.party_ids).exists()
+        return (
+            key is None
+            or not SourceRecord.objects.filter(source_system_id=key[0], source_key=key[1])
+            .exclude(party_id__in=self.person.party_ids)
+            .exists()
+        )
 
 
 def _scan(plan: FilePlan, rows: _Rows, info: FileInfo) -> None:
@@ -346,7 +395,7 @@ def rejections_erase(plans: Sequence[FilePlan], redact) -> int:
 
 
 def _terminator(line: bytes) -> bytes:
-    return line[len(line.rstrip(b"\r\n")):]
+    return line[len(line.rstrip(b"\r\n")) :]
 
 
 def _csv_spans(path: Path, encoding: str, delimiter: str) -> dict[int, int]:
@@ -365,8 +414,11 @@ def _csv_spans(path: Path, encoding: str, delimiter: str) -> dict[int, int]:
 
 def _rewrite_text(plan: FilePlan, target: Path) -> None:
     job = plan.job
-    spans = (_csv_spans(plan.path, plan.encoding, job.delimiter) if job.file_format == "csv"
-             else {line: line for line in plan.lines})
+    spans = (
+        _csv_spans(plan.path, plan.encoding, job.delimiter)
+        if job.file_format == "csv"
+        else {line: line for line in plan.lines}
+    )
     lines = plan.path.read_bytes().splitlines(keepends=True)
     for start in plan.lines:
         for number in range(start, spans.get(start, start) + 1):

@@ -32,10 +32,25 @@ from consents.models import (
     PrivacyPreference,
 )
 
-STATE_FIELDS = ["status", "effective_from", "effective_to", "captured_at", "capture_source",
-                "capture_channel", "double_opt_in_at"]
-PREFERENCE_FIELDS = ["do_not_process", "do_not_profile", "do_not_track", "do_not_solicit",
-                     "preferred_channel", "preferred_language", "contact_frequency", "interests"]
+STATE_FIELDS = [
+    "status",
+    "effective_from",
+    "effective_to",
+    "captured_at",
+    "capture_source",
+    "capture_channel",
+    "double_opt_in_at",
+]
+PREFERENCE_FIELDS = [
+    "do_not_process",
+    "do_not_profile",
+    "do_not_track",
+    "do_not_solicit",
+    "preferred_channel",
+    "preferred_language",
+    "contact_frequency",
+    "interests",
+]
 
 
 @dataclass(frozen=True)
@@ -88,17 +103,36 @@ def point_key(kind: str, point_id: int, purpose: str) -> str:
     return f"{kind}#{point_id}/{purpose}"
 
 
-def _record(*, party_id: int, scope: str, key: str, previous: dict | None, new: dict | None,
-            actor: Actor, capture_source: str = "", evidence: str = "") -> ConsentEvent | None:
+def _record(
+    *,
+    party_id: int,
+    scope: str,
+    key: str,
+    previous: dict | None,
+    new: dict | None,
+    actor: Actor,
+    capture_source: str = "",
+    evidence: str = "",
+) -> ConsentEvent | None:
     if previous == new:
         return None  # nothing changed: nothing to record (re-imports are idempotent)
     from parties.models import Party
 
     Party.objects.filter(pk=party_id).update(updated_at=timezone.now())  # API clients sync by it
     return ConsentEvent.objects.create(
-        party_id=party_id, scope=scope, key=key, previous=previous, new=new, actor_kind=actor.kind,
-        actor=actor.user, actor_label=actor.text[:200], import_job_id=actor.import_job_id,
-        import_line=actor.import_line, capture_source=capture_source[:200], evidence=evidence)
+        party_id=party_id,
+        scope=scope,
+        key=key,
+        previous=previous,
+        new=new,
+        actor_kind=actor.kind,
+        actor=actor.user,
+        actor_label=actor.text[:200],
+        import_job_id=actor.import_job_id,
+        import_line=actor.import_line,
+        capture_source=capture_source[:200],
+        evidence=evidence,
+    )
 
 
 def _party_for_change(party_id: int, *, follow_merge: bool) -> int:
@@ -120,8 +154,10 @@ def _party_for_change(party_id: int, *, follow_merge: bool) -> int:
         except MergeRefused as exc:
             raise ValidationError({"party": _erased_text(str(exc))}) from None
         # a merge or unmerge may have committed between the look-up and the lock: look again
-        if not follow_merge or (locked[target].merged_into_id is None
-                                and (target == party_id or locked[party_id].merged_into_id is not None)):
+        if not follow_merge or (
+            locked[target].merged_into_id is None
+            and (target == party_id or locked[party_id].merged_into_id is not None)
+        ):
             return target
     raise ValidationError({"party": f"party {party_id} is being merged or unmerged right now; try again"})
 
@@ -139,8 +175,9 @@ def _erased_text(text: str) -> str:
     return text
 
 
-def _never_older(row: ContactPointTypeConsent | ContactPointConsent | None, status: str,
-                 when: datetime) -> None:
+def _never_older(
+    row: ContactPointTypeConsent | ContactPointConsent | None, status: str, when: datetime
+) -> None:
     """An older decision never replaces a newer one (the merge policy's rule, for every
     caller): a late file or API call cannot bring back an opt-in the customer withdrew since,
     and "seen"/"not seen" is no decision, so it never replaces an opt-in or opt-out."""
@@ -148,12 +185,18 @@ def _never_older(row: ContactPointTypeConsent | ContactPointConsent | None, stat
         return
     held = f"the {ConsentStatus(row.status).label.lower()} captured {row.captured_at:%Y-%m-%d %H:%M}"
     if status not in EXPLICIT:
-        raise ValidationError({"status": f"{ConsentStatus(status).label.lower()!r} is no decision and cannot "
-                                         f"replace {held}"})
-    if when < row.captured_at or (when == row.captured_at and status == ConsentStatus.OPT_IN
-                                  and row.status == ConsentStatus.OPT_OUT):
-        raise ValidationError({"captured_at": f"{when:%Y-%m-%d %H:%M} is older than {held}, which stays in "
-                                              "force: an older decision never replaces a newer one"})
+        raise ValidationError(
+            {"status": f"{ConsentStatus(status).label.lower()!r} is no decision and cannot replace {held}"}
+        )
+    if when < row.captured_at or (
+        when == row.captured_at and status == ConsentStatus.OPT_IN and row.status == ConsentStatus.OPT_OUT
+    ):
+        raise ValidationError(
+            {
+                "captured_at": f"{when:%Y-%m-%d %H:%M} is older than {held}, which stays in "
+                "force: an older decision never replaces a newer one"
+            }
+        )
 
 
 def _purpose(code: str) -> DataUsePurpose:
@@ -181,11 +224,22 @@ def _validated(status: str, captured_at: datetime | None, capture_source: str) -
 
 
 @transaction.atomic
-def consent_set(*, party_id: int, channel: str, purpose: str, status: str, capture_source: str,
-                actor: Actor, captured_at: datetime | None = None, capture_channel: str = "",
-                double_opt_in_at: datetime | None = None, effective_from: datetime | None = None,
-                effective_to: datetime | None = None, evidence: str = "",
-                follow_merge: bool = True) -> ContactPointTypeConsent:
+def consent_set(
+    *,
+    party_id: int,
+    channel: str,
+    purpose: str,
+    status: str,
+    capture_source: str,
+    actor: Actor,
+    captured_at: datetime | None = None,
+    capture_channel: str = "",
+    double_opt_in_at: datetime | None = None,
+    effective_from: datetime | None = None,
+    effective_to: datetime | None = None,
+    evidence: str = "",
+    follow_merge: bool = True,
+) -> ContactPointTypeConsent:
     """Set a party's consent for a channel and purpose, and append it to the ledger.
 
     Asked of a merged party, the consent is set on its survivor (the returned row's
@@ -200,8 +254,11 @@ def consent_set(*, party_id: int, channel: str, purpose: str, status: str, captu
     if captured_at is None:  # "now" is when the change holds the lock, after any that held it first
         when = timezone.now()
     evidence = _followed(asked, party_id, evidence)
-    row = (ContactPointTypeConsent.objects.select_for_update()
-           .filter(party_id=party_id, channel=channel, purpose=purpose_row).first())
+    row = (
+        ContactPointTypeConsent.objects.select_for_update()
+        .filter(party_id=party_id, channel=channel, purpose=purpose_row)
+        .first()
+    )
     _never_older(row, status, when)
     previous = channel_state(row)
     row = row or ContactPointTypeConsent(party_id=party_id, channel=channel, purpose=purpose_row)
@@ -209,9 +266,16 @@ def consent_set(*, party_id: int, channel: str, purpose: str, status: str, captu
     row.capture_channel = capture_channel or channel
     row.double_opt_in_at = double_opt_in_at
     row.effective_from, row.effective_to = effective_from, effective_to
-    _record(party_id=party_id, scope=ConsentEvent.Scope.CHANNEL, key=channel_key(channel, purpose),
-            previous=previous, new=channel_state(row), actor=actor, capture_source=row.capture_source,
-            evidence=evidence)
+    _record(
+        party_id=party_id,
+        scope=ConsentEvent.Scope.CHANNEL,
+        key=channel_key(channel, purpose),
+        previous=previous,
+        new=channel_state(row),
+        actor=actor,
+        capture_source=row.capture_source,
+        evidence=evidence,
+    )
     row.save()
     return row
 
@@ -226,9 +290,15 @@ class ConsentChange:
 
 
 @transaction.atomic
-def consent_set_many(*, party_id: int, changes: Sequence[ConsentChange], capture_source: str,
-                     actor: Actor, evidence: str = "",
-                     captured_at: datetime | None = None) -> list[ContactPointTypeConsent]:
+def consent_set_many(
+    *,
+    party_id: int,
+    changes: Sequence[ConsentChange],
+    capture_source: str,
+    actor: Actor,
+    evidence: str = "",
+    captured_at: datetime | None = None,
+) -> list[ContactPointTypeConsent]:
     """Several consent changes a customer asked for at once, under one capture source and
     evidence: each goes through ``consent_set`` (so each is one ledger entry carrying that
     source and evidence), all in one transaction — one refused change leaves every other
@@ -237,12 +307,14 @@ def consent_set_many(*, party_id: int, changes: Sequence[ConsentChange], capture
         raise ValidationError({"changes": "choose at least one change"})
     if not (capture_source or "").strip():  # once, not once per change
         raise ValidationError(
-            {"capture_source": "say where the customer said so (e.g. web form, call centre)"})
+            {"capture_source": "say where the customer said so (e.g. web form, call centre)"}
+        )
     seen: set[tuple[str, str]] = set()
     for change in changes:
         if (change.channel, change.purpose) in seen:
-            raise ValidationError({"changes": f"{change.channel}/{change.purpose} is changed twice; "
-                                              "choose one state for it"})
+            raise ValidationError(
+                {"changes": f"{change.channel}/{change.purpose} is changed twice; choose one state for it"}
+            )
         seen.add((change.channel, change.purpose))
     if captured_at is None:  # lock first: "now" comes after any change that held the party
         _party_for_change(party_id, follow_merge=True)
@@ -250,23 +322,45 @@ def consent_set_many(*, party_id: int, changes: Sequence[ConsentChange], capture
     rows = []
     for change in changes:
         try:
-            rows.append(consent_set(party_id=party_id, channel=change.channel,
-                                    purpose=change.purpose, status=change.status,
-                                    capture_source=capture_source, evidence=evidence,
-                                    actor=actor, captured_at=when))
+            rows.append(
+                consent_set(
+                    party_id=party_id,
+                    channel=change.channel,
+                    purpose=change.purpose,
+                    status=change.status,
+                    capture_source=capture_source,
+                    evidence=evidence,
+                    actor=actor,
+                    captured_at=when,
+                )
+            )
         except ValidationError as exc:
             if not hasattr(exc, "error_dict"):
                 raise
-            raise ValidationError({f"{change.channel}/{change.purpose} {field}".replace(" __all__", ""):
-                                   errors for field, errors in exc.error_dict.items()}) from None
+            raise ValidationError(
+                {
+                    f"{change.channel}/{change.purpose} {field}".replace(" __all__", ""): errors
+                    for field, errors in exc.error_dict.items()
+                }
+            ) from None
     return rows
 
 
 @transaction.atomic
-def point_consent_set(*, party_id: int, point_kind: str, point_id: int, purpose: str, status: str,
-                      capture_source: str, actor: Actor, captured_at: datetime | None = None,
-                      double_opt_in_at: datetime | None = None, evidence: str = "",
-                      follow_merge: bool = True) -> ContactPointConsent:
+def point_consent_set(
+    *,
+    party_id: int,
+    point_kind: str,
+    point_id: int,
+    purpose: str,
+    status: str,
+    capture_source: str,
+    actor: Actor,
+    captured_at: datetime | None = None,
+    double_opt_in_at: datetime | None = None,
+    evidence: str = "",
+    follow_merge: bool = True,
+) -> ContactPointConsent:
     """Set the consent of one specific email address, phone number or postal address (a
     merged party's changes go to its survivor, an erased party's are refused: see
     ``consent_set``)."""
@@ -279,18 +373,29 @@ def point_consent_set(*, party_id: int, point_kind: str, point_id: int, purpose:
     if captured_at is None:  # "now" is when the change holds the lock, as in consent_set
         when = timezone.now()
     evidence = _followed(asked, party_id, evidence)
-    row = (ContactPointConsent.objects.select_for_update()
-           .filter(point_kind=point_kind, point_id=point_id, purpose=purpose_row).first())
+    row = (
+        ContactPointConsent.objects.select_for_update()
+        .filter(point_kind=point_kind, point_id=point_id, purpose=purpose_row)
+        .first()
+    )
     _never_older(row, status, when)
     previous = point_state(row)
-    row = row or ContactPointConsent(party_id=party_id, point_kind=point_kind, point_id=point_id,
-                                     purpose=purpose_row)
+    row = row or ContactPointConsent(
+        party_id=party_id, point_kind=point_kind, point_id=point_id, purpose=purpose_row
+    )
     row.status, row.captured_at, row.capture_source = status, when, capture_source.strip()[:200]
     row.capture_channel = {"email": "email", "phone": "phone", "address": "mail"}[point_kind]
     row.double_opt_in_at = double_opt_in_at
-    _record(party_id=party_id, scope=ConsentEvent.Scope.POINT,
-            key=point_key(point_kind, point_id, purpose), previous=previous, new=point_state(row),
-            actor=actor, capture_source=row.capture_source, evidence=evidence)
+    _record(
+        party_id=party_id,
+        scope=ConsentEvent.Scope.POINT,
+        key=point_key(point_kind, point_id, purpose),
+        previous=previous,
+        new=point_state(row),
+        actor=actor,
+        capture_source=row.capture_source,
+        evidence=evidence,
+    )
     row.save()
     return row
 
@@ -321,9 +426,15 @@ def _preference_clean(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def preferences_set(*, party_id: int, changes: Mapping[str, Any], actor: Actor,
-                    capture_source: str = "", evidence: str = "",
-                    follow_merge: bool = True) -> PrivacyPreference:
+def preferences_set(
+    *,
+    party_id: int,
+    changes: Mapping[str, Any],
+    actor: Actor,
+    capture_source: str = "",
+    evidence: str = "",
+    follow_merge: bool = True,
+) -> PrivacyPreference:
     """Change some of a party's privacy preferences, and append it to the ledger (a merged
     party's changes go to its survivor, an erased party's are refused: see ``consent_set``)."""
     clean = _preference_clean(changes)
@@ -334,14 +445,22 @@ def preferences_set(*, party_id: int, changes: Mapping[str, Any], actor: Actor,
     row = row or PrivacyPreference(party_id=party_id)
     for name, value in clean.items():
         setattr(row, name, value)
-    _record(party_id=party_id, scope=ConsentEvent.Scope.PREFERENCE, key="preferences",
-            previous=previous, new=preference_state(row), actor=actor, capture_source=capture_source,
-            evidence=evidence)
+    _record(
+        party_id=party_id,
+        scope=ConsentEvent.Scope.PREFERENCE,
+        key="preferences",
+        previous=previous,
+        new=preference_state(row),
+        actor=actor,
+        capture_source=capture_source,
+        evidence=evidence,
+    )
     row.save()
     return row
 
 
 # --- replay --------------------------------------------------------------------------------
+
 
 def current_states(party_ids: Iterable[int] | None = None) -> dict[tuple[int, str], dict]:
     """Every consent and preference row, as ``{(party, key): state}``."""
@@ -391,6 +510,7 @@ def ledger_check(party_ids: Iterable[int] | None = None) -> list[str]:
     problems = []
     for key in sorted(set(current) | set(replayed)):
         if _comparable(current.get(key)) != _comparable(replayed.get(key)):
-            problems.append(f"party {key[0]} {key[1]}: state {current.get(key)} "
-                            f"but ledger {replayed.get(key)}")
+            problems.append(
+                f"party {key[0]} {key[1]}: state {current.get(key)} but ledger {replayed.get(key)}"
+            )
     return problems

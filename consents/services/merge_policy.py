@@ -53,8 +53,9 @@ def consent_winner(rows: Sequence[ContactPointTypeConsent]) -> ContactPointTypeC
 
 def preferences_combined(rows: Sequence[PrivacyPreference], survivor_id: int) -> dict:
     survivor = next((r for r in rows if r.party_id == survivor_id), None)
-    combined: dict[str, Any] = {name: any(getattr(r, name) for r in rows) for name in PREFERENCE_FIELDS
-                                if name.startswith("do_not_")}
+    combined: dict[str, Any] = {
+        name: any(getattr(r, name) for r in rows) for name in PREFERENCE_FIELDS if name.startswith("do_not_")
+    }
     frequencies = [r.contact_frequency for r in rows]
     combined["contact_frequency"] = max(frequencies, key=FREQUENCY_ORDER.index, default="")
     for name in ("preferred_channel", "preferred_language"):
@@ -65,9 +66,12 @@ def preferences_combined(rows: Sequence[PrivacyPreference], survivor_id: int) ->
 
 
 def _merge_actor(ctx: MergeContext) -> Actor:
-    return Actor(kind=ActorKind.MERGE, user=ctx.actor,
-                 label=f"merge into party {ctx.survivor_id}"
-                       + (f" by {ctx.actor.get_username()}" if ctx.actor else " (automatic)"))
+    return Actor(
+        kind=ActorKind.MERGE,
+        user=ctx.actor,
+        label=f"merge into party {ctx.survivor_id}"
+        + (f" by {ctx.actor.get_username()}" if ctx.actor else " (automatic)"),
+    )
 
 
 def _row_values(row) -> dict:
@@ -91,15 +95,22 @@ def on_merge(ctx: MergeContext) -> dict:
     for (channel, purpose_id), rows in groups.items():
         winner = consent_winner(rows)
         mine = next((r for r in rows if r.party_id == ctx.survivor_id), None)
-        target = mine or ContactPointTypeConsent(party_id=ctx.survivor_id, channel=channel,
-                                                 purpose_id=purpose_id)
+        target = mine or ContactPointTypeConsent(
+            party_id=ctx.survivor_id, channel=channel, purpose_id=purpose_id
+        )
         previous = channel_state(mine)
         for name in STATE_FIELDS:
             setattr(target, name, getattr(winner, name))
-        _record(party_id=ctx.survivor_id, scope=ConsentEvent.Scope.CHANNEL,
-                key=channel_key(channel, winner.purpose.code), previous=previous,
-                new=channel_state(target), actor=actor, capture_source=winner.capture_source,
-                evidence=f"kept party {winner.party_id}'s decision of {winner.captured_at:%Y-%m-%d}")
+        _record(
+            party_id=ctx.survivor_id,
+            scope=ConsentEvent.Scope.CHANNEL,
+            key=channel_key(channel, winner.purpose.code),
+            previous=previous,
+            new=channel_state(target),
+            actor=actor,
+            capture_source=winner.capture_source,
+            evidence=f"kept party {winner.party_id}'s decision of {winner.captured_at:%Y-%m-%d}",
+        )
         target.save()
     # contact-point consents follow their points: those now on the survivor move with them
     _points_follow(ctx, actor)
@@ -111,9 +122,15 @@ def on_merge(ctx: MergeContext) -> dict:
         kept = own or PrivacyPreference(party_id=ctx.survivor_id)
         for name, value in preferences_combined(preferences, ctx.survivor_id).items():
             setattr(kept, name, value)
-        _record(party_id=ctx.survivor_id, scope=ConsentEvent.Scope.PREFERENCE, key="preferences",
-                previous=previous, new=preference_state(kept), actor=actor,
-                evidence="preferences combined toward the more restrictive")
+        _record(
+            party_id=ctx.survivor_id,
+            scope=ConsentEvent.Scope.PREFERENCE,
+            key="preferences",
+            previous=previous,
+            new=preference_state(kept),
+            actor=actor,
+            evidence="preferences combined toward the more restrictive",
+        )
         kept.save()
     return {"before": before, "ledger_mark": _ledger_mark(ctx)}
 
@@ -123,15 +140,30 @@ def _points_follow(ctx: MergeContext, actor: Actor) -> None:
 
     models = {"email": ContactPointEmail, "phone": ContactPointPhone, "address": ContactPointAddress}
     for row in ContactPointConsent.objects.filter(party_id__in=ctx.other_ids).select_related("purpose"):
-        owner = (models[row.point_kind].objects.filter(pk=row.point_id)
-                 .values_list("party_id", flat=True).first())
+        owner = (
+            models[row.point_kind].objects.filter(pk=row.point_id).values_list("party_id", flat=True).first()
+        )
         if owner != ctx.survivor_id:
             continue  # the point stayed with the absorbed party (the survivor has the same value)
         key = point_key(row.point_kind, row.point_id, row.purpose.code)
-        _record(party_id=row.party_id, scope=ConsentEvent.Scope.POINT, key=key, previous=point_state(row),
-                new=None, actor=actor, evidence=f"moved to party {ctx.survivor_id} with its contact point")
-        _record(party_id=ctx.survivor_id, scope=ConsentEvent.Scope.POINT, key=key, previous=None,
-                new=point_state(row), actor=actor, evidence=f"came from party {row.party_id}")
+        _record(
+            party_id=row.party_id,
+            scope=ConsentEvent.Scope.POINT,
+            key=key,
+            previous=point_state(row),
+            new=None,
+            actor=actor,
+            evidence=f"moved to party {ctx.survivor_id} with its contact point",
+        )
+        _record(
+            party_id=ctx.survivor_id,
+            scope=ConsentEvent.Scope.POINT,
+            key=key,
+            previous=None,
+            new=point_state(row),
+            actor=actor,
+            evidence=f"came from party {row.party_id}",
+        )
         ContactPointConsent.objects.filter(pk=row.pk).update(party_id=ctx.survivor_id)
 
 
@@ -147,8 +179,12 @@ def on_unmerge(ctx: MergeContext, state: dict | None) -> None:
     if not state:
         return
     ids = [ctx.survivor_id, *ctx.other_ids]
-    actor = Actor(kind=ActorKind.MERGE, user=ctx.actor, label=f"unmerge of party {ctx.survivor_id}"
-                  + (f" by {ctx.actor.get_username()}" if ctx.actor else ""))
+    actor = Actor(
+        kind=ActorKind.MERGE,
+        user=ctx.actor,
+        label=f"unmerge of party {ctx.survivor_id}"
+        + (f" by {ctx.actor.get_username()}" if ctx.actor else ""),
+    )
     later = _decisions_since_merge(ctx, state, ids)
     _channels_restore(ctx, state["before"][ConsentEvent.Scope.CHANNEL], ids, later, actor)
     _points_restore(state["before"][ConsentEvent.Scope.POINT], ids, later, actor)
@@ -165,12 +201,22 @@ def _decisions_since_merge(ctx: MergeContext, state: dict, ids: Sequence[int]) -
     after the merge, by anyone but the merge policy itself."""
     mark = state.get("ledger_mark")
     if mark is None:  # merged before the mark was kept: the merge's own last ledger entry
-        mark = (ConsentEvent.objects.filter(party_id=ctx.survivor_id, actor_kind=ActorKind.MERGE,
-                                            actor_label__startswith=f"merge into party {ctx.survivor_id}")
-                .order_by("-pk").values_list("pk", flat=True).first()) or 0
+        mark = (
+            ConsentEvent.objects.filter(
+                party_id=ctx.survivor_id,
+                actor_kind=ActorKind.MERGE,
+                actor_label__startswith=f"merge into party {ctx.survivor_id}",
+            )
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+        ) or 0
     latest: dict[tuple[str, str], Any] = {}
-    for event in (ConsentEvent.objects.filter(party_id__in=list(ids), pk__gt=mark)
-                  .exclude(actor_kind=ActorKind.MERGE).order_by("pk")):
+    for event in (
+        ConsentEvent.objects.filter(party_id__in=list(ids), pk__gt=mark)
+        .exclude(actor_kind=ActorKind.MERGE)
+        .order_by("pk")
+    ):
         if event.scope == ConsentEvent.Scope.PREFERENCE:
             for name in PREFERENCE_FIELDS:
                 if (event.previous or {}).get(name) != (event.new or {}).get(name):
@@ -182,8 +228,10 @@ def _decisions_since_merge(ctx: MergeContext, state: dict, ids: Sequence[int]) -
 
 def _kept_text(event: ConsentEvent, what: str) -> str:
     when = event.occurred_at.strftime("%Y-%m-%d %H:%M")
-    return (f"{what} made after the merge ({event.actor_label}, {when}, ledger #{event.pk}) stays in "
-            "force: an unmerge never brings back an older decision")
+    return (
+        f"{what} made after the merge ({event.actor_label}, {when}, ledger #{event.pk}) stays in "
+        "force: an unmerge never brings back an older decision"
+    )
 
 
 def _state_apply(row, state: dict) -> None:
@@ -207,8 +255,9 @@ def _write(model, row, values_updated_at) -> None:
         model.objects.filter(pk=row.pk).update(updated_at=values_updated_at)
 
 
-def _channels_restore(ctx: MergeContext, before: list[dict], ids: Sequence[int],
-                      later: dict, actor: Actor) -> None:
+def _channels_restore(
+    ctx: MergeContext, before: list[dict], ids: Sequence[int], later: dict, actor: Actor
+) -> None:
     scope = ConsentEvent.Scope.CHANNEL
     wanted = {row["id"]: row for row in before}
     now = {r.pk: r for r in _with_purpose(ContactPointTypeConsent.objects.filter(party_id__in=list(ids)))}
@@ -231,8 +280,14 @@ def _channels_restore(ctx: MergeContext, before: list[dict], ids: Sequence[int],
             if row is None:
                 channel, code = key.split("/", 1)
                 row = ContactPointTypeConsent(party_id=party_id, channel=channel, purpose=purposes[code])
-                current = next((r for r in now.values() if r.party_id == party_id
-                                and channel_key(r.channel, r.purpose.code) == key), None)
+                current = next(
+                    (
+                        r
+                        for r in now.values()
+                        if r.party_id == party_id and channel_key(r.channel, r.purpose.code) == key
+                    ),
+                    None,
+                )
                 if current is not None:
                     row.pk = current.pk
             _state_apply(row, event.new)
@@ -241,17 +296,38 @@ def _channels_restore(ctx: MergeContext, before: list[dict], ids: Sequence[int],
     kept_pks = {row.pk for _, _, row in final.values() if row.pk}
     for pk, row in now.items():
         if pk not in kept_pks:  # created by the merge for the survivor
-            _record(party_id=row.party_id, scope=scope, key=channel_key(row.channel, row.purpose.code),
-                    previous=channel_state(row), new=None, actor=actor, evidence="not held before the merge")
+            _record(
+                party_id=row.party_id,
+                scope=scope,
+                key=channel_key(row.channel, row.purpose.code),
+                previous=channel_state(row),
+                new=None,
+                actor=actor,
+                evidence="not held before the merge",
+            )
             ContactPointTypeConsent.objects.filter(pk=pk).delete()
     for (party_id, key), (values, evidence, row) in sorted(final.items(), key=lambda item: item[0]):
         current = now.get(row.pk) if row.pk else None
         if current is not None and current.party_id != party_id:
-            _record(party_id=current.party_id, scope=scope, key=key, previous=channel_state(current),
-                    new=None, actor=actor, evidence="back to its party")
+            _record(
+                party_id=current.party_id,
+                scope=scope,
+                key=key,
+                previous=channel_state(current),
+                new=None,
+                actor=actor,
+                evidence="back to its party",
+            )
             current = None
-        _record(party_id=party_id, scope=scope, key=key, previous=channel_state(current),
-                new=channel_state(row), actor=actor, evidence=evidence)
+        _record(
+            party_id=party_id,
+            scope=scope,
+            key=key,
+            previous=channel_state(current),
+            new=channel_state(row),
+            actor=actor,
+            evidence=evidence,
+        )
         if row.pk:
             _write(ContactPointTypeConsent, row, values["updated_at"] if values else None)
         else:
@@ -276,20 +352,36 @@ def _points_restore(before: list[dict], ids: Sequence[int], later: dict, actor: 
         if event is not None and event.new is not None:
             _state_apply(row, event.new)
             status = event.new.get("status")
-            evidence = _kept_text(event, "the opt-out" if status == ConsentStatus.OPT_OUT
-                                  else f"the decision ({status})")
+            evidence = _kept_text(
+                event, "the opt-out" if status == ConsentStatus.OPT_OUT else f"the decision ({status})"
+            )
         elif values is None:
             evidence = "kept with its contact point"
-        owner = (models[row.point_kind].objects.filter(pk=row.point_id)
-                 .values_list("party_id", flat=True).first())
+        owner = (
+            models[row.point_kind].objects.filter(pk=row.point_id).values_list("party_id", flat=True).first()
+        )
         if owner in ids:
             row.party_id = owner  # with its point, wherever the unmerge put it back
         if current is not None and current.party_id != row.party_id:
-            _record(party_id=current.party_id, scope=scope, key=key, previous=point_state(current), new=None,
-                    actor=actor, evidence="back to its party")
+            _record(
+                party_id=current.party_id,
+                scope=scope,
+                key=key,
+                previous=point_state(current),
+                new=None,
+                actor=actor,
+                evidence="back to its party",
+            )
             current = None
-        _record(party_id=row.party_id, scope=scope, key=key, previous=point_state(current),
-                new=point_state(row), actor=actor, evidence=evidence)
+        _record(
+            party_id=row.party_id,
+            scope=scope,
+            key=key,
+            previous=point_state(current),
+            new=point_state(row),
+            actor=actor,
+            evidence=evidence,
+        )
         if values is not None and event is None:
             _write(ContactPointConsent, row, values["updated_at"])
         else:
@@ -297,8 +389,9 @@ def _points_restore(before: list[dict], ids: Sequence[int], later: dict, actor: 
             row.save(force_insert=True)
 
 
-def _preferences_restore(ctx: MergeContext, before: list[dict], ids: Sequence[int], later: dict,
-                         actor: Actor) -> None:
+def _preferences_restore(
+    ctx: MergeContext, before: list[dict], ids: Sequence[int], later: dict, actor: Actor
+) -> None:
     """Each party's own preferences from before the merge, with the changes made after it: all
     of them on the survivor, the restrictive ones ("do not …" switched on) on every party."""
     scope = ConsentEvent.Scope.PREFERENCE
@@ -320,15 +413,29 @@ def _preferences_restore(ctx: MergeContext, before: list[dict], ids: Sequence[in
                 kept.append(f"{name.replace('_', ' ')} ({event.actor_label}, ledger #{event.pk})")
         if values is None and not kept:
             if current is not None:  # created by the merge for the survivor
-                _record(party_id=party_id, scope=scope, key="preferences", previous=preference_state(current),
-                        new=None, actor=actor, evidence="not held before the merge")
+                _record(
+                    party_id=party_id,
+                    scope=scope,
+                    key="preferences",
+                    previous=preference_state(current),
+                    new=None,
+                    actor=actor,
+                    evidence="not held before the merge",
+                )
                 current.delete()
             continue
         evidence = "as before the merge"
         if kept:
             evidence += "; changed after the merge and kept: " + ", ".join(kept)
-        _record(party_id=party_id, scope=scope, key="preferences", previous=preference_state(current),
-                new=preference_state(row), actor=actor, evidence=evidence)
+        _record(
+            party_id=party_id,
+            scope=scope,
+            key="preferences",
+            previous=preference_state(current),
+            new=preference_state(row),
+            actor=actor,
+            evidence=evidence,
+        )
         if current is not None:
             PrivacyPreference.objects.filter(pk=current.pk).delete()
         row.save(force_insert=True)
@@ -356,17 +463,23 @@ def _with_purpose(rows):
 def conflicts(party_ids: Sequence[int]) -> list[str]:
     """Channel and purpose pairs where one party opted in and another opted out."""
     groups: dict[tuple[str, str], list[ContactPointTypeConsent]] = {}
-    for row in ContactPointTypeConsent.objects.filter(party_id__in=list(party_ids),
-                                                      status__in=EXPLICIT).select_related("purpose"):
+    for row in ContactPointTypeConsent.objects.filter(
+        party_id__in=list(party_ids), status__in=EXPLICIT
+    ).select_related("purpose"):
         groups.setdefault((row.get_channel_display(), row.purpose.name), []).append(row)
     found = []
     for (channel, purpose), rows in sorted(groups.items()):
         if len({r.status for r in rows}) > 1:
             winner = consent_winner(rows)
-            said = "; ".join(f"party {r.party_id} {r.get_status_display().lower()} {r.captured_at:%Y-%m-%d} "
-                             f"({r.capture_source})" for r in sorted(rows, key=lambda r: r.captured_at))
-            found.append(f"{channel} · {purpose}: {said} — the merged party will be "
-                         f"{winner.get_status_display().lower()}")
+            said = "; ".join(
+                f"party {r.party_id} {r.get_status_display().lower()} {r.captured_at:%Y-%m-%d} "
+                f"({r.capture_source})"
+                for r in sorted(rows, key=lambda r: r.captured_at)
+            )
+            found.append(
+                f"{channel} · {purpose}: {said} — the merged party will be "
+                f"{winner.get_status_display().lower()}"
+            )
     return found
 
 
@@ -376,7 +489,8 @@ def conflicting(clusters: Sequence[Sequence[int]]) -> list[bool]:
     ids = sorted({pid for cluster in clusters for pid in cluster})
     said: dict[int, set[tuple[str, int, str]]] = {}
     for party_id, channel, purpose_id, status in ContactPointTypeConsent.objects.filter(
-            party_id__in=ids, status__in=EXPLICIT).values_list("party_id", "channel", "purpose_id", "status"):
+        party_id__in=ids, status__in=EXPLICIT
+    ).values_list("party_id", "channel", "purpose_id", "status"):
         said.setdefault(party_id, set()).add((channel, purpose_id, status))
     result = []
     for cluster in clusters:
@@ -388,5 +502,6 @@ def conflicting(clusters: Sequence[Sequence[int]]) -> list[bool]:
     return result
 
 
-PARTICIPANT = MergeParticipant(name="consents", on_merge=on_merge, on_unmerge=on_unmerge,
-                               conflicts=conflicts, conflicting=conflicting)
+PARTICIPANT = MergeParticipant(
+    name="consents", on_merge=on_merge, on_unmerge=on_unmerge, conflicts=conflicts, conflicting=conflicting
+)

@@ -43,8 +43,13 @@ def subject_access_export_recorded(*, party_id: int, actor, via: str) -> str:
     from parties.services.audit import event_record
 
     document = subject_access_export(party_id=party_id)
-    event_record(kind=EventKind.ACCESS_EXPORT, party_id=party_id, party_ids=[party_id], actor=actor,
-                 reason=f"subject access export ({via})")
+    event_record(
+        kind=EventKind.ACCESS_EXPORT,
+        party_id=party_id,
+        party_ids=[party_id],
+        actor=actor,
+        reason=f"subject access export ({via})",
+    )
     return json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
 
 
@@ -54,8 +59,12 @@ def subject_access_export(*, party_id: int) -> dict[str, Any]:
     ids = party_and_merged_ids(party_id)
     party = Party.objects.values().get(pk=party_id)
     return {
-        "export": {"version": EXPORT_VERSION, "created_at": timezone.now(), "party_id": party_id,
-                   "includes_merged_parties": ids[1:]},
+        "export": {
+            "version": EXPORT_VERSION,
+            "created_at": timezone.now(),
+            "party_id": party_id,
+            "includes_merged_parties": ids[1:],
+        },
         "golden_record": party,
         "merged_parties": _rows(Party.objects.filter(pk__in=ids[1:])),
         "source_records": _rows(SourceRecord.objects.filter(party_id__in=ids)),
@@ -66,12 +75,14 @@ def subject_access_export(*, party_id: int) -> dict[str, Any]:
         "identifiers": _rows(PartyIdentification.objects.filter(party_id__in=ids)),
         "engagements": _rows(Engagement.objects.filter(party_id__in=ids)),
         "memberships": _rows(Membership.objects.filter(party_id__in=ids)),
-        "relationships": _rows(PartyRelationship.objects.filter(
-            models.Q(from_party_id__in=ids) | models.Q(to_party_id__in=ids))),
+        "relationships": _rows(
+            PartyRelationship.objects.filter(models.Q(from_party_id__in=ids) | models.Q(to_party_id__in=ids))
+        ),
         "consents": _rows(ContactPointTypeConsent.objects.filter(party_id__in=ids)),
         "contact_point_consents": _rows(ContactPointConsent.objects.filter(party_id__in=ids)),
         "privacy_preferences": _rows(PrivacyPreference.objects.filter(party_id__in=ids)),
         "consent_ledger": _rows(ConsentEvent.objects.filter(party_id__in=ids), exclude=("actor_id",)),
-        "history": _rows(PartyEvent.objects.filter(parties__in=ids).distinct(),
-                         exclude=("actor_id", "changes")),
+        "history": _rows(
+            PartyEvent.objects.filter(parties__in=ids).distinct(), exclude=("actor_id", "changes")
+        ),
     }

@@ -84,25 +84,31 @@ from parties.selectors_engagement import counted_order
 # A cancelled order never happened (parties.selectors_engagement.counted_order, as on the party
 # page). Amounts are summed as recorded, in whatever currency the source wrote them: the party
 # page shows them per currency, a segment threshold compares the plain sum (no conversion).
-LTV = ("sum of the amounts of orders (cancelled orders not counted) minus the amounts of returns; "
-       "order count = number of orders, cancelled ones not counted")
+LTV = (
+    "sum of the amounts of orders (cancelled orders not counted) minus the amounts of returns; "
+    "order count = number of orders, cancelled ones not counted"
+)
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
 SEGMENT_SETTING = "consents.segment"  # its history (c360.setting_changes), per segment
 SEGMENT_HISTORY_FIELDS = ("name", "description", *Segment.FILTER_FIELDS)
 
 
 def _ltv_expression():
-    returned = Coalesce(Sum("amount", filter=Q(engagement_type=EngagementType.RETURN)), Value(Decimal(0)),
-                        output_field=_MONEY)
+    returned = Coalesce(
+        Sum("amount", filter=Q(engagement_type=EngagementType.RETURN)), Value(Decimal(0)), output_field=_MONEY
+    )
     return Coalesce(Sum("amount", filter=counted_order()), Value(Decimal(0)), output_field=_MONEY) - returned
 
 
 def party_totals() -> QuerySet:
     """Per party that has orders or returns: ``party_id``, ``ltv`` and ``orders`` — one grouped
     query over the engagements of those two kinds."""
-    return (Engagement.objects.filter(engagement_type__in=[EngagementType.ORDER, EngagementType.RETURN])
-            .order_by().values("party_id")
-            .annotate(ltv=_ltv_expression(), orders=Count("pk", filter=counted_order())))
+    return (
+        Engagement.objects.filter(engagement_type__in=[EngagementType.ORDER, EngagementType.RETURN])
+        .order_by()
+        .values("party_id")
+        .annotate(ltv=_ltv_expression(), orders=Count("pk", filter=counted_order()))
+    )
 
 
 def _between(name: str, low, high) -> Q:
@@ -132,40 +138,78 @@ def segment_conditions(segment: Segment, *, today: date | None = None) -> Q:
     party = OuterRef("pk")
     condition = Q()
     if segment.country:
-        condition &= Q(Exists(ContactPointAddress.objects.filter(
-            party_id=party, country=segment.country.upper(), is_active=True)))
+        condition &= Q(
+            Exists(
+                ContactPointAddress.objects.filter(
+                    party_id=party, country=segment.country.upper(), is_active=True
+                )
+            )
+        )
     if segment.source_system_id:
-        condition &= Q(Exists(SourceRecord.objects.filter(party_id=party,
-                                                          source_system_id=segment.source_system_id)))
+        condition &= Q(
+            Exists(SourceRecord.objects.filter(party_id=party, source_system_id=segment.source_system_id))
+        )
     if segment.valid_email:
-        valid = Exists(ContactPointEmail.objects.filter(
-            party_id=party, is_active=True, validity__in=[Validity.VALID, Validity.VERIFIED]))
+        valid = Exists(
+            ContactPointEmail.objects.filter(
+                party_id=party, is_active=True, validity__in=[Validity.VALID, Validity.VERIFIED]
+            )
+        )
         condition &= Q(valid) if segment.valid_email == EmailFilter.VALID else ~Q(valid)
     if segment.consent_channel and segment.consent_purpose_id:
         _, point_kind = POINTS[segment.consent_channel]
         current = in_effect(today)
-        condition &= (
-            Q(Exists(ContactPointTypeConsent.objects.filter(
-                current, party_id=party, channel=segment.consent_channel,
-                purpose_id=segment.consent_purpose_id, status=ConsentStatus.OPT_IN)))
-            | Q(Exists(ContactPointConsent.objects.filter(
-                current, party_id=party, point_kind=point_kind,
-                purpose_id=segment.consent_purpose_id, status=ConsentStatus.OPT_IN))))
+        condition &= Q(
+            Exists(
+                ContactPointTypeConsent.objects.filter(
+                    current,
+                    party_id=party,
+                    channel=segment.consent_channel,
+                    purpose_id=segment.consent_purpose_id,
+                    status=ConsentStatus.OPT_IN,
+                )
+            )
+        ) | Q(
+            Exists(
+                ContactPointConsent.objects.filter(
+                    current,
+                    party_id=party,
+                    point_kind=point_kind,
+                    purpose_id=segment.consent_purpose_id,
+                    status=ConsentStatus.OPT_IN,
+                )
+            )
+        )
     if segment.ltv_min is not None or segment.ltv_max is not None:
         condition &= _between("ltv", segment.ltv_min, segment.ltv_max)
     if segment.orders_min is not None or segment.orders_max is not None:
         condition &= _between("orders", segment.orders_min, segment.orders_max)
     if segment.last_engagement_after:
-        condition &= Q(Exists(Engagement.objects.filter(
-            party_id=party, occurred_at__gte=_day_start(segment.last_engagement_after))))
+        condition &= Q(
+            Exists(
+                Engagement.objects.filter(
+                    party_id=party, occurred_at__gte=_day_start(segment.last_engagement_after)
+                )
+            )
+        )
     if segment.last_engagement_before:
         if not segment.last_engagement_after:  # else that EXISTS already says there is one
             condition &= Q(Exists(Engagement.objects.filter(party_id=party)))
-        condition &= ~Q(Exists(Engagement.objects.filter(
-            party_id=party, occurred_at__gte=_day_start(segment.last_engagement_before))))
+        condition &= ~Q(
+            Exists(
+                Engagement.objects.filter(
+                    party_id=party, occurred_at__gte=_day_start(segment.last_engagement_before)
+                )
+            )
+        )
     if segment.tier:
-        condition &= Q(Exists(Membership.objects.filter(
-            party_id=party, tier__iexact=segment.tier, status=MembershipStatus.ACTIVE)))
+        condition &= Q(
+            Exists(
+                Membership.objects.filter(
+                    party_id=party, tier__iexact=segment.tier, status=MembershipStatus.ACTIVE
+                )
+            )
+        )
     return condition
 
 
@@ -176,14 +220,16 @@ def segmentable_parties() -> QuerySet[Party]:
     # when it underestimates the parties left by the other filters (seen: 20 s instead of 2 s)
     withheld = PrivacyPreference.objects.filter(Q(do_not_process=True) | Q(do_not_profile=True))
     return Party.objects.filter(status=PartyStatus.ACTIVE, erased_at__isnull=True).exclude(
-        pk__in=withheld.values("party_id"))
+        pk__in=withheld.values("party_id")
+    )
 
 
 def segment_members(segment: Segment, *, today: date | None = None) -> QuerySet[Party]:
     """The segment's members now (or as of ``today``), by name. Works on unsaved segments too
     (the form's preview)."""
-    return segmentable_parties().filter(segment_conditions(segment, today=today)).order_by(
-        "display_name", "pk")
+    return (
+        segmentable_parties().filter(segment_conditions(segment, today=today)).order_by("display_name", "pk")
+    )
 
 
 def segment_count(segment: Segment, *, today: date | None = None) -> int:
@@ -218,8 +264,9 @@ def segment_create(*, name: str, description: str = "", filters: Mapping[str, An
 
 
 @transaction.atomic
-def segment_update(*, segment: Segment, name: str, description: str = "", filters: Mapping[str, Any],
-                   user) -> Segment:
+def segment_update(
+    *, segment: Segment, name: str, description: str = "", filters: Mapping[str, Any], user
+) -> Segment:
     """Replace a segment's name, description and filters (a filter not given is cleared). The
     history records each field that changed (the values before are read from the locked row:
     a bound form may have changed ``segment`` already)."""
@@ -233,9 +280,14 @@ def segment_update(*, segment: Segment, name: str, description: str = "", filter
 
 
 def _history_record(segment: Segment, before: Mapping[str, Any], user) -> None:
-    setting_changes_record(setting=SEGMENT_SETTING, object_id=segment.pk, before=before,
-                           after=setting_values(segment, SEGMENT_HISTORY_FIELDS), user=user,
-                           labels=model_labels(Segment, SEGMENT_HISTORY_FIELDS))
+    setting_changes_record(
+        setting=SEGMENT_SETTING,
+        object_id=segment.pk,
+        before=before,
+        after=setting_values(segment, SEGMENT_HISTORY_FIELDS),
+        user=user,
+        labels=model_labels(Segment, SEGMENT_HISTORY_FIELDS),
+    )
 
 
 @transaction.atomic
@@ -243,16 +295,23 @@ def segment_delete(*, segment: Segment, user=None) -> None:
     """Delete the saved filter. Nothing else changes: membership was never stored. The settings
     history keeps what it was (every value before, none after) and who deleted it."""
     before = setting_values(segment, SEGMENT_HISTORY_FIELDS)
-    setting_changes_record(setting=SEGMENT_SETTING, object_id=segment.pk, before=before, after={}, user=user,
-                           labels=model_labels(Segment, SEGMENT_HISTORY_FIELDS))
+    setting_changes_record(
+        setting=SEGMENT_SETTING,
+        object_id=segment.pk,
+        before=before,
+        after={},
+        user=user,
+        labels=model_labels(Segment, SEGMENT_HISTORY_FIELDS),
+    )
     segment.delete()
 
 
 EXPORT_HEADER = ELIGIBLE_CSV_HEADER
 
 
-def segment_export_rows(*, segment: Segment, channel: str, purpose: DataUsePurpose,
-                        on: date) -> Iterator[tuple]:
+def segment_export_rows(
+    *, segment: Segment, channel: str, purpose: DataUsePurpose, on: date
+) -> Iterator[tuple]:
     """The segment's members eligible for the channel and purpose on the date: the eligibility
     download's rows (``ELIGIBLE_CSV_HEADER``), one per eligible contact point."""
     members = segment_members(segment, today=on).order_by().values("pk")
@@ -268,5 +327,6 @@ def segment_export_csv(*, segment: Segment, channel: str, purpose: DataUsePurpos
     """The export as CSV lines for a streaming response, formula-safe like every download."""
     from parties.services.csv_export import csv_stream
 
-    return csv_stream(EXPORT_HEADER, segment_export_rows(segment=segment, channel=channel, purpose=purpose,
-                                                         on=on))
+    return csv_stream(
+        EXPORT_HEADER, segment_export_rows(segment=segment, channel=channel, purpose=purpose, on=on)
+    )

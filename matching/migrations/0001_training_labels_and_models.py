@@ -6,46 +6,125 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('parties', '0009_contact_point_provenance_in_base'),
+        ("parties", "0009_contact_point_provenance_in_base"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatcherModel',
+            name="MatcherModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('settings_blob', models.BinaryField(help_text='dedupe settings written by this product only')),
-                ('labels_match', models.PositiveIntegerField()),
-                ('labels_distinct', models.PositiveIntegerField()),
-                ('training_seconds', models.FloatField()),
-                ('trained_at', models.DateTimeField(auto_now_add=True)),
-                ('is_active', models.BooleanField(default=False)),
-                ('trained_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "settings_blob",
+                    models.BinaryField(help_text="dedupe settings written by this product only"),
+                ),
+                ("labels_match", models.PositiveIntegerField()),
+                ("labels_distinct", models.PositiveIntegerField()),
+                ("training_seconds", models.FloatField()),
+                ("trained_at", models.DateTimeField(auto_now_add=True)),
+                ("is_active", models.BooleanField(default=False)),
+                (
+                    "trained_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-trained_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='matchermodel_one_active')],
+                "ordering": ["-trained_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_active", True)),
+                        fields=("is_active",),
+                        name="matchermodel_one_active",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TrainingLabel',
+            name="TrainingLabel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(choices=[('match', 'Same customer'), ('distinct', 'Different customers'), ('unsure', 'Unsure')], max_length=8)),
-                ('origin', models.CharField(choices=[('training', 'Training page'), ('queue', 'Merge-queue decision'), ('file', 'Imported list')], default='training', max_length=8)),
-                ('labelled_at', models.DateTimeField(auto_now=True)),
-                ('labelled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('record_a', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.sourcerecord')),
-                ('record_b', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        choices=[
+                            ("match", "Same customer"),
+                            ("distinct", "Different customers"),
+                            ("unsure", "Unsure"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("training", "Training page"),
+                            ("queue", "Merge-queue decision"),
+                            ("file", "Imported list"),
+                        ],
+                        default="training",
+                        max_length=8,
+                    ),
+                ),
+                ("labelled_at", models.DateTimeField(auto_now=True)),
+                (
+                    "labelled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "record_a",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="parties.sourcerecord",
+                    ),
+                ),
+                (
+                    "record_b",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="parties.sourcerecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-labelled_at'],
-                'constraints': [models.UniqueConstraint(fields=('record_a', 'record_b'), name='traininglabel_unique_pair'), models.CheckConstraint(condition=models.Q(('record_a__lt', models.F('record_b'))), name='traininglabel_ordered_pair')],
+                "ordering": ["-labelled_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("record_a", "record_b"), name="traininglabel_unique_pair"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("record_a__lt", models.F("record_b"))),
+                        name="traininglabel_ordered_pair",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,10 +5,16 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 GRANTS = {
-    "Data steward": ["add_traininglabel", "change_traininglabel", "view_traininglabel",
-                     "add_matchermodel", "view_matchermodel"],
-    "Administrator": [f"{a}_{m}" for m in ("traininglabel", "matchermodel")
-                      for a in ("add", "change", "delete", "view")],
+    "Data steward": [
+        "add_traininglabel",
+        "change_traininglabel",
+        "view_traininglabel",
+        "add_matchermodel",
+        "view_matchermodel",
+    ],
+    "Administrator": [
+        f"{a}_{m}" for m in ("traininglabel", "matchermodel") for a in ("add", "change", "delete", "view")
+    ],
 }
 
 
@@ -21,8 +27,9 @@ def grant(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for group_name, codenames in GRANTS.items():
         group, _ = Group.objects.get_or_create(name=group_name)
-        group.permissions.add(*Permission.objects.filter(
-            content_type__app_label="matching", codename__in=codenames))
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="matching", codename__in=codenames)
+        )
 
 
 def revoke(apps, schema_editor):

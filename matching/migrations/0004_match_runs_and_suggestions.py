@@ -5,82 +5,171 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0003_training_pair_queue'),
-        ('parties', '0009_contact_point_provenance_in_base'),
+        ("matching", "0003_training_pair_queue"),
+        ("parties", "0009_contact_point_provenance_in_base"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatchRun',
+            name="MatchRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('full', models.BooleanField(default=True)),
-                ('threshold', models.FloatField(default=0.5)),
-                ('parties_blocked', models.PositiveIntegerField(default=0)),
-                ('block_keys', models.PositiveIntegerField(default=0)),
-                ('candidate_pairs', models.PositiveIntegerField(default=0)),
-                ('pairs_kept', models.PositiveIntegerField(default=0)),
-                ('clusters', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('model', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='matching.matchermodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("full", models.BooleanField(default=True)),
+                ("threshold", models.FloatField(default=0.5)),
+                ("parties_blocked", models.PositiveIntegerField(default=0)),
+                ("block_keys", models.PositiveIntegerField(default=0)),
+                ("candidate_pairs", models.PositiveIntegerField(default=0)),
+                ("pairs_kept", models.PositiveIntegerField(default=0)),
+                ("clusters", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "model",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="matching.matchermodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='MatchSuggestion',
+            name="MatchSuggestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('merged', 'Merged'), ('rejected', 'Not a match'), ('superseded', 'Superseded by a newer run'), ('closed', 'Closed')], default='pending', max_length=10)),
-                ('score', models.FloatField(help_text="The cluster's score: the lowest of its members'.")),
-                ('evidence', models.JSONField(default=dict, help_text="Per field: each member's value and whether they agree.")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions', to='matching.matchrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("merged", "Merged"),
+                            ("rejected", "Not a match"),
+                            ("superseded", "Superseded by a newer run"),
+                            ("closed", "Closed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("score", models.FloatField(help_text="The cluster's score: the lowest of its members'.")),
+                (
+                    "evidence",
+                    models.JSONField(
+                        default=dict, help_text="Per field: each member's value and whether they agree."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="suggestions",
+                        to="matching.matchrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-score', 'id'],
+                "ordering": ["-score", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MatchSuggestionMember',
+            name="MatchSuggestionMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.FloatField()),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.party')),
-                ('suggestion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='matching.matchsuggestion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score", models.FloatField()),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="parties.party"
+                    ),
+                ),
+                (
+                    "suggestion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="matching.matchsuggestion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['suggestion', '-score'],
+                "ordering": ["suggestion", "-score"],
             },
         ),
         migrations.CreateModel(
-            name='BlockKey',
+            name="BlockKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('block_key', models.CharField(max_length=255)),
-                ('party', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.party')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("block_key", models.CharField(max_length=255)),
+                (
+                    "party",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="parties.party",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['block_key', 'party'], name='blockkey_key_party_idx'), models.Index(fields=['party'], name='blockkey_party_idx')],
+                "indexes": [
+                    models.Index(fields=["block_key", "party"], name="blockkey_key_party_idx"),
+                    models.Index(fields=["party"], name="blockkey_party_idx"),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='matchsuggestion',
-            index=models.Index(fields=['status', '-score'], name='suggestion_status_score_idx'),
+            model_name="matchsuggestion",
+            index=models.Index(fields=["status", "-score"], name="suggestion_status_score_idx"),
         ),
         migrations.AddIndex(
-            model_name='matchsuggestionmember',
-            index=models.Index(fields=['party'], name='suggestionmember_party_idx'),
+            model_name="matchsuggestionmember",
+            index=models.Index(fields=["party"], name="suggestionmember_party_idx"),
         ),
         migrations.AddConstraint(
-            model_name='matchsuggestionmember',
-            constraint=models.UniqueConstraint(fields=('suggestion', 'party'), name='suggestionmember_unique'),
+            model_name="matchsuggestionmember",
+            constraint=models.UniqueConstraint(
+                fields=("suggestion", "party"), name="suggestionmember_unique"
+            ),
         ),
     ]

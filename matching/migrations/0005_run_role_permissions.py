@@ -7,8 +7,13 @@ from c360.role_grants import role_permissions_grant, role_permissions_revoke
 
 MODELS = ["matchrun", "matchsuggestion", "matchsuggestionmember", "blockkey"]
 GRANTS = {
-    "Data steward": ["view_matchrun", "add_matchrun", "view_matchsuggestion",
-                     "change_matchsuggestion", "view_matchsuggestionmember"],
+    "Data steward": [
+        "view_matchrun",
+        "add_matchrun",
+        "view_matchsuggestion",
+        "change_matchsuggestion",
+        "view_matchsuggestionmember",
+    ],
     "Administrator": [f"{a}_{m}" for m in MODELS for a in ("add", "change", "delete", "view")],
 }
 

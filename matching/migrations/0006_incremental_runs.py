@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0005_run_role_permissions'),
+        ("matching", "0005_run_role_permissions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='matchrun',
-            name='party_ids',
-            field=models.JSONField(blank=True, default=list, help_text="An incremental run's new and changed parties."),
+            model_name="matchrun",
+            name="party_ids",
+            field=models.JSONField(
+                blank=True, default=list, help_text="An incremental run's new and changed parties."
+            ),
         ),
     ]

@@ -6,129 +6,263 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0006_incremental_runs'),
-        ('parties', '0009_contact_point_provenance_in_base'),
+        ("matching", "0006_incremental_runs"),
+        ("parties", "0009_contact_point_provenance_in_base"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='matchrun',
-            name='chunks_done',
+            model_name="matchrun",
+            name="chunks_done",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='chunks_total',
+            model_name="matchrun",
+            name="chunks_total",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='heartbeat_at',
+            model_name="matchrun",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='parties_total',
+            model_name="matchrun",
+            name="parties_total",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='phase',
-            field=models.CharField(choices=[('queued', 'Waiting for a worker'), ('fingerprinting', 'Fingerprinting parties into block keys'), ('scoring', 'Scoring candidate pairs'), ('clustering', 'Clustering and saving suggestions'), ('done', 'Done')], default='queued', max_length=16),
+            model_name="matchrun",
+            name="phase",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Waiting for a worker"),
+                    ("fingerprinting", "Fingerprinting parties into block keys"),
+                    ("scoring", "Scoring candidate pairs"),
+                    ("clustering", "Clustering and saving suggestions"),
+                    ("done", "Done"),
+                ],
+                default="queued",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='phase_seconds',
-            field=models.JSONField(blank=True, default=dict, help_text='Wall-clock seconds per phase.'),
+            model_name="matchrun",
+            name="phase_seconds",
+            field=models.JSONField(blank=True, default=dict, help_text="Wall-clock seconds per phase."),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='phase_started_at',
+            model_name="matchrun",
+            name="phase_started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='threshold_curve',
-            field=models.JSONField(blank=True, default=list, help_text='For thresholds from 0.2 to 0.95: the pairs and groups of parties at or above.'),
+            model_name="matchrun",
+            name="threshold_curve",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="For thresholds from 0.2 to 0.95: the pairs and groups of parties at or above.",
+            ),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='decided_at',
+            model_name="matchsuggestion",
+            name="decided_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="matchsuggestion",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.CreateModel(
-            name='MatchSettings',
+            name="MatchSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('review_threshold', models.FloatField(default=0.5, help_text='Below this cluster score, no suggestion is made.')),
-                ('auto_merge_threshold', models.FloatField(blank=True, help_text='At or above this score a suggestion is merged automatically; empty: never.', null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "review_threshold",
+                    models.FloatField(
+                        default=0.5, help_text="Below this cluster score, no suggestion is made."
+                    ),
+                ),
+                (
+                    "auto_merge_threshold",
+                    models.FloatField(
+                        blank=True,
+                        help_text="At or above this score a suggestion is merged automatically; empty: never.",
+                        null=True,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'match settings',
+                "verbose_name_plural": "match settings",
             },
         ),
         migrations.CreateModel(
-            name='MatchRunChunk',
+            name="MatchRunChunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.CharField(choices=[('queued', 'Waiting for a worker'), ('fingerprinting', 'Fingerprinting parties into block keys'), ('scoring', 'Scoring candidate pairs'), ('clustering', 'Clustering and saving suggestions'), ('done', 'Done')], max_length=16)),
-                ('index', models.PositiveIntegerField()),
-                ('first_party', models.BigIntegerField()),
-                ('last_party', models.BigIntegerField()),
-                ('parties', models.PositiveIntegerField(default=0)),
-                ('keys', models.PositiveIntegerField(default=0)),
-                ('candidate_pairs', models.PositiveIntegerField(default=0)),
-                ('pairs_kept', models.PositiveIntegerField(default=0)),
-                ('seconds', models.FloatField(blank=True, null=True)),
-                ('worker', models.CharField(blank=True, max_length=200)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='matching.matchrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting for a worker"),
+                            ("fingerprinting", "Fingerprinting parties into block keys"),
+                            ("scoring", "Scoring candidate pairs"),
+                            ("clustering", "Clustering and saving suggestions"),
+                            ("done", "Done"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("index", models.PositiveIntegerField()),
+                ("first_party", models.BigIntegerField()),
+                ("last_party", models.BigIntegerField()),
+                ("parties", models.PositiveIntegerField(default=0)),
+                ("keys", models.PositiveIntegerField(default=0)),
+                ("candidate_pairs", models.PositiveIntegerField(default=0)),
+                ("pairs_kept", models.PositiveIntegerField(default=0)),
+                ("seconds", models.FloatField(blank=True, null=True)),
+                ("worker", models.CharField(blank=True, max_length=200)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chunks",
+                        to="matching.matchrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'index'],
-                'constraints': [models.UniqueConstraint(fields=('run', 'phase', 'index'), name='runchunk_unique')],
+                "ordering": ["run", "index"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("run", "phase", "index"), name="runchunk_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PairDecision',
+            name="PairDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('rejected', 'Not a match'), ('merged', 'Merged')], max_length=10)),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('party_a', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.party')),
-                ('party_b', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.party')),
-                ('suggestion', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='decisions', to='matching.matchsuggestion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("rejected", "Not a match"), ("merged", "Merged")], max_length=10
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "party_a",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="parties.party"
+                    ),
+                ),
+                (
+                    "party_b",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="parties.party"
+                    ),
+                ),
+                (
+                    "suggestion",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="decisions",
+                        to="matching.matchsuggestion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-decided_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('is_active', True)), fields=['party_a', 'party_b'], name='pairdecision_pair_idx'), models.Index(fields=['party_b'], name='pairdecision_b_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('party_a__lt', models.F('party_b'))), name='pairdecision_ordered_pair')],
+                "ordering": ["-decided_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("is_active", True)),
+                        fields=["party_a", "party_b"],
+                        name="pairdecision_pair_idx",
+                    ),
+                    models.Index(fields=["party_b"], name="pairdecision_b_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("party_a__lt", models.F("party_b"))),
+                        name="pairdecision_ordered_pair",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ScoredPair',
+            name="ScoredPair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chunk', models.PositiveIntegerField()),
-                ('party_a', models.BigIntegerField()),
-                ('party_b', models.BigIntegerField()),
-                ('score', models.FloatField()),
-                ('run', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='matching.matchrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("chunk", models.PositiveIntegerField()),
+                ("party_a", models.BigIntegerField()),
+                ("party_b", models.BigIntegerField()),
+                ("score", models.FloatField()),
+                (
+                    "run",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="matching.matchrun",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['run', 'chunk'], name='scoredpair_run_chunk_idx')],
+                "indexes": [models.Index(fields=["run", "chunk"], name="scoredpair_run_chunk_idx")],
             },
         ),
     ]

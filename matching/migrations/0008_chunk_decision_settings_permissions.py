@@ -8,8 +8,7 @@ from c360.role_grants import role_permissions_grant, role_permissions_revoke
 
 MODELS = ["matchrunchunk", "pairdecision", "matchsettings", "scoredpair"]
 GRANTS = {
-    "Data steward": ["view_matchrunchunk", "view_pairdecision", "add_pairdecision",
-                     "view_matchsettings"],
+    "Data steward": ["view_matchrunchunk", "view_pairdecision", "add_pairdecision", "view_matchsettings"],
     "Administrator": [f"{a}_{m}" for m in MODELS for a in ("add", "change", "delete", "view")],
 }
 

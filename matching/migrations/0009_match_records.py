@@ -5,18 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0008_chunk_decision_settings_permissions'),
-        ('parties', '0009_contact_point_provenance_in_base'),
+        ("matching", "0008_chunk_decision_settings_permissions"),
+        ("parties", "0009_contact_point_provenance_in_base"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatchRecord',
+            name="MatchRecord",
             fields=[
-                ('party', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='parties.party')),
-                ('record', models.TextField(help_text='The flat record as JSON.')),
+                (
+                    "party",
+                    models.OneToOneField(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="parties.party",
+                    ),
+                ),
+                ("record", models.TextField(help_text="The flat record as JSON.")),
             ],
         ),
     ]

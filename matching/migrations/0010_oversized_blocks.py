@@ -4,22 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0009_match_records'),
+        ("matching", "0009_match_records"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OversizedBlock',
+            name="OversizedBlock",
             fields=[
-                ('block_key', models.CharField(max_length=255, primary_key=True, serialize=False)),
-                ('parties', models.PositiveIntegerField()),
+                ("block_key", models.CharField(max_length=255, primary_key=True, serialize=False)),
+                ("parties", models.PositiveIntegerField()),
             ],
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='oversized_blocks',
+            model_name="matchrun",
+            name="oversized_blocks",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

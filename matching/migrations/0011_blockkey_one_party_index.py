@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0010_oversized_blocks'),
-        ('parties', '0009_contact_point_provenance_in_base'),
+        ("matching", "0010_oversized_blocks"),
+        ("parties", "0009_contact_point_provenance_in_base"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='blockkey',
-            name='party',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.party'),
+            model_name="blockkey",
+            name="party",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="parties.party",
+            ),
         ),
     ]

@@ -6,69 +6,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0012_oversized_block_permissions'),
+        ("matching", "0012_oversized_block_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='matchrun',
-            name='auto_merged',
-            field=models.PositiveIntegerField(default=0, help_text='Suggestions merged automatically.'),
+            model_name="matchrun",
+            name="auto_merged",
+            field=models.PositiveIntegerField(default=0, help_text="Suggestions merged automatically."),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='claimed_at',
+            model_name="matchsuggestion",
+            name="claimed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='claimed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="matchsuggestion",
+            name="claimed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='countries',
+            model_name="matchsuggestion",
+            name="countries",
             field=models.CharField(blank=True, help_text="',DE,AT,'", max_length=100),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='kind',
-            field=models.CharField(blank=True, help_text='individual, organization or mixed', max_length=16),
+            model_name="matchsuggestion",
+            name="kind",
+            field=models.CharField(blank=True, help_text="individual, organization or mixed", max_length=16),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='risk',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Higher: review first.'),
+            model_name="matchsuggestion",
+            name="risk",
+            field=models.PositiveSmallIntegerField(default=0, help_text="Higher: review first."),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='risk_reasons',
+            model_name="matchsuggestion",
+            name="risk_reasons",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='search_text',
-            field=models.TextField(blank=True, help_text='Names, emails and phone digits.'),
+            model_name="matchsuggestion",
+            name="search_text",
+            field=models.TextField(blank=True, help_text="Names, emails and phone digits."),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='size',
+            model_name="matchsuggestion",
+            name="size",
             field=models.PositiveSmallIntegerField(default=2),
         ),
         migrations.AddField(
-            model_name='matchsuggestion',
-            name='sources',
+            model_name="matchsuggestion",
+            name="sources",
             field=models.CharField(blank=True, help_text="Source system ids: ',1,4,'", max_length=200),
         ),
         migrations.AddIndex(
-            model_name='matchsuggestion',
-            index=models.Index(fields=['status', '-risk', '-score'], name='suggestion_status_risk_idx'),
+            model_name="matchsuggestion",
+            index=models.Index(fields=["status", "-risk", "-score"], name="suggestion_status_risk_idx"),
         ),
         migrations.AddIndex(
-            model_name='matchsuggestion',
-            index=models.Index(fields=['status', 'decided_at'], name='suggestion_decided_idx'),
+            model_name="matchsuggestion",
+            index=models.Index(fields=["status", "decided_at"], name="suggestion_decided_idx"),
         ),
     ]

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0013_queue_facets_claims_auto_merge'),
+        ("matching", "0013_queue_facets_claims_auto_merge"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='matchsuggestion',
-            index=models.Index(fields=['status', '-created_at', '-id'], name='suggestion_status_created_idx'),
+            model_name="matchsuggestion",
+            index=models.Index(fields=["status", "-created_at", "-id"], name="suggestion_status_created_idx"),
         ),
     ]

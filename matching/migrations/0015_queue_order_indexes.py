@@ -5,27 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0014_suggestion_created_index'),
+        ("matching", "0014_suggestion_created_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='matchsuggestion',
-            name='suggestion_status_score_idx',
+            model_name="matchsuggestion",
+            name="suggestion_status_score_idx",
         ),
         migrations.RemoveIndex(
-            model_name='matchsuggestion',
-            name='suggestion_status_risk_idx',
+            model_name="matchsuggestion",
+            name="suggestion_status_risk_idx",
         ),
         migrations.AddIndex(
-            model_name='matchsuggestion',
-            index=models.Index(fields=['status', '-score', 'id'], name='suggestion_status_score_idx'),
+            model_name="matchsuggestion",
+            index=models.Index(fields=["status", "-score", "id"], name="suggestion_status_score_idx"),
         ),
         migrations.AddIndex(
-            model_name='matchsuggestion',
-            index=models.Index(fields=['status', '-risk', '-score', 'id'], name='suggestion_status_risk_idx'),
+            model_name="matchsuggestion",
+            index=models.Index(fields=["status", "-risk", "-score", "id"], name="suggestion_status_risk_idx"),
         ),
     ]

@@ -14,7 +14,8 @@ def create(apps, schema_editor):
     for column in COLUMNS:
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS suggestion_{column}_trgm ON matching_matchsuggestion "
-            f"USING gin ({column} gin_trgm_ops) WHERE status = 'pending'")
+            f"USING gin ({column} gin_trgm_ops) WHERE status = 'pending'"
+        )
 
 
 def drop(apps, schema_editor):

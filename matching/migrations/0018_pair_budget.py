@@ -4,40 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0017_drop_short_trigram_indexes'),
+        ("matching", "0017_drop_short_trigram_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='matchrun',
-            name='chunks_over_budget',
+            model_name="matchrun",
+            name="chunks_over_budget",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='pair_budget',
-            field=models.PositiveIntegerField(default=0, help_text='Candidate pairs per party the run could score (0: no limit).'),
+            model_name="matchrun",
+            name="pair_budget",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Candidate pairs per party the run could score (0: no limit)."
+            ),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='pairs_scored',
+            model_name="matchrun",
+            name="pairs_scored",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='matchrun',
-            name='partner_cap',
-            field=models.PositiveIntegerField(blank=True, help_text='The fewest partners per party a chunk over the pair budget kept.', null=True),
+            model_name="matchrun",
+            name="partner_cap",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="The fewest partners per party a chunk over the pair budget kept.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='matchrunchunk',
-            name='pairs_scored',
+            model_name="matchrunchunk",
+            name="pairs_scored",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='matchrunchunk',
-            name='partner_cap',
-            field=models.PositiveIntegerField(blank=True, help_text='Over the pair budget: the partners each party kept.', null=True),
+            model_name="matchrunchunk",
+            name="partner_cap",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="Over the pair budget: the partners each party kept.", null=True
+            ),
         ),
     ]

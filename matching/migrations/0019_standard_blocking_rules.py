@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0018_pair_budget'),
+        ("matching", "0018_pair_budget"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='matchsettings',
-            name='rules_off',
-            field=models.JSONField(blank=True, default=list, help_text='Codes of the standard blocking rules switched off (matching.rules).'),
+            model_name="matchsettings",
+            name="rules_off",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Codes of the standard blocking rules switched off (matching.rules).",
+            ),
         ),
     ]

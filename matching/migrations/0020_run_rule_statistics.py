@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0019_standard_blocking_rules'),
+        ("matching", "0019_standard_blocking_rules"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='matchrun',
-            name='rules',
-            field=models.JSONField(blank=True, default=dict, help_text="Per blocking rule (standard and learned), measured on every party's block keys when fingerprinting ends: keys, blocks, candidate pairs, blocks left out, labelled matches covered (matching.services.blocking.blocking_rules_measure)."),
+            model_name="matchrun",
+            name="rules",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Per blocking rule (standard and learned), measured on every party's block keys when fingerprinting ends: keys, blocks, candidate pairs, blocks left out, labelled matches covered (matching.services.blocking.blocking_rules_measure).",
+            ),
         ),
     ]

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0021_matchermodel_notes_phase_seconds'),
+        ("matching", "0021_matchermodel_notes_phase_seconds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='matchsuggestion',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('merged', 'Merged'), ('rejected', 'Not a match'), ('superseded', 'Superseded by a newer run'), ('closed', 'Closed'), ('split', 'Split into groups'), ('unmerged', 'Merged, then undone')], default='pending', max_length=10),
+            model_name="matchsuggestion",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("merged", "Merged"),
+                    ("rejected", "Not a match"),
+                    ("superseded", "Superseded by a newer run"),
+                    ("closed", "Closed"),
+                    ("split", "Split into groups"),
+                    ("unmerged", "Merged, then undone"),
+                ],
+                default="pending",
+                max_length=10,
+            ),
         ),
     ]

@@ -6,33 +6,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0022_suggestion_status_split_unmerged'),
+        ("matching", "0022_suggestion_status_split_unmerged"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BulkMergeJob',
+            name="BulkMergeJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Waiting for a worker'), ('running', 'Running'), ('succeeded', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('scope', models.CharField(blank=True, help_text='What the steward chose to merge.', max_length=200)),
-                ('suggestion_ids', models.JSONField(default=list)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0, help_text='Suggestions handled (merged or refused).')),
-                ('merged', models.PositiveIntegerField(default=0)),
-                ('parties_merged', models.PositiveIntegerField(default=0)),
-                ('refused', models.JSONField(blank=True, default=list, help_text='Why each refused suggestion was not merged.')),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting for a worker"),
+                            ("running", "Running"),
+                            ("succeeded", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        blank=True, help_text="What the steward chose to merge.", max_length=200
+                    ),
+                ),
+                ("suggestion_ids", models.JSONField(default=list)),
+                ("total", models.PositiveIntegerField(default=0)),
+                (
+                    "done",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Suggestions handled (merged or refused)."
+                    ),
+                ),
+                ("merged", models.PositiveIntegerField(default=0)),
+                ("parties_merged", models.PositiveIntegerField(default=0)),
+                (
+                    "refused",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Why each refused suggestion was not merged."
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

@@ -6,33 +6,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0023_bulk_merge_jobs'),
+        ("matching", "0023_bulk_merge_jobs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QualityCheck',
+            name="QualityCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('known', 'Known-answer pair'), ('second', 'Blind second review')], max_length=8)),
-                ('origin', models.CharField(blank=True, help_text='truth, decisions (known answers) or sample (second reviews)', max_length=10)),
-                ('expected', models.CharField(choices=[('match', 'Same customer'), ('distinct', 'Different customers'), ('unsure', 'Unsure')], max_length=8)),
-                ('answer', models.CharField(blank=True, choices=[('match', 'Same customer'), ('distinct', 'Different customers'), ('unsure', 'Unsure')], max_length=8)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('void', models.BooleanField(default=False, help_text="Closed without a steward's answer.")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('subject', models.ForeignKey(blank=True, help_text='The steward whose decision is checked.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('suggestion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='matching.matchsuggestion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("known", "Known-answer pair"), ("second", "Blind second review")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        blank=True,
+                        help_text="truth, decisions (known answers) or sample (second reviews)",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "expected",
+                    models.CharField(
+                        choices=[
+                            ("match", "Same customer"),
+                            ("distinct", "Different customers"),
+                            ("unsure", "Unsure"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "answer",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("match", "Same customer"),
+                            ("distinct", "Different customers"),
+                            ("unsure", "Unsure"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("void", models.BooleanField(default=False, help_text="Closed without a steward's answer.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The steward whose decision is checked.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "suggestion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="matching.matchsuggestion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['kind', 'answered_at'], name='qualitycheck_open_idx')],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'suggestion'), name='qualitycheck_unique')],
+                "ordering": ["created_at", "id"],
+                "indexes": [models.Index(fields=["kind", "answered_at"], name="qualitycheck_open_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "suggestion"), name="qualitycheck_unique")
+                ],
             },
         ),
     ]

@@ -51,8 +51,7 @@ def matcher_load(model: MatcherModel) -> dedupe.StaticDedupe:
     return dedupe.StaticDedupe(io.BytesIO(bytes(model.settings_blob)), num_cores=1)
 
 
-def party_id_batches(first: int = 0, last: int | None = None,
-                     batch: int = BATCH) -> Iterator[list[int]]:
+def party_id_batches(first: int = 0, last: int | None = None, batch: int = BATCH) -> Iterator[list[int]]:
     """Active party ids in [first, last] (erased ones left out), ascending, ``batch`` at a time."""
     after = first - 1
     while True:
@@ -78,8 +77,9 @@ def _index_everyone(fingerprinter) -> None:
         fingerprinter.index(docs, field)
 
 
-def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int], *,
-                     fresh: bool = False) -> tuple[int, int]:
+def block_keys_write(
+    matcher: dedupe.StaticDedupe, party_ids: list[int], *, fresh: bool = False
+) -> tuple[int, int]:
     """Replace the stored block keys of ``party_ids`` with fresh fingerprints (``fresh``:
     the tables were emptied, nothing to replace). Returns (parties fingerprinted, keys
     written). Inactive (merged) parties lose their keys."""
@@ -90,15 +90,20 @@ def block_keys_write(matcher: dedupe.StaticDedupe, party_ids: list[int], *,
     parties = keys = 0
     try:
         for start in range(0, len(party_ids), BATCH):
-            ids = party_ids[start:start + BATCH]
+            ids = party_ids[start : start + BATCH]
             if not fresh:
                 BlockKey.objects.filter(party_id__in=ids).delete()
             records = party_records(ids)
             match_records_store(ids, records, fresh=fresh)
-            rows = [{"block_key": key[:255], "party_id": party_id}
-                    for key, party_id in fingerprinter(records.items())]
-            rows += [{"block_key": key, "party_id": party_id} for party_id, record in records.items()
-                     for key in record_keys(record, rules)]
+            rows = [
+                {"block_key": key[:255], "party_id": party_id}
+                for key, party_id in fingerprinter(records.items())
+            ]
+            rows += [
+                {"block_key": key, "party_id": party_id}
+                for party_id, record in records.items()
+                for key in record_keys(record, rules)
+            ]
             rows_insert(BlockKey, rows, now=timezone.now())
             parties += len(records)
             keys += len(rows)
@@ -138,12 +143,17 @@ def blocks_prepare(*, full: bool, party_ids: list[int] | None = None) -> int:
     if full:
         OversizedBlock.objects.all().delete()
     else:
-        keys = keys.filter(block_key__in=BlockKey.objects.filter(party_id__in=party_ids or [])
-                           .values("block_key"))
+        keys = keys.filter(
+            block_key__in=BlockKey.objects.filter(party_id__in=party_ids or []).values("block_key")
+        )
     big = keys.values("block_key").annotate(n=Count("pk")).filter(n__gt=cap).values_list("block_key", "n")
-    OversizedBlock.objects.bulk_create([OversizedBlock(block_key=k, parties=n) for k, n in big],
-                                       update_conflicts=True, unique_fields=["block_key"],
-                                       update_fields=["parties"], batch_size=2000)
+    OversizedBlock.objects.bulk_create(
+        [OversizedBlock(block_key=k, parties=n) for k, n in big],
+        update_conflicts=True,
+        unique_fields=["block_key"],
+        update_fields=["parties"],
+        batch_size=2000,
+    )
     return OversizedBlock.objects.count()
 
 
@@ -174,10 +184,14 @@ def _group_sql() -> str:
     string cuts, because the expression is evaluated once for every distinct key (7.6 million
     at 1,000,000 parties)."""
     if connection.vendor == "postgresql":
-        return (f"CASE WHEN left(block_key, 1) = '~' THEN left(block_key, {_HEAD}) "
-                f"ELSE right(block_key, {_TAIL}) END")
-    return (f"CASE WHEN substr(block_key, 1, 1) = '~' THEN substr(block_key, 1, {_HEAD}) "
-            f"ELSE substr(block_key, -{_TAIL}) END")
+        return (
+            f"CASE WHEN left(block_key, 1) = '~' THEN left(block_key, {_HEAD}) "
+            f"ELSE right(block_key, {_TAIL}) END"
+        )
+    return (
+        f"CASE WHEN substr(block_key, 1, 1) = '~' THEN substr(block_key, 1, {_HEAD}) "
+        f"ELSE substr(block_key, -{_TAIL}) END"
+    )
 
 
 def _group_name(cut: str) -> str:
@@ -208,12 +222,14 @@ def block_key_rule_counts(cap: int) -> dict[str, dict[str, int]]:
     out (``oversized``), the parties in them (``oversized_parties``: a party in two counts
     twice) and the largest block (``largest``)."""
     table = connection.ops.quote_name(BlockKey._meta.db_table)
-    sql = (f"SELECT grp, COUNT(*), SUM(n), "  # noqa: S608
-           f"SUM(CASE WHEN n > 1 AND n <= %s THEN 1 ELSE 0 END), "
-           f"SUM(CASE WHEN n <= %s THEN n * (n - 1) / 2 ELSE 0 END), "
-           f"SUM(CASE WHEN n > %s THEN 1 ELSE 0 END), SUM(CASE WHEN n > %s THEN n ELSE 0 END), "
-           f"MAX(n) FROM (SELECT {_group_sql()} AS grp, COUNT(*) AS n FROM {table} "
-           f"GROUP BY block_key) blocks GROUP BY grp")
+    sql = (
+        f"SELECT grp, COUNT(*), SUM(n), "  # noqa: S608
+        f"SUM(CASE WHEN n > 1 AND n <= %s THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN n <= %s THEN n * (n - 1) / 2 ELSE 0 END), "
+        f"SUM(CASE WHEN n > %s THEN 1 ELSE 0 END), SUM(CASE WHEN n > %s THEN n ELSE 0 END), "
+        f"MAX(n) FROM (SELECT {_group_sql()} AS grp, COUNT(*) AS n FROM {table} "
+        f"GROUP BY block_key) blocks GROUP BY grp"
+    )
     counts: dict[str, dict[str, int]] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -228,8 +244,10 @@ def block_key_rule_counts(cap: int) -> dict[str, dict[str, int]]:
         row = dict(zip(_FIGURES, map(int, numbers), strict=True))
         name = _group_name(cut)
         if name in counts:  # the cuts of one rule's keys differ: add them up
-            row = {f: max(counts[name][f], row[f]) if f == "largest" else counts[name][f] + row[f]
-                   for f in _FIGURES}
+            row = {
+                f: max(counts[name][f], row[f]) if f == "largest" else counts[name][f] + row[f]
+                for f in _FIGURES
+            }
         counts[name] = row
     return counts
 
@@ -246,20 +264,30 @@ def labelled_match_coverage() -> LabelledCoverage:
     """For every labelled match whose two records are now in two parties: which rules' keys
     the two parties share (keys of oversized blocks do not count: they make no pairs). Reads
     the stored keys, so it says what the run's candidate pairs really were."""
-    rows = list(TrainingLabel.objects.filter(label=Label.MATCH)
-                .values_list("record_a__party_id", "record_b__party_id"))
+    rows = list(
+        TrainingLabel.objects.filter(label=Label.MATCH).values_list(
+            "record_a__party_id", "record_b__party_id"
+        )
+    )
     pairs = {(min(a, b), max(a, b)) for a, b in rows if a != b}
     one_party = sum(1 for a, b in rows if a == b)
     keys: dict[int, set[str]] = defaultdict(set)
     table = connection.ops.quote_name(BlockKey._meta.db_table)
     ids = sorted({pid for pair in pairs for pid in pair})
-    for party_id, key in rows_for_ids(f"SELECT party_id, block_key FROM {table} WHERE party_id {{ids}}",  # noqa: S608
-                                      ids):
+    for party_id, key in rows_for_ids(
+        f"SELECT party_id, block_key FROM {table} WHERE party_id {{ids}}",  # noqa: S608
+        ids,
+    ):
         keys[party_id].add(key)
     shared = {pair: keys[pair[0]] & keys[pair[1]] for pair in pairs}
     every_shared = sorted(set().union(*shared.values())) if shared else []
-    left_out = {key for start in range(0, len(every_shared), 900) for key in OversizedBlock.objects
-                .filter(block_key__in=every_shared[start:start + 900]).values_list("block_key", flat=True)}
+    left_out = {
+        key
+        for start in range(0, len(every_shared), 900)
+        for key in OversizedBlock.objects.filter(block_key__in=every_shared[start : start + 900]).values_list(
+            "block_key", flat=True
+        )
+    }
     by_rule: Counter[str] = Counter()
     covered = 0
     for common in shared.values():
@@ -303,8 +331,12 @@ _PREDICATE_WORDS = {
     "magnitudeOfCardinality": "about as many {field}",
     "orderOfMagnitude": "same order of magnitude of {field}",
 }
-_FIELD_WORDS = {"address_line1": "street address", "emails": "email addresses",
-                "phones": "phone numbers", "identifiers": "identifiers"}
+_FIELD_WORDS = {
+    "address_line1": "street address",
+    "emails": "email addresses",
+    "phones": "phone numbers",
+    "identifiers": "identifiers",
+}
 
 
 def _field_words(field: str) -> str:
@@ -350,24 +382,34 @@ def blocking_rules_measure(matcher: dedupe.StaticDedupe | None) -> dict:
     standard = []
     for rule in STANDARD_RULES:
         row = _counts(counts.pop(rule.prefix, None), coverage.by_rule.get(rule.prefix))
-        standard.append({"code": rule.code, "label": rule.label, "strong": rule.strong,
-                         "on": rule.code not in off, **row})
+        standard.append(
+            {"code": rule.code, "label": rule.label, "strong": rule.strong, "on": rule.code not in off, **row}
+        )
     learned = []
     for index, predicate in enumerate(matcher.fingerprinter.predicates if matcher else ()):
         row = _counts(counts.pop(str(index), None), coverage.by_rule.get(str(index)))
-        learned.append({"index": index, "label": predicate_label(predicate),
-                        "predicate": str(predicate)[:300], **row})
+        learned.append(
+            {"index": index, "label": predicate_label(predicate), "predicate": str(predicate)[:300], **row}
+        )
     other = [_counts(counts[name], coverage.by_rule.get(name)) for name in sorted(counts)]
-    unattributed = ({key: sum(row[key] for row in other) for key in other[0]} if other else None)
+    unattributed = {key: sum(row[key] for row in other) for key in other[0]} if other else None
     if unattributed:
         unattributed["largest"] = max(row["largest"] for row in other)
-    return {"cap": cap, "standard": standard, "learned": learned, "unattributed": unattributed,
-            "labelled": {"matches": coverage.matches, "one_party": coverage.one_party,
-                         "compared": coverage.matches - coverage.one_party,
-                         "covered": coverage.covered,
-                         "missed": coverage.matches - coverage.one_party - coverage.covered},
-            "rules_off": [rule.code for rule in STANDARD_RULES if rule.code in off],
-            "seconds": round(time.monotonic() - started, 3)}
+    return {
+        "cap": cap,
+        "standard": standard,
+        "learned": learned,
+        "unattributed": unattributed,
+        "labelled": {
+            "matches": coverage.matches,
+            "one_party": coverage.one_party,
+            "compared": coverage.matches - coverage.one_party,
+            "covered": coverage.covered,
+            "missed": coverage.matches - coverage.one_party - coverage.covered,
+        },
+        "rules_off": [rule.code for rule in STANDARD_RULES if rule.code in off],
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
 def rule_codes_check(codes: Iterable[str]) -> list[str]:
@@ -379,7 +421,9 @@ def rule_codes_check(codes: Iterable[str]) -> list[str]:
         known = ", ".join(f"{rule.code} ({rule.label})" for rule in STANDARD_RULES)
         raise ValidationError(
             f"Unknown blocking rule {', '.join(repr(code) for code in unknown)}: "
-            f"the standard rules are {known}.", code="unknown_rule")
+            f"the standard rules are {known}.",
+            code="unknown_rule",
+        )
     return [rule.code for rule in STANDARD_RULES if rule.code in set(given)]
 
 
@@ -395,10 +439,13 @@ def match_settings_rules_set(*, codes_off: Iterable[str], user) -> MatchSettings
         before = list(current.rules_off or [])
         current.rules_off, current.updated_by = off, user
         current.save(update_fields=["rules_off", "updated_by", "updated_at"])
-        setting_changes_record(setting=THRESHOLDS_SETTING, user=user,
-                               labels={"rules_off": "blocking rules switched off"},
-                               before={"rules_off": _rule_names(before)},
-                               after={"rules_off": _rule_names(off)})
+        setting_changes_record(
+            setting=THRESHOLDS_SETTING,
+            user=user,
+            labels={"rules_off": "blocking rules switched off"},
+            before={"rules_off": _rule_names(before)},
+            after={"rules_off": _rule_names(off)},
+        )
     logger.info("blocking rules switched off: %s (were %s), by %s", off or "none", before or "none", user)
     return current
 
@@ -413,8 +460,13 @@ def rules_measured_run(run: MatchRun) -> MatchRun | None:
     (a full run), else the latest full run created before it that did (None without one)."""
     if run.rules or run.full:
         return run
-    return (MatchRun.objects.filter(full=True, pk__lt=run.pk).exclude(rules={})
-            .select_related("model").order_by("-pk").first())
+    return (
+        MatchRun.objects.filter(full=True, pk__lt=run.pk)
+        .exclude(rules={})
+        .select_related("model")
+        .order_by("-pk")
+        .first()
+    )
 
 
 def blocking_rules_overview() -> dict:
@@ -422,10 +474,26 @@ def blocking_rules_overview() -> dict:
     latest successful run that measured it (None before any)."""
     current = MatchSettings.current()
     off = set(current.rules_off or [])
-    last = (MatchRun.objects.filter(status=RunStatus.SUCCEEDED).exclude(rules={})
-            .order_by("-finished_at", "-pk").first())
+    last = (
+        MatchRun.objects.filter(status=RunStatus.SUCCEEDED)
+        .exclude(rules={})
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
     measured = {row["code"]: row for row in (last.rules.get("standard", []) if last else [])}
-    rows = [{"code": rule.code, "label": rule.label, "strong": rule.strong, "on": rule.code not in off,
-             "last": measured.get(rule.code)} for rule in STANDARD_RULES]
-    return {"rules": rows, "run": last, "labelled": last.rules.get("labelled") if last else None,
-            "strong_off": [row for row in rows if row["strong"] and not row["on"]]}
+    rows = [
+        {
+            "code": rule.code,
+            "label": rule.label,
+            "strong": rule.strong,
+            "on": rule.code not in off,
+            "last": measured.get(rule.code),
+        }
+        for rule in STANDARD_RULES
+    ]
+    return {
+        "rules": rows,
+        "run": last,
+        "labelled": last.rules.get("labelled") if last else None,
+        "strong_off": [row for row in rows if row["strong"] and not row["on"]],
+    }

@@ -44,8 +44,9 @@ class BulkMergeScope:
         return hashlib.sha256(",".join(map(str, sorted(self.suggestion_ids))).encode()).hexdigest()[:16]
 
 
-def bulk_merge_scope(*, suggestion_ids: Sequence[int] | None = None,
-                     score_at_least: float | None = None) -> BulkMergeScope:
+def bulk_merge_scope(
+    *, suggestion_ids: Sequence[int] | None = None, score_at_least: float | None = None
+) -> BulkMergeScope:
     """The suggestions to merge: the ones chosen (``suggestion_ids``), or every pending one
     scoring ``score_at_least`` or more, best first. The score floor must be a number from 0
     to 1 (a ValidationError names ``score_at_least`` otherwise). The list may be empty; the
@@ -56,8 +57,11 @@ def bulk_merge_scope(*, suggestion_ids: Sequence[int] | None = None,
         return BulkMergeScope(list(suggestion_ids or []), "the selected suggestions")
     if not 0 <= score_at_least <= 1:  # NaN too
         raise ValidationError({"score_at_least": f"{score_at_least} is not between 0 and 1"})
-    ids = list(MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, score__gte=score_at_least)
-               .order_by("-score", "id").values_list("pk", flat=True))
+    ids = list(
+        MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, score__gte=score_at_least)
+        .order_by("-score", "id")
+        .values_list("pk", flat=True)
+    )
     return BulkMergeScope(ids, f"every pending suggestion scoring {score_at_least:.2f} or more")
 
 
@@ -67,8 +71,7 @@ def bulk_merge_job_create(*, suggestion_ids: Sequence[int], user=None, scope: st
     ids = list(dict.fromkeys(int(pk) for pk in suggestion_ids))  # each once, order kept
     if not ids:
         raise ValueError("nothing to merge: no suggestion was chosen")
-    job = BulkMergeJob.objects.create(suggestion_ids=ids, total=len(ids), scope=scope[:200],
-                                      created_by=user)
+    job = BulkMergeJob.objects.create(suggestion_ids=ids, total=len(ids), scope=scope[:200], created_by=user)
     from matching.tasks import bulk_merge_job_task
 
     transaction.on_commit(lambda: bulk_merge_job_task.delay(job.pk))
@@ -91,8 +94,9 @@ def _handle_one(job_id: int, position: int, suggestion_id: int, user) -> bool:
             refusal = f"#{suggestion_id}: no such suggestion"
         else:
             refusal = ""
-            counters.update(merged=F("merged") + 1,
-                            parties_merged=F("parties_merged") + len(result.merged_ids))
+            counters.update(
+                merged=F("merged") + 1, parties_merged=F("parties_merged") + len(result.merged_ids)
+            )
         if refusal:
             counters["refused"] = [*job.refused, refusal][:REFUSALS_KEPT]
         BulkMergeJob.objects.filter(pk=job_id).update(**counters)
@@ -105,7 +109,8 @@ def bulk_merge_job_run(*, job_id: int) -> BulkMergeJob:
     left as it is."""
     now = timezone.now()
     BulkMergeJob.objects.filter(pk=job_id, status=BulkJobStatus.QUEUED).update(
-        status=BulkJobStatus.RUNNING, started_at=now)
+        status=BulkJobStatus.RUNNING, started_at=now
+    )
     job = BulkMergeJob.objects.select_related("created_by").get(pk=job_id)
     if job.status != BulkJobStatus.RUNNING:
         return job  # done already: a second copy of the task does nothing
@@ -116,12 +121,15 @@ def bulk_merge_job_run(*, job_id: int) -> BulkMergeJob:
                 return BulkMergeJob.objects.get(pk=job.pk)
     except Exception as exc:
         BulkMergeJob.objects.filter(pk=job.pk, status=BulkJobStatus.RUNNING).update(
-            status=BulkJobStatus.FAILED, finished_at=timezone.now(),
+            status=BulkJobStatus.FAILED,
+            finished_at=timezone.now(),
             error=f"{exc.__class__.__name__}: {exc}. The suggestions counted as done are merged "
-                  "or refused; the rest are still pending in the queue.")
+            "or refused; the rest are still pending in the queue.",
+        )
         raise
     BulkMergeJob.objects.filter(pk=job.pk, status=BulkJobStatus.RUNNING).update(
-        status=BulkJobStatus.SUCCEEDED, finished_at=timezone.now())
+        status=BulkJobStatus.SUCCEEDED, finished_at=timezone.now()
+    )
     return BulkMergeJob.objects.get(pk=job.pk)
 
 

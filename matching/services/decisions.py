@@ -43,9 +43,15 @@ def _first_records(party_ids: Iterable[int]) -> dict[int, SourceRecord]:
     return records
 
 
-def pairs_decide(pairs: Iterable[tuple[int, int]], *, decision: str, user=None,
-                 suggestion: MatchSuggestion | int | None = None,
-                 records: dict[int, SourceRecord] | None = None, teach: bool = True) -> int:
+def pairs_decide(
+    pairs: Iterable[tuple[int, int]],
+    *,
+    decision: str,
+    user=None,
+    suggestion: MatchSuggestion | int | None = None,
+    records: dict[int, SourceRecord] | None = None,
+    teach: bool = True,
+) -> int:
     """Record a decision for each party pair and (``teach``) the matching training label for
     their first source records (``records``: each party's, when they moved in a merge).
     An earlier active decision on the same pair is replaced. Returns the number of pairs."""
@@ -58,26 +64,38 @@ def pairs_decide(pairs: Iterable[tuple[int, int]], *, decision: str, user=None,
         for a, b in ordered:
             same_pair |= Q(party_a_id=a, party_b_id=b)
         PairDecision.objects.filter(same_pair, is_active=True).update(is_active=False)
-    PairDecision.objects.bulk_create([
-        PairDecision(party_a_id=a, party_b_id=b, decision=decision, decided_by=user,
-                     suggestion_id=getattr(suggestion, "pk", suggestion)) for a, b in ordered])
+    PairDecision.objects.bulk_create(
+        [
+            PairDecision(
+                party_a_id=a,
+                party_b_id=b,
+                decision=decision,
+                decided_by=user,
+                suggestion_id=getattr(suggestion, "pk", suggestion),
+            )
+            for a, b in ordered
+        ]
+    )
     if not teach:
         return len(ordered)
     for a, b in ordered:
         if a in records and b in records:
-            label_set(record_a=records[a], record_b=records[b], label=label,
-                      origin=LabelOrigin.QUEUE, user=user)
+            label_set(
+                record_a=records[a], record_b=records[b], label=label, origin=LabelOrigin.QUEUE, user=user
+            )
     return len(ordered)
 
 
 def suggestion_handled(suggestion: MatchSuggestion) -> str:
     """What the loser of a race over a suggestion is told: who decided it, and when."""
     who = suggestion.decided_by.get_username() if suggestion.decided_by else "an automatic rule"
-    when = (timezone.localtime(suggestion.decided_at).strftime("%Y-%m-%d %H:%M")
-            if suggestion.decided_at else "")
+    when = (
+        timezone.localtime(suggestion.decided_at).strftime("%Y-%m-%d %H:%M") if suggestion.decided_at else ""
+    )
     verb = suggestion.get_status_display().lower()
-    return (f"suggestion #{suggestion.pk} was already handled ({verb}) by {who}"
-            + (f" at {when}" if when else ""))
+    return f"suggestion #{suggestion.pk} was already handled ({verb}) by {who}" + (
+        f" at {when}" if when else ""
+    )
 
 
 def suggestion_lock(suggestion_id: int) -> tuple[MatchSuggestion, list[int], dict]:
@@ -85,17 +103,22 @@ def suggestion_lock(suggestion_id: int) -> tuple[MatchSuggestion, list[int], dic
     primary-key order, then the suggestion. Returns it with its members. Raises
     ``SuggestionClosed`` when its members changed between reading and locking them (a merge
     of some of them committed meanwhile), ``MatchSuggestion.DoesNotExist`` when there is none."""
-    members = list(MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list(
-        "party_id", flat=True))
+    members = list(
+        MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list("party_id", flat=True)
+    )
     parties = parties_lock(members)
-    suggestion = MatchSuggestion.objects.select_for_update(of=("self",)).select_related(
-        "decided_by").get(pk=suggestion_id)
+    suggestion = (
+        MatchSuggestion.objects.select_for_update(of=("self",))
+        .select_related("decided_by")
+        .get(pk=suggestion_id)
+    )
     now = list(suggestion.members.values_list("party_id", flat=True))
     if set(now) != set(members):
         if suggestion.status != SuggestionStatus.PENDING:
             raise SuggestionClosed(suggestion_handled(suggestion))
-        raise SuggestionClosed(f"suggestion #{suggestion.pk} was changed by someone else meanwhile; "
-                               "review it again")
+        raise SuggestionClosed(
+            f"suggestion #{suggestion.pk} was changed by someone else meanwhile; review it again"
+        )
     if suggestion.status == SuggestionStatus.CLOSED:
         gone = [p for p in parties.values() if p.status != PartyStatus.ACTIVE]
         if gone:  # closed by the merge of another suggestion that took one of its parties
@@ -105,7 +128,7 @@ def suggestion_lock(suggestion_id: int) -> tuple[MatchSuggestion, list[int], dic
 
 @transaction.atomic
 def suggestion_reject(*, suggestion_id: int, user, party_id: int | None = None) -> MatchSuggestion:
-    """"Not a match" for a whole suggestion, or for one member (``party_id``): that member
+    """ "Not a match" for a whole suggestion, or for one member (``party_id``): that member
     leaves the cluster, which stays pending while two or more parties remain. Raises
     ``SuggestionClosed`` (saying who handled it) when someone decided it first."""
     suggestion, members, _ = suggestion_lock(suggestion_id)
@@ -120,10 +143,17 @@ def suggestion_reject(*, suggestion_id: int, user, party_id: int | None = None) 
         pairs = [(party_id, other) for other in members if other != party_id]
         leaving = [party_id]
     pairs_decide(pairs, decision=Decision.REJECTED, user=user, suggestion=suggestion)
-    event_record(kind=EventKind.REJECT, party_id=party_id or members[0], party_ids=members, actor=user,
-                 suggestion_id=suggestion.pk, score=suggestion.score,
-                 reason=f"party {party_id} is not the same customer as the others" if party_id
-                 else "not the same customer")
+    event_record(
+        kind=EventKind.REJECT,
+        party_id=party_id or members[0],
+        party_ids=members,
+        actor=user,
+        suggestion_id=suggestion.pk,
+        score=suggestion.score,
+        reason=f"party {party_id} is not the same customer as the others"
+        if party_id
+        else "not the same customer",
+    )
     if party_id is not None and len(members) > 2:
         MatchSuggestionMember.objects.filter(suggestion=suggestion, party_id__in=leaving).delete()
         remaining = dict(suggestion.members.values_list("party_id", "score"))
@@ -156,4 +186,5 @@ def decisions_lapse(party_ids: Sequence[int], reason: str = "") -> int:
     return PairDecision.objects.filter(
         Q(party_a_id__in=ids, decided_at__lt=F("party_a__updated_at"))
         | Q(party_b_id__in=ids, decided_at__lt=F("party_b__updated_at")),
-        is_active=True).update(is_active=False)
+        is_active=True,
+    ).update(is_active=False)

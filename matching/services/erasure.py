@@ -26,10 +26,14 @@ def matcher_forget(ctx: ErasureContext) -> None:
     TrainingLabel.objects.filter(Q(record_a_id__in=record_ids) | Q(record_b_id__in=record_ids)).delete()
     TrainingPair.objects.filter(Q(record_a_id__in=record_ids) | Q(record_b_id__in=record_ids)).delete()
     suggestions = MatchSuggestion.objects.filter(members__party_id__in=ids).distinct()
-    MatchSuggestion.objects.filter(pk__in=suggestions.filter(status=SuggestionStatus.PENDING).values("pk")).update(
-        status=SuggestionStatus.CLOSED, decided_at=timezone.now(), claimed_by=None, claimed_at=None)
-    ctx.redact_rows(MatchSuggestion.objects.filter(pk__in=suggestions.values("pk")),
-                    text=["search_text"], documents=["evidence", "risk_reasons"])
+    MatchSuggestion.objects.filter(
+        pk__in=suggestions.filter(status=SuggestionStatus.PENDING).values("pk")
+    ).update(status=SuggestionStatus.CLOSED, decided_at=timezone.now(), claimed_by=None, claimed_at=None)
+    ctx.redact_rows(
+        MatchSuggestion.objects.filter(pk__in=suggestions.values("pk")),
+        text=["search_text"],
+        documents=["evidence", "risk_reasons"],
+    )
 
 
 PARTICIPANT = ErasureParticipant(name="matching", erase=matcher_forget)

@@ -21,18 +21,23 @@ def _suggested_clusters() -> dict[int, tuple[str, float]]:
     """party → (cluster id, member score) for parties in a pending suggestion."""
     from matching.models import MatchSuggestionMember, SuggestionStatus
 
-    return {party_id: (f"s{suggestion_id}", score) for party_id, suggestion_id, score in
-            MatchSuggestionMember.objects.filter(suggestion__status=SuggestionStatus.PENDING)
-            .values_list("party_id", "suggestion_id", "score")}
+    return {
+        party_id: (f"s{suggestion_id}", score)
+        for party_id, suggestion_id, score in MatchSuggestionMember.objects.filter(
+            suggestion__status=SuggestionStatus.PENDING
+        ).values_list("party_id", "suggestion_id", "score")
+    }
 
 
 def export_rows() -> Iterator[list[str]]:
     """One row per source record, in a stable order. Records of one party share a cluster;
     so do the parties of one pending suggestion (with the member's score)."""
     suggested = _suggested_clusters()
-    records = (SourceRecord.objects.select_related("source_system")
-               .order_by("source_system__name", "source_key")
-               .values_list("source_system__name", "source_key", "party_id"))
+    records = (
+        SourceRecord.objects.select_related("source_system")
+        .order_by("source_system__name", "source_key")
+        .values_list("source_system__name", "source_key", "party_id")
+    )
     for source, key, party_id in records.iterator(chunk_size=5000):
         cluster, score = suggested.get(party_id, (f"p{party_id}", None))
         yield [source, key, str(party_id), cluster, "" if score is None else f"{score:.4f}"]
@@ -79,8 +84,9 @@ def scores_compute(predicted: dict[tuple[str, str], str], truth: dict[tuple[str,
     bp = sum(cells[(predicted[k], truth[k])] / cluster_sizes[predicted[k]] for k in keys)
     br = sum(cells[(predicted[k], truth[k])] / entity_sizes[truth[k]] for k in keys)
     count = len(keys) or 1
-    return Scores(len(keys), precision, recall, f1, bp / count, br / count,
-                  sum(1 for k in truth if k not in predicted))
+    return Scores(
+        len(keys), precision, recall, f1, bp / count, br / count, sum(1 for k in truth if k not in predicted)
+    )
 
 
 class TruthFileError(ValueError):
@@ -91,8 +97,9 @@ def truth_read(handle: TextIO) -> dict[tuple[str, str], str]:
     reader = csv.reader(handle)
     header = [h.strip().lower() for h in next(reader, [])]
     if header != ["source", "source_key", "entity_id"]:
-        raise TruthFileError(f"line 1: the header must be source,source_key,entity_id, not "
-                             f"{','.join(header) or 'empty'}")
+        raise TruthFileError(
+            f"line 1: the header must be source,source_key,entity_id, not {','.join(header) or 'empty'}"
+        )
     truth: dict[tuple[str, str], str] = {}
     for line, row in enumerate(reader, start=2):
         if not row:
@@ -166,8 +173,9 @@ class Reliability:
         return round(min(max(threshold, 0.05), 0.95), 2)
 
 
-def reliability_compute(truth: dict[tuple[str, str], str], *, bands: int = RELIABILITY_BANDS,
-                        budget: int | None = None) -> Reliability:
+def reliability_compute(
+    truth: dict[tuple[str, str], str], *, bands: int = RELIABILITY_BANDS, budget: int | None = None
+) -> Reliability:
     """How far the active model's scores can be trusted: every candidate pair of the stored
     block keys (as the last run found them) scored again with the active model, by score band,
     against ``truth``. Two parties are the same customer when one of their records' entities
@@ -184,7 +192,8 @@ def reliability_compute(truth: dict[tuple[str, str], str], *, bands: int = RELIA
     population_set(matcher)
     entities: dict[int, set[str]] = defaultdict(set)
     for party_id, source, key in SourceRecord.objects.values_list(
-            "party_id", "source_system__name", "source_key").iterator(chunk_size=5000):
+        "party_id", "source_system__name", "source_key"
+    ).iterator(chunk_size=5000):
         if (source, key) in truth:
             entities[party_id].add(truth[(source, key)])
     counts, true, sums = [0] * bands, [0] * bands, [0.0] * bands
@@ -197,32 +206,50 @@ def reliability_compute(truth: dict[tuple[str, str], str], *, bands: int = RELIA
             records = match_records({pid for pair in pairs for pid in pair})
             known = [((a, records[a]), (b, records[b])) for a, b in pairs if a in records and b in records]
             result = pair_scores(matcher, known)
-            scores = {(int(a), int(b)): float(s)
-                      for (a, b), s in zip(result["pairs"], result["score"], strict=True)}
+            scores = {
+                (int(a), int(b)): float(s) for (a, b), s in zip(result["pairs"], result["score"], strict=True)
+            }
             for (a, _), (b, _) in known:
                 score = scores.get((a, b), 0.0)  # pair_scores leaves out pairs scoring 0
                 band = min(int(score * bands), bands - 1)
                 counts[band] += 1
                 sums[band] += score
                 true[band] += bool(entities.get(a, set()) & entities.get(b, set()))
-    return Reliability(found, scored, [
-        Band(round(i / bands, 2), round((i + 1) / bands, 2), counts[i], true[i],
-             sums[i] / counts[i] if counts[i] else None) for i in range(bands)])
+    return Reliability(
+        found,
+        scored,
+        [
+            Band(
+                round(i / bands, 2),
+                round((i + 1) / bands, 2),
+                counts[i],
+                true[i],
+                sums[i] / counts[i] if counts[i] else None,
+            )
+            for i in range(bands)
+        ],
+    )
 
 
 def reliability_lines(reliability: Reliability) -> list[str]:
     """The table as text (``evaluate_matches``, the benchmark)."""
-    lines = [f"reliability of the active model's scores ({reliability.scored:,} candidate pairs "
-             f"scored of {reliability.candidates:,}):",
-             "  score band   pairs  true matches  share true  within 0.1?"]
+    lines = [
+        f"reliability of the active model's scores ({reliability.scored:,} candidate pairs "
+        f"scored of {reliability.candidates:,}):",
+        "  score band   pairs  true matches  share true  within 0.1?",
+    ]
     for band in reliability.bands:
         share = "-" if band.share_true is None else f"{band.share_true:.3f}"
         judged = {True: "yes", False: "NO", None: "too few to tell"}[band.calibrated]
-        lines.append(f"  {band.low:.1f}-{band.high:.1f}  {band.pairs:>8,}  {band.true_matches:>12,}  "
-                     f"{share:>10}  {judged}")
-    lines.append(f"suggested review threshold: {reliability.suggested_threshold} (where a pair "
-                 f"becomes more likely the same customer than not; bands of fewer than "
-                 f"{RELIABILITY_MIN_PAIRS} pairs are not judged)")
+        lines.append(
+            f"  {band.low:.1f}-{band.high:.1f}  {band.pairs:>8,}  {band.true_matches:>12,}  "
+            f"{share:>10}  {judged}"
+        )
+    lines.append(
+        f"suggested review threshold: {reliability.suggested_threshold} (where a pair "
+        f"becomes more likely the same customer than not; bands of fewer than "
+        f"{RELIABILITY_MIN_PAIRS} pairs are not judged)"
+    )
     return lines
 
 
@@ -237,8 +264,9 @@ class LargeEntities:
     pairwise_precision: float  # of the predicted pairs touching their records
 
 
-def large_entities_compute(predicted: dict[tuple[str, str], str], truth: dict[tuple[str, str], str],
-                           min_records: int = 4) -> LargeEntities:
+def large_entities_compute(
+    predicted: dict[tuple[str, str], str], truth: dict[tuple[str, str], str], min_records: int = 4
+) -> LargeEntities:
     members: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for key, entity in truth.items():
         if key in predicted:
@@ -255,12 +283,22 @@ def large_entities_compute(predicted: dict[tuple[str, str], str], truth: dict[tu
     predicted_pairs = right = 0
     for cluster in {predicted[k] for k in in_large}:
         keys = cluster_members[cluster]
-        predicted_pairs += sum(1 for i, a in enumerate(keys) for b in keys[i + 1:]
-                               if a in in_large or b in in_large)
-        right += sum(1 for i, a in enumerate(keys) for b in keys[i + 1:]
-                     if (a in in_large or b in in_large) and truth.get(a) == truth.get(b))
-    return LargeEntities(min_records, len(large), whole, together / true_pairs if true_pairs else 1.0,
-                         right / predicted_pairs if predicted_pairs else 1.0)
+        predicted_pairs += sum(
+            1 for i, a in enumerate(keys) for b in keys[i + 1 :] if a in in_large or b in in_large
+        )
+        right += sum(
+            1
+            for i, a in enumerate(keys)
+            for b in keys[i + 1 :]
+            if (a in in_large or b in in_large) and truth.get(a) == truth.get(b)
+        )
+    return LargeEntities(
+        min_records,
+        len(large),
+        whole,
+        together / true_pairs if true_pairs else 1.0,
+        right / predicted_pairs if predicted_pairs else 1.0,
+    )
 
 
 def cluster_members_of(predicted: dict[tuple[str, str], str]) -> dict[str, list[tuple[str, str]]]:

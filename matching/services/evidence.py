@@ -44,7 +44,7 @@ def sample_records(limit: int, rng: random.Random) -> tuple[dict[int, dict], int
         ids = rng.sample(ids, limit)
     records: dict[int, dict] = {}
     for start in range(0, len(ids), 5000):
-        records.update(party_records(ids[start:start + 5000]))
+        records.update(party_records(ids[start : start + 5000]))
     return records, population
 
 
@@ -60,12 +60,14 @@ def rule_pairs(records: dict[int, dict], max_block: int) -> dict[str, set[tuple[
         if 1 < len(members) <= max_block:
             members = sorted(members)
             pairs[key[1:].split(":", 1)[0]].update(
-                (a, b) for i, a in enumerate(members) for b in members[i + 1:])
+                (a, b) for i, a in enumerate(members) for b in members[i + 1 :]
+            )
     return pairs
 
 
-def evidence_sample(data_model, classifier, *, limit: int | None = None,
-                    seed: int | None = None) -> EvidenceSample:
+def evidence_sample(
+    data_model, classifier, *, limit: int | None = None, seed: int | None = None
+) -> EvidenceSample:
     rng = random.Random(seed)  # noqa: S311 - sampling, not secrets
     records, population = sample_records(limit or settings.C360_MATCHING_EM_SAMPLE, rng)
 
@@ -88,7 +90,12 @@ def evidence_sample(data_model, classifier, *, limit: int | None = None,
     if len(ids) > 1:
         for _ in range(min(RANDOM_PAIRS, len(ids) * (len(ids) - 1) // 2)):
             randoms.append(tuple(rng.sample(ids, 2)))
-    return EvidenceSample(parties=len(records), population=population, sessions=sessions,
-                          candidates=distances(union),
-                          candidates_total=total, pairs_total=len(ids) * (len(ids) - 1) // 2,
-                          random_pairs=distances(randoms))
+    return EvidenceSample(
+        parties=len(records),
+        population=population,
+        sessions=sessions,
+        candidates=distances(union),
+        candidates_total=total,
+        pairs_total=len(ids) * (len(ids) - 1) // 2,
+        random_pairs=distances(randoms),
+    )

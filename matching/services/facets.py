@@ -38,27 +38,40 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def suggestion_facets(clusters: Sequence[Sequence[int]],
-                      evidences: Sequence[Mapping[str, dict]]) -> list[dict]:
+def suggestion_facets(
+    clusters: Sequence[Sequence[int]], evidences: Sequence[Mapping[str, dict]]
+) -> list[dict]:
     """For each cluster (party ids) and its evidence: the queue's filter and risk columns."""
     ids = sorted({pid for cluster in clusters for pid in cluster})
     kinds = dict(rows_for_ids(f"SELECT id, kind FROM {_table(Party)} WHERE id {{ids}}", ids))  # noqa: S608
     sources: dict[int, set[int]] = defaultdict(set)
     for party_id, source_id in rows_for_ids(
-            f"SELECT DISTINCT party_id, source_system_id FROM {_table(SourceRecord)} "  # noqa: S608
-            "WHERE party_id {ids}", ids):
+        f"SELECT DISTINCT party_id, source_system_id FROM {_table(SourceRecord)} "  # noqa: S608
+        "WHERE party_id {ids}",
+        ids,
+    ):
         sources[party_id].add(source_id)
     marks = ", ".join(["%s"] * len(OPEN_ORDER_STATUSES))
-    busy = {row[0] for row in rows_for_ids(
-        f"SELECT DISTINCT party_id FROM {_table(Engagement)} "  # noqa: S608
-        f"WHERE ((engagement_type = %s AND status IN ({marks})) OR (engagement_type = %s "
-        "AND status = 'open')) AND party_id {ids}",
-        ids, [EngagementType.ORDER, *OPEN_ORDER_STATUSES, EngagementType.CASE])}
+    busy = {
+        row[0]
+        for row in rows_for_ids(
+            f"SELECT DISTINCT party_id FROM {_table(Engagement)} "  # noqa: S608
+            f"WHERE ((engagement_type = %s AND status IN ({marks})) OR (engagement_type = %s "
+            "AND status = 'open')) AND party_id {ids}",
+            ids,
+            [EngagementType.ORDER, *OPEN_ORDER_STATUSES, EngagementType.CASE],
+        )
+    }
     tiers = ", ".join(["%s"] * len(HIGH_TIERS))
-    high_tier = {row[0] for row in rows_for_ids(
-        f"SELECT DISTINCT party_id FROM {_table(Membership)} "  # noqa: S608
-        f"WHERE status = %s AND LOWER(tier) IN ({tiers}) AND party_id {{ids}}",
-        ids, [MembershipStatus.ACTIVE, *HIGH_TIERS])}
+    high_tier = {
+        row[0]
+        for row in rows_for_ids(
+            f"SELECT DISTINCT party_id FROM {_table(Membership)} "  # noqa: S608
+            f"WHERE status = %s AND LOWER(tier) IN ({tiers}) AND party_id {{ids}}",
+            ids,
+            [MembershipStatus.ACTIVE, *HIGH_TIERS],
+        )
+    }
     conflicted = [False] * len(clusters)
     for participant in merge_participants():
         if participant.conflicting:
@@ -66,8 +79,9 @@ def suggestion_facets(clusters: Sequence[Sequence[int]],
     facets = []
     for cluster, evidence, conflict in zip(clusters, evidences, conflicted, strict=True):
         cluster_kinds = {kinds.get(pid, "") for pid in cluster}
-        countries = sorted({str(v).upper() for v in (evidence.get("country") or {}).get(
-            "values", {}).values() if v})
+        countries = sorted(
+            {str(v).upper() for v in (evidence.get("country") or {}).get("values", {}).values() if v}
+        )
         risk = 0
         reasons: list[str] = []
         if conflict:
@@ -80,14 +94,17 @@ def suggestion_facets(clusters: Sequence[Sequence[int]],
             risk, reasons = risk + 2, [*reasons, "open orders or cases"]
         if high_tier.intersection(cluster):
             risk, reasons = risk + 2, [*reasons, "high loyalty tier"]
-        facets.append({
-            "size": len(cluster),
-            "kind": cluster_kinds.pop() if len(cluster_kinds) == 1 else "mixed",
-            "countries": f",{','.join(countries)}," if countries else "",
-            "sources": ",{},".format(",".join(str(s) for s in sorted(
-                set().union(*(sources[pid] for pid in cluster))))),
-            "search_text": _search_text(evidence),
-            "risk": risk,
-            "risk_reasons": reasons,
-        })
+        facets.append(
+            {
+                "size": len(cluster),
+                "kind": cluster_kinds.pop() if len(cluster_kinds) == 1 else "mixed",
+                "countries": f",{','.join(countries)}," if countries else "",
+                "sources": ",{},".format(
+                    ",".join(str(s) for s in sorted(set().union(*(sources[pid] for pid in cluster))))
+                ),
+                "search_text": _search_text(evidence),
+                "risk": risk,
+                "risk_reasons": reasons,
+            }
+        )
     return facets

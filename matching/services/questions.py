@@ -105,8 +105,9 @@ def question_pool(*, limit: int, rng: random.Random, skip: set[tuple[int, int]])
     if len(ids) > limit:
         ids = sorted(rng.sample(ids, limit))
         for start in range(0, len(ids), 5000):
-            rows += records_qs.filter(pk__in=ids[start:start + 5000]).values_list(
-                "pk", "party_id", "standardized")
+            rows += records_qs.filter(pk__in=ids[start : start + 5000]).values_list(
+                "pk", "party_id", "standardized"
+            )
     else:
         rows = list(records_qs.values_list("pk", "party_id", "standardized").iterator(chunk_size=2000))
     records = {pk: source_record_record(standardized) for pk, _, standardized in rows}
@@ -123,8 +124,7 @@ def question_pool(*, limit: int, rng: random.Random, skip: set[tuple[int, int]])
         if len(members) > QUESTION_MAX_BLOCK:
             members = rng.sample(members, QUESTION_MAX_BLOCK)
         members = sorted(members)
-        found = {(a, b) for i, a in enumerate(members) for b in members[i + 1:]
-                 if party[a] != party[b]}
+        found = {(a, b) for i, a in enumerate(members) for b in members[i + 1 :] if party[a] != party[b]}
         if key.startswith("~"):
             rule_pairs[key[1:].split(":", 1)[0]] |= found
         pairs |= found
@@ -170,8 +170,9 @@ def _pool_classifier(pool: Pool, rng: random.Random, matches: list[tuple[dict, d
     classifier = EvidenceClassifier(columns_of(data_model, COMPARISONS))
 
     def distances(pairs):
-        return record_distances(data_model, classifier,
-                                [(pool.records[a], pool.records[b]) for a, b in pairs])
+        return record_distances(
+            data_model, classifier, [(pool.records[a], pool.records[b]) for a, b in pairs]
+        )
 
     sessions = {}
     for rule in STANDARD_RULES:
@@ -179,11 +180,18 @@ def _pool_classifier(pool: Pool, rng: random.Random, matches: list[tuple[dict, d
     union = sorted(set().union(*pool.rule_pairs.values()))
     ids = list(pool.records)
     n = len(ids)
-    randoms = ([tuple(rng.sample(ids, 2)) for _ in range(min(EM_RANDOM_PAIRS, n * (n - 1) // 2))]
-               if n > 1 else [])
-    classifier.prepare(sessions, distances(union), distances(randoms), candidates_total=len(union),
-                       pairs_total=max(n * (n - 1) // 2, 1), parties=n,
-                       matches=record_distances(data_model, classifier, matches))
+    randoms = (
+        [tuple(rng.sample(ids, 2)) for _ in range(min(EM_RANDOM_PAIRS, n * (n - 1) // 2))] if n > 1 else []
+    )
+    classifier.prepare(
+        sessions,
+        distances(union),
+        distances(randoms),
+        candidates_total=len(union),
+        pairs_total=max(n * (n - 1) // 2, 1),
+        parties=n,
+        matches=record_distances(data_model, classifier, matches),
+    )
     return data_model, classifier
 
 
@@ -200,8 +208,9 @@ def question_classifier(pool: Pool, rng: random.Random):
     return data_model, classifier
 
 
-def _choose(questions: list[Question], count: int, *, need_match: int = 0,
-            need_distinct: int = 0) -> list[Question]:
+def _choose(
+    questions: list[Question], count: int, *, need_match: int = 0, need_distinct: int = 0
+) -> list[Question]:
     """The ``count`` least sure, one per level pattern and per record while there are enough,
     at least ``MIN_SIDE_SHARE`` of them on each side of 0.5; ordered least sure first. Before
     them, while training still lacks labels of a kind, ``need_match`` + 1 pairs the classifier
@@ -219,8 +228,9 @@ def _choose(questions: list[Question], count: int, *, need_match: int = 0,
             if len(chosen) >= limit:
                 return
             key = (q.record_a, q.record_b)
-            if key in taken or (diverse and (q.levels in patterns or q.record_a in records
-                                             or q.record_b in records)):
+            if key in taken or (
+                diverse and (q.levels in patterns or q.record_a in records or q.record_b in records)
+            ):
                 continue
             chosen.append(q)
             taken.add(key)
@@ -229,8 +239,10 @@ def _choose(questions: list[Question], count: int, *, need_match: int = 0,
 
     sure = sorted(questions, key=lambda q: (-q.score, q.record_a, q.record_b))
     likely_distinct = [q for q in reversed(sure) if q.score <= 1 - BOOTSTRAP_SCORE]
-    for wanted, candidates in ((need_match, [q for q in sure if q.score >= BOOTSTRAP_SCORE]),
-                               (need_distinct, likely_distinct)):
+    for wanted, candidates in (
+        (need_match, [q for q in sure if q.score >= BOOTSTRAP_SCORE]),
+        (need_distinct, likely_distinct),
+    ):
         limit = min(len(chosen) + wanted + (1 if wanted else 0), count)  # one spare: a guess can be wrong
         for diverse in (True, False):  # the kinds of labels training still lacks, surest first
             pick(candidates, limit, diverse)
@@ -240,12 +252,15 @@ def _choose(questions: list[Question], count: int, *, need_match: int = 0,
     pick([q for q in ranked if q.score < 0.5], min(len(chosen) + side, count), diverse=True)
     for diverse in (True, False):  # then the least sure of all
         pick(ranked, count, diverse)
-    return [*chosen[:bootstrap],
-            *sorted(chosen[bootstrap:], key=lambda q: (q.uncertainty, q.record_a, q.record_b))]
+    return [
+        *chosen[:bootstrap],
+        *sorted(chosen[bootstrap:], key=lambda q: (q.uncertainty, q.record_a, q.record_b)),
+    ]
 
 
-def training_questions(*, count: int, sample_size: int | None = None,
-                       seed: int | None = None) -> list[Question]:
+def training_questions(
+    *, count: int, sample_size: int | None = None, seed: int | None = None
+) -> list[Question]:
     """The ``count`` pairs the matcher would most like a steward to judge, least sure first:
     never a pair already judged or waiting, never twice the same pair (see the module
     docstring). Fewer, or none, when the data has no more."""
@@ -259,10 +274,14 @@ def training_questions(*, count: int, sample_size: int | None = None,
     X = record_distances(data_model, classifier, [(pool.records[a], pool.records[b]) for a, b in pool.pairs])
     scores = classifier.predict_proba(X)[:, 1]
     levels = classifier.levels(X)
-    questions = [Question(a, b, float(s), tuple(int(x) for x in row))
-                 for (a, b), s, row in zip(pool.pairs, scores, levels, strict=True)]
+    questions = [
+        Question(a, b, float(s), tuple(int(x) for x in row))
+        for (a, b), s, row in zip(pool.pairs, scores, levels, strict=True)
+    ]
     kinds = dict(TrainingLabel.objects.values_list("label").annotate(n=Count("pk")))
-    return _choose(questions, count,
-                   need_match=max(0, MIN_MATCH_LABELS - kinds.get(Label.MATCH, 0)),
-                   need_distinct=max(0, MIN_DISTINCT_LABELS - kinds.get(Label.DISTINCT, 0)))
-
+    return _choose(
+        questions,
+        count,
+        need_match=max(0, MIN_MATCH_LABELS - kinds.get(Label.MATCH, 0)),
+        need_distinct=max(0, MIN_DISTINCT_LABELS - kinds.get(Label.DISTINCT, 0)),
+    )

@@ -39,8 +39,11 @@ class SuggestionStale(ValueError):
 def _comparable(evidence: Mapping[str, dict]) -> dict:
     """The members' values per field (the pairs' levels follow from them, their weights from
     the model: neither says whether the parties changed)."""
-    return {name: {pid: (sorted(v) if isinstance(v, list) else v) for pid, v in item["values"].items()}
-            for name, item in evidence.items() if name in FIELDS}
+    return {
+        name: {pid: (sorted(v) if isinstance(v, list) else v) for pid, v in item["values"].items()}
+        for name, item in evidence.items()
+        if name in FIELDS
+    }
 
 
 def suggestion_changes(suggestion: MatchSuggestion, members: Sequence[int]) -> str:
@@ -51,18 +54,32 @@ def suggestion_changes(suggestion: MatchSuggestion, members: Sequence[int]) -> s
         return f"party {gone[0]} is no longer active"
     current = evidence_of(records, list(members), weights=None)
     if _comparable(current) != _comparable(suggestion.evidence):
-        merge = (PartyEvent.objects.filter(kind__in=[EventKind.MERGE, EventKind.AUTO_MERGE],
-                                           party_id__in=members, created_at__gt=suggestion.created_at,
-                                           reverted_by__isnull=True).order_by("-pk").first())
+        merge = (
+            PartyEvent.objects.filter(
+                kind__in=[EventKind.MERGE, EventKind.AUTO_MERGE],
+                party_id__in=members,
+                created_at__gt=suggestion.created_at,
+                reverted_by__isnull=True,
+            )
+            .order_by("-pk")
+            .first()
+        )
         if merge is not None:
             absorbed = ", ".join(str(pid) for pid in merge.changes.get("absorbed", []))
-            return (f"party {merge.party_id} absorbed party {absorbed} since this suggestion was made "
-                    f"(merged by {merge.actor_label})")
-        changed = sorted(name for name in current if name in FIELDS
-                         and _comparable({name: current[name]}) != _comparable(
-                             {name: suggestion.evidence.get(name, {"values": {}})}))
+            return (
+                f"party {merge.party_id} absorbed party {absorbed} since this suggestion was made "
+                f"(merged by {merge.actor_label})"
+            )
+        changed = sorted(
+            name
+            for name in current
+            if name in FIELDS
+            and _comparable({name: current[name]})
+            != _comparable({name: suggestion.evidence.get(name, {"values": {}})})
+        )
         return "the parties changed since this suggestion was made ({})".format(
-            ", ".join(n.replace("_", " ") for n in changed))
+            ", ".join(n.replace("_", " ") for n in changed)
+        )
     return ""
 
 
@@ -91,8 +108,9 @@ def suggestion_rescore(*, suggestion_id: int) -> MatchSuggestion:
     evidence and scores are recomputed with the active model. Fewer than two members left:
     the suggestion is closed."""
     # parties first (``parties_lock``): a merge of some of them may be closing this suggestion
-    parties_lock(MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list(
-        "party_id", flat=True))
+    parties_lock(
+        MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list("party_id", flat=True)
+    )
     suggestion = MatchSuggestion.objects.select_for_update(of=("self",)).get(pk=suggestion_id)
     members = list(suggestion.members.values_list("party_id", flat=True))
     records = party_records(members)
@@ -122,9 +140,16 @@ class MergeResult:
     merged_ids: list[int] = field(default_factory=list)
 
 
-def suggestion_merge(*, suggestion_id: int, user=None, party_ids: Sequence[int] | None = None,
-                     survivor_id: int | None = None, chosen_values: Mapping[str, str] | None = None,
-                     automatic: bool = False, actor_label: str = "") -> MergeResult:
+def suggestion_merge(
+    *,
+    suggestion_id: int,
+    user=None,
+    party_ids: Sequence[int] | None = None,
+    survivor_id: int | None = None,
+    chosen_values: Mapping[str, str] | None = None,
+    automatic: bool = False,
+    actor_label: str = "",
+) -> MergeResult:
     """Merge the suggestion's parties (or the ticked ``party_ids``, at least two). Raises
     ``AlreadyHandled`` when someone decided it (or merged one of its parties) first,
     ``SuggestionStale`` when its parties changed since it was made (it is re-scored
@@ -136,8 +161,9 @@ def suggestion_merge(*, suggestion_id: int, user=None, party_ids: Sequence[int] 
     known_answer_intercept(suggestion_id=suggestion_id, user=user)
     try:
         with transaction.atomic():
-            return _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values,
-                                 automatic, actor_label)
+            return _merge_locked(
+                suggestion_id, user, party_ids, survivor_id, chosen_values, automatic, actor_label
+            )
     except _Stale as stale:
         raise stale_rescored(suggestion_id, stale) from None
 
@@ -155,16 +181,22 @@ def stale_rescored(suggestion_id: int, stale: Exception) -> SuggestionStale:
     return SuggestionStale(f"{stale}. It was re-scored ({old:.2f} → {fresh.score:.2f}): review it again")
 
 
-def _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values, automatic,
-                  actor_label) -> MergeResult:
-    members = list(MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list(
-        "party_id", flat=True))
+def _merge_locked(
+    suggestion_id, user, party_ids, survivor_id, chosen_values, automatic, actor_label
+) -> MergeResult:
+    members = list(
+        MatchSuggestionMember.objects.filter(suggestion_id=suggestion_id).values_list("party_id", flat=True)
+    )
     parties = parties_lock(members)  # parties first: see the module's docstring
-    suggestion = MatchSuggestion.objects.select_for_update(of=("self",)).select_related("decided_by").get(
-        pk=suggestion_id)
+    suggestion = (
+        MatchSuggestion.objects.select_for_update(of=("self",))
+        .select_related("decided_by")
+        .get(pk=suggestion_id)
+    )
     gone = [p for p in parties.values() if p.status != PartyStatus.ACTIVE]
     if suggestion.status != SuggestionStatus.PENDING and not (
-            gone and suggestion.status == SuggestionStatus.CLOSED):
+        gone and suggestion.status == SuggestionStatus.CLOSED
+    ):
         raise AlreadyHandled(suggestion_handled(suggestion))
     if gone:  # another suggestion's merge took one of its parties (and closed it)
         raise AlreadyHandled("; ".join(merged_by(p) for p in gone))
@@ -177,10 +209,15 @@ def _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values, au
     if reason:
         raise _Stale(reason)
     event = party_merge(
-        party_ids=chosen, survivor_id=survivor_id, actor=user,
+        party_ids=chosen,
+        survivor_id=survivor_id,
+        actor=user,
         actor_label=actor_label or (user.get_username() if user else "system"),
-        kind=EventKind.AUTO_MERGE if automatic else EventKind.MERGE, suggestion_id=suggestion.pk,
-        score=suggestion.score, chosen_values=chosen_values)
+        kind=EventKind.AUTO_MERGE if automatic else EventKind.MERGE,
+        suggestion_id=suggestion.pk,
+        score=suggestion.score,
+        chosen_values=chosen_values,
+    )
     survivor = event.party_id
     absorbed = [pid for pid in chosen if pid != survivor]
     remaining = [pid for pid in members if pid not in absorbed]
@@ -189,8 +226,9 @@ def _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values, au
         MatchSuggestionMember.objects.filter(suggestion=suggestion, party_id__in=absorbed).delete()
         records = party_records(remaining)
         suggestion.evidence = evidence_of(records, remaining)
-        suggestion.score = min(MatchSuggestionMember.objects.filter(suggestion=suggestion).values_list(
-            "score", flat=True))
+        suggestion.score = min(
+            MatchSuggestionMember.objects.filter(suggestion=suggestion).values_list("score", flat=True)
+        )
         for name, value in suggestion_facets([remaining], [suggestion.evidence])[0].items():
             setattr(suggestion, name, value)
         suggestion.claimed_by = suggestion.claimed_at = None
@@ -204,13 +242,15 @@ def _merge_locked(suggestion_id, user, party_ids, survivor_id, chosen_values, au
 
 # --- claims --------------------------------------------------------------------------------
 
+
 def claim_cutoff():
     return timezone.now() - timedelta(minutes=CLAIM_MINUTES)
 
 
 def claimable(queryset: QuerySet[MatchSuggestion], user) -> QuerySet[MatchSuggestion]:
     return queryset.filter(status=SuggestionStatus.PENDING).filter(
-        Q(claimed_by__isnull=True) | Q(claimed_by=user) | Q(claimed_at__lt=claim_cutoff()))
+        Q(claimed_by__isnull=True) | Q(claimed_by=user) | Q(claimed_at__lt=claim_cutoff())
+    )
 
 
 @transaction.atomic
@@ -229,17 +269,21 @@ def suggestion_claim_on_open(*, suggestion_id: int, user) -> bool:
     """Opening a pending suggestion nobody holds claims it for the steward, so a colleague
     opening it meanwhile is warned. One conditional UPDATE: two stewards opening it at the
     same moment cannot both hold it."""
-    return bool(MatchSuggestion.objects.filter(pk=suggestion_id, status=SuggestionStatus.PENDING).filter(
-        Q(claimed_by__isnull=True) | Q(claimed_at__lt=claim_cutoff())).update(
-        claimed_by=user, claimed_at=timezone.now()))
+    return bool(
+        MatchSuggestion.objects.filter(pk=suggestion_id, status=SuggestionStatus.PENDING)
+        .filter(Q(claimed_by__isnull=True) | Q(claimed_at__lt=claim_cutoff()))
+        .update(claimed_by=user, claimed_at=timezone.now())
+    )
 
 
 def suggestions_release(*, user) -> int:
     return MatchSuggestion.objects.filter(claimed_by=user, status=SuggestionStatus.PENDING).update(
-        claimed_by=None, claimed_at=None)
+        claimed_by=None, claimed_at=None
+    )
 
 
 # --- bulk and automatic merges ---------------------------------------------------------------
+
 
 @dataclass
 class BulkResult:
@@ -248,14 +292,16 @@ class BulkResult:
     refused: list[str] = field(default_factory=list)
 
 
-def suggestions_merge_bulk(*, suggestion_ids: Sequence[int], user=None, automatic: bool = False,
-                           actor_label: str = "") -> BulkResult:
+def suggestions_merge_bulk(
+    *, suggestion_ids: Sequence[int], user=None, automatic: bool = False, actor_label: str = ""
+) -> BulkResult:
     """Merge each suggestion in its own transaction: one refusal does not undo the rest."""
     result = BulkResult()
     for suggestion_id in suggestion_ids:
         try:
-            merged = suggestion_merge(suggestion_id=suggestion_id, user=user, automatic=automatic,
-                                      actor_label=actor_label)
+            merged = suggestion_merge(
+                suggestion_id=suggestion_id, user=user, automatic=automatic, actor_label=actor_label
+            )
         except (MergeRefused, SuggestionStale) as exc:
             result.refused.append(f"#{suggestion_id}: {exc}")
         except MatchSuggestion.DoesNotExist:
@@ -278,10 +324,14 @@ def suggestions_auto_merge(*, run_id: int) -> BulkResult:
     threshold = MatchSettings.current().auto_merge_threshold
     if threshold is None:
         return BulkResult()
-    ids = list(MatchSuggestion.objects.filter(run_id=run_id, status=SuggestionStatus.PENDING,
-                                              score__gte=threshold).values_list("pk", flat=True))
-    return suggestions_merge_bulk(suggestion_ids=ids, automatic=True,
-                                  actor_label=f"auto-merge (score ≥ {threshold:.2f})")
+    ids = list(
+        MatchSuggestion.objects.filter(
+            run_id=run_id, status=SuggestionStatus.PENDING, score__gte=threshold
+        ).values_list("pk", flat=True)
+    )
+    return suggestions_merge_bulk(
+        suggestion_ids=ids, automatic=True, actor_label=f"auto-merge (score ≥ {threshold:.2f})"
+    )
 
 
 # --- why the matcher suggests it ---------------------------------------------------------------
@@ -301,7 +351,7 @@ class Contribution:
 
     @property
     def weight_text(self) -> str:
-        """"+4.8", "−21.9" (a real minus sign): the sign is read, not only the colour seen."""
+        """ "+4.8", "−21.9" (a real minus sign): the sign is read, not only the colour seen."""
         if self.weight is None:
             return ""
         return f"+{self.weight:.1f}" if self.weight >= 0 else f"\u2212{-self.weight:.1f}"
@@ -316,6 +366,7 @@ class Signal:
 @dataclass
 class PairReasons:
     """One member against another (the first column of the review page)."""
+
     party_id: int
     party_name: str
     against_id: int
@@ -332,8 +383,12 @@ def _pair_reasons(pair: Mapping, member: Party, anchor: Party, computed_now: boo
     comparisons = pair.get("comparisons") or {}
     items = sorted(comparisons.items(), key=lambda item: _ORDER.get(item[0], len(_ORDER)))
     weighed = any("weight" in item for _, item in items)
-    contributions = {name: Contribution(_LABELS.get(name, name.removeprefix("cmp:")), item.get("level", ""),
-                                        item.get("weight")) for name, item in items}
+    contributions = {
+        name: Contribution(
+            _LABELS.get(name, name.removeprefix("cmp:")), item.get("level", ""), item.get("weight")
+        )
+        for name, item in items
+    }
     household = contributions.pop(HOUSEHOLD, None)
     if not pair.get("household"):
         household = None
@@ -350,10 +405,18 @@ def _pair_reasons(pair: Mapping, member: Party, anchor: Party, computed_now: boo
             continue  # shown as the household warning
         weight = contributions[name].weight if name in contributions else None
         signals.append(Signal(text, against=weight < 0 if weight is not None else name in NEGATIVE_SIGNALS))
-    return PairReasons(party_id=member.pk, party_name=member.display_name or str(member.pk),
-                       against_id=anchor.pk, against_name=anchor.display_name or str(anchor.pk),
-                       signals=signals, household=household, supporting=supporting,
-                       opposing=opposing, weighed=weighed, computed_now=computed_now)
+    return PairReasons(
+        party_id=member.pk,
+        party_name=member.display_name or str(member.pk),
+        against_id=anchor.pk,
+        against_name=anchor.display_name or str(anchor.pk),
+        signals=signals,
+        household=household,
+        supporting=supporting,
+        opposing=opposing,
+        weighed=weighed,
+        computed_now=computed_now,
+    )
 
 
 def suggestion_reasons(suggestion: MatchSuggestion, parties: Sequence[Party]) -> list[PairReasons]:
@@ -369,8 +432,11 @@ def suggestion_reasons(suggestion: MatchSuggestion, parties: Sequence[Party]) ->
     if computed_now:
         ids = [p.pk for p in parties]
         records = party_records(ids)
-        stored = [pair_evidence(ids[0], other, records[ids[0]], records[other])
-                  for other in ids[1:] if ids[0] in records and other in records]
+        stored = [
+            pair_evidence(ids[0], other, records[ids[0]], records[other])
+            for other in ids[1:]
+            if ids[0] in records and other in records
+        ]
     by_pair = {frozenset(pair.get("parties") or ()): pair for pair in stored}
     reasons = []
     for position, member in enumerate(parties[1:], start=1):

@@ -90,15 +90,19 @@ def _matcher(model_id: int):
 
 def _fail(run_id: int, error: str) -> None:
     MatchRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
-        status=RunStatus.FAILED, error=error[:2000], finished_at=timezone.now())
+        status=RunStatus.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
 
 
 def _claim(run_id: int) -> MatchRun | None:
     """Take the one-run-at-a-time lock for ``run_id``. None when the run is not queued
     any more (finished, failed, or already started by a redelivered task)."""
     with transaction.atomic():
-        running = list(MatchRun.objects.select_for_update()
-                       .filter(Q(status=RunStatus.RUNNING) | Q(pk=run_id)).order_by("pk"))
+        running = list(
+            MatchRun.objects.select_for_update()
+            .filter(Q(status=RunStatus.RUNNING) | Q(pk=run_id))
+            .order_by("pk")
+        )
         run = next((r for r in running if r.pk == run_id), None)
         if run is None or run.status != RunStatus.QUEUED:
             return None
@@ -108,15 +112,22 @@ def _claim(run_id: int) -> MatchRun | None:
                 continue
             if other.heartbeat_at and now - other.heartbeat_at > STALE_AFTER:
                 MatchRun.objects.filter(pk=other.pk).update(
-                    status=RunStatus.FAILED, finished_at=now,
-                    error=f"no progress for {STALE_AFTER}: its worker was lost")
+                    status=RunStatus.FAILED,
+                    finished_at=now,
+                    error=f"no progress for {STALE_AFTER}: its worker was lost",
+                )
             else:
                 raise RunBusy(f"{other} is still running")
         model = MatcherModel.objects.filter(is_active=True).first()
         MatchRun.objects.filter(pk=run_id).update(
-            status=RunStatus.RUNNING, phase=RunPhase.FINGERPRINTING, started_at=now,
-            phase_started_at=now, heartbeat_at=now, model=model,
-            pair_budget=settings.C360_MATCHING_PAIR_BUDGET)
+            status=RunStatus.RUNNING,
+            phase=RunPhase.FINGERPRINTING,
+            started_at=now,
+            phase_started_at=now,
+            heartbeat_at=now,
+            model=model,
+            pair_budget=settings.C360_MATCHING_PAIR_BUDGET,
+        )
     if model is None:
         _fail(run_id, "no trained model yet: train the matcher first")
         return None
@@ -130,16 +141,19 @@ def _ranges(run: MatchRun) -> list[tuple[int, int]]:
         batches = party_id_batches(batch=CHUNK_PARTIES)
     else:
         ids, size = sorted(set(run.party_ids)), min(CHUNK_PARTIES, INCREMENTAL_CHUNK)
-        batches = (ids[i:i + size] for i in range(0, len(ids), size))
+        batches = (ids[i : i + size] for i in range(0, len(ids), size))
     return [(batch[0], batch[-1]) for batch in batches if batch]
 
 
 def _chunks_plan(run: MatchRun, phase: str) -> list[MatchRunChunk]:
     ranges = _ranges(run)
     MatchRunChunk.objects.filter(run=run, phase=phase).delete()
-    return MatchRunChunk.objects.bulk_create([
-        MatchRunChunk(run=run, phase=phase, index=i, first_party=lo, last_party=hi)
-        for i, (lo, hi) in enumerate(ranges)])
+    return MatchRunChunk.objects.bulk_create(
+        [
+            MatchRunChunk(run=run, phase=phase, index=i, first_party=lo, last_party=hi)
+            for i, (lo, hi) in enumerate(ranges)
+        ]
+    )
 
 
 def _dispatch(run_id: int, chunks: list[MatchRunChunk], inline: bool) -> None:
@@ -166,8 +180,9 @@ def _dispatch_unstarted(run_id: int) -> None:
     if run.phase == RunPhase.CLUSTERING:
         match_cluster_task.delay(run_id)
         return
-    for pk in MatchRunChunk.objects.filter(run=run, phase=run.phase, done_at__isnull=True,
-                                           worker="").values_list("pk", flat=True):
+    for pk in MatchRunChunk.objects.filter(
+        run=run, phase=run.phase, done_at__isnull=True, worker=""
+    ).values_list("pk", flat=True):
         match_chunk_task.delay(pk)
 
 
@@ -182,15 +197,16 @@ def match_run_execute(*, run_id: int, inline: bool = False, resume: bool = False
             _dispatch_unstarted(run_id)
         else:  # it died before planning the chunks: start it again, once (conditional UPDATE)
             stamp = MatchRun.objects.filter(pk=run_id).values_list("heartbeat_at", flat=True).first()
-            if MatchRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, phase=RunPhase.FINGERPRINTING,
-                                       heartbeat_at=stamp).update(heartbeat_at=timezone.now()):
+            if MatchRun.objects.filter(
+                pk=run_id, status=RunStatus.RUNNING, phase=RunPhase.FINGERPRINTING, heartbeat_at=stamp
+            ).update(heartbeat_at=timezone.now()):
                 run = MatchRun.objects.get(pk=run_id)
     if run is None:
         return MatchRun.objects.get(pk=run_id)
     try:
         if run.full:
             block_keys_clear()
-        run.parties_total = (Party.objects.active().count() if run.full else len(set(run.party_ids)))
+        run.parties_total = Party.objects.active().count() if run.full else len(set(run.party_ids))
         run.save(update_fields=["parties_total"])
         chunks = _chunks_plan(run, RunPhase.FINGERPRINTING)
         if not chunks:
@@ -208,8 +224,9 @@ def _changed(run: MatchRun) -> list[int] | None:
     return None if run.full else sorted(set(run.party_ids))
 
 
-def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "",
-                  resume: bool = False) -> MatchRunChunk | None:
+def chunk_execute(
+    *, chunk_id: int, inline: bool = False, worker: str = "", resume: bool = False
+) -> MatchRunChunk | None:
     """Do one chunk of a running run; the last chunk of a phase starts the next phase.
     ``resume``: the chunk's previous worker died (``c360.durable``), maybe after finishing it
     and before handing out the next phase's work; that is done now."""
@@ -228,7 +245,8 @@ def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "",
     retried = bool(chunk.worker)
     me = (worker or f"{socket.gethostname()} (in process)")[:200]
     if not MatchRunChunk.objects.filter(pk=chunk.pk, done_at__isnull=True, worker=chunk.worker).update(
-            worker=me):
+        worker=me
+    ):
         return chunk  # the same chunk sent twice: another worker took it
     chunk.worker = me
     try:
@@ -237,16 +255,26 @@ def chunk_execute(*, chunk_id: int, inline: bool = False, worker: str = "",
             changed = _changed(run)
             if chunk.phase == RunPhase.FINGERPRINTING:
                 if changed is None:
-                    ids = [pid for batch in party_id_batches(chunk.first_party, chunk.last_party)
-                           for pid in batch]
+                    ids = [
+                        pid
+                        for batch in party_id_batches(chunk.first_party, chunk.last_party)
+                        for pid in batch
+                    ]
                 else:
                     ids = [pid for pid in changed if chunk.first_party <= pid <= chunk.last_party]
-                chunk.parties, chunk.keys = block_keys_write(matcher, ids,
-                                                             fresh=changed is None and not retried)
+                chunk.parties, chunk.keys = block_keys_write(
+                    matcher, ids, fresh=changed is None and not retried
+                )
             else:
-                scores = chunk_score(matcher, run_id=run.pk, chunk=chunk.index,
-                                     first=chunk.first_party, last=chunk.last_party, changed=changed,
-                                     budget=run.pair_budget)
+                scores = chunk_score(
+                    matcher,
+                    run_id=run.pk,
+                    chunk=chunk.index,
+                    first=chunk.first_party,
+                    last=chunk.last_party,
+                    changed=changed,
+                    budget=run.pair_budget,
+                )
                 chunk.candidate_pairs, chunk.pairs_scored = scores.candidates, scores.scored
                 chunk.pairs_kept, chunk.partner_cap = scores.kept, scores.cap
     except Exception as exc:
@@ -270,16 +298,25 @@ def _progress_update(run_id: int, phase: str) -> None:
         kept=Sum("pairs_kept", filter=Q(phase=RunPhase.SCORING)),
         over=Count("pk", filter=Q(phase=RunPhase.SCORING, partner_cap__isnull=False)),
         cap=Min("partner_cap", filter=Q(phase=RunPhase.SCORING)),
-        done=Count("pk", filter=Q(phase=phase)))
+        done=Count("pk", filter=Q(phase=phase)),
+    )
     MatchRun.objects.filter(pk=run_id).update(
-        parties_blocked=totals["parties"] or 0, block_keys=totals["keys"] or 0,
-        candidate_pairs=totals["candidates"] or 0, pairs_scored=totals["scored"] or 0,
-        pairs_kept=totals["kept"] or 0, chunks_over_budget=totals["over"],
-        partner_cap=totals["cap"], chunks_done=totals["done"], heartbeat_at=timezone.now())
+        parties_blocked=totals["parties"] or 0,
+        block_keys=totals["keys"] or 0,
+        candidate_pairs=totals["candidates"] or 0,
+        pairs_scored=totals["scored"] or 0,
+        pairs_kept=totals["kept"] or 0,
+        chunks_over_budget=totals["over"],
+        partner_cap=totals["cap"],
+        chunks_done=totals["done"],
+        heartbeat_at=timezone.now(),
+    )
 
 
-NEXT_PHASE: dict[str, RunPhase] = {RunPhase.FINGERPRINTING: RunPhase.SCORING,
-                                   RunPhase.SCORING: RunPhase.CLUSTERING}
+NEXT_PHASE: dict[str, RunPhase] = {
+    RunPhase.FINGERPRINTING: RunPhase.SCORING,
+    RunPhase.SCORING: RunPhase.CLUSTERING,
+}
 
 
 def _phase_advance(run_id: int, phase: str, inline: bool) -> None:
@@ -293,8 +330,10 @@ def _phase_advance(run_id: int, phase: str, inline: bool) -> None:
         run = MatchRun.objects.select_for_update().get(pk=run_id)
         if run.status != RunStatus.RUNNING or run.phase != phase:
             return
-        run.phase_seconds = {**run.phase_seconds,
-                             phase: round((now - run.phase_started_at).total_seconds(), 2)}
+        run.phase_seconds = {
+            **run.phase_seconds,
+            phase: round((now - run.phase_started_at).total_seconds(), 2),
+        }
         run.phase, run.phase_started_at, run.heartbeat_at = NEXT_PHASE[phase], now, now
         if run.phase == RunPhase.SCORING:
             run.oversized_blocks = blocks_prepare(full=run.full, party_ids=_changed(run))
@@ -303,8 +342,16 @@ def _phase_advance(run_id: int, phase: str, inline: bool) -> None:
             if not chunks:
                 run.phase_seconds = {**run.phase_seconds, RunPhase.SCORING: 0.0}
                 run.phase = RunPhase.CLUSTERING
-        run.save(update_fields=["phase_seconds", "phase", "phase_started_at", "heartbeat_at",
-                                "oversized_blocks", "rules"])
+        run.save(
+            update_fields=[
+                "phase_seconds",
+                "phase",
+                "phase_started_at",
+                "heartbeat_at",
+                "oversized_blocks",
+                "rules",
+            ]
+        )
     if chunks:
         _dispatch(run_id, chunks, inline)
     elif inline:
@@ -350,12 +397,21 @@ def cluster_execute(*, run_id: int) -> MatchRun:
             made = suggestions_save(run, clusters, _changed(run))
             ScoredPair.objects.filter(run_id=run.pk).delete()
             now = timezone.now()
-            seconds = {**run.phase_seconds,
-                       RunPhase.CLUSTERING: round((now - run.phase_started_at).total_seconds(), 2)}
-            if not MatchRun.objects.filter(pk=run_id, status=RunStatus.RUNNING,
-                                           phase=RunPhase.CLUSTERING).update(
-                    status=RunStatus.SUCCEEDED, phase=RunPhase.DONE, clusters=made,
-                    threshold_curve=curve, phase_seconds=seconds, finished_at=now, heartbeat_at=now):
+            seconds = {
+                **run.phase_seconds,
+                RunPhase.CLUSTERING: round((now - run.phase_started_at).total_seconds(), 2),
+            }
+            if not MatchRun.objects.filter(
+                pk=run_id, status=RunStatus.RUNNING, phase=RunPhase.CLUSTERING
+            ).update(
+                status=RunStatus.SUCCEEDED,
+                phase=RunPhase.DONE,
+                clusters=made,
+                threshold_curve=curve,
+                phase_seconds=seconds,
+                finished_at=now,
+                heartbeat_at=now,
+            ):
                 raise _AlreadyClustered
     except _AlreadyClustered:  # a second copy of the task (its worker was thought dead)
         return MatchRun.objects.get(pk=run_id)
@@ -369,8 +425,9 @@ def cluster_execute(*, run_id: int) -> MatchRun:
     return MatchRun.objects.get(pk=run_id)
 
 
-def match_run_request(*, party_ids: list[int] | None, threshold: float | None = None,
-                      queue: bool = True) -> MatchRun | None:
+def match_run_request(
+    *, party_ids: list[int] | None, threshold: float | None = None, queue: bool = True
+) -> MatchRun | None:
     """Ask for a match: full when ``party_ids`` is None (or too many to be worth an
     incremental run), else incremental. Incremental requests join a run that is still
     queued (imports announce every batch), so a large import becomes one run rather than
@@ -381,8 +438,7 @@ def match_run_request(*, party_ids: list[int] | None, threshold: float | None = 
         threshold = MatchSettings.current().review_threshold
     with transaction.atomic():
         if party_ids is not None:
-            queued = (MatchRun.objects.select_for_update()
-                      .filter(status=RunStatus.QUEUED, full=False).first())
+            queued = MatchRun.objects.select_for_update().filter(status=RunStatus.QUEUED, full=False).first()
             if queued is not None:
                 merged = sorted(set(queued.party_ids) | set(party_ids))
                 if len(merged) > INCREMENTAL_MAX:
@@ -392,8 +448,9 @@ def match_run_request(*, party_ids: list[int] | None, threshold: float | None = 
                 return queued
             if len(set(party_ids)) > INCREMENTAL_MAX:
                 party_ids = None
-        run = MatchRun.objects.create(full=party_ids is None, party_ids=sorted(set(party_ids or [])),
-                                      threshold=threshold)
+        run = MatchRun.objects.create(
+            full=party_ids is None, party_ids=sorted(set(party_ids or [])), threshold=threshold
+        )
         if queue:
             from matching.tasks import match_run_task
 
@@ -432,8 +489,9 @@ def parties_changed_since_last_run() -> list[int] | None:
     return list(Party.objects.filter(updated_at__gte=last.started_at).values_list("pk", flat=True))
 
 
-def run_wait(run_id: int, *, poll: float = 1.0,
-             on_progress: Callable[[MatchRun], None] | None = None) -> MatchRun:
+def run_wait(
+    run_id: int, *, poll: float = 1.0, on_progress: Callable[[MatchRun], None] | None = None
+) -> MatchRun:
     """Block until a run finishes (for the command line)."""
     while True:
         run = MatchRun.objects.get(pk=run_id)

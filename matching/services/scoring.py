@@ -50,7 +50,7 @@ class Candidates:
 
     def batches(self, size: int = PAIR_CHUNK) -> Iterator[list[tuple[int, int]]]:
         for start in range(0, len(self.pairs), size):
-            yield [(int(a), int(b)) for a, b in self.pairs[start:start + size]]
+            yield [(int(a), int(b)) for a, b in self.pairs[start : start + size]]
 
 
 def budget_cap(partners: np.ndarray, budget: int) -> int | None:
@@ -83,8 +83,9 @@ def closest_partners(owner: np.ndarray, partner: np.ndarray, shared: np.ndarray,
     return keep
 
 
-def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
-                    budget: int | None = None) -> Candidates:
+def candidate_pairs(
+    first: int, last: int, *, changed: list[int] | None = None, budget: int | None = None
+) -> Candidates:
     """Distinct (a, b) with a < b sharing a block key, not rejected, owned by the chunk
     [first, last] (see the module docstring).
 
@@ -113,26 +114,35 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
             where = "a.party_id = ANY(%s) AND NOT (b.party_id < a.party_id AND b.party_id = ANY(%s))"
             params = [mine, changed]
         else:  # INCREMENTAL_MAX and the chunk size keep this under SQLite's 32,766 parameters
-            where = (f"a.party_id IN ({_marks(mine)}) "
-                     f"AND NOT (b.party_id < a.party_id AND b.party_id IN ({_marks(changed)}))")
+            where = (
+                f"a.party_id IN ({_marks(mine)}) "
+                f"AND NOT (b.party_id < a.party_id AND b.party_id IN ({_marks(changed)}))"
+            )
             params = [*mine, *changed]
         lo = "CASE WHEN a.party_id < b.party_id THEN a.party_id ELSE b.party_id END"
         hi = "CASE WHEN a.party_id < b.party_id THEN b.party_id ELSE a.party_id END"
     # keys of a standard rule switched off since they were written (an incremental run
     # rewrites only its own parties' keys) are not used
-    off = [RULES_BY_CODE[code].prefix for code in MatchSettings.current().rules_off or []
-           if code in RULES_BY_CODE]
+    off = [
+        RULES_BY_CODE[code].prefix
+        for code in MatchSettings.current().rules_off or []
+        if code in RULES_BY_CODE
+    ]
     where += "".join(f" AND a.block_key NOT LIKE '{prefix}%%'" for prefix in off)
-    strong = " OR ".join(f"a.block_key LIKE '{prefix}%%'" for prefix in STRONG_PREFIXES
-                         if prefix not in off) or "1 = 0"
-    sql = (f"SELECT a.party_id, b.party_id, "  # noqa: S608
-           f"SUM(CASE WHEN a.block_key LIKE '~%%' THEN {STANDARD_KEY_WEIGHT} ELSE 1 END), "
-           f"MAX(CASE WHEN {strong} THEN 1 ELSE 0 END) FROM {keys} a "
-           f"JOIN {keys} b ON a.block_key = b.block_key AND {join} WHERE {where} "
-           f"AND NOT EXISTS (SELECT 1 FROM {oversized} o WHERE o.block_key = a.block_key) "
-           f"AND NOT EXISTS (SELECT 1 FROM {decisions} d WHERE d.is_active "
-           f"AND d.decision = 'rejected' AND d.party_a_id = {lo} AND d.party_b_id = {hi}) "
-           f"GROUP BY a.party_id, b.party_id")
+    strong = (
+        " OR ".join(f"a.block_key LIKE '{prefix}%%'" for prefix in STRONG_PREFIXES if prefix not in off)
+        or "1 = 0"
+    )
+    sql = (
+        f"SELECT a.party_id, b.party_id, "  # noqa: S608
+        f"SUM(CASE WHEN a.block_key LIKE '~%%' THEN {STANDARD_KEY_WEIGHT} ELSE 1 END), "
+        f"MAX(CASE WHEN {strong} THEN 1 ELSE 0 END) FROM {keys} a "
+        f"JOIN {keys} b ON a.block_key = b.block_key AND {join} WHERE {where} "
+        f"AND NOT EXISTS (SELECT 1 FROM {oversized} o WHERE o.block_key = a.block_key) "
+        f"AND NOT EXISTS (SELECT 1 FROM {decisions} d WHERE d.is_active "
+        f"AND d.decision = 'rejected' AND d.party_a_id = {lo} AND d.party_b_id = {hi}) "
+        f"GROUP BY a.party_id, b.party_id"
+    )
     parts = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -144,8 +154,11 @@ def candidate_pairs(first: int, last: int, *, changed: list[int] | None = None,
     owner, partner, shared, must = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3].astype(bool)
     pairs = np.sort(rows[:, :2], axis=1)  # (smaller, larger): the owner may be either
     per_party = settings.C360_MATCHING_PAIR_BUDGET if budget is None else budget
-    cap = (budget_cap(np.unique(owner, return_counts=True)[1], _allowance(first, last, changed, per_party))
-           if per_party else None)
+    cap = (
+        budget_cap(np.unique(owner, return_counts=True)[1], _allowance(first, last, changed, per_party))
+        if per_party
+        else None
+    )
     if cap is not None:
         cap = max(cap, 1)  # every party keeps its closest partner at least
     if cap is None:
@@ -166,8 +179,10 @@ def _allowance(first: int, last: int, changed: list[int] | None, per_party: int)
     from parties.models import Party
 
     counts = Party.objects.active().aggregate(
-        before=Count("pk", filter=Q(pk__lt=first)), inside=Count("pk", filter=Q(pk__range=(first, last))),
-        total=Count("pk"))
+        before=Count("pk", filter=Q(pk__lt=first)),
+        inside=Count("pk", filter=Q(pk__range=(first, last))),
+        total=Count("pk"),
+    )
     total, before, inside = counts["total"] or 1, counts["before"], counts["inside"]
     larger_ids = inside * (total - before) - inside * (inside + 1) / 2  # summed over the chunk
     return int(2 * per_party * larger_ids / total)
@@ -184,8 +199,9 @@ class ChunkScores:
 PairOfRecords = tuple[tuple[int, dict], tuple[int, dict]]
 
 
-def _distances(data_model, record_pairs: Sequence[tuple[dict, dict]],
-               needed: set[int] | None = None) -> np.ndarray:
+def _distances(
+    data_model, record_pairs: Sequence[tuple[dict, dict]], needed: set[int] | None = None
+) -> np.ndarray:
     """dedupe's ``DataModel.distances``, computed a column at a time: the same numbers
     (a test compares them) in less than half the time, because dedupe assigns every field of
     every pair into the numpy array one by one. ``needed``: the only columns the classifier
@@ -201,14 +217,17 @@ def _distances(data_model, record_pairs: Sequence[tuple[dict, dict]],
         left, right = [r[field] for r in firsts], [r[field] for r in seconds]
         if stop - start == 1:
             raw = getattr(compare, "unbounded", compare)  # a capped distance: clipped below
-            distances[:, start] = [raw(a, b) if always or (a is not None and b is not None)
-                                   else np.nan for a, b in zip(left, right, strict=True)]
+            distances[:, start] = [
+                raw(a, b) if always or (a is not None and b is not None) else np.nan
+                for a, b in zip(left, right, strict=True)
+            ]
             if raw is not compare:
                 np.minimum(distances[:, start], compare.cap, out=distances[:, start])
         else:
             for i, (a, b) in enumerate(zip(left, right, strict=True)):
-                distances[i, start:stop] = (compare(a, b) if always or (a is not None and b is not None)
-                                            else np.nan)
+                distances[i, start:stop] = (
+                    compare(a, b) if always or (a is not None and b is not None) else np.nan
+                )
     return data_model._add_derived_distances(distances)
 
 
@@ -242,8 +261,9 @@ def pair_scores(matcher: dedupe.StaticDedupe, pairs: Sequence[PairOfRecords]) ->
     dtype = np.dtype([("pairs", "i8", 2), ("score", "f4")])
     if not pairs:
         return np.empty(0, dtype=dtype)
-    distances = _distances(matcher.data_model, [(a[1], b[1]) for a, b in pairs],
-                           needed=classifier_columns(matcher.classifier))
+    distances = _distances(
+        matcher.data_model, [(a[1], b[1]) for a, b in pairs], needed=classifier_columns(matcher.classifier)
+    )
     scores = matcher.classifier.predict_proba(distances)[:, -1]
     result = np.empty(len(pairs), dtype=dtype)
     result["pairs"] = [(a[0], b[0]) for a, b in pairs]
@@ -251,8 +271,16 @@ def pair_scores(matcher: dedupe.StaticDedupe, pairs: Sequence[PairOfRecords]) ->
     return result[result["score"] > 0]
 
 
-def chunk_score(matcher: dedupe.StaticDedupe, *, run_id: int, chunk: int, first: int, last: int,
-                changed: list[int] | None = None, budget: int | None = None) -> ChunkScores:
+def chunk_score(
+    matcher: dedupe.StaticDedupe,
+    *,
+    run_id: int,
+    chunk: int,
+    first: int,
+    last: int,
+    changed: list[int] | None = None,
+    budget: int | None = None,
+) -> ChunkScores:
     """Score a chunk's candidate pairs (within the pair budget) and store those above the
     drop line as ScoredPair rows, replacing any from an earlier attempt at the same chunk."""
     ScoredPair.objects.filter(run_id=run_id, chunk=chunk).delete()
@@ -267,18 +295,31 @@ def chunk_score(matcher: dedupe.StaticDedupe, *, run_id: int, chunk: int, first:
             continue
         scores = pair_scores(matcher, known)
         scores = scores[scores["score"] > DROP_SCORES_AT_OR_BELOW]
-        rows_insert(ScoredPair, [
-            {"run_id": run_id, "chunk": chunk, "party_a": int(a), "party_b": int(b),
-             "score": float(score)} for (a, b), score in zip(scores["pairs"], scores["score"],
-                                                             strict=True)], now=now)
+        rows_insert(
+            ScoredPair,
+            [
+                {
+                    "run_id": run_id,
+                    "chunk": chunk,
+                    "party_a": int(a),
+                    "party_b": int(b),
+                    "score": float(score),
+                }
+                for (a, b), score in zip(scores["pairs"], scores["score"], strict=True)
+            ],
+            now=now,
+        )
         kept += len(scores)
     return ChunkScores(candidates.found, len(candidates.pairs), kept, candidates.cap)
 
 
 def scored_pairs(run_id: int) -> np.ndarray:
     """A run's kept pairs in the structured array ``cluster()`` takes."""
-    rows = list(ScoredPair.objects.filter(run_id=run_id).values_list("party_a", "party_b", "score")
-                .iterator(chunk_size=50_000))
+    rows = list(
+        ScoredPair.objects.filter(run_id=run_id)
+        .values_list("party_a", "party_b", "score")
+        .iterator(chunk_size=50_000)
+    )
     scores = np.empty(len(rows), dtype=[("pairs", "i8", 2), ("score", "f4")])
     if rows:
         array = np.array(rows, dtype="f8")

@@ -50,8 +50,9 @@ def group_name(index: int) -> str:
     return GROUP_NAMES[index] if index < len(GROUP_NAMES) else str(index + 1)
 
 
-def split_groups_check(groups: Sequence[Sequence[int]], members: Sequence[int],
-                       suggestion_id: int) -> list[list[int]]:
+def split_groups_check(
+    groups: Sequence[Sequence[int]], members: Sequence[int], suggestion_id: int
+) -> list[list[int]]:
     """The non-empty groups, each sorted, when they are a split of ``members``: every member in
     exactly one group, no other party, at least two groups. Raises ``SplitRefused`` saying
     what is wrong and with which party."""
@@ -61,18 +62,22 @@ def split_groups_check(groups: Sequence[Sequence[int]], members: Sequence[int],
     for index, group in enumerate(groups):
         for pid in group:
             if pid not in members:
-                raise SplitRefused(f"party {pid} is not in suggestion #{suggestion_id} "
-                                   f"(its parties: {named})")
+                raise SplitRefused(
+                    f"party {pid} is not in suggestion #{suggestion_id} (its parties: {named})"
+                )
             if pid in seen:
-                raise SplitRefused(f"party {pid} is in group {group_name(seen[pid])} and in group "
-                                   f"{group_name(index)}: put each party in one group")
+                raise SplitRefused(
+                    f"party {pid} is in group {group_name(seen[pid])} and in group "
+                    f"{group_name(index)}: put each party in one group"
+                )
             seen[pid] = index
         if group:
             kept.append(sorted(group))
     left_out = [pid for pid in sorted(members) if pid not in seen]
     if left_out:
-        raise SplitRefused(f"party {left_out[0]} is in no group: put every party of suggestion "
-                           f"#{suggestion_id} in a group")
+        raise SplitRefused(
+            f"party {left_out[0]} is in no group: put every party of suggestion #{suggestion_id} in a group"
+        )
     if len(kept) < 2:
         raise SplitRefused("a split needs at least two groups (to merge all the parties, use Merge)")
     return kept
@@ -87,13 +92,16 @@ def _survivors_check(survivor_ids: Sequence[int], kept: list[list[int]], suggest
         if index is None:
             raise SplitRefused(f"survivor {pid} is not in suggestion #{suggestion_id}")
         if index in chosen and chosen[index] != pid:
-            raise SplitRefused(f"survivors {chosen[index]} and {pid} are both in group "
-                               f"{group_name(index)}: choose one survivor per group")
+            raise SplitRefused(
+                f"survivors {chosen[index]} and {pid} are both in group "
+                f"{group_name(index)}: choose one survivor per group"
+            )
         chosen[index] = pid
 
 
-def suggestion_split(*, suggestion_id: int, groups: Sequence[Sequence[int]], user,
-                     survivor_ids: Sequence[int] = ()) -> SplitResult:
+def suggestion_split(
+    *, suggestion_id: int, groups: Sequence[Sequence[int]], user, survivor_ids: Sequence[int] = ()
+) -> SplitResult:
     """Split the suggestion into ``groups`` (party ids; every member in exactly one group, at
     least two groups): each group of two or more merges (its survivor: the one of
     ``survivor_ids`` in it, else the merge's default), every pair across groups is recorded as
@@ -113,8 +121,9 @@ def suggestion_split(*, suggestion_id: int, groups: Sequence[Sequence[int]], use
         raise stale_rescored(suggestion_id, stale) from None
 
 
-def _split_locked(suggestion_id: int, groups: Sequence[Sequence[int]], user,
-                  survivor_ids: Sequence[int]) -> SplitResult:
+def _split_locked(
+    suggestion_id: int, groups: Sequence[Sequence[int]], user, survivor_ids: Sequence[int]
+) -> SplitResult:
     from matching.services.review import _Stale, suggestion_changes
 
     suggestion, members, _ = suggestion_lock(suggestion_id)
@@ -129,26 +138,41 @@ def _split_locked(suggestion_id: int, groups: Sequence[Sequence[int]], user,
     records = _first_records(members)
     result = SplitResult(suggestion=suggestion)
     label = user.get_username() if user else "system"
-    described = "; ".join(f"group {group_name(i)}: " + ", ".join(f"#{pid}" for pid in group)
-                          for i, group in enumerate(kept))
+    described = "; ".join(
+        f"group {group_name(i)}: " + ", ".join(f"#{pid}" for pid in group) for i, group in enumerate(kept)
+    )
     for index, group in enumerate(kept):
         if len(group) < 2:
             result.survivors.append(group[0])
             continue
         survivor = next((pid for pid in survivor_ids if pid in group), None)
-        event = party_merge(party_ids=group, survivor_id=survivor, actor=user, actor_label=label,
-                            kind=EventKind.MERGE, suggestion_id=suggestion.pk, score=suggestion.score,
-                            reason=f"split of suggestion #{suggestion.pk}, group {group_name(index)}")
+        event = party_merge(
+            party_ids=group,
+            survivor_id=survivor,
+            actor=user,
+            actor_label=label,
+            kind=EventKind.MERGE,
+            suggestion_id=suggestion.pk,
+            score=suggestion.score,
+            reason=f"split of suggestion #{suggestion.pk}, group {group_name(index)}",
+        )
         result.merges.append(event)
         result.survivors.append(event.party_id)
     # After the merges: a merge lapses the decisions taken before it about its parties (their
     # data changed), not these, taken knowing what the groups hold (decisions_lapse).
     across = [(a, b) for first, second in combinations(kept, 2) for a in first for b in second]
-    result.rejected_pairs = pairs_decide(across, decision=Decision.REJECTED, user=user,
-                                         suggestion=suggestion, records=records)
-    event_record(kind=EventKind.REJECT, party_id=result.survivors[0], party_ids=result.survivors,
-                 actor=user, suggestion_id=suggestion.pk, score=suggestion.score,
-                 reason=f"split into groups ({described}): the groups are not the same customer")
+    result.rejected_pairs = pairs_decide(
+        across, decision=Decision.REJECTED, user=user, suggestion=suggestion, records=records
+    )
+    event_record(
+        kind=EventKind.REJECT,
+        party_id=result.survivors[0],
+        party_ids=result.survivors,
+        actor=user,
+        suggestion_id=suggestion.pk,
+        score=suggestion.score,
+        reason=f"split into groups ({described}): the groups are not the same customer",
+    )
     suggestion.status = SuggestionStatus.SPLIT
     suggestion.decided_at, suggestion.decided_by = timezone.now(), user
     suggestion.claimed_by = suggestion.claimed_at = None

@@ -33,8 +33,9 @@ LevelWeights = Mapping[str, Sequence[float]]
 _LEVEL_WORDS = {c.name: c.levels for c in COMPARISONS}
 
 
-def pair_evidence(a: int, b: int, record_a: dict, record_b: dict,
-                  weights: LevelWeights | None = None) -> dict:
+def pair_evidence(
+    a: int, b: int, record_a: dict, record_b: dict, weights: LevelWeights | None = None
+) -> dict:
     """How two members compare: each comparison's level in words (missing values left out),
     with the log-odds the model adds for it when ``weights`` (``level_weights()``) are given,
     the signals that fired, and whether they look like two people of one household."""
@@ -50,8 +51,12 @@ def pair_evidence(a: int, b: int, record_a: dict, record_b: dict,
         comparisons[name] = item
         if (name, index) in SIGNALS:
             fired.append(SIGNALS[name, index])
-    return {"parties": [a, b], "comparisons": comparisons, "signals": fired,
-            "household": levels.get("cmp:household") == 0}
+    return {
+        "parties": [a, b],
+        "comparisons": comparisons,
+        "signals": fired,
+        "household": levels.get("cmp:household") == 0,
+    }
 
 
 def member_pairs(members: Sequence[int], center: int | None = None) -> list[tuple[int, int]]:
@@ -63,33 +68,47 @@ def member_pairs(members: Sequence[int], center: int | None = None) -> list[tupl
     return [(hub, other) for other in members if other != hub]
 
 
-def evidence_of(records: dict[int, dict], members: list[int], *,
-                weights: LevelWeights | None | Literal["active"] = "active",
-                center: int | None = None) -> dict:
+def evidence_of(
+    records: dict[int, dict],
+    members: list[int],
+    *,
+    weights: LevelWeights | None | Literal["active"] = "active",
+    center: int | None = None,
+) -> dict:
     """Per field: each member's value and whether they agree (same, partial, overlap,
     different, missing). Under ``"pairs"``: per pair of members (``member_pairs``), the
     comparisons' levels, signals and, with ``weights`` (the active model's by default; None:
     without), each comparison's contribution to the score."""
     evidence: dict[str, Any] = {}
     for field in FIELDS:
-        values = {str(pid): (list(records[pid][field]) if isinstance(records[pid][field], tuple)
-                             else records[pid][field]) for pid in members if pid in records}
+        values = {
+            str(pid): (
+                list(records[pid][field]) if isinstance(records[pid][field], tuple) else records[pid][field]
+            )
+            for pid in members
+            if pid in records
+        }
         present = [v for v in values.values() if v]
         if not present:
             agreement = "missing"
         elif isinstance(present[0], list):
             shared = set(present[0]).intersection(*map(set, present[1:]))
-            agreement = "same" if shared and len(present) == len(values) else (
-                "overlap" if shared else "different")
+            agreement = (
+                "same" if shared and len(present) == len(values) else ("overlap" if shared else "different")
+            )
         else:
-            agreement = "same" if len(set(present)) == 1 and len(present) == len(values) else (
-                "partial" if len(set(present)) == 1 else "different")
+            agreement = (
+                "same"
+                if len(set(present)) == 1 and len(present) == len(values)
+                else ("partial" if len(set(present)) == 1 else "different")
+            )
         evidence[field] = {"agreement": agreement, "values": values}
     if weights == "active":
         weights = active_level_weights()
     found = [pid for pid in members if pid in records]
-    evidence["pairs"] = [pair_evidence(a, b, records[a], records[b], weights)
-                         for a, b in member_pairs(found, center)]
+    evidence["pairs"] = [
+        pair_evidence(a, b, records[a], records[b], weights) for a, b in member_pairs(found, center)
+    ]
     return evidence
 
 
@@ -108,8 +127,9 @@ def level_weights_of(model_id: int | None) -> dict[str, list[float]] | None:
 
         classifier = getattr(matcher_load(MatcherModel.objects.get(pk=row[0])), "classifier", None)
         _weights_cache.clear()
-        _weights_cache[row] = (classifier.level_weights() if isinstance(classifier, EvidenceClassifier)
-                               else None)
+        _weights_cache[row] = (
+            classifier.level_weights() if isinstance(classifier, EvidenceClassifier) else None
+        )
     return _weights_cache[row]
 
 
@@ -128,11 +148,11 @@ def threshold_curve(scores: np.ndarray) -> list[dict]:
             continue
         ids, edges = np.unique(kept["pairs"], return_inverse=True)
         edges = edges.reshape(-1, 2)
-        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])),
-                           shape=(len(ids), len(ids)))
+        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(len(ids), len(ids)))
         groups, _ = connected_components(graph, directed=False)
-        curve.append({"threshold": threshold, "pairs": int(len(kept)), "groups": int(groups),
-                      "parties": int(len(ids))})
+        curve.append(
+            {"threshold": threshold, "pairs": int(len(kept)), "groups": int(groups), "parties": int(len(ids))}
+        )
     return curve
 
 
@@ -149,8 +169,7 @@ def groups_bounded(scores: np.ndarray, max_group: int = MAX_GROUP) -> np.ndarray
     while len(scores) and floor < 1:
         ids, edges = np.unique(scores["pairs"], return_inverse=True)
         edges = edges.reshape(-1, 2)
-        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])),
-                           shape=(len(ids), len(ids)))
+        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(len(ids), len(ids)))
         _, labels = connected_components(graph, directed=False)
         too_big = np.bincount(labels) > max_group
         if not too_big.any():
@@ -194,20 +213,27 @@ def scores_completed(matcher: dedupe.StaticDedupe, scores: np.ndarray, threshold
     members = ids[wanted]
     inside = np.isin(scores["pairs"][:, 0], members) & np.isin(scores["pairs"][:, 1], members)
     have = {(min(a, b), max(a, b)) for a, b in scores["pairs"][inside].tolist()}
-    missing = [pair for group in groups.values() for pair in combinations(sorted(group), 2)
-               if pair not in have]
+    missing = [
+        pair for group in groups.values() for pair in combinations(sorted(group), 2) if pair not in have
+    ]
     if not missing:
         return scores
     table = connection.ops.quote_name(PairDecision._meta.db_table)
-    decided = {(min(a, b), max(a, b)) for a, b in rows_for_ids(
-        f"SELECT party_a_id, party_b_id FROM {table} "  # noqa: S608
-        "WHERE is_active = %s AND decision = %s AND party_a_id {ids}",
-        sorted({a for a, _ in missing}), [True, "rejected"])}
+    decided = {
+        (min(a, b), max(a, b))
+        for a, b in rows_for_ids(
+            f"SELECT party_a_id, party_b_id FROM {table} "  # noqa: S608
+            "WHERE is_active = %s AND decision = %s AND party_a_id {ids}",
+            sorted({a for a, _ in missing}),
+            [True, "rejected"],
+        )
+    }
     missing = [pair for pair in missing if pair not in decided]
     records = match_records({pid for pair in missing for pid in pair})
     population_set(matcher)
-    found = pair_scores(matcher, [((a, records[a]), (b, records[b])) for a, b in missing
-                                  if a in records and b in records])
+    found = pair_scores(
+        matcher, [((a, records[a]), (b, records[b])) for a, b in missing if a in records and b in records]
+    )
     return np.concatenate([scores, found.astype(scores.dtype)]) if len(found) else scores
 
 
@@ -220,8 +246,11 @@ def evidence_values(evidence: Mapping[str, dict]) -> dict:
     """The members' values per field, as stored in a suggestion's evidence (the pairs'
     levels follow from them and their weights from the model: neither says whether the
     parties' data changed)."""
-    return {name: {pid: (sorted(v) if isinstance(v, list) else v) for pid, v in item["values"].items()}
-            for name, item in evidence.items() if name in FIELDS}
+    return {
+        name: {pid: (sorted(v) if isinstance(v, list) else v) for pid, v in item["values"].items()}
+        for name, item in evidence.items()
+        if name in FIELDS
+    }
 
 
 def _pending_by_members(party_ids: list[int] | None) -> dict[frozenset[int], int]:
@@ -231,12 +260,16 @@ def _pending_by_members(party_ids: list[int] | None) -> dict[frozenset[int], int
     if party_ids is not None:
         covered: set[int] = set()
         for start in range(0, len(party_ids), 5000):
-            covered.update(MatchSuggestionMember.objects.filter(
-                party_id__in=party_ids[start:start + 5000]).values_list("suggestion_id", flat=True))
+            covered.update(
+                MatchSuggestionMember.objects.filter(
+                    party_id__in=party_ids[start : start + 5000]
+                ).values_list("suggestion_id", flat=True)
+            )
         pending = pending.filter(pk__in=sorted(covered))
     members: dict[int, set[int]] = {}
     for suggestion_id, party_id in MatchSuggestionMember.objects.filter(
-            suggestion__in=pending.values("pk")).values_list("suggestion_id", "party_id"):
+        suggestion__in=pending.values("pk")
+    ).values_list("suggestion_id", "party_id"):
         members.setdefault(suggestion_id, set()).add(party_id)
     return {frozenset(ids): pk for pk, ids in members.items()}
 
@@ -251,19 +284,35 @@ def _rows_update(model, fields: Sequence[str], rows: Sequence, *, pending_only: 
     quote, meta = connection.ops.quote_name, model._meta
     columns = [meta.get_field(name) for name in fields]
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from _meta
-        quote(meta.db_table), ", ".join(f"{quote(c.column)} = %s" for c in columns), quote(meta.pk.column))
+        quote(meta.db_table), ", ".join(f"{quote(c.column)} = %s" for c in columns), quote(meta.pk.column)
+    )
     extra = [SuggestionStatus.PENDING.value] if pending_only else []
     if pending_only:
         sql += f" AND {quote(meta.get_field('status').column)} = %s"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [[c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns]
-                                 + [row.pk, *extra] for row in rows])
+        cursor.executemany(
+            sql,
+            [
+                [c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk, *extra]
+                for row in rows
+            ],
+        )
 
 
 # What a run rewrites on a suggestion it finds again unchanged (its id, created_at, claim and
 # queue position stay).
-_KEPT_FIELDS = ["run", "score", "evidence", "size", "kind", "countries", "sources", "search_text",
-                "risk", "risk_reasons"]
+_KEPT_FIELDS = [
+    "run",
+    "score",
+    "evidence",
+    "size",
+    "kind",
+    "countries",
+    "sources",
+    "search_text",
+    "risk",
+    "risk_reasons",
+]
 
 
 @transaction.atomic
@@ -281,19 +330,27 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
     kept: set[int] = set()
     now = timezone.now()
     for start in range(0, len(clusters), 2000):
-        batch = clusters[start:start + 2000]
+        batch = clusters[start : start + 2000]
         records = match_records({int(i) for ids, _ in batch for i in ids})
         members = [[int(i) for i in ids] for ids, _ in batch]
-        evidences = [evidence_of(records, ids, weights=weights,
-                                 center=int(ids[int(np.argmax(member_scores))]))
-                     for ids, (_, member_scores) in zip(members, batch, strict=True)]
+        evidences = [
+            evidence_of(records, ids, weights=weights, center=int(ids[int(np.argmax(member_scores))]))
+            for ids, (_, member_scores) in zip(members, batch, strict=True)
+        ]
         facets = suggestion_facets(members, evidences)
         same = {i: existing[frozenset(ids)] for i, ids in enumerate(members) if frozenset(ids) in existing}
         # still pending: a steward may have decided one since the run read them
-        old = {s.pk: s for s in MatchSuggestion.objects.filter(
-            pk__in=list(same.values()), status=SuggestionStatus.PENDING).only("pk", *_KEPT_FIELDS[1:])}
-        same = {i: pk for i, pk in same.items()
-                if pk in old and evidence_values(old[pk].evidence) == evidence_values(evidences[i])}
+        old = {
+            s.pk: s
+            for s in MatchSuggestion.objects.filter(
+                pk__in=list(same.values()), status=SuggestionStatus.PENDING
+            ).only("pk", *_KEPT_FIELDS[1:])
+        }
+        same = {
+            i: pk
+            for i, pk in same.items()
+            if pk in old and evidence_values(old[pk].evidence) == evidence_values(evidences[i])
+        }
         # Most kept suggestions are exactly as they were (same data, same model): only their run
         # changes, in one UPDATE; the others are rewritten row by row.
         updated = []
@@ -306,43 +363,78 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
                 updated.append(suggestion)
         # a steward may decide one between the read above and these writes: the UPDATEs touch
         # only rows still pending then (PostgreSQL re-checks the condition on the committed row)
-        MatchSuggestion.objects.filter(pk__in=list(same.values()),
-                                       status=SuggestionStatus.PENDING).update(run_id=run.pk)
+        MatchSuggestion.objects.filter(pk__in=list(same.values()), status=SuggestionStatus.PENDING).update(
+            run_id=run.pk
+        )
         _rows_update(MatchSuggestion, _KEPT_FIELDS[1:], updated, pending_only=True)
-        member_rows = {(sid, pid): (row, score) for sid, pid, row, score in (
-            MatchSuggestionMember.objects.filter(suggestion_id__in=list(same.values())).values_list(
-                "suggestion_id", "party_id", "pk", "score"))}
-        _rows_update(MatchSuggestionMember, ["score"], [
-            MatchSuggestionMember(pk=member_rows[same[i], pid][0], score=float(score))
-            for i in same for pid, score in zip(members[i], batch[i][1], strict=True)
-            if (same[i], pid) in member_rows and member_rows[same[i], pid][1] != float(score)])
+        member_rows = {
+            (sid, pid): (row, score)
+            for sid, pid, row, score in (
+                MatchSuggestionMember.objects.filter(suggestion_id__in=list(same.values())).values_list(
+                    "suggestion_id", "party_id", "pk", "score"
+                )
+            )
+        }
+        _rows_update(
+            MatchSuggestionMember,
+            ["score"],
+            [
+                MatchSuggestionMember(pk=member_rows[same[i], pid][0], score=float(score))
+                for i in same
+                for pid, score in zip(members[i], batch[i][1], strict=True)
+                if (same[i], pid) in member_rows and member_rows[same[i], pid][1] != float(score)
+            ],
+        )
         kept.update(same.values())
         new = [i for i in range(len(batch)) if i not in same]
         pks = ids_allocate(MatchSuggestion, len(new))
-        rows_insert(MatchSuggestion, [
-            {"id": pk, "run_id": run.pk, "score": float(np.min(batch[i][1])), "evidence": evidences[i],
-             **facets[i]} for pk, i in zip(pks, new, strict=True)], now=now)
-        rows_insert(MatchSuggestionMember, [
-            {"suggestion_id": pk, "party_id": pid, "score": float(score)}
-            for pk, i in zip(pks, new, strict=True)
-            for pid, score in zip(members[i], batch[i][1], strict=True)], now=now)
+        rows_insert(
+            MatchSuggestion,
+            [
+                {
+                    "id": pk,
+                    "run_id": run.pk,
+                    "score": float(np.min(batch[i][1])),
+                    "evidence": evidences[i],
+                    **facets[i],
+                }
+                for pk, i in zip(pks, new, strict=True)
+            ],
+            now=now,
+        )
+        rows_insert(
+            MatchSuggestionMember,
+            [
+                {"suggestion_id": pk, "party_id": pid, "score": float(score)}
+                for pk, i in zip(pks, new, strict=True)
+                for pid, score in zip(members[i], batch[i][1], strict=True)
+            ],
+            now=now,
+        )
     gone = sorted(set(existing.values()) - kept)
     for start in range(0, len(gone), 5000):
-        MatchSuggestion.objects.filter(pk__in=gone[start:start + 5000],
-                                       status=SuggestionStatus.PENDING).update(status=SuggestionStatus.SUPERSEDED)
+        MatchSuggestion.objects.filter(
+            pk__in=gone[start : start + 5000], status=SuggestionStatus.PENDING
+        ).update(status=SuggestionStatus.SUPERSEDED)
     suggestions_close_for_inactive()
     return len(clusters)
 
 
-def suggestions_close_for_inactive(party_ids: Iterable[int] | None = None, *,
-                                   exclude: Iterable[int] = ()) -> int:
+def suggestions_close_for_inactive(
+    party_ids: Iterable[int] | None = None, *, exclude: Iterable[int] = ()
+) -> int:
     """Close pending suggestions that name a party that is no longer active (merged away
     or deleted). Called at the end of every run and by every merge."""
     inactive = Party.objects.exclude(status=PartyStatus.ACTIVE)
     if party_ids is not None:
         inactive = inactive.filter(pk__in=list(party_ids))
-    stale = MatchSuggestion.objects.filter(
-        status=SuggestionStatus.PENDING, members__party__in=inactive.values("pk")).exclude(
-        pk__in=list(exclude)).distinct()
+    stale = (
+        MatchSuggestion.objects.filter(
+            status=SuggestionStatus.PENDING, members__party__in=inactive.values("pk")
+        )
+        .exclude(pk__in=list(exclude))
+        .distinct()
+    )
     return MatchSuggestion.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).update(
-        status=SuggestionStatus.CLOSED)
+        status=SuggestionStatus.CLOSED
+    )

@@ -27,20 +27,26 @@ def match_settings_validate(*, review_threshold: float | None, auto_merge_thresh
     errors: dict[str, str] = {}
     if review_threshold is not None and not REVIEW_MIN <= review_threshold < 1:
         errors["review_threshold"] = (
-            "Must be at least 0.2 (lower scores are dropped before clustering) and below 1.")
+            "Must be at least 0.2 (lower scores are dropped before clustering) and below 1."
+        )
     if auto_merge_threshold is not None:
         if not 0 < auto_merge_threshold <= 1:
             errors["auto_merge_threshold"] = "Must be above 0 and at most 1, or empty."
-        elif "review_threshold" not in errors and review_threshold is not None \
-                and auto_merge_threshold <= review_threshold:
+        elif (
+            "review_threshold" not in errors
+            and review_threshold is not None
+            and auto_merge_threshold <= review_threshold
+        ):
             errors["auto_merge_threshold"] = (
-                f"Must be above the review threshold ({review_threshold}), or empty.")
+                f"Must be above the review threshold ({review_threshold}), or empty."
+            )
     if errors:
         raise ValidationError(errors)
 
 
-def match_settings_set(*, review_threshold: float, auto_merge_threshold: float | None,
-                       user=None) -> MatchSettings:
+def match_settings_set(
+    *, review_threshold: float, auto_merge_threshold: float | None, user=None
+) -> MatchSettings:
     """Set the thresholds the next match runs use (``auto_merge_threshold`` None: nothing is
     merged automatically). Checked first (``match_settings_validate``; nothing is saved when
     one is wrong), then written on the settings row with who changed them; the blocking rules
@@ -53,9 +59,17 @@ def match_settings_set(*, review_threshold: float, auto_merge_threshold: float |
         current.updated_by = user
         current.save(update_fields=["review_threshold", "auto_merge_threshold", "updated_by", "updated_at"])
         setting_changes_record(
-            setting=THRESHOLDS_SETTING, user=user, labels=THRESHOLD_LABELS,
+            setting=THRESHOLDS_SETTING,
+            user=user,
+            labels=THRESHOLD_LABELS,
             before=dict(zip(THRESHOLD_LABELS, before, strict=True)),
-            after={"review_threshold": review_threshold, "auto_merge_threshold": auto_merge_threshold})
-    logger.info("match thresholds set to review %s, auto-merge %s (were %s, %s), by %s",
-                review_threshold, auto_merge_threshold, *before, user)
+            after={"review_threshold": review_threshold, "auto_merge_threshold": auto_merge_threshold},
+        )
+    logger.info(
+        "match thresholds set to review %s, auto-merge %s (were %s, %s), by %s",
+        review_threshold,
+        auto_merge_threshold,
+        *before,
+        user,
+    )
     return current

@@ -54,8 +54,14 @@ class LabelFileError(ValueError):
         super().__init__(f"{len(errors)} problem(s), nothing was stored: {shown}")
 
 
-def label_set(*, record_a: SourceRecord, record_b: SourceRecord, label: str,
-              origin: str = LabelOrigin.TRAINING, user=None) -> TrainingLabel:
+def label_set(
+    *,
+    record_a: SourceRecord,
+    record_b: SourceRecord,
+    label: str,
+    origin: str = LabelOrigin.TRAINING,
+    user=None,
+) -> TrainingLabel:
     """Store (or change) the label of a pair; the latest judgement of a pair wins."""
     if record_a.pk == record_b.pk:
         raise ValueError("a record cannot be labelled against itself")
@@ -63,8 +69,8 @@ def label_set(*, record_a: SourceRecord, record_b: SourceRecord, label: str,
         raise ValueError(f"unknown label {label!r}; use one of {', '.join(Label.values)}")
     first, second = sorted([record_a, record_b], key=lambda r: r.pk)
     labelled, _ = TrainingLabel.objects.update_or_create(
-        record_a=first, record_b=second,
-        defaults={"label": label, "origin": origin, "labelled_by": user})
+        record_a=first, record_b=second, defaults={"label": label, "origin": origin, "labelled_by": user}
+    )
     return labelled
 
 
@@ -81,8 +87,9 @@ def labels_import(*, handle: TextIO, user=None) -> LabelImport:
     reader = csv.reader(handle)
     header = [h.strip().lower() for h in next(reader, [])]
     if header != LABEL_FILE_HEADER:
-        raise LabelFileError([f"line 1: the header must be {','.join(LABEL_FILE_HEADER)}, "
-                              f"not {','.join(header) or 'empty'}"])
+        raise LabelFileError(
+            [f"line 1: the header must be {','.join(LABEL_FILE_HEADER)}, not {','.join(header) or 'empty'}"]
+        )
     sources = {s.name: s for s in SourceSystem.objects.all()}
     errors: list[str] = []
     wanted: list[tuple[int, str, str, str, str, str]] = []
@@ -119,8 +126,9 @@ def labels_import(*, handle: TextIO, user=None) -> LabelImport:
     with transaction.atomic():
         for a, b, label in pairs:
             label_set(record_a=a, record_b=b, label=label, origin=LabelOrigin.FILE, user=user)
-    return LabelImport(len(pairs), sum(p[2] == Label.MATCH for p in pairs),
-                       sum(p[2] == Label.DISTINCT for p in pairs))
+    return LabelImport(
+        len(pairs), sum(p[2] == Label.MATCH for p in pairs), sum(p[2] == Label.DISTINCT for p in pairs)
+    )
 
 
 def _records_for(sources: dict[str, SourceSystem], wanted: Iterable[tuple]) -> dict:
@@ -132,8 +140,7 @@ def _records_for(sources: dict[str, SourceSystem], wanted: Iterable[tuple]) -> d
     names = {s.pk: name for name, s in sources.items()}
     found = {}
     for source_id, source_keys in keys.items():
-        for record in SourceRecord.objects.filter(source_system_id=source_id,
-                                                  source_key__in=source_keys):
+        for record in SourceRecord.objects.filter(source_system_id=source_id, source_key__in=source_keys):
             found[(names[source_id], record.source_key)] = record
     return found
 
@@ -150,7 +157,8 @@ def labels_check() -> tuple[int, int]:
         raise TooFewLabels(
             f"training needs at least {MIN_MATCH_LABELS} 'match' and {MIN_DISTINCT_LABELS} "
             f"'distinct' labels; there are {matches} and {distincts}. Label more pairs on the "
-            "training page or load a list with import_labels.")
+            "training page or load a list with import_labels."
+        )
     return matches, distincts
 
 
@@ -160,23 +168,24 @@ HARD_DISTINCT_LEVELS = {"cmp:family": 0, "cmp:organization": 1, "cmp:birth": 0, 
 EASY_LABELS_NOTE = (
     "All {n} 'distinct' labels are pairs with nothing in common: they teach the matcher little. "
     "Answer the questions on the training page (hard cases: same name, another person) to "
-    "complete them.")
+    "complete them."
+)
 
 
 def distinct_is_hard(a: dict, b: dict) -> bool:
     """Two flat records labelled "distinct" that share a family name, an organization, a birth
     date or an address (street with at most a small difference): a case worth learning from."""
     levels = compare_records(a, b)
-    return any(levels[name] <= top for name, top in HARD_DISTINCT_LEVELS.items()
-               if not math.isnan(levels[name]))
+    return any(
+        levels[name] <= top for name, top in HARD_DISTINCT_LEVELS.items() if not math.isnan(levels[name])
+    )
 
 
 def label_notes(distinct_pairs: list[tuple[dict, dict]]) -> list[dict]:
     """What training should say about its labels: today, only that every "distinct" label is
     easy (random distincts teach little; the data's own weights carry such a model)."""
     if distinct_pairs and not any(distinct_is_hard(a, b) for a, b in distinct_pairs):
-        return [{"code": "easy_distincts",
-                 "text": EASY_LABELS_NOTE.format(n=len(distinct_pairs))}]
+        return [{"code": "easy_distincts", "text": EASY_LABELS_NOTE.format(n=len(distinct_pairs))}]
     return []
 
 
@@ -207,16 +216,28 @@ def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
     data, labels = phases("records", _learner_data, sample_size or TRAINING_SAMPLE)
     deduper = dedupe.Dedupe(variables(), num_cores=1)
     index_predicates = settings.C360_MATCHING_INDEX_PREDICATES
-    deduper.active_learner = phases("blocking_sample", PredicateLearner, deduper.data_model.predicates,
-                                    data, index_predicates=index_predicates)
+    deduper.active_learner = phases(
+        "blocking_sample",
+        PredicateLearner,
+        deduper.data_model.predicates,
+        data,
+        index_predicates=index_predicates,
+    )
     labelled = _labelled_pairs(data, labels)
     deduper.mark_pairs(labelled)
     classifier = EvidenceClassifier(columns_of(deduper.data_model, COMPARISONS))
     evidence = phases("evidence_sample", evidence_sample, deduper.data_model, classifier)
-    phases("weights_from_data", classifier.prepare, evidence.sessions, evidence.candidates,
-           evidence.random_pairs, candidates_total=evidence.candidates_total,
-           pairs_total=evidence.pairs_total, parties=evidence.population,
-           matches=record_distances(deduper.data_model, classifier, labelled[Label.MATCH]))
+    phases(
+        "weights_from_data",
+        classifier.prepare,
+        evidence.sessions,
+        evidence.candidates,
+        evidence.random_pairs,
+        candidates_total=evidence.candidates_total,
+        pairs_total=evidence.pairs_total,
+        parties=evidence.population,
+        matches=record_distances(deduper.data_model, classifier, labelled[Label.MATCH]),
+    )
     deduper.classifier = classifier
     phases("labels_and_predicates", deduper.train, index_predicates=index_predicates)
     buffer = io.BytesIO()
@@ -225,30 +246,42 @@ def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
     with transaction.atomic():
         MatcherModel.objects.filter(is_active=True).update(is_active=False)
         return MatcherModel.objects.create(
-            settings_blob=buffer.getvalue(), labels_match=matches, labels_distinct=distincts,
-            training_seconds=phases.total(), phase_seconds=phases.seconds, notes=notes,
-            trained_by=user, is_active=True)
+            settings_blob=buffer.getvalue(),
+            labels_match=matches,
+            labels_distinct=distincts,
+            training_seconds=phases.total(),
+            phase_seconds=phases.seconds,
+            notes=notes,
+            trained_by=user,
+            is_active=True,
+        )
 
 
 def _learner_data(sample_size: int) -> tuple[dict[str, dict], list[TrainingLabel]]:
     """Records for learning blocking predicates, keyed ``r<source record id>`` with the id
     inside (dedupe ignores fields it does not compare), plus the stored labels."""
-    labels = list(TrainingLabel.objects.exclude(label=Label.UNSURE).select_related(
-        "record_a", "record_b"))
-    data = {f"r{r.pk}": {**source_record_record(r.standardized), "record_id": r.pk}
-            for label in labels for r in (label.record_a, label.record_b)}
-    others = list(SourceRecord.objects.exclude(pk__in=[int(k[1:]) for k in data])
-                  .values_list("pk", flat=True)[:50_000])
+    labels = list(TrainingLabel.objects.exclude(label=Label.UNSURE).select_related("record_a", "record_b"))
+    data = {
+        f"r{r.pk}": {**source_record_record(r.standardized), "record_id": r.pk}
+        for label in labels
+        for r in (label.record_a, label.record_b)
+    }
+    others = list(
+        SourceRecord.objects.exclude(pk__in=[int(k[1:]) for k in data]).values_list("pk", flat=True)[:50_000]
+    )
     sample = random.Random().sample(others, min(len(others), sample_size))  # noqa: S311
-    for pk, standardized in SourceRecord.objects.filter(pk__in=sample).values_list(
-            "pk", "standardized").iterator(chunk_size=2000):
+    for pk, standardized in (
+        SourceRecord.objects.filter(pk__in=sample).values_list("pk", "standardized").iterator(chunk_size=2000)
+    ):
         data[f"r{pk}"] = {**source_record_record(standardized), "record_id": pk}
     return data, labels
 
 
 def _labelled_pairs(data: dict[str, dict], labels: list[TrainingLabel]) -> dict[str, list]:
-    return {kind: [(data[f"r{x.record_a_id}"], data[f"r{x.record_b_id}"]) for x in labels
-                   if x.label == kind] for kind in (Label.MATCH, Label.DISTINCT)}
+    return {
+        kind: [(data[f"r{x.record_a_id}"], data[f"r{x.record_b_id}"]) for x in labels if x.label == kind]
+        for kind in (Label.MATCH, Label.DISTINCT)
+    }
 
 
 # A predicate whose biggest block holds more than this share of the sample ("has a phone", "has
@@ -273,8 +306,12 @@ def _covered_pairs(blocker, records: dict[int, dict]) -> dict:
                 blocks.setdefault(block, set()).add(record_id)
         if not blocks or max(len(members) for members in blocks.values()) > n * PREDICATE_MAX_BLOCK_SHARE:
             continue
-        pairs = frozenset(a * n + b for members in blocks.values() if len(members) > 1
-                          for a, b in combinations(sorted(members), 2))
+        pairs = frozenset(
+            a * n + b
+            for members in blocks.values()
+            if len(members) > 1
+            for a, b in combinations(sorted(members), 2)
+        )
         if pairs:
             cover[predicate] = pairs
     return cover
@@ -313,8 +350,9 @@ class PredicateLearner:
 
     def learn_predicates(self, recall: float, index_predicates: bool):
         dupes = [pair for label, pair in zip(self.y, self.pairs, strict=True) if label]
-        return self.block_learner.learn(dupes, recall=recall, index_predicates=index_predicates,
-                                        candidate_types="random forest")
+        return self.block_learner.learn(
+            dupes, recall=recall, index_predicates=index_predicates, candidate_types="random forest"
+        )
 
 
 REFRESH_QUEUED_KEY = "matching:training-pairs-refresh-queued"
@@ -378,8 +416,10 @@ def training_pairs_refresh(*, count: int = QUEUE_REFILL, sample_size: int | None
 
     questions = training_questions(count=count, sample_size=sample_size)
     # ignore_conflicts: a refresh running at the same time may have queued one of them
-    TrainingPair.objects.bulk_create([TrainingPair(record_a_id=q.record_a, record_b_id=q.record_b)
-                                      for q in questions], ignore_conflicts=True)
+    TrainingPair.objects.bulk_create(
+        [TrainingPair(record_a_id=q.record_a, record_b_id=q.record_b) for q in questions],
+        ignore_conflicts=True,
+    )
     from django.core.cache import cache
 
     if questions:
@@ -399,12 +439,16 @@ def training_pair_next():
     from matching.models import TrainingPair
 
     while True:
-        pair = (TrainingPair.objects.filter(answered_at=None)
-                .select_related("record_a__source_system", "record_b__source_system").first())
+        pair = (
+            TrainingPair.objects.filter(answered_at=None)
+            .select_related("record_a__source_system", "record_b__source_system")
+            .first()
+        )
         if pair is None:
             return None
-        answered = TrainingLabel.objects.filter(record_a_id=pair.record_a_id,
-                                                record_b_id=pair.record_b_id).exists()
+        answered = TrainingLabel.objects.filter(
+            record_a_id=pair.record_a_id, record_b_id=pair.record_b_id
+        ).exists()
         if not answered and pair.record_a.party_id != pair.record_b.party_id:
             return pair
         TrainingPair.objects.filter(pk=pair.pk, answered_at=None).update(answered_at=timezone.now())

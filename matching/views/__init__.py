@@ -20,7 +20,22 @@ from matching.views.training import (
     training_train,
 )
 
-__all__ = ["match_run_start", "model_activate", "queue", "queue_bulk_merge", "queue_claim",
-           "queue_release", "review", "review_decide", "review_preview", "run_detail", "run_list",
-           "suggestion_reject_view", "thresholds", "training_answer", "training_page",
-           "training_refresh", "training_train"]
+__all__ = [
+    "match_run_start",
+    "model_activate",
+    "queue",
+    "queue_bulk_merge",
+    "queue_claim",
+    "queue_release",
+    "review",
+    "review_decide",
+    "review_preview",
+    "run_detail",
+    "run_list",
+    "suggestion_reject_view",
+    "thresholds",
+    "training_answer",
+    "training_page",
+    "training_refresh",
+    "training_train",
+]

@@ -31,10 +31,19 @@ from matching.services.quality import (
 
 MAX_SEED = 500
 # People-facing names of the matcher's fields (its values are folded: lower case, no accents)
-FIELD_LABELS = {"given_name": "Given name", "family_name": "Family name",
-                "organization_name": "Organization", "birth_date": "Birth date", "emails": "Emails",
-                "phones": "Phones", "address_line1": "Street", "city": "City",
-                "postal_code": "Postal code", "country": "Country", "identifiers": "Identifiers"}
+FIELD_LABELS = {
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "organization_name": "Organization",
+    "birth_date": "Birth date",
+    "emails": "Emails",
+    "phones": "Phones",
+    "address_line1": "Street",
+    "city": "City",
+    "postal_code": "Postal code",
+    "country": "Country",
+    "identifiers": "Identifiers",
+}
 
 
 def _count(request: HttpRequest) -> int:
@@ -47,9 +56,16 @@ def _count(request: HttpRequest) -> int:
 @permission_required("matching.change_matchsettings", raise_exception=True)
 def quality_page(request: HttpRequest) -> HttpResponse:
     quality_checks_sync()  # answers given in the queue since the last look
-    return render(request, "matching/quality.html", {
-        "rows": steward_agreement(), "counts": quality_counts(), "stewards": stewards(),
-        "max_seed": MAX_SEED})
+    return render(
+        request,
+        "matching/quality.html",
+        {
+            "rows": steward_agreement(),
+            "counts": quality_counts(),
+            "stewards": stewards(),
+            "max_seed": MAX_SEED,
+        },
+    )
 
 
 @require_POST
@@ -71,8 +87,11 @@ def quality_seed(request: HttpRequest) -> HttpResponse:
     except (BadParameter, QualityError) as exc:
         messages.error(request, f"Nothing seeded — {str(exc).rstrip('.')}.")
     else:
-        messages.success(request, f"Seeded {made} known-answer pair{'s' if made != 1 else ''} into the "
-                                  "merge queue; they look like any other suggestion to the stewards.")
+        messages.success(
+            request,
+            f"Seeded {made} known-answer pair{'s' if made != 1 else ''} into the "
+            "merge queue; they look like any other suggestion to the stewards.",
+        )
     return redirect("matching:quality")
 
 
@@ -86,15 +105,19 @@ def quality_sample(request: HttpRequest) -> HttpResponse:
     except (BadParameter, QualityError) as exc:
         messages.error(request, f"Nothing sampled — {str(exc).rstrip('.')}.")
     else:
-        messages.success(request, f"{made} decided suggestion{'s wait' if made != 1 else ' waits'} for a "
-                                  "blind second review by another steward.")
+        messages.success(
+            request,
+            f"{made} decided suggestion{'s wait' if made != 1 else ' waits'} for a "
+            "blind second review by another steward.",
+        )
     return redirect("matching:quality")
 
 
 def _evidence_rows(evidence: dict) -> tuple[list[str], list[dict]]:
     """The stored evidence as the second reviewer sees it: party ids and one row per field."""
-    parties = sorted({pid for name in FIELDS for pid in (evidence.get(name) or {}).get("values", {})},
-                     key=int)
+    parties = sorted(
+        {pid for name in FIELDS for pid in (evidence.get(name) or {}).get("values", {})}, key=int
+    )
     rows = []
     for name in FIELDS:
         item = evidence.get(name) or {}
@@ -103,8 +126,13 @@ def _evidence_rows(evidence: dict) -> tuple[list[str], list[dict]]:
         if name == "country":
             shown = [v.upper() for v in shown]
         if any(shown):
-            rows.append({"field": FIELD_LABELS.get(name, name), "values": shown,
-                         "agreement": item.get("agreement", "")})
+            rows.append(
+                {
+                    "field": FIELD_LABELS.get(name, name),
+                    "values": shown,
+                    "agreement": item.get("agreement", ""),
+                }
+            )
     return parties, rows
 
 
@@ -113,9 +141,16 @@ def _evidence_rows(evidence: dict) -> tuple[list[str], list[dict]]:
 def second_review(request: HttpRequest) -> HttpResponse:
     check = second_review_next(user=request.user)
     parties, rows = _evidence_rows(check.suggestion.evidence) if check else ([], [])
-    return render(request, "matching/second_review.html", {
-        "check": check, "parties": parties, "rows": rows,
-        "waiting": second_reviews_waiting(user=request.user)})
+    return render(
+        request,
+        "matching/second_review.html",
+        {
+            "check": check,
+            "parties": parties,
+            "rows": rows,
+            "waiting": second_reviews_waiting(user=request.user),
+        },
+    )
 
 
 @require_POST
@@ -123,8 +158,9 @@ def second_review(request: HttpRequest) -> HttpResponse:
 def second_review_decide(request: HttpRequest) -> HttpResponse:
     try:
         check_id = parse_id(request.POST.get("check"), name="check", required=True)
-        check = second_review_answer(check_id=check_id, user=request.user,
-                                     answer=request.POST.get("answer", ""))
+        check = second_review_answer(
+            check_id=check_id, user=request.user, answer=request.POST.get("answer", "")
+        )
     except (BadParameter, QualityError) as exc:
         messages.error(request, sentence(exc))
     else:

@@ -31,8 +31,18 @@ from matching.services.review import (
 from parties.services.merge import MergeRefused
 
 FILTERED_COUNT_CAP = 5000
-FILTER_KEYS = ("q", "order", "score_min", "score_max", "source", "kind", "country", "created_after",
-               "created_before", "assigned")
+FILTER_KEYS = (
+    "q",
+    "order",
+    "score_min",
+    "score_max",
+    "source",
+    "kind",
+    "country",
+    "created_after",
+    "created_before",
+    "assigned",
+)
 
 
 def _filters(data: QueryDict) -> str:
@@ -56,12 +66,21 @@ def queue(request: HttpRequest) -> HttpResponse:
         return response
     unfiltered = not any(request.GET.get(k) for k in FILTER_KEYS if k != "order")
     page = QueuePaginator(filterset.qs, 50, count_cap=None if unfiltered else FILTERED_COUNT_CAP).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     counts = queue_counts(user=request.user, pending=page.paginator.count if unfiltered else None)
-    return render(request, "matching/queue.html", {
-        "filter": filterset, "page": page, "counts": counts, "run": run,
-        "settings": MatchSettings.current(), "filters": _filters(request.GET),
-    })
+    return render(
+        request,
+        "matching/queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "counts": counts,
+            "run": run,
+            "settings": MatchSettings.current(),
+            "filters": _filters(request.GET),
+        },
+    )
 
 
 @require_POST
@@ -72,8 +91,11 @@ def queue_claim(request: HttpRequest) -> HttpResponse:
         messages.error(request, "The filters are not valid; nothing was claimed.")
     else:
         claimed = suggestions_claim(user=request.user, queryset=filterset.qs, count=20)
-        messages.success(request, f"You claimed {claimed} suggestion{'s' if claimed != 1 else ''} for "
-                                  "30 minutes; other stewards will not see them as unclaimed.")
+        messages.success(
+            request,
+            f"You claimed {claimed} suggestion{'s' if claimed != 1 else ''} for "
+            "30 minutes; other stewards will not see them as unclaimed.",
+        )
     return redirect(reverse("matching:suggestions") + "?" + _filters(request.POST))
 
 
@@ -99,8 +121,9 @@ def queue_bulk_merge(request: HttpRequest) -> HttpResponse:
                 return redirect(back)
             chosen = bulk_merge_scope(score_at_least=floor)
         else:
-            chosen = bulk_merge_scope(suggestion_ids=parse_ids(request.POST.getlist("selected"),
-                                                               name="selected"))
+            chosen = bulk_merge_scope(
+                suggestion_ids=parse_ids(request.POST.getlist("selected"), name="selected")
+            )
     except BadParameter as exc:
         messages.error(request, f"Nothing merged — {exc}")
         return redirect(back)
@@ -114,12 +137,26 @@ def queue_bulk_merge(request: HttpRequest) -> HttpResponse:
     suggestions, parties = bulk_merge_preview(ids)
     # "every suggestion above a score" is counted again now: if a run changed it since the
     # confirmation was shown, the steward confirms the new numbers instead of merging unseen ones
-    changed = (request.POST.get("confirm") == "yes" and request.POST.get("scope") == "above"
-               and request.POST.get("shown") != chosen.fingerprint)
+    changed = (
+        request.POST.get("confirm") == "yes"
+        and request.POST.get("scope") == "above"
+        and request.POST.get("shown") != chosen.fingerprint
+    )
     if request.POST.get("confirm") != "yes" or changed:
-        return render(request, "matching/bulk_confirm.html", {
-            "ids": ids, "suggestions": suggestions, "parties": parties, "scope": scope,
-            "post": request.POST, "back": back, "shown": chosen.fingerprint, "changed": changed})
+        return render(
+            request,
+            "matching/bulk_confirm.html",
+            {
+                "ids": ids,
+                "suggestions": suggestions,
+                "parties": parties,
+                "scope": scope,
+                "post": request.POST,
+                "back": back,
+                "shown": chosen.fingerprint,
+                "changed": changed,
+            },
+        )
     # every bulk merge runs on a worker; its page shows the progress live (as imports do)
     job = bulk_merge_job_create(suggestion_ids=ids, user=request.user, scope=scope)
     return redirect("matching:bulk_job", pk=job.pk)
@@ -131,8 +168,11 @@ def _review_url(pk: int, filters: str) -> str:
 
 def _chosen(data: QueryDict) -> dict[str, str]:
     """The values the steward picked per attribute (BadParameter for a NUL or overlong value)."""
-    return {key[6:]: parse_text(value, name=key, max_length=300, strip=False)
-            for key, value in data.items() if key.startswith("value_") and value}
+    return {
+        key[6:]: parse_text(value, name=key, max_length=300, strip=False)
+        for key, value in data.items()
+        if key.startswith("value_") and value
+    }
 
 
 def _members(data: QueryDict) -> tuple[list[int], int | None]:
@@ -151,12 +191,20 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     filters = _filters(request.GET)
     previous, following = queue_neighbours(_queue(request, request.GET).qs, pk)
     sheet = review_sheet(suggestion)
-    return render(request, "matching/review.html", {
-        "s": suggestion, "sheet": sheet, "filters": filters,
-        "reasons": suggestion_reasons(suggestion, sheet.parties),
-        "previous": previous, "next": following, "pending": suggestion.status == SuggestionStatus.PENDING,
-        "claimed_by_other": suggestion.claimed_by_id and suggestion.claimed_by_id != request.user.pk,
-    })
+    return render(
+        request,
+        "matching/review.html",
+        {
+            "s": suggestion,
+            "sheet": sheet,
+            "filters": filters,
+            "reasons": suggestion_reasons(suggestion, sheet.parties),
+            "previous": previous,
+            "next": following,
+            "pending": suggestion.status == SuggestionStatus.PENDING,
+            "claimed_by_other": suggestion.claimed_by_id and suggestion.claimed_by_id != request.user.pk,
+        },
+    )
 
 
 @require_POST
@@ -185,16 +233,22 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             members, survivor = _members(request.POST)
             result = suggestion_merge(
-                suggestion_id=pk, user=request.user, party_ids=members, survivor_id=survivor,
-                chosen_values=_chosen(request.POST))
+                suggestion_id=pk,
+                user=request.user,
+                party_ids=members,
+                survivor_id=survivor,
+                chosen_values=_chosen(request.POST),
+            )
         except SuggestionStale as exc:
             messages.warning(request, sentence(exc))
             return redirect(here)
         except (MergeRefused, MatchSuggestion.DoesNotExist, BadParameter) as exc:
             messages.error(request, sentence(exc))
             return redirect(here)
-        messages.success(request, f"Suggestion #{pk}: merged {len(result.merged_ids) + 1} parties into "
-                                  f"party {result.survivor_id}.")
+        messages.success(
+            request,
+            f"Suggestion #{pk}: merged {len(result.merged_ids) + 1} parties into party {result.survivor_id}.",
+        )
         if result.suggestion.status == SuggestionStatus.PENDING:
             return redirect(here)  # unticked members remain: review them with the survivor
     elif action in ("reject", "reject_member"):
@@ -205,10 +259,16 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         except (SuggestionClosed, ValueError, MatchSuggestion.DoesNotExist, BadParameter) as exc:
             messages.error(request, sentence(exc))
             return redirect(here)
-        messages.success(request, f"Suggestion #{pk}: recorded as not a match"
-                         + (f" for party {member}" if action == "reject_member" else "") + ".")
-        if action == "reject_member" and MatchSuggestion.objects.filter(
-                pk=pk, status=SuggestionStatus.PENDING).exists():
+        messages.success(
+            request,
+            f"Suggestion #{pk}: recorded as not a match"
+            + (f" for party {member}" if action == "reject_member" else "")
+            + ".",
+        )
+        if (
+            action == "reject_member"
+            and MatchSuggestion.objects.filter(pk=pk, status=SuggestionStatus.PENDING).exists()
+        ):
             return redirect(here)
     elif action != "skip":
         messages.error(request, f"Unknown action {action!r}: use merge, reject or skip.")

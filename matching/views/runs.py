@@ -41,9 +41,13 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @permission_required("matching.view_matchrun", raise_exception=True)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.select_related("model"), pk=pk)
-    context = {"run": run, "progress": run_progress(run), "rules_run": rules_measured_run(run),
-               "chunks": run.chunks.order_by("phase", "index")[:200],
-               "partner_caps": run_partner_caps(run) if run.chunks_over_budget else None}
+    context = {
+        "run": run,
+        "progress": run_progress(run),
+        "rules_run": rules_measured_run(run),
+        "chunks": run.chunks.order_by("phase", "index")[:200],
+        "partner_caps": run_partner_caps(run) if run.chunks_over_budget else None,
+    }
     if request.htmx:
         return render(request, "matching/_run_progress.html", context)
     return render(request, "matching/run_detail.html", context)

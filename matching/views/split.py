@@ -61,10 +61,13 @@ def review_split(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"There is no suggestion #{pk}.")
         return redirect(reverse("matching:suggestions"))
     parts = [f"group {group_name(i)} is party {survivor}" for i, survivor in enumerate(result.survivors)]
-    messages.success(request, f"Suggestion #{pk} split into {len(result.survivors)} groups: "
-                              f"{len(result.merges)} merged ({'; '.join(parts)}), "
-                              f"{result.rejected_pairs} pair{'s' if result.rejected_pairs != 1 else ''} "
-                              "across groups recorded as not a match.")
+    messages.success(
+        request,
+        f"Suggestion #{pk} split into {len(result.survivors)} groups: "
+        f"{len(result.merges)} merged ({'; '.join(parts)}), "
+        f"{result.rejected_pairs} pair{'s' if result.rejected_pairs != 1 else ''} "
+        "across groups recorded as not a match.",
+    )
     if following is None:
         messages.info(request, "That was the last suggestion in this queue.")
         return redirect(reverse("matching:suggestions") + (f"?{filters}" if filters else ""))

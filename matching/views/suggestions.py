@@ -27,7 +27,10 @@ def suggestion_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
     except (SuggestionClosed, ValueError, BadParameter) as exc:
         messages.error(request, sentence(exc))
     else:
-        messages.success(request, f"Suggestion #{pk}: recorded as not a match"
-                         + (f" for party {party}" if party else "")
-                         + "; the matcher will not suggest it again unless the data changes.")
+        messages.success(
+            request,
+            f"Suggestion #{pk}: recorded as not a match"
+            + (f" for party {party}" if party else "")
+            + "; the matcher will not suggest it again unless the data changes.",
+        )
     return redirect(reverse("matching:suggestions") + (f"?page={page}" if page else ""))

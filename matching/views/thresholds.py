@@ -43,9 +43,11 @@ def thresholds(request: HttpRequest) -> HttpResponse:
             form = ThresholdsForm(request.POST, instance=current)
             if form.is_valid():
                 try:
-                    match_settings_set(review_threshold=form.cleaned_data["review_threshold"],
-                                       auto_merge_threshold=form.cleaned_data["auto_merge_threshold"],
-                                       user=request.user)
+                    match_settings_set(
+                        review_threshold=form.cleaned_data["review_threshold"],
+                        auto_merge_threshold=form.cleaned_data["auto_merge_threshold"],
+                        user=request.user,
+                    )
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
@@ -53,28 +55,45 @@ def thresholds(request: HttpRequest) -> HttpResponse:
                     return redirect("matching:thresholds")
     can_change = request.user.has_perm("matching.change_matchsettings")
     # Those who may not change the thresholds read them: no fields they could edit in vain.
-    return render(request, "matching/thresholds.html",
-                  {"form": form if can_change else None, "current": current,
-                   "chart": threshold_chart(current), "rules_form": rules_form,
-                   "rules": blocking_rules_overview(), "can_change": can_change,
-                   "changes": setting_changes_list(setting=THRESHOLDS_SETTING)})
+    return render(
+        request,
+        "matching/thresholds.html",
+        {
+            "form": form if can_change else None,
+            "current": current,
+            "chart": threshold_chart(current),
+            "rules_form": rules_form,
+            "rules": blocking_rules_overview(),
+            "can_change": can_change,
+            "changes": setting_changes_list(setting=THRESHOLDS_SETTING),
+        },
+    )
 
 
 def _rules_saved_messages(request: HttpRequest, saved: MatchSettings) -> None:
     off = [RULES_BY_CODE[code] for code in saved.rules_off]
     if off:
         names = "; ".join(_lower_first(rule.label) for rule in off)
-        messages.success(request, f"Blocking rules saved: {len(off)} switched off ({names}). "
-                                  "They apply from the next match run; a full run rewrites every "
-                                  "party's keys.")
+        messages.success(
+            request,
+            f"Blocking rules saved: {len(off)} switched off ({names}). "
+            "They apply from the next match run; a full run rewrites every "
+            "party's keys.",
+        )
     else:
-        messages.success(request, "Blocking rules saved: every standard rule is on. They apply "
-                                  "from the next match run; a full run rewrites every party's keys.")
+        messages.success(
+            request,
+            "Blocking rules saved: every standard rule is on. They apply "
+            "from the next match run; a full run rewrites every party's keys.",
+        )
     strong = [_lower_first(rule.label) for rule in off if rule.strong]
     if strong:
-        messages.warning(request, f"Strong rule switched off ({'; '.join(strong)}): two customers "
-                                  "sharing such a value are now compared only when another rule "
-                                  "brings them together.")
+        messages.warning(
+            request,
+            f"Strong rule switched off ({'; '.join(strong)}): two customers "
+            "sharing such a value are now compared only when another rule "
+            "brings them together.",
+        )
 
 
 def _lower_first(text: str) -> str:

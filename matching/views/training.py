@@ -43,10 +43,13 @@ def _display(standardized: dict) -> dict[str, str]:
         "birth_date": attributes.get("birth_date", ""),
         "emails": ", ".join(standardized.get("emails") or []),
         "phones": ", ".join(standardized.get("phones") or []),
-        "address_line1": address.get("line1", ""), "city": address.get("city", ""),
-        "postal_code": address.get("postal_code", ""), "country": address.get("country", ""),
+        "address_line1": address.get("line1", ""),
+        "city": address.get("city", ""),
+        "postal_code": address.get("postal_code", ""),
+        "country": address.get("country", ""),
         "identifiers": f"{identifier.get('type', '').replace('_', ' ')} {identifier.get('raw', '')}"
-                       if identifier else "",
+        if identifier
+        else "",
     }
 
 
@@ -54,9 +57,16 @@ def _comparison(pair: TrainingPair) -> list[dict]:
     a = source_record_record(pair.record_a.standardized)
     b = source_record_record(pair.record_b.standardized)
     show_a, show_b = _display(pair.record_a.standardized), _display(pair.record_b.standardized)
-    return [{"field": f.replace("_", " "), "a": show_a[f], "b": show_b[f],
-             "same": a[f] == b[f] and a[f] is not None, "missing": a[f] is None or b[f] is None}
-            for f in FIELDS]
+    return [
+        {
+            "field": f.replace("_", " "),
+            "a": show_a[f],
+            "b": show_b[f],
+            "same": a[f] == b[f] and a[f] is not None,
+            "missing": a[f] is None or b[f] is None,
+        }
+        for f in FIELDS
+    ]
 
 
 @require_GET
@@ -66,16 +76,22 @@ def training_page(request: HttpRequest) -> HttpResponse:
     training_queue_top_up()  # a worker refills it before it runs dry
     matches, distincts = label_counts()
     context = {
-        "pair": pair, "rows": _comparison(pair) if pair else [],
-        "matches": matches, "distincts": distincts,
-        "min_match": MIN_MATCH_LABELS, "min_distinct": MIN_DISTINCT_LABELS,
+        "pair": pair,
+        "rows": _comparison(pair) if pair else [],
+        "matches": matches,
+        "distincts": distincts,
+        "min_match": MIN_MATCH_LABELS,
+        "min_distinct": MIN_DISTINCT_LABELS,
         "can_train": matches >= MIN_MATCH_LABELS and distincts >= MIN_DISTINCT_LABELS,
         "model": MatcherModel.objects.filter(is_active=True).first(),
         "waiting": pair is None and training_refresh_pending(),
         "pending": training_pairs_waiting(),
         "models": MatcherModel.objects.select_related("trained_by")[:10],
-        "second_reviews": (second_reviews_waiting(user=request.user)
-                           if request.user.has_perm("matching.change_matchsuggestion") else 0),
+        "second_reviews": (
+            second_reviews_waiting(user=request.user)
+            if request.user.has_perm("matching.change_matchsuggestion")
+            else 0
+        ),
     }
     template = "matching/_training_pair.html" if request.htmx else "matching/training.html"
     response = render(request, template, context)
@@ -107,8 +123,11 @@ def training_refresh(request: HttpRequest) -> HttpResponse:
     if training_pairs_refresh_request():
         messages.info(request, "Looking for the pairs the matcher is least sure about…")
     else:
-        messages.info(request, "Already looking for the pairs the matcher is least sure about; "
-                               "they appear here when a worker has found them.")
+        messages.info(
+            request,
+            "Already looking for the pairs the matcher is least sure about; "
+            "they appear here when a worker has found them.",
+        )
     return redirect("matching:training")
 
 
@@ -122,8 +141,7 @@ def training_train(request: HttpRequest) -> HttpResponse:
         return redirect("matching:training")
     user_id = request.user.pk
     transaction.on_commit(lambda: train_task.delay(user_id))
-    messages.success(request, "Training started on a worker; the new model becomes active "
-                              "when it is done.")
+    messages.success(request, "Training started on a worker; the new model becomes active when it is done.")
     return redirect("matching:training")
 
 

@@ -321,8 +321,9 @@ class ImportIn(serializers.Serializer):
         queryset=SourceSystem.objects.filter(is_active=True),
         help_text="The source system's name.",
     )
-    kind = serializers.CharField(default="parties",
-                                 help_text="File kind: parties, engagements, memberships or consents.")
+    kind = serializers.CharField(
+        default="parties", help_text="File kind: parties, engagements, memberships or consents."
+    )
     file = serializers.FileField(help_text="CSV, XLSX or JSON Lines.")
     mapping = JSONField(
         required=False,

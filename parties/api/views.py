@@ -100,8 +100,9 @@ class PartyViewSet(viewsets.ReadOnlyModelViewSet):
         errors, asked = {}, {}
         for name in ("source_system", "source_key"):
             try:  # a NUL or an overlong key: a 400 naming it (PostgreSQL refuses a NUL in text)
-                asked[name] = parse_text(request.query_params.get(name), name=name, max_length=255,
-                                         required=True)
+                asked[name] = parse_text(
+                    request.query_params.get(name), name=name, max_length=255, required=True
+                )
             except BadParameter as exc:
                 errors[name] = [exc.problem]
         if errors:

@@ -96,8 +96,7 @@ def _individual(entity: _Entity, fake: Faker, rng: random.Random) -> None:
     entity.birth = _random_date(rng, _BIRTH_START, _BIRTH_END)
     entity.salutation_dr = rng.random() < 0.03
     if rng.random() < 0.93:
-        entity.email = f"{_email_local(entity.given, entity.family, rng)}@" \
-                       f"{rng.choice(info.mail_domains)}"
+        entity.email = f"{_email_local(entity.given, entity.family, rng)}@{rng.choice(info.mail_domains)}"
     if rng.random() < 0.25:
         local = f"{_slug(entity.given)}.{_slug(entity.family)}"
         domain = _work_domain(fake.last_name(), info.lang, entity.country, rng)

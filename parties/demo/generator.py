@@ -51,8 +51,7 @@ def _source_key(spec: SourceSpec, style: _Style, number: int) -> str:
     return f"{style.key_base + number:0{style.key_width}d}"
 
 
-def _extra_sources(entity: _Entity, count: int, allowed: list[int], rng: random.Random
-                   ) -> list[int]:
+def _extra_sources(entity: _Entity, count: int, allowed: list[int], rng: random.Random) -> list[int]:
     used = [entity.home]
     extras: list[int] = []
     for _ in range(count):
@@ -69,17 +68,14 @@ def _extra_sources(entity: _Entity, count: int, allowed: list[int], rng: random.
     return extras
 
 
-def generate(*, parties: int, sources: int = 3, duplicate_rate: float = 0.3,
-             seed: int = 0) -> DemoData:
+def generate(*, parties: int, sources: int = 3, duplicate_rate: float = 0.3, seed: int = 0) -> DemoData:
     """Generate ``parties`` real-world customers spread over the first ``sources`` entries of
     SOURCE_CATALOG; each also appears in 1-2 further sources with probability
     ``duplicate_rate``. Same arguments → identical output."""
     if isinstance(parties, bool) or not isinstance(parties, int) or parties < 0:
         raise ValueError(f"parties must be an integer >= 0, got {parties!r}")
-    if isinstance(sources, bool) or not isinstance(sources, int) or \
-            not 1 <= sources <= len(SOURCE_CATALOG):
-        raise ValueError(
-            f"sources must be an integer between 1 and {len(SOURCE_CATALOG)}, got {sources!r}")
+    if isinstance(sources, bool) or not isinstance(sources, int) or not 1 <= sources <= len(SOURCE_CATALOG):
+        raise ValueError(f"sources must be an integer between 1 and {len(SOURCE_CATALOG)}, got {sources!r}")
     if not isinstance(duplicate_rate, int | float) or not 0 <= duplicate_rate <= 1:
         raise ValueError(f"duplicate_rate must be between 0 and 1, got {duplicate_rate!r}")
 
@@ -158,16 +154,23 @@ def generate(*, parties: int, sources: int = 3, duplicate_rate: float = 0.3,
             employer_key = ""
             if entity.employer >= 0:
                 employer_key = first_key.get((entity.employer, source), "")
-            rows.append(DemoRow(
-                source=specs[source].name,
-                entity_id=entity.entity_id,
-                raw=raw,
-                engagements=_engagements(entity, ctx),
-                memberships=_memberships(entity, ctx, raw),
-                employer_key=employer_key,
-            ))
-    homes = [((specs[a.home].name, first_key[(a.index, a.home)]),
-              (specs[b.home].name, first_key[(b.index, b.home)])) for a, b in households]
+            rows.append(
+                DemoRow(
+                    source=specs[source].name,
+                    entity_id=entity.entity_id,
+                    raw=raw,
+                    engagements=_engagements(entity, ctx),
+                    memberships=_memberships(entity, ctx, raw),
+                    employer_key=employer_key,
+                )
+            )
+    homes = [
+        (
+            (specs[a.home].name, first_key[(a.index, a.home)]),
+            (specs[b.home].name, first_key[(b.index, b.home)]),
+        )
+        for a, b in households
+    ]
     return DemoData(sources=specs, rows=rows, households=homes)
 
 

@@ -17,42 +17,114 @@ if TYPE_CHECKING:  # entities imports this module; the type is only needed for a
 
 _ORG_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     # (patterns, industries, fancy words); {L}/{L2} = family names, {I} = industry, {W} = word
-    "en": (("{L}", "{L} & {L2}", "{L} {I}", "{W} {I}", "{W} {I}"),
-           ("Logistics", "Consulting", "Technologies", "Foods", "Engineering", "Solutions",
-            "Holdings", "Trading", "Construction", "Software", "Media", "Health", "Partners",
-            "Supplies", "Manufacturing"),
-           ("Acme", "Summit", "Pioneer", "Atlas", "Northwind", "Bluewater", "Redwood",
-            "Keystone", "Silverline", "Harbor", "Evergreen", "Granite", "Beacon", "Crescent",
-            "Orion")),
-    "de": (("{L}", "{L} & {L2}", "{L} {I}", "{I} {L}", "{W} {I}"),
-           ("Logistik", "Bau", "Maschinenbau", "Elektrotechnik", "Handel", "Immobilien",
-            "Consulting", "Autohaus", "Metallbau", "Software", "Spedition", "Haustechnik"),
-           ("Nordstern", "Alpen", "Rhein", "Elbe", "Kronen", "Adler", "Sonnen", "Südwest")),
-    "fr": (("{I} {L}", "{L} et Fils", "{L} & {L2}", "{W} {I}"),
-           ("Transports", "Conseil", "Bâtiment", "Distribution", "Services", "Industrie",
-            "Boulangerie", "Électricité", "Menuiserie", "Informatique"),
-           ("Atlantique", "Provence", "Horizon", "Lumière", "Étoile", "Azur")),
-    "nl": (("{L}", "{L} & {L2}", "{L} {I}", "{W} {I}"),
-           ("Transport", "Bouw", "Installatietechniek", "Advies", "Handel", "Groep",
-            "Techniek", "Logistiek"),
-           ("Noordzee", "Delta", "Polder", "Oranje", "Tulp", "Zeeland")),
-    "es": (("{I} {L}", "{L} y {L2}", "{L} Hermanos", "{W} {I}"),
-           ("Construcciones", "Transportes", "Consultores", "Distribuciones", "Servicios",
-            "Talleres", "Inversiones", "Suministros"),
-           ("Ibérica", "Mediterránea", "Atlántica", "Levante", "Cantábrica")),
+    "en": (
+        ("{L}", "{L} & {L2}", "{L} {I}", "{W} {I}", "{W} {I}"),
+        (
+            "Logistics",
+            "Consulting",
+            "Technologies",
+            "Foods",
+            "Engineering",
+            "Solutions",
+            "Holdings",
+            "Trading",
+            "Construction",
+            "Software",
+            "Media",
+            "Health",
+            "Partners",
+            "Supplies",
+            "Manufacturing",
+        ),
+        (
+            "Acme",
+            "Summit",
+            "Pioneer",
+            "Atlas",
+            "Northwind",
+            "Bluewater",
+            "Redwood",
+            "Keystone",
+            "Silverline",
+            "Harbor",
+            "Evergreen",
+            "Granite",
+            "Beacon",
+            "Crescent",
+            "Orion",
+        ),
+    ),
+    "de": (
+        ("{L}", "{L} & {L2}", "{L} {I}", "{I} {L}", "{W} {I}"),
+        (
+            "Logistik",
+            "Bau",
+            "Maschinenbau",
+            "Elektrotechnik",
+            "Handel",
+            "Immobilien",
+            "Consulting",
+            "Autohaus",
+            "Metallbau",
+            "Software",
+            "Spedition",
+            "Haustechnik",
+        ),
+        ("Nordstern", "Alpen", "Rhein", "Elbe", "Kronen", "Adler", "Sonnen", "Südwest"),
+    ),
+    "fr": (
+        ("{I} {L}", "{L} et Fils", "{L} & {L2}", "{W} {I}"),
+        (
+            "Transports",
+            "Conseil",
+            "Bâtiment",
+            "Distribution",
+            "Services",
+            "Industrie",
+            "Boulangerie",
+            "Électricité",
+            "Menuiserie",
+            "Informatique",
+        ),
+        ("Atlantique", "Provence", "Horizon", "Lumière", "Étoile", "Azur"),
+    ),
+    "nl": (
+        ("{L}", "{L} & {L2}", "{L} {I}", "{W} {I}"),
+        ("Transport", "Bouw", "Installatietechniek", "Advies", "Handel", "Groep", "Techniek", "Logistiek"),
+        ("Noordzee", "Delta", "Polder", "Oranje", "Tulp", "Zeeland"),
+    ),
+    "es": (
+        ("{I} {L}", "{L} y {L2}", "{L} Hermanos", "{W} {I}"),
+        (
+            "Construcciones",
+            "Transportes",
+            "Consultores",
+            "Distribuciones",
+            "Servicios",
+            "Talleres",
+            "Inversiones",
+            "Suministros",
+        ),
+        ("Ibérica", "Mediterránea", "Atlántica", "Levante", "Cantábrica"),
+    ),
 }
 _AND_WORDS = {"en": "and", "de": "und", "fr": "et", "nl": "en", "es": "y"}
 
 # (canonical legal form, variants, weight)
 _LEGAL_FORMS: dict[str, tuple[tuple[str, tuple[str, ...], int], ...]] = {
-    "US": (("Inc.", ("Inc", "Incorporated", "INC."), 5), ("LLC", ("L.L.C.", "Llc"), 4),
-           ("Corp.", ("Corporation", "Corp"), 2)),
-    "GB": (("Ltd", ("Ltd.", "Limited", "LTD"), 8), ("PLC", ("plc", "Plc"), 1),
-           ("LLP", ("L.L.P.",), 1)),
-    "DE": (("GmbH", ("G.m.b.H.", "Gmbh", "GMBH"), 12), ("AG", ("Aktiengesellschaft",), 2),
-           ("GmbH & Co. KG", ("GmbH & Co KG", "GmbH u. Co. KG"), 4), ("e.K.", ("e. K.",), 2)),
-    "FR": (("SARL", ("S.A.R.L.", "Sarl"), 5), ("SAS", ("S.A.S.", "Sas"), 4),
-           ("SA", ("S.A.",), 1)),
+    "US": (
+        ("Inc.", ("Inc", "Incorporated", "INC."), 5),
+        ("LLC", ("L.L.C.", "Llc"), 4),
+        ("Corp.", ("Corporation", "Corp"), 2),
+    ),
+    "GB": (("Ltd", ("Ltd.", "Limited", "LTD"), 8), ("PLC", ("plc", "Plc"), 1), ("LLP", ("L.L.P.",), 1)),
+    "DE": (
+        ("GmbH", ("G.m.b.H.", "Gmbh", "GMBH"), 12),
+        ("AG", ("Aktiengesellschaft",), 2),
+        ("GmbH & Co. KG", ("GmbH & Co KG", "GmbH u. Co. KG"), 4),
+        ("e.K.", ("e. K.",), 2),
+    ),
+    "FR": (("SARL", ("S.A.R.L.", "Sarl"), 5), ("SAS", ("S.A.S.", "Sas"), 4), ("SA", ("S.A.",), 1)),
     "NL": (("B.V.", ("BV", "B.V", "bv"), 9), ("N.V.", ("NV",), 1)),
     "ES": (("S.L.", ("SL", "S.L", "Sociedad Limitada"), 3), ("S.A.", ("SA", "S.A"), 1)),
 }
@@ -94,7 +166,7 @@ def _identifier_variant(value: str, rng: random.Random) -> str:
     if op == 1:
         return value.lower()
     if op == 2:
-        grouped = " ".join(tail[i:i + 3] for i in range(0, len(tail), 3))
+        grouped = " ".join(tail[i : i + 3] for i in range(0, len(tail), 3))
         return f"{head} {grouped}".strip()
     return f"{head}-{tail}" if head else f"{tail[:3]}-{tail[3:]}"
 
@@ -108,8 +180,9 @@ def _organization(entity: _Entity, fake: Faker, rng: random.Random) -> None:
     info = _COUNTRIES[entity.country]
     patterns, industries, words = _ORG_WORDS[info.lang]
     pattern = rng.choice(patterns)
-    entity.org_base = pattern.format(L=fake.last_name(), L2=fake.last_name(),
-                                     I=rng.choice(industries), W=rng.choice(words))
+    entity.org_base = pattern.format(
+        L=fake.last_name(), L2=fake.last_name(), I=rng.choice(industries), W=rng.choice(words)
+    )
     forms = _LEGAL_FORMS[entity.country]
     entity.legal_form = rng.choices(range(len(forms)), weights=[f[2] for f in forms])[0]
     tokens = [_slug(t) for t in entity.org_base.split() if _slug(t)]

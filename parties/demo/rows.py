@@ -33,8 +33,7 @@ class _Context:
     counters: dict[str, int] = field(default_factory=dict)
 
 
-def _write_date(value: date, spec: SourceSpec, style: _Style, messy: bool,
-                rng: random.Random) -> str:
+def _write_date(value: date, spec: SourceSpec, style: _Style, messy: bool, rng: random.Random) -> str:
     day, month, year = value.day, value.month, value.year
     if messy and day <= 12 and day != month and rng.random() < 0.03:
         day, month = month, day  # a classic day/month mix-up
@@ -74,8 +73,7 @@ def _phone_text(phone: _Phone | None, ctx: _Context, messy: bool) -> str:
     rng = ctx.rng
     if messy:
         style = rng.choices(_PHONE_DUP_STYLES, weights=_PHONE_DUP_WEIGHTS)[0]
-        if phone.country != ctx.spec.default_region and style in _NATIONAL_STYLES and \
-                rng.random() < 0.7:
+        if phone.country != ctx.spec.default_region and style in _NATIONAL_STYLES and rng.random() < 0.7:
             style = rng.choice(("e164", "intl", "intl_trunk"))  # mostly keep the country code
     else:
         style = ctx.style.phone_style
@@ -107,8 +105,12 @@ def _email_variant(entity: _Entity, rng: random.Random) -> str:
     if roll < 0.84:
         return f"{local}+{rng.choice(('shop', 'news', 'promo', 'store'))}@{domain}"
     if roll < 0.87:
-        typo_domain = {"gmail.com": "gmial.com", "hotmail.com": "hotmial.com",
-                       "outlook.com": "outlok.com", "web.de": "web.d"}.get(domain, domain)
+        typo_domain = {
+            "gmail.com": "gmial.com",
+            "hotmail.com": "hotmial.com",
+            "outlook.com": "outlok.com",
+            "web.de": "web.d",
+        }.get(domain, domain)
         return f"{local}@{typo_domain}"
     return ""
 
@@ -153,23 +155,26 @@ def _address_columns(entity: _Entity, messy: bool, rng: random.Random) -> dict[s
             elif country in ("GB", "NL"):
                 postal = postal.lower()
             elif country == "US":
-                postal = postal.lstrip("0") if postal.startswith("0") else \
-                    f"{postal}-{_digits(rng, 4)}"
+                postal = postal.lstrip("0") if postal.startswith("0") else f"{postal}-{_digits(rng, 4)}"
         if country == "US" and rng.random() < 0.2:
             region = _US_STATES.get(region, region)
         elif rng.random() < 0.2:
             region = ""
         if rng.random() < 0.04:
             line1 = line2 = city = postal = ""
-    return {"address_line1": line1, "address_line2": line2, "city": city, "region": region,
-            "postal_code": postal}
+    return {
+        "address_line1": line1,
+        "address_line2": line2,
+        "city": city,
+        "region": region,
+        "postal_code": postal,
+    }
 
 
 def _names_individual(entity: _Entity, ctx: _Context, messy: bool) -> dict[str, str]:
     rng, style, omit = ctx.rng, ctx.style, ctx.style.omit
     given, middle, family = entity.given, entity.middle, entity.family
-    columns = {"salutation": "", "given_name": "", "middle_name": "", "family_name": "",
-               "full_name": ""}
+    columns = {"salutation": "", "given_name": "", "middle_name": "", "family_name": "", "full_name": ""}
     sal = _SALUTATIONS[entity.country][entity.gender]
     salutation = "Dr." if entity.salutation_dr else sal[0]
     full_only = False
@@ -218,8 +223,11 @@ def _identifier_columns(entity: _Entity, ctx: _Context, messy: bool) -> tuple[st
     rng = ctx.rng
     if entity.is_org:
         if rng.random() < (0.65 if messy else 0.85):
-            value = _identifier_variant(entity.ident_value, rng) if messy and \
-                rng.random() < 0.5 else entity.ident_value
+            value = (
+                _identifier_variant(entity.ident_value, rng)
+                if messy and rng.random() < 0.5
+                else entity.ident_value
+            )
             return entity.ident_type, value
         return "", ""
     ident = ctx.style.ident
@@ -256,8 +264,11 @@ def _raw_row(entity: _Entity, ctx: _Context, copy: _Copy) -> dict[str, str]:
             raw["birth_date"] = _write_date(entity.birth, spec, style, messy, rng)
         gender_map = dict(style.gender_map)
         if messy and rng.random() < 0.5:
-            variants = _GENDER_VARIANTS_DE if spec.default_region == "DE" and \
-                rng.random() < 0.6 else _GENDER_VARIANTS
+            variants = (
+                _GENDER_VARIANTS_DE
+                if spec.default_region == "DE" and rng.random() < 0.6
+                else _GENDER_VARIANTS
+            )
             raw["gender"] = rng.choice(variants[entity.gender])
         else:
             raw["gender"] = gender_map.get(entity.gender, "")

@@ -6,383 +6,963 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SourceSystem',
+            name="SourceSystem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('kind', models.CharField(choices=[('crm', 'CRM'), ('pos', 'Point of sale'), ('erp', 'ERP'), ('ecommerce', 'E-commerce / web shop'), ('support', 'Support desk'), ('marketing', 'Marketing platform'), ('loyalty', 'Loyalty program'), ('third_party_list', 'Bought / third-party list'), ('other', 'Other')], default='other', max_length=32)),
-                ('data_category', models.CharField(choices=[('0p', 'Zero-party (given by the customer)'), ('1p', 'First-party (own systems)'), ('2p', "Second-party (a partner's first-party data)"), ('3p', 'Third-party (bought or aggregated)')], default='1p', max_length=2)),
-                ('trust_rank', models.PositiveSmallIntegerField(default=50, help_text='1 = most trusted. Survivorship prefers values from better-ranked sources.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)])),
-                ('default_region', models.CharField(default='US', help_text='ISO 3166 alpha-2 region used to read phone numbers written without +country.', max_length=2)),
-                ('date_order', models.CharField(choices=[('DMY', 'Day/month/year'), ('MDY', 'Month/day/year'), ('YMD', 'Year/month/day')], default='YMD', max_length=3)),
-                ('description', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("crm", "CRM"),
+                            ("pos", "Point of sale"),
+                            ("erp", "ERP"),
+                            ("ecommerce", "E-commerce / web shop"),
+                            ("support", "Support desk"),
+                            ("marketing", "Marketing platform"),
+                            ("loyalty", "Loyalty program"),
+                            ("third_party_list", "Bought / third-party list"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "data_category",
+                    models.CharField(
+                        choices=[
+                            ("0p", "Zero-party (given by the customer)"),
+                            ("1p", "First-party (own systems)"),
+                            ("2p", "Second-party (a partner's first-party data)"),
+                            ("3p", "Third-party (bought or aggregated)"),
+                        ],
+                        default="1p",
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "trust_rank",
+                    models.PositiveSmallIntegerField(
+                        default=50,
+                        help_text="1 = most trusted. Survivorship prefers values from better-ranked sources.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                (
+                    "default_region",
+                    models.CharField(
+                        default="US",
+                        help_text="ISO 3166 alpha-2 region used to read phone numbers written without +country.",
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "date_order",
+                    models.CharField(
+                        choices=[
+                            ("DMY", "Day/month/year"),
+                            ("MDY", "Month/day/year"),
+                            ("YMD", "Year/month/day"),
+                        ],
+                        default="YMD",
+                        max_length=3,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['trust_rank', 'name'],
+                "ordering": ["trust_rank", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Party',
+            name="Party",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('individual', 'Individual'), ('organization', 'Organization')], default='individual', max_length=16)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('merged', 'Merged')], default='active', max_length=8)),
-                ('merged_at', models.DateTimeField(blank=True, null=True)),
-                ('display_name', models.CharField(blank=True, help_text='Derived: the name to show and sort by.', max_length=300)),
-                ('salutation', models.CharField(blank=True, max_length=20)),
-                ('given_name', models.CharField(blank=True, max_length=100)),
-                ('middle_name', models.CharField(blank=True, max_length=100)),
-                ('family_name', models.CharField(blank=True, max_length=100)),
-                ('name_suffix', models.CharField(blank=True, max_length=20)),
-                ('birth_date', models.DateField(blank=True, null=True)),
-                ('gender', models.CharField(blank=True, choices=[('', 'Unknown'), ('female', 'Female'), ('male', 'Male'), ('non_binary', 'Non-binary'), ('undisclosed', 'Prefers not to say')], max_length=16)),
-                ('marital_status', models.CharField(blank=True, choices=[('', 'Unknown'), ('single', 'Single'), ('married', 'Married / civil partnership'), ('divorced', 'Divorced / separated'), ('widowed', 'Widowed')], max_length=16)),
-                ('income_band', models.CharField(blank=True, choices=[('', 'Unknown'), ('low', 'Under 30k'), ('lower_middle', '30k-60k'), ('upper_middle', '60k-120k'), ('high', 'Over 120k')], max_length=16)),
-                ('education_level', models.CharField(blank=True, choices=[('', 'Unknown'), ('secondary', 'Secondary school'), ('vocational', 'Vocational'), ('bachelor', "Bachelor's degree"), ('master', "Master's degree"), ('doctorate', 'Doctorate')], max_length=16)),
-                ('occupation', models.CharField(blank=True, max_length=100)),
-                ('household_size', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('preferred_language', models.CharField(blank=True, help_text='BCP 47, e.g. de-AT', max_length=8)),
-                ('organization_name', models.CharField(blank=True, help_text='Legal name', max_length=200)),
-                ('registration_id', models.CharField(blank=True, max_length=64)),
-                ('industry', models.CharField(blank=True, max_length=100)),
-                ('employee_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('website', models.URLField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_parties', to='parties.party')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("individual", "Individual"), ("organization", "Organization")],
+                        default="individual",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("merged", "Merged")], default="active", max_length=8
+                    ),
+                ),
+                ("merged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "display_name",
+                    models.CharField(
+                        blank=True, help_text="Derived: the name to show and sort by.", max_length=300
+                    ),
+                ),
+                ("salutation", models.CharField(blank=True, max_length=20)),
+                ("given_name", models.CharField(blank=True, max_length=100)),
+                ("middle_name", models.CharField(blank=True, max_length=100)),
+                ("family_name", models.CharField(blank=True, max_length=100)),
+                ("name_suffix", models.CharField(blank=True, max_length=20)),
+                ("birth_date", models.DateField(blank=True, null=True)),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Unknown"),
+                            ("female", "Female"),
+                            ("male", "Male"),
+                            ("non_binary", "Non-binary"),
+                            ("undisclosed", "Prefers not to say"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "marital_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Unknown"),
+                            ("single", "Single"),
+                            ("married", "Married / civil partnership"),
+                            ("divorced", "Divorced / separated"),
+                            ("widowed", "Widowed"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "income_band",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Unknown"),
+                            ("low", "Under 30k"),
+                            ("lower_middle", "30k-60k"),
+                            ("upper_middle", "60k-120k"),
+                            ("high", "Over 120k"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "education_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Unknown"),
+                            ("secondary", "Secondary school"),
+                            ("vocational", "Vocational"),
+                            ("bachelor", "Bachelor's degree"),
+                            ("master", "Master's degree"),
+                            ("doctorate", "Doctorate"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("occupation", models.CharField(blank=True, max_length=100)),
+                ("household_size", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "preferred_language",
+                    models.CharField(blank=True, help_text="BCP 47, e.g. de-AT", max_length=8),
+                ),
+                ("organization_name", models.CharField(blank=True, help_text="Legal name", max_length=200)),
+                ("registration_id", models.CharField(blank=True, max_length=64)),
+                ("industry", models.CharField(blank=True, max_length=100)),
+                ("employee_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("website", models.URLField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="merged_parties",
+                        to="parties.party",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'parties',
-                'ordering': ['display_name', 'id'],
-                'permissions': [('merge_party', 'Can merge, unmerge and split parties')],
+                "verbose_name_plural": "parties",
+                "ordering": ["display_name", "id"],
+                "permissions": [("merge_party", "Can merge, unmerge and split parties")],
             },
         ),
         migrations.CreateModel(
-            name='SourceRecord',
+            name="SourceRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_key', models.CharField(max_length=255)),
-                ('raw_payload', models.JSONField(help_text='The row exactly as the source delivered it.')),
-                ('standardized', models.JSONField(blank=True, default=dict)),
-                ('content_hash', models.CharField(help_text='SHA-256 of the raw payload.', max_length=64)),
-                ('source_updated_at', models.DateTimeField(blank=True, null=True)),
-                ('first_seen_at', models.DateTimeField()),
-                ('last_seen_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='source_records', to='parties.party')),
-                ('source_system', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='parties.sourcesystem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source_key", models.CharField(max_length=255)),
+                ("raw_payload", models.JSONField(help_text="The row exactly as the source delivered it.")),
+                ("standardized", models.JSONField(blank=True, default=dict)),
+                ("content_hash", models.CharField(help_text="SHA-256 of the raw payload.", max_length=64)),
+                ("source_updated_at", models.DateTimeField(blank=True, null=True)),
+                ("first_seen_at", models.DateTimeField()),
+                ("last_seen_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="source_records",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "source_system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="parties.sourcesystem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['source_system_id', 'source_key'],
+                "ordering": ["source_system_id", "source_key"],
             },
         ),
         migrations.CreateModel(
-            name='PartyRelationship',
+            name="PartyRelationship",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('employed_by', 'Works at'), ('contact_for', 'Contact person for'), ('household_member', 'Household member of'), ('spouse', 'Spouse / partner of'), ('parent_of', 'Parent of'), ('subsidiary_of', 'Subsidiary of')], max_length=32)),
-                ('role', models.CharField(blank=True, help_text='e.g. job title', max_length=100)),
-                ('started_on', models.DateField(blank=True, null=True)),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('from_party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='relationships_from', to='parties.party')),
-                ('to_party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='relationships_to', to='parties.party')),
-                ('source_record', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("employed_by", "Works at"),
+                            ("contact_for", "Contact person for"),
+                            ("household_member", "Household member of"),
+                            ("spouse", "Spouse / partner of"),
+                            ("parent_of", "Parent of"),
+                            ("subsidiary_of", "Subsidiary of"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("role", models.CharField(blank=True, help_text="e.g. job title", max_length=100)),
+                ("started_on", models.DateField(blank=True, null=True)),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "from_party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="relationships_from",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "to_party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="relationships_to",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "source_record",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="parties.sourcerecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'id'],
+                "ordering": ["kind", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PartyIdentification',
+            name="PartyIdentification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('identifier_type', models.CharField(choices=[('customer_number', 'Customer number'), ('loyalty_number', 'Loyalty number'), ('tax_id', 'Tax id'), ('vat_id', 'VAT id'), ('company_registration', 'Company registration'), ('duns', 'D-U-N-S number'), ('national_id', 'National id'), ('passport', 'Passport'), ('other', 'Other')], max_length=32)),
-                ('issuer', models.CharField(blank=True, help_text='Who issued it, e.g. ERP, IRS', max_length=100)),
-                ('value', models.CharField(help_text='As received', max_length=100)),
-                ('normalized', models.CharField(help_text='Upper-cased, separators removed', max_length=100)),
-                ('valid_from', models.DateField(blank=True, null=True)),
-                ('valid_to', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='identifications', to='parties.party')),
-                ('source_record', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "identifier_type",
+                    models.CharField(
+                        choices=[
+                            ("customer_number", "Customer number"),
+                            ("loyalty_number", "Loyalty number"),
+                            ("tax_id", "Tax id"),
+                            ("vat_id", "VAT id"),
+                            ("company_registration", "Company registration"),
+                            ("duns", "D-U-N-S number"),
+                            ("national_id", "National id"),
+                            ("passport", "Passport"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.CharField(blank=True, help_text="Who issued it, e.g. ERP, IRS", max_length=100),
+                ),
+                ("value", models.CharField(help_text="As received", max_length=100)),
+                ("normalized", models.CharField(help_text="Upper-cased, separators removed", max_length=100)),
+                ("valid_from", models.DateField(blank=True, null=True)),
+                ("valid_to", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="identifications",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "source_record",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="parties.sourcerecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['identifier_type', 'normalized'],
+                "ordering": ["identifier_type", "normalized"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('program_type', models.CharField(choices=[('loyalty', 'Loyalty program'), ('subscription', 'Subscription')], max_length=16)),
-                ('program_name', models.CharField(max_length=100)),
-                ('member_number', models.CharField(blank=True, max_length=64)),
-                ('tier', models.CharField(blank=True, max_length=32)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('paused', 'Paused'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='active', max_length=12)),
-                ('started_on', models.DateField(blank=True, null=True)),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('points_balance', models.IntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='parties.party')),
-                ('source_record', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "program_type",
+                    models.CharField(
+                        choices=[("loyalty", "Loyalty program"), ("subscription", "Subscription")],
+                        max_length=16,
+                    ),
+                ),
+                ("program_name", models.CharField(max_length=100)),
+                ("member_number", models.CharField(blank=True, max_length=64)),
+                ("tier", models.CharField(blank=True, max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                        ],
+                        default="active",
+                        max_length=12,
+                    ),
+                ),
+                ("started_on", models.DateField(blank=True, null=True)),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                ("points_balance", models.IntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "source_record",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="parties.sourcerecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['program_name', '-started_on'],
+                "ordering": ["program_name", "-started_on"],
             },
         ),
         migrations.CreateModel(
-            name='ContactPointSocial',
+            name="ContactPointSocial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False)),
-                ('validity', models.CharField(choices=[('unverified', 'Unverified'), ('valid', 'Valid'), ('invalid', 'Invalid'), ('verified', 'Verified')], default='unverified', max_length=12)),
-                ('validity_reason', models.CharField(blank=True, max_length=200)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('is_active', models.BooleanField(default=True, help_text='Deactivated contact points are kept, never hard-deleted.')),
-                ('first_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('network', models.CharField(help_text='e.g. linkedin, instagram, x', max_length=32)),
-                ('raw_value', models.CharField(max_length=300)),
-                ('normalized', models.CharField(help_text='Lower-cased handle without @', max_length=300)),
-                ('url', models.URLField(blank=True)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='socials', to='parties.party')),
-                ('source_records', models.ManyToManyField(blank=True, related_name='socials', to='parties.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "validity",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("valid", "Valid"),
+                            ("invalid", "Invalid"),
+                            ("verified", "Verified"),
+                        ],
+                        default="unverified",
+                        max_length=12,
+                    ),
+                ),
+                ("validity_reason", models.CharField(blank=True, max_length=200)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="Deactivated contact points are kept, never hard-deleted."
+                    ),
+                ),
+                ("first_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("network", models.CharField(help_text="e.g. linkedin, instagram, x", max_length=32)),
+                ("raw_value", models.CharField(max_length=300)),
+                ("normalized", models.CharField(help_text="Lower-cased handle without @", max_length=300)),
+                ("url", models.URLField(blank=True)),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="socials",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "source_records",
+                    models.ManyToManyField(blank=True, related_name="socials", to="parties.sourcerecord"),
+                ),
             ],
             options={
-                'verbose_name': 'social profile',
-                'ordering': ['-is_primary', 'id'],
-                'abstract': False,
+                "verbose_name": "social profile",
+                "ordering": ["-is_primary", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ContactPointPhone',
+            name="ContactPointPhone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False)),
-                ('validity', models.CharField(choices=[('unverified', 'Unverified'), ('valid', 'Valid'), ('invalid', 'Invalid'), ('verified', 'Verified')], default='unverified', max_length=12)),
-                ('validity_reason', models.CharField(blank=True, max_length=200)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('is_active', models.BooleanField(default=True, help_text='Deactivated contact points are kept, never hard-deleted.')),
-                ('first_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('usage', models.CharField(choices=[('home', 'Home'), ('work', 'Work'), ('mobile', 'Mobile'), ('other', 'Other')], default='home', max_length=12)),
-                ('phone_type', models.CharField(blank=True, choices=[('', 'Unknown'), ('mobile', 'Mobile'), ('fixed', 'Fixed line'), ('voip', 'VoIP'), ('toll_free', 'Toll free')], max_length=12)),
-                ('raw_value', models.CharField(max_length=64)),
-                ('normalized', models.CharField(help_text='E.164 when the number could be parsed, else its digits.', max_length=32)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('extension', models.CharField(blank=True, max_length=16)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='phones', to='parties.party')),
-                ('source_records', models.ManyToManyField(blank=True, related_name='phones', to='parties.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "validity",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("valid", "Valid"),
+                            ("invalid", "Invalid"),
+                            ("verified", "Verified"),
+                        ],
+                        default="unverified",
+                        max_length=12,
+                    ),
+                ),
+                ("validity_reason", models.CharField(blank=True, max_length=200)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="Deactivated contact points are kept, never hard-deleted."
+                    ),
+                ),
+                ("first_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "usage",
+                    models.CharField(
+                        choices=[
+                            ("home", "Home"),
+                            ("work", "Work"),
+                            ("mobile", "Mobile"),
+                            ("other", "Other"),
+                        ],
+                        default="home",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "phone_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Unknown"),
+                            ("mobile", "Mobile"),
+                            ("fixed", "Fixed line"),
+                            ("voip", "VoIP"),
+                            ("toll_free", "Toll free"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("raw_value", models.CharField(max_length=64)),
+                (
+                    "normalized",
+                    models.CharField(
+                        help_text="E.164 when the number could be parsed, else its digits.", max_length=32
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2)),
+                ("extension", models.CharField(blank=True, max_length=16)),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="phones", to="parties.party"
+                    ),
+                ),
+                (
+                    "source_records",
+                    models.ManyToManyField(blank=True, related_name="phones", to="parties.sourcerecord"),
+                ),
             ],
             options={
-                'verbose_name': 'phone number',
-                'ordering': ['-is_primary', 'id'],
-                'abstract': False,
+                "verbose_name": "phone number",
+                "ordering": ["-is_primary", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ContactPointEmail',
+            name="ContactPointEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False)),
-                ('validity', models.CharField(choices=[('unverified', 'Unverified'), ('valid', 'Valid'), ('invalid', 'Invalid'), ('verified', 'Verified')], default='unverified', max_length=12)),
-                ('validity_reason', models.CharField(blank=True, max_length=200)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('is_active', models.BooleanField(default=True, help_text='Deactivated contact points are kept, never hard-deleted.')),
-                ('first_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('usage', models.CharField(choices=[('home', 'Home'), ('work', 'Work'), ('mobile', 'Mobile'), ('other', 'Other')], default='home', max_length=12)),
-                ('raw_value', models.CharField(max_length=320)),
-                ('normalized', models.CharField(help_text='Lower-cased, syntax-checked.', max_length=320)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='emails', to='parties.party')),
-                ('source_records', models.ManyToManyField(blank=True, help_text='Every source record that reported this address.', related_name='emails', to='parties.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "validity",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("valid", "Valid"),
+                            ("invalid", "Invalid"),
+                            ("verified", "Verified"),
+                        ],
+                        default="unverified",
+                        max_length=12,
+                    ),
+                ),
+                ("validity_reason", models.CharField(blank=True, max_length=200)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="Deactivated contact points are kept, never hard-deleted."
+                    ),
+                ),
+                ("first_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "usage",
+                    models.CharField(
+                        choices=[
+                            ("home", "Home"),
+                            ("work", "Work"),
+                            ("mobile", "Mobile"),
+                            ("other", "Other"),
+                        ],
+                        default="home",
+                        max_length=12,
+                    ),
+                ),
+                ("raw_value", models.CharField(max_length=320)),
+                ("normalized", models.CharField(help_text="Lower-cased, syntax-checked.", max_length=320)),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="emails", to="parties.party"
+                    ),
+                ),
+                (
+                    "source_records",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Every source record that reported this address.",
+                        related_name="emails",
+                        to="parties.sourcerecord",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'email address',
-                'ordering': ['-is_primary', 'id'],
-                'abstract': False,
+                "verbose_name": "email address",
+                "ordering": ["-is_primary", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ContactPointAddress',
+            name="ContactPointAddress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_primary', models.BooleanField(default=False)),
-                ('validity', models.CharField(choices=[('unverified', 'Unverified'), ('valid', 'Valid'), ('invalid', 'Invalid'), ('verified', 'Verified')], default='unverified', max_length=12)),
-                ('validity_reason', models.CharField(blank=True, max_length=200)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('is_active', models.BooleanField(default=True, help_text='Deactivated contact points are kept, never hard-deleted.')),
-                ('first_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('usage', models.CharField(choices=[('home', 'Home'), ('work', 'Work'), ('billing', 'Billing'), ('shipping', 'Shipping'), ('other', 'Other')], default='home', max_length=12)),
-                ('raw_value', models.TextField(help_text='The address as received, all lines joined.')),
-                ('line1', models.CharField(blank=True, max_length=200)),
-                ('line2', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('region', models.CharField(blank=True, max_length=100)),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(blank=True, help_text='ISO 3166 alpha-2', max_length=2)),
-                ('normalized', models.CharField(help_text='Canonical one-line form used to de-duplicate addresses.', max_length=400)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='addresses', to='parties.party')),
-                ('source_records', models.ManyToManyField(blank=True, related_name='addresses', to='parties.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "validity",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("valid", "Valid"),
+                            ("invalid", "Invalid"),
+                            ("verified", "Verified"),
+                        ],
+                        default="unverified",
+                        max_length=12,
+                    ),
+                ),
+                ("validity_reason", models.CharField(blank=True, max_length=200)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="Deactivated contact points are kept, never hard-deleted."
+                    ),
+                ),
+                ("first_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "usage",
+                    models.CharField(
+                        choices=[
+                            ("home", "Home"),
+                            ("work", "Work"),
+                            ("billing", "Billing"),
+                            ("shipping", "Shipping"),
+                            ("other", "Other"),
+                        ],
+                        default="home",
+                        max_length=12,
+                    ),
+                ),
+                ("raw_value", models.TextField(help_text="The address as received, all lines joined.")),
+                ("line1", models.CharField(blank=True, max_length=200)),
+                ("line2", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("region", models.CharField(blank=True, max_length=100)),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                ("country", models.CharField(blank=True, help_text="ISO 3166 alpha-2", max_length=2)),
+                (
+                    "normalized",
+                    models.CharField(
+                        help_text="Canonical one-line form used to de-duplicate addresses.", max_length=400
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="addresses",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "source_records",
+                    models.ManyToManyField(blank=True, related_name="addresses", to="parties.sourcerecord"),
+                ),
             ],
             options={
-                'verbose_name': 'postal address',
-                'verbose_name_plural': 'postal addresses',
-                'ordering': ['-is_primary', 'id'],
-                'abstract': False,
+                "verbose_name": "postal address",
+                "verbose_name_plural": "postal addresses",
+                "ordering": ["-is_primary", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Engagement',
+            name="Engagement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, help_text='Id in the source system', max_length=100)),
-                ('engagement_type', models.CharField(choices=[('order', 'Order'), ('case', 'Support case'), ('return', 'Return'), ('web_visit', 'Web visit'), ('email_interaction', 'Email interaction'), ('sms_interaction', 'SMS interaction'), ('survey_response', 'Survey response'), ('event_attendance', 'Event attended')], max_length=24)),
-                ('channel', models.CharField(blank=True, choices=[('web', 'Web'), ('app', 'Mobile app'), ('store', 'Store'), ('phone', 'Phone'), ('email', 'Email'), ('sms', 'SMS'), ('mail', 'Mail'), ('event', 'Event'), ('social', 'Social'), ('other', 'Other')], max_length=12)),
-                ('occurred_at', models.DateTimeField()),
-                ('status', models.CharField(blank=True, help_text='e.g. open, shipped, closed', max_length=32)),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('currency', models.CharField(blank=True, max_length=3)),
-                ('nps_score', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(10)])),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='engagements', to='parties.party')),
-                ('source_record', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.sourcerecord')),
-                ('source_system', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='parties.sourcesystem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(blank=True, help_text="Id in the source system", max_length=100),
+                ),
+                (
+                    "engagement_type",
+                    models.CharField(
+                        choices=[
+                            ("order", "Order"),
+                            ("case", "Support case"),
+                            ("return", "Return"),
+                            ("web_visit", "Web visit"),
+                            ("email_interaction", "Email interaction"),
+                            ("sms_interaction", "SMS interaction"),
+                            ("survey_response", "Survey response"),
+                            ("event_attendance", "Event attended"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("web", "Web"),
+                            ("app", "Mobile app"),
+                            ("store", "Store"),
+                            ("phone", "Phone"),
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("mail", "Mail"),
+                            ("event", "Event"),
+                            ("social", "Social"),
+                            ("other", "Other"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(blank=True, help_text="e.g. open, shipped, closed", max_length=32),
+                ),
+                ("amount", models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
+                ("currency", models.CharField(blank=True, max_length=3)),
+                (
+                    "nps_score",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, validators=[django.core.validators.MaxValueValidator(10)]
+                    ),
+                ),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="engagements",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "source_record",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="parties.sourcerecord",
+                    ),
+                ),
+                (
+                    "source_system",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="parties.sourcesystem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='party',
-            index=models.Index(fields=['display_name'], name='party_display_name_idx'),
+            model_name="party",
+            index=models.Index(fields=["display_name"], name="party_display_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='party',
-            index=models.Index(fields=['family_name', 'given_name'], name='party_family_given_idx'),
+            model_name="party",
+            index=models.Index(fields=["family_name", "given_name"], name="party_family_given_idx"),
         ),
         migrations.AddIndex(
-            model_name='party',
-            index=models.Index(fields=['organization_name'], name='party_org_name_idx'),
+            model_name="party",
+            index=models.Index(fields=["organization_name"], name="party_org_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='party',
-            index=models.Index(fields=['birth_date'], name='party_birth_date_idx'),
+            model_name="party",
+            index=models.Index(fields=["birth_date"], name="party_birth_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='party',
-            index=models.Index(fields=['status', 'kind'], name='party_status_kind_idx'),
+            model_name="party",
+            index=models.Index(fields=["status", "kind"], name="party_status_kind_idx"),
         ),
         migrations.AddIndex(
-            model_name='party',
-            index=models.Index(fields=['updated_at'], name='party_updated_at_idx'),
+            model_name="party",
+            index=models.Index(fields=["updated_at"], name="party_updated_at_idx"),
         ),
         migrations.AddConstraint(
-            model_name='party',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('merged_into__isnull', True), ('status', 'active')), models.Q(('merged_into__isnull', False), ('status', 'merged')), _connector='OR'), name='party_merged_has_survivor'),
+            model_name="party",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("merged_into__isnull", True), ("status", "active")),
+                    models.Q(("merged_into__isnull", False), ("status", "merged")),
+                    _connector="OR",
+                ),
+                name="party_merged_has_survivor",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='party',
-            constraint=models.CheckConstraint(condition=models.Q(('merged_into', models.F('id')), _negated=True), name='party_not_merged_into_itself'),
+            model_name="party",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("merged_into", models.F("id")), _negated=True),
+                name="party_not_merged_into_itself",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partyrelationship',
-            constraint=models.CheckConstraint(condition=models.Q(('from_party', models.F('to_party')), _negated=True), name='relationship_not_to_itself'),
+            model_name="partyrelationship",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_party", models.F("to_party")), _negated=True),
+                name="relationship_not_to_itself",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partyrelationship',
-            constraint=models.UniqueConstraint(fields=('from_party', 'to_party', 'kind'), name='relationship_unique'),
+            model_name="partyrelationship",
+            constraint=models.UniqueConstraint(
+                fields=("from_party", "to_party", "kind"), name="relationship_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='partyidentification',
-            index=models.Index(fields=['identifier_type', 'normalized'], name='identification_lookup_idx'),
+            model_name="partyidentification",
+            index=models.Index(fields=["identifier_type", "normalized"], name="identification_lookup_idx"),
         ),
         migrations.AddConstraint(
-            model_name='partyidentification',
-            constraint=models.UniqueConstraint(fields=('party', 'identifier_type', 'issuer', 'normalized'), name='identification_unique_per_party'),
+            model_name="partyidentification",
+            constraint=models.UniqueConstraint(
+                fields=("party", "identifier_type", "issuer", "normalized"),
+                name="identification_unique_per_party",
+            ),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['program_name', 'tier'], name='membership_program_tier_idx'),
+            model_name="membership",
+            index=models.Index(fields=["program_name", "tier"], name="membership_program_tier_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contactpointsocial',
-            constraint=models.UniqueConstraint(fields=('party', 'network', 'normalized'), name='social_unique_per_party'),
+            model_name="contactpointsocial",
+            constraint=models.UniqueConstraint(
+                fields=("party", "network", "normalized"), name="social_unique_per_party"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contactpointphone',
-            index=models.Index(fields=['normalized'], name='phone_normalized_idx'),
+            model_name="contactpointphone",
+            index=models.Index(fields=["normalized"], name="phone_normalized_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contactpointphone',
-            constraint=models.UniqueConstraint(fields=('party', 'normalized'), name='phone_unique_per_party'),
+            model_name="contactpointphone",
+            constraint=models.UniqueConstraint(fields=("party", "normalized"), name="phone_unique_per_party"),
         ),
         migrations.AddIndex(
-            model_name='contactpointemail',
-            index=models.Index(fields=['normalized'], name='email_normalized_idx'),
+            model_name="contactpointemail",
+            index=models.Index(fields=["normalized"], name="email_normalized_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contactpointemail',
-            constraint=models.UniqueConstraint(fields=('party', 'normalized'), name='email_unique_per_party'),
+            model_name="contactpointemail",
+            constraint=models.UniqueConstraint(fields=("party", "normalized"), name="email_unique_per_party"),
         ),
         migrations.AddIndex(
-            model_name='contactpointaddress',
-            index=models.Index(fields=['postal_code'], name='address_postal_code_idx'),
+            model_name="contactpointaddress",
+            index=models.Index(fields=["postal_code"], name="address_postal_code_idx"),
         ),
         migrations.AddIndex(
-            model_name='contactpointaddress',
-            index=models.Index(fields=['country', 'city'], name='address_country_city_idx'),
+            model_name="contactpointaddress",
+            index=models.Index(fields=["country", "city"], name="address_country_city_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contactpointaddress',
-            constraint=models.UniqueConstraint(fields=('party', 'normalized'), name='address_unique_per_party'),
+            model_name="contactpointaddress",
+            constraint=models.UniqueConstraint(
+                fields=("party", "normalized"), name="address_unique_per_party"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(fields=['source_key'], name='sourcerecord_key_idx'),
+            model_name="sourcerecord",
+            index=models.Index(fields=["source_key"], name="sourcerecord_key_idx"),
         ),
         migrations.AddConstraint(
-            model_name='sourcerecord',
-            constraint=models.UniqueConstraint(fields=('source_system', 'source_key'), name='sourcerecord_unique_key_per_source'),
+            model_name="sourcerecord",
+            constraint=models.UniqueConstraint(
+                fields=("source_system", "source_key"), name="sourcerecord_unique_key_per_source"
+            ),
         ),
         migrations.AddIndex(
-            model_name='engagement',
-            index=models.Index(fields=['party', '-occurred_at'], name='engagement_party_time_idx'),
+            model_name="engagement",
+            index=models.Index(fields=["party", "-occurred_at"], name="engagement_party_time_idx"),
         ),
         migrations.AddIndex(
-            model_name='engagement',
-            index=models.Index(fields=['engagement_type', 'occurred_at'], name='engagement_type_time_idx'),
+            model_name="engagement",
+            index=models.Index(fields=["engagement_type", "occurred_at"], name="engagement_type_time_idx"),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source_system', 'engagement_type', 'external_id'), name='engagement_unique_external_id'),
+            model_name="engagement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("source_system", "engagement_type", "external_id"),
+                name="engagement_unique_external_id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(('nps_score__isnull', True), ('nps_score__lte', 10), _connector='OR'), name='engagement_nps_0_to_10'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("nps_score__isnull", True), ("nps_score__lte", 10), _connector="OR"),
+                name="engagement_nps_0_to_10",
+            ),
         ),
     ]

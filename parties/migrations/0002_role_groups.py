@@ -6,11 +6,15 @@ Later apps' migrations add their own permissions to these groups the same way.
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CONTACT_POINTS = ["contactpointemail", "contactpointphone", "contactpointaddress",
-                  "contactpointsocial"]
+CONTACT_POINTS = ["contactpointemail", "contactpointphone", "contactpointaddress", "contactpointsocial"]
 ALL_PARTIES_MODELS = CONTACT_POINTS + [
-    "party", "partyidentification", "partyrelationship", "sourcesystem", "sourcerecord",
-    "engagement", "membership",
+    "party",
+    "partyidentification",
+    "partyrelationship",
+    "sourcesystem",
+    "sourcerecord",
+    "engagement",
+    "membership",
 ]
 
 ROLE_PERMISSIONS = {
@@ -19,14 +23,22 @@ ROLE_PERMISSIONS = {
     "Data steward": (
         [f"view_{m}" for m in ALL_PARTIES_MODELS]
         + ["change_party", "merge_party"]
-        + [f"{a}_{m}" for m in CONTACT_POINTS + ["partyidentification", "partyrelationship"]
-           for a in ("add", "change")]
+        + [
+            f"{a}_{m}"
+            for m in CONTACT_POINTS + ["partyidentification", "partyrelationship"]
+            for a in ("add", "change")
+        ]
     ),
     # Marketing edits how to reach customers (and, later, consents); it reads parties and
     # their engagement but not the raw source payloads or the source systems.
     "Marketing": (
-        ["view_party", "view_partyidentification", "view_partyrelationship", "view_engagement",
-         "view_membership"]
+        [
+            "view_party",
+            "view_partyidentification",
+            "view_partyrelationship",
+            "view_engagement",
+            "view_membership",
+        ]
         + [f"{a}_{m}" for m in CONTACT_POINTS for a in ("add", "change", "view")]
     ),
     # Administrators may do everything in the parties app, including sources and imports.
@@ -53,15 +65,17 @@ def create_role_groups(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for group_name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=group_name)
-        permissions = list(Permission.objects.filter(
-            content_type__app_label="parties", codename__in=codenames))
+        permissions = list(
+            Permission.objects.filter(content_type__app_label="parties", codename__in=codenames)
+        )
         missing = set(codenames) - {p.codename for p in permissions}
         if missing:
             raise RuntimeError(f"Permissions missing for {group_name}: {sorted(missing)}")
         group.permissions.add(*permissions)
     admin = Group.objects.get(name="Administrator")
-    admin.permissions.add(*Permission.objects.filter(
-        content_type__app_label="auth", codename__in=ADMIN_AUTH_PERMISSIONS))
+    admin.permissions.add(
+        *Permission.objects.filter(content_type__app_label="auth", codename__in=ADMIN_AUTH_PERMISSIONS)
+    )
 
 
 def delete_role_groups(apps, schema_editor):

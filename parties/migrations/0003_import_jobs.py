@@ -6,104 +6,198 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0002_role_groups'),
+        ("parties", "0002_role_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sourcerecord',
-            name='import_line',
+            model_name="sourcerecord",
+            name="import_line",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='sourcesystem',
-            name='column_mappings',
-            field=models.JSONField(blank=True, default=dict, help_text='Saved column mapping per file kind: {kind: {target field: [file columns]}}.'),
+            model_name="sourcesystem",
+            name="column_mappings",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Saved column mapping per file kind: {kind: {target field: [file columns]}}.",
+            ),
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(default='parties', max_length=32)),
-                ('file', models.FileField(max_length=300, upload_to='imports/%Y/%m/')),
-                ('original_name', models.CharField(max_length=255)),
-                ('file_size', models.BigIntegerField(default=0)),
-                ('file_format', models.CharField(blank=True, help_text='csv, xlsx or jsonl', max_length=8)),
-                ('encoding', models.CharField(blank=True, max_length=16)),
-                ('delimiter', models.CharField(blank=True, max_length=4)),
-                ('headers', models.JSONField(blank=True, default=list)),
-                ('mapping', models.JSONField(blank=True, default=dict, help_text='Target field → list of file columns (joined).')),
-                ('status', models.CharField(choices=[('draft', 'Waiting for mapping'), ('queued', 'Queued'), ('running', 'Running'), ('cancelling', 'Cancelling'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='draft', max_length=12)),
-                ('error', models.TextField(blank=True, help_text='Why the job failed as a whole.')),
-                ('rows_total', models.PositiveIntegerField(blank=True, help_text='Estimated at start', null=True)),
-                ('rows_read', models.PositiveIntegerField(default=0)),
-                ('rows_created', models.PositiveIntegerField(default=0)),
-                ('rows_updated', models.PositiveIntegerField(default=0)),
-                ('rows_unchanged', models.PositiveIntegerField(default=0)),
-                ('rows_rejected', models.PositiveIntegerField(default=0)),
-                ('issues_count', models.PositiveIntegerField(default=0, help_text='Data-quality issues found')),
-                ('cursor_line', models.PositiveIntegerField(default=0, help_text='Last line whose batch is committed; a retry continues after it.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('queued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('source_system', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='import_jobs', to='parties.sourcesystem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(default="parties", max_length=32)),
+                ("file", models.FileField(max_length=300, upload_to="imports/%Y/%m/")),
+                ("original_name", models.CharField(max_length=255)),
+                ("file_size", models.BigIntegerField(default=0)),
+                ("file_format", models.CharField(blank=True, help_text="csv, xlsx or jsonl", max_length=8)),
+                ("encoding", models.CharField(blank=True, max_length=16)),
+                ("delimiter", models.CharField(blank=True, max_length=4)),
+                ("headers", models.JSONField(blank=True, default=list)),
+                (
+                    "mapping",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Target field → list of file columns (joined)."
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Waiting for mapping"),
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("cancelling", "Cancelling"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("error", models.TextField(blank=True, help_text="Why the job failed as a whole.")),
+                (
+                    "rows_total",
+                    models.PositiveIntegerField(blank=True, help_text="Estimated at start", null=True),
+                ),
+                ("rows_read", models.PositiveIntegerField(default=0)),
+                ("rows_created", models.PositiveIntegerField(default=0)),
+                ("rows_updated", models.PositiveIntegerField(default=0)),
+                ("rows_unchanged", models.PositiveIntegerField(default=0)),
+                ("rows_rejected", models.PositiveIntegerField(default=0)),
+                (
+                    "issues_count",
+                    models.PositiveIntegerField(default=0, help_text="Data-quality issues found"),
+                ),
+                (
+                    "cursor_line",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Last line whose batch is committed; a retry continues after it."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("queued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source_system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="import_jobs",
+                        to="parties.sourcesystem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DataQualityIssue',
+            name="DataQualityIssue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line', models.PositiveIntegerField(blank=True, null=True)),
-                ('field', models.CharField(max_length=64)),
-                ('value', models.TextField(blank=True)),
-                ('reason', models.CharField(max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('source_record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quality_issues', to='parties.sourcerecord')),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quality_issues', to='parties.importjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line", models.PositiveIntegerField(blank=True, null=True)),
+                ("field", models.CharField(max_length=64)),
+                ("value", models.TextField(blank=True)),
+                ("reason", models.CharField(max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "source_record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quality_issues",
+                        to="parties.sourcerecord",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quality_issues",
+                        to="parties.importjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['source_record', 'field'],
+                "ordering": ["source_record", "field"],
             },
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='last_import_job',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.importjob'),
+            model_name="sourcerecord",
+            name="last_import_job",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="parties.importjob",
+            ),
         ),
         migrations.CreateModel(
-            name='ImportRejection',
+            name="ImportRejection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line', models.PositiveIntegerField()),
-                ('column', models.CharField(blank=True, max_length=255)),
-                ('value', models.TextField(blank=True)),
-                ('reason', models.CharField(max_length=500)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rejections', to='parties.importjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line", models.PositiveIntegerField()),
+                ("column", models.CharField(blank=True, max_length=255)),
+                ("value", models.TextField(blank=True)),
+                ("reason", models.CharField(max_length=500)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rejections",
+                        to="parties.importjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'line', 'id'],
+                "ordering": ["job", "line", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='importjob',
-            index=models.Index(fields=['status', 'created_at'], name='importjob_status_idx'),
+            model_name="importjob",
+            index=models.Index(fields=["status", "created_at"], name="importjob_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='dataqualityissue',
-            index=models.Index(fields=['field'], name='dq_issue_field_idx'),
+            model_name="dataqualityissue",
+            index=models.Index(fields=["field"], name="dq_issue_field_idx"),
         ),
         migrations.AddIndex(
-            model_name='dataqualityissue',
-            index=models.Index(fields=['job', 'line'], name='dq_issue_job_line_idx'),
+            model_name="dataqualityissue",
+            index=models.Index(fields=["job", "line"], name="dq_issue_job_line_idx"),
         ),
     ]

@@ -18,15 +18,26 @@ def _operations():
         operations += [
             migrations.RenameField(model, "source_records", "other_source_records"),
             migrations.AlterField(
-                model, "other_source_records",
-                models.ManyToManyField(blank=True, related_name=related, to="parties.sourcerecord",
-                                       help_text="Further source records that reported the same value."),
+                model,
+                "other_source_records",
+                models.ManyToManyField(
+                    blank=True,
+                    related_name=related,
+                    to="parties.sourcerecord",
+                    help_text="Further source records that reported the same value.",
+                ),
             ),
             migrations.AddField(
-                model, "source_record",
-                models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL,
-                                  related_name=f"first_{related}", to="parties.sourcerecord",
-                                  help_text="The source record that first reported it."),
+                model,
+                "source_record",
+                models.ForeignKey(
+                    blank=True,
+                    null=True,
+                    on_delete=django.db.models.deletion.SET_NULL,
+                    related_name=f"first_{related}",
+                    to="parties.sourcerecord",
+                    help_text="The source record that first reported it.",
+                ),
             ),
         ]
     return operations

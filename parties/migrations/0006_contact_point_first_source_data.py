@@ -25,7 +25,8 @@ def backwards(apps, schema_editor):
         through = model.other_source_records.through
         column = f"{name}_id"
         for point_id, record_id in model.objects.exclude(source_record=None).values_list(
-                "id", "source_record_id"):
+            "id", "source_record_id"
+        ):
             through.objects.get_or_create(**{column: point_id, "sourcerecord_id": record_id})
 
 

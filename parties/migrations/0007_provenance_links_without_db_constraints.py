@@ -5,45 +5,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0006_contact_point_first_source_data'),
+        ("parties", "0006_contact_point_first_source_data"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='contactpointaddress',
-            name='source_record',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The source record that first reported it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='first_addresses', to='parties.sourcerecord'),
+            model_name="contactpointaddress",
+            name="source_record",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The source record that first reported it.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="first_addresses",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointemail',
-            name='source_record',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The source record that first reported it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='first_emails', to='parties.sourcerecord'),
+            model_name="contactpointemail",
+            name="source_record",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The source record that first reported it.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="first_emails",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointphone',
-            name='source_record',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The source record that first reported it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='first_phones', to='parties.sourcerecord'),
+            model_name="contactpointphone",
+            name="source_record",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The source record that first reported it.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="first_phones",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointsocial',
-            name='source_record',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The source record that first reported it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='first_socials', to='parties.sourcerecord'),
+            model_name="contactpointsocial",
+            name="source_record",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The source record that first reported it.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="first_socials",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='dataqualityissue',
-            name='job',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quality_issues', to='parties.importjob'),
+            model_name="dataqualityissue",
+            name="job",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="quality_issues",
+                to="parties.importjob",
+            ),
         ),
         migrations.AlterField(
-            model_name='partyidentification',
-            name='source_record',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.sourcerecord'),
+            model_name="partyidentification",
+            name="source_record",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='sourcerecord',
-            name='last_import_job',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.importjob'),
+            model_name="sourcerecord",
+            name="last_import_job",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="parties.importjob",
+            ),
         ),
     ]

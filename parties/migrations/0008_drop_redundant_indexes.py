@@ -5,50 +5,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0007_provenance_links_without_db_constraints'),
+        ("parties", "0007_provenance_links_without_db_constraints"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='contactpointaddress',
-            name='party',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='addresses', to='parties.party'),
+            model_name="contactpointaddress",
+            name="party",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="addresses",
+                to="parties.party",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointemail',
-            name='party',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='emails', to='parties.party'),
+            model_name="contactpointemail",
+            name="party",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="emails",
+                to="parties.party",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointphone',
-            name='party',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='phones', to='parties.party'),
+            model_name="contactpointphone",
+            name="party",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="phones",
+                to="parties.party",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointsocial',
-            name='party',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='socials', to='parties.party'),
+            model_name="contactpointsocial",
+            name="party",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="socials",
+                to="parties.party",
+            ),
         ),
         migrations.AlterField(
-            model_name='dataqualityissue',
-            name='job',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quality_issues', to='parties.importjob'),
+            model_name="dataqualityissue",
+            name="job",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="quality_issues",
+                to="parties.importjob",
+            ),
         ),
         migrations.AlterField(
-            model_name='partyidentification',
-            name='party',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='identifications', to='parties.party'),
+            model_name="partyidentification",
+            name="party",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="identifications",
+                to="parties.party",
+            ),
         ),
         migrations.AlterField(
-            model_name='sourcerecord',
-            name='last_import_job',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.importjob'),
+            model_name="sourcerecord",
+            name="last_import_job",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="parties.importjob",
+            ),
         ),
         migrations.AlterField(
-            model_name='sourcerecord',
-            name='source_system',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='records', to='parties.sourcesystem'),
+            model_name="sourcerecord",
+            name="source_system",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="records",
+                to="parties.sourcesystem",
+            ),
         ),
     ]

@@ -5,50 +5,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0008_drop_redundant_indexes'),
+        ("parties", "0008_drop_redundant_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='contactpointaddress',
-            name='other_source_records',
-            field=models.ManyToManyField(blank=True, help_text='Further source records that reported the same value.', related_name='%(class)s_reports', to='parties.sourcerecord'),
+            model_name="contactpointaddress",
+            name="other_source_records",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Further source records that reported the same value.",
+                related_name="%(class)s_reports",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointaddress',
-            name='source_record',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The source record that first reported it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='first_%(class)ss', to='parties.sourcerecord'),
+            model_name="contactpointaddress",
+            name="source_record",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The source record that first reported it.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="first_%(class)ss",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointemail',
-            name='other_source_records',
-            field=models.ManyToManyField(blank=True, help_text='Further source records that reported the same value.', related_name='%(class)s_reports', to='parties.sourcerecord'),
+            model_name="contactpointemail",
+            name="other_source_records",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Further source records that reported the same value.",
+                related_name="%(class)s_reports",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointemail',
-            name='source_record',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The source record that first reported it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='first_%(class)ss', to='parties.sourcerecord'),
+            model_name="contactpointemail",
+            name="source_record",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The source record that first reported it.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="first_%(class)ss",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointphone',
-            name='other_source_records',
-            field=models.ManyToManyField(blank=True, help_text='Further source records that reported the same value.', related_name='%(class)s_reports', to='parties.sourcerecord'),
+            model_name="contactpointphone",
+            name="other_source_records",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Further source records that reported the same value.",
+                related_name="%(class)s_reports",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointphone',
-            name='source_record',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The source record that first reported it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='first_%(class)ss', to='parties.sourcerecord'),
+            model_name="contactpointphone",
+            name="source_record",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The source record that first reported it.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="first_%(class)ss",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointsocial',
-            name='other_source_records',
-            field=models.ManyToManyField(blank=True, help_text='Further source records that reported the same value.', related_name='%(class)s_reports', to='parties.sourcerecord'),
+            model_name="contactpointsocial",
+            name="other_source_records",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Further source records that reported the same value.",
+                related_name="%(class)s_reports",
+                to="parties.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='contactpointsocial',
-            name='source_record',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The source record that first reported it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='first_%(class)ss', to='parties.sourcerecord'),
+            model_name="contactpointsocial",
+            name="source_record",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The source record that first reported it.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="first_%(class)ss",
+                to="parties.sourcerecord",
+            ),
         ),
     ]

@@ -7,63 +7,218 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0009_contact_point_provenance_in_base'),
+        ("parties", "0009_contact_point_provenance_in_base"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SurvivorshipRule',
+            name="SurvivorshipRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attribute', models.CharField(choices=[('salutation', 'Salutation'), ('given_name', 'Given name'), ('middle_name', 'Middle name'), ('family_name', 'Family name'), ('name_suffix', 'Name suffix'), ('birth_date', 'Birth date'), ('gender', 'Gender'), ('organization_name', 'Organization name')], max_length=32, unique=True)),
-                ('rule', models.CharField(choices=[('trust_rank', 'Source trust rank'), ('most_recent', 'Most recent'), ('most_frequent', 'Most frequent'), ('longest', 'Most complete (longest)')], default='trust_rank', max_length=16)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "attribute",
+                    models.CharField(
+                        choices=[
+                            ("salutation", "Salutation"),
+                            ("given_name", "Given name"),
+                            ("middle_name", "Middle name"),
+                            ("family_name", "Family name"),
+                            ("name_suffix", "Name suffix"),
+                            ("birth_date", "Birth date"),
+                            ("gender", "Gender"),
+                            ("organization_name", "Organization name"),
+                        ],
+                        max_length=32,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("trust_rank", "Source trust rank"),
+                            ("most_recent", "Most recent"),
+                            ("most_frequent", "Most frequent"),
+                            ("longest", "Most complete (longest)"),
+                        ],
+                        default="trust_rank",
+                        max_length=16,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['attribute'],
+                "ordering": ["attribute"],
             },
         ),
         migrations.CreateModel(
-            name='GoldenOverride',
+            name="GoldenOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attribute', models.CharField(choices=[('salutation', 'Salutation'), ('given_name', 'Given name'), ('middle_name', 'Middle name'), ('family_name', 'Family name'), ('name_suffix', 'Name suffix'), ('birth_date', 'Birth date'), ('gender', 'Gender'), ('organization_name', 'Organization name')], max_length=32)),
-                ('value', models.CharField(blank=True, max_length=300)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='overrides', to='parties.party')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "attribute",
+                    models.CharField(
+                        choices=[
+                            ("salutation", "Salutation"),
+                            ("given_name", "Given name"),
+                            ("middle_name", "Middle name"),
+                            ("family_name", "Family name"),
+                            ("name_suffix", "Name suffix"),
+                            ("birth_date", "Birth date"),
+                            ("gender", "Gender"),
+                            ("organization_name", "Organization name"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("value", models.CharField(blank=True, max_length=300)),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="overrides",
+                        to="parties.party",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['attribute'],
-                'constraints': [models.UniqueConstraint(fields=('party', 'attribute'), name='override_unique_per_attribute')],
+                "ordering": ["attribute"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("party", "attribute"), name="override_unique_per_attribute"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PartyEvent',
+            name="PartyEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('merge', 'Merge'), ('auto_merge', 'Automatic merge'), ('unmerge', 'Unmerge'), ('split', 'Split'), ('reject', 'Not a match'), ('override_set', 'Override set'), ('override_removed', 'Override removed')], max_length=20)),
-                ('actor_label', models.CharField(help_text='Who or which rule: shown as is.', max_length=200)),
-                ('suggestion_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('score', models.FloatField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('before', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, help_text='Snapshot of the parties before.')),
-                ('after', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, help_text='Snapshot of the parties after.')),
-                ('changes', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, help_text='What moved, so it can be undone.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parties', models.ManyToManyField(help_text='Every party the event touched.', related_name='events', to='parties.party')),
-                ('party', models.ForeignKey(help_text='The survivor of a merge, the party split or changed.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='parties.party')),
-                ('reverts', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reverted_by', to='parties.partyevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("merge", "Merge"),
+                            ("auto_merge", "Automatic merge"),
+                            ("unmerge", "Unmerge"),
+                            ("split", "Split"),
+                            ("reject", "Not a match"),
+                            ("override_set", "Override set"),
+                            ("override_removed", "Override removed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "actor_label",
+                    models.CharField(help_text="Who or which rule: shown as is.", max_length=200),
+                ),
+                ("suggestion_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("score", models.FloatField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "before",
+                    models.JSONField(
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        help_text="Snapshot of the parties before.",
+                    ),
+                ),
+                (
+                    "after",
+                    models.JSONField(
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        help_text="Snapshot of the parties after.",
+                    ),
+                ),
+                (
+                    "changes",
+                    models.JSONField(
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        help_text="What moved, so it can be undone.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parties",
+                    models.ManyToManyField(
+                        help_text="Every party the event touched.", related_name="events", to="parties.party"
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        help_text="The survivor of a merge, the party split or changed.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="parties.party",
+                    ),
+                ),
+                (
+                    "reverts",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reverted_by",
+                        to="parties.partyevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['kind', 'created_at'], name='partyevent_kind_time_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["kind", "created_at"], name="partyevent_kind_time_idx")],
             },
         ),
     ]

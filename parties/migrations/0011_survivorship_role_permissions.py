@@ -11,7 +11,8 @@ from c360.role_grants import role_permissions_grant, role_permissions_revoke
 OVERRIDES = [f"{a}_goldenoverride" for a in ("add", "change", "delete", "view")]
 GRANTS = {
     "Administrator": [f"{a}_survivorshiprule" for a in ("add", "change", "delete", "view")]
-    + OVERRIDES + ["view_partyevent"],
+    + OVERRIDES
+    + ["view_partyevent"],
     "Data steward": ["view_survivorshiprule", "view_partyevent", *OVERRIDES],
     "Marketing": ["view_partyevent"],
 }

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0011_survivorship_role_permissions'),
+        ("parties", "0011_survivorship_role_permissions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='partyevent',
-            name='kind',
-            field=models.CharField(choices=[('merge', 'Merge'), ('auto_merge', 'Automatic merge'), ('unmerge', 'Unmerge'), ('split', 'Split'), ('reject', 'Not a match'), ('override_set', 'Override set'), ('override_removed', 'Override removed'), ('contact_point', 'Contact point edited')], max_length=20),
+            model_name="partyevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("merge", "Merge"),
+                    ("auto_merge", "Automatic merge"),
+                    ("unmerge", "Unmerge"),
+                    ("split", "Split"),
+                    ("reject", "Not a match"),
+                    ("override_set", "Override set"),
+                    ("override_removed", "Override removed"),
+                    ("contact_point", "Contact point edited"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0012_contact_point_event_kind'),
+        ("parties", "0012_contact_point_event_kind"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='partyevent',
-            name='kind',
-            field=models.CharField(choices=[('merge', 'Merge'), ('auto_merge', 'Automatic merge'), ('unmerge', 'Unmerge'), ('split', 'Split'), ('reject', 'Not a match'), ('override_set', 'Override set'), ('override_removed', 'Override removed'), ('contact_point', 'Contact point edited'), ('access_export', 'Subject access export')], max_length=20),
+            model_name="partyevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("merge", "Merge"),
+                    ("auto_merge", "Automatic merge"),
+                    ("unmerge", "Unmerge"),
+                    ("split", "Split"),
+                    ("reject", "Not a match"),
+                    ("override_set", "Override set"),
+                    ("override_removed", "Override removed"),
+                    ("contact_point", "Contact point edited"),
+                    ("access_export", "Subject access export"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

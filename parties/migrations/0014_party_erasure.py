@@ -4,20 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0013_access_export_event_kind'),
+        ("parties", "0013_access_export_event_kind"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='party',
-            name='erased_at',
-            field=models.DateTimeField(blank=True, help_text="Set when the customer's personal data was erased on request.", null=True),
+            model_name="party",
+            name="erased_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Set when the customer's personal data was erased on request.",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='partyevent',
-            name='kind',
-            field=models.CharField(choices=[('merge', 'Merge'), ('auto_merge', 'Automatic merge'), ('unmerge', 'Unmerge'), ('split', 'Split'), ('reject', 'Not a match'), ('override_set', 'Override set'), ('override_removed', 'Override removed'), ('contact_point', 'Contact point edited'), ('access_export', 'Subject access export'), ('erasure', 'Erasure (right to be forgotten)')], max_length=20),
+            model_name="partyevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("merge", "Merge"),
+                    ("auto_merge", "Automatic merge"),
+                    ("unmerge", "Unmerge"),
+                    ("split", "Split"),
+                    ("reject", "Not a match"),
+                    ("override_set", "Override set"),
+                    ("override_removed", "Override removed"),
+                    ("contact_point", "Contact point edited"),
+                    ("access_export", "Subject access export"),
+                    ("erasure", "Erasure (right to be forgotten)"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

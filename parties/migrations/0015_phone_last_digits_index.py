@@ -5,14 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0014_party_erasure'),
+        ("parties", "0014_party_erasure"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='contactpointphone',
-            index=models.Index(django.db.models.functions.text.Right('normalized', 9), name='phone_last9_idx'),
+            model_name="contactpointphone",
+            index=models.Index(
+                django.db.models.functions.text.Right("normalized", 9), name="phone_last9_idx"
+            ),
         ),
     ]

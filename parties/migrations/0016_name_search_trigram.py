@@ -23,7 +23,6 @@ def trigram_index_drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("parties", "0015_phone_last_digits_index"),
     ]

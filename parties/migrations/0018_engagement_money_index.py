@@ -4,14 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0017_engagement_membership_import_keys'),
+        ("parties", "0017_engagement_membership_import_keys"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='engagement',
-            index=models.Index(condition=models.Q(('engagement_type__in', ['order', 'return'])), fields=['party'], include=('engagement_type', 'status', 'amount'), name='engagement_money_idx'),
+            model_name="engagement",
+            index=models.Index(
+                condition=models.Q(("engagement_type__in", ["order", "return"])),
+                fields=["party"],
+                include=("engagement_type", "status", "amount"),
+                name="engagement_money_idx",
+            ),
         ),
     ]

@@ -24,7 +24,6 @@ def soundex_index_drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("parties", "0018_engagement_money_index"),
     ]

@@ -5,20 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0019_name_search_soundex'),
+        ("parties", "0019_name_search_soundex"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='new_source',
-            field=models.JSONField(blank=True, default=dict, help_text='The source system to register when the import starts: name, default_region, date_order.'),
+            model_name="importjob",
+            name="new_source",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="The source system to register when the import starts: name, default_region, date_order.",
+            ),
         ),
         migrations.AlterField(
-            model_name='importjob',
-            name='source_system',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='import_jobs', to='parties.sourcesystem'),
+            model_name="importjob",
+            name="source_system",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="import_jobs",
+                to="parties.sourcesystem",
+            ),
         ),
     ]

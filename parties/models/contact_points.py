@@ -43,12 +43,18 @@ class ContactPoint(models.Model):
     # Provenance: the record that first reported the value (written with the contact point in
     # bulk imports, so without a database-level check; see bulk_writer), and any others.
     source_record = models.ForeignKey(
-        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL,
-        db_constraint=False, related_name="first_%(class)ss",
+        "parties.SourceRecord",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="first_%(class)ss",
         help_text="The source record that first reported it.",
     )
     other_source_records = models.ManyToManyField(
-        "parties.SourceRecord", blank=True, related_name="%(class)s_reports",
+        "parties.SourceRecord",
+        blank=True,
+        related_name="%(class)s_reports",
         help_text="Further source records that reported the same value.",
     )
     is_primary = models.BooleanField(default=False)
@@ -75,7 +81,9 @@ class ContactPoint(models.Model):
 
 class ContactPointEmail(ContactPoint):
     party = models.ForeignKey(
-        "parties.Party", on_delete=models.PROTECT, related_name="emails",
+        "parties.Party",
+        on_delete=models.PROTECT,
+        related_name="emails",
         db_index=False,  # the unique (party, normalized) index serves lookups by party
     )
     usage = models.CharField(max_length=12, choices=ContactUsage.choices, default=ContactUsage.HOME)
@@ -95,7 +103,9 @@ class ContactPointEmail(ContactPoint):
 
 class ContactPointPhone(ContactPoint):
     party = models.ForeignKey(
-        "parties.Party", on_delete=models.PROTECT, related_name="phones",
+        "parties.Party",
+        on_delete=models.PROTECT,
+        related_name="phones",
         db_index=False,  # the unique (party, normalized) index serves lookups by party
     )
     usage = models.CharField(max_length=12, choices=ContactUsage.choices, default=ContactUsage.HOME)
@@ -112,9 +122,11 @@ class ContactPointPhone(ContactPoint):
         constraints = [
             models.UniqueConstraint(fields=["party", "normalized"], name="phone_unique_per_party"),
         ]
-        indexes = [models.Index(fields=["normalized"], name="phone_normalized_idx"),
-                   # a number written the national way is found by its last 9 digits
-                   models.Index(Right("normalized", 9), name="phone_last9_idx")]
+        indexes = [
+            models.Index(fields=["normalized"], name="phone_normalized_idx"),
+            # a number written the national way is found by its last 9 digits
+            models.Index(Right("normalized", 9), name="phone_last9_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.normalized or self.raw_value
@@ -138,7 +150,9 @@ class ContactPointPhone(ContactPoint):
 
 class ContactPointAddress(ContactPoint):
     party = models.ForeignKey(
-        "parties.Party", on_delete=models.PROTECT, related_name="addresses",
+        "parties.Party",
+        on_delete=models.PROTECT,
+        related_name="addresses",
         db_index=False,  # the unique (party, normalized) index serves lookups by party
     )
     usage = models.CharField(max_length=12, choices=AddressUsage.choices, default=AddressUsage.HOME)
@@ -170,7 +184,9 @@ class ContactPointAddress(ContactPoint):
 
 class ContactPointSocial(ContactPoint):
     party = models.ForeignKey(
-        "parties.Party", on_delete=models.PROTECT, related_name="socials",
+        "parties.Party",
+        on_delete=models.PROTECT,
+        related_name="socials",
         db_index=False,  # the unique (party, normalized) index serves lookups by party
     )
     network = models.CharField(max_length=32, help_text="e.g. linkedin, instagram, x")

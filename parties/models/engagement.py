@@ -47,13 +47,16 @@ class Engagement(models.Model):
     status = models.CharField(max_length=32, blank=True, help_text="e.g. open, shipped, closed")
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
-    nps_score = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(10)]
-    )
+    nps_score = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
     attributes = models.JSONField(default=dict, blank=True)
     last_import_job = models.ForeignKey(
-        "parties.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False, db_index=False,  # bookkeeping, as on SourceRecord
+        "parties.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # bookkeeping, as on SourceRecord
         help_text="The import that last delivered this touch point (created, changed or unchanged).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -75,9 +78,12 @@ class Engagement(models.Model):
             models.Index(fields=["party", "-occurred_at"], name="engagement_party_time_idx"),
             models.Index(fields=["engagement_type", "occurred_at"], name="engagement_type_time_idx"),
             # Lifetime value and order counts of many parties at once (segments) read only this.
-            models.Index(fields=["party"], include=["engagement_type", "status", "amount"],
-                         condition=models.Q(engagement_type__in=["order", "return"]),
-                         name="engagement_money_idx"),
+            models.Index(
+                fields=["party"],
+                include=["engagement_type", "status", "amount"],
+                condition=models.Q(engagement_type__in=["order", "return"]),
+                name="engagement_money_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -100,9 +106,13 @@ class Membership(models.Model):
 
     party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="memberships")
     source_system = models.ForeignKey(
-        "parties.SourceSystem", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "parties.SourceSystem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The system that reported the membership; with the program and member number "
-                  "it identifies the membership in imports.",
+        "it identifies the membership in imports.",
     )
     source_record = models.ForeignKey(
         "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -118,8 +128,13 @@ class Membership(models.Model):
     ends_on = models.DateField(null=True, blank=True)
     points_balance = models.IntegerField(null=True, blank=True)
     last_import_job = models.ForeignKey(
-        "parties.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False, db_index=False,  # bookkeeping, as on SourceRecord
+        "parties.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # bookkeeping, as on SourceRecord
         help_text="The import that last delivered this membership (created, changed or unchanged).",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -30,8 +30,9 @@ class SurvivorshipRule(models.Model):
 
     attribute = models.CharField(max_length=32, choices=GOLDEN_ATTRIBUTE_CHOICES, unique=True)
     rule = models.CharField(max_length=16, choices=Rule.choices, default=Rule.TRUST_RANK)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -48,14 +49,16 @@ class GoldenOverride(models.Model):
     attribute = models.CharField(max_length=32, choices=GOLDEN_ATTRIBUTE_CHOICES)
     value = models.CharField(max_length=300, blank=True)
     reason = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["attribute"]
-        constraints = [models.UniqueConstraint(fields=["party", "attribute"],
-                                               name="override_unique_per_attribute")]
+        constraints = [
+            models.UniqueConstraint(fields=["party", "attribute"], name="override_unique_per_attribute")
+        ]
 
     def __str__(self) -> str:
         return f"{self.party_id}.{self.attribute} = {self.value!r}"
@@ -83,24 +86,34 @@ class PartyEvent(models.Model):
     ``delete`` refuses to run, and neither the admin nor any page offers to edit it."""
 
     kind = models.CharField(max_length=20, choices=EventKind.choices)
-    party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="+",
-                              help_text="The survivor of a merge, the party split or changed.")
-    parties = models.ManyToManyField("parties.Party", related_name="events",
-                                     help_text="Every party the event touched.")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey(
+        "parties.Party",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The survivor of a merge, the party split or changed.",
+    )
+    parties = models.ManyToManyField(
+        "parties.Party", related_name="events", help_text="Every party the event touched."
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=200, help_text="Who or which rule: shown as is.")
     suggestion_id = models.PositiveBigIntegerField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True)
     reason = models.CharField(max_length=500, blank=True)
-    before = models.JSONField(default=dict, encoder=DjangoJSONEncoder,
-                              help_text="Snapshot of the parties before.")
-    after = models.JSONField(default=dict, encoder=DjangoJSONEncoder,
-                             help_text="Snapshot of the parties after.")
-    changes = models.JSONField(default=dict, encoder=DjangoJSONEncoder,
-                               help_text="What moved, so it can be undone.")
-    reverts = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="reverted_by")
+    before = models.JSONField(
+        default=dict, encoder=DjangoJSONEncoder, help_text="Snapshot of the parties before."
+    )
+    after = models.JSONField(
+        default=dict, encoder=DjangoJSONEncoder, help_text="Snapshot of the parties after."
+    )
+    changes = models.JSONField(
+        default=dict, encoder=DjangoJSONEncoder, help_text="What moved, so it can be undone."
+    )
+    reverts = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reverted_by"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -29,13 +29,16 @@ class ImportJob(models.Model):
     # (``new_source``): the system is created when the import starts, not on upload, so an
     # abandoned upload leaves no source system behind.
     source_system = models.ForeignKey(
-        "parties.SourceSystem", on_delete=models.PROTECT, related_name="import_jobs",
-        null=True, blank=True,
+        "parties.SourceSystem",
+        on_delete=models.PROTECT,
+        related_name="import_jobs",
+        null=True,
+        blank=True,
     )
     new_source = models.JSONField(
-        default=dict, blank=True,
-        help_text="The source system to register when the import starts: name, default_region, "
-                  "date_order.",
+        default=dict,
+        blank=True,
+        help_text="The source system to register when the import starts: name, default_region, date_order.",
     )
     kind = models.CharField(max_length=32, default="parties")
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
@@ -97,9 +100,11 @@ class ImportJob(models.Model):
         from parties.models.sources import SourceSystem
 
         pending = self.new_source or {}
-        return SourceSystem(name=pending.get("name", ""),
-                            default_region=pending.get("default_region", ""),
-                            date_order=pending.get("date_order", ""))
+        return SourceSystem(
+            name=pending.get("name", ""),
+            default_region=pending.get("default_region", ""),
+            date_order=pending.get("date_order", ""),
+        )
 
     @property
     def is_finished(self) -> bool:
@@ -138,8 +143,13 @@ class DataQualityIssue(models.Model):
         "parties.SourceRecord", on_delete=models.CASCADE, related_name="quality_issues"
     )
     job = models.ForeignKey(
-        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="quality_issues",
-        db_constraint=False, db_index=False,  # bulk-written; the (job, line) index serves lookups
+        ImportJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="quality_issues",
+        db_constraint=False,
+        db_index=False,  # bulk-written; the (job, line) index serves lookups
     )
     line = models.PositiveIntegerField(null=True, blank=True)
     field = models.CharField(max_length=64)

@@ -21,11 +21,17 @@ class PartyIdentification(models.Model):
     """An id some issuer gave the party (a customer number in the ERP, a VAT id, …)."""
 
     party = models.ForeignKey(
-        "parties.Party", on_delete=models.PROTECT, related_name="identifications",
+        "parties.Party",
+        on_delete=models.PROTECT,
+        related_name="identifications",
         db_index=False,  # the unique index starting with party serves lookups by party
     )
     source_record = models.ForeignKey(
-        "parties.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "parties.SourceRecord",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         db_constraint=False,  # provenance written by imports in bulk; see bulk_writer
     )
     identifier_type = models.CharField(max_length=32, choices=IdentifierType.choices)
@@ -69,9 +75,7 @@ class PartyRelationship(models.Model):
     from_party = models.ForeignKey(
         "parties.Party", on_delete=models.PROTECT, related_name="relationships_from"
     )
-    to_party = models.ForeignKey(
-        "parties.Party", on_delete=models.PROTECT, related_name="relationships_to"
-    )
+    to_party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="relationships_to")
     kind = models.CharField(max_length=32, choices=RelationshipKind.choices)
     role = models.CharField(max_length=100, blank=True, help_text="e.g. job title")
     started_on = models.DateField(null=True, blank=True)
@@ -88,9 +92,7 @@ class PartyRelationship(models.Model):
                 condition=~models.Q(from_party=models.F("to_party")),
                 name="relationship_not_to_itself",
             ),
-            models.UniqueConstraint(
-                fields=["from_party", "to_party", "kind"], name="relationship_unique"
-            ),
+            models.UniqueConstraint(fields=["from_party", "to_party", "kind"], name="relationship_unique"),
         ]
 
     def __str__(self) -> str:

@@ -52,7 +52,8 @@ class SourceSystem(models.Model):
     date_order = models.CharField(max_length=3, choices=DateOrder.choices, default=DateOrder.YMD)
     description = models.TextField(blank=True)
     column_mappings = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text="Saved column mapping per file kind: {kind: {target field: [file columns]}}.",
     )
     is_active = models.BooleanField(default=True)
@@ -70,20 +71,25 @@ class SourceRecord(models.Model):
     """One row of one source system: the raw payload verbatim, and its standardized values."""
 
     source_system = models.ForeignKey(
-        SourceSystem, on_delete=models.PROTECT, related_name="records",
+        SourceSystem,
+        on_delete=models.PROTECT,
+        related_name="records",
         db_index=False,  # the unique (source_system, source_key) index serves these lookups
     )
     source_key = models.CharField(max_length=255)
-    party = models.ForeignKey(
-        "parties.Party", on_delete=models.PROTECT, related_name="source_records"
-    )
+    party = models.ForeignKey("parties.Party", on_delete=models.PROTECT, related_name="source_records")
     raw_payload = models.JSONField(help_text="The row exactly as the source delivered it.")
     standardized = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the raw payload.")
     source_updated_at = models.DateTimeField(null=True, blank=True)
     last_import_job = models.ForeignKey(
-        "parties.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False, db_index=False,  # bookkeeping written in bulk; see bulk_writer
+        "parties.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # bookkeeping written in bulk; see bulk_writer
     )
     import_line = models.PositiveIntegerField(null=True, blank=True)
     first_seen_at = models.DateTimeField()

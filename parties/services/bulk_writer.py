@@ -32,7 +32,8 @@ def ids_allocate(model: type[models.Model], count: int) -> list[int]:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, pk, count])
+                [table, pk, count],
+            )
             return [row[0] for row in cursor.fetchall()]
         cursor.execute(f'SELECT COALESCE(MAX("{pk}"), 0) FROM "{table}"')  # noqa: S608 - names from _meta
         start = cursor.fetchone()[0] + 1
@@ -73,8 +74,11 @@ class _Template:
         fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
         self.columns = [f.column for f in fields]
         self.index = {f.attname: i for i, f in enumerate(fields)}
-        self.auto_now = [i for i, f in enumerate(fields)
-                         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+        self.auto_now = [
+            i
+            for i, f in enumerate(fields)
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        ]
         self.defaults = [
             _copy_text(f.get_default() if f.has_default() else None if f.null or f.primary_key else "")
             for f in fields
@@ -115,8 +119,9 @@ def rows_insert(model: type[models.Model], rows: Sequence[dict[str, Any]], *, no
     return copy_lines(model, copy_render(model, rows, with_pk=with_pk, now=now), with_pk=with_pk)
 
 
-def copy_render(model: type[models.Model], rows: Sequence[dict[str, Any]], *, with_pk: bool,
-                now: datetime) -> list[str]:
+def copy_render(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], *, with_pk: bool, now: datetime
+) -> list[str]:
     """Rows as lines of PostgreSQL COPY text, in the column order ``copy_lines`` uses."""
     template, now_text = _template(model, with_pk), now.isoformat()
     return [template.render(values, now, now_text) for values in rows]
@@ -128,7 +133,8 @@ def copy_lines(model: type[models.Model], lines: Sequence[str], *, with_pk: bool
     columns = _template(model, with_pk).columns
     sql = "COPY {} ({}) FROM STDIN".format(
         connection.ops.quote_name(model._meta.db_table),
-        ", ".join(connection.ops.quote_name(c) for c in columns))
+        ", ".join(connection.ops.quote_name(c) for c in columns),
+    )
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         copy.write("\n".join(lines) + "\n")
     return len(lines)

@@ -37,8 +37,14 @@ def _model(kind: str):
 
 def _address_country(party_id: int) -> str:
     """The country of the party's primary active address (else its first with a country)."""
-    return (ContactPointAddress.objects.filter(party_id=party_id, is_active=True).exclude(country="")
-            .order_by("-is_primary", "pk").values_list("country", flat=True).first() or "")
+    return (
+        ContactPointAddress.objects.filter(party_id=party_id, is_active=True)
+        .exclude(country="")
+        .order_by("-is_primary", "pk")
+        .values_list("country", flat=True)
+        .first()
+        or ""
+    )
 
 
 def _values(kind: str, value: str, region: str, party_id: int) -> dict[str, Any]:
@@ -54,8 +60,12 @@ def _values(kind: str, value: str, region: str, party_id: int) -> dict[str, Any]
         return {"raw_value": std.collapse(value)[:320], "normalized": cleaned.value[:320]}
     if region.strip():  # the editor's explicit choice for this number
         if region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValidationError({"region": f"{region.strip()!r} is not a country code phone numbers "
-                                             "know (ISO 3166 alpha-2, like DE or GB)"})
+            raise ValidationError(
+                {
+                    "region": f"{region.strip()!r} is not a country code phone numbers "
+                    "know (ISO 3166 alpha-2, like DE or GB)"
+                }
+            )
         phone = std.phone_normalize(value, region)
     else:
         phone = std.phone_normalize(value, "US", address_country=_address_country(party_id))
@@ -63,15 +73,25 @@ def _values(kind: str, value: str, region: str, party_id: int) -> dict[str, Any]
         raise ValidationError({"value": "enter a phone number"})
     if phone.problem:
         raise ValidationError({"value": phone.problem})
-    return {"raw_value": std.collapse(value)[:64], "normalized": phone.normalized, "country": phone.country,
-            "phone_type": phone.phone_type, "extension": phone.extension[:16]}
+    return {
+        "raw_value": std.collapse(value)[:64],
+        "normalized": phone.normalized,
+        "country": phone.country,
+        "phone_type": phone.phone_type,
+        "extension": phone.extension[:16],
+    }
 
 
 def _audit(party_id: int, actor, before: dict, reason: str) -> None:
     event = PartyEvent.objects.create(
-        kind=EventKind.CONTACT_POINT, party_id=party_id, actor=actor,
-        actor_label=actor.get_username() if actor else "system", reason=reason[:500], before=before,
-        after=parties_snapshot([party_id]))
+        kind=EventKind.CONTACT_POINT,
+        party_id=party_id,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "system",
+        reason=reason[:500],
+        before=before,
+        after=parties_snapshot([party_id]),
+    )
     event.parties.set([party_id])
     Party.objects.filter(pk=party_id).update(updated_at=timezone.now())  # API clients sync by it
     transaction.on_commit(lambda: parties_changed_notify([party_id], reason="contact point edited"))
@@ -83,14 +103,16 @@ def _active_party(party_id: int):
     except MergeRefused as exc:  # no such party, or erased
         raise ValidationError(str(exc)) from None
     if party.status != PartyStatus.ACTIVE:
-        raise ValidationError(f"party {party_id} is merged into party {party.merged_into_id}; "
-                              "edit the survivor")
+        raise ValidationError(
+            f"party {party_id} is merged into party {party.merged_into_id}; edit the survivor"
+        )
     return party
 
 
 @transaction.atomic
-def contact_point_add(*, party_id: int, kind: str, value: str, usage: str = ContactUsage.HOME,
-                      region: str = "", actor=None):
+def contact_point_add(
+    *, party_id: int, kind: str, value: str, usage: str = ContactUsage.HOME, region: str = "", actor=None
+):
     model = _model(kind)
     _active_party(party_id)
     if usage not in ContactUsage.values:
@@ -101,9 +123,14 @@ def contact_point_add(*, party_id: int, kind: str, value: str, usage: str = Cont
     before = parties_snapshot([party_id])
     now = timezone.now()
     point = model.objects.create(
-        party_id=party_id, usage=usage, validity=Validity.VALID, first_seen_at=now, last_seen_at=now,
+        party_id=party_id,
+        usage=usage,
+        validity=Validity.VALID,
+        first_seen_at=now,
+        last_seen_at=now,
         is_primary=not model.objects.filter(party_id=party_id, is_active=True, is_primary=True).exists(),
-        **fields)
+        **fields,
+    )
     _audit(party_id, actor, before, f"{kind} added: {point.normalized}")
     return point
 
@@ -120,8 +147,9 @@ def contact_point_correct(*, kind: str, point_id: int, value: str, region: str =
         raise ValidationError({"value": f"the party already has {fields['normalized']}; deactivate this one"})
     before = parties_snapshot([point.party_id])
     old = point.normalized
-    model.objects.filter(pk=point.pk).update(validity=Validity.VALID, validity_reason="", verified_at=None,
-                                             updated_at=timezone.now(), **fields)
+    model.objects.filter(pk=point.pk).update(
+        validity=Validity.VALID, validity_reason="", verified_at=None, updated_at=timezone.now(), **fields
+    )
     _audit(point.party_id, actor, before, f"{kind} corrected: {old} → {fields['normalized']}")
     return model.objects.get(pk=point.pk)
 
@@ -132,8 +160,9 @@ def contact_point_verify(*, kind: str, point_id: int, actor=None):
     point = model.objects.get(pk=point_id)
     _active_party(point.party_id)
     before = parties_snapshot([point.party_id])
-    model.objects.filter(pk=point.pk).update(validity=Validity.VERIFIED, verified_at=timezone.now(),
-                                             updated_at=timezone.now())
+    model.objects.filter(pk=point.pk).update(
+        validity=Validity.VERIFIED, verified_at=timezone.now(), updated_at=timezone.now()
+    )
     _audit(point.party_id, actor, before, f"{kind} verified: {point.normalized}")
     return model.objects.get(pk=point.pk)
 

@@ -26,13 +26,29 @@ if TYPE_CHECKING:
     from parties.services.records import StandardizedRow
 
 GOLDEN_ATTRIBUTES = (
-    "salutation", "given_name", "middle_name", "family_name", "name_suffix", "birth_date",
-    "gender", "organization_name",
+    "salutation",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "name_suffix",
+    "birth_date",
+    "gender",
+    "organization_name",
 )
 OVERRIDE = "override"
-ATTRIBUTE_LABELS = {name: field_label(name) for name in (  # the site's words (c360.labels)
-    "salutation", "given_name", "middle_name", "family_name", "name_suffix", "birth_date", "gender",
-    "organization_name")}
+ATTRIBUTE_LABELS = {
+    name: field_label(name)
+    for name in (  # the site's words (c360.labels)
+        "salutation",
+        "given_name",
+        "middle_name",
+        "family_name",
+        "name_suffix",
+        "birth_date",
+        "gender",
+        "organization_name",
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -62,8 +78,14 @@ class GoldenValue:
 
 
 def _trust_order(candidates: Sequence[Candidate]) -> list[Candidate]:
-    by_recency = sorted(candidates, key=lambda c: (c.updated_at is None, -(c.updated_at.timestamp()
-                                                    if c.updated_at else 0), c.record_id or 0))
+    by_recency = sorted(
+        candidates,
+        key=lambda c: (
+            c.updated_at is None,
+            -(c.updated_at.timestamp() if c.updated_at else 0),
+            c.record_id or 0,
+        ),
+    )
     return sorted(by_recency, key=lambda c: c.trust_rank)
 
 
@@ -92,23 +114,32 @@ def _typed(attribute: str, value: Any) -> Any:
     return value or ""
 
 
-def golden_compute(candidates: Sequence[Candidate], *, rules: Mapping[str, str] | None = None,
-                   overrides: Mapping[str, GoldenOverride] | None = None) -> dict[str, GoldenValue]:
+def golden_compute(
+    candidates: Sequence[Candidate],
+    *,
+    rules: Mapping[str, str] | None = None,
+    overrides: Mapping[str, GoldenOverride] | None = None,
+) -> dict[str, GoldenValue]:
     """Every golden attribute with the record and rule that produced it."""
     rules, overrides = rules or {}, overrides or {}
     golden: dict[str, GoldenValue] = {}
     for attribute in GOLDEN_ATTRIBUTES:
         if attribute in overrides:
             override = overrides[attribute]
-            golden[attribute] = GoldenValue(attribute, _typed(attribute, override.value), OVERRIDE,
-                                            override=override)
+            golden[attribute] = GoldenValue(
+                attribute, _typed(attribute, override.value), OVERRIDE, override=override
+            )
             continue
         rule = rules.get(attribute, Rule.TRUST_RANK)
         chosen = _pick(attribute, rule, candidates)
         golden[attribute] = GoldenValue(
-            attribute, _typed(attribute, chosen.attributes[attribute] if chosen else ""), rule,
-            record_id=chosen.record_id if chosen else None, source=chosen.source if chosen else "",
-            updated_at=chosen.updated_at if chosen else None)
+            attribute,
+            _typed(attribute, chosen.attributes[attribute] if chosen else ""),
+            rule,
+            record_id=chosen.record_id if chosen else None,
+            source=chosen.source if chosen else "",
+            updated_at=chosen.updated_at if chosen else None,
+        )
     return golden
 
 
@@ -116,8 +147,9 @@ def golden_values(candidates: Iterable[tuple[int, StandardizedRow | dict[str, An
     """Golden attributes of a new party from ``(trust_rank, standardized row)`` pairs given
     best first (imports: one record, where every rule agrees)."""
     found = [
-        Candidate(None, "", rank, None,
-                  row.attributes if hasattr(row, "attributes") else row.get("attributes", {}))
+        Candidate(
+            None, "", rank, None, row.attributes if hasattr(row, "attributes") else row.get("attributes", {})
+        )
         for rank, row in candidates
     ]
     return {name: value.value for name, value in golden_compute(found).items()}
@@ -125,25 +157,38 @@ def golden_values(candidates: Iterable[tuple[int, StandardizedRow | dict[str, An
 
 def candidates_of(records: Iterable[SourceRecord]) -> list[Candidate]:
     """Records (with ``source_system`` loaded) as survivorship candidates."""
-    return [Candidate(r.pk, r.source_system.name, r.source_system.trust_rank,
-                      r.source_updated_at or r.last_seen_at, r.standardized.get("attributes") or {})
-            for r in records]
+    return [
+        Candidate(
+            r.pk,
+            r.source_system.name,
+            r.source_system.trust_rank,
+            r.source_updated_at or r.last_seen_at,
+            r.standardized.get("attributes") or {},
+        )
+        for r in records
+    ]
 
 
 def rules_current() -> dict[str, str]:
     return dict(SurvivorshipRule.objects.values_list("attribute", "rule"))
 
 
-def golden_explain(*, party_id: int, extra_record_ids: Sequence[int] = (),
-                   overrides: Mapping[str, GoldenOverride] | None = None) -> dict[str, GoldenValue]:
+def golden_explain(
+    *,
+    party_id: int,
+    extra_record_ids: Sequence[int] = (),
+    overrides: Mapping[str, GoldenOverride] | None = None,
+) -> dict[str, GoldenValue]:
     """The golden values of a party (plus ``extra_record_ids``: a merge preview) with the
     record and rule behind each."""
     records = SourceRecord.objects.filter(party_id=party_id) | SourceRecord.objects.filter(
-        pk__in=list(extra_record_ids))
+        pk__in=list(extra_record_ids)
+    )
     if overrides is None:
         overrides = {o.attribute: o for o in GoldenOverride.objects.filter(party_id=party_id)}
-    return golden_compute(candidates_of(records.select_related("source_system")),
-                          rules=rules_current(), overrides=overrides)
+    return golden_compute(
+        candidates_of(records.select_related("source_system")), rules=rules_current(), overrides=overrides
+    )
 
 
 @transaction.atomic
@@ -152,13 +197,17 @@ def party_golden_refresh(*, party_id: int) -> Party:
     and save them. Safe to run any number of times: the result depends only on those."""
     # FOR NO KEY UPDATE, like parties_lock (merge.py), whose docstring gives the lock order
     party = Party.objects.select_for_update(no_key=connection.features.has_select_for_no_key_update).get(
-        pk=party_id)
+        pk=party_id
+    )
     records = list(SourceRecord.objects.filter(party=party).select_related("source_system"))
     golden = golden_explain(party_id=party_id)
     for name, value in golden.items():
         setattr(party, name, value.value)
-    kinds = [r.standardized.get("kind") for r in sorted(
-        records, key=lambda r: (r.source_system.trust_rank, r.pk)) if r.standardized.get("kind")]
+    kinds = [
+        r.standardized.get("kind")
+        for r in sorted(records, key=lambda r: (r.source_system.trust_rank, r.pk))
+        if r.standardized.get("kind")
+    ]
     if kinds:
         party.kind = kinds[0]
     party.display_name = party.compute_display_name()

@@ -49,8 +49,10 @@ def golden_override_set(*, party_id: int, attribute: str, value: str, actor, rea
         raise ValidationError(f"party {party_id} is merged into party {party.merged_into_id}")
     before = parties_snapshot([party_id])
     GoldenOverride.objects.update_or_create(
-        party_id=party_id, attribute=attribute,
-        defaults={"value": value, "reason": reason[:300], "created_by": actor})
+        party_id=party_id,
+        attribute=attribute,
+        defaults={"value": value, "reason": reason[:300], "created_by": actor},
+    )
     party = party_golden_refresh(party_id=party_id)
     _audit(EventKind.OVERRIDE_SET, party_id, actor, before, f"{attribute} = {value!r}. {reason}".strip())
     return party
@@ -73,6 +75,12 @@ def _audit(kind: str, party_id: int, actor, before: dict, reason: str) -> None:
     from parties.models import PartyEvent
 
     event = PartyEvent.objects.create(
-        kind=kind, party_id=party_id, actor=actor, actor_label=actor.get_username() if actor else "system",
-        reason=reason[:500], before=before, after=parties_snapshot([party_id]))
+        kind=kind,
+        party_id=party_id,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "system",
+        reason=reason[:500],
+        before=before,
+        after=parties_snapshot([party_id]),
+    )
     event.parties.set([party_id])

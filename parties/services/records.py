@@ -64,7 +64,9 @@ class StandardizedRow:
         # own tables; the record keeps what matching and survivorship read.
         address = self.address
         return {
-            "source_key": self.source_key, "kind": self.kind, "attributes": self.attributes,
+            "source_key": self.source_key,
+            "kind": self.kind,
+            "attributes": self.attributes,
             "emails": [e["normalized"] for e in self.emails if e["normalized"]],
             "phones": [p["normalized"] for p in self.phones if p["normalized"]],
             "address": {k: v for k, v in address.items() if k != "raw"} if address else None,
@@ -118,8 +120,17 @@ def row_standardize(raw: Mapping[str, Any], *, source: SourceSystem) -> Standard
     else:
         kind = PartyKind.INDIVIDUAL
     row = StandardizedRow(source_key=_value(raw, "source_key"), kind=kind)
-    if kind_raw and kind_raw not in {"organization", "organisation", "org", "company",
-                                     "business", "individual", "person", "consumer", "private"}:
+    if kind_raw and kind_raw not in {
+        "organization",
+        "organisation",
+        "org",
+        "company",
+        "business",
+        "individual",
+        "person",
+        "consumer",
+        "private",
+    }:
         row.problems.append(Problem("party_type", kind_raw, "unknown party type; read as individual"))
 
     _names(raw, row)
@@ -141,8 +152,9 @@ def row_standardize(raw: Mapping[str, Any], *, source: SourceSystem) -> Standard
         if not raw_email:
             continue
         cleaned = std.email_normalize(raw_email)
-        row.emails.append({"column": column, "raw": raw_email, "normalized": cleaned.value,
-                           "problem": cleaned.problem})
+        row.emails.append(
+            {"column": column, "raw": raw_email, "normalized": cleaned.value, "problem": cleaned.problem}
+        )
         if cleaned.problem:
             row.problems.append(Problem(column, raw_email, cleaned.problem))
 
@@ -153,11 +165,18 @@ def row_standardize(raw: Mapping[str, Any], *, source: SourceSystem) -> Standard
         raw_phone = _value(raw, column)
         if not raw_phone:
             continue
-        phone = std.phone_normalize(raw_phone, source.default_region,
-                                    address_country=address_country)
-        row.phones.append({"column": column, "raw": raw_phone, "normalized": phone.normalized,
-                           "country": phone.country, "phone_type": phone.phone_type,
-                           "extension": phone.extension, "problem": phone.problem})
+        phone = std.phone_normalize(raw_phone, source.default_region, address_country=address_country)
+        row.phones.append(
+            {
+                "column": column,
+                "raw": raw_phone,
+                "normalized": phone.normalized,
+                "country": phone.country,
+                "phone_type": phone.phone_type,
+                "extension": phone.extension,
+                "problem": phone.problem,
+            }
+        )
         if phone.problem:
             row.problems.append(Problem(column, raw_phone, phone.problem))
 
@@ -173,15 +192,15 @@ def row_standardize(raw: Mapping[str, Any], *, source: SourceSystem) -> Standard
         if parsed is None:
             row.problems.append(Problem("updated_at", updated_raw, "unreadable date and time"))
         else:
-            row.source_updated_at = (
-                parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
-            )
+            row.source_updated_at = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
     return row
 
 
 def _address(raw: Mapping[str, Any], row: StandardizedRow) -> None:
-    parts = {name: _value(raw, name) for name in
-             ("address_line1", "address_line2", "city", "region", "postal_code", "country")}
+    parts = {
+        name: _value(raw, name)
+        for name in ("address_line1", "address_line2", "city", "region", "postal_code", "country")
+    }
     if not any(parts.values()):
         return
     country = std.country_normalize(parts["country"])
@@ -197,8 +216,11 @@ def _address(raw: Mapping[str, Any], row: StandardizedRow) -> None:
         "country": country.value,
     }
     address["normalized"] = std.address_key(
-        line1=address["line1"], line2=address["line2"], postal_code=address["postal_code"],
-        city=address["city"], country=address["country"],
+        line1=address["line1"],
+        line2=address["line2"],
+        postal_code=address["postal_code"],
+        city=address["city"],
+        country=address["country"],
     )
     row.address = address
 
@@ -218,8 +240,11 @@ def row_identifies_party(row: StandardizedRow) -> bool:
     """A row can become a party only if something names or reaches it."""
     attrs = row.attributes
     return bool(
-        attrs.get("given_name") or attrs.get("family_name") or attrs.get("organization_name")
-        or any(e["normalized"] for e in row.emails) or any(p["normalized"] for p in row.phones)
+        attrs.get("given_name")
+        or attrs.get("family_name")
+        or attrs.get("organization_name")
+        or any(e["normalized"] for e in row.emails)
+        or any(p["normalized"] for p in row.phones)
         or row.identifier
     )
 
@@ -241,9 +266,16 @@ class NewRecord:
 def quality_issues_create(pairs: Sequence[tuple[SourceRecord, NewRecord]], *, job: ImportJob | None) -> int:
     """Record every value that could not be standardized, against its source record."""
     issues = [
-        DataQualityIssue(source_record=record, job=job, line=item.line, field=p.field,
-                         value=p.value[:2000], reason=p.reason[:500])
-        for record, item in pairs for p in item.row.problems
+        DataQualityIssue(
+            source_record=record,
+            job=job,
+            line=item.line,
+            field=p.field,
+            value=p.value[:2000],
+            reason=p.reason[:500],
+        )
+        for record, item in pairs
+        for p in item.row.problems
     ]
     DataQualityIssue.objects.bulk_create(issues)
     return len(issues)
@@ -274,27 +306,60 @@ def _contact_points_merge(record: SourceRecord, row: StandardizedRow, seen_at: d
     normalized value (and linking this record as one more source of them)."""
     party_id = record.party_id
     for model, values in (
-        (ContactPointEmail, [
-            {"normalized": e["normalized"][:320], "raw_value": e["raw"][:320],
-             **dict(zip(("validity", "validity_reason"), validity_of(e["problem"]), strict=True))}
-            for e in row.emails if e["normalized"]]),
-        (ContactPointPhone, [
-            {"normalized": p["normalized"][:32], "raw_value": p["raw"][:64],
-             "country": p["country"], "phone_type": p["phone_type"],
-             **dict(zip(("validity", "validity_reason"), validity_of(p["problem"]), strict=True))}
-            for p in row.phones if p["normalized"]]),
-        (ContactPointAddress, [
-            {"normalized": a["normalized"][:400], "raw_value": a["raw"], "line1": a["line1"][:200],
-             "line2": a["line2"][:200], "city": a["city"][:100], "region": a["region"][:100],
-             "postal_code": a["postal_code"][:20], "country": a["country"]}
-            for a in ([row.address] if row.address and row.address["normalized"] else [])]),
+        (
+            ContactPointEmail,
+            [
+                {
+                    "normalized": e["normalized"][:320],
+                    "raw_value": e["raw"][:320],
+                    **dict(zip(("validity", "validity_reason"), validity_of(e["problem"]), strict=True)),
+                }
+                for e in row.emails
+                if e["normalized"]
+            ],
+        ),
+        (
+            ContactPointPhone,
+            [
+                {
+                    "normalized": p["normalized"][:32],
+                    "raw_value": p["raw"][:64],
+                    "country": p["country"],
+                    "phone_type": p["phone_type"],
+                    **dict(zip(("validity", "validity_reason"), validity_of(p["problem"]), strict=True)),
+                }
+                for p in row.phones
+                if p["normalized"]
+            ],
+        ),
+        (
+            ContactPointAddress,
+            [
+                {
+                    "normalized": a["normalized"][:400],
+                    "raw_value": a["raw"],
+                    "line1": a["line1"][:200],
+                    "line2": a["line2"][:200],
+                    "city": a["city"][:100],
+                    "region": a["region"][:100],
+                    "postal_code": a["postal_code"][:20],
+                    "country": a["country"],
+                }
+                for a in ([row.address] if row.address and row.address["normalized"] else [])
+            ],
+        ),
     ):
         for fields in values:
             point, created = model.objects.get_or_create(
-                party_id=party_id, normalized=fields["normalized"],
-                defaults={**fields, "first_seen_at": seen_at, "last_seen_at": seen_at,
-                          "source_record": record,
-                          "is_primary": not model.objects.filter(party_id=party_id).exists()},
+                party_id=party_id,
+                normalized=fields["normalized"],
+                defaults={
+                    **fields,
+                    "first_seen_at": seen_at,
+                    "last_seen_at": seen_at,
+                    "source_record": record,
+                    "is_primary": not model.objects.filter(party_id=party_id).exists(),
+                },
             )
             if not created:
                 model.objects.filter(pk=point.pk).update(last_seen_at=seen_at)
@@ -302,8 +367,10 @@ def _contact_points_merge(record: SourceRecord, row: StandardizedRow, seen_at: d
                     point.other_source_records.add(record)
     if row.identifier:
         PartyIdentification.objects.get_or_create(
-            party_id=party_id, identifier_type=row.identifier["type"],
-            issuer=record.source_system.name[:100], normalized=row.identifier["normalized"][:100],
+            party_id=party_id,
+            identifier_type=row.identifier["type"],
+            issuer=record.source_system.name[:100],
+            normalized=row.identifier["normalized"][:100],
             defaults={"value": row.identifier["raw"][:100], "source_record": record},
         )
 
@@ -314,7 +381,14 @@ def validity_of(problem: str) -> tuple[str, str]:
 
 
 __all__ = [
-    "CANONICAL_COLUMNS", "GOLDEN_ATTRIBUTES", "NewRecord", "Problem", "StandardizedRow",
-    "content_hash", "quality_issues_create", "row_identifies_party",
-    "row_standardize", "source_record_update",
+    "CANONICAL_COLUMNS",
+    "GOLDEN_ATTRIBUTES",
+    "NewRecord",
+    "Problem",
+    "StandardizedRow",
+    "content_hash",
+    "quality_issues_create",
+    "row_identifies_party",
+    "row_standardize",
+    "source_record_update",
 ]

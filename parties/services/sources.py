@@ -14,8 +14,16 @@ from c360.setting_changes import model_labels, setting_changes_record, setting_v
 from parties.models import SourceSystem
 
 SOURCE_SYSTEM_SETTING = "parties.source_system"  # its history, per source system
-SOURCE_SYSTEM_FIELDS = ("name", "kind", "data_category", "trust_rank", "default_region", "date_order",
-                        "description", "is_active")
+SOURCE_SYSTEM_FIELDS = (
+    "name",
+    "kind",
+    "data_category",
+    "trust_rank",
+    "default_region",
+    "date_order",
+    "description",
+    "is_active",
+)
 
 
 def _fields_check(values: Mapping[str, Any]) -> None:
@@ -25,9 +33,14 @@ def _fields_check(values: Mapping[str, Any]) -> None:
 
 
 def _record(source: SourceSystem, before: Mapping[str, Any], user) -> None:
-    setting_changes_record(setting=SOURCE_SYSTEM_SETTING, object_id=source.pk, before=before,
-                           after=setting_values(source, SOURCE_SYSTEM_FIELDS), user=user,
-                           labels=model_labels(SourceSystem, SOURCE_SYSTEM_FIELDS))
+    setting_changes_record(
+        setting=SOURCE_SYSTEM_SETTING,
+        object_id=source.pk,
+        before=before,
+        after=setting_values(source, SOURCE_SYSTEM_FIELDS),
+        user=user,
+        labels=model_labels(SourceSystem, SOURCE_SYSTEM_FIELDS),
+    )
 
 
 @transaction.atomic

@@ -42,17 +42,81 @@ def collapse(raw: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
-_PARTICLES = {"van", "von", "der", "den", "de", "du", "da", "di", "del", "della", "la", "le",
-              "ten", "ter", "zu", "y", "bin", "al", "dos", "das", "et", "und", "and", "of",
-              "the", "sur", "les", "des", "am", "im", "an"}
+_PARTICLES = {
+    "van",
+    "von",
+    "der",
+    "den",
+    "de",
+    "du",
+    "da",
+    "di",
+    "del",
+    "della",
+    "la",
+    "le",
+    "ten",
+    "ter",
+    "zu",
+    "y",
+    "bin",
+    "al",
+    "dos",
+    "das",
+    "et",
+    "und",
+    "and",
+    "of",
+    "the",
+    "sur",
+    "les",
+    "des",
+    "am",
+    "im",
+    "an",
+}
 _ROMAN = re.compile(r"^(?=[MDCLXVI])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 
 
-_LEGAL_FORMS = {form.lower(): form for form in (
-    "LLC", "LLP", "LP", "Inc", "Inc.", "Corp", "Corp.", "Co.", "Ltd", "Ltd.", "PLC", "GmbH",
-    "AG", "KG", "OHG", "UG", "KGaA", "SE", "e.V.", "BV", "B.V.", "NV", "N.V.", "SA", "S.A.",
-    "SAS", "SARL", "S.L.", "SL", "S.p.A.", "Srl", "AB", "A/S", "Oy",
-)}
+_LEGAL_FORMS = {
+    form.lower(): form
+    for form in (
+        "LLC",
+        "LLP",
+        "LP",
+        "Inc",
+        "Inc.",
+        "Corp",
+        "Corp.",
+        "Co.",
+        "Ltd",
+        "Ltd.",
+        "PLC",
+        "GmbH",
+        "AG",
+        "KG",
+        "OHG",
+        "UG",
+        "KGaA",
+        "SE",
+        "e.V.",
+        "BV",
+        "B.V.",
+        "NV",
+        "N.V.",
+        "SA",
+        "S.A.",
+        "SAS",
+        "SARL",
+        "S.L.",
+        "SL",
+        "S.p.A.",
+        "Srl",
+        "AB",
+        "A/S",
+        "Oy",
+    )
+}
 
 
 @lru_cache(maxsize=65536)
@@ -61,8 +125,7 @@ def organization_name_clean(raw: str | None) -> str:
     (``ACME GMBH`` → ``Acme GmbH``, ``crescent foods llc`` → ``Crescent Foods LLC``)."""
     words = name_clean(raw).split(" ")
     return " ".join(
-        _LEGAL_FORMS.get(word.lower(), word) if index > 0 else word
-        for index, word in enumerate(words)
+        _LEGAL_FORMS.get(word.lower(), word) if index > 0 else word for index, word in enumerate(words)
     )
 
 
@@ -107,8 +170,11 @@ def email_normalize(raw: str | None) -> Cleaned:
     if not value:
         return Cleaned("")
     lowered = value.lower()
-    if (_SIMPLE_EMAIL.match(lowered) and "xn--" not in lowered
-            and not _special_use_domain(lowered.rpartition("@")[2])):
+    if (
+        _SIMPLE_EMAIL.match(lowered)
+        and "xn--" not in lowered
+        and not _special_use_domain(lowered.rpartition("@")[2])
+    ):
         return Cleaned(lowered)
     try:
         result = validate_email(value, check_deliverability=False)
@@ -149,8 +215,9 @@ def phone_region(address_country: str = "", default_region: str = "") -> tuple[s
     return "US", "the default region"
 
 
-def phone_normalize(raw: str | None, default_region: str = "US", *,
-                    address_country: str = "") -> CleanedPhone:
+def phone_normalize(
+    raw: str | None, default_region: str = "US", *, address_country: str = ""
+) -> CleanedPhone:
     """E.164, read in the customer's own country. The rule, for every caller: the number's own
     international prefix (``+44 …``, ``0044 …``) first, then the customer's address country,
     then ``default_region`` (the source's). Validity is judged in the country it is read in,
@@ -188,11 +255,30 @@ def phone_normalize(raw: str | None, default_region: str = "US", *,
 
 
 _COUNTRY_ALIASES = {
-    "UK": "GB", "GREAT BRITAIN": "GB", "ENGLAND": "GB", "SCOTLAND": "GB", "WALES": "GB",
-    "U.K.": "GB", "U.S.": "US", "U.S.A.": "US", "USA": "US", "AMERICA": "US",
-    "DEUTSCHLAND": "DE", "ALLEMAGNE": "DE", "FRANKREICH": "FR", "NEDERLAND": "NL",
-    "HOLLAND": "NL", "THE NETHERLANDS": "NL", "ESPAÑA": "ES", "ESPANA": "ES", "SCHWEIZ": "CH",
-    "SUISSE": "CH", "ÖSTERREICH": "AT", "OESTERREICH": "AT", "ITALIA": "IT", "BELGIË": "BE",
+    "UK": "GB",
+    "GREAT BRITAIN": "GB",
+    "ENGLAND": "GB",
+    "SCOTLAND": "GB",
+    "WALES": "GB",
+    "U.K.": "GB",
+    "U.S.": "US",
+    "U.S.A.": "US",
+    "USA": "US",
+    "AMERICA": "US",
+    "DEUTSCHLAND": "DE",
+    "ALLEMAGNE": "DE",
+    "FRANKREICH": "FR",
+    "NEDERLAND": "NL",
+    "HOLLAND": "NL",
+    "THE NETHERLANDS": "NL",
+    "ESPAÑA": "ES",
+    "ESPANA": "ES",
+    "SCHWEIZ": "CH",
+    "SUISSE": "CH",
+    "ÖSTERREICH": "AT",
+    "OESTERREICH": "AT",
+    "ITALIA": "IT",
+    "BELGIË": "BE",
     "BELGIQUE": "BE",
 }
 
@@ -222,8 +308,7 @@ def country_normalize(raw: str | None) -> Cleaned:
 _DATE_FORMATS = {
     "YMD": ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"],
     "DMY": ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y", "%d %b %Y", "%d %B %Y"],
-    "MDY": ["%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%b %d %Y", "%B %d %Y", "%b %d, %Y",
-            "%B %d, %Y"],
+    "MDY": ["%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y"],
 }
 
 
@@ -245,11 +330,28 @@ def date_parse(raw: str | None, date_order: str = "YMD") -> tuple[date | None, s
 
 
 _GENDERS = {
-    "f": "female", "female": "female", "w": "female", "weiblich": "female", "femme": "female",
-    "woman": "female", "m": "male", "male": "male", "männlich": "male", "maennlich": "male",
-    "homme": "male", "man": "male", "h": "male", "x": "non_binary", "d": "non_binary",
-    "divers": "non_binary", "non-binary": "non_binary", "nonbinary": "non_binary",
-    "non_binary": "non_binary", "u": "", "unknown": "", "undisclosed": "undisclosed",
+    "f": "female",
+    "female": "female",
+    "w": "female",
+    "weiblich": "female",
+    "femme": "female",
+    "woman": "female",
+    "m": "male",
+    "male": "male",
+    "männlich": "male",
+    "maennlich": "male",
+    "homme": "male",
+    "man": "male",
+    "h": "male",
+    "x": "non_binary",
+    "d": "non_binary",
+    "divers": "non_binary",
+    "non-binary": "non_binary",
+    "nonbinary": "non_binary",
+    "non_binary": "non_binary",
+    "u": "",
+    "unknown": "",
+    "undisclosed": "undisclosed",
 }
 
 

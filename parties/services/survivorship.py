@@ -31,12 +31,18 @@ def survivorship_rules_save(*, rules: Mapping[str, str], user=None) -> int:
         if current.get(attribute, Rule.TRUST_RANK) != rule:
             before[attribute] = Rule(current.get(attribute, Rule.TRUST_RANK)).label
             after[attribute] = Rule(rule).label
-            SurvivorshipRule.objects.update_or_create(attribute=attribute,
-                                                      defaults={"rule": rule, "updated_by": user})
+            SurvivorshipRule.objects.update_or_create(
+                attribute=attribute, defaults={"rule": rule, "updated_by": user}
+            )
             changed += 1
     if changed:
-        setting_changes_record(setting=SURVIVORSHIP_SETTING, before=before, after=after, user=user,
-                               labels={key: str(label) for key, label in GOLDEN_ATTRIBUTE_CHOICES})
+        setting_changes_record(
+            setting=SURVIVORSHIP_SETTING,
+            before=before,
+            after=after,
+            user=user,
+            labels={key: str(label) for key, label in GOLDEN_ATTRIBUTE_CHOICES},
+        )
         from parties.tasks import golden_refresh_all_task
 
         transaction.on_commit(lambda: golden_refresh_all_task.delay(0))
@@ -47,9 +53,14 @@ def golden_refresh_batch(*, after_id: int = 0, batch: int = REFRESH_BATCH) -> in
     """Recompute the golden records of the next ``batch`` active parties after ``after_id``
     that have two or more source records (with one, every rule picks the same values).
     Returns the last party id done, or None when there are no more."""
-    ids = list(SourceRecord.objects.filter(party_id__gt=after_id, party__status=PartyStatus.ACTIVE)
-               .values("party_id").annotate(n=Count("pk")).filter(n__gt=1)
-               .order_by("party_id").values_list("party_id", flat=True)[:batch])
+    ids = list(
+        SourceRecord.objects.filter(party_id__gt=after_id, party__status=PartyStatus.ACTIVE)
+        .values("party_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .order_by("party_id")
+        .values_list("party_id", flat=True)[:batch]
+    )
     for party_id in ids:
         party_golden_refresh(party_id=party_id)
     return ids[-1] if ids else None

@@ -80,8 +80,7 @@ def import_template(request: HttpRequest, kind: str) -> FileResponse:
     if not (request.user.has_perm(VIEW) or request.user.has_perm(import_kind.permission)):
         raise PermissionDenied("Your role may not import this kind of file.")
     path = Path(settings.BASE_DIR) / import_kind.example_path
-    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
-                        content_type="text/csv")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv")
 
 
 @require_http_methods(["GET", "POST"])
@@ -89,8 +88,12 @@ def import_new(request: HttpRequest) -> HttpResponse:
     kinds = import_kinds_for(request.user)
     if not kinds:
         raise PermissionDenied("Your role may not import files.")
-    form = ImportUploadForm(request.POST or None, request.FILES or None, kinds=kinds,
-                            may_add_source=request.user.has_perm("parties.add_sourcesystem"))
+    form = ImportUploadForm(
+        request.POST or None,
+        request.FILES or None,
+        kinds=kinds,
+        may_add_source=request.user.has_perm("parties.add_sourcesystem"),
+    )
     if request.method == "POST":
         refused = getattr(request, "upload_refused", "")
         if refused:
@@ -108,10 +111,14 @@ def _create_job(request: HttpRequest, form: ImportUploadForm) -> ImportJob | Non
     stored = import_file_store(stream=upload, original_name=upload.name)
     # A new source system is only named here; the import's start registers it.
     try:
-        return import_job_create(source=form.cleaned_data.get("source"),
-                                 new_source=form.new_source_settings(),
-                                 kind=form.cleaned_data["kind"], stored_name=stored,
-                                 original_name=upload.name, user=request.user)
+        return import_job_create(
+            source=form.cleaned_data.get("source"),
+            new_source=form.new_source_settings(),
+            kind=form.cleaned_data["kind"],
+            stored_name=stored,
+            original_name=upload.name,
+            user=request.user,
+        )
     except ImportFileError as exc:
         form.add_error("file", f"{exc} Nothing was imported.")
     except ImportJobError as exc:
@@ -126,10 +133,15 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(job)
     kind = import_kind_get(job.kind)
     if len(job.headers) > settings.C360_IMPORT_MAX_COLUMNS:  # a draft uploaded before the limit
-        error = (f"{job.original_name} has {len(job.headers):,} columns; at most "
-                 f"{settings.C360_IMPORT_MAX_COLUMNS:,} can be imported. Discard this upload.")
-        return render(request, "parties/imports/mapping.html",
-                      {"job": job, "kind": kind, "too_wide": True, "error": error})
+        error = (
+            f"{job.original_name} has {len(job.headers):,} columns; at most "
+            f"{settings.C360_IMPORT_MAX_COLUMNS:,} can be imported. Discard this upload."
+        )
+        return render(
+            request,
+            "parties/imports/mapping.html",
+            {"job": job, "kind": kind, "too_wide": True, "error": error},
+        )
     form = ImportMappingForm(request.POST or None, headers=job.headers, kind=kind, mapping=job.mapping)
     error, unconfirmed, confirmed = "", [], set(request.POST.getlist("confirm_ignored"))
     samples = import_job_samples(job)
@@ -137,31 +149,47 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         mapping = form.mapping()
         try:
-            import_job_start(job=job, mapping=mapping, save_mapping=form.cleaned_data["save_mapping"],
-                             confirmed_ignored=confirmed)
+            import_job_start(
+                job=job,
+                mapping=mapping,
+                save_mapping=form.cleaned_data["save_mapping"],
+                confirmed_ignored=confirmed,
+            )
         except IgnoredColumnsError as exc:
             unconfirmed = exc.columns
-            error = (f"Not started: {len(exc.columns)} ignored column"
-                     f"{'s look' if len(exc.columns) > 1 else ' looks'} like customer data. "
-                     "Map each marked column below, or tick “ignore it anyway”.")
+            error = (
+                f"Not started: {len(exc.columns)} ignored column"
+                f"{'s look' if len(exc.columns) > 1 else ' looks'} like customer data. "
+                "Map each marked column below, or tick “ignore it anyway”."
+            )
         except (MappingError, ImportJobError) as exc:
             error = f"Not started: {exc}"
         else:
             messages.success(request, f"Import #{job.pk} started.")
             return redirect(job)
-    warnings = {w.column: w for w in mapping_ignored_warnings(mapping, headers=job.headers,
-                                                                samples=samples)}
+    warnings = {w.column: w for w in mapping_ignored_warnings(mapping, headers=job.headers, samples=samples)}
     preview = rows_preview(Path(settings.MEDIA_ROOT) / job.file.name, job_file_info(job), limit=8)
-    return render(request, "parties/imports/mapping.html", {
-        "job": job, "form": form, "kind": kind, "error": error,
-        "columns": form.columns_for_template(samples, warnings, confirmed),
-        "warnings": list(warnings.values()), "unconfirmed": unconfirmed,
-        "new_source_date_order": DateOrder(job.new_source["date_order"]).label
-        if job.new_source.get("date_order") in DateOrder.values else "",
-        # cells in header order, looked up once per cell: the page is linear in the columns
-        "preview": [(row.line, [row.values.get(h, "") for h in job.headers] if row.values else [],
-                     row.error) for row in preview],
-    })
+    return render(
+        request,
+        "parties/imports/mapping.html",
+        {
+            "job": job,
+            "form": form,
+            "kind": kind,
+            "error": error,
+            "columns": form.columns_for_template(samples, warnings, confirmed),
+            "warnings": list(warnings.values()),
+            "unconfirmed": unconfirmed,
+            "new_source_date_order": DateOrder(job.new_source["date_order"]).label
+            if job.new_source.get("date_order") in DateOrder.values
+            else "",
+            # cells in header order, looked up once per cell: the page is linear in the columns
+            "preview": [
+                (row.line, [row.values.get(h, "") for h in job.headers] if row.values else [], row.error)
+                for row in preview
+            ],
+        },
+    )
 
 
 def _detail_context(job: ImportJob) -> dict:
@@ -173,11 +201,16 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk, VIEW, ImportJob.objects.select_related("source_system", "created_by"))
     if job.status == ImportStatus.DRAFT and _may(request.user, job, RUN):
         return redirect("parties:import_mapping", pk=job.pk)
-    return render(request, "parties/imports/detail.html", {
-        **_detail_context(job), "may_control": _may(request.user, job, CONTROL),
-        "rejections": job.rejections.all()[:100],
-        "issues": job.quality_issues.select_related("source_record")[:100],
-    })
+    return render(
+        request,
+        "parties/imports/detail.html",
+        {
+            **_detail_context(job),
+            "may_control": _may(request.user, job, CONTROL),
+            "rejections": job.rejections.all()[:100],
+            "issues": job.quality_issues.select_related("source_record")[:100],
+        },
+    )
 
 
 @require_GET
@@ -194,7 +227,8 @@ def import_report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     job = _job(request, pk, VIEW)
     response = StreamingHttpResponse(
         csv_stream(["line", "column", "value", "reason", "outcome"], import_report_rows(job=job)),
-        content_type="text/csv; charset=utf-8")
+        content_type="text/csv; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.csv"'
     return response
 
@@ -215,8 +249,9 @@ def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk, CONTROL)
     try:
         import_job_retry(job=job)
-        messages.success(request,
-                         f"Import #{job.pk} queued again; it continues after line {job.cursor_line}.")
+        messages.success(
+            request, f"Import #{job.pk} queued again; it continues after line {job.cursor_line}."
+        )
     except ImportJobError as exc:
         messages.error(request, str(exc))
     return redirect(job)

@@ -59,26 +59,37 @@ def party_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "parties/_timeline.html", timeline)
     sections = party_sections(request.user, party)
     _badges_attach(party, sections)
-    return render(request, "parties/party_detail.html", {
-        **timeline,
-        "sections_html": [render_to_string(section.template, {**section.context, "party": party}, request)
-                          for section in sections],
-        "merge_history": party_merge_history(party_id=party.pk),
-        "can_view_raw": request.user.has_perm("parties.view_sourcerecord"),
-        "golden": list(golden_explain(party_id=party.pk).values()),
-        "links": party_links(request.user, party),
-        "can_edit": party.status == "active" and request.user.has_perm("parties.change_contactpointemail"),
-        "can_add_contact": request.user.has_perm("parties.add_contactpointemail"),
-    })
+    return render(
+        request,
+        "parties/party_detail.html",
+        {
+            **timeline,
+            "sections_html": [
+                render_to_string(section.template, {**section.context, "party": party}, request)
+                for section in sections
+            ],
+            "merge_history": party_merge_history(party_id=party.pk),
+            "can_view_raw": request.user.has_perm("parties.view_sourcerecord"),
+            "golden": list(golden_explain(party_id=party.pk).values()),
+            "links": party_links(request.user, party),
+            "can_edit": party.status == "active"
+            and request.user.has_perm("parties.change_contactpointemail"),
+            "can_add_contact": request.user.has_perm("parties.add_contactpointemail"),
+        },
+    )
 
 
 def _badges_attach(party: Party, sections) -> None:
     """Put the badges other apps give contact points (consents) on the prefetched rows."""
-    for kind, points in (("email", party.emails.all()), ("phone", party.phones.all()),
-                         ("address", party.addresses.all())):
+    for kind, points in (
+        ("email", party.emails.all()),
+        ("phone", party.phones.all()),
+        ("address", party.addresses.all()),
+    ):
         for point in points:
-            point.badges = [badge for section in sections
-                            for badge in section.badges.get((kind, point.pk), ())]
+            point.badges = [
+                badge for section in sections for badge in section.badges.get((kind, point.pk), ())
+            ]
 
 
 class SourceSystemListView(PermissionRequiredMixin, ListView):
@@ -129,5 +140,6 @@ class SourceSystemUpdateView(_SourceSystemFormMixin, UpdateView):
         return source_system_update(source_id=self.object.pk, values=values, user=self.request.user)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(**kwargs, changes=setting_changes_list(
-            setting=SOURCE_SYSTEM_SETTING, object_id=self.object.pk))
+        return super().get_context_data(
+            **kwargs, changes=setting_changes_list(setting=SOURCE_SYSTEM_SETTING, object_id=self.object.pk)
+        )

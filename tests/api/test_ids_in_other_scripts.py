@@ -11,8 +11,9 @@ pytestmark = pytest.mark.django_db
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
-@pytest.mark.parametrize("collection, factory", [("parties", PartyFactory),
-                                                 ("source-systems", SourceSystemFactory)])
+@pytest.mark.parametrize(
+    "collection, factory", [("parties", PartyFactory), ("source-systems", SourceSystemFactory)]
+)
 def test_an_existing_id_written_in_other_digits_is_not_found(api, collection, factory):
     pk = factory().pk
 

@@ -55,10 +55,24 @@ def test_a_setting_opens_them_to_anyone():
         " c.get('/api/redoc/').status_code)\n"
     )
     env = {**subprocess_env(), "C360_API_DOCS_PUBLIC": "1"}
-    opened = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120, check=True)
+    opened = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert opened.stdout.split()[-3:] == ["200", "200", "200"]
     env["C360_API_DOCS_PUBLIC"] = "0"
-    closed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120, check=True)
+    closed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert closed.stdout.split()[-3:] == ["401", "302", "302"]

@@ -33,8 +33,11 @@ def test_split_merges_each_group_and_refuses_what_is_not_a_split(api):
 
     assert done.status_code == 200 and done.json()["status"] == "split"
     assert m.Party.objects.get(pk=a).merged_into_id == b
-    assert set(PairDecision.objects.filter(decision="rejected", is_active=True).values_list(
-        "party_a_id", "party_b_id")) == {(a, c), (a, d), (b, c), (b, d)}
+    assert set(
+        PairDecision.objects.filter(decision="rejected", is_active=True).values_list(
+            "party_a_id", "party_b_id"
+        )
+    ) == {(a, c), (a, d), (b, c), (b, d)}
     again = client.post(url, {"groups": [[a, b], [c, d]]}, format="json")
     assert again.status_code == 409 and "already handled (split into groups)" in again.json()["detail"]
 

@@ -26,11 +26,14 @@ def axe_violations(page, impacts: tuple[str, ...] = BLOCKING) -> list[str]:
     axe's best practices), one line per rule with up to five offending elements."""
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(_axe_source())
-    found = page.evaluate("""async (impacts) => {
+    found = page.evaluate(
+        """async (impacts) => {
         const result = await axe.run(document, {resultTypes: ["violations"]});
         return result.violations.filter((v) => impacts.includes(v.impact)).map((v) =>
             `${v.impact} ${v.id} (${v.help}): ` + v.nodes.slice(0, 5).map((n) =>
                 n.target.join(" ") + " — " + (n.failureSummary || "").split("\\n").slice(1).join(" ")
             ).join(" | "));
-    }""", list(impacts))
+    }""",
+        list(impacts),
+    )
     return [f"{page.url}: {line}" for line in found]

@@ -12,8 +12,16 @@ import shutil
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +75,12 @@ def page(browser, live_server, role_groups, csp_violations):
     context.expose_function("cspViolation", lambda text: csp_violations.append(text))
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()
-    page.on("console", lambda message: "Content Security Policy" in message.text
-            and csp_violations.append(f"console: {message.text}"))
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and csp_violations.append(f"console: {message.text}")
+        ),
+    )
     page.set_default_timeout(15_000)
     yield page
     context.close()

@@ -39,13 +39,26 @@ def cluster():
     record.standardized["attributes"]["gender"] = Gender.NON_BINARY
     record.save()
     party_golden_refresh(party_id=c.crm.pk)
-    ContactPointAddress.objects.create(party=c.crm, line1="12 Main St", postal_code="37293",
-                                       city="Nashville", region="Tn", country="US")
+    ContactPointAddress.objects.create(
+        party=c.crm, line1="12 Main St", postal_code="37293", city="Nashville", region="Tn", country="US"
+    )
     actor = Actor(label="test")
-    consent_set(party_id=c.crm.pk, channel="email", purpose="newsletter", status="opt_in",
-                capture_source="web form", actor=actor)
-    consent_set(party_id=c.crm.pk, channel="sms", purpose="marketing", status="opt_out",
-                capture_source="store", actor=actor)
+    consent_set(
+        party_id=c.crm.pk,
+        channel="email",
+        purpose="newsletter",
+        status="opt_in",
+        capture_source="web form",
+        actor=actor,
+    )
+    consent_set(
+        party_id=c.crm.pk,
+        channel="sms",
+        purpose="marketing",
+        status="opt_out",
+        capture_source="store",
+        actor=actor,
+    )
     suggestion = suggestion_for([c.crm.pk, c.shop.pk, c.pos.pk], score=0.91)
     suggestion_for([c.employer.pk, c.shop.pk], score=0.6)
     return c, suggestion
@@ -56,8 +69,14 @@ def test_no_serious_accessibility_violation_on_the_stewards_pages(page, cluster)
     sign_in(page, "steward", "steward-demo")
     page.set_viewport_size({"width": 1366, "height": 768})
     problems = []
-    for path in ("/", "/matching/suggestions/", f"/matching/suggestions/{suggestion.pk}/",
-                 f"/parties/{c.crm.pk}/", f"/consents/parties/{c.crm.pk}/", "/matching/thresholds/"):
+    for path in (
+        "/",
+        "/matching/suggestions/",
+        f"/matching/suggestions/{suggestion.pk}/",
+        f"/parties/{c.crm.pk}/",
+        f"/consents/parties/{c.crm.pk}/",
+        "/matching/thresholds/",
+    ):
         page.goto(path)
         expect(page.locator("main")).to_be_visible()
         problems += axe_violations(page)
@@ -96,7 +115,9 @@ def test_keyboard_users_skip_to_the_content_and_always_see_where_the_focus_is(pa
         outline = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
                                            return [s.outlineStyle, s.outlineWidth]; }""")
         assert outline[0] != "none" and outline[1] != "0px", (
-            page.evaluate("document.activeElement.outerHTML.slice(0, 120)"), outline)
+            page.evaluate("document.activeElement.outerHTML.slice(0, 120)"),
+            outline,
+        )
 
 
 def test_the_administrators_top_bar_is_one_row_at_1366_px(page, cluster, tmp_path):

@@ -40,7 +40,7 @@ def test_redoc_and_swagger_ui_need_nothing_from_another_site(page, live_server):
     page.goto("/api/redoc/")
     expect(page.get_by_role("heading", name="C360 Steward API")).to_be_visible(timeout=20_000)
     expect(page.get_by_text("consents_eligibility_list").first).to_be_attached()
-    absolute = "document.querySelectorAll('link[href^=\"http\"], script[src^=\"http\"]').length"
+    absolute = 'document.querySelectorAll(\'link[href^="http"], script[src^="http"]\').length'
     assert page.evaluate(absolute) == 0
     font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
     assert "Montserrat" not in font and "system-ui" in font, font

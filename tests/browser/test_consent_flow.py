@@ -25,8 +25,9 @@ def test_marketing_finds_a_customer_by_phone_and_opts_them_out_of_newsletters(pa
     shots.mkdir(parents=True, exist_ok=True)
     demo_users_ensure()
     party = PartyFactory(given_name="Ada", family_name="Lovelace", display_name="Ada Lovelace")
-    ContactPointPhone.objects.create(party=party, raw_value="+49 151 23456789", normalized="+4915123456789",
-                                     country="DE")
+    ContactPointPhone.objects.create(
+        party=party, raw_value="+49 151 23456789", normalized="+4915123456789", country="DE"
+    )
 
     sign_in(page, "marketing", "marketing-demo")
     page.get_by_label("Find a customer").fill("0151 / 234 567 89")  # not as stored
@@ -46,8 +47,14 @@ def test_marketing_finds_a_customer_by_phone_and_opts_them_out_of_newsletters(pa
     expect(page.locator("#capture_source:invalid")).to_have_count(1)
     page.locator("#capture_source").fill("phone call with the customer")
     page.get_by_test_id("consent-save").click()
-    expect(page.get_by_text(re.compile("SMS · marketing: opted in; Email · newsletter: opted out "
-                                       r"\(2 changes"))).to_be_visible()  # in the grid's order
+    expect(
+        page.get_by_text(
+            re.compile(
+                "SMS · marketing: opted in; Email · newsletter: opted out "
+                r"\(2 changes"
+            )
+        )
+    ).to_be_visible()  # in the grid's order
     expect(page.locator("[data-cell='email/newsletter']")).to_contain_text("Opted out")
     expect(page.locator("[data-cell='sms/marketing']")).to_contain_text("Opted in")
     ledger = page.get_by_test_id("ledger")
@@ -60,7 +67,8 @@ def test_marketing_finds_a_customer_by_phone_and_opts_them_out_of_newsletters(pa
     events = ConsentEvent.objects.order_by("id")
     assert [(e.key, e.actor.username, e.capture_source) for e in events] == [
         ("sms/marketing", "marketing", "phone call with the customer"),
-        ("email/newsletter", "marketing", "phone call with the customer")]
+        ("email/newsletter", "marketing", "phone call with the customer"),
+    ]
 
 
 def test_a_steward_sees_the_consents_but_not_the_buttons(page):
@@ -72,8 +80,10 @@ def test_a_steward_sees_the_consents_but_not_the_buttons(page):
     expect(page.get_by_role("button", name="Opt out")).to_have_count(0)
     expect(page.locator("select[name=change]")).to_have_count(0)
     expect(page.locator("#capture_source")).to_have_count(0)
-    response = page.request.post(f"/consents/parties/{party.pk}/consent/",
-                                 form={"set": "email|newsletter|opt_out", "capture_source": "x"})
+    response = page.request.post(
+        f"/consents/parties/{party.pk}/consent/",
+        form={"set": "email|newsletter|opt_out", "capture_source": "x"},
+    )
     assert response.status == 403
     assert not ContactPointTypeConsent.objects.exists()
 

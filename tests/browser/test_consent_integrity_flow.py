@@ -30,8 +30,14 @@ def _opted_in_pair():
     other = PartyFactory(given_name="Rene", family_name="Mueller", display_name="Rene Mueller")
     for party in (survivor, other):
         EmailFactory(party=party)
-        consent_set(party_id=party.pk, channel="email", purpose="newsletter", status="opt_in",
-                    capture_source="web form", actor=Actor(kind="user", label="test"))
+        consent_set(
+            party_id=party.pk,
+            channel="email",
+            purpose="newsletter",
+            status="opt_in",
+            capture_source="web form",
+            actor=Actor(kind="user", label="test"),
+        )
     return survivor, other
 
 
@@ -80,8 +86,9 @@ def test_a_form_opened_before_the_merge_changes_the_survivor_and_says_so(page, t
     page.locator("[data-cell='email/newsletter'] select").select_option(label="Opt out")
     page.get_by_test_id("consent-save").click()
 
-    expect(page.get_by_text(f"on party {survivor.pk} (party {other.pk} was merged into party "
-                            f"{survivor.pk})")).to_be_visible()
+    expect(
+        page.get_by_text(f"on party {survivor.pk} (party {other.pk} was merged into party {survivor.pk})")
+    ).to_be_visible()
     expect(page.locator("[data-cell='email/newsletter']")).to_contain_text("Opted out")
     assert page.url.endswith(f"/consents/parties/{survivor.pk}/")
     page.screenshot(path=str(tmp_path / "followed.png"), full_page=True)
@@ -93,8 +100,14 @@ def test_an_erased_customers_consent_cannot_be_changed_in_the_browser(page):
 
     demo_users_ensure()
     party, _ = _opted_in_pair()
-    consent_set(party_id=party.pk, channel="email", purpose="newsletter", status="opt_out",
-                capture_source="unsubscribe link", actor=Actor(kind="user", label="test"))
+    consent_set(
+        party_id=party.pk,
+        channel="email",
+        purpose="newsletter",
+        status="opt_out",
+        capture_source="unsubscribe link",
+        actor=Actor(kind="user", label="test"),
+    )
     sign_in(page, "marketing", "marketing-demo")
     page.goto(f"/consents/parties/{party.pk}/")  # opened before the erasure
     party_erase(party_id=party.pk, reason="right to be forgotten")

@@ -43,8 +43,9 @@ def _sign_in(page, username: str, password: str) -> None:
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
 
 
-def test_the_main_pages_load_under_the_policy_and_their_scripts_still_work(page, tmp_path, settings,
-                                                                              csp_violations):
+def test_the_main_pages_load_under_the_policy_and_their_scripts_still_work(
+    page, tmp_path, settings, csp_violations
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     demo_users_ensure()
     c = customer_copies()
@@ -52,15 +53,27 @@ def test_the_main_pages_load_under_the_policy_and_their_scripts_still_work(page,
     suggestion_for([c.employer.pk, c.crm.pk], score=0.55)
     content = b"customer_id,first_name,last_name,email\n1,Ann,Lee,ann@example.com\n2,Bo,Kim,bo@example.com\n"
     stored = import_file_store(stream=io.BytesIO(content), original_name="customers.csv")
-    job = import_job_create(source=c.crm.source_records.get().source_system, kind="parties",
-                            stored_name=stored, original_name="customers.csv")
+    job = import_job_create(
+        source=c.crm.source_records.get().source_system,
+        kind="parties",
+        stored_name=stored,
+        original_name="customers.csv",
+    )
     job = import_job_run(job_id=import_job_start(job=job, mapping=None, enqueue=False).pk)
     api_token_create(name="crm-sync", role=DATA_STEWARD)
 
     _sign_in(page, "admin", "admin-demo")
     page.wait_for_function("window.appReady === true")
-    for path in ("/", "/parties/", "/parties/imports/", "/matching/runs/", "/matching/training/",
-                 "/consents/eligibility/", "/consents/segments/", "/dashboard/issues/"):
+    for path in (
+        "/",
+        "/parties/",
+        "/parties/imports/",
+        "/matching/runs/",
+        "/matching/training/",
+        "/consents/eligibility/",
+        "/consents/segments/",
+        "/dashboard/issues/",
+    ):
         page.goto(path)
         expect(page.locator("main")).to_be_visible()
     _shot(page, tmp_path, "home")
@@ -140,8 +153,9 @@ def test_the_main_pages_load_under_the_policy_and_their_scripts_still_work(page,
     expect(page.get_by_test_id("preview")).to_contain_text("Golden record after the merge")
     member = page.locator("th.member").filter(has_text=f"#{c.pos.pk}")
     member.get_by_role("button", name="Not this one").click()
-    expect(page.get_by_text(f"Suggestion #{trio.pk}: recorded as not a match for party {c.pos.pk}.")
-           ).to_be_visible()
+    expect(
+        page.get_by_text(f"Suggestion #{trio.pk}: recorded as not a match for party {c.pos.pk}.")
+    ).to_be_visible()
     trio.refresh_from_db()
     assert trio.status == "pending"
     assert set(trio.members.values_list("party_id", flat=True)) == {c.crm.pk, c.shop.pk}

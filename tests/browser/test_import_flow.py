@@ -19,8 +19,10 @@ ROWS = 2500
 
 def _csv() -> bytes:
     lines = ["Kunden-ID;Vorname;Nachname;Mail;Handy;PLZ;Stadt;Bemerkung"]
-    lines += [f"K{i:05d};Vorname{i};Nachname{i};person{i}@beispiel.de;0151 {20000000 + i};10115;Berlin;"
-              for i in range(ROWS)]
+    lines += [
+        f"K{i:05d};Vorname{i};Nachname{i};person{i}@beispiel.de;0151 {20000000 + i};10115;Berlin;"
+        for i in range(ROWS)
+    ]
     lines.append(";Ohne;Schlüssel;x@y.de;;;;")  # rejected: no source key
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -45,7 +47,8 @@ def test_an_administrator_uploads_maps_and_watches_an_import_finish(page, settin
         page.get_by_label("Phone region of the new source").fill("DE")
         page.get_by_label("Date order of the new source").select_option("DMY")
         page.locator("input[type=file]").set_input_files(
-            files=[{"name": "kunden.csv", "mimeType": "text/csv", "buffer": _csv()}])
+            files=[{"name": "kunden.csv", "mimeType": "text/csv", "buffer": _csv()}]
+        )
         page.get_by_role("button", name="Upload and map columns").click()
 
         # the mapping page proposes what it recognizes, the German headers included
@@ -82,9 +85,11 @@ def test_marketing_uploads_an_opt_out_list_and_may_not_import_customers(page, se
     SourceSystemFactory(name="Email platform")
     ann = PartyFactory(given_name="Ann")
     ContactPointEmail.objects.create(party=ann, raw_value="ann@example.com", normalized="ann@example.com")
-    optouts = (b"E-Mail;Channel;List;Status;Date;Where\n"
-               b"ANN@example.com;email;newsletter;unsubscribed;2026-10-02;unsubscribe link\n"
-               b"nobody@example.com;email;newsletter;unsubscribed;2026-10-02;unsubscribe link\n")
+    optouts = (
+        b"E-Mail;Channel;List;Status;Date;Where\n"
+        b"ANN@example.com;email;newsletter;unsubscribed;2026-10-02;unsubscribe link\n"
+        b"nobody@example.com;email;newsletter;unsubscribed;2026-10-02;unsubscribe link\n"
+    )
     with celery_worker(tmp_path / "worker.log"):
         _login(page, "marketing", "marketing-demo")
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
@@ -94,7 +99,8 @@ def test_marketing_uploads_an_opt_out_list_and_may_not_import_customers(page, se
         expect(page.get_by_label("…or a new source system")).to_have_count(0)
         page.get_by_label("Source system").select_option(label="Email platform")
         page.locator("input[type=file]").set_input_files(
-            files=[{"name": "unsubscribes.csv", "mimeType": "text/csv", "buffer": optouts}])
+            files=[{"name": "unsubscribes.csv", "mimeType": "text/csv", "buffer": optouts}]
+        )
         page.get_by_role("button", name="Upload and map columns").click()
         page.get_by_label("Field for column List").select_option("purpose")
         page.get_by_label("Field for column Where").select_option("capture_source")

@@ -10,9 +10,7 @@ from playwright.sync_api import expect
 from parties.services.users import demo_users_ensure
 from tests.factories import EmailFactory, PartyFactory, SourceRecordFactory
 
-pytestmark = [
-    pytest.mark.browser, pytest.mark.django_db(transaction=True)
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _login(page, username: str, password: str) -> None:

@@ -17,20 +17,35 @@ from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-HEADERS = ["Kundennr", "Anrede", "Vorname", "Nachname", "Geburtsdatum", "E-Mail-Adresse", "Mobil",
-           "Telefon", "Straße", "Hausnummer", "PLZ", "Ort"]
+HEADERS = [
+    "Kundennr",
+    "Anrede",
+    "Vorname",
+    "Nachname",
+    "Geburtsdatum",
+    "E-Mail-Adresse",
+    "Mobil",
+    "Telefon",
+    "Straße",
+    "Hausnummer",
+    "PLZ",
+    "Ort",
+]
 
 
 def _csv() -> bytes:
     lines = [";".join(HEADERS)]
     for i in range(20):
-        lines.append(f"K-{i:04d};Frau;Anna{i};Müller;{1 + i % 28:02d}.04.1980;anna{i}@beispiel.de;"
-                     f"0151 {2345600 + i};030 {1234500 + i};Hauptstraße;{i + 1};10115;Berlin")
+        lines.append(
+            f"K-{i:04d};Frau;Anna{i};Müller;{1 + i % 28:02d}.04.1980;anna{i}@beispiel.de;"
+            f"0151 {2345600 + i};030 {1234500 + i};Hauptstraße;{i + 1};10115;Berlin"
+        )
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def test_an_ignored_email_column_is_flagged_before_the_import_starts(browser, live_server, page,
-                                                                      settings, tmp_path):
+def test_an_ignored_email_column_is_flagged_before_the_import_starts(
+    browser, live_server, page, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     shots = Path(os.environ.get("C360_SCREENSHOTS") or tmp_path)  # where a person looks at them
     shots.mkdir(parents=True, exist_ok=True)
@@ -45,7 +60,8 @@ def test_an_ignored_email_column_is_flagged_before_the_import_starts(browser, li
     page.get_by_label("Phone region of the new source").fill("DE")
     page.get_by_label("Date order of the new source").select_option("DMY")
     page.locator("input[type=file]").set_input_files(
-        files=[{"name": "kunden.csv", "mimeType": "text/csv", "buffer": _csv()}])
+        files=[{"name": "kunden.csv", "mimeType": "text/csv", "buffer": _csv()}]
+    )
     page.screenshot(path=str(shots / "upload.png"), full_page=True)
     page.get_by_role("button", name="Upload and map columns").click()
 
@@ -53,8 +69,14 @@ def test_an_ignored_email_column_is_flagged_before_the_import_starts(browser, li
     expect(page.get_by_role("heading", name="Map the columns of kunden.csv")).to_be_visible()
     rows = page.get_by_test_id("mapping").locator("tbody tr")
     expect(rows).to_have_count(12)
-    for header, field in [("E-Mail-Adresse", "email"), ("Mobil", "phone"), ("Telefon", "phone_2"),
-                          ("Vorname", "given_name"), ("PLZ", "postal_code"), ("Ort", "city")]:
+    for header, field in [
+        ("E-Mail-Adresse", "email"),
+        ("Mobil", "phone"),
+        ("Telefon", "phone_2"),
+        ("Vorname", "given_name"),
+        ("PLZ", "postal_code"),
+        ("Ort", "city"),
+    ]:
         expect(page.get_by_label(f"Field for column {header}")).to_have_value(field)
     for header in HEADERS:
         box = page.get_by_label(f"Field for column {header}").bounding_box()
@@ -86,4 +108,3 @@ def test_an_ignored_email_column_is_flagged_before_the_import_starts(browser, li
     source = SourceSystem.objects.get()
     assert (source.name, source.default_region, source.date_order) == ("Filiale München", "DE", "DMY")
     assert job.source_system == source
-

@@ -25,23 +25,47 @@ def _shot(page, tmp_path, name: str) -> None:
 
 
 def _household():
-    john = PartyFactory(given_name="John", family_name="Smith", display_name="John Smith",
-                        birth_date=dt.date(1978, 2, 3))
+    john = PartyFactory(
+        given_name="John", family_name="Smith", display_name="John Smith", birth_date=dt.date(1978, 2, 3)
+    )
     jane = PartyFactory(given_name="Jane", family_name="Smith", display_name="Jane Smith")
     for i in range(12):
         PartyFactory(display_name=f"Johanna Smithson {i}")
     for party in (john, jane):
-        ContactPointAddress.objects.create(party=party, line1="1 Elm Street", postal_code="02139",
-                                           city="Cambridge", country="US", is_primary=True,
-                                           normalized="1 elm street|02139|cambridge|us")
+        ContactPointAddress.objects.create(
+            party=party,
+            line1="1 Elm Street",
+            postal_code="02139",
+            city="Cambridge",
+            country="US",
+            is_primary=True,
+            normalized="1 elm street|02139|cambridge|us",
+        )
     PartyRelationship.objects.create(from_party=john, to_party=jane, kind="household_member")
     now = timezone.now()
     Engagement.objects.bulk_create(
-        [Engagement(party=john, engagement_type="order", occurred_at=now - dt.timedelta(days=i),
-                    amount=Decimal("25.00"), currency="USD", external_id=f"ORD-{i}", status="delivered")
-         for i in range(8)]
-        + [Engagement(party=john, engagement_type="web_visit", occurred_at=now - dt.timedelta(hours=i),
-                      external_id=f"VIS-{i}") for i in range(70)])
+        [
+            Engagement(
+                party=john,
+                engagement_type="order",
+                occurred_at=now - dt.timedelta(days=i),
+                amount=Decimal("25.00"),
+                currency="USD",
+                external_id=f"ORD-{i}",
+                status="delivered",
+            )
+            for i in range(8)
+        ]
+        + [
+            Engagement(
+                party=john,
+                engagement_type="web_visit",
+                occurred_at=now - dt.timedelta(hours=i),
+                external_id=f"VIS-{i}",
+            )
+            for i in range(70)
+        ]
+    )
     return john, jane
 
 
@@ -95,10 +119,14 @@ def test_the_dashboard_draws_its_charts(page, tmp_path):
     charts = page.locator("[data-testid^=chart-]")
     expect(charts.first).to_be_visible()
     assert charts.count() >= 4
-    drawn = [charts.nth(i).evaluate("e => [e.getAttribute('data-testid'), e.tagName.toLowerCase(), "
-                                    "e.querySelectorAll('rect, path, line').length, "
-                                    "e.getBoundingClientRect().height]")
-             for i in range(charts.count())]
+    drawn = [
+        charts.nth(i).evaluate(
+            "e => [e.getAttribute('data-testid'), e.tagName.toLowerCase(), "
+            "e.querySelectorAll('rect, path, line').length, "
+            "e.getBoundingClientRect().height]"
+        )
+        for i in range(charts.count())
+    ]
     svgs = [name for name, tag, shapes, height in drawn if tag == "svg" and shapes > 0 and height > 20]
     assert len(svgs) >= 3, drawn
     expect(page.get_by_test_id("figures-as-of")).to_be_visible()

@@ -22,52 +22,127 @@ from tests.matching.queue_helpers import suggestion_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(os.environ.get("C360_SCREENSHOT_DIR")
-                   or Path(__file__).resolve().parents[2] / "var" / "screenshots")
+SCREENSHOTS = Path(
+    os.environ.get("C360_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "var" / "screenshots"
+)
 
 # One customer as eight systems know her (the fifth and sixth disagree: Herr, another country).
 COPIES = [
-    ("CRM", "Frau", "Mechthilde", "mechthilde.trommler@example.de", "+4934112345678",
-     ("Lindenweg 7", "04109", "Leipzig", "DE"), ("customer_number", "CRM", "C-100234")),
-    ("Webshop", "", "Mechthilde", "mechthilde.trommler@example.de", "+4915112345678",
-     ("Lindenweg 7", "04109", "Leipzig", "DE"), ("customer_number", "Webshop", "W-88121")),
-    ("Filiale", "Frau", "Mechthild", "m.trommler@gmx.de", "+4915112345678",
-     ("Lindenweg 7", "04109", "Leipzig", "DE"), None),
-    ("Newsletter", "", "Mechthilde", "m.trommler@gmx.de", "",
-     None, None),
-    ("Kundenservice", "Herr", "Mechthilde", "mechthilde.trommler@example.de", "+4934112345678",
-     ("Lindenweg 7", "04109", "Leipzig", "DE"), ("customer_number", "CRM", "C-100999")),
-    ("Treueclub", "Frau", "Mechthilde", "mecky@trommler.at", "+436641234567",
-     ("Hauptplatz 3", "8010", "Graz", "AT"), ("loyalty_number", "Treueclub", "TC-5521")),
-    ("Callcenter", "Frau", "Mechthilde", "mechthilde.trommler@example.de", "+4934112345678",
-     ("Lindenweg 7", "04109", "Leipzig", "DE"), None),
+    (
+        "CRM",
+        "Frau",
+        "Mechthilde",
+        "mechthilde.trommler@example.de",
+        "+4934112345678",
+        ("Lindenweg 7", "04109", "Leipzig", "DE"),
+        ("customer_number", "CRM", "C-100234"),
+    ),
+    (
+        "Webshop",
+        "",
+        "Mechthilde",
+        "mechthilde.trommler@example.de",
+        "+4915112345678",
+        ("Lindenweg 7", "04109", "Leipzig", "DE"),
+        ("customer_number", "Webshop", "W-88121"),
+    ),
+    (
+        "Filiale",
+        "Frau",
+        "Mechthild",
+        "m.trommler@gmx.de",
+        "+4915112345678",
+        ("Lindenweg 7", "04109", "Leipzig", "DE"),
+        None,
+    ),
+    ("Newsletter", "", "Mechthilde", "m.trommler@gmx.de", "", None, None),
+    (
+        "Kundenservice",
+        "Herr",
+        "Mechthilde",
+        "mechthilde.trommler@example.de",
+        "+4934112345678",
+        ("Lindenweg 7", "04109", "Leipzig", "DE"),
+        ("customer_number", "CRM", "C-100999"),
+    ),
+    (
+        "Treueclub",
+        "Frau",
+        "Mechthilde",
+        "mecky@trommler.at",
+        "+436641234567",
+        ("Hauptplatz 3", "8010", "Graz", "AT"),
+        ("loyalty_number", "Treueclub", "TC-5521"),
+    ),
+    (
+        "Callcenter",
+        "Frau",
+        "Mechthilde",
+        "mechthilde.trommler@example.de",
+        "+4934112345678",
+        ("Lindenweg 7", "04109", "Leipzig", "DE"),
+        None,
+    ),
     ("Gewinnspiel", "", "Mechti", "mechti1962@web.de", "", None, None),
 ]
 
 
 def _copy(source, salutation, given, email, phone, address, identifier) -> m.Party:
-    party = PartyFactory(given_name=given, family_name="Trommler", display_name=f"{given} Trommler",
-                         birth_date=dt.date(1962, 8, 14))
-    record = SourceRecordFactory(party=party, source_system=SourceSystemFactory(name=source),
-                                 source_key=f"{source[:3].upper()}-{party.pk}", standardized={
-                                     "kind": "individual", "attributes": {
-                                         "salutation": salutation, "given_name": given,
-                                         "family_name": "Trommler", "birth_date": "1962-08-14"}})
-    m.ContactPointEmail.objects.create(party=party, source_record=record, raw_value=email, normalized=email,
-                                       is_primary=True)
+    party = PartyFactory(
+        given_name=given,
+        family_name="Trommler",
+        display_name=f"{given} Trommler",
+        birth_date=dt.date(1962, 8, 14),
+    )
+    record = SourceRecordFactory(
+        party=party,
+        source_system=SourceSystemFactory(name=source),
+        source_key=f"{source[:3].upper()}-{party.pk}",
+        standardized={
+            "kind": "individual",
+            "attributes": {
+                "salutation": salutation,
+                "given_name": given,
+                "family_name": "Trommler",
+                "birth_date": "1962-08-14",
+            },
+        },
+    )
+    m.ContactPointEmail.objects.create(
+        party=party, source_record=record, raw_value=email, normalized=email, is_primary=True
+    )
     if phone:
-        m.ContactPointPhone.objects.create(party=party, source_record=record, raw_value=phone,
-                                           normalized=phone, country=address[3] if address else "",
-                                           is_primary=True)
+        m.ContactPointPhone.objects.create(
+            party=party,
+            source_record=record,
+            raw_value=phone,
+            normalized=phone,
+            country=address[3] if address else "",
+            is_primary=True,
+        )
     if address:
         line1, postal, city, country = address
         m.ContactPointAddress.objects.create(
-            party=party, source_record=record, raw_value=line1, line1=line1, postal_code=postal, city=city,
-            country=country, normalized=f"{line1}|{postal}|{city}|{country}".lower(), is_primary=True)
+            party=party,
+            source_record=record,
+            raw_value=line1,
+            line1=line1,
+            postal_code=postal,
+            city=city,
+            country=country,
+            normalized=f"{line1}|{postal}|{city}|{country}".lower(),
+            is_primary=True,
+        )
     if identifier:
         kind, issuer, value = identifier
-        m.PartyIdentification.objects.create(party=party, source_record=record, identifier_type=kind,
-                                             issuer=issuer, value=value, normalized=value.replace("-", ""))
+        m.PartyIdentification.objects.create(
+            party=party,
+            source_record=record,
+            identifier_type=kind,
+            issuer=issuer,
+            value=value,
+            normalized=value.replace("-", ""),
+        )
     return party
 
 
@@ -80,7 +155,8 @@ def _fits_on_screen(page, locator) -> None:
 def _readable(locator) -> None:
     """Text colour and background differ (the old "not this one" was red on red)."""
     colour, background = locator.evaluate(
-        "el => { const s = getComputedStyle(el); return [s.color, s.backgroundColor]; }")
+        "el => { const s = getComputedStyle(el); return [s.color, s.backgroundColor]; }"
+    )
     assert colour != background, (colour, background)
 
 
@@ -124,7 +200,8 @@ def test_the_review_page_with_n_parties_at_1366(page, size):
     if size > 4:  # the preview is below the table: the header points to it with the count
         expect(page.get_by_test_id("to-preview")).to_be_visible()
         expect(page.locator("#conflict-summary")).to_have_text(
-            f"{preview.get_by_test_id('conflicts').locator('li').count()} conflicts")
+            f"{preview.get_by_test_id('conflicts').locator('li').count()} conflicts"
+        )
     if size >= 6:
         conflicts = preview.get_by_test_id("conflicts")
         expect(conflicts).to_contain_text("Salutation and gender disagree: Frau")

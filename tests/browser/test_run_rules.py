@@ -46,7 +46,8 @@ def test_the_run_page_lists_the_rules_and_an_administrator_switches_one_on(page,
     expect(page.get_by_test_id("rule-gb")).to_contain_text("switched off")
     expect(page.get_by_test_id("learned-0")).to_contain_text(run.rules["learned"][0]["label"])
     expect(page.get_by_test_id("rules-coverage")).to_contain_text(
-        f"Together the rules cover {run.rules['labelled']['covered']} of 25 labelled matches")
+        f"Together the rules cover {run.rules['labelled']['covered']} of 25 labelled matches"
+    )
     if any(row["oversized"] for row in run.rules["standard"] + run.rules["learned"]):
         expect(rules.get_by_test_id("left-out").first).to_contain_text("of more than 3 parties left out")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

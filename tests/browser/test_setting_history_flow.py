@@ -16,8 +16,9 @@ from tests.factories import SourceSystemFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(os.environ.get("C360_SCREENSHOTS")
-             or Path(__file__).resolve().parents[2] / "var" / "screenshots")
+SHOTS = Path(
+    os.environ.get("C360_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "var" / "screenshots"
+)
 
 
 def _changes(page, shot: str):

@@ -32,8 +32,11 @@ def _shot(page, tmp_path, name: str) -> None:
 
 
 def _together(a: int, b: int) -> bool:
-    return MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party_id=a).filter(
-        members__party_id=b).exists()
+    return (
+        MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party_id=a)
+        .filter(members__party_id=b)
+        .exists()
+    )
 
 
 def test_a_steward_splits_a_household_cluster_into_two_people(page, tmp_path):
@@ -83,8 +86,11 @@ def test_undo_for_now_lets_the_next_run_suggest_the_pair_again(page, tmp_path):
     demo_users_ensure()
     trained(tmp_path, parties=200)
     call_command("rematch", "--full", "--sync")
-    suggestion = next(s for s in MatchSuggestion.objects.filter(status="pending").order_by("-score")
-                      if s.members.count() == 2)
+    suggestion = next(
+        s
+        for s in MatchSuggestion.objects.filter(status="pending").order_by("-score")
+        if s.members.count() == 2
+    )
     a, b = sorted(suggestion.members.values_list("party_id", flat=True))
     merged = suggestion_merge(suggestion_id=suggestion.pk, user=None, survivor_id=a)
 

@@ -22,8 +22,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-def test_known_answers_and_second_reviews_give_each_steward_an_agreement_rate(page, browser, live_server,
-                                                                              tmp_path):
+def test_known_answers_and_second_reviews_give_each_steward_an_agreement_rate(
+    page, browser, live_server, tmp_path
+):
     demo_users_ensure()
     truth = trained(tmp_path, parties=150)
     call_command("rematch", "--full", "--sync")
@@ -44,8 +45,10 @@ def test_known_answers_and_second_reviews_give_each_steward_an_agreement_rate(pa
 
     # A steward opens it from the queue like any other and says "not a match" (wrong)
     steward = browser.new_page(base_url=live_server.url, viewport={"width": 1366, "height": 768})
-    steward.on("console", lambda message: "Content Security Policy" in message.text
-               and pytest.fail(f"CSP: {message.text}"))
+    steward.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and pytest.fail(f"CSP: {message.text}"),
+    )
     sign_in(steward, "steward", "steward-demo")
     steward.goto(f"/matching/suggestions/{known_match.suggestion_id}/")
     expect(steward.get_by_text("known-answer")).to_have_count(0)  # nothing gives it away
@@ -54,8 +57,9 @@ def test_known_answers_and_second_reviews_give_each_steward_an_agreement_rate(pa
     said = re.compile(rf"Suggestion #{known_match.suggestion_id}: recorded as not a match")
     expect(steward.get_by_text(said)).to_be_visible()
     # and "not a match" to an ordinary suggestion: a past decision the administrator seeds from
-    ordinary = MatchSuggestion.objects.filter(status="pending", checks__isnull=True).order_by(
-        "-score").first()
+    ordinary = (
+        MatchSuggestion.objects.filter(status="pending", checks__isnull=True).order_by("-score").first()
+    )
     steward.goto(f"/matching/suggestions/{ordinary.pk}/")
     steward.wait_for_function("window.reviewKeysReady === true")
     steward.keyboard.press("n")
@@ -76,8 +80,9 @@ def test_known_answers_and_second_reviews_give_each_steward_an_agreement_rate(pa
     expect(steward.get_by_text("known-answer")).to_have_count(0)
     steward.wait_for_function("window.reviewKeysReady === true")
     steward.keyboard.press("m")
-    expect(steward.get_by_text(re.compile("Nothing was merged: suggestion #\\d+ was a known-answer check"))
-           ).to_be_visible()
+    expect(
+        steward.get_by_text(re.compile("Nothing was merged: suggestion #\\d+ was a known-answer check"))
+    ).to_be_visible()
     steward.screenshot(path=str(SHOTS / "quality-known-answer-refused.png"))
     assert Party.objects.filter(pk__in=parties, status="active").count() == 2
     assert MatchSuggestion.objects.get(pk=known.suggestion_id).status == "closed"

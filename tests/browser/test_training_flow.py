@@ -29,7 +29,8 @@ def _known_labels(tmp_path) -> None:
     with truth.open() as handle:
         for row in csv.DictReader(handle):
             groups[row["entity_id"]].append(
-                SourceRecord.objects.get(source_system__name=row["source"], source_key=row["source_key"]))
+                SourceRecord.objects.get(source_system__name=row["source"], source_key=row["source_key"])
+            )
     multi = [g for g in groups.values() if len(g) > 1][:10]
     singles = [g[0] for g in groups.values() if len(g) == 1][:20]
     for group in multi:
@@ -55,8 +56,11 @@ def test_a_steward_labels_pairs_with_the_keyboard_and_trains(page, tmp_path):
         # the page asked a worker for questions when it found the queue empty, and shows the
         # first as soon as the worker has queued them (no click, no reload)
         expect(page.get_by_role("button", name=re.compile("Same customer"))).to_be_visible(timeout=60_000)
-        for key, counts in (("n", "10 same · 11 different"), ("y", "11 same · 11 different"),
-                            ("u", "11 same · 11 different")):
+        for key, counts in (
+            ("n", "10 same · 11 different"),
+            ("y", "11 same · 11 different"),
+            ("u", "11 same · 11 different"),
+        ):
             page.wait_for_function("window.trainingKeysReady === true")
             shown = page.locator("input[name=pair]").get_attribute("value")
             page.keyboard.press(key)

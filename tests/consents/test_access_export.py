@@ -17,8 +17,14 @@ pytestmark = pytest.mark.django_db
 
 def test_the_export_contains_every_source_record_and_the_ledger_and_is_audited(role_client):
     c = customer_copies()
-    consent_set(party_id=c.shop.pk, channel="email", purpose="newsletter", status="opt_out",
-                capture_source="phone call", actor=Actor(label="test"))
+    consent_set(
+        party_id=c.shop.pk,
+        channel="email",
+        purpose="newsletter",
+        status="opt_out",
+        capture_source="phone call",
+        actor=Actor(label="test"),
+    )
     party_merge(party_ids=[c.crm.pk, c.shop.pk, c.pos.pk], survivor_id=c.crm.pk)
 
     response = role_client("steward").get(reverse("consents:access_export", args=[c.crm.pk]))

@@ -16,9 +16,12 @@ from consents.services.ledger import Actor, ConsentChange, consent_set, consent_
 from tests.factories import PartyFactory
 from tests.matching.test_concurrent_decisions import _race
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql",
-                                 reason="SQLite runs write transactions one at a time")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="SQLite runs write transactions one at a time"
+    ),
+]
 
 
 def test_a_batch_and_an_opt_out_at_once_are_both_recorded():
@@ -29,17 +32,29 @@ def test_a_batch_and_an_opt_out_at_once_are_both_recorded():
 
         def batch(pid=party.pk) -> str:
             try:
-                consent_set_many(party_id=pid, capture_source="phone call", actor=Actor(label="mia"),
-                                 changes=[ConsentChange("email", "newsletter", "opt_in"),
-                                          ConsentChange("sms", "newsletter", "opt_in")])
+                consent_set_many(
+                    party_id=pid,
+                    capture_source="phone call",
+                    actor=Actor(label="mia"),
+                    changes=[
+                        ConsentChange("email", "newsletter", "opt_in"),
+                        ConsentChange("sms", "newsletter", "opt_in"),
+                    ],
+                )
             except ValidationError as exc:
                 return f"refused: {exc}"
             return "batch"
 
         def opt_out(pid=party.pk) -> str:
             try:
-                consent_set(party_id=pid, channel="email", purpose="newsletter", status="opt_out",
-                            capture_source="unsubscribe link", actor=Actor(label="link"))
+                consent_set(
+                    party_id=pid,
+                    channel="email",
+                    purpose="newsletter",
+                    status="opt_out",
+                    capture_source="unsubscribe link",
+                    actor=Actor(label="link"),
+                )
             except ValidationError as exc:
                 return f"refused: {exc}"
             return "opt-out"
@@ -67,11 +82,19 @@ def test_two_changes_of_one_addresss_consent_at_once_are_both_recorded():
         def change(status, source, pid=party.pk, point=email.pk):
             def run() -> str:
                 try:
-                    point_consent_set(party_id=pid, point_kind="email", point_id=point, purpose="newsletter",
-                                      status=status, capture_source=source, actor=Actor(label=source))
+                    point_consent_set(
+                        party_id=pid,
+                        point_kind="email",
+                        point_id=point,
+                        purpose="newsletter",
+                        status=status,
+                        capture_source=source,
+                        actor=Actor(label=source),
+                    )
                 except ValidationError as exc:
                     return f"refused: {exc}"
                 return status
+
             return run
 
         outcomes = _race(change("opt_in", "form"), change("opt_out", "unsubscribe link"))

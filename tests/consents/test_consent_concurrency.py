@@ -14,15 +14,20 @@ from consents.services.ledger import Actor, consent_set, ledger_check
 from parties.services.merge import party_merge, party_unmerge
 from tests.factories import PartyFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql",
-                                 reason="row locks are PostgreSQL's; SQLite serializes whole transactions")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row locks are PostgreSQL's; SQLite serializes whole transactions",
+    ),
+]
 FORM = Actor(kind="user", label="test")
 
 
 def _status(party_id: int) -> str:
-    return ContactPointTypeConsent.objects.get(party_id=party_id, channel="email",
-                                               purpose__code="newsletter").status
+    return ContactPointTypeConsent.objects.get(
+        party_id=party_id, channel="email", purpose__code="newsletter"
+    ).status
 
 
 def test_an_unmerge_racing_an_opt_out_on_the_survivor_never_deadlocks(role_groups):
@@ -30,8 +35,14 @@ def test_an_unmerge_racing_an_opt_out_on_the_survivor_never_deadlocks(role_group
     for _ in range(10):
         survivor, other = PartyFactory(), PartyFactory()
         for party in (survivor, other):
-            consent_set(party_id=party.pk, channel="email", purpose="newsletter", status="opt_in",
-                        capture_source="web form", actor=FORM)
+            consent_set(
+                party_id=party.pk,
+                channel="email",
+                purpose="newsletter",
+                status="opt_in",
+                capture_source="web form",
+                actor=FORM,
+            )
         merge = party_merge(party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk)
         start = threading.Barrier(2)
 
@@ -47,9 +58,20 @@ def test_an_unmerge_racing_an_opt_out_on_the_survivor_never_deadlocks(role_group
 
         threads = [
             threading.Thread(target=run, args=("unmerge", lambda m=merge: party_unmerge(event_id=m.pk))),
-            threading.Thread(target=run, args=("opt-out", lambda s=survivor: consent_set(
-                party_id=s.pk, channel="email", purpose="newsletter", status="opt_out",
-                capture_source="unsubscribe link", actor=FORM))),
+            threading.Thread(
+                target=run,
+                args=(
+                    "opt-out",
+                    lambda s=survivor: consent_set(
+                        party_id=s.pk,
+                        channel="email",
+                        purpose="newsletter",
+                        status="opt_out",
+                        capture_source="unsubscribe link",
+                        actor=FORM,
+                    ),
+                ),
+            ),
         ]
         for thread in threads:
             thread.start()

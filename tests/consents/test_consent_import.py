@@ -77,8 +77,9 @@ def test_importing_the_same_file_again_changes_nothing(tmp_path, customers):
     assert ConsentEvent.objects.count() == events
 
 
-def test_marketing_uploads_an_opt_out_list_through_the_import_pages(role_client, customers, settings,
-                                                                    tmp_path):
+def test_marketing_uploads_an_opt_out_list_through_the_import_pages(
+    role_client, customers, settings, tmp_path
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
@@ -88,9 +89,14 @@ def test_marketing_uploads_an_opt_out_list_through_the_import_pages(role_client,
     settings.MEDIA_ROOT = tmp_path / "media"
     first, ann, _ = customers
     client = role_client("marketing")
-    upload = client.post(reverse("parties:import_new"), {
-        "kind": "consents", "source": SourceSystem.objects.get(name="CRM").pk,
-        "file": SimpleUploadedFile("optouts.csv", FILE.encode())})
+    upload = client.post(
+        reverse("parties:import_new"),
+        {
+            "kind": "consents",
+            "source": SourceSystem.objects.get(name="CRM").pk,
+            "file": SimpleUploadedFile("optouts.csv", FILE.encode()),
+        },
+    )
     job = ImportJob.objects.get()
     assert upload.status_code == 302 and job.kind == "consents" and job.created_by.username == "t-marketing"
     mapping = client.get(upload["Location"])

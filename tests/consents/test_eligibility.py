@@ -21,13 +21,22 @@ A = Actor(label="test")
 
 def _email(name: str, **fields) -> ContactPointEmail:
     party = PartyFactory(given_name=name)
-    return ContactPointEmail.objects.create(party=party, raw_value=f"{name}@x.org",
-                                            normalized=f"{name}@x.org", **fields)
+    return ContactPointEmail.objects.create(
+        party=party, raw_value=f"{name}@x.org", normalized=f"{name}@x.org", **fields
+    )
 
 
 def _opt(point, status="opt_in", purpose="newsletter", **kwargs):
-    consent_set(party_id=point.party_id, channel="email", purpose=purpose, status=status,
-                captured_at=BEFORE, capture_source="web form", actor=A, **kwargs)
+    consent_set(
+        party_id=point.party_id,
+        channel="email",
+        purpose=purpose,
+        status=status,
+        captured_at=BEFORE,
+        capture_source="web form",
+        actor=A,
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -54,8 +63,16 @@ def cases():
     Party.objects.filter(pk=p.party_id).update(status="merged", merged_into=survivor)
     cases["point opted out"] = p = _email("pointout")
     _opt(p)
-    point_consent_set(party_id=p.party_id, point_kind="email", point_id=p.pk, purpose="newsletter",
-                      status="opt_out", captured_at=BEFORE, capture_source="unsubscribe link", actor=A)
+    point_consent_set(
+        party_id=p.party_id,
+        point_kind="email",
+        point_id=p.pk,
+        purpose="newsletter",
+        status="opt_out",
+        captured_at=BEFORE,
+        capture_source="unsubscribe link",
+        actor=A,
+    )
     cases["opt-in expired"] = p = _email("expired")
     _opt(p, effective_to=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
     cases["erased"] = p = _email("erased")
@@ -67,18 +84,24 @@ def cases():
 def test_only_the_opted_in_reachable_customer_is_eligible_and_each_other_says_why(cases):
     newsletter = DataUsePurpose.objects.get(code="newsletter")
     eligible = set(eligible_points(channel="email", purpose=newsletter, on=ON).values_list("pk", flat=True))
-    suppressed = set(suppressed_points(channel="email", purpose=newsletter, on=ON).values_list(
-        "pk", flat=True))
+    suppressed = set(
+        suppressed_points(channel="email", purpose=newsletter, on=ON).values_list("pk", flat=True)
+    )
 
     assert eligible == {cases["opted in"].pk}
     assert suppressed == {p.pk for name, p in cases.items() if name != "opted in"}
-    expected = {"never asked": "needs an opt-in; none is recorded for the customer",
-                "opted out": "needs an opt-in; the customer opted out (the party's email consent",
-                "deactivated": "deactivated", "invalid": "invalid (no domain)",
-                "do not solicit": "asked not to be solicited", "do not process": "not to process",
-                "merged away": "was merged into party", "point opted out": "this contact point's own consent",
-                "opt-in expired": "needs an opt-in; none is recorded",
-                "erased": "erased on request on 2026-01-01"}
+    expected = {
+        "never asked": "needs an opt-in; none is recorded for the customer",
+        "opted out": "needs an opt-in; the customer opted out (the party's email consent",
+        "deactivated": "deactivated",
+        "invalid": "invalid (no domain)",
+        "do not solicit": "asked not to be solicited",
+        "do not process": "not to process",
+        "merged away": "was merged into party",
+        "point opted out": "this contact point's own consent",
+        "opt-in expired": "needs an opt-in; none is recorded",
+        "erased": "erased on request on 2026-01-01",
+    }
     for name, point in cases.items():
         explained = eligibility_explain(point, channel="email", purpose=newsletter, on=ON)
         assert explained.eligible == (point.pk in eligible), name
@@ -89,18 +112,36 @@ def test_only_the_opted_in_reachable_customer_is_eligible_and_each_other_says_wh
 def test_a_purpose_without_opt_in_needs_only_no_opt_out_and_ignores_do_not_solicit(cases):
     service = DataUsePurpose.objects.get(code="service")
     eligible = set(eligible_points(channel="email", purpose=service, on=ON).values_list("pk", flat=True))
-    assert eligible == {cases[name].pk for name in ("opted in", "never asked", "opted out", "do not solicit",
-                                                     "point opted out", "opt-in expired")}
+    assert eligible == {
+        cases[name].pk
+        for name in (
+            "opted in",
+            "never asked",
+            "opted out",
+            "do not solicit",
+            "point opted out",
+            "opt-in expired",
+        )
+    }
 
 
 def test_sms_leaves_out_fixed_lines():
     party = PartyFactory()
-    mobile = ContactPointPhone.objects.create(party=party, raw_value="1", normalized="+4915111",
-                                              phone_type="mobile")
-    fixed = ContactPointPhone.objects.create(party=party, raw_value="2", normalized="+493011",
-                                             phone_type="fixed")
-    consent_set(party_id=party.pk, channel="sms", purpose="marketing", status="opt_in", captured_at=BEFORE,
-                capture_source="shop", actor=A)
+    mobile = ContactPointPhone.objects.create(
+        party=party, raw_value="1", normalized="+4915111", phone_type="mobile"
+    )
+    fixed = ContactPointPhone.objects.create(
+        party=party, raw_value="2", normalized="+493011", phone_type="fixed"
+    )
+    consent_set(
+        party_id=party.pk,
+        channel="sms",
+        purpose="marketing",
+        status="opt_in",
+        captured_at=BEFORE,
+        capture_source="shop",
+        actor=A,
+    )
     marketing = DataUsePurpose.objects.get(code="marketing")
     assert list(eligible_points(channel="sms", purpose=marketing, on=ON)) == [mobile]
     assert "fixed line" in eligibility_explain(fixed, channel="sms", purpose=marketing, on=ON).reasons[0]
@@ -113,19 +154,28 @@ def test_the_eligibility_page_counts_explains_and_downloads_formula_safe_csv(rol
 
     evil = _email("evil")
     ContactPointEmail.objects.filter(pk=evil.pk).update(normalized="=cmd@x.org")
-    set_consent(party_id=evil.party_id, channel="email", purpose="newsletter", status="opt_in",
-                captured_at=BEFORE, capture_source="web", actor=A)
+    set_consent(
+        party_id=evil.party_id,
+        channel="email",
+        purpose="newsletter",
+        status="opt_in",
+        captured_at=BEFORE,
+        capture_source="web",
+        actor=A,
+    )
     client = role_client("marketing")
     query = "channel=email&purpose=newsletter&on=2026-06-01"
     page = client.get(reverse("consents:eligibility") + f"?{query}&lookup=OUT@x.org").content.decode()
     assert 'data-testid="eligible-count">2<' in page
     assert "not eligible" in page and "needs an opt-in; the customer opted out" in page
 
-    eligible = b"".join(client.get(reverse("consents:eligibility_csv", args=["eligible"]) + f"?{query}")
-                        .streaming_content).decode("utf-8-sig")
+    eligible = b"".join(
+        client.get(reverse("consents:eligibility_csv", args=["eligible"]) + f"?{query}").streaming_content
+    ).decode("utf-8-sig")
     assert "ok@x.org" in eligible and "'=cmd@x.org" in eligible and "out@x.org" not in eligible
-    suppression = b"".join(client.get(reverse("consents:eligibility_csv", args=["suppression"]) + f"?{query}")
-                           .streaming_content).decode("utf-8-sig")
+    suppression = b"".join(
+        client.get(reverse("consents:eligibility_csv", args=["suppression"]) + f"?{query}").streaming_content
+    ).decode("utf-8-sig")
     assert "out@x.org,opt_out,opted out" in suppression and "quiet@x.org,opt_in,do not solicit" in suppression
     bad = client.get(reverse("consents:eligibility_csv", args=["eligible"]) + "?channel=pigeon")
     assert bad.status_code == 400 and b"channel" in bad.content
@@ -144,8 +194,12 @@ def test_the_api_lists_what_the_page_lists_page_by_page_with_reasons(role_client
     body = _api(client, "eligible", query).json()
     assert [r["contact_point_id"] for r in body["results"]] == [cases["opted in"].pk]
     ok = cases["opted in"]
-    assert body["results"][0] == {"party_id": ok.party_id, "contact_point_id": ok.pk,
-                                  "contact_point": "ok@x.org", "consent": "opt_in"}
+    assert body["results"][0] == {
+        "party_id": ok.party_id,
+        "contact_point_id": ok.pk,
+        "contact_point": "ok@x.org",
+        "consent": "opt_in",
+    }
 
     seen, url = [], _api(client, "suppressed", query + "&page_size=3").json()
     while True:

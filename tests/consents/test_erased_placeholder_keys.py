@@ -56,13 +56,24 @@ def erased(media):
 
 def test_a_customers_row_naming_an_erased_records_placeholder_key_is_rejected(erased):
     source, record = erased
-    job = _run(source, f"source_key,given_name,family_name,email\n"
-                       f"{record.source_key},Zombie,Back,zombie@example.org\nC-2,Ann,Lee,ann@example.org\n")
+    job = _run(
+        source,
+        f"source_key,given_name,family_name,email\n"
+        f"{record.source_key},Zombie,Back,zombie@example.org\nC-2,Ann,Lee,ann@example.org\n",
+    )
     assert (job.status, job.rows_created, job.rows_updated, job.rows_rejected) == (
-        ImportStatus.SUCCEEDED, 1, 0, 1)
+        ImportStatus.SUCCEEDED,
+        1,
+        0,
+        1,
+    )
     assert list(ImportRejection.objects.filter(job=job).values_list("line", "reason")) == [
-        (2, f"source key {record.source_key!r} belongs to a customer erased on request (right to be "
-            "forgotten); this row was not imported")]
+        (
+            2,
+            f"source key {record.source_key!r} belongs to a customer erased on request (right to be "
+            "forgotten); this row was not imported",
+        )
+    ]
     party = Party.objects.get(pk=record.party_id)
     assert party.erased_at is not None and party.given_name != "Zombie"
     assert not ContactPointEmail.objects.filter(normalized="zombie@example.org").exists()
@@ -72,10 +83,16 @@ def test_a_customers_row_naming_an_erased_records_placeholder_key_is_rejected(er
 
 def test_a_touch_point_naming_an_erased_records_placeholder_key_is_rejected(erased):
     source, record = erased
-    job = _run(source, "source_key,external_id,engagement_type,occurred_at\n"
-                       f"{record.source_key},O-1,order,2026-01-02T10:00:00Z\n", kind="engagements")
+    job = _run(
+        source,
+        "source_key,external_id,engagement_type,occurred_at\n"
+        f"{record.source_key},O-1,order,2026-01-02T10:00:00Z\n",
+        kind="engagements",
+    )
     assert (job.status, job.rows_created, job.rows_rejected) == (ImportStatus.SUCCEEDED, 0, 1)
     reason = ImportRejection.objects.get(job=job).reason
-    assert reason == (f"the customer with source key {record.source_key!r} was erased on request "
-                      "(right to be forgotten); nothing is added to them")
+    assert reason == (
+        f"the customer with source key {record.source_key!r} was erased on request "
+        "(right to be forgotten); nothing is added to them"
+    )
     assert not Engagement.objects.filter(party_id=record.party_id).exists()

@@ -38,8 +38,10 @@ from tests.matching.helpers import trained
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "source_key,given_name,family_name,birth_date,email,phone,address_line1,city,postal_code,country," \
-         "identifier_type,identifier_value\n"
+HEADER = (
+    "source_key,given_name,family_name,birth_date,email,phone,address_line1,city,postal_code,country,"
+    "identifier_type,identifier_value\n"
+)
 CRM_FILE = HEADER + (
     "ZQ-CRM-7781,Zebulon,Quattlebaum,14.03.1971,zeb.quattlebaum@example.org,0171 5550199,"
     "Quattlebaumweg 17,Berlin,10115,DE,loyalty_number,LOY-99817\n"
@@ -51,8 +53,19 @@ SHOP_FILE = HEADER + (
     "ZQ-SHOP-4411,Zebulon,Quattlebaum,,zeb.quattlebaum(at)example,,,,,,,\n"  # an invalid email
 )
 # What must be gone: every way the customer's values are written.
-PERSONAL = ["Zebulon", "Quattlebaum", "zeb.quattlebaum", "5550199", "14.03.1971", "1971-03-14",
-            "ZQ-CRM-7781", "ZQ-SHOP-4410", "ZQ-SHOP-4411", "LOY-99817", "Zeb the Quattle"]
+PERSONAL = [
+    "Zebulon",
+    "Quattlebaum",
+    "zeb.quattlebaum",
+    "5550199",
+    "14.03.1971",
+    "1971-03-14",
+    "ZQ-CRM-7781",
+    "ZQ-SHOP-4410",
+    "ZQ-SHOP-4411",
+    "LOY-99817",
+    "Zeb the Quattle",
+]
 
 
 def value_hits(values: list[str]) -> set[tuple[str, str]]:
@@ -67,16 +80,21 @@ def value_hits(values: list[str]) -> set[tuple[str, str]]:
                 else:
                     cell = f"CAST({quote(column.name)} AS TEXT)"
                 condition = " OR ".join(f"LOWER({cell}) LIKE %s" for _ in values)
-                cursor.execute(f"SELECT COUNT(*) FROM {quote(table)} WHERE {condition}",  # noqa: S608
-                               [f"%{v.lower()}%" for v in values])
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM {quote(table)} WHERE {condition}",  # noqa: S608
+                    [f"%{v.lower()}%" for v in values],
+                )
                 if cursor.fetchone()[0]:
                     hits.add((table, column.name))
     return hits
 
 
 def file_hits(root: Path, values: list[str]) -> list[str]:
-    return [str(p) for p in root.rglob("*") if p.is_file()
-            and any(v.lower().encode() in p.read_bytes().lower() for v in values)]
+    return [
+        str(p)
+        for p in root.rglob("*")
+        if p.is_file() and any(v.lower().encode() in p.read_bytes().lower() for v in values)
+    ]
 
 
 def _import(tmp_path: Path, source: str, text: str, kind: str = "parties") -> ImportJob:
@@ -109,30 +127,66 @@ def zebulon(tmp_path, settings, steward, django_capture_on_commit_callbacks):
 
         party_merge(party_ids=[survivor, party_id], survivor_id=survivor, actor=steward)
     actor = Actor.of_user(steward)
-    consent_set(party_id=survivor, channel="email", purpose="newsletter", status="opt_in",
-                capture_source="call with Zebulon Quattlebaum", actor=actor,
-                evidence="asked from zeb.quattlebaum@example.org")
+    consent_set(
+        party_id=survivor,
+        channel="email",
+        purpose="newsletter",
+        status="opt_in",
+        capture_source="call with Zebulon Quattlebaum",
+        actor=actor,
+        evidence="asked from zeb.quattlebaum@example.org",
+    )
     email = ContactPointEmail.objects.get(party_id=survivor, normalized="zeb.quattlebaum@example.org")
-    point_consent_set(party_id=survivor, point_kind="email", point_id=email.pk, purpose="marketing",
-                      status="opt_in", capture_source="web form", actor=actor)
-    preferences_set(party_id=survivor, changes={"interests": ["quattlebaum family reunions"]}, actor=actor,
-                    capture_source="survey")
-    golden_override_set(party_id=survivor, attribute="given_name", value="Zeb the Quattle", actor=steward,
-                        reason="Zebulon prefers it")
+    point_consent_set(
+        party_id=survivor,
+        point_kind="email",
+        point_id=email.pk,
+        purpose="marketing",
+        status="opt_in",
+        capture_source="web form",
+        actor=actor,
+    )
+    preferences_set(
+        party_id=survivor,
+        changes={"interests": ["quattlebaum family reunions"]},
+        actor=actor,
+        capture_source="survey",
+    )
+    golden_override_set(
+        party_id=survivor,
+        attribute="given_name",
+        value="Zeb the Quattle",
+        actor=steward,
+        reason="Zebulon prefers it",
+    )
     party = Party.objects.get(pk=survivor)
-    LogEntry.objects.create(user=steward, content_type=ContentType.objects.get_for_model(Party),
-                            object_id=str(survivor), object_repr=str(party), action_flag=CHANGE,
-                            change_message="checked Zebulon Quattlebaum's record")
+    LogEntry.objects.create(
+        user=steward,
+        content_type=ContentType.objects.get_for_model(Party),
+        object_id=str(survivor),
+        object_repr=str(party),
+        action_flag=CHANGE,
+        change_message="checked Zebulon Quattlebaum's record",
+    )
     return party
 
 
-def test_erasure_leaves_no_personal_value_in_any_table_or_file(zebulon, administrator, settings,
-                                                                 role_client):
+def test_erasure_leaves_no_personal_value_in_any_table_or_file(zebulon, administrator, settings, role_client):
     before = value_hits(PERSONAL)
-    must_have = {"parties_party", "parties_sourcerecord", "parties_contactpointemail", "parties_partyevent",
-                 "consents_consentevent", "matching_matchrecord", "matching_matchsuggestion",
-                 "parties_dataqualityissue", "parties_importrejection", "django_admin_log",
-                 "parties_goldenoverride", "parties_partyidentification"}
+    must_have = {
+        "parties_party",
+        "parties_sourcerecord",
+        "parties_contactpointemail",
+        "parties_partyevent",
+        "consents_consentevent",
+        "matching_matchrecord",
+        "matching_matchsuggestion",
+        "parties_dataqualityissue",
+        "parties_importrejection",
+        "django_admin_log",
+        "parties_goldenoverride",
+        "parties_partyidentification",
+    }
     assert must_have <= {table for table, _ in before}, "the fixture should spread the values everywhere"
     assert file_hits(Path(settings.MEDIA_ROOT), PERSONAL)
     merged = list(Party.objects.filter(merged_into=zebulon).values_list("pk", flat=True))
@@ -154,9 +208,15 @@ def test_erasure_leaves_no_personal_value_in_any_table_or_file(zebulon, administ
     assert ErasureTombstone.objects.filter(erasure_event_id=event.pk).count() >= 6
     assert DataQualityIssue.objects.filter(source_record__party_id__in=[zebulon.pk, *merged]).exists()
     assert not MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party_id=zebulon.pk)
-    why = role_client("marketing").get(reverse("consents:eligibility"), {
-        "channel": "email", "purpose": "newsletter", "on": "2026-11-24",
-        "lookup": "Zeb.Quattlebaum@example.org"})
+    why = role_client("marketing").get(
+        reverse("consents:eligibility"),
+        {
+            "channel": "email",
+            "purpose": "newsletter",
+            "on": "2026-11-24",
+            "lookup": "Zeb.Quattlebaum@example.org",
+        },
+    )
     assert b"It belonged to a customer erased on request" in why.content
     history = role_client("administrator").get(reverse("parties:history", args=[zebulon.pk]))
     assert history.status_code == 200 and b"Erasure (right to be forgotten)" in history.content
@@ -165,23 +225,37 @@ def test_erasure_leaves_no_personal_value_in_any_table_or_file(zebulon, administ
     assert prefs.do_not_process and prefs.do_not_solicit and prefs.interests == []
 
 
-def test_an_erased_customer_imported_again_is_not_contactable(zebulon, tmp_path, administrator,
-                                                             django_capture_on_commit_callbacks):
+def test_an_erased_customer_imported_again_is_not_contactable(
+    zebulon, tmp_path, administrator, django_capture_on_commit_callbacks
+):
     party_erase(party_id=zebulon.pk, actor=administrator, reason="PRIV-1")
 
     with django_capture_on_commit_callbacks(execute=True):  # Zebulon comes back, and so does Ola
-        _import(tmp_path, "Zeta Shop", SHOP_FILE.replace("ZQ-SHOP-4411", "ZQ-SHOP-9999")
-                + "ZQ-OTHER-1,Ola,Nordmann,,ola@example.no,,,,,,,\n")
+        _import(
+            tmp_path,
+            "Zeta Shop",
+            SHOP_FILE.replace("ZQ-SHOP-4411", "ZQ-SHOP-9999")
+            + "ZQ-OTHER-1,Ola,Nordmann,,ola@example.no,,,,,,,\n",
+        )
     back = SourceRecord.objects.get(source_key="ZQ-SHOP-4410").party
     ola = SourceRecord.objects.get(source_key="ZQ-OTHER-1").party
     for party in (back, ola):
-        consent_set(party_id=party.pk, channel="email", purpose="newsletter", status="opt_in",
-                    capture_source="newsletter sign-up", actor=Actor(label="test"))
+        consent_set(
+            party_id=party.pk,
+            channel="email",
+            purpose="newsletter",
+            status="opt_in",
+            capture_source="newsletter sign-up",
+            actor=Actor(label="test"),
+        )
 
     email = ContactPointEmail.objects.get(party=back, normalized="zeb.quattlebaum@example.org")
     purpose = DataUsePurpose.objects.get(code="newsletter")
-    eligible = set(eligible_points(channel="email", purpose=purpose, on=timezone.localdate())
-                   .values_list("party_id", flat=True))
+    eligible = set(
+        eligible_points(channel="email", purpose=purpose, on=timezone.localdate()).values_list(
+            "party_id", flat=True
+        )
+    )
     assert ola.pk in eligible and back.pk not in eligible
     explanation = eligibility_explain(email, channel="email", purpose=purpose, on=timezone.localdate())
     assert "the customer asked us not to process their data" in explanation.reasons

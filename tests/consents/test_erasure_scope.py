@@ -58,7 +58,8 @@ ONLY_QUIRIN = HEADER + "WB-5,Quirin,Xanthopoulos,,quirin.xanthopoulos@example.or
 
 
 def test_erasure_keeps_other_customers_files_and_rewrites_a_mixed_file_without_the_person(
-        tmp_path, settings, administrator):
+    tmp_path, settings, administrator
+):
     # Given Quirin, whose phone "ZQ-BADPHONE-77" standardizes to "77", in a file with two other
     # customers, in a file of his own, and a file of other customers full of 77s
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -103,8 +104,17 @@ def test_erasure_keeps_other_customers_files_and_rewrites_a_mixed_file_without_t
 
 # --- item 4: all of the person ----------------------------------------------------------------
 
-YOLANDA = ["Yolanda", "Zyxwvut", "yolanda.zyxwvut", "YZ-CRM-1", "YZ-SHOP-1", "5550142", "Schnuffelhausen",
-           "Fluffy", "poodle"]
+YOLANDA = [
+    "Yolanda",
+    "Zyxwvut",
+    "yolanda.zyxwvut",
+    "YZ-CRM-1",
+    "YZ-SHOP-1",
+    "5550142",
+    "Schnuffelhausen",
+    "Fluffy",
+    "poodle",
+]
 DRAFT_OWN = HEADER + "YZ-LEAD-1,Yolanda,Zyxwvut,,yolanda.zyxwvut@example.org,,,,,,,\n"
 DRAFT_MIXED = HEADER + (
     "LEAD-7,Otto,Ottensen,,otto.ottensen@example.org,,,,,,,\n"
@@ -114,32 +124,57 @@ DRAFT_MIXED = HEADER + (
 
 
 def _upload(client, source, name: str, text: str) -> ImportJob:
-    response = client.post(reverse("parties:import_new"), {
-        "source": source.pk, "kind": "parties", "file": SimpleUploadedFile(name, text.encode())})
+    response = client.post(
+        reverse("parties:import_new"),
+        {"source": source.pk, "kind": "parties", "file": SimpleUploadedFile(name, text.encode())},
+    )
     assert response.status_code == 302, response.content[:2000]
     return ImportJob.objects.latest("pk")
 
 
 def test_erasing_a_merged_customer_leaves_nothing_in_drafts_previews_names_or_ledger_text(
-        tmp_path, settings, administrator, role_client):
+    tmp_path, settings, administrator, role_client
+):
     # Given Yolanda from two sources, merged, with free-text consent history on both parties
     settings.MEDIA_ROOT = tmp_path / "media"
     crm = SourceSystemFactory(name="Ypsilon CRM", default_region="DE", date_order="DMY")
     SourceSystemFactory(name="Ypsilon Shop", default_region="DE", date_order="DMY")
-    _import(tmp_path, "Ypsilon CRM", "ycrm.csv",
-            HEADER + "YZ-CRM-1,Yolanda,Zyxwvut,01.01.1990,yolanda.zyxwvut@example.org,0171 5550142,,,,,,\n")
-    _import(tmp_path, "Ypsilon Shop", "yshop.csv",
-            HEADER + "YZ-SHOP-1,Yolanda,Zyxwvut,,yolanda.zyxwvut@example.org,,,,,,,\n")
+    _import(
+        tmp_path,
+        "Ypsilon CRM",
+        "ycrm.csv",
+        HEADER + "YZ-CRM-1,Yolanda,Zyxwvut,01.01.1990,yolanda.zyxwvut@example.org,0171 5550142,,,,,,\n",
+    )
+    _import(
+        tmp_path,
+        "Ypsilon Shop",
+        "yshop.csv",
+        HEADER + "YZ-SHOP-1,Yolanda,Zyxwvut,,yolanda.zyxwvut@example.org,,,,,,,\n",
+    )
     survivor = SourceRecord.objects.get(source_key="YZ-CRM-1").party_id
     absorbed = SourceRecord.objects.get(source_key="YZ-SHOP-1").party_id
     actor = Actor.of_user(administrator)
-    consent_set(party_id=absorbed, channel="email", purpose="newsletter", status="opt_in", actor=actor,
-                capture_source="stand at the Schnuffelhausen fair", evidence="talked about her dog")
+    consent_set(
+        party_id=absorbed,
+        channel="email",
+        purpose="newsletter",
+        status="opt_in",
+        actor=actor,
+        capture_source="stand at the Schnuffelhausen fair",
+        evidence="talked about her dog",
+    )
     party_merge(party_ids=[survivor, absorbed], survivor_id=survivor, actor=administrator)
-    consent_set(party_id=survivor, channel="sms", purpose="marketing", status="opt_in", actor=actor,
-                capture_source="her poodle Fluffy's birthday card")
-    preferences_set(party_id=survivor, changes={"interests": ["poodle shows"]}, actor=actor,
-                    capture_source="survey")
+    consent_set(
+        party_id=survivor,
+        channel="sms",
+        purpose="marketing",
+        status="opt_in",
+        actor=actor,
+        capture_source="her poodle Fluffy's birthday card",
+    )
+    preferences_set(
+        party_id=survivor, changes={"interests": ["poodle shows"]}, actor=actor, capture_source="survey"
+    )
     # and two drafts uploaded but not mapped: one of hers alone, named after her, one mixed
     client = role_client("administrator")
     own = _upload(client, crm, "Yolanda Zyxwvut.csv", DRAFT_OWN)
@@ -175,6 +210,7 @@ def test_erasing_a_merged_customer_leaves_nothing_in_drafts_previews_names_or_le
 
 # --- other file formats -----------------------------------------------------------------------
 
+
 def _xlsx(rows: list[list]) -> bytes:
     from io import BytesIO
 
@@ -193,9 +229,11 @@ def test_a_mixed_jsonl_or_xlsx_file_keeps_the_other_customers_rows(tmp_path, set
     # Given a file of three customers in JSON Lines or XLSX, one of whom is erased
     settings.MEDIA_ROOT = tmp_path / "media"
     SourceSystemFactory(name="Zeta CRM", default_region="DE", date_order="DMY")
-    people = [["QX-1", "Quirin", "Xanthopoulos", "quirin.xanthopoulos@example.org", "+49 171 5550123"],
-              ["QX-2", "Anna", "Schulz", "anna.schulz.77@example.org", "0171 5550124"],
-              ["QX-3", "Bernd", "Meier", "bernd.meier@example.org", "77"]]
+    people = [
+        ["QX-1", "Quirin", "Xanthopoulos", "quirin.xanthopoulos@example.org", "+49 171 5550123"],
+        ["QX-2", "Anna", "Schulz", "anna.schulz.77@example.org", "0171 5550124"],
+        ["QX-3", "Bernd", "Meier", "bernd.meier@example.org", "77"],
+    ]
     columns = ["source_key", "given_name", "family_name", "email", "phone"]
     path = tmp_path / f"crm.{suffix}"
     if suffix == "xlsx":
@@ -219,29 +257,40 @@ def test_a_mixed_jsonl_or_xlsx_file_keeps_the_other_customers_rows(tmp_path, set
 
 
 def test_touch_point_files_and_drafts_lose_only_the_rows_that_are_the_person(
-        tmp_path, settings, administrator, role_client):
+    tmp_path, settings, administrator, role_client
+):
     # Given Quirin and his namesake, an order file naming customers by email, by key in another
     # system, and by key; and a draft naming him by name and birth date only
     settings.MEDIA_ROOT = tmp_path / "media"
     crm = SourceSystemFactory(name="Zeta CRM", default_region="DE", date_order="DMY")
     SourceSystemFactory(name="Zeta Shop", default_region="DE", date_order="DMY")
-    customers = _import(tmp_path, "Zeta CRM", "crm.csv", HEADER + (
-        "QX-1,Quirin,Xanthopoulos,02.02.1980,quirin.xanthopoulos@example.org,,,,,,,\n"
-        "QX-9,Quirin,Xanthopoulos,09.09.1999,quirin.x.junior@example.org,,,,,,,\n"))
+    customers = _import(
+        tmp_path,
+        "Zeta CRM",
+        "crm.csv",
+        HEADER
+        + (
+            "QX-1,Quirin,Xanthopoulos,02.02.1980,quirin.xanthopoulos@example.org,,,,,,,\n"
+            "QX-9,Quirin,Xanthopoulos,09.09.1999,quirin.x.junior@example.org,,,,,,,\n"
+        ),
+    )
     orders = tmp_path / "orders.csv"
     orders.write_text(
         "source_system,source_key,email,external_id,engagement_type,occurred_at,channel\n"
         ",,Quirin.Xanthopoulos@example.org,ORD-1,order,2025-06-03,web\n"
         "Zeta CRM,QX-9,,ORD-2,order,2025-06-04,web\n"
         "Zeta CRM,QX-1,,ORD-3,order,2025-06-05,web\n"
-        ",,quirin.x.junior@example.org,ORD-4,order,2025-06-06,web\n")
-    call_command("import_source", str(orders), source="Zeta Shop", kind="engagements", sync=True,
-                 verbosity=0)
+        ",,quirin.x.junior@example.org,ORD-4,order,2025-06-06,web\n"
+    )
+    call_command("import_source", str(orders), source="Zeta Shop", kind="engagements", sync=True, verbosity=0)
     order_job = ImportJob.objects.latest("pk")
     assert order_job.rows_created == 4
-    draft = _upload(role_client("administrator"), crm, "leads.csv", HEADER + (
-        "L-1,QUIRIN,Xanthopoulos,1980-02-02,,,,,,,,\n"
-        "L-2,Quirin,Xanthopoulos,1999-09-09,,,,,,,,\n"))
+    draft = _upload(
+        role_client("administrator"),
+        crm,
+        "leads.csv",
+        HEADER + ("L-1,QUIRIN,Xanthopoulos,1980-02-02,,,,,,,,\nL-2,Quirin,Xanthopoulos,1999-09-09,,,,,,,,\n"),
+    )
     orders_before, draft_before = _lines(order_job), _lines(draft)
 
     # When Quirin (born 1980) is erased
@@ -256,7 +305,8 @@ def test_touch_point_files_and_drafts_lose_only_the_rows_that_are_the_person(
 
 
 def test_a_file_the_readers_cannot_read_is_removed_only_if_it_mentions_the_person(
-        tmp_path, settings, administrator):
+    tmp_path, settings, administrator
+):
     # Given two stored files that no longer decode (bytes changed on disk after the import):
     # one mentions Quirin's email address, the other only other customers and a "77"
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -265,8 +315,12 @@ def test_a_file_the_readers_cannot_read_is_removed_only_if_it_mentions_the_perso
     mixed = _import(tmp_path, "Zeta CRM", "crm.csv", MIXED)
     others = _import(tmp_path, "Zeta Shop", "shop.csv", OTHERS)
     for job in (mixed, others):
-        _stored(job).write_bytes(_stored(job).read_bytes().replace(b"Berlin", b"Berl\xff\xfein")
-                                 .replace(b"Hamburg", b"Hamb\xff\xfeurg"))
+        _stored(job).write_bytes(
+            _stored(job)
+            .read_bytes()
+            .replace(b"Berlin", b"Berl\xff\xfein")
+            .replace(b"Hamburg", b"Hamb\xff\xfeurg")
+        )
     others_before = _stored(others).read_bytes()
 
     # When Quirin is erased
@@ -279,21 +333,35 @@ def test_a_file_the_readers_cannot_read_is_removed_only_if_it_mentions_the_perso
 
 
 def test_a_value_other_customers_share_does_not_make_a_row_the_persons(
-        tmp_path, settings, administrator, role_client):
+    tmp_path, settings, administrator, role_client
+):
     # Given Quirin and Dora, both recorded with the placeholder noemail@example.org and one
     # family landline, and a draft of new leads that use the same placeholder and landline
     settings.MEDIA_ROOT = tmp_path / "media"
     crm = SourceSystemFactory(name="Zeta CRM", default_region="DE", date_order="DMY")
-    _import(tmp_path, "Zeta CRM", "crm.csv", HEADER + (
-        "QX-1,Quirin,Xanthopoulos,,quirin.xanthopoulos@example.org,,,,,,,\n"
-        "QX-2,Quirin,Xanthopoulos,,noemail@example.org,030 5550177,,,,,,\n"
-        "DS-1,Dora,Sieben,,noemail@example.org,+49 30 5550177,,,,,,\n"))
+    _import(
+        tmp_path,
+        "Zeta CRM",
+        "crm.csv",
+        HEADER
+        + (
+            "QX-1,Quirin,Xanthopoulos,,quirin.xanthopoulos@example.org,,,,,,,\n"
+            "QX-2,Quirin,Xanthopoulos,,noemail@example.org,030 5550177,,,,,,\n"
+            "DS-1,Dora,Sieben,,noemail@example.org,+49 30 5550177,,,,,,\n"
+        ),
+    )
     quirin = SourceRecord.objects.get(source_key="QX-1").party_id
-    party_merge(party_ids=[quirin, SourceRecord.objects.get(source_key="QX-2").party_id], survivor_id=quirin,
-                actor=administrator)
-    draft = _upload(role_client("administrator"), crm, "leads.csv", HEADER + (
-        "L-1,Emil,Eins,,noemail@example.org,,,,,,,\n"
-        "L-2,Zora,Zwei,,,(030) 555 01 77,,,,,,\n"))
+    party_merge(
+        party_ids=[quirin, SourceRecord.objects.get(source_key="QX-2").party_id],
+        survivor_id=quirin,
+        actor=administrator,
+    )
+    draft = _upload(
+        role_client("administrator"),
+        crm,
+        "leads.csv",
+        HEADER + ("L-1,Emil,Eins,,noemail@example.org,,,,,,,\nL-2,Zora,Zwei,,,(030) 555 01 77,,,,,,\n"),
+    )
     before = _stored(draft).read_bytes()
 
     # When Quirin is erased
@@ -305,7 +373,8 @@ def test_a_value_other_customers_share_does_not_make_a_row_the_persons(
 
 
 def test_a_windows_1252_draft_whose_head_is_plain_ascii_is_rewritten_not_removed(
-        tmp_path, settings, administrator, role_client):
+    tmp_path, settings, administrator, role_client
+):
     # Given a draft read as UTF-8 from its head (300 KB of plain ASCII rows), whose later row is
     # Windows-1252 ("René")
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -313,10 +382,22 @@ def test_a_windows_1252_draft_whose_head_is_plain_ascii_is_rewritten_not_removed
     crm = SourceSystemFactory(name="Zeta CRM", default_region="DE", date_order="DMY")
     _import(tmp_path, "Zeta CRM", "crm.csv", ONLY_QUIRIN.replace("WB-5", "QX-1"))
     client = role_client("administrator")
-    response = client.post(reverse("parties:import_new"), {"source": crm.pk, "kind": "parties", "file":
-                           SimpleUploadedFile("leads.csv", (
-                               HEADER + "L-1,Quirin,X,,quirin.xanthopoulos@example.org,,,,,,,\n" + padding
-                               + "L-2,René,Müller,,rene@example.org,,,,,,,\n").encode("cp1252"))})
+    response = client.post(
+        reverse("parties:import_new"),
+        {
+            "source": crm.pk,
+            "kind": "parties",
+            "file": SimpleUploadedFile(
+                "leads.csv",
+                (
+                    HEADER
+                    + "L-1,Quirin,X,,quirin.xanthopoulos@example.org,,,,,,,\n"
+                    + padding
+                    + "L-2,René,Müller,,rene@example.org,,,,,,,\n"
+                ).encode("cp1252"),
+            ),
+        },
+    )
     assert response.status_code == 302
     draft = ImportJob.objects.latest("pk")
     assert draft.encoding == "utf-8" and draft.file_size > 300_000

@@ -25,6 +25,8 @@ def test_what_an_entry_changed():
     assert ledger_change(withdrawn) == "Opted in → Opted out"
     removed = SimpleNamespace(previous={"status": "seen"}, new=None)
     assert ledger_change(removed) == "Seen, no answer → removed"
-    preferences = SimpleNamespace(previous={"do_not_solicit": False, "contact_frequency": "weekly"},
-                                  new={"do_not_solicit": True, "contact_frequency": "weekly"})
+    preferences = SimpleNamespace(
+        previous={"do_not_solicit": False, "contact_frequency": "weekly"},
+        new={"do_not_solicit": True, "contact_frequency": "weekly"},
+    )
     assert ledger_change(preferences) == "Do not solicit: yes"

@@ -22,22 +22,32 @@ FORM = Actor(kind="user", label="test")
 
 def _say(party, status, when, source="web form"):
     if status is not None:
-        consent_set(party_id=party.pk, channel="email", purpose="newsletter", status=status,
-                    captured_at=when, capture_source=source, actor=FORM)
+        consent_set(
+            party_id=party.pk,
+            channel="email",
+            purpose="newsletter",
+            status=status,
+            captured_at=when,
+            capture_source=source,
+            actor=FORM,
+        )
 
 
-@pytest.mark.parametrize("survivor_says, other_says, merged", [
-    (("opt_in", OLD), ("opt_out", NEW), "opt_out"),  # the newer opt-out wins
-    (("opt_out", OLD), ("opt_in", NEW), "opt_in"),  # a newer explicit opt-in wins
-    (("opt_in", NEW), ("opt_out", OLD), "opt_in"),  # an older opt-out does not override
-    (("opt_in", SAME), ("opt_out", SAME), "opt_out"),  # a tie goes to opt-out
-    (("opt_out", SAME), ("opt_in", SAME), "opt_out"),
-    (("not_seen", NEW), ("opt_in", OLD), "opt_in"),  # "not seen" is no decision
-    (("seen", NEW), ("opt_out", OLD), "opt_out"),
-    (("seen", OLD), ("not_seen", NEW), "seen"),
-    ((None, None), ("opt_in", OLD), "opt_in"),  # one side has no row at all
-    (("opt_out", OLD), (None, None), "opt_out"),
-])
+@pytest.mark.parametrize(
+    "survivor_says, other_says, merged",
+    [
+        (("opt_in", OLD), ("opt_out", NEW), "opt_out"),  # the newer opt-out wins
+        (("opt_out", OLD), ("opt_in", NEW), "opt_in"),  # a newer explicit opt-in wins
+        (("opt_in", NEW), ("opt_out", OLD), "opt_in"),  # an older opt-out does not override
+        (("opt_in", SAME), ("opt_out", SAME), "opt_out"),  # a tie goes to opt-out
+        (("opt_out", SAME), ("opt_in", SAME), "opt_out"),
+        (("not_seen", NEW), ("opt_in", OLD), "opt_in"),  # "not seen" is no decision
+        (("seen", NEW), ("opt_out", OLD), "opt_out"),
+        (("seen", OLD), ("not_seen", NEW), "seen"),
+        ((None, None), ("opt_in", OLD), "opt_in"),  # one side has no row at all
+        (("opt_out", OLD), (None, None), "opt_out"),
+    ],
+)
 def test_the_merged_party_keeps_the_right_decision(survivor_says, other_says, merged):
     survivor, other = PartyFactory(), PartyFactory()
     _say(survivor, *survivor_says)
@@ -52,12 +62,26 @@ def test_the_merged_party_keeps_the_right_decision(survivor_says, other_says, me
 
 def test_preferences_combine_toward_the_more_restrictive():
     survivor, other = PartyFactory(), PartyFactory()
-    preferences_set(party_id=survivor.pk, actor=FORM, changes={
-        "do_not_profile": True, "contact_frequency": "weekly", "preferred_language": "de-AT",
-        "interests": ["running"]})
-    preferences_set(party_id=other.pk, actor=FORM, changes={
-        "do_not_solicit": True, "contact_frequency": "monthly", "preferred_language": "en",
-        "interests": ["cycling"]})
+    preferences_set(
+        party_id=survivor.pk,
+        actor=FORM,
+        changes={
+            "do_not_profile": True,
+            "contact_frequency": "weekly",
+            "preferred_language": "de-AT",
+            "interests": ["running"],
+        },
+    )
+    preferences_set(
+        party_id=other.pk,
+        actor=FORM,
+        changes={
+            "do_not_solicit": True,
+            "contact_frequency": "monthly",
+            "preferred_language": "en",
+            "interests": ["cycling"],
+        },
+    )
 
     party_merge(party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk)
 
@@ -69,20 +93,30 @@ def test_preferences_combine_toward_the_more_restrictive():
 
 
 def _consent_rows() -> dict:
-    return {name: list(apps.get_model("consents", name).objects.order_by("pk").values())
-            for name in ("contactpointtypeconsent", "contactpointconsent", "privacypreference")}
+    return {
+        name: list(apps.get_model("consents", name).objects.order_by("pk").values())
+        for name in ("contactpointtypeconsent", "contactpointconsent", "privacypreference")
+    }
 
 
 def test_unmerge_restores_each_partys_own_consents_exactly():
     survivor, other = PartyFactory(), PartyFactory()
     _say(survivor, "opt_in", OLD)
     _say(other, "opt_out", NEW)
-    consent_set(party_id=other.pk, channel="sms", purpose="marketing", status="opt_in", captured_at=OLD,
-                capture_source="shop", actor=FORM)
+    consent_set(
+        party_id=other.pk,
+        channel="sms",
+        purpose="marketing",
+        status="opt_in",
+        captured_at=OLD,
+        capture_source="shop",
+        actor=FORM,
+    )
     preferences_set(party_id=other.pk, actor=FORM, changes={"do_not_track": True})
     before = _consent_rows()
-    merge = party_merge(party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk,
-                        actor=UserFactory(username="ann"))
+    merge = party_merge(
+        party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk, actor=UserFactory(username="ann")
+    )
     assert _consent_rows() != before
 
     party_unmerge(event_id=merge.pk)
@@ -100,8 +134,10 @@ def test_conflicts_name_both_decisions_and_the_outcome():
 
     found = conflicts([a.pk, b.pk])
 
-    assert found == [f"Email · Newsletters: party {a.pk} opted in 2024-01-01 (web form); party {b.pk} "
-                     f"opted out 2025-06-01 (email platform) — the merged party will be opted out"]
+    assert found == [
+        f"Email · Newsletters: party {a.pk} opted in 2024-01-01 (web form); party {b.pk} "
+        f"opted out 2025-06-01 (email platform) — the merged party will be opted out"
+    ]
 
 
 def test_the_merge_queue_puts_conflicting_consents_first_and_the_review_shows_them(role_client):

@@ -47,17 +47,25 @@ def _names_asked_id(survivor, other, key):
 
 
 def _nothing_on(party):
-    return (not ContactPointTypeConsent.objects.filter(party=party).exists()
-            and not PrivacyPreference.objects.filter(party=party).exists()
-            and not ConsentEvent.objects.filter(party=party)
-            .exclude(actor_label__startswith="merge").exists())
+    return (
+        not ContactPointTypeConsent.objects.filter(party=party).exists()
+        and not PrivacyPreference.objects.filter(party=party).exists()
+        and not ConsentEvent.objects.filter(party=party).exclude(actor_label__startswith="merge").exists()
+    )
 
 
 def test_the_batch_service_applies_every_change_to_the_survivor(merged):
     survivor, other = merged
 
-    rows = consent_set_many(party_id=other.pk, capture_source="phone call", actor=FORM, changes=[
-        ConsentChange("email", "newsletter", "opt_out"), ConsentChange("sms", "marketing", "opt_in")])
+    rows = consent_set_many(
+        party_id=other.pk,
+        capture_source="phone call",
+        actor=FORM,
+        changes=[
+            ConsentChange("email", "newsletter", "opt_out"),
+            ConsentChange("sms", "marketing", "opt_in"),
+        ],
+    )
 
     assert {row.party_id for row in rows} == {survivor.pk}
     assert (_status(survivor), _status(survivor, "sms", "marketing")) == ("opt_out", "opt_in")
@@ -70,8 +78,9 @@ def test_the_batch_service_applies_every_change_to_the_survivor(merged):
 def test_the_preferences_service_applies_the_change_to_the_survivor(merged):
     survivor, other = merged
 
-    row = preferences_set(party_id=other.pk, actor=FORM, changes={"do_not_solicit": True},
-                          capture_source="letter")
+    row = preferences_set(
+        party_id=other.pk, actor=FORM, changes={"do_not_solicit": True}, capture_source="letter"
+    )
 
     assert row.party_id == survivor.pk
     assert PrivacyPreference.objects.get(party=survivor).do_not_solicit
@@ -81,11 +90,19 @@ def test_the_preferences_service_applies_the_change_to_the_survivor(merged):
 
 def test_a_contact_points_consent_asked_of_the_merged_id_is_the_survivors(merged):
     survivor, other = merged
-    email = ContactPointEmail.objects.create(party=survivor, raw_value="a@example.org",
-                                             normalized="a@example.org")
+    email = ContactPointEmail.objects.create(
+        party=survivor, raw_value="a@example.org", normalized="a@example.org"
+    )
 
-    row = point_consent_set(party_id=other.pk, point_kind="email", point_id=email.pk,
-                            purpose="newsletter", status="opt_out", capture_source="link", actor=FORM)
+    row = point_consent_set(
+        party_id=other.pk,
+        point_kind="email",
+        point_id=email.pk,
+        purpose="newsletter",
+        status="opt_out",
+        capture_source="link",
+        actor=FORM,
+    )
 
     assert row.party_id == survivor.pk
     assert ContactPointConsent.objects.get(point_id=email.pk).party_id == survivor.pk
@@ -97,7 +114,8 @@ def test_the_grid_saves_several_changes_on_the_survivor_and_says_so(role_client,
     response = role_client("marketing").post(
         reverse("consents:consent_change", args=[other.pk]),
         {"change": ["email|newsletter|opt_out", "sms|marketing|opt_in"], "capture_source": "phone call"},
-        follow=True)
+        follow=True,
+    )
 
     text = response.content.decode()
     assert f"on party {survivor.pk} (party {other.pk} was merged into party {survivor.pk})" in text
@@ -112,7 +130,9 @@ def test_the_preference_form_saves_on_the_survivor_and_says_so(role_client, merg
 
     response = role_client("marketing").post(
         reverse("consents:preferences_change", args=[other.pk]),
-        {"capture_source": "phone", "do_not_track": "on", "contact_frequency": ""}, follow=True)
+        {"capture_source": "phone", "do_not_track": "on", "contact_frequency": ""},
+        follow=True,
+    )
 
     text = response.content.decode()
     assert f"Preferences saved on party {survivor.pk} (party {other.pk} was merged into party" in text
@@ -125,8 +145,10 @@ def test_the_api_changes_preferences_of_the_survivor(role_client, merged):
     survivor, other = merged
 
     response = role_client("marketing").patch(
-        f"/api/v1/parties/{other.pk}/preferences/", {"do_not_profile": True, "capture_source": "crm"},
-        content_type="application/json")
+        f"/api/v1/parties/{other.pk}/preferences/",
+        {"do_not_profile": True, "capture_source": "crm"},
+        content_type="application/json",
+    )
 
     assert response.status_code == 200, response.content
     assert response.json()["party_id"] == survivor.pk
@@ -134,8 +156,10 @@ def test_the_api_changes_preferences_of_the_survivor(role_client, merged):
     assert _nothing_on(other)
 
 
-FILE = ("Customer ID,Channel,List,Subscribed,Date,Source\n"
-        "{key},email,newsletter,opt_out,2026-10-01,email platform\n")
+FILE = (
+    "Customer ID,Channel,List,Subscribed,Date,Source\n"
+    "{key},email,newsletter,opt_out,2026-10-01,email platform\n"
+)
 
 
 @pytest.mark.parametrize("record_left_behind", [False, True])
@@ -160,5 +184,7 @@ def test_a_consent_file_naming_a_merged_customer_changes_the_survivor(tmp_path, 
     assert entry.import_line == 2
     assert _names_asked_id(survivor, other, "email/newsletter") == record_left_behind
     assert ledger_check() == []
-    assert dt.datetime(2026, 10, 1, tzinfo=dt.UTC) <= ContactPointTypeConsent.objects.get(
-        party=survivor).captured_at
+    assert (
+        dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+        <= ContactPointTypeConsent.objects.get(party=survivor).captured_at
+    )

@@ -16,29 +16,42 @@ def test_marketing_opts_a_customer_out_with_a_capture_source(role_client):
     client = role_client("marketing")
     url = reverse("consents:consent_change", args=[party.pk])
 
-    response = client.post(url, {"set": "email|newsletter|opt_out", "capture_source": "phone call",
-                                 "evidence": "ticket 4711"}, follow=True)
+    response = client.post(
+        url,
+        {"set": "email|newsletter|opt_out", "capture_source": "phone call", "evidence": "ticket 4711"},
+        follow=True,
+    )
 
     assert b"Email \xc2\xb7 newsletter: opted out (recorded in the ledger)" in response.content
     row = ContactPointTypeConsent.objects.get(party=party)
     assert (row.channel, row.purpose.code, row.status, row.capture_source) == (
-        "email", "newsletter", "opt_out", "phone call")
+        "email",
+        "newsletter",
+        "opt_out",
+        "phone call",
+    )
     event = ConsentEvent.objects.get()
     assert (event.actor_label, event.evidence) == ("t-marketing", "ticket 4711")
     page = client.get(reverse("consents:preferences", args=[party.pk])).content.decode()
     assert "phone call" in page and "Opted out" in page
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"set": "email|newsletter|opt_out", "capture_source": ""}, "capture source: say where"),
-    ({"set": "email|world_domination|opt_in", "capture_source": "x"},
-     "purpose: &#x27;world_domination&#x27;"),
-    ({"set": "garbage", "capture_source": "x"}, "Choose a channel, a purpose and a state"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"set": "email|newsletter|opt_out", "capture_source": ""}, "capture source: say where"),
+        (
+            {"set": "email|world_domination|opt_in", "capture_source": "x"},
+            "purpose: &#x27;world_domination&#x27;",
+        ),
+        ({"set": "garbage", "capture_source": "x"}, "Choose a channel, a purpose and a state"),
+    ],
+)
 def test_bad_changes_say_what_and_change_nothing(role_client, data, message):
     party = PartyFactory()
-    response = role_client("marketing").post(reverse("consents:consent_change", args=[party.pk]), data,
-                                             follow=True)
+    response = role_client("marketing").post(
+        reverse("consents:consent_change", args=[party.pk]), data, follow=True
+    )
     assert message in response.content.decode()
     assert not ContactPointTypeConsent.objects.exists() and not ConsentEvent.objects.exists()
 
@@ -48,8 +61,13 @@ def test_stewards_may_look_but_not_change(role_client):
     client = role_client("steward")
     page = client.get(reverse("consents:preferences", args=[party.pk]))
     assert page.status_code == 200 and b"Opt out" not in page.content
-    assert client.post(reverse("consents:consent_change", args=[party.pk]),
-                       {"set": "email|newsletter|opt_out", "capture_source": "x"}).status_code == 403
+    assert (
+        client.post(
+            reverse("consents:consent_change", args=[party.pk]),
+            {"set": "email|newsletter|opt_out", "capture_source": "x"},
+        ).status_code
+        == 403
+    )
     assert client.post(reverse("consents:preferences_change", args=[party.pk]), {}).status_code == 403
 
 
@@ -62,8 +80,15 @@ def test_preferences_are_saved_and_validated(role_client):
     missing = client.post(url, {"do_not_solicit": "on"}, follow=True)
     assert "Capture source: This field is required" in missing.content.decode()
     assert not PrivacyPreference.objects.exists()
-    client.post(url, {"do_not_solicit": "on", "contact_frequency": "monthly", "interests": "Running, yoga",
-                      "capture_source": "preference centre"})
+    client.post(
+        url,
+        {
+            "do_not_solicit": "on",
+            "contact_frequency": "monthly",
+            "interests": "Running, yoga",
+            "capture_source": "preference centre",
+        },
+    )
     saved = PrivacyPreference.objects.get(party=party)
     assert saved.do_not_solicit and saved.contact_frequency == "monthly"
     assert saved.interests == ["running", "yoga"]

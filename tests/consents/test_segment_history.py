@@ -24,16 +24,22 @@ def test_editing_a_segment_on_its_page_records_each_field_changed_and_shows_it(r
     assert ("country", None, "DE", "t-marketing") in _changes(germany)
     client = role_client("administrator")
 
-    response = client.post(reverse("consents:segment_edit", args=[germany.pk]),
-                           {"name": "Germany", "description": "", "country": "AT", "valid_email": "yes"},
-                           follow=True)
+    response = client.post(
+        reverse("consents:segment_edit", args=[germany.pk]),
+        {"name": "Germany", "description": "", "country": "AT", "valid_email": "yes"},
+        follow=True,
+    )
 
     assert response.status_code == 200
     assert Segment.objects.get(pk=germany.pk).country == "AT"
     assert [row for row in _changes(germany) if row[3] == "t-admin"] == [
-        ("country", "DE", "AT", "t-admin"), ("valid_email", None, "Has a valid email address", "t-admin")]
-    for url in (reverse("consents:segment_detail", args=[germany.pk]),
-                reverse("consents:segment_edit", args=[germany.pk])):
+        ("country", "DE", "AT", "t-admin"),
+        ("valid_email", None, "Has a valid email address", "t-admin"),
+    ]
+    for url in (
+        reverse("consents:segment_detail", args=[germany.pk]),
+        reverse("consents:segment_edit", args=[germany.pk]),
+    ):
         page = client.get(url).content.decode()
         assert 'data-testid="setting-changes"' in page and "t-admin" in page and "AT" in page
 
@@ -45,8 +51,9 @@ def test_a_refused_segment_change_records_nothing(role_client):
 
     with pytest.raises(ValidationError):
         segment_update(segment=germany, name="Austria", filters={"country": "DE"}, user=None)
-    response = role_client("administrator").post(reverse("consents:segment_edit", args=[germany.pk]),
-                                                  {"name": "Germany", "country": "XX"})
+    response = role_client("administrator").post(
+        reverse("consents:segment_edit", args=[germany.pk]), {"name": "Germany", "country": "XX"}
+    )
 
     assert response.status_code == 200
     assert SettingChange.objects.count() == before

@@ -23,21 +23,35 @@ A = Actor(label="test")
 def _customer(name: str, *, country: str = "DE", consent: str | None = "opt_in", spent: str | None = None):
     party = PartyFactory(given_name=name, display_name=name)
     ContactPointAddress.objects.create(party=party, raw_value=name, normalized=name, country=country)
-    ContactPointEmail.objects.create(party=party, raw_value=f"{name}@x.org", normalized=f"{name}@x.org",
-                                     validity="valid", is_primary=True)
+    ContactPointEmail.objects.create(
+        party=party, raw_value=f"{name}@x.org", normalized=f"{name}@x.org", validity="valid", is_primary=True
+    )
     if consent:
-        consent_set(party_id=party.pk, channel="email", purpose="newsletter", status=consent,
-                    captured_at=CAPTURED, capture_source="web form", actor=A)
+        consent_set(
+            party_id=party.pk,
+            channel="email",
+            purpose="newsletter",
+            status=consent,
+            captured_at=CAPTURED,
+            capture_source="web form",
+            actor=A,
+        )
     if spent:
-        Engagement.objects.create(party=party, engagement_type="order", occurred_at=CAPTURED,
-                                  amount=Decimal(spent), status="delivered")
+        Engagement.objects.create(
+            party=party,
+            engagement_type="order",
+            occurred_at=CAPTURED,
+            amount=Decimal(spent),
+            status="delivered",
+        )
     return party
 
 
 @pytest.fixture
 def germany():
-    return segment_create(name="Germany", description="Customers with an address in DE",
-                          filters={"country": "DE"}, user=None)
+    return segment_create(
+        name="Germany", description="Customers with an address in DE", filters={"country": "DE"}, user=None
+    )
 
 
 def _csv(response) -> str:
@@ -79,28 +93,50 @@ def test_marketing_and_administrators_see_segments_with_live_counts(role_client,
 
 def test_marketing_creates_a_segment_from_the_form(role_client, marketer):
     purpose = DataUsePurpose.objects.get(code="newsletter")
-    response = role_client("marketing").post(reverse("consents:segment_create"), {
-        "name": "Newsletter DE", "description": "", "country": "de", "consent_channel": "email",
-        "consent_purpose": purpose.pk, "ltv_min": "100", "valid_email": "yes"})
+    response = role_client("marketing").post(
+        reverse("consents:segment_create"),
+        {
+            "name": "Newsletter DE",
+            "description": "",
+            "country": "de",
+            "consent_channel": "email",
+            "consent_purpose": purpose.pk,
+            "ltv_min": "100",
+            "valid_email": "yes",
+        },
+    )
 
     segment = Segment.objects.get(name="Newsletter DE")
     assert response.status_code == 302 and response["Location"] == segment.get_absolute_url()
     assert (segment.country, segment.consent_channel, segment.consent_purpose, segment.ltv_min) == (
-        "DE", "email", purpose, Decimal("100"))
+        "DE",
+        "email",
+        purpose,
+        Decimal("100"),
+    )
     assert segment.created_by == marketer
 
 
 def test_a_wrong_form_names_the_field_and_saves_nothing(role_client):
-    response = role_client("marketing").post(reverse("consents:segment_create"), {
-        "name": "Broken", "country": "XX", "ltv_min": "a lot",
-        "last_engagement_after": "2026-05-01", "last_engagement_before": "2026-01-01"})
+    response = role_client("marketing").post(
+        reverse("consents:segment_create"),
+        {
+            "name": "Broken",
+            "country": "XX",
+            "ltv_min": "a lot",
+            "last_engagement_after": "2026-05-01",
+            "last_engagement_before": "2026-01-01",
+        },
+    )
 
     page = response.content.decode()
     assert response.status_code == 200 and not Segment.objects.exists()
     assert 'data-field="country">“XX” is not a country code' in page
     assert 'data-field="ltv_min">Enter a number.' in page
-    assert ('data-field="last_engagement_after">Must be earlier than “last engagement before” (2026-01-01)'
-            in page)
+    assert (
+        'data-field="last_engagement_after">Must be earlier than “last engagement before” (2026-01-01)'
+        in page
+    )
     assert "Not saved" in page
 
 
@@ -111,8 +147,9 @@ def test_the_preview_counts_the_filters_being_edited_without_saving(role_client)
 
     preview = client.get(reverse("consents:segment_preview"), {"country": "DE", "ltv_min": "100"})
     wrong = client.get(reverse("consents:segment_preview"), {"country": "DE", "ltv_min": "many"})
-    fallback = client.post(reverse("consents:segment_create"),
-                           {"name": "x", "orders_min": "1", "preview": "1"})
+    fallback = client.post(
+        reverse("consents:segment_create"), {"name": "x", "orders_min": "1", "preview": "1"}
+    )
 
     assert 'data-testid="preview-count">1<' in preview.content.decode()
     assert "Correct the filters" in wrong.content.decode()
@@ -125,8 +162,12 @@ def test_the_segment_page_lists_members_with_their_figures_page_by_page(role_cli
 
     monkeypatch.setattr(views, "SEGMENT_PAGE_SIZE", 2)
     anna = _customer("anna", spent="120.50")
-    Engagement.objects.create(party=anna, engagement_type="return", amount=Decimal("20.50"),
-                              occurred_at=CAPTURED + dt.timedelta(days=3))
+    Engagement.objects.create(
+        party=anna,
+        engagement_type="return",
+        amount=Decimal("20.50"),
+        occurred_at=CAPTURED + dt.timedelta(days=3),
+    )
     _customer("bert"), _customer("carl"), _customer("chloe", country="FR")
     client = role_client("marketing")
 
@@ -150,11 +191,13 @@ def test_the_export_downloads_the_eligible_members_only(role_client, germany):
 
     assert 'data-testid="eligible-count">2<' in page
     assert response["Content-Disposition"] == (
-        'attachment; filename="segment-germany-email-newsletter-2026-06-01.csv"')
+        'attachment; filename="segment-germany-email-newsletter-2026-06-01.csv"'
+    )
     lines = _csv(response).splitlines()
     assert lines[0] == "party_id,name,channel,contact_point,consent"
-    assert sorted(lines[1:]) == sorted([f"{anna.pk},anna,email,anna@x.org,opt_in",
-                                        f"{evil.pk},'=SUM(A1),email,'=SUM(A1)@x.org,opt_in"])
+    assert sorted(lines[1:]) == sorted(
+        [f"{anna.pk},anna,email,anna@x.org,opt_in", f"{evil.pk},'=SUM(A1),email,'=SUM(A1)@x.org,opt_in"]
+    )
     bad = client.get(reverse("consents:segment_export", args=[germany.pk]), {"channel": "pigeon"})
     assert bad.status_code == 400 and b"channel" in bad.content
 

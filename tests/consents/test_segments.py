@@ -68,39 +68,74 @@ def world():
                 SourceRecordFactory(party=party, source_system=source)
         for i in range(rng.choice([0, 1, 1, 2])):
             ContactPointAddress.objects.create(
-                party=party, raw_value=f"{n}-{i}", normalized=f"addr {n}-{i}", country=rng.choice(COUNTRIES),
-                is_active=rng.random() < 0.8)
+                party=party,
+                raw_value=f"{n}-{i}",
+                normalized=f"addr {n}-{i}",
+                country=rng.choice(COUNTRIES),
+                is_active=rng.random() < 0.8,
+            )
         for i in range(rng.choice([0, 1, 1, 2])):
             ContactPointEmail.objects.create(
-                party=party, raw_value=f"p{n}.{i}@x.org", normalized=f"p{n}.{i}@x.org",
+                party=party,
+                raw_value=f"p{n}.{i}@x.org",
+                normalized=f"p{n}.{i}@x.org",
                 validity=rng.choice(["valid", "invalid", "unverified", "verified"]),
-                is_active=rng.random() < 0.85)
+                is_active=rng.random() < 0.85,
+            )
         if rng.random() < 0.4:
-            phone = ContactPointPhone.objects.create(party=party, raw_value=f"+4915{n:07d}",
-                                                     normalized=f"+4915{n:07d}", phone_type="mobile")
+            phone = ContactPointPhone.objects.create(
+                party=party, raw_value=f"+4915{n:07d}", normalized=f"+4915{n:07d}", phone_type="mobile"
+            )
             if rng.random() < 0.5:
-                point_consent_set(party_id=party.pk, point_kind="phone", point_id=phone.pk,
-                                  purpose="marketing", status=rng.choice(["opt_in", "opt_out"]),
-                                  captured_at=CAPTURED, capture_source="shop", actor=A)
+                point_consent_set(
+                    party_id=party.pk,
+                    point_kind="phone",
+                    point_id=phone.pk,
+                    purpose="marketing",
+                    status=rng.choice(["opt_in", "opt_out"]),
+                    captured_at=CAPTURED,
+                    capture_source="shop",
+                    actor=A,
+                )
         if rng.random() < 0.6:
-            consent_set(party_id=party.pk, channel="email", purpose="newsletter",
-                        status=rng.choice(["opt_in", "opt_in", "opt_out", "seen"]), captured_at=CAPTURED,
-                        capture_source="web form", actor=A,
-                        effective_to=_at(dt.date(2026, 3, 1)) if rng.random() < 0.15 else None)
+            consent_set(
+                party_id=party.pk,
+                channel="email",
+                purpose="newsletter",
+                status=rng.choice(["opt_in", "opt_in", "opt_out", "seen"]),
+                captured_at=CAPTURED,
+                capture_source="web form",
+                actor=A,
+                effective_to=_at(dt.date(2026, 3, 1)) if rng.random() < 0.15 else None,
+            )
         if rng.random() < 0.3:
-            consent_set(party_id=party.pk, channel="sms", purpose="marketing", status="opt_in",
-                        captured_at=CAPTURED, capture_source="shop", actor=A)
+            consent_set(
+                party_id=party.pk,
+                channel="sms",
+                purpose="marketing",
+                status="opt_in",
+                captured_at=CAPTURED,
+                capture_source="shop",
+                actor=A,
+            )
         for _ in range(rng.choice([0, 0, 1, 2, 3, 5])):
             kind = rng.choice(["order", "order", "order", "return", "web_visit", "case"])
             day = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(0, 520))
             Engagement.objects.create(
-                party=party, engagement_type=kind, occurred_at=_at(day, rng.randrange(24)),
+                party=party,
+                engagement_type=kind,
+                occurred_at=_at(day, rng.randrange(24)),
                 amount=Decimal(rng.randrange(500, 60000)) / 100 if kind in ("order", "return") else None,
-                status=rng.choice(["shipped", "paid", "cancelled", "Canceled"]) if kind == "order" else "")
+                status=rng.choice(["shipped", "paid", "cancelled", "Canceled"]) if kind == "order" else "",
+            )
         if rng.random() < 0.5:
-            Membership.objects.create(party=party, program_type="loyalty", program_name="Club",
-                                      tier=rng.choice(TIERS),
-                                      status=rng.choice(["active", "active", "expired"]))
+            Membership.objects.create(
+                party=party,
+                program_type="loyalty",
+                program_name="Club",
+                tier=rng.choice(TIERS),
+                status=rng.choice(["active", "active", "expired"]),
+            )
     # parties that must never be members, whatever the filters: they have everything
     survivor, merged, erased, unprofiled = parties[0], *(_everything(f"never{n}") for n in range(3))
     Party.objects.filter(pk=merged.pk).update(status="merged", merged_into=survivor)
@@ -113,21 +148,35 @@ def _everything(name: str) -> Party:
     party = PartyFactory(given_name=name, display_name=name)
     SourceRecordFactory(party=party, source_system=SourceSystemFactory(name="CRM"))
     ContactPointAddress.objects.create(party=party, raw_value=name, normalized=name, country="DE")
-    ContactPointEmail.objects.create(party=party, raw_value=f"{name}@x.org", normalized=f"{name}@x.org",
-                                     validity="valid")
-    consent_set(party_id=party.pk, channel="email", purpose="newsletter", status="opt_in",
-                captured_at=CAPTURED, capture_source="web form", actor=A)
+    ContactPointEmail.objects.create(
+        party=party, raw_value=f"{name}@x.org", normalized=f"{name}@x.org", validity="valid"
+    )
+    consent_set(
+        party_id=party.pk,
+        channel="email",
+        purpose="newsletter",
+        status="opt_in",
+        captured_at=CAPTURED,
+        capture_source="web form",
+        actor=A,
+    )
     for day in (dt.date(2025, 6, 1), dt.date(2026, 2, 1)):
-        Engagement.objects.create(party=party, engagement_type="order", occurred_at=_at(day),
-                                  amount=Decimal("400.00"), status="delivered")
+        Engagement.objects.create(
+            party=party,
+            engagement_type="order",
+            occurred_at=_at(day),
+            amount=Decimal("400.00"),
+            status="delivered",
+        )
     Membership.objects.create(party=party, program_type="loyalty", program_name="Club", tier="Gold")
     return party
 
 
 def _in_effect(row, on: dt.date) -> bool:
     noon = dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC)
-    return ((row.effective_from is None or row.effective_from <= noon)
-            and (row.effective_to is None or row.effective_to >= noon))
+    return (row.effective_from is None or row.effective_from <= noon) and (
+        row.effective_to is None or row.effective_to >= noon
+    )
 
 
 def expected_members(seg: Segment, on: dt.date = ON) -> set[int]:
@@ -135,13 +184,17 @@ def expected_members(seg: Segment, on: dt.date = ON) -> set[int]:
     members = set()
     for party in Party.objects.all():
         preferences = PrivacyPreference.objects.filter(party=party).first()
-        if party.status != "active" or party.erased_at or (
-                preferences and (preferences.do_not_process or preferences.do_not_profile)):
+        if (
+            party.status != "active"
+            or party.erased_at
+            or (preferences and (preferences.do_not_process or preferences.do_not_profile))
+        ):
             continue
         if seg.country and seg.country not in {a.country for a in party.addresses.filter(is_active=True)}:
             continue
         if seg.source_system_id and seg.source_system_id not in {
-                r.source_system_id for r in party.source_records.all()}:
+            r.source_system_id for r in party.source_records.all()
+        }:
             continue
         has_valid = any(e.is_active and e.validity in ("valid", "verified") for e in party.emails.all())
         if (seg.valid_email == "yes" and not has_valid) or (seg.valid_email == "no" and has_valid):
@@ -149,20 +202,27 @@ def expected_members(seg: Segment, on: dt.date = ON) -> set[int]:
         if seg.consent_channel:
             kind = {"email": "email", "mail": "address"}.get(seg.consent_channel, "phone")
             channel_rows = ContactPointTypeConsent.objects.filter(
-                party=party, channel=seg.consent_channel, purpose=seg.consent_purpose, status="opt_in")
+                party=party, channel=seg.consent_channel, purpose=seg.consent_purpose, status="opt_in"
+            )
             point_rows = ContactPointConsent.objects.filter(
-                party=party, point_kind=kind, purpose=seg.consent_purpose, status="opt_in")
+                party=party, point_kind=kind, purpose=seg.consent_purpose, status="opt_in"
+            )
             if not any(_in_effect(r, on) for r in [*channel_rows, *point_rows]):
                 continue
         engagements = list(party.engagements.all())
-        orders = [e for e in engagements if e.engagement_type == "order"
-                  and e.status.lower() not in ("cancelled", "canceled")]
+        orders = [
+            e
+            for e in engagements
+            if e.engagement_type == "order" and e.status.lower() not in ("cancelled", "canceled")
+        ]
         ltv = sum((e.amount or 0 for e in orders), Decimal(0)) - sum(
-            (e.amount or 0 for e in engagements if e.engagement_type == "return"), Decimal(0))
+            (e.amount or 0 for e in engagements if e.engagement_type == "return"), Decimal(0)
+        )
         if (seg.ltv_min is not None and ltv < seg.ltv_min) or (seg.ltv_max is not None and ltv > seg.ltv_max):
             continue
-        if ((seg.orders_min is not None and len(orders) < seg.orders_min)
-                or (seg.orders_max is not None and len(orders) > seg.orders_max)):
+        if (seg.orders_min is not None and len(orders) < seg.orders_min) or (
+            seg.orders_max is not None and len(orders) > seg.orders_max
+        ):
             continue
         last = max((timezone.localtime(e.occurred_at) for e in engagements), default=None)
         if seg.last_engagement_after and (last is None or last.date() < seg.last_engagement_after):
@@ -227,8 +287,14 @@ def test_each_filter_and_combination_counts_what_a_direct_reading_of_the_data_fi
 
 def test_merged_erased_and_do_not_profile_parties_are_never_members(world):
     never = {p.pk for p in world["never"]}
-    broad = Segment(country="DE", valid_email="yes", consent_channel="email",
-                    consent_purpose=_purpose("newsletter"), tier="Gold", ltv_min=Decimal("1"))
+    broad = Segment(
+        country="DE",
+        valid_email="yes",
+        consent_channel="email",
+        consent_purpose=_purpose("newsletter"),
+        tier="Gold",
+        ltv_min=Decimal("1"),
+    )
     assert never.isdisjoint(segment_members(Segment()).values_list("pk", flat=True))
     assert never.isdisjoint(segment_members(broad, today=ON).values_list("pk", flat=True))
     # the same customer, back to normal, is a member of both
@@ -241,8 +307,9 @@ def test_a_party_without_orders_has_a_lifetime_value_of_zero():
     idle = PartyFactory()
     buyer = PartyFactory()
     for kind, amount in (("order", "80"), ("return", "30")):
-        Engagement.objects.create(party=buyer, engagement_type=kind, occurred_at=CAPTURED,
-                                  amount=Decimal(amount))
+        Engagement.objects.create(
+            party=buyer, engagement_type=kind, occurred_at=CAPTURED, amount=Decimal(amount)
+        )
 
     def ids(**filters):
         return set(segment_members(Segment(**filters)).values_list("pk", flat=True))
@@ -255,26 +322,48 @@ def test_a_party_without_orders_has_a_lifetime_value_of_zero():
 
 def _eligible_world():
     """Members in DE opted in, opted out, point-opted-out, do not solicit; a non-member in FR opted in."""
+
     def customer(name: str, country: str, status: str | None) -> ContactPointEmail:
         party = PartyFactory(given_name=name, display_name=name)
         ContactPointAddress.objects.create(party=party, raw_value=name, normalized=name, country=country)
-        email = ContactPointEmail.objects.create(party=party, raw_value=f"{name}@x.org",
-                                                 normalized=f"{name}@x.org", validity="valid")
+        email = ContactPointEmail.objects.create(
+            party=party, raw_value=f"{name}@x.org", normalized=f"{name}@x.org", validity="valid"
+        )
         if status:
-            consent_set(party_id=party.pk, channel="email", purpose="newsletter", status=status,
-                        captured_at=CAPTURED, capture_source="web form", actor=A)
+            consent_set(
+                party_id=party.pk,
+                channel="email",
+                purpose="newsletter",
+                status=status,
+                captured_at=CAPTURED,
+                capture_source="web form",
+                actor=A,
+            )
         return email
 
-    points = {"in": customer("in", "DE", "opt_in"), "out": customer("out", "DE", "opt_out"),
-              "never": customer("never", "DE", None), "abroad": customer("abroad", "FR", "opt_in"),
-              "quiet": customer("quiet", "DE", "opt_in"), "pointout": customer("pointout", "DE", "opt_in")}
+    points = {
+        "in": customer("in", "DE", "opt_in"),
+        "out": customer("out", "DE", "opt_out"),
+        "never": customer("never", "DE", None),
+        "abroad": customer("abroad", "FR", "opt_in"),
+        "quiet": customer("quiet", "DE", "opt_in"),
+        "pointout": customer("pointout", "DE", "opt_in"),
+    }
     preferences_set(party_id=points["quiet"].party_id, changes={"do_not_solicit": True}, actor=A)
     pointout = points["pointout"]
-    point_consent_set(party_id=pointout.party_id, point_kind="email", point_id=pointout.pk,
-                      purpose="newsletter", status="opt_out", captured_at=CAPTURED,
-                      capture_source="unsubscribe", actor=A)
-    second = ContactPointEmail.objects.create(party_id=points["in"].party_id, raw_value="in2@x.org",
-                                              normalized="in2@x.org", validity="valid")
+    point_consent_set(
+        party_id=pointout.party_id,
+        point_kind="email",
+        point_id=pointout.pk,
+        purpose="newsletter",
+        status="opt_out",
+        captured_at=CAPTURED,
+        capture_source="unsubscribe",
+        actor=A,
+    )
+    second = ContactPointEmail.objects.create(
+        party_id=points["in"].party_id, raw_value="in2@x.org", normalized="in2@x.org", validity="valid"
+    )
     return points, second
 
 
@@ -298,10 +387,17 @@ def test_the_export_is_the_eligibility_list_narrowed_to_the_members_and_leaves_o
 
 
 def test_the_export_csv_is_formula_safe_and_has_the_eligibility_header():
-    party = PartyFactory(display_name="=HYPERLINK(\"http://evil\")")
+    party = PartyFactory(display_name='=HYPERLINK("http://evil")')
     ContactPointEmail.objects.create(party=party, raw_value="x", normalized="+cmd@x.org", validity="valid")
-    consent_set(party_id=party.pk, channel="email", purpose="newsletter", status="opt_in",
-                captured_at=CAPTURED, capture_source="web form", actor=A)
+    consent_set(
+        party_id=party.pk,
+        channel="email",
+        purpose="newsletter",
+        status="opt_in",
+        captured_at=CAPTURED,
+        capture_source="web form",
+        actor=A,
+    )
     segment = segment_create(name="All", filters={}, user=None)
 
     lines = segment_export_csv(segment=segment, channel="email", purpose=_purpose("newsletter"), on=ON)
@@ -314,11 +410,17 @@ def test_the_export_csv_is_formula_safe_and_has_the_eligibility_header():
 
 def test_create_update_and_delete_keep_who_and_when_and_validate_each_field():
     user = UserFactory(username="seg-maker")
-    segment = segment_create(name="  Gold in Germany ", description="VIPs",
-                             filters={"country": "de", "tier": "Gold"}, user=user)
+    segment = segment_create(
+        name="  Gold in Germany ", description="VIPs", filters={"country": "de", "tier": "Gold"}, user=user
+    )
     segment.refresh_from_db()
     assert (segment.name, segment.country, segment.tier, segment.created_by, segment.updated_by) == (
-        "Gold in Germany", "DE", "Gold", user, user)
+        "Gold in Germany",
+        "DE",
+        "Gold",
+        user,
+        user,
+    )
 
     other = UserFactory(username="seg-editor")
     segment_update(segment=segment, name="Gold", filters={"orders_min": 3}, user=other)
@@ -339,16 +441,22 @@ def test_create_update_and_delete_keep_who_and_when_and_validate_each_field():
     assert not Segment.objects.exists()
 
 
-@pytest.mark.parametrize(("data", "field", "words"), [
-    ({"ltv_min": "lots"}, "ltv_min", "Enter a number"),
-    ({"country": "XX"}, "country", "is not a country code"),
-    ({"last_engagement_after": "2026-05-01", "last_engagement_before": "2026-04-01"}, "last_engagement_after",
-     "Must be earlier than"),
-    ({"consent_channel": "email"}, "consent_purpose", "Choose the purpose"),
-    ({"orders_min": "5", "orders_max": "2"}, "orders_min", "Is more than the maximum (2)"),
-    ({"orders_min": "-1"}, "orders_min", "greater than or equal to 0"),
-    ({"tier": "Diamond"}, "tier", "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"ltv_min": "lots"}, "ltv_min", "Enter a number"),
+        ({"country": "XX"}, "country", "is not a country code"),
+        (
+            {"last_engagement_after": "2026-05-01", "last_engagement_before": "2026-04-01"},
+            "last_engagement_after",
+            "Must be earlier than",
+        ),
+        ({"consent_channel": "email"}, "consent_purpose", "Choose the purpose"),
+        ({"orders_min": "5", "orders_max": "2"}, "orders_min", "Is more than the maximum (2)"),
+        ({"orders_min": "-1"}, "orders_min", "greater than or equal to 0"),
+        ({"tier": "Diamond"}, "tier", "Select a valid choice"),
+    ],
+)
 def test_the_form_names_the_field_at_fault(data, field, words):
     form = SegmentForm({"name": "Test", **data})
     assert not form.is_valid()
@@ -358,9 +466,17 @@ def test_the_form_names_the_field_at_fault(data, field, words):
 
 def test_the_form_offers_the_tiers_there_are_and_saves_a_valid_definition():
     Membership.objects.create(party=PartyFactory(), program_type="loyalty", program_name="Club", tier="Gold")
-    form = SegmentForm({"name": "Gold DE", "country": "de", "tier": "Gold", "consent_channel": "email",
-                        "consent_purpose": _purpose("newsletter").pk, "ltv_min": "99.50",
-                        "last_engagement_after": "2026-01-01"})
+    form = SegmentForm(
+        {
+            "name": "Gold DE",
+            "country": "de",
+            "tier": "Gold",
+            "consent_channel": "email",
+            "consent_purpose": _purpose("newsletter").pk,
+            "ltv_min": "99.50",
+            "last_engagement_after": "2026-01-01",
+        }
+    )
     assert form.is_valid(), form.errors
     assert form.filters()["country"] == "DE"
     assert [c for c, _ in form.fields["tier"].choices] == ["", "Gold"]

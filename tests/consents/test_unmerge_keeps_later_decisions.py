@@ -31,8 +31,15 @@ FORM = Actor(kind="user", label="test")
 
 
 def _newsletter(party, status, when=None, source="web form"):
-    return consent_set(party_id=party.pk, channel="email", purpose="newsletter", status=status,
-                       captured_at=when, capture_source=source, actor=FORM)
+    return consent_set(
+        party_id=party.pk,
+        channel="email",
+        purpose="newsletter",
+        status=status,
+        captured_at=when,
+        capture_source=source,
+        actor=FORM,
+    )
 
 
 def _status(party, channel="email", purpose="newsletter"):
@@ -43,8 +50,13 @@ def _status(party, channel="email", purpose="newsletter"):
 def _on_newsletter_list(*parties) -> set[int]:
     purpose = DataUsePurpose.objects.get(code="newsletter")
     ids = {p.pk for p in parties}
-    return {pid for pid in eligible_points(channel="email", purpose=purpose, on=timezone.localdate())
-            .values_list("party_id", flat=True) if pid in ids}
+    return {
+        pid
+        for pid in eligible_points(channel="email", purpose=purpose, on=timezone.localdate()).values_list(
+            "party_id", flat=True
+        )
+        if pid in ids
+    }
 
 
 def _two_opted_in_customers():
@@ -81,8 +93,14 @@ def test_unmerge_keeps_an_opt_out_given_after_the_merge_where_nobody_had_a_row()
     # "not held before the merge"
     survivor, other = PartyFactory(), PartyFactory()
     merge = party_merge(party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk)
-    consent_set(party_id=survivor.pk, channel="sms", purpose="marketing", status="opt_out",
-                capture_source="call centre", actor=FORM)
+    consent_set(
+        party_id=survivor.pk,
+        channel="sms",
+        purpose="marketing",
+        status="opt_out",
+        capture_source="call centre",
+        actor=FORM,
+    )
 
     party_unmerge(event_id=merge.pk)
 
@@ -121,11 +139,26 @@ def test_unmerge_without_later_decisions_still_restores_exactly():
 def test_unmerge_keeps_a_point_consent_withdrawn_after_the_merge_with_its_point():
     survivor, other = PartyFactory(), PartyFactory()
     email = EmailFactory(party=other, raw_value="only.other@example.org")
-    point_consent_set(party_id=other.pk, point_kind="email", point_id=email.pk, purpose="newsletter",
-                      status="opt_in", captured_at=BEFORE, capture_source="shop", actor=FORM)
+    point_consent_set(
+        party_id=other.pk,
+        point_kind="email",
+        point_id=email.pk,
+        purpose="newsletter",
+        status="opt_in",
+        captured_at=BEFORE,
+        capture_source="shop",
+        actor=FORM,
+    )
     merge = party_merge(party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk)
-    point_consent_set(party_id=survivor.pk, point_kind="email", point_id=email.pk, purpose="newsletter",
-                      status="opt_out", capture_source="unsubscribe link", actor=FORM)
+    point_consent_set(
+        party_id=survivor.pk,
+        point_kind="email",
+        point_id=email.pk,
+        purpose="newsletter",
+        status="opt_out",
+        capture_source="unsubscribe link",
+        actor=FORM,
+    )
 
     party_unmerge(event_id=merge.pk)
 
@@ -138,8 +171,9 @@ def test_unmerge_keeps_do_not_preferences_switched_on_after_the_merge_on_every_p
     survivor, other = PartyFactory(), PartyFactory()
     preferences_set(party_id=other.pk, actor=FORM, changes={"preferred_language": "fr"})
     merge = party_merge(party_ids=[survivor.pk, other.pk], survivor_id=survivor.pk)
-    preferences_set(party_id=survivor.pk, actor=FORM, changes={"do_not_solicit": True,
-                                                               "preferred_language": "de-AT"})
+    preferences_set(
+        party_id=survivor.pk, actor=FORM, changes={"do_not_solicit": True, "preferred_language": "de-AT"}
+    )
 
     party_unmerge(event_id=merge.pk)
 
@@ -150,6 +184,7 @@ def test_unmerge_keeps_do_not_preferences_switched_on_after_the_merge_on_every_p
 
 
 # --- item 2: a consent change asked of a merged party's id ---------------------------------
+
 
 def test_a_consent_change_on_a_merged_id_is_applied_to_the_survivor():
     survivor, other = _two_opted_in_customers()
@@ -170,7 +205,9 @@ def test_the_browser_form_on_a_merged_id_says_where_the_change_went(role_client)
 
     response = role_client("marketing").post(
         reverse("consents:consent_change", args=[other.pk]),
-        {"set": "email|newsletter|opt_out", "capture_source": "phone call"}, follow=True)
+        {"set": "email|newsletter|opt_out", "capture_source": "phone call"},
+        follow=True,
+    )
 
     text = response.content.decode()
     assert f"party {other.pk} was merged into party {survivor.pk}" in text
@@ -185,7 +222,8 @@ def test_the_api_on_a_merged_id_applies_the_change_to_the_survivor(role_client):
     response = role_client("marketing").post(
         f"/api/v1/parties/{other.pk}/consents/",
         {"channel": "email", "purpose": "newsletter", "status": "opt_out", "capture_source": "crm"},
-        content_type="application/json")
+        content_type="application/json",
+    )
 
     assert response.status_code == 201, response.content
     assert response.json()["party_id"] == survivor.pk
@@ -193,6 +231,7 @@ def test_the_api_on_a_merged_id_applies_the_change_to_the_survivor(role_client):
 
 
 # --- item 3: an erased customer ------------------------------------------------------------
+
 
 def _erased():
     from consents.services.erasure import party_erase
@@ -205,10 +244,13 @@ def _erased():
     return party
 
 
-@pytest.mark.parametrize("change", [
-    lambda p: _newsletter(p, "opt_in"),
-    lambda p: preferences_set(party_id=p.pk, actor=FORM, changes={"do_not_process": False}),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: _newsletter(p, "opt_in"),
+        lambda p: preferences_set(party_id=p.pk, actor=FORM, changes={"do_not_process": False}),
+    ],
+)
 def test_an_erased_customers_consents_and_preferences_cannot_change(change):
     party = _erased()
     entries = ConsentEvent.objects.count()
@@ -225,16 +267,26 @@ def test_the_browser_and_api_refuse_changes_to_an_erased_customer(role_client):
     party = _erased()
     client = role_client("marketing")
 
-    page = client.post(reverse("consents:consent_change", args=[party.pk]),
-                       {"set": "email|newsletter|opt_in", "capture_source": "phone"}, follow=True)
-    form = client.post(reverse("consents:preferences_change", args=[party.pk]),
-                       {"capture_source": "phone", "contact_frequency": ""}, follow=True)
-    api = client.post(f"/api/v1/parties/{party.pk}/consents/",
-                      {"channel": "email", "purpose": "newsletter", "status": "opt_in",
-                       "capture_source": "crm"}, content_type="application/json")
-    api_prefs = client.patch(f"/api/v1/parties/{party.pk}/preferences/",
-                             {"do_not_process": False, "capture_source": "crm"},
-                             content_type="application/json")
+    page = client.post(
+        reverse("consents:consent_change", args=[party.pk]),
+        {"set": "email|newsletter|opt_in", "capture_source": "phone"},
+        follow=True,
+    )
+    form = client.post(
+        reverse("consents:preferences_change", args=[party.pk]),
+        {"capture_source": "phone", "contact_frequency": ""},
+        follow=True,
+    )
+    api = client.post(
+        f"/api/v1/parties/{party.pk}/consents/",
+        {"channel": "email", "purpose": "newsletter", "status": "opt_in", "capture_source": "crm"},
+        content_type="application/json",
+    )
+    api_prefs = client.patch(
+        f"/api/v1/parties/{party.pk}/preferences/",
+        {"do_not_process": False, "capture_source": "crm"},
+        content_type="application/json",
+    )
 
     assert "Not changed" in page.content.decode() and "erased" in page.content.decode()
     assert "erased" in form.content.decode()
@@ -246,6 +298,7 @@ def test_the_browser_and_api_refuse_changes_to_an_erased_customer(role_client):
 
 # --- an older decision never replaces a newer one, whoever sends it ------------------------
 
+
 def test_a_late_consent_file_cannot_bring_back_an_opt_in_withdrawn_since(tmp_path):
     from django.core.management import call_command
 
@@ -256,9 +309,11 @@ def test_a_late_consent_file_cannot_bring_back_an_opt_in_withdrawn_since(tmp_pat
     party = SourceRecordFactory(source_system=crm, source_key="CRM-1").party
     _newsletter(party, "opt_out", dt.datetime(2026, 6, 1, tzinfo=dt.UTC), source="unsubscribe link")
     path = tmp_path / "old-export.csv"
-    path.write_text("Customer ID,Channel,List,Subscribed,Date,Source\n"
-                    "CRM-1,email,newsletter,opt_in,2025-03-01,old shop export\n"
-                    "CRM-1,email,newsletter,seen,2026-11-01,old shop export\n")
+    path.write_text(
+        "Customer ID,Channel,List,Subscribed,Date,Source\n"
+        "CRM-1,email,newsletter,opt_in,2025-03-01,old shop export\n"
+        "CRM-1,email,newsletter,seen,2026-11-01,old shop export\n"
+    )
 
     call_command("import_source", str(path), source="CRM", kind="consents", sync=True, verbosity=0)
 
@@ -277,8 +332,15 @@ def test_the_api_refuses_an_opt_in_older_than_the_opt_out_in_force(role_client):
 
     response = role_client("marketing").post(
         f"/api/v1/parties/{party.pk}/consents/",
-        {"channel": "email", "purpose": "newsletter", "status": "opt_in", "capture_source": "crm",
-         "captured_at": "2025-01-01T00:00:00Z"}, content_type="application/json")
+        {
+            "channel": "email",
+            "purpose": "newsletter",
+            "status": "opt_in",
+            "capture_source": "crm",
+            "captured_at": "2025-01-01T00:00:00Z",
+        },
+        content_type="application/json",
+    )
 
     assert response.status_code == 400
     assert "older decision never replaces a newer one" in response.content.decode()

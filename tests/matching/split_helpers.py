@@ -25,11 +25,22 @@ def household() -> Household:
     for given, born in people.items():
         for source in (crm, shop):
             party = PartyFactory(given_name=given, family_name="Trommler", display_name=f"{given} Trommler")
-            SourceRecordFactory(party=party, source_system=source, standardized={
-                "kind": "individual", "attributes": {"given_name": given, "family_name": "Trommler",
-                                                     "birth_date": born}})
+            SourceRecordFactory(
+                party=party,
+                source_system=source,
+                standardized={
+                    "kind": "individual",
+                    "attributes": {"given_name": given, "family_name": "Trommler", "birth_date": born},
+                },
+            )
             m.ContactPointAddress.objects.create(
-                party=party, raw_value="Lindenweg 4", line1="Lindenweg 4", city="Jena", postal_code="07743",
-                country="DE", normalized="lindenweg 4|07743|jena|de")
+                party=party,
+                raw_value="Lindenweg 4",
+                line1="Lindenweg 4",
+                city="Jena",
+                postal_code="07743",
+                country="DE",
+                normalized="lindenweg 4|07743|jena|de",
+            )
             made.setdefault(given, []).append(party)
     return Household(rosi=made["Rosi"], mechthilde=made["Mechthilde"])

@@ -29,8 +29,11 @@ def test_a_split_of_a_known_answer_pair_is_the_stewards_answer_and_a_wrong_one_i
     MatchRun.objects.create(status=RunStatus.SUCCEEDED, full=True, finished_at=timezone.now())
     cy = UserFactory(username="cyprian", role=DATA_STEWARD)
     p = [_party("Lee", "CRM", f"K{i}") for i in range(4)]
-    _seed([(p[0].pk, p[1].pk, Label.MATCH, 0.9), (p[2].pk, p[3].pk, Label.DISTINCT, 0.8)],
-          origin="truth", user=None)
+    _seed(
+        [(p[0].pk, p[1].pk, Label.MATCH, 0.9), (p[2].pk, p[3].pk, Label.DISTINCT, 0.8)],
+        origin="truth",
+        user=None,
+    )
     known_match = MatchSuggestion.objects.get(members__party=p[0], checks__isnull=False)
     known_distinct = MatchSuggestion.objects.get(members__party=p[2], checks__isnull=False)
 

@@ -64,28 +64,54 @@ def _model(tmp_path, predicates=()) -> MatcherModel:
     for part in (matcher.data_model, matcher.classifier, tuple(predicates)):
         pickle.dump(part, buffer)
     MatcherModel.objects.filter(is_active=True).update(is_active=False)
-    return MatcherModel.objects.create(settings_blob=buffer.getvalue(), labels_match=25,
-                                       labels_distinct=25, training_seconds=0, is_active=True)
+    return MatcherModel.objects.create(
+        settings_blob=buffer.getvalue(),
+        labels_match=25,
+        labels_distinct=25,
+        training_seconds=0,
+        is_active=True,
+    )
 
 
-def _party(given="", family="", *, birth=None, email=None, phone=None, postal=None, city="",
-           identifier=None, organization=None) -> Party:
+def _party(
+    given="",
+    family="",
+    *,
+    birth=None,
+    email=None,
+    phone=None,
+    postal=None,
+    city="",
+    identifier=None,
+    organization=None,
+) -> Party:
     if organization:
-        party = PartyFactory(kind="organization", given_name="", family_name="",
-                             organization_name=organization, display_name=organization)
+        party = PartyFactory(
+            kind="organization",
+            given_name="",
+            family_name="",
+            organization_name=organization,
+            display_name=organization,
+        )
     else:
-        party = PartyFactory(given_name=given, family_name=family, display_name=f"{given} {family}",
-                             birth_date=datetime.date.fromisoformat(birth) if birth else None)
+        party = PartyFactory(
+            given_name=given,
+            family_name=family,
+            display_name=f"{given} {family}",
+            birth_date=datetime.date.fromisoformat(birth) if birth else None,
+        )
     if email:
         EmailFactory(party=party, raw_value=email)
     if phone:
         ContactPointPhone.objects.create(party=party, raw_value=phone, normalized=phone)
     if postal or city:
-        ContactPointAddress.objects.create(party=party, raw_value=f"{postal} {city}",
-                                           postal_code=postal or "", city=city, country="DE")
+        ContactPointAddress.objects.create(
+            party=party, raw_value=f"{postal} {city}", postal_code=postal or "", city=city, country="DE"
+        )
     if identifier:
-        PartyIdentification.objects.create(party=party, identifier_type="customer_number",
-                                           value=identifier, normalized=identifier)
+        PartyIdentification.objects.create(
+            party=party, identifier_type="customer_number", value=identifier, normalized=identifier
+        )
     return party
 
 
@@ -106,24 +132,42 @@ def _row(run: MatchRun, code: str) -> dict:
 
 # Two parties that exactly one standard rule links (every other value differs), per rule.
 ONE_RULE_PAIRS = {
-    "e": ({"given": "Anna", "family": "Berg", "email": "shared@example.com"},
-          {"given": "Carl", "family": "Dahl", "email": "shared@example.com"}),
-    "p": ({"given": "Anna", "family": "Berg", "phone": "+4930123456"},
-          {"given": "Carl", "family": "Dahl", "phone": "+4930123456"}),
-    "i": ({"given": "Anna", "family": "Berg", "identifier": "C-1001"},
-          {"given": "Carl", "family": "Dahl", "identifier": "C-1001"}),
-    "gf": ({"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
-           {"given": "Berg", "family": "Anna", "birth": "1975-03-04", "postal": "20095"}),
-    "fb": ({"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
-           {"given": "Carl", "family": "Berg", "birth": "1980-01-02", "postal": "20095"}),
-    "gb": ({"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
-           {"given": "Anna", "family": "Dahl", "birth": "1980-01-02", "postal": "20095"}),
-    "pf": ({"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
-           {"given": "Carl", "family": "Berg", "birth": "1975-03-04", "postal": "10115"}),
-    "pb": ({"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
-           {"given": "Carl", "family": "Dahl", "birth": "1980-01-02", "postal": "10115"}),
-    "op": ({"organization": "Acme Tools GmbH", "postal": "10115"},
-           {"organization": "Acme Tools", "postal": "10115"}),
+    "e": (
+        {"given": "Anna", "family": "Berg", "email": "shared@example.com"},
+        {"given": "Carl", "family": "Dahl", "email": "shared@example.com"},
+    ),
+    "p": (
+        {"given": "Anna", "family": "Berg", "phone": "+4930123456"},
+        {"given": "Carl", "family": "Dahl", "phone": "+4930123456"},
+    ),
+    "i": (
+        {"given": "Anna", "family": "Berg", "identifier": "C-1001"},
+        {"given": "Carl", "family": "Dahl", "identifier": "C-1001"},
+    ),
+    "gf": (
+        {"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
+        {"given": "Berg", "family": "Anna", "birth": "1975-03-04", "postal": "20095"},
+    ),
+    "fb": (
+        {"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
+        {"given": "Carl", "family": "Berg", "birth": "1980-01-02", "postal": "20095"},
+    ),
+    "gb": (
+        {"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
+        {"given": "Anna", "family": "Dahl", "birth": "1980-01-02", "postal": "20095"},
+    ),
+    "pf": (
+        {"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
+        {"given": "Carl", "family": "Berg", "birth": "1975-03-04", "postal": "10115"},
+    ),
+    "pb": (
+        {"given": "Anna", "family": "Berg", "birth": "1980-01-02", "postal": "10115"},
+        {"given": "Carl", "family": "Dahl", "birth": "1980-01-02", "postal": "10115"},
+    ),
+    "op": (
+        {"organization": "Acme Tools GmbH", "postal": "10115"},
+        {"organization": "Acme Tools", "postal": "10115"},
+    ),
 }
 
 
@@ -173,12 +217,22 @@ def _brute_force(predicates, cap: int) -> dict[str, dict]:
     for name, blocks in members.items():
         sizes = [len(parties) for parties in blocks.values()]
         small = [n for n in sizes if n <= cap]
-        distinct = {pair for parties in blocks.values() if len(parties) <= cap
-                    for pair in combinations(sorted(parties), 2)}
-        counts[name] = {"keys": sum(sizes), "values": len(sizes), "blocks": sum(n > 1 for n in small),
-                        "pairs": sum(n * (n - 1) // 2 for n in small), "distinct_pairs": len(distinct),
-                        "oversized": sum(n > cap for n in sizes),
-                        "oversized_parties": sum(n for n in sizes if n > cap), "largest": max(sizes)}
+        distinct = {
+            pair
+            for parties in blocks.values()
+            if len(parties) <= cap
+            for pair in combinations(sorted(parties), 2)
+        }
+        counts[name] = {
+            "keys": sum(sizes),
+            "values": len(sizes),
+            "blocks": sum(n > 1 for n in small),
+            "pairs": sum(n * (n - 1) // 2 for n in small),
+            "distinct_pairs": len(distinct),
+            "oversized": sum(n > cap for n in sizes),
+            "oversized_parties": sum(n for n in sizes if n > cap),
+            "largest": max(sizes),
+        }
     return counts
 
 
@@ -186,24 +240,36 @@ def test_rule_counts_equal_a_brute_force_count(tmp_path, settings):
     # given: 60 parties drawn from small pools of values, so that every rule makes blocks and
     # some blocks exceed the cap; three learned predicates, one of them compound
     settings.C360_MATCHING_MAX_BLOCK = 4
-    predicates = (SimplePredicate(wholeFieldPredicate, "city"),
-                  CompoundPredicate((StringPredicate(sameThreeCharStartPredicate, "family_name"),
-                                     SimplePredicate(wholeFieldPredicate, "birth_date"))),
-                  SimplePredicate(tokenFieldPredicate, "given_name"))
+    predicates = (
+        SimplePredicate(wholeFieldPredicate, "city"),
+        CompoundPredicate(
+            (
+                StringPredicate(sameThreeCharStartPredicate, "family_name"),
+                SimplePredicate(wholeFieldPredicate, "birth_date"),
+            )
+        ),
+        SimplePredicate(tokenFieldPredicate, "given_name"),
+    )
     _model(tmp_path, predicates)
     pick = random.Random(17).choice
     for i in range(60):
         organization = pick([None, None, None, "Acme GmbH", "Acme AG", "Blau KG"])
-        values = {"postal": pick(["10115", "20095", "80331"]),
-                  "city": pick(["Berlin", "Hamburg", "Köln", ""]),
-                  "email": pick([None, f"p{i}@example.com", "info@example.com", "team@example.com"]),
-                  "phone": pick([None, f"+49301{i:05d}", "+4930999"]),
-                  "identifier": pick([None, f"C-{i}", "C-7", "C-8"])}
+        values = {
+            "postal": pick(["10115", "20095", "80331"]),
+            "city": pick(["Berlin", "Hamburg", "Köln", ""]),
+            "email": pick([None, f"p{i}@example.com", "info@example.com", "team@example.com"]),
+            "phone": pick([None, f"+49301{i:05d}", "+4930999"]),
+            "identifier": pick([None, f"C-{i}", "C-7", "C-8"]),
+        }
         if organization:
             _party(organization=organization, **values)
         else:
-            _party(pick(["Anna", "Ann Marie", "Carl", "Eva"]), pick(["Berg", "Bergmann", "Dahl"]),
-                   birth=pick([None, "1980-01-02", "1975-03-04"]), **values)
+            _party(
+                pick(["Anna", "Ann Marie", "Carl", "Eva"]),
+                pick(["Berg", "Bergmann", "Dahl"]),
+                birth=pick([None, "1980-01-02", "1975-03-04"]),
+                **values,
+            )
 
     # when: a full run
     run = _run()
@@ -222,8 +288,10 @@ def test_rule_counts_equal_a_brute_force_count(tmp_path, settings):
         assert expected[code]["pairs"] == expected[code]["distinct_pairs"], code
     assert sum(row["oversized"] for row in run.rules["standard"]) > 0  # the test tests that too
     assert [row["label"] for row in run.rules["learned"]] == [
-        "Same city", "Same first three characters of family name and same birth date",
-        "A word of given name in common"]
+        "Same city",
+        "Same first three characters of family name and same birth date",
+        "A word of given name in common",
+    ]
 
 
 def test_oversized_blocks_are_reported_by_size_never_by_value(tmp_path, settings, role_client):
@@ -248,16 +316,19 @@ def test_labelled_match_coverage_per_rule(tmp_path, settings):
     # nothing, by an oversized block only, and one whose records are one party already
     settings.C360_MATCHING_MAX_BLOCK = 3
     _model(tmp_path, (SimplePredicate(wholeFieldPredicate, "city"),))
-    by_email = (_party("Anna", "Berg", email="ab@example.com"),
-                _party("Carl", "Dahl", email="ab@example.com"))
+    by_email = (
+        _party("Anna", "Berg", email="ab@example.com"),
+        _party("Carl", "Dahl", email="ab@example.com"),
+    )
     by_city = (_party("Eva", "Fink", city="Quedlinburg"), _party("Gus", "Holm", city="Quedlinburg"))
     by_nothing = (_party("Ida", "Jung"), _party("Kai", "Lund"))
     crowd = [_party(given, "Moll", birth="1970-07-07") for given in ("Nora", "Otto", "Pia", "Rolf")]
     merged = _party("Sara", "Tamm")
 
     def label(a: Party, b: Party, kind: str = Label.MATCH) -> None:
-        first, second = sorted([SourceRecordFactory(party=a), SourceRecordFactory(party=b)],
-                               key=lambda record: record.pk)
+        first, second = sorted(
+            [SourceRecordFactory(party=a), SourceRecordFactory(party=b)], key=lambda record: record.pk
+        )
         TrainingLabel.objects.create(record_a=first, record_b=second, label=kind)
 
     for pair in (by_email, by_city, by_nothing, crowd[:2], (merged, merged)):
@@ -295,18 +366,36 @@ def test_an_incremental_run_shows_the_latest_full_runs_figures(tmp_path, role_cl
 
 def test_block_keys_are_attributed_to_their_rule_whatever_their_value(tmp_path):
     party = PartyFactory()
-    keys = ["~e:a@b.c", "~gf:anna|berg", "~zz:from an older version", "12:34:0", "street\\:5:12",
-            "x" * 255, "no suffix", "ends with digits 42"]
+    keys = [
+        "~e:a@b.c",
+        "~gf:anna|berg",
+        "~zz:from an older version",
+        "12:34:0",
+        "street\\:5:12",
+        "x" * 255,
+        "no suffix",
+        "ends with digits 42",
+    ]
     BlockKey.objects.bulk_create([BlockKey(block_key=key, party=party) for key in keys])
     counts = block_key_rule_counts(100)
     assert {name: row["keys"] for name, row in counts.items()} == {
-        "~e:": 1, "~gf:": 1, "~?": 1, "0": 1, "12": 1, "?": 3}
+        "~e:": 1,
+        "~gf:": 1,
+        "~?": 1,
+        "0": 1,
+        "12": 1,
+        "?": 3,
+    }
 
 
 def test_predicates_in_words():
     assert predicate_label(SimplePredicate(wholeFieldPredicate, "address_line1")) == "Same street address"
-    compound = CompoundPredicate((SimplePredicate(wholeFieldPredicate, "postal_code"),
-                                  StringPredicate(sameThreeCharStartPredicate, "given_name")))
+    compound = CompoundPredicate(
+        (
+            SimplePredicate(wholeFieldPredicate, "postal_code"),
+            StringPredicate(sameThreeCharStartPredicate, "given_name"),
+        )
+    )
     assert predicate_label(compound) == "Same postal code and same first three characters of given name"
 
 

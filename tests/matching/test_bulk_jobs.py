@@ -24,8 +24,9 @@ def _pairs(n: int) -> list[MatchSuggestion]:
     return [suggestion_for([PartyFactory().pk, PartyFactory().pk], score=0.99 - i / 100) for i in range(n)]
 
 
-def test_a_bulk_merge_job_counts_each_suggestion_as_it_merges(monkeypatch,
-                                                              django_capture_on_commit_callbacks):
+def test_a_bulk_merge_job_counts_each_suggestion_as_it_merges(
+    monkeypatch, django_capture_on_commit_callbacks
+):
     # Given three suggestions and one overlapping the first (it cannot merge after it)
     c = customer_copies()
     first = suggestion_for([c.crm.pk, c.shop.pk])
@@ -50,10 +51,19 @@ def test_a_bulk_merge_job_counts_each_suggestion_as_it_merges(monkeypatch,
     done = bulk_merge_job_run(job_id=job.pk)
 
     # Then its counters moved one suggestion at a time, each committed with its merge
-    assert seen == [("running", 0, 0, 0, 0), ("running", 1, 1, 1, 0), ("running", 2, 1, 1, 1),
-                    ("running", 3, 2, 2, 1)]
+    assert seen == [
+        ("running", 0, 0, 0, 0),
+        ("running", 1, 1, 1, 0),
+        ("running", 2, 1, 1, 1),
+        ("running", 3, 2, 2, 1),
+    ]
     assert (done.status, done.done, done.merged, done.parties_merged, done.skipped) == (
-        BulkJobStatus.SUCCEEDED, 4, 3, 3, 1)
+        BulkJobStatus.SUCCEEDED,
+        4,
+        3,
+        3,
+        1,
+    )
     assert done.refused[0].startswith(f"#{overlapping.pk}: ")
     assert done.started_at and done.finished_at
     assert MatchSuggestion.objects.get(pk=overlapping.pk).status != SuggestionStatus.MERGED
@@ -103,7 +113,8 @@ def test_a_job_that_breaks_says_so_and_keeps_what_it_merged(monkeypatch):
 
 
 def test_the_steward_confirms_a_bulk_merge_and_follows_it_on_its_page(
-        role_client, django_capture_on_commit_callbacks):
+    role_client, django_capture_on_commit_callbacks
+):
     suggestions = _pairs(3)
     client = role_client("steward")
     url = reverse("matching:queue_bulk_merge")
@@ -111,8 +122,9 @@ def test_the_steward_confirms_a_bulk_merge_and_follows_it_on_its_page(
     # When the steward confirms "every suggestion scoring 0.90 or more"
     shown = client.post(url, {"scope": "above", "score_at_least": "0.9"}).context["shown"]
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(url, {"scope": "above", "score_at_least": "0.9", "confirm": "yes",
-                                     "shown": shown})
+        response = client.post(
+            url, {"scope": "above", "score_at_least": "0.9", "confirm": "yes", "shown": shown}
+        )
     job = BulkMergeJob.objects.get()
 
     # Then nothing merged in the request: a worker is asked, the job's page polls its progress
@@ -153,12 +165,13 @@ def test_the_queue_links_the_bulk_merges_running_or_just_finished(role_client):
     done = bulk_merge_job_create(suggestion_ids=[suggestions[1].pk])
     bulk_merge_job_run(job_id=done.pk)
     old = bulk_merge_job_create(suggestion_ids=[suggestions[1].pk])
-    BulkMergeJob.objects.filter(pk=old.pk).update(status=BulkJobStatus.SUCCEEDED,
-                                                  finished_at=timezone.now() - timedelta(hours=2))
+    BulkMergeJob.objects.filter(pk=old.pk).update(
+        status=BulkJobStatus.SUCCEEDED, finished_at=timezone.now() - timedelta(hours=2)
+    )
 
     page = role_client("steward").get(reverse("matching:suggestions")).content.decode()
-    strip = page[page.index('data-testid="bulk-merges"'):]
-    strip = strip[:strip.index("</div>")]
+    strip = page[page.index('data-testid="bulk-merges"') :]
+    strip = strip[: strip.index("</div>")]
     assert f'href="{reverse("matching:bulk_job", args=[running.pk])}"' in strip and "0 of 1" in strip
     assert f"Bulk merge #{done.pk}</a>" in strip and "1 merged" in strip
     assert f"Bulk merge #{old.pk}<" not in strip
@@ -182,8 +195,14 @@ def test_a_bulk_merge_job_whose_worker_died_is_finished_by_the_next_worker(role_
 
     suggestion_merge(suggestion_id=suggestions[0].pk)
     BulkMergeJob.objects.filter(pk=job.pk).update(done=1, merged=1, parties_merged=1)
-    lease = _lease(name="matching.bulk_merge_job", args=[job.pk], queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                   owner=_dead_process_identity(), heartbeat_at=timezone.now(), attempts=1)
+    lease = _lease(
+        name="matching.bulk_merge_job",
+        args=[job.pk],
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        owner=_dead_process_identity(),
+        heartbeat_at=timezone.now(),
+        attempts=1,
+    )
 
     # When a worker starts, it sends the job again and the job continues where it stopped
     with celery_worker(tmp_path / "worker.log"):

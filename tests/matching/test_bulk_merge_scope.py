@@ -60,16 +60,21 @@ def test_it_wants_either_the_chosen_ones_or_a_floor():
         bulk_merge_scope(suggestion_ids=[1], score_at_least=0.5)
 
 
-@pytest.mark.parametrize("value, message", [
-    ("1.5", "Score: 1.5 is not between 0 and 1."),
-    ("nan", "Score: nan is not between 0 and 1."),
-    ("lots", "Score: enter a number between 0 and 1, e.g. 0.95."),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("1.5", "Score: 1.5 is not between 0 and 1."),
+        ("nan", "Score: nan is not between 0 and 1."),
+        ("lots", "Score: enter a number between 0 and 1, e.g. 0.95."),
+    ],
+)
 def test_the_queue_says_what_the_floor_got_wrong_and_queues_nothing(role_client, value, message):
     _pair(0.95)
-    response = role_client("steward").post(reverse("matching:queue_bulk_merge"),
-                                           {"scope": "above", "score_at_least": value, "confirm": "yes"},
-                                           follow=True)
+    response = role_client("steward").post(
+        reverse("matching:queue_bulk_merge"),
+        {"scope": "above", "score_at_least": value, "confirm": "yes"},
+        follow=True,
+    )
     assert message in response.content.decode()
     assert not BulkMergeJob.objects.exists()
 
@@ -79,8 +84,9 @@ def test_the_queue_queues_the_scope_the_service_chose(role_client):
     high = _pair(0.96)
     client, url = role_client("steward"), reverse("matching:queue_bulk_merge")
     shown = client.post(url, {"scope": "above", "score_at_least": "0.95"}).context["shown"]
-    response = client.post(url, {"scope": "above", "score_at_least": "0.95", "confirm": "yes",
-                                 "shown": shown})
+    response = client.post(
+        url, {"scope": "above", "score_at_least": "0.95", "confirm": "yes", "shown": shown}
+    )
     job = BulkMergeJob.objects.get()
     assert response.url == reverse("matching:bulk_job", args=[job.pk])
     assert (job.suggestion_ids, job.scope) == ([high.pk], "every pending suggestion scoring 0.95 or more")
@@ -93,20 +99,22 @@ def test_a_suggestion_added_after_the_confirmation_was_shown_is_not_merged_unsee
     client, url = role_client("steward"), reverse("matching:queue_bulk_merge")
     shown = client.post(url, {"scope": "above", "score_at_least": "0.95"}).context["shown"]
     _pair(0.97)  # a run in between
-    again = client.post(url, {"scope": "above", "score_at_least": "0.95", "confirm": "yes",
-                              "shown": shown})
+    again = client.post(url, {"scope": "above", "score_at_least": "0.95", "confirm": "yes", "shown": shown})
     assert again.status_code == 200 and b'data-testid="bulk-changed"' in again.content
     assert b"Merge 2 suggestions?" in again.content
     assert not BulkMergeJob.objects.exists()
-    client.post(url, {"scope": "above", "score_at_least": "0.95", "confirm": "yes",
-                      "shown": again.context["shown"]})
+    client.post(
+        url, {"scope": "above", "score_at_least": "0.95", "confirm": "yes", "shown": again.context["shown"]}
+    )
     assert len(BulkMergeJob.objects.get().suggestion_ids) == 2
 
 
 def test_a_floor_no_suggestion_reaches_merges_nothing(role_client):
     _pair(0.5)
-    response = role_client("steward").post(reverse("matching:queue_bulk_merge"),
-                                           {"scope": "above", "score_at_least": "0.99", "confirm": "yes"},
-                                           follow=True)
+    response = role_client("steward").post(
+        reverse("matching:queue_bulk_merge"),
+        {"scope": "above", "score_at_least": "0.99", "confirm": "yes"},
+        follow=True,
+    )
     assert "Nothing to merge: tick suggestions first, or choose a score." in response.content.decode()
     assert not BulkMergeJob.objects.exists()

@@ -32,7 +32,8 @@ def test_easy_labels_still_give_spread_out_calibrated_scores(tmp_path):
     reliability = reliability_compute(truth)
     judged = [band for band in reliability.bands if band.calibrated is not None]
     assert judged and all(band.calibrated for band in judged), [
-        (band.low, band.pairs, band.share_true) for band in reliability.bands]
+        (band.low, band.pairs, band.share_true) for band in reliability.bands
+    ]
     middle = sum(band.pairs for band in reliability.bands if 0.3 <= band.low < 0.7)
     assert reliability.bands[0].pairs > 0 and reliability.bands[-1].pairs > 0
     assert middle <= 0.1 * reliability.scored  # not collapsed around 0.5
@@ -58,9 +59,14 @@ def test_household_members_are_not_suggested_as_one_customer(tmp_path):
 
     def person(given: str, birth: str, email: str) -> Party:
         party = PartyFactory(given_name=given, family_name="Trommler", birth_date=birth)
-        party.addresses.create(raw_value="Quellenweg 17, 37441 Bad Sachsa", line1="Quellenweg 17",
-                               postal_code="37441", city="Bad Sachsa",
-                               country="DE", is_primary=True)
+        party.addresses.create(
+            raw_value="Quellenweg 17, 37441 Bad Sachsa",
+            line1="Quellenweg 17",
+            postal_code="37441",
+            city="Bad Sachsa",
+            country="DE",
+            is_primary=True,
+        )
         party.emails.create(raw_value=email, normalized=email)
         return party
 
@@ -71,8 +77,11 @@ def test_household_members_are_not_suggested_as_one_customer(tmp_path):
     assert MatchRun.objects.get().status == "succeeded"
 
     def together(a: Party, b: Party) -> bool:
-        return MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party=a) \
-            .filter(members__party=b).exists()
+        return (
+            MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party=a)
+            .filter(members__party=b)
+            .exists()
+        )
 
     assert together(rosi, rosi_again)
     assert not together(rosi, mechthilde) and not together(rosi_again, mechthilde)
@@ -81,8 +90,13 @@ def test_household_members_are_not_suggested_as_one_customer(tmp_path):
 
     matcher = matcher_load(MatcherModel.objects.get(is_active=True))
     records = party_records([rosi.pk, mechthilde.pk, rosi_again.pk])
-    scores = pair_scores(matcher, [((rosi.pk, records[rosi.pk]), (mechthilde.pk, records[mechthilde.pk])),
-                                   ((rosi.pk, records[rosi.pk]), (rosi_again.pk, records[rosi_again.pk]))])
+    scores = pair_scores(
+        matcher,
+        [
+            ((rosi.pk, records[rosi.pk]), (mechthilde.pk, records[mechthilde.pk])),
+            ((rosi.pk, records[rosi.pk]), (rosi_again.pk, records[rosi_again.pk])),
+        ],
+    )
     by_pair = {tuple(map(int, p)): float(s) for p, s in zip(scores["pairs"], scores["score"], strict=True)}
     assert by_pair.get((rosi.pk, mechthilde.pk), 0.0) < 0.05
     assert by_pair[(rosi.pk, rosi_again.pk)] > 0.9
@@ -115,8 +129,8 @@ def test_training_works_on_a_tiny_database_with_the_minimum_of_labels(tmp_path):
     rows = list(csv.DictReader(truth.open()))
     keys = [(r["source"], r["source_key"]) for r in rows]
     entity = {(r["source"], r["source_key"]): r["entity_id"] for r in rows}
-    same = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if entity[a] == entity[b]]
-    other = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if entity[a] != entity[b]]
+    same = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :] if entity[a] == entity[b]]
+    other = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :] if entity[a] != entity[b]]
     if len(same) < 3:
         pytest.skip("the seed gave fewer than 3 duplicate pairs")
     labels = tmp_path / "labels.csv"
@@ -215,11 +229,17 @@ def test_two_companies_with_different_registrations_are_apart_whatever_else_they
     from matching.classifier import PENALTY
     from matching.comparisons import IDENTIFIER_LEVELS
 
-    names = [("cmp:organization", 4), ("cmp:email", 4), ("cmp:phone", 3), ("cmp:address", 7),
-             ("cmp:identifier", len(IDENTIFIER_LEVELS))]
+    names = [
+        ("cmp:organization", 4),
+        ("cmp:email", 4),
+        ("cmp:phone", 3),
+        ("cmp:address", 7),
+        ("cmp:identifier", len(IDENTIFIER_LEVELS)),
+    ]
     agree = [6.0, 9.0, 8.0, 5.0]
-    classifier = _classifier_of(names, [[w, 0, 0, -1][:n] + [-1] * (n - 4) for w, (_, n) in
-                                        zip([*agree, 7.0], names, strict=True)])
+    classifier = _classifier_of(
+        names, [[w, 0, 0, -1][:n] + [-1] * (n - 4) for w, (_, n) in zip([*agree, 7.0], names, strict=True)]
+    )
     classifier.prior = 1e-5
     weights = classifier.level_weights()["cmp:identifier"]
     assert weights[3] <= -(sum(agree) + PENALTY) + 1e-6
@@ -252,8 +272,14 @@ def test_an_address_spelled_from_a_common_name_weighs_what_strangers_of_that_nam
     birth = np.where(match, rng.choice(2, n, p=[0.95, 0.05]), rng.choice(2, n, p=[0.01, 0.99]))
     gf = pairs(email, birth)
     others = pairs(rng.choice(4, n, p=[0.5, 0.1, 0.1, 0.3]), rng.choice(2, n, p=[0.6, 0.4]))
-    classifier.prepare({"gf": (gf, ("cmp:given", "cmp:family", "cmp:email")), "p": (others, ())},
-                       others, randoms, candidates_total=n, pairs_total=10 * n, parties=1000)
+    classifier.prepare(
+        {"gf": (gf, ("cmp:given", "cmp:family", "cmp:email")), "p": (others, ())},
+        others,
+        randoms,
+        candidates_total=n,
+        pairs_total=10 * n,
+        parties=1000,
+    )
     u = classifier.report["conditional_u"]["cmp:email:1"]["u"]
     assert 0.1 < u < 0.3
     weights = classifier.level_weights()["cmp:email"]

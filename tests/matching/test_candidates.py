@@ -17,10 +17,15 @@ def keys():
     """Party 0 shares three keys with party 1, two with party 2, one each with 3 and 4;
     parties 1 and 2 share two."""
     parties = [PartyFactory() for _ in range(5)]
-    shared = {1: ["email:x", "phone:1", "name:ann"], 2: ["phone:1", "name:ann"], 3: ["name:ann"],
-              4: ["city:rome"]}
-    rows = [BlockKey(block_key=key, party=parties[0])
-            for key in ["email:x", "phone:1", "name:ann", "city:rome"]]
+    shared = {
+        1: ["email:x", "phone:1", "name:ann"],
+        2: ["phone:1", "name:ann"],
+        3: ["name:ann"],
+        4: ["city:rome"],
+    }
+    rows = [
+        BlockKey(block_key=key, party=parties[0]) for key in ["email:x", "phone:1", "name:ann", "city:rome"]
+    ]
     rows += [BlockKey(block_key=key, party=parties[i]) for i, ks in shared.items() for key in ks]
     BlockKey.objects.bulk_create(rows)
     return [p.pk for p in parties]
@@ -61,8 +66,9 @@ def test_the_budget_is_shared_by_the_chunk_so_parties_with_few_partners_keep_the
     p = keys
     found = candidate_pairs(p[0], p[-1], budget=2)
     assert found.cap is None
-    assert _pairs(found) == sorted([(p[0], p[1]), (p[0], p[2]), (p[0], p[3]), (p[0], p[4]),
-                                    (p[1], p[2]), (p[1], p[3]), (p[2], p[3])])
+    assert _pairs(found) == sorted(
+        [(p[0], p[1]), (p[0], p[2]), (p[0], p[3]), (p[0], p[4]), (p[1], p[2]), (p[1], p[3]), (p[2], p[3])]
+    )
     found = candidate_pairs(p[0], p[-1], budget=1)
     assert (found.found, found.cap) == (7, 1)
     assert _pairs(found) == sorted([(p[0], p[1]), (p[1], p[2]), (p[2], p[3])])

@@ -39,7 +39,8 @@ def test_chunks_partition_the_work_exactly(tmp_path, monkeypatch):
     assert set(sliced.phase_seconds) == {"fingerprinting", "scoring", "clustering"}
     assert sliced.threshold_curve[0]["threshold"] == 0.2
     assert [p["pairs"] for p in sliced.threshold_curve] == sorted(
-        (p["pairs"] for p in sliced.threshold_curve), reverse=True)
+        (p["pairs"] for p in sliced.threshold_curve), reverse=True
+    )
 
     # an incremental run over some parties, cut into chunks, owns each touching pair once
     some = list(Party.objects.active().order_by("?").values_list("pk", flat=True)[:60])
@@ -88,8 +89,7 @@ def test_oversized_blocks_are_left_out_of_candidate_pairs(tmp_path, settings):
 
     from matching.models import BlockKey
 
-    sizes = sorted(BlockKey.objects.values("block_key").annotate(n=Count("pk"))
-                   .values_list("n", flat=True))
+    sizes = sorted(BlockKey.objects.values("block_key").annotate(n=Count("pk")).values_list("n", flat=True))
     cap = sizes[-1] - 1  # only the biggest blocks are too big
     settings.C360_MATCHING_MAX_BLOCK = cap
     capped = _run(party_ids=None)

@@ -20,8 +20,9 @@ from tests.matching.helpers import trained
 def _copies(count):
     parties = []
     for _ in range(count):
-        party = PartyFactory(given_name="Rosalind", family_name="Quenby",
-                             birth_date=datetime.date(1971, 5, 9))
+        party = PartyFactory(
+            given_name="Rosalind", family_name="Quenby", birth_date=datetime.date(1971, 5, 9)
+        )
         ContactPointEmail.objects.create(party=party, raw_value="x", normalized="rq71@example.org")
         parties.append(party.pk)
     return parties

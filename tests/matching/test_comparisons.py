@@ -23,13 +23,32 @@ from matching.fields import flat_record
 from matching.rules import record_keys, rule_of
 
 
-def _person(given, family, *, birth=None, line1=None, postal=None, city=None, country=None,
-            emails=(), phones=(), identifiers=(), organization=None):
+def _person(
+    given,
+    family,
+    *,
+    birth=None,
+    line1=None,
+    postal=None,
+    city=None,
+    country=None,
+    emails=(),
+    phones=(),
+    identifiers=(),
+    organization=None,
+):
     return flat_record(
-        attributes={"given_name": given, "family_name": family, "birth_date": birth,
-                    "organization_name": organization},
-        emails=emails, phones=phones, identifiers=identifiers,
-        address={"line1": line1, "postal_code": postal, "city": city, "country": country})
+        attributes={
+            "given_name": given,
+            "family_name": family,
+            "birth_date": birth,
+            "organization_name": organization,
+        },
+        emails=emails,
+        phones=phones,
+        identifiers=identifiers,
+        address={"line1": line1, "postal_code": postal, "city": city, "country": country},
+    )
 
 
 def test_given_names_know_nicknames_initials_typos_and_swaps():
@@ -80,29 +99,43 @@ def test_an_address_counts_once_and_another_country_is_a_negative():
 
 def test_household_members_are_told_apart_from_one_person():
     rosi = _person("Rosi", "Trommler", birth="1950-02-01", line1="Hauptstr. 5", postal="10115")
-    mechthilde = _person("Mechthilde", "Trommler", birth="1978-09-12", line1="Hauptstr. 5",
-                         postal="10115")
-    rosi_again = _person("Rosi", "Trommler", birth="1950-02-01", line1="Hauptstr. 5", postal="10115",
-                         emails=["rosi@example.org"])
+    mechthilde = _person("Mechthilde", "Trommler", birth="1978-09-12", line1="Hauptstr. 5", postal="10115")
+    rosi_again = _person(
+        "Rosi",
+        "Trommler",
+        birth="1950-02-01",
+        line1="Hauptstr. 5",
+        postal="10115",
+        emails=["rosi@example.org"],
+    )
     assert household(rosi, mechthilde) and not household(rosi, rosi_again)
     assert compare_records(rosi, mechthilde)["cmp:household"] == 0
     assert any(s.startswith("household") for s in signals(rosi, mechthilde))
-    robert, bob = _person("Robert", "Trommler", line1="Hauptstr. 5", postal="10115"), \
-        _person("Bob", "Trommler", line1="Hauptstr. 5", postal="10115")
+    robert, bob = (
+        _person("Robert", "Trommler", line1="Hauptstr. 5", postal="10115"),
+        _person("Bob", "Trommler", line1="Hauptstr. 5", postal="10115"),
+    )
     assert not household(robert, bob)  # a nickname is not another person
     assert "nickname (given names)" in signals(robert, bob)
 
 
 def test_standard_blocking_keys_cover_what_a_steward_expects():
-    record = _person("Anna", "Schmidt", birth="1980-03-07", postal="10115",
-                     emails=["anna@example.org"], phones=["+4930123456"],
-                     identifiers=["national_id:12345"])
+    record = _person(
+        "Anna",
+        "Schmidt",
+        birth="1980-03-07",
+        postal="10115",
+        emails=["anna@example.org"],
+        phones=["+4930123456"],
+        identifiers=["national_id:12345"],
+    )
     keys = set(record_keys(record))
     codes = {rule_of(k).code for k in keys}
     assert codes == {"e", "p", "i", "gf", "fb", "gb", "pf", "pb"}
     swapped = _person("Schmidt", "Anna")
     assert {k for k in record_keys(swapped) if rule_of(k).code == "gf"} == {
-        k for k in keys if rule_of(k).code == "gf"}  # either order meets
+        k for k in keys if rule_of(k).code == "gf"
+    }  # either order meets
     assert set(record_keys(record, enabled=["e"])) == {"~e:anna@example.org"}
     assert rule_of("müller:3") is None  # a learned dedupe key
 
@@ -125,13 +158,24 @@ def test_emails_know_role_mailboxes_and_addresses_spelled_from_the_name():
     (two Robert Ruiz at robert.ruiz@gmail.com) is a level of its own, weighed by how often
     strangers of one name share one; role mailboxes (info@, sales@) say nothing."""
     assert email_level(_ana("ana1987@web.de"), _ana("ana1987@web.de")) == 0
-    assert email_level(_email("Robert", "Ruiz", "robert.ruiz@gmail.com"),
-                       _email("Robert", "Ruiz", "robert.ruiz@gmail.com")) == 1
-    assert email_level(_email("Robert", "Ruiz", "rruiz@gmail.com"),
-                       _email("Robert", "Ruiz", "rruiz@gmail.com")) == 1
+    assert (
+        email_level(
+            _email("Robert", "Ruiz", "robert.ruiz@gmail.com"),
+            _email("Robert", "Ruiz", "robert.ruiz@gmail.com"),
+        )
+        == 1
+    )
+    assert (
+        email_level(_email("Robert", "Ruiz", "rruiz@gmail.com"), _email("Robert", "Ruiz", "rruiz@gmail.com"))
+        == 1
+    )
     # the names differ (a nickname, a typo): the shared address is the evidence that joins them
-    assert email_level(_email("Bob", "Ruiz", "robert.ruiz@gmail.com"),
-                       _email("Robert", "Ruiz", "robert.ruiz@gmail.com")) == 0
+    assert (
+        email_level(
+            _email("Bob", "Ruiz", "robert.ruiz@gmail.com"), _email("Robert", "Ruiz", "robert.ruiz@gmail.com")
+        )
+        == 0
+    )
     assert email_level(_ana("ana.lima@gmail.com"), _ana("ana.lima@web.de")) == 2
     assert email_level(_ana("ana.lima@gmail.com"), _ana("ana.lim@gmail.com")) == 2
     assert email_level(_ana("ana.lima@gmail.com"), _ana("lima77@web.de")) == 3
@@ -139,8 +183,10 @@ def test_emails_know_role_mailboxes_and_addresses_spelled_from_the_name():
     assert math.isnan(email_level(_email(None, None, "info@acme.com"), _email(None, None, "info@acme.com")))
     assert math.isnan(email_level(_email(None, None, "sales+eu@acme.com"), _ana("ana@acme.com")))
     # a personal address beside the role mailbox is still compared
-    assert email_level(_email(None, None, "info@acme.com", "ana@acme.com"),
-                       _email(None, None, "ana@acme.com")) == 0
+    assert (
+        email_level(_email(None, None, "info@acme.com", "ana@acme.com"), _email(None, None, "ana@acme.com"))
+        == 0
+    )
     assert role_mailbox("kontakt@firma.de") and not role_mailbox("ana@firma.de")
 
 

@@ -22,10 +22,14 @@ from parties.services.merge import AlreadyHandled
 from tests.factories import PartyFactory, UserFactory
 from tests.matching.queue_helpers import suggestion_for
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql",
-                                 reason="row locks and deadlocks are PostgreSQL's; SQLite serializes "
-                                        "whole write transactions, so these cannot deadlock there")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row locks and deadlocks are PostgreSQL's; SQLite serializes "
+        "whole write transactions, so these cannot deadlock there",
+    ),
+]
 
 TRIALS = 12
 
@@ -149,7 +153,9 @@ def test_merge_and_reject_through_the_api_answer_409_not_500(role_groups):
         assert [o[:3] for o in outcomes] == ["200", "409"], outcomes
         assert "already handled" in outcomes[1], outcomes
         assert MatchSuggestion.objects.get(pk=suggestion.pk).status in (
-            SuggestionStatus.MERGED, SuggestionStatus.REJECTED)
+            SuggestionStatus.MERGED,
+            SuggestionStatus.REJECTED,
+        )
 
 
 def test_the_browser_queue_says_who_handled_it_when_the_other_decision_won(role_groups):
@@ -170,8 +176,7 @@ def test_the_browser_queue_says_who_handled_it_when_the_other_decision_won(role_
             # the page the steward is sent to shows the outcome (read from the HTML: the test
             # client's captured contexts are shared between threads)
             page = client.get(response["Location"])
-            shown = " | ".join(re.findall(r'<li class="msg [^"]*">(.*?)</li>',
-                                          page.content.decode()))
+            shown = " | ".join(re.findall(r'<li class="msg [^"]*">(.*?)</li>', page.content.decode()))
             return f"{response.status_code}/{page.status_code}: {shown}"
 
         actions = [lambda: decide(ann, "merge"), lambda: decide(bob, "reject")]

@@ -15,9 +15,13 @@ from tests.factories import UserFactory
 from tests.matching.queue_helpers import suggestion_for
 from tests.parties.customers import customer_copies
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql",
-                                 reason="row locks are PostgreSQL's; SQLite serializes whole transactions")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row locks are PostgreSQL's; SQLite serializes whole transactions",
+    ),
+]
 
 
 @pytest.mark.parametrize("overlap", ["same suggestion", "overlapping suggestions"])
@@ -43,8 +47,9 @@ def test_two_concurrent_merges_give_one_merge_and_one_refusal(overlap):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=approve, args=(s.pk, u)) for s, u in zip((first, second), users,
-                                                                                 strict=True)]
+    threads = [
+        threading.Thread(target=approve, args=(s.pk, u)) for s, u in zip((first, second), users, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

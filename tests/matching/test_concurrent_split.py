@@ -17,10 +17,14 @@ from tests.factories import PartyFactory, UserFactory
 from tests.matching.queue_helpers import suggestion_for
 from tests.matching.test_concurrent_decisions import _merge, _race
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql",
-                                 reason="row locks and deadlocks are PostgreSQL's; SQLite serializes "
-                                        "whole write transactions, so these cannot deadlock there")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row locks and deadlocks are PostgreSQL's; SQLite serializes "
+        "whole write transactions, so these cannot deadlock there",
+    ),
+]
 
 TRIALS = 8
 
@@ -43,8 +47,10 @@ def test_split_and_merge_of_one_suggestion_at_once():
         suggestion = suggestion_for(ids)
 
         # When ann merges it all and bob splits it into two pairs at the same moment
-        actions = [lambda s=suggestion.pk: _merge(s, ann),
-                   lambda s=suggestion.pk, g=[ids[:2], ids[2:]]: _split(s, g, bob)]
+        actions = [
+            lambda s=suggestion.pk: _merge(s, ann),
+            lambda s=suggestion.pk, g=[ids[:2], ids[2:]]: _split(s, g, bob),
+        ]
         if trial % 2:
             actions.reverse()
         outcomes = _race(*actions)
@@ -71,8 +77,10 @@ def test_split_while_an_overlapping_suggestion_merges():
         a, b, c, d, e = (PartyFactory().pk for _ in range(5))
         splitting, merging = suggestion_for([a, b, c, d]), suggestion_for([d, e])
 
-        actions = [lambda s=merging.pk: _merge(s, ann),
-                   lambda s=splitting.pk, g=[[a, b], [c, d]]: _split(s, g, bob)]
+        actions = [
+            lambda s=merging.pk: _merge(s, ann),
+            lambda s=splitting.pk, g=[[a, b], [c, d]]: _split(s, g, bob),
+        ]
         if trial % 2:
             actions.reverse()
         outcomes = _race(*actions)

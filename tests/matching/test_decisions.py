@@ -23,8 +23,11 @@ from tests.matching.helpers import trained
 
 
 def _pending_with(a: int, b: int) -> bool:
-    return MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party_id=a) \
-        .filter(members__party_id=b).exists()
+    return (
+        MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party_id=a)
+        .filter(members__party_id=b)
+        .exists()
+    )
 
 
 def _best_pair() -> tuple[MatchSuggestion, int, int]:
@@ -71,8 +74,14 @@ def test_a_rejected_pair_is_not_suggested_again_until_one_side_changes(tmp_path,
 def test_rejecting_one_member_keeps_the_rest_of_the_cluster(tmp_path, steward):
     trained(tmp_path, parties=400, seed=3)
     call_command("rematch", "--sync")
-    suggestion = next((s for s in MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
-                       if s.members.count() >= 3), None)
+    suggestion = next(
+        (
+            s
+            for s in MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
+            if s.members.count() >= 3
+        ),
+        None,
+    )
     if suggestion is None:
         pytest.skip("this training found no cluster of three")
     members = list(suggestion.members.values_list("party_id", flat=True))
@@ -95,8 +104,7 @@ def test_suggestions_naming_a_merged_party_are_closed(tmp_path):
     suggestion.refresh_from_db()
     assert suggestion.status == SuggestionStatus.CLOSED
     call_command("rematch", "--full", "--sync")
-    assert not MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING,
-                                              members__party_id=b).exists()
+    assert not MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party_id=b).exists()
 
 
 @pytest.mark.django_db
@@ -112,6 +120,5 @@ def test_not_a_match_from_the_list_and_who_may(tmp_path, role_client):
     assert PairDecision.objects.filter(party_a_id=a, party_b_id=b).exists()
     again = role_client("steward").post(url, follow=True)
     assert b"already handled (not a match) by t-steward" in again.content
-    missing = role_client("steward").post(reverse("matching:suggestion_reject", args=[999999]),
-                                          follow=True)
+    missing = role_client("steward").post(reverse("matching:suggestion_reject", args=[999999]), follow=True)
     assert b"no suggestion #999999" in missing.content

@@ -33,5 +33,6 @@ def test_the_demo_steward_and_administrator_decide_the_likeliest_suggestions_by_
     # Every merge joined records of one true customer.
     for event in PartyEvent.objects.filter(kind=EventKind.MERGE):
         records = SourceRecord.objects.filter(party_id=event.party_id).values_list(
-            "source_system__name", "source_key")
+            "source_system__name", "source_key"
+        )
         assert len({entity[r] for r in records}) == 1

@@ -29,7 +29,11 @@ def test_perfect_clusters_score_one_and_unknown_records_are_counted():
     predicted = {("s", "a"): "C", ("s", "b"): "C"}
     scores = scores_compute(predicted, truth)
     assert (scores.pairwise_f1, scores.bcubed_precision, scores.bcubed_recall, scores.missing) == (
-        1.0, 1.0, 1.0, 1)
+        1.0,
+        1.0,
+        1.0,
+        1,
+    )
 
 
 @pytest.mark.django_db
@@ -41,8 +45,9 @@ def test_export_and_evaluate_on_generated_data_with_known_truth(tmp_path, capsys
     rows = list(csv.DictReader(truth.open()))
     by_entity: dict[str, list[SourceRecord]] = {}
     for row in rows:
-        by_entity.setdefault(row["entity_id"], []).append(SourceRecord.objects.get(
-            source_system__name=row["source"], source_key=row["source_key"]))
+        by_entity.setdefault(row["entity_id"], []).append(
+            SourceRecord.objects.get(source_system__name=row["source"], source_key=row["source_key"])
+        )
     duplicated = [records for records in by_entity.values() if len(records) > 1]
     for records in duplicated[: len(duplicated) // 2]:
         SourceRecord.objects.filter(pk__in=[r.pk for r in records[1:]]).update(party=records[0].party)
@@ -52,8 +57,11 @@ def test_export_and_evaluate_on_generated_data_with_known_truth(tmp_path, capsys
     exported = list(csv.DictReader(export.open()))
     assert len(exported) == len(rows) == SourceRecord.objects.count()
     merged = duplicated[0]
-    clusters = {r["cluster_id"] for r in exported
-                if (r["source"], r["source_key"]) in {(m.source_system.name, m.source_key) for m in merged}}
+    clusters = {
+        r["cluster_id"]
+        for r in exported
+        if (r["source"], r["source_key"]) in {(m.source_system.name, m.source_key) for m in merged}
+    }
     assert len(clusters) == 1
 
     call_command("evaluate_matches", str(truth))

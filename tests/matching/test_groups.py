@@ -21,8 +21,9 @@ def test_a_long_weak_chain_is_cut_and_strong_pairs_survive():
     bounded = groups_bounded(scores, max_group=4)
     kept = {tuple(pair) for pair in bounded["pairs"]}
     assert (3, 4) in kept and {(20, 21), (21, 22)} <= kept
-    assert not any(score <= 0.3 and pair[0] < 20 for pair, score in
-                   zip(bounded["pairs"], bounded["score"], strict=True))
+    assert not any(
+        score <= 0.3 and pair[0] < 20 for pair, score in zip(bounded["pairs"], bounded["score"], strict=True)
+    )
 
 
 def test_small_groups_are_untouched():

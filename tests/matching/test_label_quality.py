@@ -30,8 +30,9 @@ def _demo(tmp_path, *, parties: int = 300, seed: int = 8):
     """Seeded demo data: {entity: [records]} from its truth file, and each record's flat form."""
     truth = tmp_path / "truth.csv"
     call_command("seed_demo", parties=parties, sources=3, seed=seed, truth=truth, stdout=io.StringIO())
-    records = {(r.source_system.name, r.source_key): r
-               for r in SourceRecord.objects.select_related("source_system")}
+    records = {
+        (r.source_system.name, r.source_key): r for r in SourceRecord.objects.select_related("source_system")
+    }
     entities: dict[str, list[SourceRecord]] = defaultdict(list)
     for row in csv.DictReader(truth.open()):
         entities[row["entity_id"]].append(records[(row["source"], row["source_key"])])
@@ -45,8 +46,14 @@ def _nothing_in_common(a: dict, b: dict) -> bool:
     def differs(name: str, first_shared_level_above: int) -> bool:
         return math.isnan(levels[name]) or levels[name] >= first_shared_level_above
 
-    return (differs("cmp:given", 6) and differs("cmp:family", 4) and differs("cmp:birth", 4)
-            and differs("cmp:address", 3) and differs("cmp:email", 2) and differs("cmp:phone", 2))
+    return (
+        differs("cmp:given", 6)
+        and differs("cmp:family", 4)
+        and differs("cmp:birth", 4)
+        and differs("cmp:address", 3)
+        and differs("cmp:email", 2)
+        and differs("cmp:phone", 2)
+    )
 
 
 def _label_file(tmp_path, matches, distincts):
@@ -55,8 +62,10 @@ def _label_file(tmp_path, matches, distincts):
         writer = csv.writer(handle)
         writer.writerow(["source_a", "key_a", "source_b", "key_b", "label"])
         for kind, pairs in (("match", matches), ("distinct", distincts)):
-            writer.writerows([a.source_system.name, a.source_key, b.source_system.name, b.source_key, kind]
-                             for a, b in pairs)
+            writer.writerows(
+                [a.source_system.name, a.source_key, b.source_system.name, b.source_key, kind]
+                for a, b in pairs
+            )
     return path
 
 
@@ -94,8 +103,12 @@ def test_four_matches_and_six_easy_distincts_train_a_sensible_model_that_says_th
     model = MatcherModel.objects.get(is_active=True)
     assert (model.labels_match, model.labels_distinct) == (4, 6)
     labelled = {frozenset((a.pk, b.pk)) for a, b in matches}
-    true_pairs = [(a, b) for group in entities.values() for a, b in itertools.combinations(group, 2)
-                  if frozenset((a.pk, b.pk)) not in labelled]
+    true_pairs = [
+        (a, b)
+        for group in entities.values()
+        for a, b in itertools.combinations(group, 2)
+        if frozenset((a.pk, b.pk)) not in labelled
+    ]
     rng = random.Random(2)
     everyone = [r for group in entities.values() for r in group]
     owner = {r.pk: entity for entity, group in entities.items() for r in group}
@@ -125,11 +138,17 @@ def test_a_hard_distinct_label_leaves_no_note(tmp_path):
     owner = {r.pk: entity for entity, group in entities.items() for r in group}
     records = sorted((r for group in entities.values() for r in group), key=lambda r: r.pk)
     household = next(
-        (a, b) for a, b in itertools.combinations(records, 2)
-        if owner[a.pk] != owner[b.pk] and (levels := compare_records(flat[a.pk], flat[b.pk]))
-        and levels["cmp:family"] == 0 and levels["cmp:address"] == 0 and levels["cmp:given"] == 6)
-    call_command("import_labels", str(_label_file(tmp_path, matches, [*distincts, household])),
-                 stdout=io.StringIO())
+        (a, b)
+        for a, b in itertools.combinations(records, 2)
+        if owner[a.pk] != owner[b.pk]
+        and (levels := compare_records(flat[a.pk], flat[b.pk]))
+        and levels["cmp:family"] == 0
+        and levels["cmp:address"] == 0
+        and levels["cmp:given"] == 6
+    )
+    call_command(
+        "import_labels", str(_label_file(tmp_path, matches, [*distincts, household])), stdout=io.StringIO()
+    )
 
     # When the matcher is trained
     out = io.StringIO()
@@ -143,22 +162,28 @@ def test_a_hard_distinct_label_leaves_no_note(tmp_path):
 
 
 def test_the_training_page_shows_the_note_and_offers_the_matchers_questions(
-        role_client, django_capture_on_commit_callbacks):
+    role_client, django_capture_on_commit_callbacks
+):
     from django.core.cache import cache
 
     from matching.services.training import REFRESH_QUEUED_KEY
 
     text = EASY_LABELS_NOTE.format(n=6)
-    MatcherModel.objects.create(settings_blob=b"v1", labels_match=4, labels_distinct=6,
-                                training_seconds=1.0, is_active=True,
-                                notes=[{"code": "easy_distincts", "text": text}])
+    MatcherModel.objects.create(
+        settings_blob=b"v1",
+        labels_match=4,
+        labels_distinct=6,
+        training_seconds=1.0,
+        is_active=True,
+        notes=[{"code": "easy_distincts", "text": text}],
+    )
     client = role_client("steward")
     page = client.get(reverse("matching:training")).content.decode()
     assert 'data-testid="model-note"' in page
     assert "All 6 &#x27;distinct&#x27; labels are pairs with nothing in common" in page
     assert "Answer the questions on the training page (hard cases: same name, another person)" in page
-    form = page[page.index('data-testid="model-note"'):]
-    assert f'action="{reverse("matching:training_refresh")}"' in form[:form.index("</form>")]
+    form = page[page.index('data-testid="model-note"') :]
+    assert f'action="{reverse("matching:training_refresh")}"' in form[: form.index("</form>")]
     assert "Ask me the matcher's own questions" in form
 
     # the button queues the learner's questions (one refresh, as Find pairs to label does;
@@ -169,12 +194,14 @@ def test_the_training_page_shows_the_note_and_offers_the_matchers_questions(
             response = client.post(reverse("matching:training_refresh"), follow=True)
         assert len(callbacks) == 1
         assert [str(m) for m in response.context["messages"]] == [
-            "Looking for the pairs the matcher is least sure about…"]
+            "Looking for the pairs the matcher is least sure about…"
+        ]
     finally:
         cache.delete(REFRESH_QUEUED_KEY)
 
     # a model trained from good labels has nothing to say
     MatcherModel.objects.update(is_active=False)
-    MatcherModel.objects.create(settings_blob=b"v2", labels_match=9, labels_distinct=9,
-                                training_seconds=1.0, is_active=True)
+    MatcherModel.objects.create(
+        settings_blob=b"v2", labels_match=9, labels_distinct=9, training_seconds=1.0, is_active=True
+    )
     assert 'data-testid="model-note"' not in client.get(reverse("matching:training")).content.decode()

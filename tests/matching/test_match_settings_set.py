@@ -40,16 +40,23 @@ def test_it_leaves_the_blocking_rules_on_the_same_row_as_they_are():
     assert MatchSettings.objects.count() == 1
 
 
-@pytest.mark.parametrize("review, auto, field, message", [
-    (0.1, None, "review_threshold",
-     "Must be at least 0.2 (lower scores are dropped before clustering) and below 1."),
-    (1.0, None, "review_threshold", "Must be at least 0.2"),
-    (float("nan"), None, "review_threshold", "Must be at least 0.2"),
-    (0.5, 0.0, "auto_merge_threshold", "Must be above 0 and at most 1, or empty."),
-    (0.5, 1.5, "auto_merge_threshold", "Must be above 0 and at most 1, or empty."),
-    (0.7, 0.6, "auto_merge_threshold", "Must be above the review threshold (0.7), or empty."),
-    (0.7, 0.7, "auto_merge_threshold", "Must be above the review threshold (0.7), or empty."),
-])
+@pytest.mark.parametrize(
+    "review, auto, field, message",
+    [
+        (
+            0.1,
+            None,
+            "review_threshold",
+            "Must be at least 0.2 (lower scores are dropped before clustering) and below 1.",
+        ),
+        (1.0, None, "review_threshold", "Must be at least 0.2"),
+        (float("nan"), None, "review_threshold", "Must be at least 0.2"),
+        (0.5, 0.0, "auto_merge_threshold", "Must be above 0 and at most 1, or empty."),
+        (0.5, 1.5, "auto_merge_threshold", "Must be above 0 and at most 1, or empty."),
+        (0.7, 0.6, "auto_merge_threshold", "Must be above the review threshold (0.7), or empty."),
+        (0.7, 0.7, "auto_merge_threshold", "Must be above the review threshold (0.7), or empty."),
+    ],
+)
 def test_it_refuses_a_threshold_out_of_range_and_saves_nothing(review, auto, field, message):
     before = MatchSettings.current()
 
@@ -60,7 +67,10 @@ def test_it_refuses_a_threshold_out_of_range_and_saves_nothing(review, auto, fie
     assert refused.value.message_dict[field][0].startswith(message)
     after = MatchSettings.current()
     assert (after.review_threshold, after.auto_merge_threshold, after.updated_at) == (
-        before.review_threshold, before.auto_merge_threshold, before.updated_at)
+        before.review_threshold,
+        before.auto_merge_threshold,
+        before.updated_at,
+    )
 
 
 def test_a_review_threshold_out_of_range_is_the_only_error_named():
@@ -72,8 +82,10 @@ def test_a_review_threshold_out_of_range_is_the_only_error_named():
 
 def test_the_thresholds_page_saves_through_the_service(role_client):
     response = role_client("administrator").post(
-        reverse("matching:thresholds"), {"review_threshold": "0.65", "auto_merge_threshold": "0.9"},
-        follow=True)
+        reverse("matching:thresholds"),
+        {"review_threshold": "0.65", "auto_merge_threshold": "0.9"},
+        follow=True,
+    )
 
     assert "Thresholds saved; the next match run uses them." in response.content.decode()
     current = MatchSettings.current()
@@ -85,8 +97,10 @@ def test_the_admin_saves_through_the_service_and_records_who(role_client):
     current = MatchSettings.current()
     client = role_client("administrator")
 
-    response = client.post(reverse("admin:matching_matchsettings_change", args=[current.pk]),
-                           {"review_threshold": "0.55", "auto_merge_threshold": ""})
+    response = client.post(
+        reverse("admin:matching_matchsettings_change", args=[current.pk]),
+        {"review_threshold": "0.55", "auto_merge_threshold": ""},
+    )
 
     assert response.status_code == 302, response.content
     saved = MatchSettings.current()

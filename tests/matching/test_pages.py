@@ -21,8 +21,11 @@ def test_run_progress_page_shows_phases_chunks_and_counts(tmp_path, role_client)
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-testid="run-status">Succeeded' in html and 'aria-valuenow="100"' in html
-    for phase in ("Fingerprinting parties into block keys", "Scoring candidate pairs",
-                  "Clustering and saving suggestions"):
+    for phase in (
+        "Fingerprinting parties into block keys",
+        "Scoring candidate pairs",
+        "Clustering and saving suggestions",
+    ):
         assert phase in html
     assert f"{run.candidate_pairs:,}" in html and 'data-testid="chunks"' in html
     assert "hx-trigger" not in html  # finished: no more polling
@@ -49,7 +52,7 @@ def test_thresholds_are_set_by_administrators_with_a_chart(tmp_path, role_client
     page = admin.get(url).content.decode()
     assert 'data-testid="threshold-chart"' in page and "<rect" in page
     at_half = next(p for p in run.threshold_curve if p["threshold"] == 0.5)
-    assert f"≥ 0.5</td><td class=\"num\">{at_half['groups']:,}" in page
+    assert f'≥ 0.5</td><td class="num">{at_half["groups"]:,}' in page
 
     bad = admin.post(url, {"review_threshold": "0.7", "auto_merge_threshold": "0.6"})
     assert "Must be above the review threshold (0.7)" in bad.content.decode()

@@ -48,10 +48,19 @@ def run():
 
 def _party(family: str, source: str, key: str) -> Party:
     party = PartyFactory(family_name=family)
-    SourceRecordFactory(party=party, source_system=SourceSystemFactory(name=source), source_key=key,
-                        standardized={"kind": "individual", "attributes": {"given_name": party.given_name,
-                                                                           "family_name": family},
-                                      "emails": [], "phones": [], "address": None, "identifier": None})
+    SourceRecordFactory(
+        party=party,
+        source_system=SourceSystemFactory(name=source),
+        source_key=key,
+        standardized={
+            "kind": "individual",
+            "attributes": {"given_name": party.given_name, "family_name": family},
+            "emails": [],
+            "phones": [],
+            "address": None,
+            "identifier": None,
+        },
+    )
     return party
 
 
@@ -64,12 +73,24 @@ def test_agreement_rates_are_computed_from_known_answers_and_a_wrong_merge_merge
     bob = UserFactory(username="bob", role=DATA_STEWARD)
     # Given two known matches and two known distincts seeded into the queue
     p = [_party("Lee", "CRM", f"K{i}") for i in range(8)]
-    assert _seed([(p[0].pk, p[1].pk, Label.MATCH, 0.9), (p[2].pk, p[3].pk, Label.MATCH, 0.8),
-                  (p[4].pk, p[5].pk, Label.DISTINCT, 0.7), (p[6].pk, p[7].pk, Label.DISTINCT, 0.6)],
-                 origin="truth", user=None) == 4
+    assert (
+        _seed(
+            [
+                (p[0].pk, p[1].pk, Label.MATCH, 0.9),
+                (p[2].pk, p[3].pk, Label.MATCH, 0.8),
+                (p[4].pk, p[5].pk, Label.DISTINCT, 0.7),
+                (p[6].pk, p[7].pk, Label.DISTINCT, 0.6),
+            ],
+            origin="truth",
+            user=None,
+        )
+        == 4
+    )
     match_1, match_2, distinct_1, distinct_2 = (_pair_suggestion(p[i], p[i + 1]) for i in (0, 2, 4, 6))
-    assert all(s.status == SuggestionStatus.PENDING and s.run == run and s.size == 2
-               for s in (match_1, match_2, distinct_1, distinct_2))
+    assert all(
+        s.status == SuggestionStatus.PENDING and s.run == run and s.size == 2
+        for s in (match_1, match_2, distinct_1, distinct_2)
+    )
 
     # When ann merges a known match (right) and a known distinct (wrong),
     suggestion_merge(suggestion_id=match_1.pk, user=ann)
@@ -149,15 +170,19 @@ def test_pending_suggestions_the_truth_knows_become_checks_as_they_are(run):
     right = suggestion_for([p.pk for p in same])
     wrong = suggestion_for([p.pk for p in twins])
     suggestion_for([p.pk for p in trio])
-    truth = ("source,source_key,entity_id\nCRM,S0,E1\nCRM,S1,E1\nCRM,T0,E2\nCRM,T1,E3\n"
-             "CRM,R0,E4\nCRM,R1,E4\nCRM,R2,E4\n")
+    truth = (
+        "source,source_key,entity_id\nCRM,S0,E1\nCRM,S1,E1\nCRM,T0,E2\nCRM,T1,E3\n"
+        "CRM,R0,E4\nCRM,R1,E4\nCRM,R2,E4\n"
+    )
 
     assert known_answers_seed_from_truth(handle=io.StringIO(truth), count=2) == 2
 
     # Then they are checks as they are: no new suggestion, ids and scores kept
     assert MatchSuggestion.objects.count() == 3
     assert dict(QualityCheck.objects.values_list("suggestion_id", "expected")) == {
-        right.pk: Label.MATCH, wrong.pk: Label.DISTINCT}
+        right.pk: Label.MATCH,
+        wrong.pk: Label.DISTINCT,
+    }
     # and the matcher's false positive can no longer be merged by mistake
     ann = UserFactory(username="ann", role=DATA_STEWARD)
     with pytest.raises(KnownAnswerRefused):
@@ -177,8 +202,11 @@ def test_only_pairs_a_run_would_suggest_are_seeded(run, monkeypatch):
     truth = "source,source_key,entity_id\nCRM,L0,E1\nCRM,L1,E1\nCRM,I0,E2\nCRM,I1,E3\n"
     # the model scores the unmerged match 0.93 and the look-alike strangers 0.02: a 0.02 in the
     # queue would give the check away
-    monkeypatch.setattr(quality, "_pair_scores", lambda pairs: {
-        pair: 0.93 if set(pair) == {lee[0].pk, lee[1].pk} else 0.02 for pair in pairs})
+    monkeypatch.setattr(
+        quality,
+        "_pair_scores",
+        lambda pairs: {pair: 0.93 if set(pair) == {lee[0].pk, lee[1].pk} else 0.02 for pair in pairs},
+    )
     assert known_answers_seed_from_truth(handle=io.StringIO(truth), count=2) == 1
     check = QualityCheck.objects.select_related("suggestion").get()
     assert (check.expected, round(check.suggestion.score, 2)) == (Label.MATCH, 0.93)
@@ -233,7 +261,8 @@ def test_the_quality_page_shows_rates_and_disagreements_to_administrators(role_c
 
     bad = admin.post(reverse("matching:quality_seed"), {"count": "many", "source": "decisions"}, follow=True)
     assert "Nothing seeded — count: &#x27;many&#x27; is not a whole number written with the digits 0-9." in (
-        bad.content.decode())
+        bad.content.decode()
+    )
     odd = admin.post(reverse("matching:quality_sample"), {"count": "\u00b2"}, follow=True)  # was a 500
     assert "Nothing sampled — count: &#x27;²&#x27; is not a whole number" in odd.content.decode()
     seed = reverse("matching:quality_seed")
@@ -255,8 +284,8 @@ def test_the_dashboard_shows_each_stewards_agreement_and_the_pairs_they_disagree
         suggestion_merge(suggestion_id=suggestion.pk, user=ann)
 
     home = role_client("administrator").get(reverse("home")).content.decode()
-    card = home[home.index('data-testid="steward-agreement"'):]
-    card = card[:card.index("</section>")]
+    card = home[home.index('data-testid="steward-agreement"') :]
+    card = card[: card.index("</section>")]
     assert "ann" in card and ">0%<" in card
     assert f'{reverse("matching:review", args=[suggestion.pk])}">#{suggestion.pk}</a>' in card
     steward_home = role_client("steward").get(reverse("home")).content.decode()

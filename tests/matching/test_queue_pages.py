@@ -16,11 +16,18 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def queue():
     c = customer_copies()
-    m.ContactPointAddress.objects.create(party=c.shop, raw_value="x", line1="Hauptstr. 1",
-                                         city="Berlin", postal_code="10115", country="DE",
-                                         normalized="hauptstr 1|10115|berlin|de")
-    m.Engagement.objects.create(party=c.employer, engagement_type="case", status="open",
-                                occurred_at=c.crm.created_at)
+    m.ContactPointAddress.objects.create(
+        party=c.shop,
+        raw_value="x",
+        line1="Hauptstr. 1",
+        city="Berlin",
+        postal_code="10115",
+        country="DE",
+        normalized="hauptstr 1|10115|berlin|de",
+    )
+    m.Engagement.objects.create(
+        party=c.employer, engagement_type="case", status="open", occurred_at=c.crm.created_at
+    )
     first = suggestion_for([c.crm.pk, c.shop.pk], score=0.91)
     second = suggestion_for([c.pos.pk, c.employer.pk], score=0.62)
     return c, first, second
@@ -30,18 +37,21 @@ def _rows(response) -> list[int]:
     return [s.pk for s in response.context["page"]]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("", ["first", "second"]),
-    ("q=schmidt", ["first", "second"]),
-    ("q=0151+234+5678", ["first"]),  # a phone number written the national way
-    ("q=%2B49+151+2345678", ["first"]),
-    ("q=pos@example", ["second"]),
-    ("country=de", ["first"]),
-    ("score_min=0.8", ["first"]),
-    ("kind=mixed", ["second"]),
-    ("order=risk", ["second", "first"]),  # a Gold member and an open case beat an open order
-    ("assigned=mine", []),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", ["first", "second"]),
+        ("q=schmidt", ["first", "second"]),
+        ("q=0151+234+5678", ["first"]),  # a phone number written the national way
+        ("q=%2B49+151+2345678", ["first"]),
+        ("q=pos@example", ["second"]),
+        ("country=de", ["first"]),
+        ("score_min=0.8", ["first"]),
+        ("kind=mixed", ["second"]),
+        ("order=risk", ["second", "first"]),  # a Gold member and an open case beat an open order
+        ("assigned=mine", []),
+    ],
+)
 def test_the_queue_filters_and_orders(role_client, queue, query, expected):
     _, first, second = queue
     named = {"first": first.pk, "second": second.pk}
@@ -83,26 +93,35 @@ def test_the_review_page_shows_the_cluster_side_by_side(role_client, queue):
 def test_the_preview_flags_conflicts_for_the_ticked_members(role_client, queue):
     c, first, _ = queue
     m.SourceRecord.objects.filter(source_key="C-1").update(
-        standardized={"kind": "individual", "attributes": {"given_name": "Anna", "family_name": "Schmidt",
-                                                            "birth_date": "1981-01-01"}})
-    response = role_client("steward").post(reverse("matching:review_preview", args=[first.pk]), {
-        "members": [c.crm.pk, c.shop.pk], "survivor": c.shop.pk, "value_given_name": "Anna"})
+        standardized={
+            "kind": "individual",
+            "attributes": {"given_name": "Anna", "family_name": "Schmidt", "birth_date": "1981-01-01"},
+        }
+    )
+    response = role_client("steward").post(
+        reverse("matching:review_preview", args=[first.pk]),
+        {"members": [c.crm.pk, c.shop.pk], "survivor": c.shop.pk, "value_given_name": "Anna"},
+    )
     content = response.content.decode()
-    assert (f"Different birth dates: 1980-05-17 (party #{c.shop.pk}, Shop), "
-            f"1981-01-01 (party #{c.crm.pk}, CRM)") in content
+    assert (
+        f"Different birth dates: 1980-05-17 (party #{c.shop.pk}, Shop), 1981-01-01 (party #{c.crm.pk}, CRM)"
+    ) in content
     assert f"Survivor: Anne Schmidt #{c.shop.pk}" in content
     assert "steward override" in content  # the chosen given name
 
 
 def test_merge_from_the_review_page_opens_the_next_suggestion(role_client, queue):
     c, first, second = queue
-    response = role_client("steward").post(reverse("matching:review_decide", args=[first.pk]), {
-        "action": "merge", "members": [c.crm.pk, c.shop.pk], "survivor": c.crm.pk})
+    response = role_client("steward").post(
+        reverse("matching:review_decide", args=[first.pk]),
+        {"action": "merge", "members": [c.crm.pk, c.shop.pk], "survivor": c.crm.pk},
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("matching:review", args=[second.pk])
     assert MatchSuggestion.objects.get(pk=first.pk).status == SuggestionStatus.MERGED
-    again = role_client("steward").post(reverse("matching:review_decide", args=[first.pk]),
-                                        {"action": "merge"}, follow=True)
+    again = role_client("steward").post(
+        reverse("matching:review_decide", args=[first.pk]), {"action": "merge"}, follow=True
+    )
     assert b"already handled (merged) by t-steward" in again.content
 
 
@@ -121,9 +140,11 @@ def test_skip_and_not_a_match_move_on(role_client, queue):
 def test_a_stale_suggestion_says_so(role_client, queue):
     c, first, _ = queue
     m.ContactPointPhone.objects.create(party=c.crm, raw_value="030 1234567", normalized="+49301234567")
-    response = role_client("steward").post(reverse("matching:review_decide", args=[first.pk]),
-                                           {"action": "merge", "members": [c.crm.pk, c.shop.pk]},
-                                           follow=True)
+    response = role_client("steward").post(
+        reverse("matching:review_decide", args=[first.pk]),
+        {"action": "merge", "members": [c.crm.pk, c.shop.pk]},
+        follow=True,
+    )
     assert b"changed since this suggestion was made (phones)" in response.content
     assert b"review it again" in response.content
     assert MatchSuggestion.objects.get(pk=first.pk).status == SuggestionStatus.PENDING
@@ -160,8 +181,10 @@ def test_claiming_from_the_queue(role_client, queue):
 def test_history_unmerge_split_and_who_may(role_client, queue):
     c, first, _ = queue
     steward = role_client("steward")
-    steward.post(reverse("matching:review_decide", args=[first.pk]),
-                 {"action": "merge", "members": [c.crm.pk, c.shop.pk], "survivor": c.crm.pk})
+    steward.post(
+        reverse("matching:review_decide", args=[first.pk]),
+        {"action": "merge", "members": [c.crm.pk, c.shop.pk], "survivor": c.crm.pk},
+    )
     event = m.PartyEvent.objects.get(kind="merge")
     # a merged party's page leads to its survivor
     assert steward.get(reverse("parties:detail", args=[c.shop.pk]))["Location"] == f"/parties/{c.crm.pk}/"
@@ -212,17 +235,22 @@ def test_survivorship_rules_are_for_administrators(role_client):
 def test_garbled_chosen_values_are_refused_with_the_field_named(role_client, queue):
     c, first, _ = queue
     client = role_client("steward")
-    preview = client.post(reverse("matching:review_preview", args=[first.pk]),
-                          {"value_birth_date": "yesterday", "value_shoe_size": "44"})
+    preview = client.post(
+        reverse("matching:review_preview", args=[first.pk]),
+        {"value_birth_date": "yesterday", "value_shoe_size": "44"},
+    )
     assert preview.status_code == 200
     assert b"Birth date: &#x27;yesterday&#x27; is not a date (YYYY-MM-DD)" in preview.content
-    merge = client.post(reverse("matching:review_decide", args=[first.pk]),
-                        {"action": "merge", "members": [c.crm.pk, c.shop.pk],
-                         "value_birth_date": "yesterday"}, follow=True)
+    merge = client.post(
+        reverse("matching:review_decide", args=[first.pk]),
+        {"action": "merge", "members": [c.crm.pk, c.shop.pk], "value_birth_date": "yesterday"},
+        follow=True,
+    )
     assert b"Birth date: &#x27;yesterday&#x27; is not a date" in merge.content
     assert not m.PartyEvent.objects.exists()
-    unknown = client.post(reverse("matching:review_decide", args=[first.pk]), {"action": "explode"},
-                          follow=True)
+    unknown = client.post(
+        reverse("matching:review_decide", args=[first.pk]), {"action": "explode"}, follow=True
+    )
     assert b"Unknown action" in unknown.content
 
 
@@ -251,8 +279,9 @@ def test_a_merge_with_no_party_ticked_merges_nothing(role_client, queue):
     """Unticking every party and pressing Merge (or a script posting no members) merged every
     member: an empty list was read as "not given"."""
     _, first, _ = queue
-    response = role_client("steward").post(reverse("matching:review_decide", args=[first.pk]),
-                                           {"action": "merge"}, follow=True)
+    response = role_client("steward").post(
+        reverse("matching:review_decide", args=[first.pk]), {"action": "merge"}, follow=True
+    )
     assert b"Tick at least two parties of the suggestion to merge" in response.content
     assert MatchSuggestion.objects.get(pk=first.pk).status == SuggestionStatus.PENDING
     assert not m.PartyEvent.objects.exists()

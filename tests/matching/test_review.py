@@ -73,8 +73,9 @@ def test_merging_ticked_members_leaves_the_rest_pending_with_the_survivor():
     c = customer_copies()
     suggestion = suggestion_for([c.crm.pk, c.shop.pk, c.pos.pk])
 
-    suggestion_merge(suggestion_id=suggestion.pk, user=None, party_ids=[c.crm.pk, c.shop.pk],
-                     survivor_id=c.crm.pk)
+    suggestion_merge(
+        suggestion_id=suggestion.pk, user=None, party_ids=[c.crm.pk, c.shop.pk], survivor_id=c.crm.pk
+    )
 
     suggestion.refresh_from_db()
     assert suggestion.status == SuggestionStatus.PENDING
@@ -85,8 +86,9 @@ def test_merging_ticked_members_leaves_the_rest_pending_with_the_survivor():
 def test_a_suggestion_whose_parties_changed_is_rescored_not_merged():
     c = customer_copies()
     suggestion = suggestion_for([c.crm.pk, c.shop.pk])
-    m.ContactPointEmail.objects.create(party=c.shop, raw_value="new@example.com",
-                                       normalized="new@example.com")
+    m.ContactPointEmail.objects.create(
+        party=c.shop, raw_value="new@example.com", normalized="new@example.com"
+    )
 
     with pytest.raises(SuggestionStale, match="changed since this suggestion was made \\(emails\\)"):
         suggestion_merge(suggestion_id=suggestion.pk, user=None)
@@ -103,13 +105,18 @@ def test_chosen_values_become_overrides_on_the_survivor():
     c = customer_copies()
     suggestion = suggestion_for([c.crm.pk, c.shop.pk])
 
-    suggestion_merge(suggestion_id=suggestion.pk, user=None, survivor_id=c.crm.pk,
-                     chosen_values={"given_name": "Anne", "family_name": "Schmidt"})
+    suggestion_merge(
+        suggestion_id=suggestion.pk,
+        user=None,
+        survivor_id=c.crm.pk,
+        chosen_values={"given_name": "Anne", "family_name": "Schmidt"},
+    )
 
     c.crm.refresh_from_db()
     assert c.crm.given_name == "Anne"  # the rules would have kept the CRM's "Anna"
     assert list(m.GoldenOverride.objects.filter(party=c.crm).values_list("attribute", flat=True)) == [
-        "given_name"]  # the family name agreed with the rules: no override needed
+        "given_name"
+    ]  # the family name agreed with the rules: no override needed
 
 
 def test_unmerge_records_the_pair_as_not_a_match():
@@ -191,8 +198,9 @@ def test_a_match_run_ends_by_merging_what_scores_above_the_auto_merge_threshold(
     run = MatchRun.objects.filter(full=True).latest("pk")
     merged = MatchSuggestion.objects.filter(run=run, status=SuggestionStatus.MERGED)
     assert run.auto_merged == merged.count() > 0
-    assert not MatchSuggestion.objects.filter(run=run, status=SuggestionStatus.PENDING,
-                                              score__gte=0.9).exists()
+    assert not MatchSuggestion.objects.filter(
+        run=run, status=SuggestionStatus.PENDING, score__gte=0.9
+    ).exists()
     assert m.PartyEvent.objects.filter(kind=m.EventKind.AUTO_MERGE).count() == run.auto_merged
     assert m.Party.objects.filter(status=m.PartyStatus.MERGED).count() >= run.auto_merged
 
@@ -204,14 +212,18 @@ def test_neighbours_follow_the_queue_order_including_ties_and_decided_ones(order
     from tests.factories import PartyFactory
 
     parties = [PartyFactory() for _ in range(8)]
-    made = [suggestion_for([parties[i].pk, parties[i + 1].pk], score=s)
-            for i, s in zip(range(0, 8, 2), (0.9, 0.9, 0.8, 0.7), strict=True)]
+    made = [
+        suggestion_for([parties[i].pk, parties[i + 1].pk], score=s)
+        for i, s in zip(range(0, 8, 2), (0.9, 0.9, 0.8, 0.7), strict=True)
+    ]
     queue = MatchSuggestion.objects.filter(status="pending").order_by(*ORDERS[order])
     ids = list(queue.values_list("pk", flat=True))
 
     for at, pk in enumerate(ids):
-        assert queue_neighbours(queue, pk) == (ids[at - 1] if at else None,
-                                               ids[at + 1] if at + 1 < len(ids) else None)
+        assert queue_neighbours(queue, pk) == (
+            ids[at - 1] if at else None,
+            ids[at + 1] if at + 1 < len(ids) else None,
+        )
     MatchSuggestion.objects.filter(pk=ids[1]).update(status="merged")  # just decided
     assert queue_neighbours(queue.all(), ids[1]) == (ids[0], ids[2])
     assert len(made) == 4

@@ -19,25 +19,62 @@ from tests.parties.customers import customer_copies
 pytestmark = pytest.mark.django_db
 
 
-def person(given: str, family: str = "Trommler", *, source: str = "CRM", salutation: str = "",
-           gender: str = "", birth: str = "", kind: str = m.PartyKind.INDIVIDUAL, organization: str = "",
-           country: str = "", identifiers: tuple[tuple[str, str, str], ...] = ()) -> m.Party:
+def person(
+    given: str,
+    family: str = "Trommler",
+    *,
+    source: str = "CRM",
+    salutation: str = "",
+    gender: str = "",
+    birth: str = "",
+    kind: str = m.PartyKind.INDIVIDUAL,
+    organization: str = "",
+    country: str = "",
+    identifiers: tuple[tuple[str, str, str], ...] = (),
+) -> m.Party:
     """A party with one source record, as an import leaves it."""
-    party = PartyFactory(kind=kind, given_name=given, family_name=family, organization_name=organization,
-                         display_name=organization or f"{given} {family}".strip())
-    record = SourceRecordFactory(party=party, source_system=SourceSystemFactory(name=source),
-                                 standardized={"kind": kind, "attributes": {
-                                     "salutation": salutation, "given_name": given,
-                                     "family_name": family, "gender": gender, "birth_date": birth,
-                                     "organization_name": organization}})
+    party = PartyFactory(
+        kind=kind,
+        given_name=given,
+        family_name=family,
+        organization_name=organization,
+        display_name=organization or f"{given} {family}".strip(),
+    )
+    record = SourceRecordFactory(
+        party=party,
+        source_system=SourceSystemFactory(name=source),
+        standardized={
+            "kind": kind,
+            "attributes": {
+                "salutation": salutation,
+                "given_name": given,
+                "family_name": family,
+                "gender": gender,
+                "birth_date": birth,
+                "organization_name": organization,
+            },
+        },
+    )
     if country:
-        m.ContactPointAddress.objects.create(party=party, source_record=record, raw_value="Lindenweg 7",
-                                             line1="Lindenweg 7", city="Leipzig", postal_code="04109",
-                                             country=country,
-                                             normalized=f"lindenweg 7|04109|leipzig|{country}")
+        m.ContactPointAddress.objects.create(
+            party=party,
+            source_record=record,
+            raw_value="Lindenweg 7",
+            line1="Lindenweg 7",
+            city="Leipzig",
+            postal_code="04109",
+            country=country,
+            normalized=f"lindenweg 7|04109|leipzig|{country}",
+        )
     for kind_, issuer, value in identifiers:
-        m.PartyIdentification.objects.create(party=party, source_record=record, identifier_type=kind_,
-                                             issuer=issuer, value=value, normalized=value.replace(" ", ""))
+        m.PartyIdentification.objects.create(
+            party=party,
+            source_record=record,
+            identifier_type=kind_,
+            issuer=issuer,
+            value=value,
+            normalized=value.replace(" ", ""),
+        )
     return party
 
 
@@ -52,15 +89,22 @@ def conflicts_of(*parties: m.Party) -> dict[str, str]:
 
 # --- item 5: contact points ---------------------------------------------------------------
 
+
 def _held(party_id: int) -> dict[str, set[tuple]]:
     """What a party holds after a merge, as the preview lists it: (value key, primary)."""
     held = {}
     for model in CONTACT_POINT_MODELS:
         key = merge_key(model)
-        held[model.__name__] = {(tuple(row[:-1]), row[-1]) for row in model.objects.filter(
-            party_id=party_id, is_active=True).values_list(*key, "is_primary")}
-    held["PartyIdentification"] = {(tuple(row), False) for row in m.PartyIdentification.objects.filter(
-        party_id=party_id).values_list(*merge_key(m.PartyIdentification))}
+        held[model.__name__] = {
+            (tuple(row[:-1]), row[-1])
+            for row in model.objects.filter(party_id=party_id, is_active=True).values_list(*key, "is_primary")
+        }
+    held["PartyIdentification"] = {
+        (tuple(row), False)
+        for row in m.PartyIdentification.objects.filter(party_id=party_id).values_list(
+            *merge_key(m.PartyIdentification)
+        )
+    }
     return held
 
 
@@ -72,14 +116,17 @@ def test_the_merge_key_is_the_tables_per_party_unique_key():
 
 def test_the_preview_lists_each_value_once_with_every_party_and_source_behind_it():
     c = customer_copies()
-    m.ContactPointEmail.objects.create(party=c.pos, raw_value="OLD@EXAMPLE.COM", normalized="old@example.com",
-                                       is_active=False)
+    m.ContactPointEmail.objects.create(
+        party=c.pos, raw_value="OLD@EXAMPLE.COM", normalized="old@example.com", is_active=False
+    )
     groups = {g.kind: g for g in golden_contact_points([c.crm.pk, c.shop.pk, c.pos.pk], c.shop.pk)}
 
     emails = {p.value: p for p in groups["emails"].points}
     assert list(emails) == ["anna@example.com", "a.schmidt@shop.example", "pos@example.com"]
     assert [s.text for s in emails["anna@example.com"].provenance] == [
-        f"Shop S-1 · party #{c.shop.pk}", f"CRM C-1 · party #{c.crm.pk}"]
+        f"Shop S-1 · party #{c.shop.pk}",
+        f"CRM C-1 · party #{c.crm.pk}",
+    ]
     assert emails["anna@example.com"].primary  # the survivor's primary stays primary
     assert not emails["pos@example.com"].primary
     assert groups["emails"].inactive == 1
@@ -94,10 +141,12 @@ def test_the_preview_lists_each_value_once_with_every_party_and_source_behind_it
 @pytest.mark.parametrize("survivor", ["crm", "shop", "pos"])
 def test_the_survivor_holds_exactly_what_the_preview_listed(survivor):
     c = customer_copies()
-    m.ContactPointPhone.objects.create(party=c.pos, raw_value="+49 151 2345678", normalized="+491512345678",
-                                       is_primary=True)
-    m.ContactPointPhone.objects.create(party=c.crm, raw_value="030 1234", normalized="+49301234",
-                                       is_primary=True)
+    m.ContactPointPhone.objects.create(
+        party=c.pos, raw_value="+49 151 2345678", normalized="+491512345678", is_primary=True
+    )
+    m.ContactPointPhone.objects.create(
+        party=c.crm, raw_value="030 1234", normalized="+49301234", is_primary=True
+    )
     ids, kept = [c.crm.pk, c.shop.pk, c.pos.pk], getattr(c, survivor).pk
     listed = golden_contact_points(ids, kept)
 
@@ -105,12 +154,24 @@ def test_the_survivor_holds_exactly_what_the_preview_listed(survivor):
 
     held = _held(kept)
     by_kind = {g.kind: g for g in listed}
-    for kind, model in (("emails", "ContactPointEmail"), ("phones", "ContactPointPhone"),
-                        ("addresses", "ContactPointAddress")):
-        expected = {(p.value.split(",")[0] if kind == "addresses" else p.value, p.primary)
-                    for p in by_kind[kind].points}
-        got = {(m.ContactPointAddress.objects.get(party_id=kept, normalized=k[0]).line1
-                if kind == "addresses" else k[0], primary) for k, primary in held[model]}
+    for kind, model in (
+        ("emails", "ContactPointEmail"),
+        ("phones", "ContactPointPhone"),
+        ("addresses", "ContactPointAddress"),
+    ):
+        expected = {
+            (p.value.split(",")[0] if kind == "addresses" else p.value, p.primary)
+            for p in by_kind[kind].points
+        }
+        got = {
+            (
+                m.ContactPointAddress.objects.get(party_id=kept, normalized=k[0]).line1
+                if kind == "addresses"
+                else k[0],
+                primary,
+            )
+            for k, primary in held[model]
+        }
         assert got == expected, kind
     assert len(by_kind["identifiers"].points) == len(held["PartyIdentification"])
 
@@ -123,8 +184,14 @@ def test_the_review_page_shows_the_contact_points_and_an_unticked_partys_leave(r
     assert "pos@example.com" in page.split('data-testid="preview"')[1]
     assert f"from CRM C-1 · party #{c.crm.pk}; Shop S-1 · party #{c.shop.pk}" in page  # CRM's survives
 
-    fragment = role_client("steward").post(reverse("matching:review_preview", args=[suggestion.pk]), {
-        "members": [c.crm.pk, c.shop.pk], "survivor": c.crm.pk}).content.decode()
+    fragment = (
+        role_client("steward")
+        .post(
+            reverse("matching:review_preview", args=[suggestion.pk]),
+            {"members": [c.crm.pk, c.shop.pk], "survivor": c.crm.pk},
+        )
+        .content.decode()
+    )
     assert "pos@example.com" not in fragment  # the unticked party's email does not come along
     assert f'data-survivor="{c.crm.pk}"' in fragment
 
@@ -132,16 +199,25 @@ def test_the_review_page_shows_the_contact_points_and_an_unticked_partys_leave(r
 def test_unticking_the_survivor_moves_the_survivor_to_a_ticked_party(role_client):
     c = customer_copies()
     suggestion = suggestion_for([c.crm.pk, c.shop.pk, c.pos.pk])
-    fragment = role_client("steward").post(reverse("matching:review_preview", args=[suggestion.pk]), {
-        "members": [c.crm.pk, c.pos.pk], "survivor": c.shop.pk}).content.decode()
+    fragment = (
+        role_client("steward")
+        .post(
+            reverse("matching:review_preview", args=[suggestion.pk]),
+            {"members": [c.crm.pk, c.pos.pk], "survivor": c.shop.pk},
+        )
+        .content.decode()
+    )
     assert f'data-survivor="{c.shop.pk}"' not in fragment
     assert f'data-merging="{c.crm.pk},{c.pos.pk}"' in fragment
 
 
 # --- item 6: conflicts --------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, gender", [("Herr", "male"), ("Herr Dr.", "male"), ("Mrs.", "female"),
-                                          ("Frau", "female"), ("Dr.", ""), ("", "")])
+
+@pytest.mark.parametrize(
+    "text, gender",
+    [("Herr", "male"), ("Herr Dr.", "male"), ("Mrs.", "female"), ("Frau", "female"), ("Dr.", ""), ("", "")],
+)
 def test_what_gender_a_salutation_names(text, gender):
     assert salutation_gender(text) == gender
 
@@ -150,8 +226,10 @@ def test_herr_against_frau_is_a_conflict():
     herr = person("Kim", salutation="Herr")
     frau = person("Kim", salutation="Frau", source="Shop")
     found = conflicts_of(herr, frau)
-    assert f"Salutation and gender disagree: Frau (party #{frau.pk}, Shop), Herr (party #{herr.pk}, CRM)" \
+    assert (
+        f"Salutation and gender disagree: Frau (party #{frau.pk}, Shop), Herr (party #{herr.pk}, CRM)"
         in found["salutation"]
+    )
 
 
 def test_herr_against_a_recorded_female_gender_is_a_conflict():
@@ -161,8 +239,9 @@ def test_herr_against_a_recorded_female_gender_is_a_conflict():
 
 
 def test_herr_and_male_agree():
-    assert "salutation" not in conflicts_of(person("Kim", salutation="Herr"),
-                                            person("Kim", salutation="Mr", gender="male", source="Shop"))
+    assert "salutation" not in conflicts_of(
+        person("Kim", salutation="Herr"), person("Kim", salutation="Mr", gender="male", source="Shop")
+    )
 
 
 def test_different_given_names_are_a_conflict_but_an_initial_is_not():
@@ -170,7 +249,8 @@ def test_different_given_names_are_a_conflict_but_an_initial_is_not():
     found = conflicts_of(rosi, mechthilde)
     assert found["given_name"].startswith(
         f"Different given names: Mechthilde (party #{mechthilde.pk}, Shop), Rosi (party #{rosi.pk}, CRM); "
-        "the golden record keeps")
+        "the golden record keeps"
+    )
     assert "given_name" not in conflicts_of(person("Rosi"), person("R.", source="Shop"))
     assert "given_name" not in conflicts_of(person("José"), person("JOSE", source="Shop"))
     bob = conflicts_of(person("Robert"), person("Bob", source="Shop"))["given_name"]
@@ -181,33 +261,47 @@ def test_different_identifiers_of_one_type_are_a_conflict():
     a = person("Kim", identifiers=(("tax_id", "IRS", "123-45-6789"),))
     b = person("Kim", source="Shop", identifiers=(("tax_id", "", "987-65-4321"),))
     found = conflicts_of(a, b)["identifier"]
-    assert found == (f"Different tax ids: 123-45-6789 (party #{a.pk}), 987-65-4321 (party #{b.pk}); "
-                     "the survivor keeps them all.")
+    assert found == (
+        f"Different tax ids: 123-45-6789 (party #{a.pk}), 987-65-4321 (party #{b.pk}); "
+        "the survivor keeps them all."
+    )
 
 
 def test_one_shared_identifier_or_two_systems_customer_numbers_are_no_conflict():
     a = person("Kim", identifiers=(("customer_number", "CRM", "C-1"), ("vat_id", "", "DE123")))
-    b = person("Kim", source="Shop", identifiers=(("customer_number", "Shop", "S-9"), ("vat_id", "", "DE123"),
-                                                   ("vat_id", "", "DE999")))
+    b = person(
+        "Kim",
+        source="Shop",
+        identifiers=(("customer_number", "Shop", "S-9"), ("vat_id", "", "DE123"), ("vat_id", "", "DE999")),
+    )
     assert "identifier" not in conflicts_of(a, b)
     c = person("Kim", source="POS", identifiers=(("customer_number", "CRM", "C-2"),))
     assert "Different customer numbers from CRM: C-1 (party #" in conflicts_of(a, c)["identifier"]
 
 
 def test_two_legal_registrations_say_two_companies():
-    a = person("", "", kind=m.PartyKind.ORGANIZATION, organization="ACME GmbH",
-               identifiers=(("vat_id", "", "DE1"),))
-    b = person("", "", kind=m.PartyKind.ORGANIZATION, organization="ACME GmbH", source="Shop",
-               identifiers=(("vat_id", "", "DE2"),))
+    a = person(
+        "", "", kind=m.PartyKind.ORGANIZATION, organization="ACME GmbH", identifiers=(("vat_id", "", "DE1"),)
+    )
+    b = person(
+        "",
+        "",
+        kind=m.PartyKind.ORGANIZATION,
+        organization="ACME GmbH",
+        source="Shop",
+        identifiers=(("vat_id", "", "DE2"),),
+    )
     assert "two legal registrations are two companies" in conflicts_of(a, b)["identifier"]
 
 
 def test_addresses_in_different_countries_are_a_conflict():
     de, at = person("Kim", country="DE"), person("Kim", country="AT", source="Shop")
-    assert conflicts_of(de, at)["country"] == (f"Addresses in different countries: Germany (party #{de.pk}), "
-                                               f"Austria (party #{at.pk}).")
-    assert "country" not in conflicts_of(person("Kim", country="DE"),
-                                         person("Kim", country="DE", source="Shop"))
+    assert conflicts_of(de, at)["country"] == (
+        f"Addresses in different countries: Germany (party #{de.pk}), Austria (party #{at.pk})."
+    )
+    assert "country" not in conflicts_of(
+        person("Kim", country="DE"), person("Kim", country="DE", source="Shop")
+    )
     assert "country" not in conflicts_of(person("Kim", country="DE"), person("Kim", source="Shop"))
 
 
@@ -216,9 +310,11 @@ def test_an_organization_with_a_person_is_a_conflict_and_says_what_the_merge_mak
     anna = person("Anna", "Schmidt", source="Shop")
     m.SourceSystem.objects.filter(name="Shop").update(trust_rank=99)
     found = conflicts_of(acme, anna)["kind"]
-    assert found == (f"An organization would merge with an individual: ACME GmbH (party #{acme.pk}) is an "
-                     f"organization, Anna Schmidt (party #{anna.pk}) is a person. The merged party would be "
-                     "an organization.")
+    assert found == (
+        f"An organization would merge with an individual: ACME GmbH (party #{acme.pk}) is an "
+        f"organization, Anna Schmidt (party #{anna.pk}) is a person. The merged party would be "
+        "an organization."
+    )
     party_merge(party_ids=[acme.pk, anna.pk], survivor_id=anna.pk)
     assert m.Party.objects.get(pk=anna.pk).kind == m.PartyKind.ORGANIZATION  # as the preview said
 
@@ -232,17 +328,22 @@ def test_birth_dates_and_genders_are_worded_for_people():
 
 
 def test_no_conflicts_for_one_customer_twice():
-    assert conflicts_of(person("Kim", salutation="Herr", gender="male", country="DE", birth="1980-05-17"),
-                        person("Kim", salutation="Herr", source="Shop", country="DE",
-                               birth="1980-05-17")) == {}
+    assert (
+        conflicts_of(
+            person("Kim", salutation="Herr", gender="male", country="DE", birth="1980-05-17"),
+            person("Kim", salutation="Herr", source="Shop", country="DE", birth="1980-05-17"),
+        )
+        == {}
+    )
 
 
 @pytest.mark.parametrize("ticked", [0, 1])
 def test_a_preview_with_fewer_than_two_ticked_says_so_without_an_error(role_client, ticked):
     c = customer_copies()
     suggestion = suggestion_for([c.crm.pk, c.shop.pk])
-    response = role_client("steward").post(reverse("matching:review_preview", args=[suggestion.pk]), {
-        "members": [c.crm.pk][:ticked]})
+    response = role_client("steward").post(
+        reverse("matching:review_preview", args=[suggestion.pk]), {"members": [c.crm.pk][:ticked]}
+    )
     assert response.status_code == 200
     assert b"Tick at least two parties to merge." in response.content
     assert b"No conflicts." not in response.content
@@ -262,8 +363,10 @@ def test_a_decided_suggestion_still_opens_with_its_preview(role_client):
     c = customer_copies()
     suggestion = suggestion_for([c.crm.pk, c.shop.pk])
     steward = role_client("steward")
-    steward.post(reverse("matching:review_decide", args=[suggestion.pk]), {
-        "action": "merge", "members": [c.crm.pk, c.shop.pk], "survivor": c.crm.pk})
+    steward.post(
+        reverse("matching:review_decide", args=[suggestion.pk]),
+        {"action": "merge", "members": [c.crm.pk, c.shop.pk], "survivor": c.crm.pk},
+    )
     suggestion.refresh_from_db()
     assert suggestion.status == "merged"
     page = steward.get(reverse("matching:review", args=[suggestion.pk]))

@@ -26,28 +26,60 @@ pytestmark = pytest.mark.django_db
 STREET = {"line1": "Lindenweg 7", "postal_code": "04109", "city": "Leipzig", "country": "DE"}
 
 
-def customer(given: str, family: str, birth: str = "", *, address: dict | None = STREET,
-             organization: str = "", email: str = "", identifier: str = "") -> m.Party:
+def customer(
+    given: str,
+    family: str,
+    birth: str = "",
+    *,
+    address: dict | None = STREET,
+    organization: str = "",
+    email: str = "",
+    identifier: str = "",
+) -> m.Party:
     """A party with one source record, as an import leaves it."""
     kind = m.PartyKind.ORGANIZATION if organization else m.PartyKind.INDIVIDUAL
-    party = PartyFactory(kind=kind, given_name=given, family_name=family, organization_name=organization,
-                         birth_date=dt.date.fromisoformat(birth) if birth else None,
-                         display_name=organization or f"{given} {family}")
-    record = SourceRecordFactory(party=party, source_system=SourceSystemFactory(name="CRM"),
-                                 standardized={"kind": kind, "attributes": {
-                                     "given_name": given, "family_name": family, "birth_date": birth,
-                                     "organization_name": organization}})
+    party = PartyFactory(
+        kind=kind,
+        given_name=given,
+        family_name=family,
+        organization_name=organization,
+        birth_date=dt.date.fromisoformat(birth) if birth else None,
+        display_name=organization or f"{given} {family}",
+    )
+    record = SourceRecordFactory(
+        party=party,
+        source_system=SourceSystemFactory(name="CRM"),
+        standardized={
+            "kind": kind,
+            "attributes": {
+                "given_name": given,
+                "family_name": family,
+                "birth_date": birth,
+                "organization_name": organization,
+            },
+        },
+    )
     if address:
         m.ContactPointAddress.objects.create(
-            party=party, source_record=record, raw_value=address["line1"], **address,
-            normalized="|".join(address[k].lower() for k in ("line1", "postal_code", "city", "country")))
+            party=party,
+            source_record=record,
+            raw_value=address["line1"],
+            **address,
+            normalized="|".join(address[k].lower() for k in ("line1", "postal_code", "city", "country")),
+        )
     if email:
-        m.ContactPointEmail.objects.create(party=party, source_record=record, raw_value=email,
-                                           normalized=email)
+        m.ContactPointEmail.objects.create(
+            party=party, source_record=record, raw_value=email, normalized=email
+        )
     if identifier:
-        m.PartyIdentification.objects.create(party=party, source_record=record,
-                                             identifier_type="customer_number", issuer="CRM",
-                                             value=identifier, normalized=identifier)
+        m.PartyIdentification.objects.create(
+            party=party,
+            source_record=record,
+            identifier_type="customer_number",
+            issuer="CRM",
+            value=identifier,
+            normalized=identifier,
+        )
     return party
 
 
@@ -80,27 +112,46 @@ def test_two_women_of_one_household_are_a_strong_negative():
 
     assert pair["household"] is True
     assert pair["comparisons"]["cmp:household"]["level"] == (
-        "same family name and address, another given name")
+        "same family name and address, another given name"
+    )
     assert "household: same family name and address, different person" in pair["signals"]
 
 
-@pytest.mark.parametrize("a, b, fired, level", [
-    ({"given": "Robert", "family": "Trommler", "birth": "1962-08-04"},
-     {"given": "Robert", "family": "Trommler", "birth": "1962-04-08"},
-     "birth date with day and month swapped", ("cmp:birth", "day and month swapped")),
-    ({"given": "Robert", "family": "Trommler", "birth": "1962-08-14"},
-     {"given": "Trommler", "family": "Robert", "birth": "1962-08-14"},
-     "given and family name swapped", ("cmp:given", "swapped with family name")),
-    ({"given": "", "family": "", "organization": "Trommler Feinkost GmbH"},
-     {"given": "", "family": "", "organization": "Trommler Feinkost"},
-     "same organization apart from the legal form", ("cmp:organization", "same without the legal form")),
-    ({"given": "Robert", "family": "Trommler", "identifier": "C1001"},
-     {"given": "Robert", "family": "Trommler", "identifier": "C2002"},
-     "different identifiers of the same type", ("cmp:identifier", "same type, different value")),
-    ({"given": "R.", "family": "Trommler", "birth": "1962-08-14"},
-     {"given": "Robert", "family": "Trommler", "birth": "1962-08-14"},
-     "initial for a given name", ("cmp:given", "initial")),
-])
+@pytest.mark.parametrize(
+    "a, b, fired, level",
+    [
+        (
+            {"given": "Robert", "family": "Trommler", "birth": "1962-08-04"},
+            {"given": "Robert", "family": "Trommler", "birth": "1962-04-08"},
+            "birth date with day and month swapped",
+            ("cmp:birth", "day and month swapped"),
+        ),
+        (
+            {"given": "Robert", "family": "Trommler", "birth": "1962-08-14"},
+            {"given": "Trommler", "family": "Robert", "birth": "1962-08-14"},
+            "given and family name swapped",
+            ("cmp:given", "swapped with family name"),
+        ),
+        (
+            {"given": "", "family": "", "organization": "Trommler Feinkost GmbH"},
+            {"given": "", "family": "", "organization": "Trommler Feinkost"},
+            "same organization apart from the legal form",
+            ("cmp:organization", "same without the legal form"),
+        ),
+        (
+            {"given": "Robert", "family": "Trommler", "identifier": "C1001"},
+            {"given": "Robert", "family": "Trommler", "identifier": "C2002"},
+            "different identifiers of the same type",
+            ("cmp:identifier", "same type, different value"),
+        ),
+        (
+            {"given": "R.", "family": "Trommler", "birth": "1962-08-14"},
+            {"given": "Robert", "family": "Trommler", "birth": "1962-08-14"},
+            "initial for a given name",
+            ("cmp:given", "initial"),
+        ),
+    ],
+)
 def test_each_signal_is_stored_with_its_level_in_words(a, b, fired, level):
     first, second = customer(**a), customer(**b)
 
@@ -113,8 +164,12 @@ def test_each_signal_is_stored_with_its_level_in_words(a, b, fired, level):
 
 def test_addresses_in_two_countries_are_a_signal():
     here = customer("Robert", "Trommler", "1962-08-14")
-    there = customer("Robert", "Trommler", "1962-08-14", address={
-        "line1": "Lindenweg 7", "postal_code": "4020", "city": "Linz", "country": "AT"})
+    there = customer(
+        "Robert",
+        "Trommler",
+        "1962-08-14",
+        address={"line1": "Lindenweg 7", "postal_code": "4020", "city": "Linz", "country": "AT"},
+    )
 
     assert pair_of(here, there)["signals"] == ["addresses in different countries"]
 
@@ -122,12 +177,22 @@ def test_addresses_in_two_countries_are_a_signal():
 def test_the_stored_signals_are_the_comparisons_own():
     """The run reads signals off the levels it computed (once, for speed): the same words as
     ``matching.comparisons.signals`` for every kind of pair these tests build."""
-    people = [customer("Robert", "Trommler", "1962-08-14"), customer("Bob", "Trommler", "1962-08-14"),
-              customer("Rosi", "Trommler", "1962-08-14"), customer("Mechthilde", "Trommler", "1990-01-30"),
-              customer("Trommler", "Robert", "1962-08-14"), customer("R.", "Trommler", "1962-08-15"),
-              customer("Robert", "Trommler", "1962-08-14", address={
-                  "line1": "Ring 1", "postal_code": "4020", "city": "Linz", "country": "AT"}),
-              customer("", "", organization="Trommler GmbH"), customer("", "", organization="Trommler")]
+    people = [
+        customer("Robert", "Trommler", "1962-08-14"),
+        customer("Bob", "Trommler", "1962-08-14"),
+        customer("Rosi", "Trommler", "1962-08-14"),
+        customer("Mechthilde", "Trommler", "1990-01-30"),
+        customer("Trommler", "Robert", "1962-08-14"),
+        customer("R.", "Trommler", "1962-08-15"),
+        customer(
+            "Robert",
+            "Trommler",
+            "1962-08-14",
+            address={"line1": "Ring 1", "postal_code": "4020", "city": "Linz", "country": "AT"},
+        ),
+        customer("", "", organization="Trommler GmbH"),
+        customer("", "", organization="Trommler"),
+    ]
     ids = [p.pk for p in people]
     records = party_records(ids)
 
@@ -148,7 +213,8 @@ def test_the_pairs_do_not_make_a_suggestion_look_stale():
     assert suggestion_changes(suggestion, [robert.pk, bob.pk]) == ""
     m.ContactPointEmail.objects.create(party=bob, raw_value="bob@example.com", normalized="bob@example.com")
     assert suggestion_changes(suggestion, [robert.pk, bob.pk]) == (
-        "the parties changed since this suggestion was made (emails)")
+        "the parties changed since this suggestion was made (emails)"
+    )
 
 
 def _review(role_client, suggestion: MatchSuggestion) -> str:
@@ -182,15 +248,25 @@ def test_the_review_page_shows_a_household_as_two_people(role_client):
     assert "same family name and address, different person" not in html  # said once, as the warning
     reasons = suggestion_reasons(suggestion, [rosi, mechthilde])
     assert [(r.party_id, r.against_id, bool(r.household)) for r in reasons] == [
-        (mechthilde.pk, rosi.pk, True)]
+        (mechthilde.pk, rosi.pk, True)
+    ]
 
 
-@pytest.mark.parametrize("a, b, shown", [
-    (("Robert", "Trommler", "1962-08-04"), ("Robert", "Trommler", "1962-04-08"),
-     "birth date with day and month swapped"),
-    (("Robert", "Trommler", "1962-08-14"), ("Trommler", "Robert", "1962-08-14"),
-     "given and family name swapped"),
-])
+@pytest.mark.parametrize(
+    "a, b, shown",
+    [
+        (
+            ("Robert", "Trommler", "1962-08-04"),
+            ("Robert", "Trommler", "1962-04-08"),
+            "birth date with day and month swapped",
+        ),
+        (
+            ("Robert", "Trommler", "1962-08-14"),
+            ("Trommler", "Robert", "1962-08-14"),
+            "given and family name swapped",
+        ),
+    ],
+)
 def test_the_review_page_shows_swapped_dates_and_names(role_client, a, b, shown):
     suggestion = suggestion_for([customer(*a).pk, customer(*b).pk])
 

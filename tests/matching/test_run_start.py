@@ -13,13 +13,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _active_model() -> MatcherModel:
-    return MatcherModel.objects.create(settings_blob=b"v1", labels_match=5, labels_distinct=5,
-                                       training_seconds=1.0, is_active=True)
+    return MatcherModel.objects.create(
+        settings_blob=b"v1", labels_match=5, labels_distinct=5, training_seconds=1.0, is_active=True
+    )
 
 
 def test_it_refuses_without_an_active_model_and_creates_nothing():
-    MatcherModel.objects.create(settings_blob=b"old", labels_match=5, labels_distinct=5,
-                                training_seconds=1.0, is_active=False)
+    MatcherModel.objects.create(
+        settings_blob=b"old", labels_match=5, labels_distinct=5, training_seconds=1.0, is_active=False
+    )
 
     with pytest.raises(NoModel, match="train the matcher first"):
         match_run_full_start()

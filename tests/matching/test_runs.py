@@ -26,7 +26,12 @@ def test_a_full_run_suggests_clusters_with_evidence_that_mostly_are_true_duplica
     assert first.members.count() >= 2 and 0 < first.score <= 1
     assert set(first.evidence) >= {"given_name", "family_name", "emails", "phones"}
     assert {e["agreement"] for name, e in first.evidence.items() if name != "pairs"} <= {
-        "same", "partial", "overlap", "different", "missing"}
+        "same",
+        "partial",
+        "overlap",
+        "different",
+        "missing",
+    }
 
     scores = scores_compute(predicted_clusters(), truth_read(truth.open()))
     assert scores.pairwise_precision > 0.8  # floors, not the exact figure: dedupe is unseeded
@@ -39,8 +44,10 @@ def test_a_newer_run_keeps_unchanged_suggestions_and_supersedes_changed_ones(tmp
 
     _trained(tmp_path, parties=200, seed=4)
     call_command("rematch", "--sync")
-    first = {s.pk: frozenset(s.members.values_list("party_id", flat=True))
-             for s in MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)}
+    first = {
+        s.pk: frozenset(s.members.values_list("party_id", flat=True))
+        for s in MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
+    }
     assert len(first) >= 2
     # given: a steward holds one suggestion, and another one lost a member meanwhile
     steward = django_user_model.objects.create_user("ann")
@@ -58,8 +65,10 @@ def test_a_newer_run_keeps_unchanged_suggestions_and_supersedes_changed_ones(tmp
     kept = MatchSuggestion.objects.get(pk=held)
     assert kept.status == SuggestionStatus.PENDING and kept.claimed_by == steward and kept.run == latest
     # every unchanged suggestion keeps its id; the changed one is superseded by a new one
-    pending = {s.pk: frozenset(s.members.values_list("party_id", flat=True))
-               for s in MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)}
+    pending = {
+        s.pk: frozenset(s.members.values_list("party_id", flat=True))
+        for s in MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING)
+    }
     assert {pk for pk in first if pk != changed} <= set(pending)
     assert MatchSuggestion.objects.get(pk=changed).status == SuggestionStatus.SUPERSEDED
     assert first[changed] in {ids for pk, ids in pending.items() if pk > max(first)}
@@ -127,12 +136,15 @@ def test_an_import_rematches_only_its_new_and_changed_parties(tmp_path, django_c
     # an imported file brings two new customers, one of them a copy of a known one
     known = Party.objects.filter(kind="individual").exclude(emails=None).first()
     email = known.emails.first().normalized
-    content = ("source_key,given_name,family_name,email\n"
-               f"NEW-1,{known.given_name},{known.family_name},{email}\n"
-               "NEW-2,Zebulon,Quixote,zq@example.org\n")
+    content = (
+        "source_key,given_name,family_name,email\n"
+        f"NEW-1,{known.given_name},{known.family_name},{email}\n"
+        "NEW-2,Zebulon,Quixote,zq@example.org\n"
+    )
     stored = import_file_store(stream=io.BytesIO(content.encode()), original_name="new.csv")
-    job = import_job_create(source=SourceSystem.objects.first(), kind="parties",
-                            stored_name=stored, original_name="new.csv")
+    job = import_job_create(
+        source=SourceSystem.objects.first(), kind="parties", stored_name=stored, original_name="new.csv"
+    )
     import_job_start(job=job, enqueue=False)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         import_job_run(job_id=job.pk)
@@ -140,8 +152,9 @@ def test_an_import_rematches_only_its_new_and_changed_parties(tmp_path, django_c
         callback()
 
     incremental = MatchRun.objects.exclude(pk=full.pk).get()
-    new_ids = set(Party.objects.filter(source_records__source_key__startswith="NEW-")
-                  .values_list("pk", flat=True))
+    new_ids = set(
+        Party.objects.filter(source_records__source_key__startswith="NEW-").values_list("pk", flat=True)
+    )
     assert not incremental.full and set(incremental.party_ids) == new_ids
     from matching.services.runs import match_run_execute
 
@@ -166,8 +179,11 @@ def _copies(party, count: int, *, strong: bool = True) -> list[int]:
         PartyIdentification,
     )
 
-    models = ((ContactPointEmail, ContactPointPhone, ContactPointAddress, PartyIdentification)
-              if strong else (ContactPointAddress,))
+    models = (
+        (ContactPointEmail, ContactPointPhone, ContactPointAddress, PartyIdentification)
+        if strong
+        else (ContactPointAddress,)
+    )
     children = [list(model.objects.filter(party=party)) for model in models]
     ids = []
     for _ in range(count):
@@ -194,8 +210,7 @@ def test_the_pair_budget_bounds_the_pairs_scored_and_the_run_page_says_so(tmp_pa
     from parties.models import Party
 
     _trained(tmp_path, parties=150, seed=6)
-    copies = _copies(Party.objects.filter(kind="individual").exclude(emails=None).first(), 30,
-                     strong=False)
+    copies = _copies(Party.objects.filter(kind="individual").exclude(emails=None).first(), 30, strong=False)
     parties = Party.objects.active().count()
 
     settings.C360_MATCHING_PAIR_BUDGET = 0
@@ -210,8 +225,9 @@ def test_the_pair_budget_bounds_the_pairs_scored_and_the_run_page_says_so(tmp_pa
     assert run.candidate_pairs == free.candidate_pairs
     assert run.pairs_scored <= 2 * parties < run.candidate_pairs
     assert run.chunks_over_budget == 1 and run.partner_cap >= 2
-    suggested = MatchSuggestion.objects.filter(run=run, status=SuggestionStatus.PENDING,
-                                               members__party_id__in=copies).distinct()
+    suggested = MatchSuggestion.objects.filter(
+        run=run, status=SuggestionStatus.PENDING, members__party_id__in=copies
+    ).distinct()
     members = set(suggested.values_list("members__party_id", flat=True))
     assert set(copies) <= members and len(members - set(copies)) <= 1  # and the original
 
@@ -237,8 +253,9 @@ def test_the_pair_budget_never_drops_a_pair_sharing_an_email_phone_or_identifier
     run = MatchRun.objects.get()
     assert run.status == "succeeded" and run.chunks_over_budget == 1
     assert run.pairs_scored >= 465  # 31 × 30 / 2: every pair of copies, over the budget
-    suggested = MatchSuggestion.objects.filter(run=run, status=SuggestionStatus.PENDING,
-                                               members__party_id__in=copies).distinct()
+    suggested = MatchSuggestion.objects.filter(
+        run=run, status=SuggestionStatus.PENDING, members__party_id__in=copies
+    ).distinct()
     assert suggested.count() == 1  # scored with one another, they cluster as one customer
     members = set(suggested.get().members.values_list("party_id", flat=True))
     assert set(copies) <= members and original.pk in members  # and maybe its own duplicates

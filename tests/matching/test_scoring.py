@@ -27,8 +27,9 @@ def test_pair_scores_equal_dedupes_own_scores(tmp_path):
     for row in csv.DictReader(truth.open()):
         record = SourceRecord.objects.get(source_system__name=row["source"], source_key=row["source_key"])
         entity.setdefault(row["entity_id"], []).append(record.party_id)
-    pairs = [((g[0], records[g[0]]), (g[1], records[g[1]])) for g in entity.values()
-             if len(g) > 1 and g[0] < g[1]]
+    pairs = [
+        ((g[0], records[g[0]]), (g[1], records[g[1]])) for g in entity.values() if len(g) > 1 and g[0] < g[1]
+    ]
     pairs += [((a, records[a]), (b, records[b])) for a, b in zip(ids, reversed(ids), strict=False) if a < b]
 
     ours = pair_scores(matcher, pairs)

@@ -26,10 +26,25 @@ def test_party_records_read_active_values_and_the_primary_address_first():
     ContactPointEmail.objects.create(party=ana, raw_value="a", normalized="ana@web.de")
     ContactPointEmail.objects.create(party=ana, raw_value="b", normalized="old@web.de", is_active=False)
     ContactPointPhone.objects.create(party=ana, raw_value="1", normalized="+49301234567")
-    ContactPointAddress.objects.create(party=ana, raw_value="x", line1="Nebenweg 2", postal_code="10117",
-                                       city="Berlin", country="DE", normalized="second")
-    ContactPointAddress.objects.create(party=ana, raw_value="y", line1="Hauptstr. 1", postal_code="10115",
-                                       city="Berlin", country="DE", normalized="primary", is_primary=True)
+    ContactPointAddress.objects.create(
+        party=ana,
+        raw_value="x",
+        line1="Nebenweg 2",
+        postal_code="10117",
+        city="Berlin",
+        country="DE",
+        normalized="second",
+    )
+    ContactPointAddress.objects.create(
+        party=ana,
+        raw_value="y",
+        line1="Hauptstr. 1",
+        postal_code="10115",
+        city="Berlin",
+        country="DE",
+        normalized="primary",
+        is_primary=True,
+    )
     PartyIdentification.objects.create(party=bare, identifier_type="vat_id", value="DE 1", normalized="DE1")
 
     records = party_records([ana.pk, merged.pk, bare.pk, 10**9])

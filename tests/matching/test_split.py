@@ -20,12 +20,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _active(decision: str) -> set[tuple[int, int]]:
-    return set(PairDecision.objects.filter(is_active=True, decision=decision).values_list(
-        "party_a_id", "party_b_id"))
+    return set(
+        PairDecision.objects.filter(is_active=True, decision=decision).values_list("party_a_id", "party_b_id")
+    )
 
 
 def test_splitting_a_household_merges_each_group_and_keeps_the_groups_apart(
-        django_capture_on_commit_callbacks):
+    django_capture_on_commit_callbacks,
+):
     h = household()
     steward = UserFactory(username="ann")
     suggestion = suggestion_for(h.ids, score=0.81)
@@ -59,8 +61,9 @@ def test_splitting_a_household_merges_each_group_and_keeps_the_groups_apart(
 def test_a_later_change_to_a_split_party_lets_the_rejection_lapse():
     h = household()
     suggestion = suggestion_for(h.ids)
-    result = suggestion_split(suggestion_id=suggestion.pk, user=None,
-                              groups=[[p.pk for p in h.rosi], [p.pk for p in h.mechthilde]])
+    result = suggestion_split(
+        suggestion_id=suggestion.pk, user=None, groups=[[p.pk for p in h.rosi], [p.pk for p in h.mechthilde]]
+    )
     from django.utils import timezone
 
     m.Party.objects.filter(pk=result.survivors[0]).update(updated_at=timezone.now())  # an import
@@ -80,13 +83,16 @@ def test_a_single_party_group_stays_alone_and_is_kept_apart():
     assert tuple(sorted((m1, m2))) in _active("rejected")
 
 
-@pytest.mark.parametrize(("groups", "message"), [
-    (lambda a, b, c, d: [[a, b], [c, d, 999999]], "party 999999 is not in suggestion"),
-    (lambda a, b, c, d: [[a, b], [c]], "is in no group"),
-    (lambda a, b, c, d: [[a, b, c], [c, d]], "is in group A and in group B"),
-    (lambda a, b, c, d: [[a, b, c, d]], "at least two groups"),
-    (lambda a, b, c, d: [[a, b, c, d], []], "at least two groups"),
-])
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        (lambda a, b, c, d: [[a, b], [c, d, 999999]], "party 999999 is not in suggestion"),
+        (lambda a, b, c, d: [[a, b], [c]], "is in no group"),
+        (lambda a, b, c, d: [[a, b, c], [c, d]], "is in group A and in group B"),
+        (lambda a, b, c, d: [[a, b, c, d]], "at least two groups"),
+        (lambda a, b, c, d: [[a, b, c, d], []], "at least two groups"),
+    ],
+)
 def test_groups_that_are_not_a_split_are_refused_and_nothing_changes(groups, message):
     h = household()
     suggestion = suggestion_for(h.ids)
@@ -120,15 +126,17 @@ def test_the_review_page_splits_with_its_form(client):
     url = reverse("matching:review_split", args=[suggestion.pk])
     a, b, c, d = h.ids
 
-    bad = client.post(url, {f"group_{a}": "A", f"group_{b}": "A", f"group_{c}": "?", f"group_{d}": "B"},
-                      follow=True)
+    bad = client.post(
+        url, {f"group_{a}": "A", f"group_{b}": "A", f"group_{c}": "?", f"group_{d}": "B"}, follow=True
+    )
     assert f"group_{c}: &#x27;?&#x27; is not a group letter" in bad.content.decode()
     one = client.post(url, {f"group_{p}": "A" for p in h.ids}, follow=True)
     assert "Not split — a split needs at least two groups" in one.content.decode()
     assert MatchSuggestion.objects.get(pk=suggestion.pk).status == SuggestionStatus.PENDING
 
-    done = client.post(url, {f"group_{a}": "A", f"group_{b}": "A", f"group_{c}": "B", f"group_{d}": "B"},
-                       follow=True)
+    done = client.post(
+        url, {f"group_{a}": "A", f"group_{b}": "A", f"group_{c}": "B", f"group_{d}": "B"}, follow=True
+    )
     assert f"Suggestion #{suggestion.pk} split into 2 groups: 2 merged" in done.content.decode()
     assert MatchSuggestion.objects.get(pk=suggestion.pk).status == SuggestionStatus.SPLIT
     assert m.Party.objects.filter(pk__in=h.ids, status="active").count() == 2
@@ -138,7 +146,9 @@ def test_who_may_split(client):
     h = household()
     suggestion = suggestion_for(h.ids)
     client.force_login(UserFactory(username="mia", role="Marketing"))
-    response = client.post(reverse("matching:review_split", args=[suggestion.pk]),
-                            {f"group_{p}": "AB"[i // 2] for i, p in enumerate(h.ids)})
+    response = client.post(
+        reverse("matching:review_split", args=[suggestion.pk]),
+        {f"group_{p}": "AB"[i // 2] for i, p in enumerate(h.ids)},
+    )
     assert response.status_code == 403
     assert MatchSuggestion.objects.get(pk=suggestion.pk).status == SuggestionStatus.PENDING

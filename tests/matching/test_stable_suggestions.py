@@ -29,8 +29,9 @@ def test_a_kept_suggestion_takes_the_new_scores_in_place():
     changed = suggestion_for(h.ids[2:], score=0.8)
     run = _run()
 
-    made = suggestions_save(run, [(tuple(h.ids[:2]), np.array([0.7, 0.75])),
-                                  (tuple(h.ids[1:]), np.array([0.6, 0.6, 0.6]))])
+    made = suggestions_save(
+        run, [(tuple(h.ids[:2]), np.array([0.7, 0.75])), (tuple(h.ids[1:]), np.array([0.6, 0.6, 0.6]))]
+    )
 
     assert made == 2
     kept = MatchSuggestion.objects.get(pk=kept.pk)
@@ -46,8 +47,11 @@ def test_a_kept_suggestion_takes_the_new_scores_in_place():
 def test_a_suggestion_whose_party_changed_is_made_anew():
     h = household()
     old = suggestion_for(h.ids[:2])
-    m.ContactPointEmail.objects.create(party_id=h.ids[0], raw_value="rosi@example.de",  # an import added it
-                                       normalized="rosi@example.de")
+    m.ContactPointEmail.objects.create(
+        party_id=h.ids[0],
+        raw_value="rosi@example.de",  # an import added it
+        normalized="rosi@example.de",
+    )
 
     suggestions_save(_run(), [(tuple(h.ids[:2]), np.array([0.9, 0.9]))])
 

@@ -16,19 +16,26 @@ pytestmark = pytest.mark.django_db
 
 
 def _changes():
-    return [(c.field, c.old, c.new, c.changed_by_label)
-            for c in SettingChange.objects.filter(setting=THRESHOLDS_SETTING).order_by("pk")]
+    return [
+        (c.field, c.old, c.new, c.changed_by_label)
+        for c in SettingChange.objects.filter(setting=THRESHOLDS_SETTING).order_by("pk")
+    ]
 
 
 def test_the_thresholds_page_records_and_shows_who_changed_which_threshold(role_client):
     client = role_client("administrator")
 
-    response = client.post(reverse("matching:thresholds"),
-                           {"review_threshold": "0.6", "auto_merge_threshold": "0.9"}, follow=True)
+    response = client.post(
+        reverse("matching:thresholds"),
+        {"review_threshold": "0.6", "auto_merge_threshold": "0.9"},
+        follow=True,
+    )
 
     assert response.status_code == 200
-    assert _changes() == [("review_threshold", "0.5", "0.6", "t-admin"),
-                          ("auto_merge_threshold", None, "0.9", "t-admin")]
+    assert _changes() == [
+        ("review_threshold", "0.5", "0.6", "t-admin"),
+        ("auto_merge_threshold", None, "0.9", "t-admin"),
+    ]
     page = response.content.decode()
     assert 'data-testid="setting-changes"' in page and "auto-merge threshold" in page and "t-admin" in page
 
@@ -36,16 +43,18 @@ def test_the_thresholds_page_records_and_shows_who_changed_which_threshold(role_
 def test_saving_the_same_thresholds_again_records_nothing(role_client):
     match_settings_set(review_threshold=0.6, auto_merge_threshold=None)
     before = SettingChange.objects.count()
-    role_client("administrator").post(reverse("matching:thresholds"),
-                                      {"review_threshold": "0.6", "auto_merge_threshold": ""})
+    role_client("administrator").post(
+        reverse("matching:thresholds"), {"review_threshold": "0.6", "auto_merge_threshold": ""}
+    )
     assert SettingChange.objects.count() == before
 
 
 def test_a_refused_threshold_records_nothing(role_client):
     with pytest.raises(ValidationError):
         match_settings_set(review_threshold=0.7, auto_merge_threshold=0.6)
-    response = role_client("administrator").post(reverse("matching:thresholds"),
-                                                  {"review_threshold": "0.8", "auto_merge_threshold": "0.7"})
+    response = role_client("administrator").post(
+        reverse("matching:thresholds"), {"review_threshold": "0.8", "auto_merge_threshold": "0.7"}
+    )
     assert response.status_code == 200
     assert not SettingChange.objects.exists()
 
@@ -61,8 +70,10 @@ def test_a_steward_who_may_not_change_them_records_nothing_but_reads_the_history
 
 def test_the_admin_records_the_change_too(role_client):
     current = MatchSettings.current()
-    role_client("administrator").post(reverse("admin:matching_matchsettings_change", args=[current.pk]),
-                                      {"review_threshold": "0.55", "auto_merge_threshold": ""})
+    role_client("administrator").post(
+        reverse("admin:matching_matchsettings_change", args=[current.pk]),
+        {"review_threshold": "0.55", "auto_merge_threshold": ""},
+    )
     assert _changes() == [("review_threshold", "0.5", "0.55", "t-admin")]
 
 
@@ -74,8 +85,10 @@ def test_switching_blocking_rules_off_and_on_records_their_names(role_client):
     client.post(reverse("matching:thresholds"), {"action": "rules", "rules_on": without_phone})
     client.post(reverse("matching:thresholds"), {"action": "rules", "rules_on": every})
 
-    assert _changes() == [("rules_off", None, "Same phone number (E.164)", "t-admin"),
-                          ("rules_off", "Same phone number (E.164)", None, "t-admin")]
+    assert _changes() == [
+        ("rules_off", None, "Same phone number (E.164)", "t-admin"),
+        ("rules_off", "Same phone number (E.164)", None, "t-admin"),
+    ]
     assert "blocking rules switched off" in client.get(reverse("matching:thresholds")).content.decode()
 
 

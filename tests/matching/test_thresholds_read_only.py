@@ -36,9 +36,9 @@ def test_without_auto_merge_the_steward_reads_that_it_is_off(role_client):
 
 def test_a_stewards_forged_post_changes_nothing(role_client):
     before = MatchSettings.current().review_threshold
-    response = role_client("steward").post(reverse("matching:thresholds"),
-                                           {"review_threshold": "0.9", "auto_merge_threshold": ""},
-                                           follow=True)
+    response = role_client("steward").post(
+        reverse("matching:thresholds"), {"review_threshold": "0.9", "auto_merge_threshold": ""}, follow=True
+    )
     assert "Only administrators may change the thresholds." in response.content.decode()
     assert MatchSettings.current().review_threshold == before
 

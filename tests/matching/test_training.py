@@ -50,10 +50,14 @@ def test_a_label_file_is_checked_whole_and_names_every_bad_line():
     crm, shop = SourceSystemFactory(name="CRM"), SourceSystemFactory(name="Shop")
     SourceRecordFactory(source_system=crm, source_key="1")
     SourceRecordFactory(source_system=shop, source_key="9")
-    handle = _label_file([["CRM", "1", "Shop", "9", "match"],
-                          ["CRM", "1", "Nowhere", "9", "match"],
-                          ["CRM", "404", "Shop", "9", "distinct"],
-                          ["CRM", "1", "Shop", "9", "maybe"]])
+    handle = _label_file(
+        [
+            ["CRM", "1", "Shop", "9", "match"],
+            ["CRM", "1", "Nowhere", "9", "match"],
+            ["CRM", "404", "Shop", "9", "distinct"],
+            ["CRM", "1", "Shop", "9", "maybe"],
+        ]
+    )
     with pytest.raises(LabelFileError) as error:
         labels_import(handle=handle)
     assert error.value.errors == [
@@ -72,8 +76,11 @@ def test_import_labels_refuses_a_file_with_the_wrong_header(tmp_path):
 
 
 def test_train_matcher_says_how_many_labels_it_needs():
-    with pytest.raises(CommandError, match=f"at least {MIN_MATCH_LABELS} 'match' and "
-                                           f"{MIN_DISTINCT_LABELS} 'distinct' labels; there are 0 and 0"):
+    with pytest.raises(
+        CommandError,
+        match=f"at least {MIN_MATCH_LABELS} 'match' and "
+        f"{MIN_DISTINCT_LABELS} 'distinct' labels; there are 0 and 0",
+    ):
         call_command("train_matcher", "--sync")
 
 
@@ -85,7 +92,7 @@ def test_a_party_flattens_to_the_fields_dedupe_compares(db):
     flats = party_records([r.party_id for r in records])
     for record in records:  # each party has one record yet: both views must agree exactly
         flat = flats[record.party_id]
-        assert list(flat)[:len(FIELDS)] == FIELDS  # then the comparisons' composites
+        assert list(flat)[: len(FIELDS)] == FIELDS  # then the comparisons' composites
         assert {"name", "address", "household"} <= set(flat)
         assert flat == source_record_record(record.standardized)
         assert all(v is None or v for v in flat.values())  # missing is None, never ""
@@ -119,8 +126,9 @@ def test_the_matcher_trains_from_imported_labels_and_the_model_loads(tmp_path):
     matcher = dedupe.StaticDedupe(io.BytesIO(bytes(model.settings_blob)), num_cores=1)
     first = SourceRecord.objects.get(source_system__name=multi[0][0][0], source_key=multi[0][0][1])
     second = SourceRecord.objects.get(source_system__name=multi[0][1][0], source_key=multi[0][1][1])
-    scores = matcher.score([(("a", source_record_record(first.standardized)),
-                             ("b", source_record_record(second.standardized)))])
+    scores = matcher.score(
+        [(("a", source_record_record(first.standardized)), ("b", source_record_record(second.standardized)))]
+    )
     assert 0.0 <= float(scores["score"][0]) <= 1.0
     assert TrainingLabel.objects.filter(label=Label.MATCH, origin="file").count() == 15
 

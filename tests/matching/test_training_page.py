@@ -42,7 +42,10 @@ def test_a_steward_answers_the_waiting_pair(demo, role_client, django_capture_on
     assert response.status_code == 302
     label = TrainingLabel.objects.get()
     assert (label.record_a_id, label.record_b_id, label.label) == (
-        pair.record_a_id, pair.record_b_id, "match")
+        pair.record_a_id,
+        pair.record_b_id,
+        "match",
+    )
     assert label.labelled_by.username == "t-steward"
     assert training_pair_next().pk != pair.pk
     assert len(callbacks) == 0  # 5 pairs still waiting (QUEUE_LOW): no refill yet
@@ -71,9 +74,17 @@ def test_the_pair_is_shown_as_stewards_know_it_and_compared_as_the_matcher_does(
     from tests.factories import SourceRecordFactory
 
     def record(key: str, given: str, email: str):
-        return SourceRecordFactory(source_key=key, standardized={
-            "kind": "individual", "attributes": {"given_name": given, "family_name": "Lee"},
-            "emails": [email], "phones": [], "address": None, "identifier": None})
+        return SourceRecordFactory(
+            source_key=key,
+            standardized={
+                "kind": "individual",
+                "attributes": {"given_name": given, "family_name": "Lee"},
+                "emails": [email],
+                "phones": [],
+                "address": None,
+                "identifier": None,
+            },
+        )
 
     a, b = record("A1", "Ann", "ann@x.org"), record("B1", "ANN", "ann@y.org")
     TrainingPair.objects.create(record_a=a, record_b=b)
@@ -87,10 +98,12 @@ def test_the_pair_is_shown_as_stewards_know_it_and_compared_as_the_matcher_does(
 def test_an_administrator_rolls_back_to_an_earlier_model(role_client):
     from matching.models import MatcherModel
 
-    old = MatcherModel.objects.create(settings_blob=b"v1", labels_match=5, labels_distinct=5,
-                                      training_seconds=1.0, is_active=False)
-    new = MatcherModel.objects.create(settings_blob=b"v2", labels_match=9, labels_distinct=9,
-                                      training_seconds=2.0, is_active=True)
+    old = MatcherModel.objects.create(
+        settings_blob=b"v1", labels_match=5, labels_distinct=5, training_seconds=1.0, is_active=False
+    )
+    new = MatcherModel.objects.create(
+        settings_blob=b"v2", labels_match=9, labels_distinct=9, training_seconds=2.0, is_active=True
+    )
     url = reverse("matching:model_activate", args=[old.pk])
     page = role_client("administrator").get(reverse("matching:training")).content.decode()
     assert f"Roll back to v{old.pk}" in page and f"Roll back to v{new.pk}" not in page
@@ -100,12 +113,14 @@ def test_an_administrator_rolls_back_to_an_earlier_model(role_client):
     assert f"Model v{old.pk} (5+5 labels) is active again" in response.content.decode()
     assert list(MatcherModel.objects.filter(is_active=True)) == [old]
     missing = role_client("administrator").post(
-        reverse("matching:model_activate", args=[999999]), follow=True)
+        reverse("matching:model_activate", args=[999999]), follow=True
+    )
     assert b"There is no model v999999" in missing.content
 
 
 def test_find_pairs_clicked_many_times_queues_one_refresh_until_a_worker_starts_it(
-        role_client, django_capture_on_commit_callbacks):
+    role_client, django_capture_on_commit_callbacks
+):
     # each click queued a refresh of half a minute or more: 236 clicks queued two hours of work
     from django.core.cache import cache
 
@@ -120,8 +135,14 @@ def test_find_pairs_clicked_many_times_queues_one_refresh_until_a_worker_starts_
         assert len(callbacks) == 1
         said = [[str(m) for m in page.context["messages"]] for page in pages]
         assert said[0] == ["Looking for the pairs the matcher is least sure about…"]
-        assert all(s == ["Already looking for the pairs the matcher is least sure about; they appear "
-                         "here when a worker has found them."] for s in said[1:])
+        assert all(
+            s
+            == [
+                "Already looking for the pairs the matcher is least sure about; they appear "
+                "here when a worker has found them."
+            ]
+            for s in said[1:]
+        )
         training_pairs_refresh_task.apply()  # a worker starts it: the next click queues another
         with django_capture_on_commit_callbacks() as callbacks:
             client.post(reverse("matching:training_refresh"))

@@ -20,19 +20,29 @@ pytestmark = pytest.mark.django_db
 
 def _record(given: str, party=None):
     party = party or PartyFactory()
-    return SourceRecordFactory(party=party, standardized={
-        "kind": "individual", "attributes": {"given_name": given, "family_name": "Lee"},
-        "emails": [], "phones": [], "address": None, "identifier": None})
+    return SourceRecordFactory(
+        party=party,
+        standardized={
+            "kind": "individual",
+            "attributes": {"given_name": given, "family_name": "Lee"},
+            "emails": [],
+            "phones": [],
+            "address": None,
+            "identifier": None,
+        },
+    )
 
 
 def _queue(n: int) -> list[TrainingPair]:
-    return [TrainingPair.objects.create(record_a=_record(f"A{i}"), record_b=_record(f"B{i}"))
-            for i in range(n)]
+    return [
+        TrainingPair.objects.create(record_a=_record(f"A{i}"), record_b=_record(f"B{i}")) for i in range(n)
+    ]
 
 
 @pytest.fixture
 def no_computing(monkeypatch):
     """Computing questions while a steward waits is the slowness this queue removes."""
+
     def refuse(**kwargs):
         raise AssertionError("the training page computed questions while a steward waited")
 
@@ -40,7 +50,8 @@ def no_computing(monkeypatch):
 
 
 def test_the_next_question_is_served_from_the_queue_without_computing(
-        role_client, no_computing, django_capture_on_commit_callbacks):
+    role_client, no_computing, django_capture_on_commit_callbacks
+):
     # Given more questions queued than the low-water mark
     pairs = _queue(QUEUE_LOW + 2)
     client = role_client("steward")
@@ -52,8 +63,9 @@ def test_the_next_question_is_served_from_the_queue_without_computing(
         assert page.context["pair"] == pairs[0]
         for expected_next in pairs[1:4]:
             answered = page.context["pair"]
-            page = client.post(reverse("matching:training_answer"),
-                               {"pair": answered.pk, "label": "distinct"}, follow=True)
+            page = client.post(
+                reverse("matching:training_answer"), {"pair": answered.pk, "label": "distinct"}, follow=True
+            )
             assert page.context["pair"] == expected_next
         seconds = time.monotonic() - started
 
@@ -67,11 +79,15 @@ def test_the_next_question_is_served_from_the_queue_without_computing(
 
 
 def test_the_queue_is_refilled_by_the_worker_before_it_runs_dry(
-        role_client, monkeypatch, django_capture_on_commit_callbacks):
+    role_client, monkeypatch, django_capture_on_commit_callbacks
+):
     pairs = _queue(QUEUE_LOW)
     fresh = [(_record(f"C{i}"), _record(f"D{i}")) for i in range(10)]
-    monkeypatch.setattr(questions_module, "training_questions", lambda *, count, sample_size=None: [
-        Question(a.pk, b.pk, 0.5, ()) for a, b in fresh[:count]])
+    monkeypatch.setattr(
+        questions_module,
+        "training_questions",
+        lambda *, count, sample_size=None: [Question(a.pk, b.pk, 0.5, ()) for a, b in fresh[:count]],
+    )
     client = role_client("steward")
 
     # Given QUEUE_LOW questions wait: opening the page asks for nothing
@@ -104,7 +120,8 @@ def test_a_question_answered_another_way_is_skipped_not_asked(no_computing):
 
 
 def test_an_empty_queue_waits_for_the_worker_then_says_when_the_data_has_no_more(
-        role_client, monkeypatch, django_capture_on_commit_callbacks):
+    role_client, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(questions_module, "training_questions", lambda **kwargs: [])
     client = role_client("steward")
 

@@ -34,8 +34,9 @@ def demo(tmp_path):
     """Seeded demo data; returns {source record id: entity id} from its truth file."""
     truth = tmp_path / "truth.csv"
     call_command("seed_demo", parties=200, sources=3, seed=9, truth=truth, stdout=io.StringIO())
-    ids = {(s, k): pk for pk, s, k in SourceRecord.objects.values_list(
-        "pk", "source_system__name", "source_key")}
+    ids = {
+        (s, k): pk for pk, s, k in SourceRecord.objects.values_list("pk", "source_system__name", "source_key")
+    }
     return {ids[(row["source"], row["source_key"])]: row["entity_id"] for row in csv.DictReader(truth.open())}
 
 
@@ -105,16 +106,22 @@ def test_training_records_its_phases_and_learns_predicates_covering_the_labelled
 
     model = matcher_train()
 
-    assert set(model.phase_seconds) == {"records", "blocking_sample", "evidence_sample",
-                                        "weights_from_data", "labels_and_predicates"}
+    assert set(model.phase_seconds) == {
+        "records",
+        "blocking_sample",
+        "evidence_sample",
+        "weights_from_data",
+        "labels_and_predicates",
+    }
     assert 0 < sum(model.phase_seconds.values()) <= model.training_seconds + 0.1
     assert MatcherModel.objects.get(is_active=True) == model
 
     # dedupe's blocking predicates are still learned from the labelled matches
     matcher = matcher_load(model)
     assert matcher.predicates
-    parts = [part for predicate in matcher.predicates
-             for part in getattr(predicate, "predicates", (predicate,))]
+    parts = [
+        part for predicate in matcher.predicates for part in getattr(predicate, "predicates", (predicate,))
+    ]
     assert not any(type(part).__name__ == "ExistsPredicate" for part in parts)  # "has a phone"
     from matching.fields import source_record_record
 

@@ -59,8 +59,9 @@ def test_undo_for_now_records_nothing_about_the_pair():
 def test_a_split_reads_unmerged_only_when_none_of_its_merges_stands():
     h = household()
     suggestion = suggestion_for(h.ids)
-    result = suggestion_split(suggestion_id=suggestion.pk, user=None,
-                              groups=[[p.pk for p in h.rosi], [p.pk for p in h.mechthilde]])
+    result = suggestion_split(
+        suggestion_id=suggestion.pk, user=None, groups=[[p.pk for p in h.rosi], [p.pk for p in h.mechthilde]]
+    )
     first, second = result.merges
 
     party_unmerge(event_id=first.pk, different_customers=False)

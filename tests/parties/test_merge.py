@@ -23,7 +23,10 @@ def test_it_moves_every_row_to_the_survivor_and_keeps_the_absorbed_ids():
     assert set(m.SourceRecord.objects.values_list("party_id", flat=True)) == {c.crm.pk}
     emails = m.ContactPointEmail.objects.filter(party=c.crm)
     assert sorted(emails.values_list("normalized", flat=True)) == [
-        "a.schmidt@shop.example", "anna@example.com", "pos@example.com"]
+        "a.schmidt@shop.example",
+        "anna@example.com",
+        "pos@example.com",
+    ]
     shared = emails.get(normalized="anna@example.com")
     assert {r.source_key for r in shared.reporting_records()} == {"C-1", "S-1"}  # provenance kept
     assert emails.filter(is_primary=True).count() == 1
@@ -47,8 +50,12 @@ def test_merge_then_unmerge_leaves_every_table_exactly_as_before():
     c = customer_copies()
     before = table_dump()
     user = UserFactory(username="steward1")
-    merge = party_merge(party_ids=[c.crm.pk, c.shop.pk, c.pos.pk], survivor_id=c.shop.pk, actor=user,
-                        chosen_values={"given_name": "Anna"})
+    merge = party_merge(
+        party_ids=[c.crm.pk, c.shop.pk, c.pos.pk],
+        survivor_id=c.shop.pk,
+        actor=user,
+        chosen_values={"given_name": "Anna"},
+    )
     assert table_dump() != before
 
     unmerge = party_unmerge(event_id=merge.pk, actor=user)
@@ -84,16 +91,20 @@ def test_a_merge_is_undone_only_once():
 def test_merging_a_merged_party_is_refused_naming_who_merged_it():
     c = customer_copies()
     party_merge(party_ids=[c.crm.pk, c.shop.pk], survivor_id=c.crm.pk, actor=UserFactory(username="ann"))
-    with pytest.raises(AlreadyHandled, match=f"party {c.shop.pk} was already merged into party "
-                                             f"{c.crm.pk} by ann"):
+    with pytest.raises(
+        AlreadyHandled, match=f"party {c.shop.pk} was already merged into party {c.crm.pk} by ann"
+    ):
         party_merge(party_ids=[c.shop.pk, c.pos.pk])
     assert m.PartyEvent.objects.count() == 1
 
 
-@pytest.mark.parametrize("ids, message", [
-    ([1], "at least two"),
-    ([999998, 999999], "there is no party 999998"),
-])
+@pytest.mark.parametrize(
+    "ids, message",
+    [
+        ([1], "at least two"),
+        ([999998, 999999], "there is no party 999998"),
+    ],
+)
 def test_bad_merges_are_refused_with_a_reason(ids, message):
     with pytest.raises(MergeRefused, match=message):
         party_merge(party_ids=ids)

@@ -27,8 +27,9 @@ def _std(**attributes):
 
 
 def _engagement(party, kind: str, days_ago: int, **extra) -> Engagement:
-    return Engagement.objects.create(party=party, engagement_type=kind,
-                                     occurred_at=timezone.now() - dt.timedelta(days=days_ago), **extra)
+    return Engagement.objects.create(
+        party=party, engagement_type=kind, occurred_at=timezone.now() - dt.timedelta(days=days_ago), **extra
+    )
 
 
 @pytest.fixture
@@ -36,18 +37,26 @@ def bill():
     erp = SourceSystemFactory(name="ERP", trust_rank=5)
     shop = SourceSystemFactory(name="Shop", trust_rank=40)
     party = PartyFactory(given_name="x", family_name="x")
-    SourceRecordFactory(party=party, source_system=shop, source_key="S-1",
-                        source_updated_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
-                        standardized=_std(given_name="Bill", family_name="Gates", birth_date="1955-10-28"))
-    SourceRecordFactory(party=party, source_system=erp, source_key="E-1",
-                        source_updated_at=dt.datetime(2023, 7, 9, tzinfo=dt.UTC),
-                        standardized=_std(given_name="William", family_name="Gates", birth_date=""))
+    SourceRecordFactory(
+        party=party,
+        source_system=shop,
+        source_key="S-1",
+        source_updated_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
+        standardized=_std(given_name="Bill", family_name="Gates", birth_date="1955-10-28"),
+    )
+    SourceRecordFactory(
+        party=party,
+        source_system=erp,
+        source_key="E-1",
+        source_updated_at=dt.datetime(2023, 7, 9, tzinfo=dt.UTC),
+        standardized=_std(given_name="William", family_name="Gates", birth_date=""),
+    )
     return party_golden_refresh(party_id=party.pk)
 
 
 def _golden_rows(html: str) -> dict[str, str]:
     start = html.index('data-testid="golden"')
-    section = html[start:html.index("</section>", start)]
+    section = html[start : html.index("</section>", start)]
     rows = re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td>", section, re.S)
     return {label: re.sub(r"<[^>]+>", " ", cell) for label, cell in rows}
 
@@ -64,8 +73,10 @@ def test_each_golden_value_shows_the_source_and_date_it_came_from(role_client, b
 
 def test_a_steward_override_shows_who_pinned_it(role_client, bill, steward):
     client = role_client("steward")
-    client.post(reverse("parties:override", args=[bill.pk]),
-                {"attribute": "given_name", "value": "Billy", "reason": "customer asked"})
+    client.post(
+        reverse("parties:override", args=[bill.pk]),
+        {"attribute": "given_name", "value": "Billy", "reason": "customer asked"},
+    )
     rows = _golden_rows(client.get(bill.get_absolute_url()).content.decode())
     assert "Billy" in rows["Given name"] and steward.username in rows["Given name"]
 
@@ -90,10 +101,17 @@ def test_totals_count_orders_and_subtract_returns_per_currency(bill):
 
 
 def test_the_timeline_filters_by_type_and_pages_through_thousands(role_client, bill):
-    Engagement.objects.bulk_create([
-        Engagement(party=bill, engagement_type="order" if i % 4 == 0 else "web_visit",
-                   occurred_at=timezone.now() - dt.timedelta(hours=i), external_id=f"T{i}")
-        for i in range(1200)])
+    Engagement.objects.bulk_create(
+        [
+            Engagement(
+                party=bill,
+                engagement_type="order" if i % 4 == 0 else "web_visit",
+                occurred_at=timezone.now() - dt.timedelta(hours=i),
+                external_id=f"T{i}",
+            )
+            for i in range(1200)
+        ]
+    )
     client = role_client("steward")
 
     # A fixed number of queries however many touch points the party has.
@@ -107,8 +125,9 @@ def test_the_timeline_filters_by_type_and_pages_through_thousands(role_client, b
     assert "T200" in html and "T196" not in html  # page 2 starts at the 51st order (every 4th)
 
     # The filter chips alone, for htmx.
-    partial = client.get(bill.get_absolute_url(), {"type": "Web visit"},
-                         HTTP_HX_REQUEST="true", HTTP_HX_TARGET="timeline")
+    partial = client.get(
+        bill.get_absolute_url(), {"type": "Web visit"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="timeline"
+    )
     body = partial.content.decode()
     assert body.lstrip().startswith("<section") and "<html" not in body
     assert set(re.findall(r'data-testid="engagement" data-type="(\w+)"', body)) == {"web_visit"}
@@ -144,16 +163,21 @@ def test_merge_history_and_consent_badges(role_client, bill, administrator):
     email = EmailFactory(party=other, raw_value="bill@example.com", normalized="bill@example.com")
     party_merge(party_ids=[bill.pk, other.pk], survivor_id=bill.pk, actor=administrator)
     purpose = DataUsePurpose.objects.filter(is_active=True).order_by("pk").first()
-    ContactPointTypeConsent.objects.create(party=bill, channel="email", purpose=purpose,
-                                           status=ConsentStatus.OPT_OUT, captured_at=timezone.now(),
-                                           capture_source="web form")
+    ContactPointTypeConsent.objects.create(
+        party=bill,
+        channel="email",
+        purpose=purpose,
+        status=ConsentStatus.OPT_OUT,
+        captured_at=timezone.now(),
+        capture_source="web form",
+    )
 
     html = role_client("marketing").get(bill.get_absolute_url()).content.decode()
 
-    history = html[html.index('data-testid="merge-history"'):]
-    assert f'href="/parties/{other.pk}/"' in history[:history.index("</section>")]
-    contacts = html[html.index(email.normalized):]
-    assert f"✗ {purpose.name}" in contacts[:contacts.index("</li>")]
+    history = html[html.index('data-testid="merge-history"') :]
+    assert f'href="/parties/{other.pk}/"' in history[: history.index("</section>")]
+    contacts = html[html.index(email.normalized) :]
+    assert f"✗ {purpose.name}" in contacts[: contacts.index("</li>")]
     assert 'data-testid="consents-summary"' in html
 
 
@@ -174,18 +198,30 @@ def test_a_phone_number_shows_its_sms_consent_by_channel_and_its_own_consent_onc
     from parties.models import ContactPointPhone
 
     purposes = list(DataUsePurpose.objects.filter(is_active=True).order_by("pk")[:2])
-    phone = ContactPointPhone.objects.create(party=bill, raw_value="+4915123456789",
-                                             normalized="+4915123456789", country="DE")
-    ContactPointTypeConsent.objects.create(party=bill, channel="sms", purpose=purposes[0],
-                                           status=ConsentStatus.OPT_OUT, captured_at=timezone.now(),
-                                           capture_source="SMS STOP")
-    ContactPointConsent.objects.create(party=bill, point_kind="phone", point_id=phone.pk, purpose=purposes[1],
-                                       status=ConsentStatus.OPT_IN, captured_at=timezone.now(),
-                                       capture_source="call centre")
+    phone = ContactPointPhone.objects.create(
+        party=bill, raw_value="+4915123456789", normalized="+4915123456789", country="DE"
+    )
+    ContactPointTypeConsent.objects.create(
+        party=bill,
+        channel="sms",
+        purpose=purposes[0],
+        status=ConsentStatus.OPT_OUT,
+        captured_at=timezone.now(),
+        capture_source="SMS STOP",
+    )
+    ContactPointConsent.objects.create(
+        party=bill,
+        point_kind="phone",
+        point_id=phone.pk,
+        purpose=purposes[1],
+        status=ConsentStatus.OPT_IN,
+        captured_at=timezone.now(),
+        capture_source="call centre",
+    )
 
     html = role_client("steward").get(bill.get_absolute_url()).content.decode()
 
-    item = html[html.index(phone.normalized):]
-    item = item[:item.index("</li>")]
+    item = html[html.index(phone.normalized) :]
+    item = item[: item.index("</li>")]
     assert f"SMS: ✗ {purposes[0].name}" in item
     assert item.count(f"✓ {purposes[1].name}") == 1 and f"SMS: ✓ {purposes[1].name}" not in item

@@ -21,8 +21,10 @@ MANCHESTER = "+441613533342"
 
 # --- the standardizer ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw", ["+44 161 353 3342", "0044 161 3533342", "0161 3533342", "+441613533342",
-                                 "01613533342"])
+
+@pytest.mark.parametrize(
+    "raw", ["+44 161 353 3342", "0044 161 3533342", "0161 3533342", "+441613533342", "01613533342"]
+)
 def test_every_spelling_of_a_manchester_number_on_a_gb_customer_is_the_same_e164(raw):
     phone = std.phone_normalize(raw, "DE", address_country="GB")
     assert (phone.normalized, phone.country, phone.problem) == (MANCHESTER, "GB", "")
@@ -38,8 +40,10 @@ def test_without_an_address_country_the_source_default_region_still_reads_the_nu
     # a GB national number from a DE source, nobody's address saying otherwise: not valid in DE
     phone = std.phone_normalize("0161 3533342", "DE")
     assert phone.normalized == "01613533342"
-    assert phone.problem == ("not a valid phone number for its country: read as DE, the default region; "
-                             "write it with +country if it is from elsewhere")
+    assert phone.problem == (
+        "not a valid phone number for its country: read as DE, the default region; "
+        "write it with +country if it is from elsewhere"
+    )
 
 
 def test_an_address_country_phone_numbers_do_not_know_falls_back_to_the_default_region():
@@ -56,27 +60,39 @@ def test_a_number_with_its_own_prefix_keeps_its_country_whatever_the_address(raw
 def test_a_junk_number_is_still_flagged_and_the_reason_names_the_country_it_was_read_in():
     phone = std.phone_normalize("12345", "DE", address_country="GB")
     assert phone.normalized == "12345"
-    assert phone.problem == ("not a valid phone number for its country: read as GB, the customer's "
-                             "address country; write it with +country if it is from elsewhere")
+    assert phone.problem == (
+        "not a valid phone number for its country: read as GB, the customer's "
+        "address country; write it with +country if it is from elsewhere"
+    )
     prefixed = std.phone_normalize("+49 12", "US", address_country="GB")
     assert prefixed.problem == "not a valid phone number for its country: read with its own prefix +49 (DE)"
     assert std.phone_normalize("call me", "DE", address_country="GB").problem.startswith(
-        "unreadable phone number")
+        "unreadable phone number"
+    )
 
 
 # --- the party page's form and the API --------------------------------------------------------
 
+
 def _party_with_address(country: str) -> m.Party:
     party = PartyFactory()
-    m.ContactPointAddress.objects.create(party=party, raw_value="somewhere", line1="1 High Street",
-                                         country=country, normalized=f"1 high street {country}",
-                                         is_primary=True)
+    m.ContactPointAddress.objects.create(
+        party=party,
+        raw_value="somewhere",
+        line1="1 High Street",
+        country=country,
+        normalized=f"1 high street {country}",
+        is_primary=True,
+    )
     return party
 
 
 def _form_add(client, party, value: str, region: str = ""):
-    return client.post(reverse("parties:contact_point", args=[party.pk]),
-                       {"action": "add", "kind": "phone", "value": value, "region": region}, follow=True)
+    return client.post(
+        reverse("parties:contact_point", args=[party.pk]),
+        {"action": "add", "kind": "phone", "value": value, "region": region},
+        follow=True,
+    )
 
 
 @pytest.mark.django_db
@@ -97,8 +113,10 @@ def test_the_form_correction_reads_in_the_address_country_and_an_explicit_region
     _form_add(client, party, "+44 161 353 3342")
     phone = m.ContactPointPhone.objects.get(party=party)
 
-    client.post(reverse("parties:contact_point", args=[party.pk]),
-                {"action": "correct", "kind": "phone", "point": phone.pk, "value": "0161 3533343"})
+    client.post(
+        reverse("parties:contact_point", args=[party.pk]),
+        {"action": "correct", "kind": "phone", "point": phone.pk, "value": "0161 3533343"},
+    )
     phone.refresh_from_db()
     assert phone.normalized == "+441613533343"
 
@@ -115,8 +133,10 @@ def test_the_form_refuses_a_junk_number_and_an_unknown_region_with_the_reason(ro
     junk = _form_add(client, party, "12345").content.decode()
     unknown = _form_add(client, party, "0161 3533342", region="XX").content.decode()
 
-    assert "value: not a valid phone number for its country: read as GB, the customer&#x27;s address " \
-           "country" in junk
+    assert (
+        "value: not a valid phone number for its country: read as GB, the customer&#x27;s address "
+        "country" in junk
+    )
     assert "region: &#x27;XX&#x27; is not a country code phone numbers know" in unknown
     assert not m.ContactPointPhone.objects.exists() and not m.PartyEvent.objects.exists()
 
@@ -128,15 +148,23 @@ def test_the_api_reads_a_number_in_the_partys_address_country_else_in_the_us():
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     british, american, nowhere = _party_with_address("GB"), _party_with_address("US"), PartyFactory()
 
-    added = [client.post(f"/api/v1/parties/{party.pk}/contact-points/",
-                         {"kind": "phone", "value": value}, format="json")
-             for party, value in ((british, "0161 3533342"), (american, "(818) 728-5898"))]
-    refused = client.post(f"/api/v1/parties/{nowhere.pk}/contact-points/",
-                          {"kind": "phone", "value": "0161 3533342"}, format="json")
+    added = [
+        client.post(
+            f"/api/v1/parties/{party.pk}/contact-points/", {"kind": "phone", "value": value}, format="json"
+        )
+        for party, value in ((british, "0161 3533342"), (american, "(818) 728-5898"))
+    ]
+    refused = client.post(
+        f"/api/v1/parties/{nowhere.pk}/contact-points/",
+        {"kind": "phone", "value": "0161 3533342"},
+        format="json",
+    )
 
     assert [r.status_code for r in added] == [201, 201], [r.content for r in added]
     assert [(r.json()["value"], r.json()["country"]) for r in added] == [
-        (MANCHESTER, "GB"), ("+18187285898", "US")]
+        (MANCHESTER, "GB"),
+        ("+18187285898", "US"),
+    ]
     assert m.ContactPointPhone.objects.get(party=british).normalized == MANCHESTER
     assert refused.status_code == 400
     assert "read as US, the default region" in str(refused.json())
@@ -145,11 +173,13 @@ def test_the_api_reads_a_number_in_the_partys_address_country_else_in_the_us():
 
 # --- the search box -------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_the_search_finds_a_gb_customers_number_written_the_national_way_from_a_us_search_box():
     party = _party_with_address("GB")
-    m.ContactPointPhone.objects.create(party=party, raw_value="0161 3533342", normalized=MANCHESTER,
-                                       country="GB")
+    m.ContactPointPhone.objects.create(
+        party=party, raw_value="0161 3533342", normalized=MANCHESTER, country="GB"
+    )
 
     result = party_find(q="0161 3533342", default_region="US")
 

@@ -24,11 +24,20 @@ from tests.factories import SourceSystemFactory
 pytestmark = pytest.mark.django_db
 
 ROW = {
-    "source_key": "C-1", "given_name": "  MARIE ", "family_name": "curie", "birth_date": "07/11/1867",
-    "gender": "F", "email": "Marie.Curie@Example.FR", "email_2": "marie.curie@example.fr",
-    "phone": "06 12 34 56 78", "address_line1": "11 rue pierre et marie curie",
-    "postal_code": "75005", "city": "PARIS", "country": "France",
-    "identifier_type": "customer_number", "identifier_value": "cu-0001",
+    "source_key": "C-1",
+    "given_name": "  MARIE ",
+    "family_name": "curie",
+    "birth_date": "07/11/1867",
+    "gender": "F",
+    "email": "Marie.Curie@Example.FR",
+    "email_2": "marie.curie@example.fr",
+    "phone": "06 12 34 56 78",
+    "address_line1": "11 rue pierre et marie curie",
+    "postal_code": "75005",
+    "city": "PARIS",
+    "country": "France",
+    "identifier_type": "customer_number",
+    "identifier_value": "cu-0001",
     "updated_at": "2025-03-01T10:00:00Z",
 }
 
@@ -54,11 +63,15 @@ def test_it_standardizes_a_canonical_row(source):
 
 
 def test_it_splits_a_full_name_when_given_and_family_are_absent(source):
-    row = row_standardize({"source_key": "2", "full_name": "Dr. John Quincy Adams Jr."},
-                          source=source)
+    row = row_standardize({"source_key": "2", "full_name": "Dr. John Quincy Adams Jr."}, source=source)
     attrs = row.attributes
-    assert (attrs["salutation"], attrs["given_name"], attrs["middle_name"], attrs["family_name"],
-            attrs["name_suffix"]) == ("Dr.", "John", "Quincy", "Adams", "Jr.")
+    assert (
+        attrs["salutation"],
+        attrs["given_name"],
+        attrs["middle_name"],
+        attrs["family_name"],
+        attrs["name_suffix"],
+    ) == ("Dr.", "John", "Quincy", "Adams", "Jr.")
 
 
 def test_it_reads_a_row_with_only_an_organization_name_as_an_organization(source):
@@ -67,9 +80,18 @@ def test_it_reads_a_row_with_only_an_organization_name_as_an_organization(source
 
 
 def test_it_keeps_unreadable_values_and_reports_each_with_its_field(source):
-    row = row_standardize({"source_key": "4", "given_name": "Al", "birth_date": "31/02/1999",
-                           "email": "not-an-email", "phone": "12", "country": "Atlantis",
-                           "gender": "?"}, source=source)
+    row = row_standardize(
+        {
+            "source_key": "4",
+            "given_name": "Al",
+            "birth_date": "31/02/1999",
+            "email": "not-an-email",
+            "phone": "12",
+            "country": "Atlantis",
+            "gender": "?",
+        },
+        source=source,
+    )
     assert {p.field for p in row.problems} == {"birth_date", "email", "phone", "country", "gender"}
     assert row.emails[0]["normalized"] == "not-an-email"
 
@@ -77,7 +99,8 @@ def test_it_keeps_unreadable_values_and_reports_each_with_its_field(source):
 def test_it_creates_a_party_with_its_source_record_and_contact_points(source):
     # When one row is turned into a new party
     [record] = parties_create_from_rows(
-        source=source, records=[NewRecord(ROW, row_standardize(ROW, source=source))])
+        source=source, records=[NewRecord(ROW, row_standardize(ROW, source=source))]
+    )
 
     # Then the raw row is kept verbatim beside the standardized values
     record = SourceRecord.objects.get(pk=record.pk)
@@ -90,12 +113,18 @@ def test_it_creates_a_party_with_its_source_record_and_contact_points(source):
     # the two spellings of one email became one contact point, linked to its source record
     email = ContactPointEmail.objects.get(party=party)
     assert (email.normalized, email.is_primary, email.validity) == (
-        "marie.curie@example.fr", True, Validity.VALID)
+        "marie.curie@example.fr",
+        True,
+        Validity.VALID,
+    )
     assert email.reporting_records() == [record]
     assert ContactPointPhone.objects.get(party=party).normalized == "+33612345678"
     address = ContactPointAddress.objects.get(party=party)
     assert (address.line1, address.postal_code, address.country) == (
-        "11 Rue Pierre et Marie Curie", "75005", "FR")
+        "11 Rue Pierre et Marie Curie",
+        "75005",
+        "FR",
+    )
     assert PartyIdentification.objects.get(party=party).issuer == "French CRM"
 
 

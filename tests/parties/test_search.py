@@ -32,14 +32,21 @@ def people():
     maria = _person("Maria", "Garcia")
     for i in range(30):  # names that must not crowd out the real match
         _person(f"Person{i}", f"Other{i}")
-    EmailFactory(party=john, raw_value="john.smith@example.com", normalized="john.smith@example.com",
-                 is_primary=True)
+    EmailFactory(
+        party=john, raw_value="john.smith@example.com", normalized="john.smith@example.com", is_primary=True
+    )
     _phone(john, "+4930123456789")
     ContactPointAddress.objects.create(
-        party=maria, line1="Calle Mayor 1", postal_code="28013", city="Madrid", country="ES",
-        normalized="calle mayor 1|28013|madrid|es")
-    PartyIdentification.objects.create(party=jane, identifier_type="tax_id", value="DE 123-456",
-                                       normalized="DE123456")
+        party=maria,
+        line1="Calle Mayor 1",
+        postal_code="28013",
+        city="Madrid",
+        country="ES",
+        normalized="calle mayor 1|28013|madrid|es",
+    )
+    PartyIdentification.objects.create(
+        party=jane, identifier_type="tax_id", value="DE 123-456", normalized="DE123456"
+    )
     SourceRecordFactory(party=maria, source_system=SourceSystemFactory(name="POS"), source_key="POS-77")
     return {"john": john, "jane": jane, "maria": maria}
 

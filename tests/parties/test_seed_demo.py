@@ -54,7 +54,8 @@ def test_the_truth_groups_span_several_source_systems(tmp_path):
     assert SourceRecord.objects.count() == len(rows) == Party.objects.count()
     for row in rows[:50]:
         assert SourceRecord.objects.filter(
-            source_system__name=row["source"], source_key=row["source_key"]).exists()
+            source_system__name=row["source"], source_key=row["source_key"]
+        ).exists()
 
 
 def test_the_duplicates_are_messy_copies_of_one_customer(tmp_path):
@@ -67,10 +68,13 @@ def test_the_duplicates_are_messy_copies_of_one_customer(tmp_path):
     for keys in groups.values():
         if len(keys) < 2:
             continue
-        payloads = [SourceRecord.objects.get(source_system__name=s, source_key=k).raw_payload
-                    for s, k in keys]
-        names = {(p.get("given_name"), p.get("family_name"), p.get("full_name"),
-                  p.get("organization_name")) for p in payloads}
+        payloads = [
+            SourceRecord.objects.get(source_system__name=s, source_key=k).raw_payload for s, k in keys
+        ]
+        names = {
+            (p.get("given_name"), p.get("family_name"), p.get("full_name"), p.get("organization_name"))
+            for p in payloads
+        }
         differing += len(names) > 1
     assert differing >= 10  # typos, nicknames, swapped names, format variants
 
@@ -93,14 +97,19 @@ def test_household_members_are_different_customers_linked_both_ways(tmp_path, ro
     entity_of = {(r["source"], r["source_key"]): r["entity_id"] for r in _truth(truth)}
 
     # Then some people live together: two parties, two different real-world customers
-    links = list(PartyRelationship.objects.filter(kind=RelationshipKind.HOUSEHOLD_MEMBER)
-                 .select_related("from_party", "to_party"))
+    links = list(
+        PartyRelationship.objects.filter(kind=RelationshipKind.HOUSEHOLD_MEMBER).select_related(
+            "from_party", "to_party"
+        )
+    )
     assert len(links) >= 10
     same_home = same_name = 0
     for link in links:
         assert link.from_party_id != link.to_party_id
-        records = [SourceRecord.objects.filter(party=p).select_related("source_system").first()
-                   for p in (link.from_party, link.to_party)]
+        records = [
+            SourceRecord.objects.filter(party=p).select_related("source_system").first()
+            for p in (link.from_party, link.to_party)
+        ]
         entities = {entity_of[(r.source_system.name, r.source_key)] for r in records}
         assert len(entities) == 2  # the truth file does not call them duplicates
         payloads = [r.raw_payload for r in records]
@@ -134,12 +143,15 @@ def test_if_empty_leaves_existing_data_alone():
     assert SourceRecord.objects.count() == before
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"parties": -1}, "--parties -1 must be 0 or more"),
-    ({"parties": 5, "duplicate_rate": "lots"}, "--duplicate-rate 'lots' is not a number"),
-    ({"parties": 5, "duplicate_rate": "1.5"}, "must be between 0 and 1"),
-    ({"parties": 5, "sources": 99}, "sources"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"parties": -1}, "--parties -1 must be 0 or more"),
+        ({"parties": 5, "duplicate_rate": "lots"}, "--duplicate-rate 'lots' is not a number"),
+        ({"parties": 5, "duplicate_rate": "1.5"}, "must be between 0 and 1"),
+        ({"parties": 5, "sources": 99}, "sources"),
+    ],
+)
 def test_it_rejects_bad_arguments_with_a_clear_message(options, message):
     with pytest.raises(CommandError, match=message):
         call_command("seed_demo", **options)

@@ -48,14 +48,24 @@ def test_saving_the_same_rules_and_a_refused_rule_record_nothing(role_client):
 
 
 def test_the_survivorship_admin_records_the_change(role_client):
-    role_client("administrator").post(reverse("admin:parties_survivorshiprule_add"),
-                                      {"attribute": "family_name", "rule": "longest"})
+    role_client("administrator").post(
+        reverse("admin:parties_survivorshiprule_add"), {"attribute": "family_name", "rule": "longest"}
+    )
     assert _changes(SURVIVORSHIP_SETTING) == [
-        ("family_name", "Source trust rank", "Most complete (longest)", "t-admin")]
+        ("family_name", "Source trust rank", "Most complete (longest)", "t-admin")
+    ]
 
 
-SOURCE_FORM = {"name": "Web shop", "kind": "ecommerce", "data_category": "1p", "trust_rank": "30",
-               "default_region": "DE", "date_order": "DMY", "description": "", "is_active": "on"}
+SOURCE_FORM = {
+    "name": "Web shop",
+    "kind": "ecommerce",
+    "data_category": "1p",
+    "trust_rank": "30",
+    "default_region": "DE",
+    "date_order": "DMY",
+    "description": "",
+    "is_active": "on",
+}
 
 
 def test_registering_and_editing_a_source_system_on_its_pages_is_recorded(role_client):
@@ -67,14 +77,19 @@ def test_registering_and_editing_a_source_system_on_its_pages_is_recorded(role_c
     assert registered["name"] == "Web shop" and registered["kind"] == "E-commerce / web shop"
     assert registered["trust_rank"] == "30" and "description" not in registered
 
-    response = client.post(reverse("parties:source_edit", args=[source.pk]),
-                           {**SOURCE_FORM, "trust_rank": "5", "is_active": ""}, follow=True)
+    response = client.post(
+        reverse("parties:source_edit", args=[source.pk]),
+        {**SOURCE_FORM, "trust_rank": "5", "is_active": ""},
+        follow=True,
+    )
 
     assert response.status_code == 200
     source.refresh_from_db()
     assert (source.trust_rank, source.is_active) == (5, False)
-    assert _changes(SOURCE_SYSTEM_SETTING, source.pk)[-2:] == [("trust_rank", "30", "5", "t-admin"),
-                                                               ("is_active", "yes", "no", "t-admin")]
+    assert _changes(SOURCE_SYSTEM_SETTING, source.pk)[-2:] == [
+        ("trust_rank", "30", "5", "t-admin"),
+        ("is_active", "yes", "no", "t-admin"),
+    ]
     page = client.get(reverse("parties:source_edit", args=[source.pk])).content.decode()
     assert 'data-testid="setting-changes"' in page and "trust rank" in page
 
@@ -83,8 +98,9 @@ def test_a_refused_source_system_change_records_nothing(role_client):
     source = SourceSystemFactory(name="CRM", trust_rank=10)
     client = role_client("administrator")
 
-    response = client.post(reverse("parties:source_edit", args=[source.pk]),
-                           {**SOURCE_FORM, "name": "CRM", "trust_rank": "500"})
+    response = client.post(
+        reverse("parties:source_edit", args=[source.pk]), {**SOURCE_FORM, "name": "CRM", "trust_rank": "500"}
+    )
     assert response.status_code == 200 and "trust_rank" in response.context["form"].errors
     with pytest.raises(ValidationError):
         source_system_update(source_id=source.pk, values={"trust_rank": 0})
@@ -98,7 +114,8 @@ def test_the_source_system_admin_records_the_change(role_client):
     source = SourceSystemFactory(name="CRM", trust_rank=10)
     form = {**SOURCE_FORM, "name": "CRM", "trust_rank": "20", "column_mappings": "{}"}
     response = role_client("administrator").post(
-        reverse("admin:parties_sourcesystem_change", args=[source.pk]), form)
+        reverse("admin:parties_sourcesystem_change", args=[source.pk]), form
+    )
     assert response.status_code == 302, response.content
     assert ("trust_rank", "10", "20", "t-admin") in _changes(SOURCE_SYSTEM_SETTING, source.pk)
 
@@ -114,8 +131,13 @@ def test_an_upload_that_registers_a_new_source_system_records_who_uploaded_it(tm
     content = b"source_key,given_name,family_name,email\nk1,A,B,a@x.org\n"
     stored = import_file_store(stream=io.BytesIO(content), original_name="a.csv")
     ada = UserFactory(username="ada")
-    job = import_job_create(kind="parties", stored_name=stored, original_name="a.csv", user=ada,
-                            new_source={"name": "Shop", "default_region": "DE", "date_order": "DMY"})
+    job = import_job_create(
+        kind="parties",
+        stored_name=stored,
+        original_name="a.csv",
+        user=ada,
+        new_source={"name": "Shop", "default_region": "DE", "date_order": "DMY"},
+    )
     import_job_start(job=job, enqueue=False)
 
     source = ImportJob.objects.get(pk=job.pk).source_system

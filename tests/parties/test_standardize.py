@@ -7,10 +7,13 @@ import pytest
 from parties.services import standardize as std
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("  John.Doe@Example.COM ", "john.doe@example.com"),
-    ("ANNA@web.de", "anna@web.de"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  John.Doe@Example.COM ", "john.doe@example.com"),
+        ("ANNA@web.de", "anna@web.de"),
+    ],
+)
 def test_it_lower_cases_valid_emails(raw, expected):
     assert std.email_normalize(raw) == std.Cleaned(expected)
 
@@ -20,13 +23,16 @@ def test_it_keeps_an_invalid_email_with_the_reason():
     assert cleaned.value == "anna(at)web.de" and "invalid email" in cleaned.problem
 
 
-@pytest.mark.parametrize(("raw", "region", "e164", "kind"), [
-    ("(415) 555-2671", "US", "+14155552671", ""),
-    ("0049 30 1234567", "US", "+49301234567", "fixed"),
-    ("030 1234567", "DE", "+49301234567", "fixed"),
-    ("+44 7911 123456", "DE", "+447911123456", "mobile"),
-    ("06 12 34 56 78", "FR", "+33612345678", "mobile"),
-])
+@pytest.mark.parametrize(
+    ("raw", "region", "e164", "kind"),
+    [
+        ("(415) 555-2671", "US", "+14155552671", ""),
+        ("0049 30 1234567", "US", "+49301234567", "fixed"),
+        ("030 1234567", "DE", "+49301234567", "fixed"),
+        ("+44 7911 123456", "DE", "+447911123456", "mobile"),
+        ("06 12 34 56 78", "FR", "+33612345678", "mobile"),
+    ],
+)
 def test_it_writes_phone_numbers_as_e164(raw, region, e164, kind):
     phone = std.phone_normalize(raw, region)
     assert (phone.normalized, phone.problem) == (e164, "")
@@ -39,10 +45,19 @@ def test_it_keeps_the_digits_of_an_unreadable_phone_number_with_the_reason():
     assert phone.normalized == "1234" and phone.problem
 
 
-@pytest.mark.parametrize(("raw", "iso"), [
-    ("Deutschland", "DE"), ("Germany", "DE"), ("deu", "DE"), ("UK", "GB"),
-    ("United States", "US"), ("usa", "US"), ("fr", "FR"), ("The Netherlands", "NL"),
-])
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("Deutschland", "DE"),
+        ("Germany", "DE"),
+        ("deu", "DE"),
+        ("UK", "GB"),
+        ("United States", "US"),
+        ("usa", "US"),
+        ("fr", "FR"),
+        ("The Netherlands", "NL"),
+    ],
+)
 def test_it_reads_countries_as_iso_alpha_2(raw, iso):
     assert std.country_normalize(raw).value == iso
 
@@ -51,14 +66,17 @@ def test_it_reports_an_unknown_country():
     assert std.country_normalize("Narnia").problem == "unknown country 'Narnia'"
 
 
-@pytest.mark.parametrize(("raw", "order", "expected"), [
-    ("31/12/1980", "DMY", date(1980, 12, 31)),
-    ("31.12.1980", "DMY", date(1980, 12, 31)),
-    ("12/31/1980", "MDY", date(1980, 12, 31)),
-    ("1980-12-31", "MDY", date(1980, 12, 31)),
-    ("03/04/1990", "DMY", date(1990, 4, 3)),
-    ("03/04/1990", "MDY", date(1990, 3, 4)),
-])
+@pytest.mark.parametrize(
+    ("raw", "order", "expected"),
+    [
+        ("31/12/1980", "DMY", date(1980, 12, 31)),
+        ("31.12.1980", "DMY", date(1980, 12, 31)),
+        ("12/31/1980", "MDY", date(1980, 12, 31)),
+        ("1980-12-31", "MDY", date(1980, 12, 31)),
+        ("03/04/1990", "DMY", date(1990, 4, 3)),
+        ("03/04/1990", "MDY", date(1990, 3, 4)),
+    ],
+)
 def test_it_reads_dates_in_the_sources_order(raw, order, expected):
     assert std.date_parse(raw, order) == (expected, "")
 
@@ -81,10 +99,12 @@ def test_it_unifies_street_abbreviations():
 
 
 def test_two_spellings_of_one_address_get_the_same_key():
-    a = std.address_key(line1=std.street_clean("12 Main Street"), line2="", postal_code="10115",
-                        city="Berlin", country="DE")
-    b = std.address_key(line1=std.street_clean("12 MAIN ST."), line2="", postal_code="101 15",
-                        city="berlin", country="DE")
+    a = std.address_key(
+        line1=std.street_clean("12 Main Street"), line2="", postal_code="10115", city="Berlin", country="DE"
+    )
+    b = std.address_key(
+        line1=std.street_clean("12 MAIN ST."), line2="", postal_code="101 15", city="berlin", country="DE"
+    )
     assert a == b
 
 
@@ -92,33 +112,59 @@ def test_it_normalizes_identifiers():
     assert std.identifier_normalize("de 123-456.78") == "DE12345678"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("jan van der berg", "Jan van der Berg"),
-    ("Jan VAN DER BERG", "Jan Van Der Berg"),
-    ("HENRY FORD III", "Henry Ford III"),
-    ("o'neil", "O'Neil"),
-    ("JEAN-LUC", "Jean-Luc"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("jan van der berg", "Jan van der Berg"),
+        ("Jan VAN DER BERG", "Jan Van Der Berg"),
+        ("HENRY FORD III", "Henry Ford III"),
+        ("o'neil", "O'Neil"),
+        ("JEAN-LUC", "Jean-Luc"),
+    ],
+)
 def test_it_title_cases_names_written_all_in_one_case(raw, expected):
     assert std.name_clean(raw) == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("ACME GMBH", "Acme GmbH"),
-    ("crescent foods llc", "Crescent Foods LLC"),
-    ("Müller & Söhne KG", "Müller & Söhne KG"),
-    ("BOSCH AG", "Bosch AG"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ACME GMBH", "Acme GmbH"),
+        ("crescent foods llc", "Crescent Foods LLC"),
+        ("Müller & Söhne KG", "Müller & Söhne KG"),
+        ("BOSCH AG", "Bosch AG"),
+    ],
+)
 def test_it_keeps_the_spelling_of_legal_forms(raw, expected):
     assert std.organization_name_clean(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [
-    "a@b.de", "John.Doe@Example.COM", "x..y@a.com", ".x@a.com", "a@-b.com", "a@b", "a@b.c",
-    "o'neil@x.ie", "a@xn--bcher-kva.de", "a@xn--zz.de", "a@b-.de", "a+tag@sub.example.co.uk",
-    "user@foo.local", "user@mail.test", "a" * 65 + "@x.com", "ü@x.de", "a@münchen.de",
-    "a b@x.de", "a@x.123", "a@[127.0.0.1]", '"quoted"@x.com',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a@b.de",
+        "John.Doe@Example.COM",
+        "x..y@a.com",
+        ".x@a.com",
+        "a@-b.com",
+        "a@b",
+        "a@b.c",
+        "o'neil@x.ie",
+        "a@xn--bcher-kva.de",
+        "a@xn--zz.de",
+        "a@b-.de",
+        "a+tag@sub.example.co.uk",
+        "user@foo.local",
+        "user@mail.test",
+        "a" * 65 + "@x.com",
+        "ü@x.de",
+        "a@münchen.de",
+        "a b@x.de",
+        "a@x.123",
+        "a@[127.0.0.1]",
+        '"quoted"@x.com',
+    ],
+)
 def test_the_email_fast_path_agrees_with_email_validator(raw):
     from email_validator import EmailNotValidError, validate_email
 
@@ -133,11 +179,21 @@ def test_the_email_fast_path_agrees_with_email_validator(raw):
         assert cleaned == expected, raw
 
 
-@pytest.mark.parametrize(("raw", "region"), [
-    ("+1 415 555 2671", "US"), ("+1 604 555 0123", "US"), ("+44 20 7946 0958", "DE"),
-    ("+49 151 23456789", "US"), ("0151 1234567", "DE"), ("+800 1234 5678", "US"), ("12", "US"),
-    ("+1 999 555 0100", "US"), ("+33 1 23 45 67 89", "FR"), ("+358 40 1234567", "FI"),
-])
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("+1 415 555 2671", "US"),
+        ("+1 604 555 0123", "US"),
+        ("+44 20 7946 0958", "DE"),
+        ("+49 151 23456789", "US"),
+        ("0151 1234567", "DE"),
+        ("+800 1234 5678", "US"),
+        ("12", "US"),
+        ("+1 999 555 0100", "US"),
+        ("+33 1 23 45 67 89", "FR"),
+        ("+358 40 1234567", "FI"),
+    ],
+)
 def test_phone_validity_agrees_with_phonenumbers_is_valid_number(raw, region):
     import phonenumbers
 

@@ -16,8 +16,13 @@ class Command(BaseCommand):
     help = "Recompute the data-quality dashboard's aggregated figures."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--if-older-than", type=int, default=None, metavar="SECONDS",
-                            help="Only when there are no figures yet or they are older than this.")
+        parser.add_argument(
+            "--if-older-than",
+            type=int,
+            default=None,
+            metavar="SECONDS",
+            help="Only when there are no figures yet or they are older than this.",
+        )
 
     def handle(self, *args, **options) -> None:
         age = options["if_older_than"]
@@ -26,5 +31,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Dashboard figures are recent ({latest.computed_at:%Y-%m-%d %H:%M}); kept.")
             return
         snapshot = dashboard_refresh()
-        self.stdout.write(f"Dashboard figures refreshed in {snapshot.duration_ms / 1000:.1f}s "
-                          f"({snapshot.parties_active:,} active parties).")
+        self.stdout.write(
+            f"Dashboard figures refreshed in {snapshot.duration_ms / 1000:.1f}s "
+            f"({snapshot.parties_active:,} active parties)."
+        )

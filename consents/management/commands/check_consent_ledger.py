@@ -22,5 +22,7 @@ class Command(BaseCommand):
             self.stderr.write(problem)
         if problems:
             raise CommandError(f"{len(problems)} consent state(s) differ from the ledger's replay.")
-        self.stdout.write(f"OK: {len(current_states(parties)):,} consent and preference states equal the "
-                          f"replay of {ConsentEvent.objects.count():,} ledger entries.")
+        self.stdout.write(
+            f"OK: {len(current_states(parties)):,} consent and preference states equal the "
+            f"replay of {ConsentEvent.objects.count():,} ledger entries."
+        )

@@ -14,8 +14,13 @@ from consents.models import ActorKind, ContactPointTypeConsent
 from consents.services.ledger import Actor, consent_set, preferences_set
 from parties.models import Party
 
-SOURCES = ["web shop checkout", "newsletter sign-up form", "call centre", "store tablet",
-           "email platform unsubscribe"]
+SOURCES = [
+    "web shop checkout",
+    "newsletter sign-up form",
+    "call centre",
+    "store tablet",
+    "email platform unsubscribe",
+]
 
 
 class Command(BaseCommand):
@@ -34,16 +39,32 @@ class Command(BaseCommand):
         now = timezone.now()
         count = 0
         for party_id in Party.objects.active().order_by("pk").values_list("pk", flat=True):
-            for channel, purpose, chance in (("email", "newsletter", 0.6), ("email", "marketing", 0.4),
-                                             ("sms", "marketing", 0.2), ("email", "profiling", 0.2)):
+            for channel, purpose, chance in (
+                ("email", "newsletter", 0.6),
+                ("email", "marketing", 0.4),
+                ("sms", "marketing", 0.2),
+                ("email", "profiling", 0.2),
+            ):
                 if rng.random() > chance:
                     continue
                 status = rng.choices(["opt_in", "opt_out", "seen"], weights=(6, 3, 1))[0]
-                consent_set(party_id=party_id, channel=channel, purpose=purpose, status=status,
-                            captured_at=now - timedelta(days=rng.randint(1, 900)),
-                            capture_source=rng.choice(SOURCES), actor=actor)
+                consent_set(
+                    party_id=party_id,
+                    channel=channel,
+                    purpose=purpose,
+                    status=status,
+                    captured_at=now - timedelta(days=rng.randint(1, 900)),
+                    capture_source=rng.choice(SOURCES),
+                    actor=actor,
+                )
                 count += 1
             if rng.random() < 0.08:
-                preferences_set(party_id=party_id, actor=actor, changes={
-                    "do_not_solicit": rng.random() < 0.5, "contact_frequency": rng.choice(["", "monthly"])})
+                preferences_set(
+                    party_id=party_id,
+                    actor=actor,
+                    changes={
+                        "do_not_solicit": rng.random() < 0.5,
+                        "contact_frequency": rng.choice(["", "monthly"]),
+                    },
+                )
         self.stdout.write(f"Demo consents: {count:,} consent decisions written through the ledger.")

@@ -17,8 +17,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("party", type=int, help="The party's id (a merged id means its survivor).")
-        parser.add_argument("--reference", required=True,
-                            help="The request's reference, e.g. a ticket number (kept in the audit trail).")
+        parser.add_argument(
+            "--reference",
+            required=True,
+            help="The request's reference, e.g. a ticket number (kept in the audit trail).",
+        )
         parser.add_argument("--yes", action="store_true", help="Really erase; without it, only show what.")
 
     def handle(self, *args, **options) -> None:
@@ -31,8 +34,10 @@ class Command(BaseCommand):
         ids = party_and_merged_ids(party.pk)
         if not options["yes"]:
             records = SourceRecord.objects.filter(party_id__in=ids).count()
-            self.stdout.write(f"Would erase party {party.pk} ({len(ids) - 1} merged into it, {records} "
-                              "source records). Run again with --yes to erase; this cannot be undone.")
+            self.stdout.write(
+                f"Would erase party {party.pk} ({len(ids) - 1} merged into it, {records} "
+                "source records). Run again with --yes to erase; this cannot be undone."
+            )
             return
         try:
             result = party_erase(party_id=party.pk, reason=options["reference"])

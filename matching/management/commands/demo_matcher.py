@@ -26,10 +26,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--truth", type=Path, required=True, help="seed_demo's --truth file.")
-        parser.add_argument("--if-untrained", action="store_true",
-                            help="Do nothing when a model exists already.")
-        parser.add_argument("--decide", type=int, default=30, metavar="N",
-                            help="Suggestions the demo steward and administrator decide (default 30).")
+        parser.add_argument(
+            "--if-untrained", action="store_true", help="Do nothing when a model exists already."
+        )
+        parser.add_argument(
+            "--decide",
+            type=int,
+            default=30,
+            metavar="N",
+            help="Suggestions the demo steward and administrator decide (default 30).",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["if_untrained"] and MatcherModel.objects.exists():
@@ -54,8 +60,10 @@ class Command(BaseCommand):
             writer = csv.writer(handle)
             writer.writerow(["source_a", "key_a", "source_b", "key_b", "label"])
             writer.writerows([*a, *b, "match"] for a, b in pairs)
-            writer.writerows([*first, *second, "distinct"]
-                             for first, second in zip(singles[::2], singles[1::2], strict=False))
+            writer.writerows(
+                [*first, *second, "distinct"]
+                for first, second in zip(singles[::2], singles[1::2], strict=False)
+            )
         call_command("import_labels", str(labels), stdout=self.stdout)
         call_command("train_matcher", "--sync", stdout=self.stdout)
         call_command("rematch", "--full", "--sync", stdout=self.stdout)
@@ -71,8 +79,9 @@ class Command(BaseCommand):
         from matching.services.review import suggestion_merge
         from parties.models import SourceRecord
 
-        deciders = list(get_user_model().objects.filter(username__in=["steward", "admin"])
-                        .order_by("-username"))
+        deciders = list(
+            get_user_model().objects.filter(username__in=["steward", "admin"]).order_by("-username")
+        )
         if not deciders or count <= 0:
             return
         merged = rejected = 0
@@ -85,7 +94,8 @@ class Command(BaseCommand):
             user = deciders[0] if i % 3 or len(deciders) == 1 else deciders[1]
             members = MatchSuggestion.objects.get(pk=suggestion_id).members.values_list("party_id", flat=True)
             records = SourceRecord.objects.filter(party_id__in=list(members)).values_list(
-                "party_id", "source_system__name", "source_key")
+                "party_id", "source_system__name", "source_key"
+            )
             entities = {entity_of.get((source, key)) for _, source, key in records}
             try:
                 if len(entities) == 1 and None not in entities:
@@ -96,5 +106,7 @@ class Command(BaseCommand):
                     rejected += 1
             except ValueError as exc:  # already handled, stale, refused or closed: left to a person
                 self.stdout.write(f"  suggestion #{suggestion_id} left pending: {exc}")
-        self.stdout.write(f"Demo decisions: {merged} merged, {rejected} not a match "
-                          f"(by {', '.join(u.username for u in deciders)}).")
+        self.stdout.write(
+            f"Demo decisions: {merged} merged, {rejected} not a match "
+            f"(by {', '.join(u.username for u in deciders)})."
+        )

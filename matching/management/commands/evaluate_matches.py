@@ -23,8 +23,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("truth", type=Path, help="CSV source,source_key,entity_id")
-        parser.add_argument("--no-reliability", action="store_true",
-                            help="skip the table of score bands (it scores every candidate pair again)")
+        parser.add_argument(
+            "--no-reliability",
+            action="store_true",
+            help="skip the table of score bands (it scores every candidate pair again)",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -47,6 +50,7 @@ class Command(BaseCommand):
             f"labels the model was trained on: {labels}\n"
             f"people with {large.min_records}+ records: {large.entities}, kept in one cluster "
             f"{large.kept_whole}; pairwise recall among their records {large.pairwise_recall:.4f}, "
-            f"precision of their clusters {large.pairwise_precision:.4f}")
+            f"precision of their clusters {large.pairwise_precision:.4f}"
+        )
         if model is not None and not options["no_reliability"]:
             self.stdout.write("\n".join(reliability_lines(reliability_compute(truth))))

@@ -26,5 +26,8 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}).") from exc
         except LabelFileError as exc:
             raise CommandError(f"{path.name}: {exc}") from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"Stored {result.stored} labels ({result.match} match, {result.distinct} distinct)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Stored {result.stored} labels ({result.match} match, {result.distinct} distinct)."
+            )
+        )

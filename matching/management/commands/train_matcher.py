@@ -13,8 +13,9 @@ class Command(BaseCommand):
     help = "Train the matcher from all stored labels; the new model becomes the active one."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--sync", action="store_true",
-                            help="Train in this process instead of on a Celery worker.")
+        parser.add_argument(
+            "--sync", action="store_true", help="Train in this process instead of on a Celery worker."
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -28,10 +29,14 @@ class Command(BaseCommand):
                 model = MatcherModel.objects.get(pk=train_task.delay().get(timeout=3600))
         except TooFewLabels as exc:
             raise CommandError(sentence(exc)) from exc
-        phases = ", ".join(f"{name.replace('_', ' ')} {seconds:.1f}s"
-                           for name, seconds in model.phase_seconds.items())
-        self.stdout.write(self.style.SUCCESS(
-            f"Trained {model} in {model.training_seconds:.1f}s{f' ({phases})' if phases else ''}; "
-            "it is now the active model."))
+        phases = ", ".join(
+            f"{name.replace('_', ' ')} {seconds:.1f}s" for name, seconds in model.phase_seconds.items()
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Trained {model} in {model.training_seconds:.1f}s{f' ({phases})' if phases else ''}; "
+                "it is now the active model."
+            )
+        )
         for note in model.notes:
             self.stdout.write(self.style.WARNING(note["text"]))

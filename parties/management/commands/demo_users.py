@@ -12,13 +12,16 @@ class Command(BaseCommand):
     help = "Create (or reset) the demo users, one per role, and print their credentials."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--force", action="store_true",
-                            help="Create them even with DEBUG off (never on a real system).")
+        parser.add_argument(
+            "--force", action="store_true", help="Create them even with DEBUG off (never on a real system)."
+        )
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG and not options["force"]:
-            raise CommandError("Demo users have public passwords: refused with DEBUG off. "
-                               "Use --force only on a throw-away demo system.")
+            raise CommandError(
+                "Demo users have public passwords: refused with DEBUG off. "
+                "Use --force only on a throw-away demo system."
+            )
         demo_users_ensure()
         self.stdout.write("Demo logins (demo only, the passwords are public):")
         for spec in DEMO_USERS:

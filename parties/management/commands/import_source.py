@@ -25,24 +25,37 @@ from parties.services.sources import source_system_create
 
 
 class Command(BaseCommand):
-    help = ("Import a CSV, XLSX or JSON Lines file from a source system. Creates the source "
-            "system if needed. Exits non-zero when the job fails.")
+    help = (
+        "Import a CSV, XLSX or JSON Lines file from a source system. Creates the source "
+        "system if needed. Exits non-zero when the job fails."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--source", required=True, help="Source system name.")
-        parser.add_argument("--kind", default="parties",
-                            help=f"File kind: {', '.join(k.name for k in import_kinds())}.")
-        parser.add_argument("--mapping", type=Path,
-                            help='JSON file {"target field": "column" or ["col", "col"]}.')
-        parser.add_argument("--save-mapping", action="store_true",
-                            help="Remember the mapping on the source system for its next file.")
-        parser.add_argument("--sync", action="store_true",
-                            help="Run in this process instead of on a Celery worker.")
-        parser.add_argument("--region", default="US",
-                            help="Phone region for a new source system (ISO alpha-2).")
-        parser.add_argument("--date-order", default="YMD", choices=["YMD", "DMY", "MDY"],
-                            help="Date order for a new source system.")
+        parser.add_argument(
+            "--kind", default="parties", help=f"File kind: {', '.join(k.name for k in import_kinds())}."
+        )
+        parser.add_argument(
+            "--mapping", type=Path, help='JSON file {"target field": "column" or ["col", "col"]}.'
+        )
+        parser.add_argument(
+            "--save-mapping",
+            action="store_true",
+            help="Remember the mapping on the source system for its next file.",
+        )
+        parser.add_argument(
+            "--sync", action="store_true", help="Run in this process instead of on a Celery worker."
+        )
+        parser.add_argument(
+            "--region", default="US", help="Phone region for a new source system (ISO alpha-2)."
+        )
+        parser.add_argument(
+            "--date-order",
+            default="YMD",
+            choices=["YMD", "DMY", "MDY"],
+            help="Date order for a new source system.",
+        )
 
     def handle(self, *args, **options) -> None:
         path: Path = options["file"]
@@ -50,8 +63,10 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no such file.")
         mapping = self._mapping(options["mapping"])
         if options["kind"] not in {k.name for k in import_kinds()}:
-            raise CommandError(f"--kind {options['kind']!r} is not a file kind "
-                               f"({', '.join(k.name for k in import_kinds())}).")
+            raise CommandError(
+                f"--kind {options['kind']!r} is not a file kind "
+                f"({', '.join(k.name for k in import_kinds())})."
+            )
         with path.open("rb") as stream:
             stored = import_file_store(stream=stream, original_name=path.name)
         try:
@@ -59,9 +74,13 @@ class Command(BaseCommand):
                 source = SourceSystem.objects.filter(name=options["source"]).first()
                 created = source is None
                 if created:  # registered through the service: checked, and in the settings history
-                    source = source_system_create(values={
-                        "name": options["source"], "default_region": options["region"].upper(),
-                        "date_order": options["date_order"]})
+                    source = source_system_create(
+                        values={
+                            "name": options["source"],
+                            "default_region": options["region"].upper(),
+                            "date_order": options["date_order"],
+                        }
+                    )
                 job = self._start(source, stored, path, mapping, options)
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
@@ -79,14 +98,16 @@ class Command(BaseCommand):
         self._report(job)
 
     def _start(self, source, stored, path, mapping, options) -> ImportJob:
-        job = import_job_create(source=source, kind=options["kind"], stored_name=stored,
-                                original_name=path.name)
+        job = import_job_create(
+            source=source, kind=options["kind"], stored_name=stored, original_name=path.name
+        )
         if mapping is not None:
             # The file's entries override the proposal made from the headers; a field
             # given as null or [] is left unmapped.
             mapping = {k: v for k, v in {**job.mapping, **mapping}.items() if v}
-        return import_job_start(job=job, mapping=mapping, save_mapping=options["save_mapping"],
-                                enqueue=not options["sync"])
+        return import_job_start(
+            job=job, mapping=mapping, save_mapping=options["save_mapping"], enqueue=not options["sync"]
+        )
 
     def _mapping(self, path: Path | None) -> dict | None:
         if path is None:
@@ -96,8 +117,9 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"--mapping {path}: cannot be read: {exc}") from exc
         except json.JSONDecodeError as exc:
-            raise CommandError(f"--mapping {path}: not valid JSON at line {exc.lineno}, "
-                               f"column {exc.colno}: {exc.msg}") from exc
+            raise CommandError(
+                f"--mapping {path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from exc
         if not isinstance(mapping, dict):
             raise CommandError(f"--mapping {path}: must be a JSON object of target field → column(s).")
         return mapping
@@ -117,7 +139,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"rows read {job.rows_read}, created {job.rows_created}, updated {job.rows_updated}, "
             f"unchanged {job.rows_unchanged}, rejected {job.rows_rejected}; "
-            f"data-quality issues {job.issues_count}")
+            f"data-quality issues {job.issues_count}"
+        )
         for rejection in job.rejections.all()[:20]:
             self.stdout.write(f"  line {rejection.line}: {rejection.reason}")
         if job.rows_rejected > 20:

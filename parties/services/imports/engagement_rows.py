@@ -41,17 +41,60 @@ from parties.services.imports.party_refs import (
 )
 from parties.services.imports.readers import RawRow
 
-COLUMNS = (*REFERENCE_COLUMNS, "external_id", "engagement_type", "occurred_at", "channel", "status",
-           "amount", "currency", "nps_score", "attributes")
+COLUMNS = (
+    *REFERENCE_COLUMNS,
+    "external_id",
+    "engagement_type",
+    "occurred_at",
+    "channel",
+    "status",
+    "amount",
+    "currency",
+    "nps_score",
+    "attributes",
+)
 SYNONYMS: dict[str, Sequence[str]] = {
     **REFERENCE_SYNONYMS,
-    "external_id": ["id", "touch point id", "engagement id", "order id", "order number", "order no",
-                    "transaction id", "ticket id", "case id", "case number", "interaction id",
-                    "event id", "response id", "reference"],
-    "engagement_type": ["type", "kind", "touch point type", "touchpoint type", "engagement",
-                        "activity", "activity type", "interaction type", "event type"],
-    "occurred_at": ["date", "time", "timestamp", "datetime", "date time", "occurred", "when",
-                    "created at", "order date", "event date", "datum"],
+    "external_id": [
+        "id",
+        "touch point id",
+        "engagement id",
+        "order id",
+        "order number",
+        "order no",
+        "transaction id",
+        "ticket id",
+        "case id",
+        "case number",
+        "interaction id",
+        "event id",
+        "response id",
+        "reference",
+    ],
+    "engagement_type": [
+        "type",
+        "kind",
+        "touch point type",
+        "touchpoint type",
+        "engagement",
+        "activity",
+        "activity type",
+        "interaction type",
+        "event type",
+    ],
+    "occurred_at": [
+        "date",
+        "time",
+        "timestamp",
+        "datetime",
+        "date time",
+        "occurred",
+        "when",
+        "created at",
+        "order date",
+        "event date",
+        "datum",
+    ],
     "channel": ["medium", "via", "kanal"],
     "status": ["state", "order status", "case status"],
     "amount": ["total", "value", "revenue", "order total", "order value", "price", "betrag"],
@@ -59,33 +102,73 @@ SYNONYMS: dict[str, Sequence[str]] = {
     "nps_score": ["nps", "score", "rating", "nps rating", "likelihood to recommend"],
     "attributes": ["extra", "details", "metadata", "json"],
 }
-TYPE_WORDS = choice_words(EngagementType, {
-    EngagementType.ORDER: ["purchase", "sale", "transaction", "invoice", "order placed"],
-    EngagementType.CASE: ["ticket", "support ticket", "support", "complaint", "service case"],
-    EngagementType.RETURN: ["refund", "returned"],
-    EngagementType.WEB_VISIT: ["visit", "web session", "session", "website visit", "page view",
-                               "pageview"],
-    EngagementType.EMAIL_INTERACTION: ["email", "e-mail", "email open", "email opened",
-                                       "email click", "email clicked", "newsletter"],
-    EngagementType.SMS_INTERACTION: ["sms", "text", "text message"],
-    EngagementType.SURVEY_RESPONSE: ["survey", "nps", "nps response", "feedback"],
-    EngagementType.EVENT_ATTENDANCE: ["event", "attendance", "event attendance", "attended event",
-                                      "webinar"],
-})
-CHANNEL_WORDS = choice_words(EngagementChannel, {
-    EngagementChannel.WEB: ["online", "website", "internet", "web shop", "webshop", "ecommerce",
-                            "e-commerce"],
-    EngagementChannel.APP: ["mobile", "mobile app", "ios", "android"],
-    EngagementChannel.STORE: ["in store", "in-store", "shop", "pos", "retail", "branch"],
-    EngagementChannel.PHONE: ["call", "telephone", "call centre", "call center", "hotline"],
-    EngagementChannel.EMAIL: ["e-mail"],
-    EngagementChannel.SMS: ["text"],
-    EngagementChannel.MAIL: ["post", "letter", "postal", "direct mail"],
-    EngagementChannel.SOCIAL: ["social media", "facebook", "instagram", "linkedin", "x", "twitter"],
-})
+TYPE_WORDS = choice_words(
+    EngagementType,
+    {
+        EngagementType.ORDER: ["purchase", "sale", "transaction", "invoice", "order placed"],
+        EngagementType.CASE: ["ticket", "support ticket", "support", "complaint", "service case"],
+        EngagementType.RETURN: ["refund", "returned"],
+        EngagementType.WEB_VISIT: [
+            "visit",
+            "web session",
+            "session",
+            "website visit",
+            "page view",
+            "pageview",
+        ],
+        EngagementType.EMAIL_INTERACTION: [
+            "email",
+            "e-mail",
+            "email open",
+            "email opened",
+            "email click",
+            "email clicked",
+            "newsletter",
+        ],
+        EngagementType.SMS_INTERACTION: ["sms", "text", "text message"],
+        EngagementType.SURVEY_RESPONSE: ["survey", "nps", "nps response", "feedback"],
+        EngagementType.EVENT_ATTENDANCE: [
+            "event",
+            "attendance",
+            "event attendance",
+            "attended event",
+            "webinar",
+        ],
+    },
+)
+CHANNEL_WORDS = choice_words(
+    EngagementChannel,
+    {
+        EngagementChannel.WEB: [
+            "online",
+            "website",
+            "internet",
+            "web shop",
+            "webshop",
+            "ecommerce",
+            "e-commerce",
+        ],
+        EngagementChannel.APP: ["mobile", "mobile app", "ios", "android"],
+        EngagementChannel.STORE: ["in store", "in-store", "shop", "pos", "retail", "branch"],
+        EngagementChannel.PHONE: ["call", "telephone", "call centre", "call center", "hotline"],
+        EngagementChannel.EMAIL: ["e-mail"],
+        EngagementChannel.SMS: ["text"],
+        EngagementChannel.MAIL: ["post", "letter", "postal", "direct mail"],
+        EngagementChannel.SOCIAL: ["social media", "facebook", "instagram", "linkedin", "x", "twitter"],
+    },
+)
 # What a row sets on a touch point; a re-import compares exactly these.
-VALUE_FIELDS = ("party_id", "source_record_id", "channel", "occurred_at", "status", "amount", "currency",
-                "nps_score", "attributes")
+VALUE_FIELDS = (
+    "party_id",
+    "source_record_id",
+    "channel",
+    "occurred_at",
+    "status",
+    "amount",
+    "currency",
+    "nps_score",
+    "attributes",
+)
 
 
 def _currency(text: str) -> str:
@@ -99,24 +182,38 @@ def _currency(text: str) -> str:
     return code
 
 
-def engagement_values(row: Mapping[str, str], raw_values: Mapping[str, str], *, mapped: set[str],
-                      source: SourceSystem, now: datetime) -> dict:
+def engagement_values(
+    row: Mapping[str, str],
+    raw_values: Mapping[str, str],
+    *,
+    mapped: set[str],
+    source: SourceSystem,
+    now: datetime,
+) -> dict:
     """A row's touch point, without its customer; raises ``RowError`` naming the column."""
     external_id = text_read(row.get("external_id", ""), "external_id", max_length=100)
     if not external_id:
-        raise RowError("external_id", "", "no external id: the touch point's id in its source "
-                                          "system is what makes a re-import update it rather than "
-                                          "add it again")
-    engagement_type = choice_read(row.get("engagement_type", ""), TYPE_WORDS, "engagement_type",
-                                  "touch point type")
+        raise RowError(
+            "external_id",
+            "",
+            "no external id: the touch point's id in its source "
+            "system is what makes a re-import update it rather than "
+            "add it again",
+        )
+    engagement_type = choice_read(
+        row.get("engagement_type", ""), TYPE_WORDS, "engagement_type", "touch point type"
+    )
     if not row.get("occurred_at"):
         raise RowError("occurred_at", "", "no date: when did it happen?")
     occurred_at = datetime_read(row["occurred_at"], "occurred_at", date_order=source.date_order, now=now)
     channel = choice_read(row["channel"], CHANNEL_WORDS, "channel", "channel") if row.get("channel") else ""
     nps_score = integer_read(row.get("nps_score", ""), "nps_score", low=0, high=10)
     if nps_score is not None and engagement_type != EngagementType.SURVEY_RESPONSE:
-        raise RowError("nps_score", row["nps_score"], "an NPS score belongs to a survey response, "
-                                                      f"not to a {engagement_type.replace('_', ' ')}")
+        raise RowError(
+            "nps_score",
+            row["nps_score"],
+            f"an NPS score belongs to a survey response, not to a {engagement_type.replace('_', ' ')}",
+        )
     return {
         "external_id": external_id,
         "engagement_type": engagement_type,
@@ -131,28 +228,48 @@ def engagement_values(row: Mapping[str, str], raw_values: Mapping[str, str], *, 
 
 
 def engagement_batch_import(
-    *, job: ImportJob, source: SourceSystem, rows: Sequence[RawRow], mapping: Columns, prepared=None,
+    *,
+    job: ImportJob,
+    source: SourceSystem,
+    rows: Sequence[RawRow],
+    mapping: Columns,
+    prepared=None,
 ) -> BatchResult:
     """Upsert one batch of touch points; runs inside the job's batch transaction, so a batch is
     written whole or not at all. A bad row is rejected with its line, column and reason."""
     now = timezone.now()
     mapped = mapped_columns(mapping)
-    batch = batch_rows_read(job=job, source=source, rows=rows, mapping=mapping, values_read=lambda row, raw:
-                            engagement_values(row, raw.values, mapped=mapped, source=source, now=now))
+    batch = batch_rows_read(
+        job=job,
+        source=source,
+        rows=rows,
+        mapping=mapping,
+        values_read=lambda row, raw: engagement_values(
+            row, raw.values, mapped=mapped, source=source, now=now
+        ),
+    )
     reject = batch.reject
     wanted: dict[tuple[str, str], tuple[int, dict]] = {}
     for line, _row, values in batch.rows:
         key = (values["engagement_type"], values["external_id"])
         if key in wanted:
-            reject(line, RowError("external_id", key[1], f"{key[0].replace('_', ' ')} {key[1]!r} already "
-                                  f"appeared at line {wanted[key][0]}; this row was not imported"))
+            reject(
+                line,
+                RowError(
+                    "external_id",
+                    key[1],
+                    f"{key[0].replace('_', ' ')} {key[1]!r} already "
+                    f"appeared at line {wanted[key][0]}; this row was not imported",
+                ),
+            )
             continue
         wanted[key] = (line, values)
 
     existing = {
         (e.engagement_type, e.external_id): e
         for e in Engagement.objects.filter(
-            source_system=source, external_id__in=sorted({k[1] for k in wanted}))
+            source_system=source, external_id__in=sorted({k[1] for k in wanted})
+        )
     }
     new: list[Engagement] = []
     changed: list[Engagement] = []
@@ -162,8 +279,15 @@ def engagement_batch_import(
         if current is None:
             new.append(Engagement(source_system=source, last_import_job_id=job.pk, **values))
         elif current.last_import_job_id == job.pk:
-            reject(line, RowError("external_id", key[1], f"{key[0].replace('_', ' ')} {key[1]!r} already "
-                                  "appeared earlier in this file; this row was not imported"))
+            reject(
+                line,
+                RowError(
+                    "external_id",
+                    key[1],
+                    f"{key[0].replace('_', ' ')} {key[1]!r} already "
+                    "appeared earlier in this file; this row was not imported",
+                ),
+            )
         elif all(getattr(current, name) == values[name] for name in VALUE_FIELDS):
             unchanged.append(current.pk)
         else:
@@ -177,8 +301,13 @@ def engagement_batch_import(
     rejected = batch.rejections_save()
     # Matching compares names and contact points, not touch points: no party needs re-matching,
     # and the API's party document does not include touch points.
-    return BatchResult(created=len(new), updated=len(changed), unchanged=len(unchanged),
-                       rejected=rejected, changed_party_ids=())
+    return BatchResult(
+        created=len(new),
+        updated=len(changed),
+        unchanged=len(unchanged),
+        rejected=rejected,
+        changed_party_ids=(),
+    )
 
 
 ENGAGEMENTS_KIND = ImportKind(
@@ -189,15 +318,17 @@ ENGAGEMENTS_KIND = ImportKind(
     synonyms=SYNONYMS,
     handle_batch=engagement_batch_import,
     description="One row per touch point (order, case, return, web visit, email or SMS interaction, "
-                "survey response, event): the customer (source key, or email or phone), its id, type, "
-                "time, channel, status, amount and currency, NPS score; other columns are kept as "
-                "attributes.",
+    "survey response, event): the customer (source key, or email or phone), its id, type, "
+    "time, channel, status, amount and currency, NPS score; other columns are kept as "
+    "attributes.",
     example_path="parties/examples/engagements.csv",
     # Touch points are source-system data like customer files: whoever may add them (today the
     # administrators) may import them.
     permission="parties.add_engagement",
-    extra={"required_any": (("source_key", "email", "phone"),),
-           "unmapped": "Columns mapped to no field are kept in each touch point's attributes."},
+    extra={
+        "required_any": (("source_key", "email", "phone"),),
+        "unmapped": "Columns mapped to no field are kept in each touch point's attributes.",
+    },
 )
 
 __all__ = ["ENGAGEMENTS_KIND", "engagement_batch_import", "engagement_values"]

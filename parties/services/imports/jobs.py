@@ -65,8 +65,10 @@ class IgnoredColumnsError(MappingError):
 
     def __init__(self, columns: list[IgnoredColumn]) -> None:
         self.columns = columns
-        super().__init__("; ".join(c.text for c in columns)
-                         + ". Map these columns, or confirm that they are to be ignored.")
+        super().__init__(
+            "; ".join(c.text for c in columns)
+            + ". Map these columns, or confirm that they are to be ignored."
+        )
 
 
 SAMPLE_ROWS = 50  # rows read to tell what an ignored column holds
@@ -107,18 +109,26 @@ def _new_source_clean(new_source: dict) -> dict:
     if len(name) > 100:
         raise ImportJobError("the new source system's name is longer than 100 characters")
     if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise ImportJobError(f"the new source system's phone region {region!r} is not an ISO "
-                             "country code (for example US, DE, GB)")
+        raise ImportJobError(
+            f"the new source system's phone region {region!r} is not an ISO "
+            "country code (for example US, DE, GB)"
+        )
     if order not in DateOrder.values:
-        raise ImportJobError(f"the new source system's date order {order!r} is not one of "
-                             f"{', '.join(DateOrder.values)}")
+        raise ImportJobError(
+            f"the new source system's date order {order!r} is not one of {', '.join(DateOrder.values)}"
+        )
     return {"name": name, "default_region": region, "date_order": order}
 
 
 @transaction.atomic
 def import_job_create(
-    *, source: SourceSystem | None = None, kind: str, stored_name: str, original_name: str,
-    user=None, new_source: dict | None = None,
+    *,
+    source: SourceSystem | None = None,
+    kind: str,
+    stored_name: str,
+    original_name: str,
+    user=None,
+    new_source: dict | None = None,
 ) -> ImportJob:
     """Inspect a stored file and create its job, waiting for a mapping. A file that cannot
     be imported at all raises ``ImportFileError``; then (as on any other error) the stored
@@ -133,19 +143,31 @@ def import_job_create(
             raise ImportJobError("give either a source system or a new one to register")
         pending = {} if new_source is None else _new_source_clean(new_source)
         if pending and SourceSystem.objects.filter(name__iexact=pending["name"]).exists():
-            raise ImportJobError(f"a source system named {pending['name']!r} already exists; "
-                                 "choose it instead")
+            raise ImportJobError(
+                f"a source system named {pending['name']!r} already exists; choose it instead"
+            )
         import_kind = import_kind_get(kind)
-        info = file_inspect(path, original_name=original_name,
-                            max_bytes=settings.C360_UPLOAD_MAX_BYTES,
-                            max_columns=settings.C360_IMPORT_MAX_COLUMNS)
+        info = file_inspect(
+            path,
+            original_name=original_name,
+            max_bytes=settings.C360_UPLOAD_MAX_BYTES,
+            max_columns=settings.C360_IMPORT_MAX_COLUMNS,
+        )
         saved = (source.column_mappings or {}).get(kind) if source else None
         job = ImportJob.objects.create(
-            source_system=source, new_source=pending, kind=kind, file=stored_name,
+            source_system=source,
+            new_source=pending,
+            kind=kind,
+            file=stored_name,
             original_name=original_name[:255],
-            file_size=path.stat().st_size, file_format=info.format, encoding=info.encoding,
-            delimiter=info.delimiter, headers=info.headers, rows_total=info.rows_estimate,
-            mapping=mapping_propose(info.headers, kind=import_kind, saved=saved), created_by=user,
+            file_size=path.stat().st_size,
+            file_format=info.format,
+            encoding=info.encoding,
+            delimiter=info.delimiter,
+            headers=info.headers,
+            rows_total=info.rows_estimate,
+            mapping=mapping_propose(info.headers, kind=import_kind, saved=saved),
+            created_by=user,
         )
     except BaseException:
         default_storage.delete(stored_name)  # no orphaned upload, whatever went wrong
@@ -166,7 +188,11 @@ def import_job_ignored_columns(job: ImportJob, mapping: Columns) -> list[Ignored
 
 @transaction.atomic
 def import_job_start(
-    *, job: ImportJob, mapping: dict | None = None, save_mapping: bool = False, enqueue: bool = True,
+    *,
+    job: ImportJob,
+    mapping: dict | None = None,
+    save_mapping: bool = False,
+    enqueue: bool = True,
     confirmed_ignored: Iterable[str] | None = None,
 ) -> ImportJob:
     """Fix the column mapping, register the source system the upload named (if it named a
@@ -179,11 +205,14 @@ def import_job_start(
     or ``IgnoredColumnsError`` names it and nothing starts."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportStatus.DRAFT:
-        raise ImportJobError(f"import #{job.pk} is {job.get_status_display().lower()}; "
-                             "only a job waiting for its mapping can be started")
+        raise ImportJobError(
+            f"import #{job.pk} is {job.get_status_display().lower()}; "
+            "only a job waiting for its mapping can be started"
+        )
     kind = import_kind_get(job.kind)
-    cleaned: Columns = mapping_clean(job.mapping if mapping is None else mapping,
-                                     headers=job.headers, kind=kind)
+    cleaned: Columns = mapping_clean(
+        job.mapping if mapping is None else mapping, headers=job.headers, kind=kind
+    )
     if confirmed_ignored is not None:
         confirmed = set(confirmed_ignored)
         unconfirmed = [c for c in import_job_ignored_columns(job, cleaned) if c.column not in confirmed]
@@ -194,7 +223,8 @@ def import_job_start(
         pending = _new_source_clean(job.new_source or {})
         taken = ImportJobError(
             f"a source system named {pending['name']!r} was registered since this file was "
-            "uploaded; discard this upload and upload the file again into that system")
+            "uploaded; discard this upload and upload the file again into that system"
+        )
         if SourceSystem.objects.filter(name__iexact=pending["name"]).exists():
             raise taken
         try:  # another upload naming it may be starting at this moment (both saw the name free)
@@ -226,11 +256,13 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
     """Stop a job. Waiting jobs stop at once; a running job stops after its current batch
     (batches already committed stay imported, and the report says how far it got)."""
     now = timezone.now()
-    if ImportJob.objects.filter(pk=job.pk, status__in=[ImportStatus.DRAFT, ImportStatus.QUEUED]
-                                ).update(status=ImportStatus.CANCELLED, finished_at=now):
+    if ImportJob.objects.filter(pk=job.pk, status__in=[ImportStatus.DRAFT, ImportStatus.QUEUED]).update(
+        status=ImportStatus.CANCELLED, finished_at=now
+    ):
         return ImportJob.objects.get(pk=job.pk)
     if ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
-            status=ImportStatus.CANCELLING):
+        status=ImportStatus.CANCELLING
+    ):
         return ImportJob.objects.get(pk=job.pk)
     job.refresh_from_db()
     raise ImportJobError(f"import #{job.pk} is already {job.get_status_display().lower()}")
@@ -240,16 +272,21 @@ def import_job_retry(*, job: ImportJob, enqueue: bool = True) -> ImportJob:
     """Queue a failed, cancelled or abandoned (worker died) job again. It continues after
     the last committed batch, so no row is imported twice."""
     stale = timezone.now() - STALE_AFTER
-    retryable = (Q(status__in=[ImportStatus.FAILED, ImportStatus.CANCELLED]) & ~Q(mapping={})
-                 & Q(source_system__isnull=False))  # a discarded draft never registered its source
+    retryable = (
+        Q(status__in=[ImportStatus.FAILED, ImportStatus.CANCELLED])
+        & ~Q(mapping={})
+        & Q(source_system__isnull=False)
+    )  # a discarded draft never registered its source
     abandoned = Q(status=ImportStatus.RUNNING, heartbeat_at__lt=stale)
     with transaction.atomic():
         if not ImportJob.objects.filter(Q(pk=job.pk) & (retryable | abandoned)).update(
-                status=ImportStatus.QUEUED, error="", finished_at=None, queued_at=timezone.now()):
+            status=ImportStatus.QUEUED, error="", finished_at=None, queued_at=timezone.now()
+        ):
             job.refresh_from_db()
             raise ImportJobError(
                 f"import #{job.pk} is {job.get_status_display().lower()}; only a failed, "
-                "cancelled or abandoned job can be retried")
+                "cancelled or abandoned job can be retried"
+            )
         if enqueue:
             _enqueue(job.pk)
     return ImportJob.objects.get(pk=job.pk)
@@ -273,8 +310,9 @@ def _source_lock(source_id: int) -> None:
     none: its write transactions run one at a time (``transaction_mode`` IMMEDIATE)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
-                           [SOURCE_LOCK_NAMESPACE, source_id & 0x7FFFFFFF])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [SOURCE_LOCK_NAMESPACE, source_id & 0x7FFFFFFF]
+            )
 
 
 def _claim(job_id: int, resume: bool = False) -> int | None:
@@ -284,16 +322,21 @@ def _claim(job_id: int, resume: bool = False) -> int | None:
     only while the job is still this attempt's. None when there was nothing to take."""
     now = timezone.now()
     claimable = Q(status=ImportStatus.QUEUED) | Q(
-        status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    )
     if resume:
         claimable |= Q(status=ImportStatus.RUNNING)
         # asked to stop before its worker died: it stops now, as it would have after its batch
         ImportJob.objects.filter(pk=job_id, status=ImportStatus.CANCELLING).update(
-            status=ImportStatus.CANCELLED, finished_at=now)
+            status=ImportStatus.CANCELLED, finished_at=now
+        )
     with transaction.atomic():
         if not ImportJob.objects.filter(Q(pk=job_id) & claimable).update(
-                status=ImportStatus.RUNNING, started_at=Coalesce("started_at", Value(now)),
-                heartbeat_at=now, attempts=F("attempts") + 1):
+            status=ImportStatus.RUNNING,
+            started_at=Coalesce("started_at", Value(now)),
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+        ):
             return None
         return ImportJob.objects.filter(pk=job_id).values_list("attempts", flat=True).get()
 
@@ -308,12 +351,14 @@ def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
         yield batch
 
 
-def _prepare_in_worker(kind_name: str, mapping: Columns, source: SourceSystem, job_id: int,
-                       headers: list[str], rows: list[tuple]) -> Any:
+def _prepare_in_worker(
+    kind_name: str, mapping: Columns, source: SourceSystem, job_id: int, headers: list[str], rows: list[tuple]
+) -> Any:
     """Runs in a pool process: the CPU-heavy, database-free part of a batch. Rows travel as
     plain tuples, which pickle several times faster than ``RawRow`` objects."""
-    batch = [RawRow(line, dict(zip(columns, values, strict=True)), error)
-             for line, columns, values, error in rows]
+    batch = [
+        RawRow(line, dict(zip(columns, values, strict=True)), error) for line, columns, values, error in rows
+    ]
     return import_kind_get(kind_name).prepare_batch(batch, mapping, source, job_id, timezone.now())
 
 
@@ -322,8 +367,14 @@ def _as_tuples(batch: list[RawRow], headers: list[str]) -> list[tuple]:
     for row in batch:
         keys = tuple(row.values)
         # the header list is shared by almost every row; only odd rows carry their own keys
-        rows.append((row.line, headers if keys == tuple(headers) else list(keys),
-                     tuple(row.values.values()), row.error))
+        rows.append(
+            (
+                row.line,
+                headers if keys == tuple(headers) else list(keys),
+                tuple(row.values.values()),
+                row.error,
+            )
+        )
     return rows
 
 
@@ -338,9 +389,12 @@ def _prepared_batches(
     processes = settings.C360_IMPORT_PROCESSES
     # Forking needs this process's database connection closed, so never inside a caller's
     # transaction.
-    parallel = (kind.prepare_batch is not None and processes > 1
-                and (job.rows_total or 0) >= settings.C360_IMPORT_PARALLEL_MIN_ROWS
-                and not connection.in_atomic_block)
+    parallel = (
+        kind.prepare_batch is not None
+        and processes > 1
+        and (job.rows_total or 0) >= settings.C360_IMPORT_PARALLEL_MIN_ROWS
+        and not connection.in_atomic_block
+    )
     if not parallel:
         for batch in batches:
             yield batch, None
@@ -354,9 +408,22 @@ def _prepared_batches(
     try:
         pending: deque = deque()
         for batch in batches:
-            pending.append((batch, pool.apply_async(
-                _prepare_in_worker, (job.kind, job.mapping, job.source_system, job.pk, headers,
-                                     _as_tuples(batch, headers)))))
+            pending.append(
+                (
+                    batch,
+                    pool.apply_async(
+                        _prepare_in_worker,
+                        (
+                            job.kind,
+                            job.mapping,
+                            job.source_system,
+                            job.pk,
+                            headers,
+                            _as_tuples(batch, headers),
+                        ),
+                    ),
+                )
+            )
             if len(pending) >= 2 * processes:
                 batch_done, result = pending.popleft()
                 yield batch_done, result.get()
@@ -384,22 +451,24 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = 
         info = job_file_info(job)
         if job.cursor_line == 0:
             info = file_verify(path, info, original_name=job.original_name)
-            ImportJob.objects.filter(pk=job.pk).update(encoding=info.encoding,
-                                                       rows_total=info.rows_estimate)
+            ImportJob.objects.filter(pk=job.pk).update(encoding=info.encoding, rows_total=info.rows_estimate)
         job.rows_total = info.rows_estimate
         batches = _batches(rows_iter(path, info, after_line=job.cursor_line), batch_size)
         for batch, prepared in _prepared_batches(job, kind, batches):
             # a read, not a write: an UPDATE here would wait for its own disk flush per batch
             if ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CANCELLING).exists() and (
-                    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CANCELLING).update(
-                        status=ImportStatus.CANCELLED, finished_at=timezone.now())):
+                ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CANCELLING).update(
+                    status=ImportStatus.CANCELLED, finished_at=timezone.now()
+                )
+            ):
                 return ImportJob.objects.get(pk=job.pk)
             with transaction.atomic():
                 _source_lock(job.source_system_id)
                 _relax_commit()
                 extra = {"prepared": prepared} if prepared is not None else {}
-                result = kind.handle_batch(job=job, source=job.source_system, rows=batch,
-                                           mapping=job.mapping, **extra)
+                result = kind.handle_batch(
+                    job=job, source=job.source_system, rows=batch, mapping=job.mapping, **extra
+                )
                 # last, after the rows (the lock order: parties_lock's docstring); fenced by
                 # the attempt, so a worker taken over for dead cannot commit a batch twice
                 if not ImportJob.objects.filter(pk=job.pk, attempts=attempt).update(
@@ -409,7 +478,8 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = 
                     rows_unchanged=F("rows_unchanged") + result.unchanged,
                     rows_rejected=F("rows_rejected") + result.rejected,
                     issues_count=F("issues_count") + result.issues,
-                    cursor_line=batch[-1].line, heartbeat_at=timezone.now(),
+                    cursor_line=batch[-1].line,
+                    heartbeat_at=timezone.now(),
                 ):
                     raise _TakenOver
                 changed = list(result.changed_party_ids)
@@ -422,10 +492,14 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = 
         return ImportJob.objects.get(pk=job.pk)
     except Exception as exc:
         logger.exception("import #%s failed", job.pk)
-        _finish(job.pk, ImportStatus.FAILED,
-                f"Internal error after line {ImportJob.objects.get(pk=job.pk).cursor_line}: "
-                f"{exc.__class__.__name__}: {exc}. Rows up to that line are imported; "
-                "retry the job to continue.", attempt)
+        _finish(
+            job.pk,
+            ImportStatus.FAILED,
+            f"Internal error after line {ImportJob.objects.get(pk=job.pk).cursor_line}: "
+            f"{exc.__class__.__name__}: {exc}. Rows up to that line are imported; "
+            "retry the job to continue.",
+            attempt,
+        )
         raise
     _finish(job.pk, ImportStatus.SUCCEEDED, "", attempt)
     return ImportJob.objects.get(pk=job.pk)
@@ -437,7 +511,8 @@ def _finish(job_id: int, status: str, error: str, attempt: int | None = None) ->
         updates["rows_total"] = F("rows_read")
     mine = {} if attempt is None else {"attempts": attempt}  # not a job another worker took over
     ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportStatus.RUNNING, ImportStatus.CANCELLING], **mine).update(**updates)
+        pk=job_id, status__in=[ImportStatus.RUNNING, ImportStatus.CANCELLING], **mine
+    ).update(**updates)
 
 
 @dataclass(frozen=True)

@@ -87,18 +87,14 @@ def mapping_clean(raw: Mapping[str, object], *, headers: Sequence[str], kind: Im
     cleaned: Columns = {}
     for target, value in raw.items():
         if target not in kind.columns:
-            raise MappingError(
-                f"unknown target field {target!r}; the fields are: {', '.join(kind.columns)}"
-            )
+            raise MappingError(f"unknown target field {target!r}; the fields are: {', '.join(kind.columns)}")
         columns = [value] if isinstance(value, str) else value
         if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
             raise MappingError(f"field {target!r}: give a column name or a list of column names")
         columns = [c for c in columns if c]
         missing = [c for c in columns if c not in present]
         if missing:
-            raise MappingError(
-                f"field {target!r} names column {missing[0]!r}, which the file does not have"
-            )
+            raise MappingError(f"field {target!r} names column {missing[0]!r}, which the file does not have")
         if columns:
             cleaned[target] = columns
     for required in kind.required:
@@ -133,8 +129,10 @@ def mapping_source_column(mapping: Columns, target: str) -> str:
 # What the values of an ignored column look like, when they look like something a customer
 # record needs. Each test is strict enough that names, notes, amounts and ids rarely pass it.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
-_DATE = re.compile(r"^(\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})"
-                   r"([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
+_DATE = re.compile(
+    r"^(\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})"
+    r"([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
+)
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{7,22}$")
 _POSTCODES = (
     re.compile(r"^\d{4,5}$"),  # DE FR ES IT US (5), NL BE AT CH DK (4)
@@ -145,8 +143,12 @@ _POSTCODES = (
     re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"),  # GB
     re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$"),  # CA
 )
-LOOKS_LIKE = {"email": "email addresses", "phone": "phone numbers", "date": "dates",
-              "postal_code": "postal codes"}
+LOOKS_LIKE = {
+    "email": "email addresses",
+    "phone": "phone numbers",
+    "date": "dates",
+    "postal_code": "postal codes",
+}
 _MIN_SHARE = 0.6  # of a column's non-empty sample values
 
 
@@ -182,9 +184,11 @@ class IgnoredColumn:
 
     @property
     def text(self) -> str:
-        return (f"column {self.column!r} is ignored, but {self.matching} of its {self.sampled} "
-                f"sample values look like {LOOKS_LIKE[self.looks_like]} "
-                f"(e.g. {', '.join(repr(e) for e in self.examples)})")
+        return (
+            f"column {self.column!r} is ignored, but {self.matching} of its {self.sampled} "
+            f"sample values look like {LOOKS_LIKE[self.looks_like]} "
+            f"(e.g. {', '.join(repr(e) for e in self.examples)})"
+        )
 
 
 def column_looks_like(values: Sequence[str]) -> tuple[str, int, int] | None:
@@ -205,7 +209,9 @@ def column_looks_like(values: Sequence[str]) -> tuple[str, int, int] | None:
 
 
 def mapping_ignored_warnings(
-    mapping: Mapping[str, Sequence[str]], *, headers: Sequence[str],
+    mapping: Mapping[str, Sequence[str]],
+    *,
+    headers: Sequence[str],
     samples: Sequence[Mapping[str, str]],
 ) -> list[IgnoredColumn]:
     """The columns this mapping ignores whose sample values look like email addresses,
@@ -221,7 +227,8 @@ def mapping_ignored_warnings(
         if found is None:
             continue
         kind, matching, sampled = found
-        examples = tuple(dict.fromkeys(
-            v.strip() for v in values if v.strip() and value_looks_like(v) == kind))[:2]
+        examples = tuple(
+            dict.fromkeys(v.strip() for v in values if v.strip() and value_looks_like(v) == kind)
+        )[:2]
         warnings.append(IgnoredColumn(header, kind, matching, sampled, examples))
     return warnings

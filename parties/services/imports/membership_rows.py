@@ -32,36 +32,99 @@ from parties.services.imports.party_refs import (
 )
 from parties.services.imports.readers import RawRow
 
-COLUMNS = (*REFERENCE_COLUMNS, "program_type", "program_name", "member_number", "tier", "status",
-           "started_on", "ends_on", "points_balance")
+COLUMNS = (
+    *REFERENCE_COLUMNS,
+    "program_type",
+    "program_name",
+    "member_number",
+    "tier",
+    "status",
+    "started_on",
+    "ends_on",
+    "points_balance",
+)
 SYNONYMS: dict[str, Sequence[str]] = {
     **REFERENCE_SYNONYMS,
     "program_type": ["program type", "programme type", "membership type", "type", "kind"],
-    "program_name": ["program", "programme", "programme name", "club", "subscription",
-                     "subscription name", "membership", "plan name"],
-    "member_number": ["member id", "member no", "membership number", "membership id",
-                      "card number", "loyalty number", "subscription id", "member"],
+    "program_name": [
+        "program",
+        "programme",
+        "programme name",
+        "club",
+        "subscription",
+        "subscription name",
+        "membership",
+        "plan name",
+    ],
+    "member_number": [
+        "member id",
+        "member no",
+        "membership number",
+        "membership id",
+        "card number",
+        "loyalty number",
+        "subscription id",
+        "member",
+    ],
     "tier": ["level", "status level", "plan", "grade"],
     "status": ["state", "membership status"],
-    "started_on": ["start", "start date", "started", "joined", "joined on", "member since",
-                   "enrolled on", "since", "valid from"],
-    "ends_on": ["end", "end date", "ends", "expires", "expires on", "expiry", "expiry date",
-                "valid until", "valid to", "cancelled on"],
+    "started_on": [
+        "start",
+        "start date",
+        "started",
+        "joined",
+        "joined on",
+        "member since",
+        "enrolled on",
+        "since",
+        "valid from",
+    ],
+    "ends_on": [
+        "end",
+        "end date",
+        "ends",
+        "expires",
+        "expires on",
+        "expiry",
+        "expiry date",
+        "valid until",
+        "valid to",
+        "cancelled on",
+    ],
     "points_balance": ["points", "balance", "point balance", "points balance"],
 }
-PROGRAM_WORDS = choice_words(Membership.ProgramType, {
-    Membership.ProgramType.LOYALTY: ["loyalty programme", "rewards", "reward program", "club",
-                                     "bonus program"],
-    Membership.ProgramType.SUBSCRIPTION: ["sub", "plan", "abo", "abonnement", "recurring"],
-})
-STATUS_WORDS = choice_words(MembershipStatus, {
-    MembershipStatus.ACTIVE: ["current", "enrolled", "live", "aktiv"],
-    MembershipStatus.PAUSED: ["on hold", "suspended", "frozen"],
-    MembershipStatus.CANCELLED: ["canceled", "terminated", "churned"],
-    MembershipStatus.EXPIRED: ["lapsed", "ended"],
-})
-VALUE_FIELDS = ("party_id", "source_record_id", "program_type", "tier", "status", "started_on",
-                "ends_on", "points_balance")
+PROGRAM_WORDS = choice_words(
+    Membership.ProgramType,
+    {
+        Membership.ProgramType.LOYALTY: [
+            "loyalty programme",
+            "rewards",
+            "reward program",
+            "club",
+            "bonus program",
+        ],
+        Membership.ProgramType.SUBSCRIPTION: ["sub", "plan", "abo", "abonnement", "recurring"],
+    },
+)
+STATUS_WORDS = choice_words(
+    MembershipStatus,
+    {
+        MembershipStatus.ACTIVE: ["current", "enrolled", "live", "aktiv"],
+        MembershipStatus.PAUSED: ["on hold", "suspended", "frozen"],
+        MembershipStatus.CANCELLED: ["canceled", "terminated", "churned"],
+        MembershipStatus.EXPIRED: ["lapsed", "ended"],
+    },
+)
+VALUE_FIELDS = (
+    "party_id",
+    "source_record_id",
+    "program_type",
+    "tier",
+    "status",
+    "started_on",
+    "ends_on",
+    "points_balance",
+)
 INT_MAX = 2**31 - 1
 
 
@@ -76,18 +139,21 @@ def membership_values(row: Mapping[str, str], *, source: SourceSystem) -> dict:
         raise RowError("ends_on", row["ends_on"], f"ends before it started ({started_on:%Y-%m-%d})")
     status = row.get("status", "")
     return {
-        "program_type": choice_read(row.get("program_type", ""), PROGRAM_WORDS, "program_type",
-                                    "program type"),
+        "program_type": choice_read(
+            row.get("program_type", ""), PROGRAM_WORDS, "program_type", "program type"
+        ),
         "program_name": program_name,
         "member_number": text_read(row.get("member_number", ""), "member_number", max_length=64),
         "tier": text_read(row.get("tier", ""), "tier", max_length=32),
         # no status: the membership is active, as when it is created by hand
-        "status": (choice_read(status, STATUS_WORDS, "status", "status") if status
-                   else MembershipStatus.ACTIVE),
+        "status": (
+            choice_read(status, STATUS_WORDS, "status", "status") if status else MembershipStatus.ACTIVE
+        ),
         "started_on": started_on,
         "ends_on": ends_on,
-        "points_balance": integer_read(row.get("points_balance", ""), "points_balance", low=-INT_MAX - 1,
-                                       high=INT_MAX),
+        "points_balance": integer_read(
+            row.get("points_balance", ""), "points_balance", low=-INT_MAX - 1, high=INT_MAX
+        ),
     }
 
 
@@ -103,28 +169,45 @@ def _existing(source: SourceSystem, wanted: dict[tuple, tuple[int, dict]]) -> di
     found: dict[tuple, Membership] = {}
     for membership in Membership.objects.filter(source_system=source, member_number__in=numbers):
         found[("number", membership.program_name, membership.member_number)] = membership
-    for membership in Membership.objects.filter(source_system=source, member_number="",
-                                                party_id__in=parties).order_by("pk"):
+    for membership in Membership.objects.filter(
+        source_system=source, member_number="", party_id__in=parties
+    ).order_by("pk"):
         found.setdefault(("party", membership.party_id, membership.program_name), membership)
     return found
 
 
 def membership_batch_import(
-    *, job: ImportJob, source: SourceSystem, rows: Sequence[RawRow], mapping: Columns, prepared=None,
+    *,
+    job: ImportJob,
+    source: SourceSystem,
+    rows: Sequence[RawRow],
+    mapping: Columns,
+    prepared=None,
 ) -> BatchResult:
     """Upsert one batch of memberships; runs inside the job's batch transaction, so a batch is
     written whole or not at all. A bad row is rejected with its line, column and reason."""
     now: datetime = timezone.now()
-    batch = batch_rows_read(job=job, source=source, rows=rows, mapping=mapping,
-                            values_read=lambda row, raw: membership_values(row, source=source))
+    batch = batch_rows_read(
+        job=job,
+        source=source,
+        rows=rows,
+        mapping=mapping,
+        values_read=lambda row, raw: membership_values(row, source=source),
+    )
     reject = batch.reject
     wanted: dict[tuple, tuple[int, dict]] = {}
     for line, row, values in batch.rows:
         key = _key(values)
         if key in wanted:
             column = "member_number" if key[0] == "number" else "program_name"
-            reject(line, RowError(column, row.get(column, ""), f"this membership already appeared at "
-                                  f"line {wanted[key][0]}; this row was not imported"))
+            reject(
+                line,
+                RowError(
+                    column,
+                    row.get(column, ""),
+                    f"this membership already appeared at line {wanted[key][0]}; this row was not imported",
+                ),
+            )
             continue
         wanted[key] = (line, values)
 
@@ -140,8 +223,14 @@ def membership_batch_import(
             touched.add(values["party_id"])
         elif current.last_import_job_id == job.pk:
             column = "member_number" if key[0] == "number" else "program_name"
-            reject(line, RowError(column, values[column], "this membership already appeared earlier "
-                                  "in this file; this row was not imported"))
+            reject(
+                line,
+                RowError(
+                    column,
+                    values[column],
+                    "this membership already appeared earlier in this file; this row was not imported",
+                ),
+            )
         elif all(getattr(current, name) == values[name] for name in VALUE_FIELDS):
             unchanged.append(current.pk)
         else:
@@ -155,13 +244,19 @@ def membership_batch_import(
     # merge moving these memberships holds the parties and waits for the rows).
     parties_touch(touched, now=now)
     Membership.objects.bulk_create(new)
-    Membership.objects.bulk_update(changed, [*VALUE_FIELDS, "last_import_job_id", "updated_at"],
-                                   batch_size=500)
+    Membership.objects.bulk_update(
+        changed, [*VALUE_FIELDS, "last_import_job_id", "updated_at"], batch_size=500
+    )
     rows_touch(Membership, unchanged, job_id=job.pk)
     rejected = batch.rejections_save()
     # Matching does not compare memberships: no party needs re-matching.
-    return BatchResult(created=len(new), updated=len(changed), unchanged=len(unchanged),
-                       rejected=rejected, changed_party_ids=())
+    return BatchResult(
+        created=len(new),
+        updated=len(changed),
+        unchanged=len(unchanged),
+        rejected=rejected,
+        changed_party_ids=(),
+    )
 
 
 MEMBERSHIPS_KIND = ImportKind(
@@ -172,8 +267,8 @@ MEMBERSHIPS_KIND = ImportKind(
     synonyms=SYNONYMS,
     handle_batch=membership_batch_import,
     description="One row per loyalty-program or subscription membership: the customer (source key, "
-                "or email or phone), program type and name, member number, tier, status, start and "
-                "end dates, points balance.",
+    "or email or phone), program type and name, member number, tier, status, start and "
+    "end dates, points balance.",
     example_path="parties/examples/memberships.csv",
     # Like customer files and touch points: whoever may add memberships (today the
     # administrators) may import them.

@@ -43,8 +43,18 @@ from parties.services.imports.mapping import mapping_apply, mapping_source_colum
 REFERENCE_COLUMNS = ("source_system", "source_key", "email", "phone")
 REFERENCE_SYNONYMS: dict[str, Sequence[str]] = {
     "source_system": ["customer source", "customer system", "source name", "system"],
-    "source_key": ["customer id", "customer key", "customer no", "customer number", "cust id",
-                   "client id", "contact id", "account id", "kundennr", "kundennummer"],
+    "source_key": [
+        "customer id",
+        "customer key",
+        "customer no",
+        "customer number",
+        "cust id",
+        "client id",
+        "contact id",
+        "account id",
+        "kundennr",
+        "kundennummer",
+    ],
     "email": ["e-mail", "email address", "e-mail address", "mail", "customer email"],
     "phone": ["telephone", "tel", "phone number", "mobile", "cell", "customer phone"],
 }
@@ -68,7 +78,7 @@ class PartyRef:
 
 def _chunks(values: Sequence, size: int = _BATCH_QUERY) -> Iterable[Sequence]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def _phone_e164(text: str, region: str) -> tuple[str, str]:
@@ -104,14 +114,17 @@ class PartyReferences:
         for system_id, wanted in keys.items():
             for chunk in _chunks(sorted(wanted)):
                 for key, pk, party_id in SourceRecord.objects.filter(
-                        source_system_id=system_id, source_key__in=chunk).values_list(
-                            "source_key", "pk", "party_id"):
+                    source_system_id=system_id, source_key__in=chunk
+                ).values_list("source_key", "pk", "party_id"):
                     self._records[(system_id, key)] = (pk, party_id)
         self._survivors = self._survivors_of({p for _, p in self._records.values()})
         # an erased customer's records keep a placeholder key ("erased-<id>"): nothing is added
         # to them through it
-        self._erased = set(Party.objects.filter(pk__in=set(self._survivors.values()),
-                                                erased_at__isnull=False).values_list("pk", flat=True))
+        self._erased = set(
+            Party.objects.filter(pk__in=set(self._survivors.values()), erased_at__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
         self._emails = self._owners(ContactPointEmail, emails)
         self._phones = self._owners(ContactPointPhone, phones)
 
@@ -120,7 +133,8 @@ class PartyReferences:
         owners: dict[str, set[int]] = {}
         for chunk in _chunks(sorted(values)):
             for value, party_id in _reachable(model.objects.filter(normalized__in=chunk)).values_list(
-                    "normalized", "party_id"):
+                "normalized", "party_id"
+            ):
                 owners.setdefault(value, set()).add(party_id)
         return owners
 
@@ -140,16 +154,23 @@ class PartyReferences:
         if key:
             system = self._system(row)
             if system is None:
-                raise RowError("source_system", row["source_system"],
-                               f"no source system is named {row['source_system']!r}")
+                raise RowError(
+                    "source_system",
+                    row["source_system"],
+                    f"no source system is named {row['source_system']!r}",
+                )
             found = self._records.get((system.pk, key))
             if found is None:
                 raise RowError("source_key", key, f"no customer with source key {key!r} in {system.name}")
             record_id, party_id = found
             party_id = self._survivors.get(party_id, party_id)
             if party_id in self._erased:
-                raise RowError("source_key", key, f"the customer with source key {key!r} was erased on "
-                                                  "request (right to be forgotten); nothing is added to them")
+                raise RowError(
+                    "source_key",
+                    key,
+                    f"the customer with source key {key!r} was erased on "
+                    "request (right to be forgotten); nothing is added to them",
+                )
             return PartyRef(party_id, record_id)
         if email:
             cleaned = std.email_normalize(email)
@@ -164,8 +185,9 @@ class PartyReferences:
             if not owners and problem:
                 raise RowError("phone", phone, f"{problem}, and no customer's number ends in its digits")
             return PartyRef(self._one("phone", phone, "phone number", owners))
-        raise RowError("source_key", "", "no customer named: give a source key, an email address "
-                                         "or a phone number")
+        raise RowError(
+            "source_key", "", "no customer named: give a source key, an email address or a phone number"
+        )
 
     @staticmethod
     def _by_last_digits(text: str) -> set[int]:
@@ -173,8 +195,11 @@ class PartyReferences:
         condition = ContactPointPhone.matching_digits(text)
         if condition is None:
             return set()
-        return set(_reachable(ContactPointPhone.with_last9().filter(condition))
-                   .values_list("party_id", flat=True).distinct()[:20])
+        return set(
+            _reachable(ContactPointPhone.with_last9().filter(condition))
+            .values_list("party_id", flat=True)
+            .distinct()[:20]
+        )
 
     @staticmethod
     def _one(column: str, value: str, what: str, owners: set[int] | None) -> int:
@@ -182,18 +207,24 @@ class PartyReferences:
             raise RowError(column, value, f"no active customer has this {what}")
         if len(owners) > 1:
             ids = ", ".join(str(pk) for pk in sorted(owners)[:5])
-            raise RowError(column, value, f"{len(owners)} customers have this {what} (parties {ids}); "
-                                          "name the customer by source key instead")
+            raise RowError(
+                column,
+                value,
+                f"{len(owners)} customers have this {what} (parties {ids}); "
+                "name the customer by source key instead",
+            )
         return next(iter(owners))
 
 
 def _reachable(contact_points):
     """Contact points that still identify someone: active, of an active, unerased party."""
-    return contact_points.filter(is_active=True, party__status=PartyStatus.ACTIVE,
-                                 party__erased_at__isnull=True)
+    return contact_points.filter(
+        is_active=True, party__status=PartyStatus.ACTIVE, party__erased_at__isnull=True
+    )
 
 
 # --- reading values --------------------------------------------------------------------------
+
 
 def choice_read(value: str, words: Mapping[str, str], column: str, what: str) -> str:
     """A choice written as its code, its label or a known synonym, in any case."""
@@ -231,8 +262,9 @@ def datetime_read(text: str, column: str, *, date_order: str, now: datetime) -> 
     if parsed is None:
         day, _problem = std.date_parse(text, date_order)
         if day is None:
-            raise RowError(column, text, "not a date or date-time (write it like 2026-03-31 or "
-                                         "2026-03-31T14:05:00Z)")
+            raise RowError(
+                column, text, "not a date or date-time (write it like 2026-03-31 or 2026-03-31T14:05:00Z)"
+            )
         parsed = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
@@ -246,8 +278,11 @@ def date_read(text: str, column: str, *, date_order: str) -> date | None:
         return None
     day, _problem = std.date_parse(text, date_order)
     if day is None:
-        raise RowError(column, text, f"not a date (write it like 2026-03-31, or in the source's "
-                                     f"{date_order.lower()} order)")
+        raise RowError(
+            column,
+            text,
+            f"not a date (write it like 2026-03-31, or in the source's {date_order.lower()} order)",
+        )
     return day
 
 
@@ -259,8 +294,9 @@ def decimal_read(text: str, column: str, *, places: int, max_digits: int) -> Dec
         return None
     compact = text.replace(" ", "")
     if not _NUMBER.match(compact):
-        raise RowError(column, text, "not a number (write it like 1234.50: a dot for decimals, "
-                                     "no thousands separators)")
+        raise RowError(
+            column, text, "not a number (write it like 1234.50: a dot for decimals, no thousands separators)"
+        )
     try:
         value = Decimal(compact)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
@@ -325,8 +361,12 @@ def parties_touch(party_ids: Iterable[int], *, now: datetime) -> None:
     for chunk in _chunks(ids):
         # locked in primary-key order first (an UPDATE locks in whatever order it scans): the
         # lock order of parties_lock's docstring
-        list(Party.objects.select_for_update(no_key=no_key).filter(pk__in=chunk).order_by("pk")
-             .values_list("pk", flat=True))
+        list(
+            Party.objects.select_for_update(no_key=no_key)
+            .filter(pk__in=chunk)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         Party.objects.filter(pk__in=chunk).update(updated_at=now)
 
 
@@ -342,16 +382,29 @@ class BatchRows:
 
     def reject(self, line: int, error: RowError) -> None:
         column = mapping_source_column(self.mapping, error.column) if error.column else ""
-        self.rejections.append(ImportRejection(job=self.job, line=line, column=column[:255],
-                                               value=error.value[:2000], reason=error.reason[:500]))
+        self.rejections.append(
+            ImportRejection(
+                job=self.job,
+                line=line,
+                column=column[:255],
+                value=error.value[:2000],
+                reason=error.reason[:500],
+            )
+        )
 
     def rejections_save(self) -> int:
         ImportRejection.objects.bulk_create(self.rejections)
         return len(self.rejections)
 
 
-def batch_rows_read(*, job, source: SourceSystem, rows: Sequence, mapping,
-                    values_read: Callable[[dict[str, str], object], dict]) -> BatchRows:
+def batch_rows_read(
+    *,
+    job,
+    source: SourceSystem,
+    rows: Sequence,
+    mapping,
+    values_read: Callable[[dict[str, str], object], dict],
+) -> BatchRows:
     """Map each raw row, read its values with ``values_read(row, raw)`` and find its customer
     for the whole batch at once; a row that fails any of that is rejected, the rest kept."""
     batch = BatchRows(job=job, mapping=mapping)
@@ -377,7 +430,24 @@ def batch_rows_read(*, job, source: SourceSystem, rows: Sequence, mapping,
     return batch
 
 
-__all__ = ["REFERENCE_COLUMNS", "REFERENCE_SYNONYMS", "BatchRows", "PartyRef", "PartyReferences", "RowError",
-           "attributes_read", "batch_rows_read", "choice_read", "choice_words", "date_read", "datetime_read",
-           "decimal_read", "integer_read", "mapped_columns", "parties_touch", "rows_touch",
-           "text_read", "word_key"]
+__all__ = [
+    "REFERENCE_COLUMNS",
+    "REFERENCE_SYNONYMS",
+    "BatchRows",
+    "PartyRef",
+    "PartyReferences",
+    "RowError",
+    "attributes_read",
+    "batch_rows_read",
+    "choice_read",
+    "choice_words",
+    "date_read",
+    "datetime_read",
+    "decimal_read",
+    "integer_read",
+    "mapped_columns",
+    "parties_touch",
+    "rows_touch",
+    "text_read",
+    "word_key",
+]

@@ -93,7 +93,8 @@ def _mixed_encodings_error(original_name: str, utf8_line: int, other_line: int |
     return ImportFileError(
         f"{original_name}: line {utf8_line} is UTF-8 but {before} is Windows-1252/Latin-1 (not UTF-8): "
         "the file mixes encodings, and reading it as either would garble names. Save the whole file "
-        "in one encoding (UTF-8) and upload it again.")
+        "in one encoding (UTF-8) and upload it again."
+    )
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ def _encoding_of(head: bytes, original_name: str) -> str:
                     f"{original_name}: undecodable byte 0x{head[start]:02x} at line "
                     f"{line} (byte {start + 1}): the file starts with a UTF-8 "
                     "byte order mark but is not UTF-8 from there; it mixes encodings. Save it in one "
-                    "encoding (UTF-8).") from None
+                    "encoding (UTF-8)."
+                ) from None
         return "utf-8-sig"
     try:
         head.decode("utf-8")
@@ -166,7 +168,8 @@ def _encoding_of(head: bytes, original_name: str) -> str:
             line = head[: exc.start].count(b"\n") + 1
             raise ImportFileError(
                 f"{original_name}: undecodable byte 0x{head[exc.start]:02x} at line {line}: the file "
-                "is UTF-8 up to there, then not; it mixes encodings.") from None
+                "is UTF-8 up to there, then not; it mixes encodings."
+            ) from None
     try:
         head.decode("cp1252")
     except UnicodeDecodeError as exc:
@@ -180,8 +183,9 @@ def _encoding_of(head: bytes, original_name: str) -> str:
     utf8 = _utf8_line(complete)
     if utf8 is not None:
         first = _NON_ASCII.search(head)
-        raise _mixed_encodings_error(original_name, utf8 + 1,
-                                     head.count(b"\n", 0, first.start()) + 1 if first else None)
+        raise _mixed_encodings_error(
+            original_name, utf8 + 1, head.count(b"\n", 0, first.start()) + 1 if first else None
+        )
     return "cp1252"
 
 
@@ -191,14 +195,16 @@ def _delimiter_of(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _check_headers(headers: list[str], original_name: str, max_columns: int = MAX_COLUMNS,
-                   counted_all: bool = True) -> list[str]:
+def _check_headers(
+    headers: list[str], original_name: str, max_columns: int = MAX_COLUMNS, counted_all: bool = True
+) -> list[str]:
     if len(headers) > max_columns:
         # JSON Lines stops reading at the first line over the limit: later lines may add more
         found = f"{len(headers):,}" if counted_all else f"at least {len(headers):,}"
         raise ImportFileError(
             f"{original_name} has {found} columns; at most {max_columns:,} can be imported. "
-            "Remove the columns you do not need (or split the file) and upload it again.")
+            "Remove the columns you do not need (or split the file) and upload it again."
+        )
     cleaned = [h.strip() for h in headers]
     if not any(cleaned):
         raise ImportFileError(f"{original_name}: the first line is empty; it must name the columns.")
@@ -209,7 +215,8 @@ def _check_headers(headers: list[str], original_name: str, max_columns: int = MA
         if not _storable(header):
             raise ImportFileError(
                 f"{original_name}: the name of column {index} contains a NUL character or an invalid "
-                "Unicode escape; rename the column.")
+                "Unicode escape; rename the column."
+            )
         if header.lower() in seen:
             raise ImportFileError(
                 f"{original_name}: duplicate column name {header!r} (columns {seen[header.lower()]} "
@@ -263,8 +270,9 @@ def _json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def file_inspect(path: Path, *, original_name: str, max_bytes: int, max_columns: int = MAX_COLUMNS
-                 ) -> FileInfo:
+def file_inspect(
+    path: Path, *, original_name: str, max_bytes: int, max_columns: int = MAX_COLUMNS
+) -> FileInfo:
     """Look at the head of the file: size, format, encoding, delimiter, header (at most
     ``max_columns`` columns). Fast enough to run while the upload request waits."""
     size = path.stat().st_size
@@ -292,8 +300,13 @@ def file_inspect(path: Path, *, original_name: str, max_bytes: int, max_columns:
         headers = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise ImportFileError(f"{original_name}: the header line cannot be read as CSV: {exc}") from None
-    return FileInfo("csv", _check_headers(headers, original_name, max_columns), encoding, delimiter,
-                    rows_estimate=_rows_estimate(head, size))
+    return FileInfo(
+        "csv",
+        _check_headers(headers, original_name, max_columns),
+        encoding,
+        delimiter,
+        rows_estimate=_rows_estimate(head, size),
+    )
 
 
 def _rows_estimate(head: bytes, size: int | None) -> int:
@@ -305,8 +318,7 @@ def _rows_estimate(head: bytes, size: int | None) -> int:
     return max(int(size / (len(head) / max(lines, 1))) - 1, 0)
 
 
-def _jsonl_inspect(text: str, original_name: str, encoding: str, estimate: int, max_columns: int
-                   ) -> FileInfo:
+def _jsonl_inspect(text: str, original_name: str, encoding: str, estimate: int, max_columns: int) -> FileInfo:
     headers: dict[str, None] = {}
     counted_all = True
     for number, line in enumerate(text.splitlines()[:200], start=1):
@@ -326,11 +338,16 @@ def _jsonl_inspect(text: str, original_name: str, encoding: str, estimate: int, 
                 break  # refused below; no need to read on
         elif number == 1:
             raise ImportFileError(
-                f"{original_name}: line 1 is not a JSON object; JSON Lines needs one object per line.")
+                f"{original_name}: line 1 is not a JSON object; JSON Lines needs one object per line."
+            )
     if not headers:
         raise ImportFileError(f"{original_name}: no JSON object found in the first lines.")
-    return FileInfo("jsonl", _check_headers(list(headers), original_name, max_columns, counted_all), encoding,
-                    rows_estimate=estimate)
+    return FileInfo(
+        "jsonl",
+        _check_headers(list(headers), original_name, max_columns, counted_all),
+        encoding,
+        rows_estimate=estimate,
+    )
 
 
 def _xlsx_inspect(path: Path, original_name: str, max_columns: int) -> FileInfo:
@@ -386,11 +403,20 @@ def file_verify(path: Path, info: FileInfo, *, original_name: str) -> FileInfo:
                 data = kept + chunk
                 if encoding == "utf-8" and not seen_non_ascii and data[: exc.start].isascii():
                     # Plain ASCII so far, then a byte that is not UTF-8: a Windows-1252 file.
-                    return file_verify(path, FileInfo(info.format, info.headers, "cp1252",
-                                                      info.delimiter), original_name=original_name)
+                    return file_verify(
+                        path,
+                        FileInfo(info.format, info.headers, "cp1252", info.delimiter),
+                        original_name=original_name,
+                    )
                 line = lines + data[: exc.start].count(b"\n") + 1
-                mixed = (" The lines before it are UTF-8: the file mixes encodings; save it in one "
-                         "encoding (UTF-8).") if seen_non_ascii or not data[: exc.start].isascii() else ""
+                mixed = (
+                    (
+                        " The lines before it are UTF-8: the file mixes encodings; save it in one "
+                        "encoding (UTF-8)."
+                    )
+                    if seen_non_ascii or not data[: exc.start].isascii()
+                    else ""
+                )
                 raise ImportFileError(
                     f"{original_name}: undecodable byte 0x{data[exc.start]:02x} at line {line} "
                     f"(byte {offset - len(kept) + exc.start + 1}): the file is not valid "
@@ -413,8 +439,9 @@ def file_verify(path: Path, info: FileInfo, *, original_name: str) -> FileInfo:
     return FileInfo(info.format, info.headers, encoding, info.delimiter, rows_estimate=max(lines - 1, 0) or 1)
 
 
-def _cp1252_check(data: bytes, lines_before: int, first_non_ascii_line: int | None,
-                  original_name: str) -> int | None:
+def _cp1252_check(
+    data: bytes, lines_before: int, first_non_ascii_line: int | None, original_name: str
+) -> int | None:
     """Refuse a Windows-1252 file with a UTF-8 line among ``data`` (whole lines, after
     ``lines_before`` lines). Returns the line of the file's first non-ASCII byte, once seen."""
     if first_non_ascii_line is None and (first := _NON_ASCII.search(data)):
@@ -465,8 +492,11 @@ def _csv_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
             if any("\x00" in f for f in fields):
                 index = next(i for i, f in enumerate(fields) if "\x00" in f)
                 column = info.headers[index] if index < width else f"field {index + 1}"
-                yield RawRow(line, {k: v.replace("\x00", "") for k, v in values.items()},
-                             _unstorable_message(column, "\x00"))
+                yield RawRow(
+                    line,
+                    {k: v.replace("\x00", "") for k, v in values.items()},
+                    _unstorable_message(column, "\x00"),
+                )
             elif len(fields) != width:
                 yield RawRow(line, values, f"the row has {len(fields)} fields, the header has {width}")
             else:
@@ -482,8 +512,9 @@ def _json_depth(value: object) -> int:
         if not containers:
             break
         depth += 1
-        level = [child for item in containers
-                 for child in (item.values() if isinstance(item, dict) else item)]
+        level = [
+            child for item in containers for child in (item.values() if isinstance(item, dict) else item)
+        ]
     return depth
 
 
@@ -501,8 +532,12 @@ def _json_row(line: int, text: str) -> RawRow:
     values: dict[str, str] = {}
     for key, value in item.items():
         if isinstance(value, (dict, list)) and _json_depth(value) >= JSON_MAX_DEPTH:
-            return RawRow(line, {}, f"the value of {_printable(str(key))!r} is nested too deeply "
-                                    f"(more than {JSON_MAX_DEPTH} levels)")
+            return RawRow(
+                line,
+                {},
+                f"the value of {_printable(str(key))!r} is nested too deeply "
+                f"(more than {JSON_MAX_DEPTH} levels)",
+            )
         values[str(key)] = _json_text(value)
     # Escapes (\u0000, a lone \ud800) are the only way a JSON line holds what no database can.
     if "\\u" in text and (reason := _unstorable_reason(values)):

@@ -13,10 +13,13 @@ from parties.services.imports.jobs import ImportJobError, import_job_start
 from tests.matching.test_concurrent_decisions import _race
 from tests.parties.imports.test_mapping_steward import GERMAN, _draft
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql",
-                                 reason="READ COMMITTED lets both see the name free; SQLite runs "
-                                        "write transactions one at a time")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="READ COMMITTED lets both see the name free; SQLite runs write transactions one at a time",
+    ),
+]
 
 
 def _start(job_id: int) -> str:

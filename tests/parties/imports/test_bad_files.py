@@ -23,17 +23,20 @@ def _xlsx_bomb() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("customers.csv", b"", "customers.csv is empty"),
-    ("customers.csv", b"\n\n  \n", "has no content"),
-    ("customers.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text file"),
-    ("customers.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old binary .xls"),
-    ("customers.xlsx", b"just,some,text\n", "not an XLSX workbook"),
-    ("customers.csv", "\ufeff".encode("utf-16"), "UTF-16"),
-    ("customers.csv", b"source_key,email,Email\n1,a@b.de,c@d.de\n", "duplicate column name 'Email'"),
-    ("customers.csv", b"source_key,,email\n1,x,a@b.de\n", "column 2 of the header has no name"),
-    ("book.xlsx", _xlsx_bomb(), "zip bomb"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("customers.csv", b"", "customers.csv is empty"),
+        ("customers.csv", b"\n\n  \n", "has no content"),
+        ("customers.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text file"),
+        ("customers.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old binary .xls"),
+        ("customers.xlsx", b"just,some,text\n", "not an XLSX workbook"),
+        ("customers.csv", "\ufeff".encode("utf-16"), "UTF-16"),
+        ("customers.csv", b"source_key,email,Email\n1,a@b.de,c@d.de\n", "duplicate column name 'Email'"),
+        ("customers.csv", b"source_key,,email\n1,x,a@b.de\n", "column 2 of the header has no name"),
+        ("book.xlsx", _xlsx_bomb(), "zip bomb"),
+    ],
+)
 def test_a_structurally_bad_file_is_refused_with_a_clear_message(run_import, name, content, message):
     with pytest.raises(ImportFileError, match=message):
         run_import(content, name=name)

@@ -24,8 +24,10 @@ CUSTOMERS = (
     "k4,Dee,Moss,shared@example.com,\n"
     "k5,Anne,Lee,anne.lee@example.com,\n"
 )
-HEADER = "source_key,email,phone,external_id,engagement_type,occurred_at,channel,status,amount,currency," \
-         "nps_score,store\n"
+HEADER = (
+    "source_key,email,phone,external_id,engagement_type,occurred_at,channel,status,amount,currency,"
+    "nps_score,store\n"
+)
 
 
 @pytest.fixture
@@ -51,16 +53,27 @@ def test_it_attaches_touch_points_by_source_key_email_and_phone_to_the_survivor(
         + ",BOB@Example.com,,CS-7,Support case,2026-03-02,phone,closed,,,,\n"
         + ",,0151 2345-6789,ORD-2,purchase,2026-03-03 16:40,in store,completed,42.5,EUR,,Berlin Mitte\n"
         + "k5,,,SRV-1,survey,2026-03-04T08:00:00+02:00,email,completed,,,9,\n",
-        name="touchpoints.csv", kind="engagements")
+        name="touchpoints.csv",
+        kind="engagements",
+    )
 
     # Then every line lands on the right party, the merged one's on its survivor
     assert (job.status, job.rows_read, job.rows_created, job.rows_rejected) == ("succeeded", 4, 4, 0)
     by_id = {e.external_id: e for e in Engagement.objects.all()}
     assert {k: e.party_id for k, e in by_id.items()} == {
-        "ORD-1": ann.pk, "CS-7": bob.pk, "ORD-2": ann.pk, "SRV-1": ann.pk}
+        "ORD-1": ann.pk,
+        "CS-7": bob.pk,
+        "ORD-2": ann.pk,
+        "SRV-1": ann.pk,
+    }
     order = by_id["ORD-1"]
     assert (order.engagement_type, order.channel, order.status, order.amount, order.currency) == (
-        "order", "web", "delivered", Decimal("129.90"), "EUR")
+        "order",
+        "web",
+        "delivered",
+        Decimal("129.90"),
+        "EUR",
+    )
     assert order.source_system == job.source_system and order.last_import_job_id == job.pk
     assert order.source_record == SourceRecord.objects.get(source_key="k1")  # named by its key
     assert by_id["CS-7"].source_record is None and by_id["CS-7"].engagement_type == "case"
@@ -72,8 +85,11 @@ def test_it_attaches_touch_points_by_source_key_email_and_phone_to_the_survivor(
 
 
 def test_importing_the_same_file_again_changes_nothing_and_a_changed_row_updates(run_import, customers):
-    content = (HEADER + "k1,,,ORD-1,order,2026-03-01,web,delivered,10.00,EUR,,Mitte\n"
-               + "k2,,,ORD-2,order,2026-03-01,web,delivered,20.00,EUR,,\n")
+    content = (
+        HEADER
+        + "k1,,,ORD-1,order,2026-03-01,web,delivered,10.00,EUR,,Mitte\n"
+        + "k2,,,ORD-2,order,2026-03-01,web,delivered,20.00,EUR,,\n"
+    )
     first = run_import(content, kind="engagements")
     assert (first.rows_created, first.rows_updated, first.rows_unchanged) == (2, 0, 0)
 
@@ -106,7 +122,8 @@ def test_bad_lines_are_rejected_with_their_line_and_column_and_the_good_ones_lan
         + "k2,,,OK-1,order,2026-03-02,web,,,,,\n"  # 13: same touch point as line 2
         + "k2,,,X-11,order,2026-03-01,web,,,,7,\n"  # 14: NPS on an order
         + "k2,,,OK-2,web visit,2026-03-01,online,,,,,\n",  # 15: good
-        kind="engagements")
+        kind="engagements",
+    )
     assert (job.status, job.rows_read, job.rows_created, job.rows_rejected) == ("succeeded", 14, 2, 12)
     assert sorted(Engagement.objects.values_list("external_id", flat=True)) == ["OK-1", "OK-2"]
     rejected = _rejections(job)
@@ -131,10 +148,14 @@ def test_bad_lines_are_rejected_with_their_line_and_column_and_the_good_ones_lan
 
 
 def test_a_touch_point_repeated_in_a_later_batch_of_the_same_file_is_rejected(run_import, customers):
-    job = run_import(HEADER + "k1,,,ORD-1,order,2026-03-01,web,,1.00,EUR,,\n"
-                     + "k1,,,ORD-2,order,2026-03-01,web,,2.00,EUR,,\n"
-                     + "k2,,,ORD-1,order,2026-03-01,web,,3.00,EUR,,\n",
-                     kind="engagements", batch_size=2)
+    job = run_import(
+        HEADER
+        + "k1,,,ORD-1,order,2026-03-01,web,,1.00,EUR,,\n"
+        + "k1,,,ORD-2,order,2026-03-01,web,,2.00,EUR,,\n"
+        + "k2,,,ORD-1,order,2026-03-01,web,,3.00,EUR,,\n",
+        kind="engagements",
+        batch_size=2,
+    )
     assert (job.rows_created, job.rows_rejected) == (2, 1)
     assert Engagement.objects.get(external_id="ORD-1").amount == Decimal("1.00")  # not overwritten
     assert "already appeared earlier in this file" in _rejections(job)[4][1]
@@ -143,10 +164,13 @@ def test_a_touch_point_repeated_in_a_later_batch_of_the_same_file_is_rejected(ru
 def test_a_column_can_name_the_source_system_of_the_customer(run_import, customers, source):
     crm = SourceSystemFactory(name="Salesforce CRM")
     run_import("source_key,given_name,email\nC-1,Eve,eve@example.com\n", src=crm)
-    job = run_import("source_system,source_key,external_id,engagement_type,occurred_at,ticket subject\n"
-                     "salesforce crm,C-1,T-1,case,2026-03-01,Refund\n"
-                     ",k2,T-2,case,2026-03-01,\n"
-                     "Legacy ERP,C-1,T-3,case,2026-03-01,\n", kind="engagements")
+    job = run_import(
+        "source_system,source_key,external_id,engagement_type,occurred_at,ticket subject\n"
+        "salesforce crm,C-1,T-1,case,2026-03-01,Refund\n"
+        ",k2,T-2,case,2026-03-01,\n"
+        "Legacy ERP,C-1,T-3,case,2026-03-01,\n",
+        kind="engagements",
+    )
     assert (job.rows_created, job.rows_rejected) == (2, 1)
     eve = Engagement.objects.get(external_id="T-1")
     assert eve.party == SourceRecord.objects.get(source_key="C-1").party
@@ -156,16 +180,16 @@ def test_a_column_can_name_the_source_system_of_the_customer(run_import, custome
 
 
 def test_a_mapping_must_name_the_customer_somehow(media, source):
-    stored = import_file_store(stream=io.BytesIO(b"id,type,date\n1,order,2026-01-01\n"),
-                               original_name="t.csv")
+    stored = import_file_store(
+        stream=io.BytesIO(b"id,type,date\n1,order,2026-01-01\n"), original_name="t.csv"
+    )
     job = import_job_create(source=source, kind="engagements", stored_name=stored, original_name="t.csv")
     assert job.mapping == {"external_id": ["id"], "engagement_type": ["type"], "occurred_at": ["date"]}
     with pytest.raises(MappingError, match="'source_key', 'email', 'phone'"):
         import_job_start(job=job, enqueue=False)
 
 
-def test_administrators_get_the_template_and_it_imports_after_the_customer_template(
-        role_client, run_import):
+def test_administrators_get_the_template_and_it_imports_after_the_customer_template(role_client, run_import):
     client = role_client("administrator")
     customers = b"".join(client.get(reverse("parties:import_template", args=["parties"])).streaming_content)
     assert run_import(customers).rows_created == 4

@@ -31,10 +31,12 @@ def test_it_reads_windows_1252(run_import):
 
 
 def test_it_reads_quoted_fields_and_counts_physical_lines(run_import):
-    content = ('source_key,given_name,address_line1,email\n'
-               '1,Ann,"12 Main St, Apt 4",ann@example.com\n'
-               '2,Bo,"line one\nline two",bo@example.com\n'
-               ',Cy,x,cy@example.com\n')
+    content = (
+        "source_key,given_name,address_line1,email\n"
+        '1,Ann,"12 Main St, Apt 4",ann@example.com\n'
+        '2,Bo,"line one\nline two",bo@example.com\n'
+        ",Cy,x,cy@example.com\n"
+    )
     job = run_import(content)
     assert job.rows_created == 2
     rejection = ImportRejection.objects.get()
@@ -64,9 +66,11 @@ def test_it_reads_an_xlsx_workbook(run_import):
 
 
 def test_it_reads_json_lines_and_rejects_a_broken_line(run_import):
-    lines = [json.dumps({"source_key": "a1", "given_name": "Ann", "email": "ANN@x.org"}),
-             "{not json",
-             json.dumps({"source_key": "a2", "family_name": "Bo", "tags": ["vip", "eu"]})]
+    lines = [
+        json.dumps({"source_key": "a1", "given_name": "Ann", "email": "ANN@x.org"}),
+        "{not json",
+        json.dumps({"source_key": "a2", "family_name": "Bo", "tags": ["vip", "eu"]}),
+    ]
     job = run_import("\n".join(lines) + "\n", name="people.jsonl")
     assert (job.file_format, job.rows_created, job.rows_rejected) == ("jsonl", 2, 1)
     assert ImportRejection.objects.get().line == 2

@@ -32,7 +32,8 @@ from tests.workers import ROOT, celery_worker, subprocess_env
 
 def _rows(count: int) -> str:
     return "source_key,given_name,family_name,email\n" + "".join(
-        f"k{i:06d},Given{i},Family{i},person{i}@example.com\n" for i in range(count))
+        f"k{i:06d},Given{i},Family{i},person{i}@example.com\n" for i in range(count)
+    )
 
 
 def _queued_job(source, content: str) -> ImportJob:
@@ -60,8 +61,9 @@ def test_a_running_job_stops_after_its_current_batch_when_cancelled(source, medi
         import_job_cancel(job=kwargs["job"])
         return result
 
-    monkeypatch.setitem(extensions._import_kinds, "parties",
-                        dataclasses.replace(kind, handle_batch=cancel_during_first_batch))
+    monkeypatch.setitem(
+        extensions._import_kinds, "parties", dataclasses.replace(kind, handle_batch=cancel_during_first_batch)
+    )
     job = import_job_run(job_id=job.pk, batch_size=10)
     assert job.status == ImportStatus.CANCELLED
     assert (job.rows_read, job.rows_created, job.cursor_line) == (10, 10, 11)
@@ -80,8 +82,9 @@ def test_a_failed_job_is_retried_from_its_last_committed_batch(source, media, mo
             raise RuntimeError("disk full")
         return kind.handle_batch(**kwargs)
 
-    monkeypatch.setitem(extensions._import_kinds, "parties",
-                        dataclasses.replace(kind, handle_batch=crash_on_third_batch))
+    monkeypatch.setitem(
+        extensions._import_kinds, "parties", dataclasses.replace(kind, handle_batch=crash_on_third_batch)
+    )
     with pytest.raises(RuntimeError):
         import_job_run(job_id=job.pk, batch_size=10)
     job.refresh_from_db()
@@ -98,7 +101,8 @@ def test_a_failed_job_is_retried_from_its_last_committed_batch(source, media, mo
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_file_and_a_retry_leave_exactly_one_copy_of_each_row(
-        role_groups, media, tmp_path, settings):
+    role_groups, media, tmp_path, settings
+):
     # Given a 40,000-row file queued for a real worker process
     settings.MEDIA_ROOT = media
     os.environ["MEDIA_ROOT"] = str(media)
@@ -130,8 +134,7 @@ def test_a_worker_killed_mid_file_and_a_retry_leave_exactly_one_copy_of_each_row
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
     import_job_retry(job=job, enqueue=False)
     job = import_job_run(job_id=job.pk)
-    assert (job.status, job.rows_read, job.rows_created, job.rows_rejected) == (
-        "succeeded", count, count, 0)
+    assert (job.status, job.rows_read, job.rows_created, job.rows_rejected) == ("succeeded", count, count, 0)
     assert SourceRecord.objects.count() == count == Party.objects.count()
     assert ContactPointEmail.objects.count() == count
     assert SourceRecord.objects.values("source_key").distinct().count() == count
@@ -147,8 +150,14 @@ def test_the_command_line_exit_codes(role_groups, tmp_path, media):
     env = {**subprocess_env(), "MEDIA_ROOT": str(media)}
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "manage.py", "import_source", *args], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "manage.py", "import_source", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     ok = run(str(good), "--source", "Shell CRM", "--sync")
     assert ok.returncode == 0, ok.stderr

@@ -18,8 +18,14 @@ KIND = import_kind_get("parties")
 def test_it_proposes_canonical_names_and_common_synonyms():
     headers = ["Kundennr", "E-Mail", "Surname", "Vorname", "ZIP", "Mobile", "Notes", "source_key2"]
     proposal = mapping_propose(headers, kind=KIND)
-    assert proposal == {"source_key": ["Kundennr"], "email": ["E-Mail"], "family_name": ["Surname"],
-                        "given_name": ["Vorname"], "postal_code": ["ZIP"], "phone": ["Mobile"]}
+    assert proposal == {
+        "source_key": ["Kundennr"],
+        "email": ["E-Mail"],
+        "family_name": ["Surname"],
+        "given_name": ["Vorname"],
+        "postal_code": ["ZIP"],
+        "phone": ["Mobile"],
+    }
 
 
 def test_a_saved_mapping_wins_where_its_columns_are_in_the_file():
@@ -35,8 +41,7 @@ def test_it_names_the_wrong_field_of_a_mapping():
         mapping_clean({"source_key": "id", "city": 3}, headers=["id"], kind=KIND)
 
 
-def test_combined_columns_are_joined_and_the_mapping_is_saved_for_the_next_file(
-        run_import, source, media):
+def test_combined_columns_are_joined_and_the_mapping_is_saved_for_the_next_file(run_import, source, media):
     content = "Nr,Hausnr,Strasse,Vorname\n7,12,Main Street,Ann\n"
     mapping = {"source_key": ["Nr"], "address_line1": ["Hausnr", "Strasse"], "given_name": ["Vorname"]}
     stored = import_file_store(stream=io.BytesIO(content.encode()), original_name="a.csv")
@@ -59,7 +64,9 @@ def test_combined_columns_are_joined_and_the_mapping_is_saved_for_the_next_file(
 
 def test_remapping_a_file_re_standardizes_its_rows(run_import):
     run_import("id,name_a,name_b\n1,Ann,Lee\n", mapping={"source_key": ["id"], "given_name": ["name_a"]})
-    job = run_import("id,name_a,name_b\n1,Ann,Lee\n",
-                     mapping={"source_key": ["id"], "given_name": ["name_a"], "family_name": ["name_b"]})
+    job = run_import(
+        "id,name_a,name_b\n1,Ann,Lee\n",
+        mapping={"source_key": ["id"], "given_name": ["name_a"], "family_name": ["name_b"]},
+    )
     assert job.rows_updated == 1
     assert SourceRecord.objects.get().party.display_name == "Ann Lee"

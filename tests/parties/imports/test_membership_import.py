@@ -20,8 +20,9 @@ CUSTOMERS = (
     "k3,Cid,Moss,shared@example.com,\n"
     "k4,Dee,Moss,shared@example.com,\n"
 )
-HEADER = "customer id,e-mail,mobile,program type,program,member number,tier,status,member since,expires," \
-         "points\n"
+HEADER = (
+    "customer id,e-mail,mobile,program type,program,member number,tier,status,member since,expires,points\n"
+)
 
 
 @pytest.fixture
@@ -42,25 +43,39 @@ def test_it_creates_memberships_by_source_key_email_and_phone_with_usual_headers
         + "k1,,,loyalty,Club Rewards,CR-1,Gold,active,01.04.2021,,12450\n"
         + ",Bob@Example.com,,Subscription,Premium Delivery,SUB-9,Annual,canceled,2022-01-15,2024-01-14,\n"
         + ",,0151 23456789,rewards,Coffee Club,,,,,,\n",
-        kind="memberships")
+        kind="memberships",
+    )
     # the headers map themselves through synonyms
     assert job.mapping["source_key"] == ["customer id"] and job.mapping["points_balance"] == ["points"]
     assert (job.status, job.rows_created, job.rows_rejected) == ("succeeded", 3, 0)
     club = Membership.objects.get(member_number="CR-1")
-    assert (club.party_id, club.program_type, club.tier, club.status, club.started_on,
-            club.points_balance) == (ann.pk, "loyalty", "Gold", "active", date(2021, 4, 1), 12450)
+    assert (
+        club.party_id,
+        club.program_type,
+        club.tier,
+        club.status,
+        club.started_on,
+        club.points_balance,
+    ) == (ann.pk, "loyalty", "Gold", "active", date(2021, 4, 1), 12450)
     assert club.source_system == job.source_system and club.source_record.source_key == "k1"
     sub = Membership.objects.get(member_number="SUB-9")
     assert (sub.party_id, sub.program_type, sub.status, sub.ends_on) == (
-        bob.pk, "subscription", "cancelled", date(2024, 1, 14))
+        bob.pk,
+        "subscription",
+        "cancelled",
+        date(2024, 1, 14),
+    )
     coffee = Membership.objects.get(program_name="Coffee Club")
     assert (coffee.party_id, coffee.member_number, coffee.status) == (ann.pk, "", "active")
     assert Party.objects.get(pk=bob.pk).updated_at > before  # API clients syncing see the change
 
 
 def test_importing_it_again_is_idempotent_and_changed_rows_update(run_import, customers):
-    content = (HEADER + "k1,,,loyalty,Club Rewards,CR-1,Gold,active,2021-04-01,,100\n"
-               + "k2,,,loyalty,Club Rewards,,Silver,active,2021-04-01,,5\n")
+    content = (
+        HEADER
+        + "k1,,,loyalty,Club Rewards,CR-1,Gold,active,2021-04-01,,100\n"
+        + "k2,,,loyalty,Club Rewards,,Silver,active,2021-04-01,,5\n"
+    )
     assert run_import(content, kind="memberships").rows_created == 2
     again = run_import(content, kind="memberships")
     assert (again.rows_created, again.rows_updated, again.rows_unchanged) == (0, 0, 2)
@@ -95,7 +110,8 @@ def test_bad_lines_are_rejected_with_their_line_and_column(run_import, customers
         + "k2,,,loyalty,,CR-8,,,,,\n"  # 10: no program
         + "k2,,,loyalty,Club Rewards,CR-9,,retired,,,\n"  # 11: unknown status
         + "k2,,,subscription,Premium,SUB-1,,paused,2023-01-01,2023-06-30,\n",  # 12: good
-        kind="memberships")
+        kind="memberships",
+    )
     assert (job.status, job.rows_created, job.rows_rejected) == ("succeeded", 2, 9)
     rejected = _rejections(job)
     expected = {
@@ -127,11 +143,13 @@ def test_the_template_imports_after_the_customer_template(role_client, run_impor
     assert Membership.objects.get(member_number="CR100200301").party.given_name == "Zoë"
 
 
-def test_the_command_line_imports_memberships_and_reports_rejected_lines(run_import, customers, source,
-                                                                        tmp_path, capsys):
+def test_the_command_line_imports_memberships_and_reports_rejected_lines(
+    run_import, customers, source, tmp_path, capsys
+):
     path = tmp_path / "members.csv"
-    path.write_text(HEADER + "k1,,,loyalty,Club Rewards,CR-1,Gold,,,,\n"
-                    + "k9,,,loyalty,Club Rewards,CR-2,,,,,\n")
+    path.write_text(
+        HEADER + "k1,,,loyalty,Club Rewards,CR-1,Gold,,,,\n" + "k9,,,loyalty,Club Rewards,CR-2,,,,,\n"
+    )
     call_command("import_source", str(path), "--source", source.name, "--kind", "memberships", "--sync")
     out = capsys.readouterr().out
     assert "created 1, updated 0, unchanged 0, rejected 1" in out

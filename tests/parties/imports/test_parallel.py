@@ -36,8 +36,7 @@ def test_a_parallel_import_gives_the_same_result_as_a_sequential_one(run_import,
 
     job = run_import(_file(3000), batch_size=250)
 
-    assert (job.status, job.rows_read, job.rows_created, job.rows_rejected) == (
-        "succeeded", 3002, 3000, 2)
+    assert (job.status, job.rows_read, job.rows_created, job.rows_rejected) == ("succeeded", 3002, 3000, 2)
     assert SourceRecord.objects.count() == Party.objects.count() == 3000
     assert ContactPointEmail.objects.filter(validity="invalid").count() == 60
     assert DataQualityIssue.objects.filter(job=job, field="email").count() == 60
@@ -47,6 +46,5 @@ def test_a_parallel_import_gives_the_same_result_as_a_sequential_one(run_import,
 
     # a second parallel run of the file with every tenth row changed updates exactly those
     job = run_import(_file(3000, changed=True), batch_size=250)
-    assert (job.rows_created, job.rows_updated, job.rows_unchanged, job.rows_rejected) == (
-        0, 300, 2700, 2)
+    assert (job.rows_created, job.rows_updated, job.rows_unchanged, job.rows_rejected) == (0, 300, 2700, 2)
     assert Party.objects.filter(family_name__startswith="Changed").count() == 300

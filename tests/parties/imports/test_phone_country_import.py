@@ -26,8 +26,10 @@ CUSTOMERS = (
 
 def _phones(key: str) -> list[tuple[str, str, str]]:
     party = SourceRecord.objects.get(source_key=key).party
-    return [(p.raw_value, p.normalized, p.validity)
-            for p in ContactPointPhone.objects.filter(party=party).order_by("pk")]
+    return [
+        (p.raw_value, p.normalized, p.validity)
+        for p in ContactPointPhone.objects.filter(party=party).order_by("pk")
+    ]
 
 
 def test_an_import_reads_each_phone_in_the_customers_own_country(run_import):
@@ -44,19 +46,34 @@ def test_an_import_reads_each_phone_in_the_customers_own_country(run_import):
     assert _phones("xx1") == [("0161 3533342", "01613533342", "invalid")]
     # the number's own prefix beats the address country
     assert [(n, ContactPointPhone.objects.get(normalized=n).country) for _, n, _ in _phones("gb4")] == [
-        ("+49307654321", "DE")]
+        ("+49307654321", "DE")
+    ]
     assert _phones("gb5") == [("12345", "12345", "invalid")]
     # the standardized record (what matching reads) carries the same E.164
     assert SourceRecord.objects.get(source_key="gb3").standardized["phones"] == [
-        "+441613533342", "+441613533342"]
+        "+441613533342",
+        "+441613533342",
+    ]
 
-    issues = {(i.source_record.source_key, i.field, i.value, i.reason)
-              for i in DataQualityIssue.objects.select_related("source_record")}
+    issues = {
+        (i.source_record.source_key, i.field, i.value, i.reason)
+        for i in DataQualityIssue.objects.select_related("source_record")
+    }
     assert issues == {
-        ("xx1", "phone", "0161 3533342", "not a valid phone number for its country: read as DE, the "
-                                         "default region; write it with +country if it is from elsewhere"),
-        ("gb5", "phone", "12345", "not a valid phone number for its country: read as GB, the customer's "
-                                  "address country; write it with +country if it is from elsewhere"),
+        (
+            "xx1",
+            "phone",
+            "0161 3533342",
+            "not a valid phone number for its country: read as DE, the "
+            "default region; write it with +country if it is from elsewhere",
+        ),
+        (
+            "gb5",
+            "phone",
+            "12345",
+            "not a valid phone number for its country: read as GB, the customer's "
+            "address country; write it with +country if it is from elsewhere",
+        ),
     }
 
 
@@ -70,7 +87,9 @@ def test_a_touch_point_file_finds_the_gb_customer_by_the_national_spelling(run_i
         "phone,external_id,engagement_type,occurred_at\n"
         "0161 3533342,ORD-1,order,2026-03-01T10:15:00Z\n"
         "+44 161 353 3342,ORD-2,order,2026-03-02T10:15:00Z\n",
-        name="touchpoints.csv", kind="engagements")
+        name="touchpoints.csv",
+        kind="engagements",
+    )
 
     # Then both rows land on her
     assert (job.status, job.rows_created, job.rows_rejected) == ("succeeded", 2, 0)

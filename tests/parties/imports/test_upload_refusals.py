@@ -27,30 +27,35 @@ def _upload(client, content: bytes, name: str = "customers.csv", **extra):
 
 def _nothing_kept(media) -> bool:
     return not ImportJob.objects.exists() and not (
-        media.exists() and any(p.is_file() for p in media.rglob("*")))
+        media.exists() and any(p.is_file() for p in media.rglob("*"))
+    )
 
 
 def _wide(columns: int, rows: int = 8) -> bytes:
     header = ["source_key"] + [f"extra column {i}" for i in range(columns - 1)]
-    lines = [",".join(header)] + [",".join([f"k{r}"] + [f"value {r}-{c}" for c in range(columns - 1)])
-                                  for r in range(rows)]
+    lines = [",".join(header)] + [
+        ",".join([f"k{r}"] + [f"value {r}-{c}" for c in range(columns - 1)]) for r in range(rows)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
 # --- item 6 --------------------------------------------------------------------------------------
+
 
 def test_marketing_uploading_a_consent_file_with_20000_columns_gets_the_column_limit(role_client, media):
     source = SourceSystemFactory(name="Email platform")
     header = ",".join(["email", "channel", "purpose", "status"] + [f"c{i}" for i in range(19_996)])
     content = (header + "\nann@x.org,email,newsletter,opt_out" + "," * 19_996 + "\n").encode()
     started = time.monotonic()
-    response = _upload(role_client("marketing"), content, name="consents.csv", kind="consents",
-                       source=source.pk)
+    response = _upload(
+        role_client("marketing"), content, name="consents.csv", kind="consents", source=source.pk
+    )
     assert time.monotonic() - started < 10  # it pinned a server process for over 10 minutes
     assert response.status_code == 200
     assert response.context["form"].errors["file"] == [
         "consents.csv has 20,000 columns; at most 500 can be imported. Remove the columns you do not "
-        "need (or split the file) and upload it again. Nothing was imported."]
+        "need (or split the file) and upload it again. Nothing was imported."
+    ]
     assert _nothing_kept(media)
 
 
@@ -88,7 +93,9 @@ def test_a_mapping_of_the_most_columns_allowed_can_be_posted(role_client, media,
     assert response.status_code == 302 and started.status_code == 302
     job.refresh_from_db()
     assert job.status == ImportStatus.QUEUED and job.mapping == {
-        "source_key": ["source_key"], "given_name": ["extra column 0"]}
+        "source_key": ["source_key"],
+        "given_name": ["extra column 0"],
+    }
 
 
 def test_a_draft_wider_than_the_limit_is_not_rendered_nor_started(role_client, media, settings):
@@ -105,6 +112,7 @@ def test_a_draft_wider_than_the_limit_is_not_rendered_nor_started(role_client, m
 
 # --- item 7 --------------------------------------------------------------------------------------
 
+
 def test_a_json_lines_upload_nested_100000_levels_deep_reaches_the_mapping_page(role_client, media):
     deep = '{"source_key": "1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
     content = (deep + "\n" + json.dumps({"source_key": "2", "given_name": "Bo"}) + "\n").encode()
@@ -116,8 +124,12 @@ def test_a_json_lines_upload_nested_100000_levels_deep_reaches_the_mapping_page(
 
 
 def test_a_json_lines_upload_with_nothing_but_deep_lines_is_refused_and_not_kept(role_client, media):
-    response = _upload(role_client("administrator"), ("[" * 100_000 + "]" * 100_000 + "\n").encode(),
-                       name="people.jsonl", new_source="Deep")
+    response = _upload(
+        role_client("administrator"),
+        ("[" * 100_000 + "]" * 100_000 + "\n").encode(),
+        name="people.jsonl",
+        new_source="Deep",
+    )
     assert response.status_code == 200
     assert "no JSON object found" in response.context["form"].errors["file"][0]
     assert _nothing_kept(media) and not SourceSystem.objects.filter(name="Deep").exists()
@@ -125,9 +137,11 @@ def test_a_json_lines_upload_with_nothing_but_deep_lines_is_refused_and_not_kept
 
 # --- item 9 --------------------------------------------------------------------------------------
 
+
 def test_an_upload_with_windows_1252_then_utf8_is_refused_naming_the_lines(role_client, media):
-    content = ("source_key,given_name,family_name\n1,René,Dupré\n".encode("cp1252")
-               + "2,Hans,Müller\n".encode())
+    content = (
+        "source_key,given_name,family_name\n1,René,Dupré\n".encode("cp1252") + "2,Hans,Müller\n".encode()
+    )
     response = _upload(role_client("administrator"), content, new_source="Mixed")
     assert response.status_code == 200
     assert "line 3 is UTF-8 but line 2 is Windows-1252/Latin-1" in response.context["form"].errors["file"][0]
@@ -136,9 +150,11 @@ def test_an_upload_with_windows_1252_then_utf8_is_refused_naming_the_lines(role_
 
 # --- item 11 -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("over", [10, 1024 * 1024 + 10_000], ids=["just over", "more than 1 MiB over"])
 def test_an_upload_over_the_size_limit_says_the_limit_and_keeps_the_other_fields(
-        role_client, media, settings, over):
+    role_client, media, settings, over
+):
     settings.C360_UPLOAD_MAX_BYTES = 64 * 1024
     content = b"source_key,given_name\n" + b"1,Ann\n" * ((64 * 1024 + over) // 6)
     response = _upload(role_client("administrator"), content, new_source="Big")

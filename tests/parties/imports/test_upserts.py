@@ -35,8 +35,13 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(run_impor
 
     second = run_import(CANONICAL)
 
-    assert (second.rows_read, second.rows_created, second.rows_updated, second.rows_unchanged,
-            second.rows_rejected) == (3, 0, 0, 3, 0)
+    assert (
+        second.rows_read,
+        second.rows_created,
+        second.rows_updated,
+        second.rows_unchanged,
+        second.rows_rejected,
+    ) == (3, 0, 0, 3, 0)
     assert list(SourceRecord.objects.order_by("pk").values_list("pk", "content_hash", "party_id")) == snapshot
     assert Party.objects.count() == 3 and ContactPointEmail.objects.count() == 3
 
@@ -61,8 +66,12 @@ def test_a_value_that_cannot_be_standardized_keeps_its_row_and_is_recorded(run_i
     job = run_import(CANONICAL)
     record = SourceRecord.objects.get(source_key="c3")
     issues = {(i.field, i.value, i.line) for i in DataQualityIssue.objects.filter(source_record=record)}
-    assert issues == {("birth_date", "31.02.1990", 4), ("email", "not-an-email", 4),
-                      ("phone", "12", 4), ("country", "Atlantis", 4)}
+    assert issues == {
+        ("birth_date", "31.02.1990", 4),
+        ("email", "not-an-email", 4),
+        ("phone", "12", 4),
+        ("country", "Atlantis", 4),
+    }
     assert job.issues_count == 4 and job.rows_created == 3
     assert record.party.emails.get().validity == "invalid"
 
@@ -92,23 +101,32 @@ def test_the_error_report_lists_every_problem_and_is_formula_safe(run_import, ad
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0] == ["line", "column", "value", "reason", "outcome"]
     assert rows[2][:3] == ["4", "email", "not-an-email"] or any(
-        r[:3] == ["4", "email", "not-an-email"] for r in rows)
+        r[:3] == ["4", "email", "not-an-email"] for r in rows
+    )
     rejected = [r for r in rows if r[4] == "row rejected"]
     assert rejected and rejected[0][0] == "5"
     job2 = run_import("source_key,given_name\n1,=1+2\n", src=SourceSystem.objects.create(name="X"))
-    DataQualityIssue.objects.create(source_record=SourceRecord.objects.get(source_key="1"),
-                                    job=job2, line=2, field="given_name", value="=1+2",
-                                    reason="looks like a formula")
-    body = b"".join(admin_client.get(
-        reverse("parties:import_report", args=[job2.pk])).streaming_content).decode("utf-8-sig")
+    DataQualityIssue.objects.create(
+        source_record=SourceRecord.objects.get(source_key="1"),
+        job=job2,
+        line=2,
+        field="given_name",
+        value="=1+2",
+        reason="looks like a formula",
+    )
+    body = b"".join(
+        admin_client.get(reverse("parties:import_report", args=[job2.pk])).streaming_content
+    ).decode("utf-8-sig")
     assert "'=1+2" in body and ",=1+2" not in body
 
 
 def test_the_parties_changed_extension_point_hears_about_new_and_changed_parties(
-        run_import, monkeypatch, django_capture_on_commit_callbacks):
+    run_import, monkeypatch, django_capture_on_commit_callbacks
+):
     heard = []
-    monkeypatch.setattr(extensions, "_parties_changed_hooks",
-                        [lambda ids, reason: heard.append((ids, reason))])
+    monkeypatch.setattr(
+        extensions, "_parties_changed_hooks", [lambda ids, reason: heard.append((ids, reason))]
+    )
     with django_capture_on_commit_callbacks(execute=True):
         run_import(CANONICAL)
     assert heard and heard[0][1] == "import"

@@ -36,20 +36,25 @@ def test_stewards_read_every_import_report_marketing_only_consent_lists(role_cli
     assert marketing.get(reverse("parties:import_detail", args=[parties_job.pk])).status_code == 403
     assert marketing.get(reverse("parties:import_report", args=[parties_job.pk])).status_code == 403
     assert marketing.post(reverse("parties:import_retry", args=[parties_job.pk])).status_code == 403
-    refused = marketing.post(reverse("parties:import_new"), {
-        "kind": "parties", "source": parties_job.source_system_id,
-        "file": SimpleUploadedFile("x.csv", b"a\n1\n")})
+    refused = marketing.post(
+        reverse("parties:import_new"),
+        {
+            "kind": "parties",
+            "source": parties_job.source_system_id,
+            "file": SimpleUploadedFile("x.csv", b"a\n1\n"),
+        },
+    )
     assert refused.status_code == 200 and "kind" in refused.context["form"].errors
     assert ImportJob.objects.count() == 1
 
 
 def test_an_upload_goes_to_the_mapping_page_with_a_proposal(role_client, media):
     client = role_client("administrator")
-    response = _upload(client, b"Kundennr;Vorname;E-Mail;Notiz\n1;Ann;ann@x.de;hi\n",
-                       new_source="Shop DE")
+    response = _upload(client, b"Kundennr;Vorname;E-Mail;Notiz\n1;Ann;ann@x.de;hi\n", new_source="Shop DE")
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
-        "parties:import_mapping", args=[job.pk])
+        "parties:import_mapping", args=[job.pk]
+    )
     assert job.status == ImportStatus.DRAFT and job.source_system is None  # registered on start
     assert job.new_source == {"name": "Shop DE", "default_region": "DE", "date_order": "DMY"}
     page = client.get(response["Location"])
@@ -63,9 +68,10 @@ def test_starting_from_the_mapping_page_queues_the_job_with_the_edited_mapping(r
     client = role_client("administrator")
     _upload(client, b"id,a,b\n1,Ann,Lee\n", new_source="S")
     job = ImportJob.objects.get()
-    response = client.post(reverse("parties:import_mapping", args=[job.pk]),
-                           {"col_0": "source_key", "col_1": "given_name", "col_2": "family_name",
-                            "save_mapping": "on"})
+    response = client.post(
+        reverse("parties:import_mapping", args=[job.pk]),
+        {"col_0": "source_key", "col_1": "given_name", "col_2": "family_name", "save_mapping": "on"},
+    )
     job.refresh_from_db()
     assert response.status_code == 302 and job.status == ImportStatus.QUEUED
     assert job.mapping == {"source_key": ["id"], "given_name": ["a"], "family_name": ["b"]}
@@ -76,8 +82,9 @@ def test_a_mapping_without_a_source_key_says_so_and_does_not_start(role_client, 
     client = role_client("administrator")
     _upload(client, b"id,a\n1,Ann\n", new_source="S")
     job = ImportJob.objects.get()
-    response = client.post(reverse("parties:import_mapping", args=[job.pk]),
-                           {"col_0": "", "col_1": "given_name"})
+    response = client.post(
+        reverse("parties:import_mapping", args=[job.pk]), {"col_0": "", "col_1": "given_name"}
+    )
     assert response.status_code == 200
     assert "no column is mapped to &#x27;source_key&#x27;" in response.content.decode()
     job.refresh_from_db()
@@ -94,8 +101,7 @@ def test_a_bad_file_is_refused_on_the_upload_form_and_nothing_is_kept(role_clien
 
 def test_an_upload_over_the_limit_is_stopped_with_a_message(role_client, media, settings):
     settings.C360_UPLOAD_MAX_BYTES = 1000
-    response = _upload(role_client("administrator"), b"source_key,x\n" + b"1,aaaa\n" * 400,
-                       new_source="Big")
+    response = _upload(role_client("administrator"), b"source_key,x\n" + b"1,aaaa\n" * 400, new_source="Big")
     assert response.status_code == 200
     assert "larger than the" in response.context["form"].errors["file"][0]
     assert not ImportJob.objects.exists()
@@ -128,7 +134,11 @@ def test_the_canonical_template_downloads_and_imports_without_a_mapping(role_cli
 
     adams = Party.objects.get(family_name="Adams")
     assert (adams.salutation, adams.given_name, adams.middle_name, adams.name_suffix) == (
-        "Dr.", "John", "Quincy", "Jr.")
+        "Dr.",
+        "John",
+        "Quincy",
+        "Jr.",
+    )
     acme = Party.objects.get(kind="organization")
     assert acme.display_name == "Acme GmbH"
     assert acme.identifications.get().normalized == "DE123456789"
