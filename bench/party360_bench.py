@@ -122,7 +122,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from c360.roles import DATA_STEWARD
+    from c360.kernel.roles import DATA_STEWARD
     from parties.models import ContactPointEmail, ContactPointPhone, Party
 
     user, _ = get_user_model().objects.get_or_create(username="bench-steward")

@@ -9,8 +9,8 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 
-from c360.admin_readonly import ReadOnlyAdmin
-from c360.models import SettingChange
+from c360.kernel.admin_readonly import ReadOnlyAdmin
+from c360.kernel.models import SettingChange
 from c360.users import PRIVILEGE_FIELDS, group_change_refusal, user_change_check, user_change_refusal
 
 admin.site.unregister(User)
@@ -73,7 +73,7 @@ class GuardedGroupAdmin(GroupAdmin):
 
 @admin.register(SettingChange)
 class SettingChangeAdmin(ReadOnlyAdmin):
-    """The settings history (``c360.setting_changes``): readable, never editable or deletable."""
+    """The settings history (``c360.kernel.setting_changes``): readable, never editable or deletable."""
 
     list_display = ["changed_at", "setting", "object_id", "label", "old", "new", "changed_by_label"]
     list_filter = ["setting"]

@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from c360.kernel.roles import ROLE_NAMES
 from c360.models import ApiToken
-from c360.roles import ROLE_NAMES
 
 PREFIX = "c360_"
 LAST_USED_EVERY = timedelta(minutes=1)  # how often "last used" is written (not on every request)

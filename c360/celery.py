@@ -20,7 +20,7 @@ app.conf.beat_schedule = {
         "task": "c360.dashboard_refresh",
         "schedule": float(env_int("C360_DASHBOARD_REFRESH_SECONDS", 600, minimum=10)),
     },
-    # Jobs whose worker died are sent again (c360.durable); also done when a worker starts.
+    # Jobs whose worker died are sent again (c360.kernel.durable); also done when a worker starts.
     "tasks-recover": {
         "task": "c360.tasks_recover",
         "schedule": float(env_int("C360_TASK_RECOVER_SECONDS", 60, minimum=5)),
@@ -37,7 +37,7 @@ def _recover_abandoned_jobs(sender=None, **kwargs) -> None:
     again at once, instead of leaving them to the next beat."""
     from django.db import connections
 
-    from c360.durable import tasks_recover
+    from c360.kernel.durable import tasks_recover
 
     try:
         tasks_recover(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from c360.roles import user_role_names
+from c360.kernel.roles import user_role_names
 
 # (label, url name, permission needed — or any of a tuple — or None for everyone signed in)
 _NAV = [

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from c360 import views, views_tokens
-from c360.params import IdConverter
+from c360.kernel.params import IdConverter
 
 register_converter(IdConverter, "id")  # before the apps' URLs below, which use <id:…>
 

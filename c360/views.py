@@ -29,7 +29,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_not_required
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """A request that cannot be answered as sent: a parameter the page cannot use says which
-    one and why (c360.params)."""
+    one and why (c360.kernel.params)."""
     from django.core.exceptions import BadRequest
 
     problem = str(exception) if isinstance(exception, BadRequest) else ""

@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from c360.api_tokens import api_token_create, api_token_revoke
+from c360.kernel.roles import ROLE_NAMES
+from c360.kernel.text import sentence, validation_text
 from c360.models import ApiToken
-from c360.roles import ROLE_NAMES
-from c360.text import sentence, validation_text
 
 
 class TokenForm(forms.Form):

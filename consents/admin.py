@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from c360.admin_readonly import ReadOnlyAdmin
+from c360.kernel.admin_readonly import ReadOnlyAdmin
 from consents import models as m
 
 

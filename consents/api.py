@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
-from c360.api import IdCursorPagination, IdField, has_perms
+from c360.kernel.api import IdCursorPagination, IdField, has_perms
 from consents.models import (
     ActorKind,
     Channel,

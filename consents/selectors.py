@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from c360.labels import field_label, value_label
+from c360.kernel.labels import field_label, value_label
 from consents.models import (
     Channel,
     ConsentEvent,

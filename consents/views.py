@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from c360.params import BadParameter, parse_text
-from c360.text import sentence, validation_text
+from c360.kernel.params import BadParameter, parse_text
+from c360.kernel.text import sentence, validation_text
 from consents.forms import ErasureForm, PreferencesForm
 from consents.models import Channel, ConsentStatus
 from consents.selectors import consent_grid, party_or_404
@@ -310,7 +310,7 @@ def segment_preview(request: HttpRequest) -> HttpResponse:
 
 def _segment_changes(segment) -> list:
     """The segment's history, newest first (none for a segment not saved yet)."""
-    from c360.setting_changes import setting_changes_list
+    from c360.kernel.setting_changes import setting_changes_list
     from consents.services.segments import SEGMENT_SETTING
 
     return setting_changes_list(setting=SEGMENT_SETTING, object_id=segment.pk) if segment else []

@@ -12,7 +12,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from c360.api import IdCursorPagination, IdField, IdFilter, has_perms
+from c360.kernel.api import IdCursorPagination, IdField, IdFilter, has_perms
 from matching.models import MatchSuggestion, SuggestionStatus
 from parties.models import PartyKind
 

@@ -15,7 +15,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from c360.addresses import address_text
+from c360.kernel.addresses import address_text
 from matching.models import MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from matching.selectors_review import (
     Conflict,

@@ -23,7 +23,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Prefetch, UniqueConstraint
 
-from c360.addresses import address_text, country_name
+from c360.kernel.addresses import address_text, country_name
 from matching.comparisons import GIVEN_LEVELS, LEGAL_REGISTRATIONS, _fold, given_level
 from parties.extensions import merge_participants
 from parties.models import (

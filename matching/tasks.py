@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from c360.durable import DurableTask
+from c360.kernel.durable import DurableTask
 
 
 @shared_task(name="matching.train", acks_late=True)
@@ -38,7 +38,7 @@ def training_pairs_refresh_task(count: int | None = None) -> int:
         cache.delete(REFRESH_RUNNING_KEY)
 
 
-# Job tasks are DurableTasks: sent again if their worker dies (c360.durable).
+# Job tasks are DurableTasks: sent again if their worker dies (c360.kernel.durable).
 
 
 @shared_task(name="matching.match_run", bind=True, base=DurableTask, acks_late=True, max_retries=None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import models
 
-from c360.admin_readonly import ReadOnlyAdmin
+from c360.kernel.admin_readonly import ReadOnlyAdmin
 from parties import models as m
 
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from c360.durable import DurableTask
+from c360.kernel.durable import DurableTask
 from parties.services.golden import party_golden_refresh
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from c360.roles import ADMINISTRATOR, DATA_STEWARD, MARKETING
+from c360.kernel.roles import ADMINISTRATOR, DATA_STEWARD, MARKETING
 from tests.factories import UserFactory
 
 ROLE_USERS = {"steward": DATA_STEWARD, "marketing": MARKETING, "administrator": ADMINISTRATOR}

@@ -1,4 +1,4 @@
-"""Addresses written the way their country writes them (issue 18, item 9): c360.addresses."""
+"""Addresses written the way their country writes them (issue 18, item 9): c360.kernel.addresses."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from c360.addresses import address_lines, address_text
+from c360.kernel.addresses import address_lines, address_text
 
 
 def test_a_us_address_puts_city_state_code_and_zip_in_that_order_with_the_code_upper_case():

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 
 from c360.api_tokens import api_token_create
-from c360.roles import DATA_STEWARD
+from c360.kernel.roles import DATA_STEWARD
 from consents.services.segments import segment_create
 from matching.models import MatchRun, RunStatus
 from parties.services.imports.jobs import (

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from c360.dashboard import selectors
+from c360.dashboard.models import AttributeFigure, ConsentFigure, DashboardSnapshot, QualityIssueFigure
 from c360.dashboard.services import REFRESH_SOON_KEY, dashboard_refresh, reason_kind
-from c360.models import AttributeFigure, ConsentFigure, DashboardSnapshot, QualityIssueFigure
 from consents.models import ConsentStatus, ContactPointTypeConsent, DataUsePurpose
 from matching.models import MatchRun, MatchSuggestion, SuggestionStatus
 from parties.models import (
@@ -298,7 +298,7 @@ def test_activity_counts_suggestions_merges_and_rejections_per_day(steward):
 
 def test_the_beat_task_replaces_the_figures():
     from c360.celery import app
-    from c360.tasks import dashboard_refresh_task
+    from c360.dashboard.tasks import dashboard_refresh_task
 
     old = dashboard_refresh()
     PartyFactory()
@@ -406,7 +406,7 @@ def test_before_the_first_refresh_the_dashboard_says_so_and_counts_live(role_cli
 def test_clicking_refresh_many_times_queues_one_refresh_until_a_worker_starts_it(role_client):
     # each click queued a full recomputation: 250 clicks kept a worker busy for an hour
     from c360.dashboard.services import REFRESH_NOW_KEY
-    from c360.tasks import dashboard_refresh_task
+    from c360.dashboard.tasks import dashboard_refresh_task
 
     cache.delete(REFRESH_NOW_KEY)
     client = role_client("administrator")

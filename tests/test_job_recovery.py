@@ -16,8 +16,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from c360.durable import process_gone, process_identity, tasks_recover
-from c360.models import TaskLease
+from c360.kernel.durable import process_gone, process_identity, tasks_recover
+from c360.kernel.models import TaskLease
 from parties.models import ContactPointEmail, ImportJob, ImportStatus, Party, SourceRecord
 from tests.factories import SourceSystemFactory
 from tests.parties.imports.test_jobs import _queued_job, _rows  # the same file and queued job

@@ -1,4 +1,4 @@
-"""People's words instead of field names and codes (issue 18, item 9): c360.labels and the
+"""People's words instead of field names and codes (issue 18, item 9): c360.kernel.labels and the
 ``labels`` template filters, and the pages that use them."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.template import Context, Template
 
-from c360.labels import field_label, humanize, value_label
+from c360.kernel.labels import field_label, humanize, value_label
 
 
 def test_field_names_read_as_words():

@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, get_resolver, reverse
 from django.utils.datastructures import MultiValueDict
 
 from c360.api_tokens import api_token_create
-from c360.roles import ADMINISTRATOR
+from c360.kernel.roles import ADMINISTRATOR
 from matching.models import MatchRun
 from parties import models as m
 from parties.services.merge import party_merge
@@ -675,7 +675,7 @@ def test_consent_change_refuses_nul_and_records_nothing(role_client, customer, f
 def test_api_lookup_refuses_nul_in_source_key(customer):
     from rest_framework.test import APIClient
 
-    from c360.roles import DATA_STEWARD
+    from c360.kernel.roles import DATA_STEWARD
 
     _, key = api_token_create(name="lookup-client", role=DATA_STEWARD)
     client = APIClient()

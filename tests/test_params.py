@@ -1,10 +1,10 @@
-"""c360.params: the one way ids and free text are read from requests."""
+"""c360.kernel.params: the one way ids and free text are read from requests."""
 
 from __future__ import annotations
 
 import pytest
 
-from c360.params import ID_MAX, BadParameter, IdConverter, parse_id, parse_ids, parse_text
+from c360.kernel.params import ID_MAX, BadParameter, IdConverter, parse_id, parse_ids, parse_text
 
 
 @pytest.mark.parametrize(

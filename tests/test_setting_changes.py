@@ -1,4 +1,4 @@
-"""The settings history's one writer (``c360.setting_changes.setting_changes_record``): one row
+"""The settings history's one writer (``c360.kernel.setting_changes.setting_changes_record``): one row
 per changed field, nothing for an unchanged one, and never outside the change's transaction."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from c360.models import SettingChange
-from c360.setting_changes import setting_changes_list, setting_changes_record
+from c360.kernel.models import SettingChange
+from c360.kernel.setting_changes import setting_changes_list, setting_changes_record
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import pytest
 
 from c360.api_tokens import api_token_create
-from c360.roles import DATA_STEWARD
+from c360.kernel.roles import DATA_STEWARD
 from tests.factories import UserFactory
 from tests.workers import ROOT, subprocess_env
 

@@ -15,7 +15,7 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from c360.models import DashboardSnapshot
+from c360.dashboard.models import DashboardSnapshot
 from consents.models import Channel
 from matching.models import MatchSuggestion, SuggestionStatus
 from parties.models import (

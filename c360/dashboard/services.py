@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from c360.models import (
+from c360.dashboard.models import (
     AttributeFigure,
     ConsentFigure,
     DashboardSnapshot,
@@ -291,7 +291,7 @@ def dashboard_refresh_soon() -> bool:
     every batch they commit, and one refresh after the last batch is what matters."""
     if not cache.add(REFRESH_SOON_KEY, 1, timeout=REFRESH_SOON_SECONDS):
         return False
-    from c360.tasks import dashboard_refresh_task
+    from c360.dashboard.tasks import dashboard_refresh_task
 
     dashboard_refresh_task.apply_async(countdown=REFRESH_SOON_SECONDS)
     return True
@@ -306,7 +306,7 @@ def dashboard_refresh_now() -> bool:
     queued."""
     if not cache.add(REFRESH_NOW_KEY, 1, timeout=REFRESH_SOON_SECONDS * 5):
         return False
-    from c360.tasks import dashboard_refresh_task
+    from c360.dashboard.tasks import dashboard_refresh_task
 
     dashboard_refresh_task.delay()
     return True

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from c360.dashboard import charts
 from c360.dashboard import selectors as s
-from c360.params import parse_id, parse_text
+from c360.kernel.params import parse_id, parse_text
 
-VIEW = "c360.view_dashboardsnapshot"
-REFRESH = "c360.refresh_dashboardsnapshot"
+VIEW = "dashboard.view_dashboardsnapshot"
+REFRESH = "dashboard.refresh_dashboardsnapshot"
 CONSENTS = "consents.view_contactpointtypeconsent"
 QUALITY = "matching.change_matchsettings"  # who may open matching's steward-quality page
 

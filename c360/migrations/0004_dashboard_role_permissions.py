@@ -3,7 +3,7 @@ may refresh its figures on demand."""
 
 from django.db import migrations
 
-from c360.role_grants import role_permissions_grant, role_permissions_revoke
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
 
 GRANTS = {
     "Data steward": ["view_dashboardsnapshot"],

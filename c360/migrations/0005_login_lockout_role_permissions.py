@@ -3,7 +3,7 @@ sign-ins) and may delete an attempt to lift a lockout before its cool-off has pa
 
 from django.db import migrations
 
-from c360.role_grants import role_permissions_grant, role_permissions_revoke
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
 
 GRANTS = {
     "Administrator": [

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "parties",
     "matching",
     "consents",
+    "c360.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -60,7 +61,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "c360.params.QueryStringCheckMiddleware",  # a NUL in a query string: 400, never a database error
+    "c360.kernel.params.QueryStringCheckMiddleware",  # a NUL in a query string: 400, never a database error
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login unless a view is explicitly marked @login_not_required.
@@ -307,11 +308,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_TASK_DEFAULT_QUEUE = env_str("C360_CELERY_QUEUE") or "celery"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-# Jobs resume by themselves when their worker dies (c360.durable): a message is acknowledged
+# Jobs resume by themselves when their worker dies (c360.kernel.durable): a message is acknowledged
 # only when its task ends, a prefork child's death puts its message back at once, and a
 # Redis broker hands an unacknowledged message out again after the visibility timeout, which
 # must be longer than the longest job (a large import or a full match run: hours). Every job
-# task also keeps a lease (c360.durable.DurableTask), which is what brings a job back within
+# task also keeps a lease (c360.kernel.durable.DurableTask), which is what brings a job back within
 # seconds on the filesystem broker (it never redelivers) and on Redis: when any worker starts
 # and every C360_TASK_RECOVER_SECONDS (beat), a job whose process on this machine is gone, or
 # whose heartbeat (every C360_TASK_HEARTBEAT_SECONDS) stopped for C360_TASK_STALE_SECONDS, is
@@ -351,9 +352,13 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.DjangoModelPermissions",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # DRF's parsers, refusing a NUL character anywhere in a body (c360.api): a 400, not a database error
-    "DEFAULT_PARSER_CLASSES": ["c360.api.JSONParser", "c360.api.FormParser", "c360.api.MultiPartParser"],
-    "EXCEPTION_HANDLER": "c360.api.api_exception_handler",
+    # DRF's parsers, refusing a NUL anywhere in a body (c360.kernel.api): a 400, not a database error
+    "DEFAULT_PARSER_CLASSES": [
+        "c360.kernel.api.JSONParser",
+        "c360.kernel.api.FormParser",
+        "c360.kernel.api.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "c360.kernel.api.api_exception_handler",
     # DRF's own guess at a client's address believes any X-Forwarded-For; ours does not.
     "NUM_PROXIES": C360_TRUSTED_PROXIES,
 }

@@ -1,4 +1,4 @@
-"""People's words in templates (c360.labels, c360.addresses):
+"""People's words in templates (c360.kernel.labels, c360.kernel.addresses):
 
 ``{% load labels %}`` then ``{{ "given_name"|field_label }}`` → "Given name",
 ``{{ "non_binary"|value_label }}`` → "Non-binary", ``{{ address|address }}`` → "12 Main St,
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import template
 
-from c360 import addresses, labels
+from c360.kernel import addresses, labels
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ administrators may change them too). Nobody may change or delete the ledger.
 
 from django.db import migrations
 
-from c360.role_grants import role_permissions_grant, role_permissions_revoke
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
 
 PURPOSES = [
     ("marketing", "Marketing", "Offers and promotions about our products.", "consent", True),

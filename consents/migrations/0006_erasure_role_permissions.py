@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from c360.role_grants import role_permissions_grant, role_permissions_revoke
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
 
 GRANTS = {"Administrator": ["erase_party"]}
 

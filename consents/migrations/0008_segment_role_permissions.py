@@ -3,7 +3,7 @@ do not (their job is the data's quality, not marketing lists)."""
 
 from django.db import migrations
 
-from c360.role_grants import role_permissions_grant, role_permissions_revoke
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
 
 SEGMENTS = ["view_segment", "add_segment", "change_segment", "delete_segment", "export_segment"]
 GRANTS = {"Marketing": SEGMENTS, "Administrator": SEGMENTS}

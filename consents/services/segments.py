@@ -49,7 +49,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from c360.setting_changes import model_labels, setting_changes_record, setting_values
+from c360.kernel.setting_changes import model_labels, setting_changes_record, setting_values
 from consents.models import (
     ConsentStatus,
     ContactPointConsent,
@@ -89,7 +89,7 @@ LTV = (
     "order count = number of orders, cancelled ones not counted"
 )
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
-SEGMENT_SETTING = "consents.segment"  # its history (c360.setting_changes), per segment
+SEGMENT_SETTING = "consents.segment"  # its history (c360.kernel.setting_changes), per segment
 SEGMENT_HISTORY_FIELDS = ("name", "description", *Segment.FILTER_FIELDS)
 
 

@@ -3,7 +3,7 @@ work suggestions; administrators may do everything."""
 
 from django.db import migrations
 
-from c360.role_grants import role_permissions_grant, role_permissions_revoke
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
 
 MODELS = ["matchrun", "matchsuggestion", "matchsuggestionmember", "blockkey"]
 GRANTS = {

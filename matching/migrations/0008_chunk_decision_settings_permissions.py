@@ -4,7 +4,7 @@ including setting the thresholds."""
 
 from django.db import migrations
 
-from c360.role_grants import role_permissions_grant, role_permissions_revoke
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
 
 MODELS = ["matchrunchunk", "pairdecision", "matchsettings", "scoredpair"]
 GRANTS = {

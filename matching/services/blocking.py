@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from c360.setting_changes import setting_changes_record
+from c360.kernel.setting_changes import setting_changes_record
 from matching.models import (
     BlockKey,
     Label,

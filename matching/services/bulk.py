@@ -2,7 +2,7 @@
 their progress (270 suggestions took 36 s inside one request, with nothing shown meanwhile).
 
 Each suggestion's merge and the job's counters commit together, so ``done`` is exact: the page
-shows it live, and a job resumed after its worker died (``c360.durable``) continues after the
+shows it live, and a job resumed after its worker died (``c360.kernel.durable``) continues after the
 last suggestion it handled. Running the job twice merges nothing twice: a second copy finds
 the job finished, and a suggestion someone merged meanwhile is refused by ``suggestion_merge``.
 """

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
-from c360.perf import fewer_gc_passes
+from c360.kernel.perf import fewer_gc_passes
 from matching.models import (
     BlockKey,
     MatcherModel,
@@ -169,7 +169,7 @@ def _dispatch(run_id: int, chunks: list[MatchRunChunk], inline: bool) -> None:
 
 
 def _dispatch_unstarted(run_id: int) -> None:
-    """Resume a run whose worker died while handing out work (``c360.durable``): send again
+    """Resume a run whose worker died while handing out work (``c360.kernel.durable``): send again
     the tasks of its current phase that no worker has started (a chunk is taken with a
     conditional UPDATE, so a chunk sent twice still runs once), or the clustering task."""
     from matching.tasks import match_chunk_task, match_cluster_task
@@ -189,7 +189,7 @@ def _dispatch_unstarted(run_id: int) -> None:
 def match_run_execute(*, run_id: int, inline: bool = False, resume: bool = False) -> MatchRun:
     """Start a queued run: claim the lock, plan the fingerprinting chunks and hand them out
     (or, ``inline``, do the whole run here). Raises ``RunBusy`` while another run works.
-    ``resume``: this start's previous worker died (``c360.durable``); what it left undone
+    ``resume``: this start's previous worker died (``c360.kernel.durable``); what it left undone
     (planning the chunks, handing them out) is done now."""
     run = _claim(run_id)
     if run is None and resume and not inline:
@@ -228,7 +228,7 @@ def chunk_execute(
     *, chunk_id: int, inline: bool = False, worker: str = "", resume: bool = False
 ) -> MatchRunChunk | None:
     """Do one chunk of a running run; the last chunk of a phase starts the next phase.
-    ``resume``: the chunk's previous worker died (``c360.durable``), maybe after finishing it
+    ``resume``: the chunk's previous worker died (``c360.kernel.durable``), maybe after finishing it
     and before handing out the next phase's work; that is done now."""
     chunk = MatchRunChunk.objects.select_related("run").filter(pk=chunk_id).first()
     if chunk is None or chunk.run.status != RunStatus.RUNNING:
@@ -392,7 +392,7 @@ def cluster_execute(*, run_id: int) -> MatchRun:
         clusters = clusters_of(_matcher(run.model_id), scores, run.threshold)
         # The suggestions, the end of the scored pairs and the run's end commit together: a
         # worker dying in between leaves the run to be clustered again from the same pairs
-        # (by the task sent again, c360.durable), never finished without its suggestions.
+        # (by the task sent again, c360.kernel.durable), never finished without its suggestions.
         with transaction.atomic():
             made = suggestions_save(run, clusters, _changed(run))
             ScoredPair.objects.filter(run_id=run.pk).delete()

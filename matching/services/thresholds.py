@@ -8,7 +8,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from c360.setting_changes import setting_changes_record
+from c360.kernel.setting_changes import setting_changes_record
 from matching.models import MatchSettings
 
 logger = logging.getLogger(__name__)

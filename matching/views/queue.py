@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from c360.params import BadParameter, parse_id, parse_ids, parse_text
-from c360.text import sentence
+from c360.kernel.params import BadParameter, parse_id, parse_ids, parse_text
+from c360.kernel.text import sentence
 from matching.filters import SuggestionFilter
 from matching.models import MatchRun, MatchSettings, MatchSuggestion, RunStatus, SuggestionStatus
 from matching.selectors_queue import QueuePaginator, queue_base, queue_counts, queue_neighbours, review_sheet

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from c360.text import sentence
+from c360.kernel.text import sentence
 from matching.models import MatchRun
 from matching.selectors import run_partner_caps, run_progress
 from matching.services.blocking import rules_measured_run

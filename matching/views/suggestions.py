@@ -9,8 +9,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from c360.params import BadParameter, parse_id
-from c360.text import sentence
+from c360.kernel.params import BadParameter, parse_id
+from c360.kernel.text import sentence
 from matching.models import MatchSuggestion
 from matching.services.decisions import SuggestionClosed, suggestion_reject
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from c360.setting_changes import setting_changes_list
+from c360.kernel.setting_changes import setting_changes_list
 from matching.forms import BlockingRulesForm, ThresholdsForm
 from matching.models import MatchSettings
 from matching.rules import RULES_BY_CODE

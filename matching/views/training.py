@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from c360.params import BadParameter, parse_id
-from c360.text import sentence
+from c360.kernel.params import BadParameter, parse_id
+from c360.kernel.text import sentence
 from matching.fields import FIELDS, source_record_record
 from matching.models import Label, MatcherModel, TrainingPair
 from matching.services.quality import second_reviews_waiting

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from c360.api import JSONField
+from c360.kernel.api import JSONField
 from parties.extensions import party_api_parts
 from parties.models import (
     ContactPointAddress,

@@ -13,8 +13,8 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from c360.api import FormParser, IdCursorPagination, MultiPartParser, has_perms
-from c360.params import BadParameter, parse_text
+from c360.kernel.api import FormParser, IdCursorPagination, MultiPartParser, has_perms
+from c360.kernel.params import BadParameter, parse_text
 from parties.api.filters import ImportApiFilter, MergeApiFilter, PartyApiFilter
 from parties.api.serializers import (
     ContactPointChange,
@@ -208,7 +208,10 @@ class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
     filterset_class = ImportApiFilter
     permission_classes = [has_perms("parties.view_importjob")]
-    parser_classes = [MultiPartParser, FormParser]  # an upload is a file (c360.api's: no NUL in fields)
+    parser_classes = [
+        MultiPartParser,
+        FormParser,
+    ]  # an upload is a file (c360.kernel.api's: no NUL in fields)
 
     def get_permissions(self):
         # Administrators and stewards see every job; anyone else the jobs of the kinds they may

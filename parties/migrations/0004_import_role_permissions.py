@@ -5,7 +5,7 @@ Administrators run imports; stewards read job reports and data-quality issues.
 
 from django.db import migrations
 
-from c360.role_grants import role_permissions_grant, role_permissions_revoke
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
 
 MODELS = ["importjob", "importrejection", "dataqualityissue"]
 GRANTS = {

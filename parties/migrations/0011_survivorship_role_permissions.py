@@ -6,7 +6,7 @@ may read the audit trail, nobody may change it.
 
 from django.db import migrations
 
-from c360.role_grants import role_permissions_grant, role_permissions_revoke
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
 
 OVERRIDES = [f"{a}_goldenoverride" for a in ("add", "change", "delete", "view")]
 GRANTS = {

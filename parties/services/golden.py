@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
-from c360.labels import field_label
+from c360.kernel.labels import field_label
 from parties.models import GoldenOverride, Party, Rule, SourceRecord, SurvivorshipRule
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ GOLDEN_ATTRIBUTES = (
 OVERRIDE = "override"
 ATTRIBUTE_LABELS = {
     name: field_label(name)
-    for name in (  # the site's words (c360.labels)
+    for name in (  # the site's words (c360.kernel.labels)
         "salutation",
         "given_name",
         "middle_name",

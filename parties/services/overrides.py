@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from c360.params import text_problem
+from c360.kernel.params import text_problem
 from parties.models import EventKind, Gender, GoldenOverride, PartyStatus
 from parties.services.golden import GOLDEN_ATTRIBUTES, party_golden_refresh
 from parties.services.merge import parties_lock, parties_snapshot

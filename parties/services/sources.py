@@ -1,6 +1,6 @@
 """Registering and editing source systems, for every caller (the source system pages, the
 admin, an upload naming a new system, the import command), each change written to the
-settings history (``c360.setting_changes``) in the same transaction."""
+settings history (``c360.kernel.setting_changes``) in the same transaction."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from c360.setting_changes import model_labels, setting_changes_record, setting_values
+from c360.kernel.setting_changes import model_labels, setting_changes_record, setting_values
 from parties.models import SourceSystem
 
 SOURCE_SYSTEM_SETTING = "parties.source_system"  # its history, per source system

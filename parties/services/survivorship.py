@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.db.models import Count
 
-from c360.setting_changes import setting_changes_record
+from c360.kernel.setting_changes import setting_changes_record
 from parties.models import GOLDEN_ATTRIBUTE_CHOICES, PartyStatus, Rule, SourceRecord, SurvivorshipRule
 from parties.services.golden import GOLDEN_ATTRIBUTES, party_golden_refresh
 
 REFRESH_BATCH = 500
-SURVIVORSHIP_SETTING = "parties.survivorship"  # its history (c360.setting_changes)
+SURVIVORSHIP_SETTING = "parties.survivorship"  # its history (c360.kernel.setting_changes)
 
 
 @transaction.atomic

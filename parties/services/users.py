@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from c360.roles import ADMINISTRATOR, DATA_STEWARD, MARKETING
+from c360.kernel.roles import ADMINISTRATOR, DATA_STEWARD, MARKETING
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from c360.labels import field_label
+from c360.kernel.labels import field_label
 
 register = template.Library()
 

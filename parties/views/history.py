@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from c360.params import BadParameter, parse_id, parse_ids, parse_text
-from c360.setting_changes import setting_changes_list
-from c360.text import sentence, validation_text
+from c360.kernel.params import BadParameter, parse_id, parse_ids, parse_text
+from c360.kernel.setting_changes import setting_changes_list
+from c360.kernel.text import sentence, validation_text
 from parties.forms import SurvivorshipRulesForm
 from parties.models import Party, PartyEvent
 from parties.selectors import party_history

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, ListView, UpdateView
 from django_filters.views import FilterView
 
-from c360.setting_changes import setting_changes_list
+from c360.kernel.setting_changes import setting_changes_list
 from parties.extensions import party_links, party_sections
 from parties.filters import PartyFilter
 from parties.forms import SourceSystemForm

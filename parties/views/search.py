@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from c360.params import parse_text
+from c360.kernel.params import parse_text
 from parties.search import party_find
 
 

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from c360.api_tokens import api_token_create
-from c360.roles import ADMINISTRATOR, DATA_STEWARD, MARKETING
+from c360.kernel.roles import ADMINISTRATOR, DATA_STEWARD, MARKETING
 
 ROLES = {"steward": DATA_STEWARD, "marketing": MARKETING, "administrator": ADMINISTRATOR}
 

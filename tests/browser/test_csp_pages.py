@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from c360.api_tokens import api_token_create
+from c360.kernel.roles import DATA_STEWARD
 from c360.models import ApiToken
-from c360.roles import DATA_STEWARD
 from parties.models import ContactPointEmail
 from parties.services.imports.jobs import (
     import_file_store,

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from c360.models import SettingChange
+from c360.kernel.models import SettingChange
 from consents.models import Segment
 from consents.services.segments import SEGMENT_SETTING, segment_create, segment_update
 

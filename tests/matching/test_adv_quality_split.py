@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from c360.roles import DATA_STEWARD
+from c360.kernel.roles import DATA_STEWARD
 from matching.models import (
     Label,
     MatchRun,

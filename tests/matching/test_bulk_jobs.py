@@ -182,7 +182,7 @@ def test_the_queue_links_the_bulk_merges_running_or_just_finished(role_client):
 def test_a_bulk_merge_job_whose_worker_died_is_finished_by_the_next_worker(role_groups, tmp_path):
     from django.conf import settings
 
-    from c360.models import TaskLease
+    from c360.kernel.models import TaskLease
     from tests.test_job_recovery import _dead_process_identity, _lease, _wait
     from tests.workers import celery_worker
 

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections
 from django.urls import reverse
 
-from c360.roles import DATA_STEWARD
+from c360.kernel.roles import DATA_STEWARD
 from matching.models import MatchSuggestion, PairDecision, SuggestionStatus
 from matching.services.decisions import SuggestionClosed, suggestion_reject
 from matching.services.review import suggestion_merge

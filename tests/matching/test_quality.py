@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from c360.roles import DATA_STEWARD
+from c360.kernel.roles import DATA_STEWARD
 from matching.models import (
     CheckKind,
     Label,

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from c360.models import SettingChange
+from c360.kernel.models import SettingChange
 from matching.models import MatchSettings
 from matching.rules import STANDARD_RULES
 from matching.services.thresholds import THRESHOLDS_SETTING, match_settings_set

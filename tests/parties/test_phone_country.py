@@ -10,7 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from c360.api_tokens import api_token_create
-from c360.roles import MARKETING
+from c360.kernel.roles import MARKETING
 from parties import models as m
 from parties.search import party_find
 from parties.services import standardize as std

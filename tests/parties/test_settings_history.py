@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from c360.models import SettingChange
+from c360.kernel.models import SettingChange
 from parties.models import GOLDEN_ATTRIBUTE_CHOICES, SourceSystem
 from parties.services.sources import SOURCE_SYSTEM_SETTING, source_system_create, source_system_update
 from parties.services.survivorship import SURVIVORSHIP_SETTING, survivorship_rules_save

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from c360.api_tokens import api_token_create, api_token_revoke
+from c360.kernel.roles import ROLE_NAMES
 from c360.models import ApiToken
-from c360.roles import ROLE_NAMES
 
 
 class Command(BaseCommand):

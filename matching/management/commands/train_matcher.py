@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from c360.text import sentence
+from c360.kernel.text import sentence
 from matching.services.training import TooFewLabels, labels_check, matcher_train
 from matching.tasks import train_task
 

@@ -317,7 +317,7 @@ def _source_lock(source_id: int) -> None:
 
 def _claim(job_id: int, resume: bool = False) -> int | None:
     """Take a queued job — or a running one whose worker stopped beating, or (``resume``) whose
-    task's previous worker is known dead (``c360.durable``): it then continues after its last
+    task's previous worker is known dead (``c360.kernel.durable``): it then continues after its last
     committed line. Returns the job's attempt number, which fences its batches: a batch commits
     only while the job is still this attempt's. None when there was nothing to take."""
     now = timezone.now()

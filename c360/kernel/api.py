@@ -17,7 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.renderers import TemplateHTMLRenderer
 from rest_framework.views import exception_handler
 
-from c360.params import ID_MAX, BadParameter, parse_id, query_problems
+from c360.kernel.params import ID_MAX, BadParameter, parse_id, query_problems
 
 
 def has_perms(*perms: str) -> type[BasePermission]:
@@ -51,7 +51,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]):
         # The API's HTML pages (its docs) send a visitor who is not signed in to the sign-in
         # page, as every other page does; the schema itself answers 401.
         return redirect_to_login(request.get_full_path())
-    if isinstance(exc, BadParameter):  # c360.params: a bad id or text in a parameter
+    if isinstance(exc, BadParameter):  # c360.kernel.params: a bad id or text in a parameter
         exc = exceptions.ValidationError({exc.name: [f"{exc.problem}."]})
     elif isinstance(exc, DjangoValidationError):  # a service refused: the one place it becomes a 400
         exc = validation(exc)

@@ -99,7 +99,7 @@ def _seconds(name: str, default: int) -> timedelta:
 
 
 def _lease_model():
-    from c360.models import TaskLease
+    from c360.kernel.models import TaskLease
 
     return TaskLease
 

@@ -116,7 +116,7 @@ class QueryStringCheckMiddleware:
     """Refuses, with a 400 naming the parameter, a query string with a NUL character: no page,
     filter or API list accepts one, and PostgreSQL would refuse the search or lookup it reaches
     (Django's admin and django-filter included). Bodies are checked by the pages' forms and
-    ``parse_text``, and by the API's parsers (c360.api); reading a body here would consume an
+    ``parse_text``, and by the API's parsers (c360.kernel.api); reading a body here would consume an
     upload before its view sets its size limit."""
 
     def __init__(self, get_response) -> None:

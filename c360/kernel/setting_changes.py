@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from c360.models import SettingChange
+from c360.kernel.models import SettingChange
 
 CHANGES_SHOWN = 50
 
