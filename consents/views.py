@@ -216,7 +216,7 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     """Erase a customer's personal data (right to be forgotten), after a confirmation that
     says what will go and what stays."""
     from consents.services.erasure import ErasureRefused, erasure_summary, party_erase
-    from consents.services.privacy import party_and_merged_ids
+    from parties.selectors import party_and_merged_ids
 
     party = party_or_404(pk)
     if party.merged_into_id:

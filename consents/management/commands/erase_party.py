@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from consents.services.erasure import ErasureRefused, erasure_summary, party_erase
-from consents.services.privacy import party_and_merged_ids
+from parties.selectors import party_and_merged_ids
 from parties.models import Party, SourceRecord
 from parties.selectors import party_resolve
 
