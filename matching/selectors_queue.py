@@ -153,7 +153,8 @@ def queue_neighbours(
 ) -> tuple[int | None, int | None]:
     """(previous, next) pending suggestion around ``suggestion_id`` in the queue's order
     (the filtered queryset's); a suggestion just decided keeps its old place."""
-    ordering = list(queryset.query.order_by) or ["-score", "id"]
+    # the queue's orderings (matching.filters.ORDERS) are field names, all that this reads
+    ordering = [o for o in queryset.query.order_by if isinstance(o, str)] or ["-score", "id"]
     names = [o.lstrip("-") for o in ordering]
     values = MatchSuggestion.objects.filter(pk=suggestion_id).values(*names).first()
     if values is None:
@@ -343,8 +344,8 @@ def _contact_rows(ids: Sequence[int], evidence) -> list[Row]:
         for value, holders in sorted(by_value.items()):
             cells = []
             for pid in ids:
-                point = holders.get(pid)
-                record = getattr(point, "source_record", None) if point else None
+                held = holders.get(pid)
+                record = getattr(held, "source_record", None) if held else None
                 cells.append(
                     Cell(
                         [
@@ -352,13 +353,13 @@ def _contact_rows(ids: Sequence[int], evidence) -> list[Row]:
                                 "value": value,
                                 "source": record.source_system.name if record else "",
                                 "date": _date(
-                                    getattr(point, "last_seen_at", None)
+                                    getattr(held, "last_seen_at", None)
                                     or (record.last_seen_at if record else None)
                                 ),
-                                "invalid": getattr(point, "validity", "") == "invalid",
+                                "invalid": getattr(held, "validity", "") == "invalid",
                             }
                         ]
-                        if point
+                        if held
                         else []
                     )
                 )

@@ -390,14 +390,15 @@ def quality_checks_sync() -> int:
         .exclude(suggestion__status=SuggestionStatus.PENDING)
         .select_related("suggestion")
     )
+    # a split of a known-answer pair (two parties, so two groups of one) says "different"
+    answers: dict[str, str] = {
+        SuggestionStatus.MERGED: Label.MATCH,
+        SuggestionStatus.REJECTED: Label.DISTINCT,
+        SuggestionStatus.SPLIT: Label.DISTINCT,
+    }
     for check in open_checks:
         suggestion = check.suggestion
-        # a split of a known-answer pair (two parties, so two groups of one) says "different"
-        answer = {
-            SuggestionStatus.MERGED: Label.MATCH,
-            SuggestionStatus.REJECTED: Label.DISTINCT,
-            SuggestionStatus.SPLIT: Label.DISTINCT,
-        }.get(suggestion.status)
+        answer = answers.get(suggestion.status)
         with transaction.atomic():
             if answer is None or suggestion.decided_by_id is None:
                 QualityCheck.objects.filter(pk=check.pk, answered_at=None).update(void=True)
@@ -521,7 +522,7 @@ class StewardAgreement:
 def steward_agreement() -> list[StewardAgreement]:
     """Each steward with checked decisions: known-answer checks they answered and second reviews
     of their own decisions, how many agreed, and the checks that did not; lowest rate first."""
-    rows: dict[int, StewardAgreement] = {}
+    rows: dict[int | None, StewardAgreement] = {}  # by subject_id, never None here
     checks = (
         QualityCheck.objects.filter(answered_at__isnull=False, subject__isnull=False)
         .select_related("suggestion", "answered_by", "subject")

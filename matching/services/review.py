@@ -429,7 +429,7 @@ def suggestion_reasons(suggestion: MatchSuggestion, parties: Sequence[Party]) ->
         return []
     stored = (suggestion.evidence or {}).get("pairs")
     computed_now = stored is None
-    if computed_now:
+    if stored is None:
         ids = [p.pk for p in parties]
         records = party_records(ids)
         stored = [

@@ -22,7 +22,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -78,14 +78,23 @@ class FullRunUnderway(RuntimeError):
 _matchers: dict[tuple, object] = {}
 
 
-def _matcher(model_id: int):
+def _matcher(model_id: int | None):
     """The model's matcher, loaded once per worker process (chunks of a run share it)."""
+    if model_id is None:  # the run's model was deleted (SET_NULL)
+        raise MatcherModel.DoesNotExist("the run's matcher model no longer exists")
     model = MatcherModel.objects.get(pk=model_id)
     key = (model.pk, model.trained_at)
     if key not in _matchers:
         _matchers.clear()
         _matchers[key] = matcher_load(model)
     return _matchers[key]
+
+
+def _phase_seconds(run: MatchRun, now: datetime) -> float:
+    """How long the run's current phase took until ``now`` (a running run's phase has a start)."""
+    if run.phase_started_at is None:
+        raise ValueError(f"run {run.pk} is running a phase without its start")
+    return round((now - run.phase_started_at).total_seconds(), 2)
 
 
 def _fail(run_id: int, error: str) -> None:
@@ -332,7 +341,7 @@ def _phase_advance(run_id: int, phase: str, inline: bool) -> None:
             return
         run.phase_seconds = {
             **run.phase_seconds,
-            phase: round((now - run.phase_started_at).total_seconds(), 2),
+            phase: _phase_seconds(run, now),
         }
         run.phase, run.phase_started_at, run.heartbeat_at = NEXT_PHASE[phase], now, now
         if run.phase == RunPhase.SCORING:
@@ -399,7 +408,7 @@ def cluster_execute(*, run_id: int) -> MatchRun:
             now = timezone.now()
             seconds = {
                 **run.phase_seconds,
-                RunPhase.CLUSTERING: round((now - run.phase_started_at).total_seconds(), 2),
+                RunPhase.CLUSTERING: _phase_seconds(run, now),
             }
             if not MatchRun.objects.filter(
                 pk=run_id, status=RunStatus.RUNNING, phase=RunPhase.CLUSTERING

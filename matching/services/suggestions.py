@@ -64,7 +64,7 @@ def member_pairs(members: Sequence[int], center: int | None = None) -> list[tupl
     ``center`` (else the first) in a larger one."""
     if len(members) <= ALL_PAIRS_UP_TO:
         return list(combinations(members, 2))
-    hub = center if center in members else members[0]
+    hub = center if center is not None and center in members else members[0]
     return [(hub, other) for other in members if other != hub]
 
 
@@ -119,6 +119,8 @@ def level_weights_of(model_id: int | None) -> dict[str, list[float]] | None:
     """The log-odds each comparison level adds under the model (None: no model, or one whose
     classifier does not weigh levels). Loaded once per model and process; each call asks the
     database only whether the model was retrained."""
+    if model_id is None:
+        return None
     row = MatcherModel.objects.filter(pk=model_id).values_list("pk", "trained_at").first()
     if row is None:
         return None

@@ -224,7 +224,7 @@ def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
         index_predicates=index_predicates,
     )
     labelled = _labelled_pairs(data, labels)
-    deduper.mark_pairs(labelled)
+    deduper.mark_pairs({"match": labelled[Label.MATCH], "distinct": labelled[Label.DISTINCT]})
     classifier = EvidenceClassifier(columns_of(deduper.data_model, COMPARISONS))
     evidence = phases("evidence_sample", evidence_sample, deduper.data_model, classifier)
     phases(
@@ -238,7 +238,9 @@ def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
         parties=evidence.population,
         matches=record_distances(deduper.data_model, classifier, labelled[Label.MATCH]),
     )
-    deduper.classifier = classifier
+    # dedupe's Classifier protocol has fit() return None; ours returns itself as scikit-learn's
+    # do (dedupe ignores the result)
+    deduper.classifier = classifier  # type: ignore[assignment]
     phases("labels_and_predicates", deduper.train, index_predicates=index_predicates)
     buffer = io.BytesIO()
     deduper.write_settings(buffer)
