@@ -183,6 +183,11 @@ class ConsentEvent(models.Model):
     evidence = models.TextField(blank=True)
     occurred_at = models.DateTimeField(auto_now_add=True)
 
+    # Not columns: the entry in words, set on the entries the consent page shows
+    # (``consents.selectors._worded``).
+    what: str
+    change: str
+
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["party", "id"], name="consentevent_party_idx")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -80,6 +80,10 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+@overload
+def channel_state(row: ContactPointTypeConsent | ContactPointConsent) -> dict: ...
+@overload
+def channel_state(row: ContactPointTypeConsent | ContactPointConsent | None) -> dict | None: ...
 def channel_state(row: ContactPointTypeConsent | ContactPointConsent | None) -> dict | None:
     if row is None:
         return None
@@ -89,6 +93,10 @@ def channel_state(row: ContactPointTypeConsent | ContactPointConsent | None) -> 
 point_state = channel_state
 
 
+@overload
+def preference_state(row: PrivacyPreference) -> dict: ...
+@overload
+def preference_state(row: PrivacyPreference | None) -> dict | None: ...
 def preference_state(row: PrivacyPreference | None) -> dict | None:
     if row is None:
         return None

@@ -11,8 +11,9 @@ by the merge; an unmerge puts each party's own rows back exactly and records tha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model
 from django.utils.dateparse import parse_datetime
 
 from consents.models import (
@@ -39,16 +40,19 @@ from consents.services.ledger import (
 )
 from parties.extensions import MergeContext, MergeParticipant
 
+_M = TypeVar("_M", bound=Model)
+
 RANK: dict[str, int] = {ConsentStatus.NOT_SEEN: 0, ConsentStatus.SEEN: 1}
 
 
-def consent_winner(rows: Sequence[ContactPointTypeConsent]) -> ContactPointTypeConsent | None:
-    """The row whose decision the merged party keeps (see the module's docstring)."""
+def consent_winner(rows: Sequence[ContactPointTypeConsent]) -> ContactPointTypeConsent:
+    """The row whose decision the merged party keeps, of one or more rows (see the module's
+    docstring)."""
     explicit = [r for r in rows if r.status in EXPLICIT]
     if explicit:
         # latest first; on equal capture times an opt-out comes first
         return max(explicit, key=lambda r: (r.captured_at, r.status == ConsentStatus.OPT_OUT))
-    return max(rows, key=lambda r: (RANK.get(r.status, 0), r.captured_at), default=None)
+    return max(rows, key=lambda r: (RANK.get(r.status, 0), r.captured_at))
 
 
 def preferences_combined(rows: Sequence[PrivacyPreference], survivor_id: int) -> dict:
@@ -138,7 +142,11 @@ def on_merge(ctx: MergeContext) -> dict:
 def _points_follow(ctx: MergeContext, actor: Actor) -> None:
     from parties.models import ContactPointAddress, ContactPointEmail, ContactPointPhone
 
-    models = {"email": ContactPointEmail, "phone": ContactPointPhone, "address": ContactPointAddress}
+    models: dict[str, type[ContactPointEmail | ContactPointPhone | ContactPointAddress]] = {
+        "email": ContactPointEmail,
+        "phone": ContactPointPhone,
+        "address": ContactPointAddress,
+    }
     for row in ContactPointConsent.objects.filter(party_id__in=ctx.other_ids).select_related("purpose"):
         owner = (
             models[row.point_kind].objects.filter(pk=row.point_id).values_list("party_id", flat=True).first()
@@ -242,7 +250,7 @@ def _state_apply(row, state: dict) -> None:
         setattr(row, name, value)
 
 
-def _restored(model, values: dict):
+def _restored(model: type[_M], values: dict) -> _M:
     row = model(**values)
     _with_purpose([row])
     return row
@@ -262,11 +270,11 @@ def _channels_restore(
     wanted = {row["id"]: row for row in before}
     now = {r.pk: r for r in _with_purpose(ContactPointTypeConsent.objects.filter(party_id__in=list(ids)))}
     # the state each party ends with, key by key: its own from before the merge ...
-    final: dict[tuple[int, str], tuple[dict | None, str, ContactPointTypeConsent | None]] = {}
-    for values in wanted.values():
-        row = _restored(ContactPointTypeConsent, values)
+    final: dict[tuple[int, str], tuple[dict | None, str, ContactPointTypeConsent]] = {}
+    for own in wanted.values():
+        row = _restored(ContactPointTypeConsent, own)
         key = channel_key(row.channel, row.purpose.code)
-        final[(row.party_id, key)] = (values, "as before the merge", row)
+        final[(row.party_id, key)] = (own, "as before the merge", row)
     # ... unless the customer decided again after the merge
     purposes = {p.code: p for p in _purposes()}
     for (event_scope, key), event in later.items():
@@ -276,8 +284,10 @@ def _channels_restore(
         for party_id in ids:
             if party_id != ctx.survivor_id and not opted_out:
                 continue  # an opt-in is the survivor's alone: another party may be another person
-            values, _, row = final.get((party_id, key), (None, "", None))
-            if row is None:
+            entry = final.get((party_id, key))
+            if entry is not None:
+                row = entry[2]
+            else:
                 channel, code = key.split("/", 1)
                 row = ContactPointTypeConsent(party_id=party_id, channel=channel, purpose=purposes[code])
                 current = next(
@@ -339,13 +349,17 @@ def _points_restore(before: list[dict], ids: Sequence[int], later: dict, actor: 
     from parties.models import ContactPointAddress, ContactPointEmail, ContactPointPhone
 
     scope = ConsentEvent.Scope.POINT
-    models = {"email": ContactPointEmail, "phone": ContactPointPhone, "address": ContactPointAddress}
+    models: dict[str, type[ContactPointEmail | ContactPointPhone | ContactPointAddress]] = {
+        "email": ContactPointEmail,
+        "phone": ContactPointPhone,
+        "address": ContactPointAddress,
+    }
     wanted = {row["id"]: row for row in before}
     now = {r.pk: r for r in _with_purpose(ContactPointConsent.objects.filter(party_id__in=list(ids)))}
     for pk in set(now) | set(wanted):
         current = now.get(pk)
         values = wanted.get(pk)
-        row = _restored(ContactPointConsent, values) if values else current
+        row = _restored(ContactPointConsent, values) if values else now[pk]
         key = point_key(row.point_kind, row.point_id, row.purpose.code)
         event = later.get((scope, key))
         evidence = "as before the merge"

@@ -40,6 +40,7 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    Field,
     OuterRef,
     Q,
     QuerySet,
@@ -242,9 +243,11 @@ def _apply(segment: Segment, filters: Mapping[str, Any]) -> None:
         raise ValidationError({"__all__": f"unknown segment filters: {', '.join(sorted(unknown))}"})
     for name in Segment.FILTER_FIELDS:
         field = Segment._meta.get_field(name)
+        if not isinstance(field, Field):  # FILTER_FIELDS names the model's own fields
+            raise TypeError(f"Segment.{name} is not a field of its own")
         value = filters.get(name)
         if field.is_relation:
-            setattr(segment, field.attname, value.pk if hasattr(value, "pk") else value)
+            setattr(segment, field.attname, getattr(value, "pk", value))
         elif value is None and not field.null:
             setattr(segment, name, "")
         else:
