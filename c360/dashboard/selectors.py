@@ -96,7 +96,9 @@ def home_summary(*, user, snapshot: DashboardSnapshot | None) -> AttentionSummar
     if user.has_perm("parties.view_sourcesystem"):
         records = {f.source_system_id: f.records for f in snapshot.sources.all()}
         for source in sources:
-            source.record_count = records.get(source.pk, 0)
+            # the attribute the live path annotates (attention_summary) and the template reads;
+            # django-stubs knows annotated attributes only on querysets that annotate them
+            source.record_count = records.get(source.pk, 0)  # type: ignore[attr-defined]
         summary.sources = sources
     return summary
 

@@ -116,6 +116,9 @@ class PartyEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not a column: set on the events ``party_history`` returns, for the history page.
+    undone: PartyEvent | None
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["kind", "created_at"], name="partyevent_kind_time_idx")]

@@ -110,11 +110,11 @@ def truth_write(data: DemoData, path: Path) -> int:
     return len(rows)
 
 
-def _when(value: str | None) -> datetime | None:
-    if not value:
-        return None
+def _when(value: str) -> datetime:
     parsed = parse_datetime(value)
-    if parsed is not None and timezone.is_naive(parsed):
+    if parsed is None:  # the demo data writes isoformat(): it would not save without a time
+        raise ValueError(f"not a date and time: {value!r}")
+    if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, UTC)
     return parsed
 

@@ -94,8 +94,8 @@ def _pick(attribute: str, rule: str, candidates: Sequence[Candidate]) -> Candida
     if not trusted:
         return None
     if rule == Rule.MOST_RECENT:
-        dated = [c for c in trusted if c.updated_at]
-        return max(dated, key=lambda c: c.updated_at) if dated else trusted[0]
+        dated = [(c.updated_at, c) for c in trusted if c.updated_at]
+        return max(dated, key=lambda pair: pair[0])[1] if dated else trusted[0]
     if rule == Rule.MOST_FREQUENT:
         counts = Counter(str(c.attributes[attribute]).casefold() for c in trusted)
         best = max(counts.values())

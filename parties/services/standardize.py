@@ -241,7 +241,8 @@ def phone_normalize(
     number_type = phonenumbers.number_type(number)
     if number_type == phonenumbers.PhoneNumberType.UNKNOWN:
         if value.startswith("+"):
-            prefix = phonenumbers.region_code_for_country_code(number.country_code)
+            # parse() sets the country code of a number written with +; 0 would read as "ZZ"
+            prefix = phonenumbers.region_code_for_country_code(number.country_code or 0)
             read_as = f"read with its own prefix +{number.country_code} ({prefix})"
         else:
             read_as = f"read as {region}, {why}; write it with +country if it is from elsewhere"
