@@ -11,11 +11,15 @@ PORT ?= 8000
 
 setup: $(STAMP)
 
-# Reinstall only when the lock file or pyproject changed; otherwise this is instant.
-$(STAMP): requirements.lock pyproject.toml
+# Both locks: requirements.lock (runtime, all that production installs: see Dockerfile) and
+# requirements-dev.lock (the same pins plus tests, lint and types). Given together, pip refuses
+# them if they ever pin a package differently. Reinstalls only when a lock file or pyproject
+# changed; otherwise this is instant.
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "Installing dependencies from requirements.lock into $(VENV) …"
-	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@echo "Installing dependencies from requirements.lock and requirements-dev.lock into $(VENV) …"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes \
+	  -r requirements.lock -r requirements-dev.lock
 	@touch $(STAMP)
 
 migrate: setup
@@ -60,10 +64,15 @@ lint: setup
 typecheck: setup
 	@$(PY) -m mypy
 
-# Re-pin requirements.lock after changing pyproject.toml.
+# Re-pin after changing pyproject.toml: requirements.lock from [project] dependencies (runtime),
+# then requirements-dev.lock from them and the dev extra, constrained to requirements.lock so
+# that a package both hold is pinned alike. Existing pins are kept.
 lock: setup
-	@$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras \
+	@$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	@$(VENV)/bin/pip-compile --quiet --extra dev --constraint requirements.lock --generate-hashes \
+	  --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	  -o requirements-dev.lock pyproject.toml
 
 bench: setup
 	@$(PY) bench/seed_demo_bench.py
