@@ -8,10 +8,10 @@ step. So two workers given the same job never both run it, and a job is safe to 
 from __future__ import annotations
 
 import logging
-import shutil
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q, Value
@@ -81,13 +82,17 @@ def _upload_path(original_name: str) -> str:
 
 
 def import_file_store(*, stream: IO[bytes], original_name: str) -> str:
-    """Copy an upload (or a file given on the command line) into media storage, streaming."""
-    name = _upload_path(original_name)
-    target = Path(settings.MEDIA_ROOT) / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("wb") as out:
-        shutil.copyfileobj(stream, out, length=1024 * 1024)
-    return name
+    """Copy an upload (or a file given on the command line) into the file storage, streaming;
+    returns its name there. Through the storage API, so the files may live in object storage."""
+    content = stream if isinstance(stream, File) else File(stream, name=original_name)
+    return default_storage.save(_upload_path(original_name), content)
+
+
+def job_file_open(job: ImportJob) -> File:
+    """The job's stored file as a binary stream (the readers' ``Source``), from its storage."""
+    if not job.file.name:
+        raise ImportFileError(f"import #{job.pk} has no stored file.")
+    return job.file.storage.open(job.file.name, "rb")
 
 
 def job_file_info(job: ImportJob) -> FileInfo:
@@ -137,7 +142,6 @@ def import_job_create(
     Either ``source`` is given, or ``new_source`` (name, default_region, date_order) names a
     source system that ``import_job_start`` registers: nothing is registered for an upload
     that is never started."""
-    path = Path(settings.MEDIA_ROOT) / stored_name
     try:
         if (source is None) == (new_source is None):
             raise ImportJobError("give either a source system or a new one to register")
@@ -147,12 +151,14 @@ def import_job_create(
                 f"a source system named {pending['name']!r} already exists; choose it instead"
             )
         import_kind = import_kind_get(kind)
-        info = file_inspect(
-            path,
-            original_name=original_name,
-            max_bytes=settings.C360_UPLOAD_MAX_BYTES,
-            max_columns=settings.C360_IMPORT_MAX_COLUMNS,
-        )
+        with default_storage.open(stored_name, "rb") as stream:
+            size = stream.size
+            info = file_inspect(
+                stream,
+                original_name=original_name,
+                max_bytes=settings.C360_UPLOAD_MAX_BYTES,
+                max_columns=settings.C360_IMPORT_MAX_COLUMNS,
+            )
         saved = (source.column_mappings or {}).get(kind) if source else None
         job = ImportJob.objects.create(
             source_system=source,
@@ -160,7 +166,7 @@ def import_job_create(
             kind=kind,
             file=stored_name,
             original_name=original_name[:255],
-            file_size=path.stat().st_size,
+            file_size=size,
             file_format=info.format,
             encoding=info.encoding,
             delimiter=info.delimiter,
@@ -175,10 +181,15 @@ def import_job_create(
     return job
 
 
+def import_job_preview(job: ImportJob, *, limit: int) -> list[RawRow]:
+    """The file's first rows, as far as they can be read (the job's full check reports why not)."""
+    with job_file_open(job) as stream:
+        return rows_preview(stream, job_file_info(job), limit=limit)
+
+
 def import_job_samples(job: ImportJob, *, limit: int = SAMPLE_ROWS) -> list[dict[str, str]]:
     """The values of the file's first rows (those that could be read), by column."""
-    path = Path(settings.MEDIA_ROOT) / job.file.name
-    return [row.values for row in rows_preview(path, job_file_info(job), limit=limit) if row.values]
+    return [row.values for row in import_job_preview(job, limit=limit) if row.values]
 
 
 def import_job_ignored_columns(job: ImportJob, mapping: Columns) -> list[IgnoredColumn]:
@@ -330,7 +341,9 @@ def _claim(job_id: int, resume: bool = False) -> int | None:
         ImportJob.objects.filter(pk=job_id, status=ImportStatus.CANCELLING).update(
             status=ImportStatus.CANCELLED, finished_at=now
         )
-    with transaction.atomic():
+    # durable: a job run inside a caller's transaction would commit none of its batches, so it
+    # could neither be watched nor continued after a crash; refused before anything is claimed
+    with transaction.atomic(durable=True):
         if not ImportJob.objects.filter(Q(pk=job_id) & claimable).update(
             status=ImportStatus.RUNNING,
             started_at=Coalesce("started_at", Value(now)),
@@ -446,14 +459,18 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = 
         return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.select_related("source_system").get(pk=job_id)
     kind = import_kind_get(job.kind)
-    path = Path(settings.MEDIA_ROOT) / job.file.name
+    files = ExitStack()
     try:
+        # one stream from the storage for the whole job: the check, then the rows
+        stream = files.enter_context(job_file_open(job))
         info = job_file_info(job)
         if job.cursor_line == 0:
-            info = file_verify(path, info, original_name=job.original_name)
+            info = file_verify(stream, info, original_name=job.original_name)
             ImportJob.objects.filter(pk=job.pk).update(encoding=info.encoding, rows_total=info.rows_estimate)
         job.rows_total = info.rows_estimate
-        batches = _batches(rows_iter(path, info, after_line=job.cursor_line), batch_size)
+        rows = rows_iter(stream, info, after_line=job.cursor_line)
+        files.callback(rows.close)  # the reader first (a cancel leaves it unfinished), then the stream
+        batches = _batches(rows, batch_size)
         for batch, prepared in _prepared_batches(job, kind, batches):
             # a read, not a write: an UPDATE here would wait for its own disk flush per batch
             if ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CANCELLING).exists() and (
@@ -462,7 +479,8 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = 
                 )
             ):
                 return ImportJob.objects.get(pk=job.pk)
-            with transaction.atomic():
+            # durable: the promise above holds only if each batch really commits here
+            with transaction.atomic(durable=True):
                 _source_lock(job.source_system_id)
                 _relax_commit()
                 extra = {"prepared": prepared} if prepared is not None else {}
@@ -501,6 +519,8 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = 
             attempt,
         )
         raise
+    finally:
+        files.close()
     _finish(job.pk, ImportStatus.SUCCEEDED, "", attempt)
     return ImportJob.objects.get(pk=job.pk)
 

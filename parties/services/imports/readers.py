@@ -4,6 +4,10 @@ without BOM, Windows-1252/Latin-1), XLSX and JSON Lines.
 Structural problems raise ``ImportFileError`` with a message that says what and where; they
 are found before anything is written. A single bad row is not structural: it comes out as a
 ``RawRow`` with an ``error`` so that the job rejects it with its line number and goes on.
+
+Every reader takes the file as a ``Source``: a local path, or a seekable binary stream (a file
+opened from Django's storage, which may live in object storage). A stream stays the caller's:
+the readers seek it back to the start for each pass and never close it.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ import codecs
 import csv
 import io
 import json
+import os
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import IO, TypeAlias
 
 HEAD_BYTES = 256 * 1024
 CHUNK_BYTES = 1024 * 1024
@@ -40,6 +47,47 @@ csv.field_size_limit(16 * 1024 * 1024)
 
 class ImportFileError(Exception):
     """The file as a whole cannot be imported; nothing has been written."""
+
+
+Source: TypeAlias = Path | IO[bytes]
+
+
+@contextmanager
+def _binary(source: Source) -> Iterator[IO[bytes]]:
+    """The file's bytes from the start: a path is opened (and closed), a stream rewound."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            yield handle
+    else:
+        source.seek(0)
+        yield source
+
+
+@contextmanager
+def _text(source: Source, encoding: str, newline: str | None = None) -> Iterator[IO[str]]:
+    """The file as text from the start. A stream is wrapped, then detached again, so that
+    closing the text layer does not close the caller's stream."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, encoding=encoding, newline=newline) as handle:
+            yield handle
+        return
+    source.seek(0)
+    wrapper = io.TextIOWrapper(source, encoding=encoding, newline=newline)
+    try:
+        yield wrapper
+    finally:
+        if not source.closed:  # closed under an unfinished reader: nothing left to keep open
+            wrapper.detach()
+
+
+def _size(source: Source) -> int:
+    if isinstance(source, (str, os.PathLike)):
+        return os.stat(source).st_size
+    size = getattr(source, "size", None)  # a Django File knows it without reading
+    if isinstance(size, int):
+        return size
+    source.seek(0, os.SEEK_END)
+    return source.tell()
 
 
 def _storable(text: str) -> bool:
@@ -113,7 +161,7 @@ class RawRow:
     error: str = ""
 
 
-def _format_of(path: Path, original_name: str, head: bytes) -> str:
+def _format_of(original_name: str, head: bytes) -> str:
     name = original_name.lower()
     if head.startswith(b"PK\x03\x04"):
         if name.endswith((".xlsx", ".xlsm")) or not name.endswith((".csv", ".txt", ".jsonl")):
@@ -226,9 +274,9 @@ def _check_headers(
     return cleaned
 
 
-def _xlsx_check(path: Path, original_name: str) -> None:
+def _xlsx_check(source: Source, original_name: str) -> None:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with _binary(source) as handle, zipfile.ZipFile(handle) as archive:
             entries = archive.infolist()
             names = {e.filename for e in entries}
     except zipfile.BadZipFile:
@@ -271,22 +319,22 @@ def _json_text(value: object) -> str:
 
 
 def file_inspect(
-    path: Path, *, original_name: str, max_bytes: int, max_columns: int = MAX_COLUMNS
+    source: Source, *, original_name: str, max_bytes: int, max_columns: int = MAX_COLUMNS
 ) -> FileInfo:
     """Look at the head of the file: size, format, encoding, delimiter, header (at most
     ``max_columns`` columns). Fast enough to run while the upload request waits."""
-    size = path.stat().st_size
+    size = _size(source)
     if size == 0:
         raise ImportFileError(f"{original_name} is empty.")
     if size > max_bytes:
         raise ImportFileError(
             f"{original_name} is {size / 1024**2:,.1f} MB; the limit is {max_bytes / 1024**2:,.0f} MB."
         )
-    with path.open("rb") as handle:
+    with _binary(source) as handle:
         head = handle.read(HEAD_BYTES)
-    fmt = _format_of(path, original_name, head)
+    fmt = _format_of(original_name, head)
     if fmt == "xlsx":
-        return _xlsx_inspect(path, original_name, max_columns)
+        return _xlsx_inspect(source, original_name, max_columns)
     encoding = _encoding_of(head, original_name)
     text = head.decode(encoding, errors="ignore")
     if not text.strip():
@@ -350,9 +398,9 @@ def _jsonl_inspect(text: str, original_name: str, encoding: str, estimate: int, 
     )
 
 
-def _xlsx_inspect(path: Path, original_name: str, max_columns: int) -> FileInfo:
-    _xlsx_check(path, original_name)
-    workbook = _xlsx_open(path, original_name)
+def _xlsx_inspect(source: Source, original_name: str, max_columns: int) -> FileInfo:
+    _xlsx_check(source, original_name)
+    workbook = _xlsx_open(source, original_name)
     try:
         sheet = workbook.worksheets[0]
         first = next(sheet.iter_rows(max_row=1, values_only=True), None)
@@ -367,16 +415,18 @@ def _xlsx_inspect(path: Path, original_name: str, max_columns: int) -> FileInfo:
     return FileInfo("xlsx", _check_headers(headers, original_name, max_columns), rows_estimate=estimate)
 
 
-def _xlsx_open(path: Path, original_name: str):
+def _xlsx_open(source: Source, original_name: str):
     from openpyxl import load_workbook
 
+    if not isinstance(source, (str, os.PathLike)):
+        source.seek(0)  # openpyxl reads a stream through zipfile, which seeks as it needs
     try:
-        return load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
         raise ImportFileError(f"{original_name} cannot be read as an XLSX workbook: {exc}") from None
 
 
-def file_verify(path: Path, info: FileInfo, *, original_name: str) -> FileInfo:
+def file_verify(source: Source, info: FileInfo, *, original_name: str) -> FileInfo:
     """Read the whole file once, before anything is written: every byte must decode in one
     encoding. Returns the info with the encoding settled and the number of lines counted."""
     if info.format == "xlsx":
@@ -388,7 +438,7 @@ def file_verify(path: Path, info: FileInfo, *, original_name: str) -> FileInfo:
     # Windows-1252 decodes almost any byte, so it cannot fail on a UTF-8 line: look for lines
     # that are UTF-8 (whole lines only: ``pending`` is the unfinished last line of a chunk).
     pending, first_non_ascii_line = b"", None
-    with path.open("rb") as handle:
+    with _binary(source) as handle:
         if encoding == "utf-8-sig" and handle.read(3) == codecs.BOM_UTF8:
             offset = 3
         else:
@@ -404,7 +454,7 @@ def file_verify(path: Path, info: FileInfo, *, original_name: str) -> FileInfo:
                 if encoding == "utf-8" and not seen_non_ascii and data[: exc.start].isascii():
                     # Plain ASCII so far, then a byte that is not UTF-8: a Windows-1252 file.
                     return file_verify(
-                        path,
+                        source,
                         FileInfo(info.format, info.headers, "cp1252", info.delimiter),
                         original_name=original_name,
                     )
@@ -456,20 +506,21 @@ def _encoding_label(encoding: str) -> str:
     return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "cp1252": "Windows-1252/Latin-1"}.get(encoding, encoding)
 
 
-def rows_iter(path: Path, info: FileInfo, *, after_line: int = 0) -> Iterator[RawRow]:
+def rows_iter(source: Source, info: FileInfo, *, after_line: int = 0) -> Generator[RawRow, None, None]:
     """Every data row with its line number (the header is line 1), skipping lines up to
-    ``after_line`` (a retried job's cursor). Blank lines are not rows."""
+    ``after_line`` (a retried job's cursor). Blank lines are not rows. A stream must stay open
+    (and unread by anyone else) while the rows are read."""
     if info.format == "csv":
-        yield from _csv_rows(path, info, after_line)
+        yield from _csv_rows(source, info, after_line)
     elif info.format == "jsonl":
-        yield from _jsonl_rows(path, info, after_line)
+        yield from _jsonl_rows(source, info, after_line)
     else:
-        yield from _xlsx_rows(path, info, after_line)
+        yield from _xlsx_rows(source, info, after_line)
 
 
-def _csv_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
+def _csv_rows(source: Source, info: FileInfo, after_line: int) -> Iterator[RawRow]:
     width = len(info.headers)
-    with path.open("r", encoding=info.encoding, newline="") as handle:
+    with _text(source, info.encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=info.delimiter)
         header_seen, line = False, 0
         while True:
@@ -545,16 +596,17 @@ def _json_row(line: int, text: str) -> RawRow:
     return RawRow(line, values)
 
 
-def _jsonl_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
-    with path.open("r", encoding=info.encoding) as handle:
+def _jsonl_rows(source: Source, info: FileInfo, after_line: int) -> Iterator[RawRow]:
+    with _text(source, info.encoding) as handle:
         for line, text in enumerate(handle, start=1):
             if line <= after_line or not text.strip():
                 continue
             yield _json_row(line, text)
 
 
-def _xlsx_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
-    workbook = _xlsx_open(path, str(path.name))
+def _xlsx_rows(source: Source, info: FileInfo, after_line: int) -> Iterator[RawRow]:
+    name = source if isinstance(source, (str, os.PathLike)) else str(getattr(source, "name", "") or "")
+    workbook = _xlsx_open(source, Path(name).name)
     try:
         sheet = workbook.worksheets[0]
         width = len(info.headers)
@@ -576,13 +628,15 @@ def _xlsx_rows(path: Path, info: FileInfo, after_line: int) -> Iterator[RawRow]:
         workbook.close()
 
 
-def rows_preview(path: Path, info: FileInfo, limit: int = 10) -> list[RawRow]:
+def rows_preview(source: Source, info: FileInfo, limit: int = 10) -> list[RawRow]:
     rows = []
     try:
-        for row in rows_iter(path, info):
-            rows.append(row)
-            if len(rows) >= limit:
-                break
+        # closed at once, not when collected: a stream's text layer is detached then
+        with closing(rows_iter(source, info)) as iterator:
+            for row in iterator:
+                rows.append(row)
+                if len(rows) >= limit:
+                    break
     except (UnicodeDecodeError, ImportFileError):
         pass  # the preview shows what it can; the job's full check reports the problem
     return rows
