@@ -28,7 +28,7 @@ from parties.api.serializers import (
     ReportRow,
     SourceSystemOut,
 )
-from parties.extensions import import_kind_get, import_kinds_for, party_api_parts
+from parties.extensions import import_kinds_for, party_api_parts
 from parties.models import (
     ContactPointEmail,
     ContactPointPhone,
@@ -237,41 +237,39 @@ class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request={"multipart/form-data": ImportIn}, responses={201: ImportJobOut})
     def create(self, request, *args, **kwargs):
-        from parties.services.imports.jobs import (
-            ImportJobError,
-            import_file_store,
-            import_job_create,
-            import_job_start,
-        )
+        from django.core.exceptions import PermissionDenied as Refused
+
+        from parties.services.imports.jobs import ImportJobError
         from parties.services.imports.mapping import MappingError
         from parties.services.imports.readers import ImportFileError
+        from parties.services.imports.submit import ImportKindError, import_submit
 
         data = ImportIn(data=request.data)  # reading the body runs the upload size limit
         refused = getattr(request, "upload_refused", "")
         if refused:  # rather than "No file was submitted": the file was, and was too large
             raise UploadTooLarge({"file": [refused]})
         data.is_valid(raise_exception=True)
-        try:
-            kind = import_kind_get(data.validated_data["kind"])
-        except KeyError:
-            raise ValidationError({"kind": [f"{data.validated_data['kind']!r} is not a file kind"]}) from None
-        if not request.user.has_perm(kind.permission):
-            raise PermissionDenied(f"Your role may not import {kind.label.lower()} files.")
         upload = data.validated_data["file"]
-        stored = import_file_store(stream=upload, original_name=upload.name)
         try:
-            job = import_job_create(
-                source=data.validated_data["source_system"],
-                kind=kind.name,
-                stored_name=stored,
+            job = import_submit(
+                stream=upload,
                 original_name=upload.name,
+                source=data.validated_data["source_system"],
+                kind=data.validated_data["kind"],
                 user=request.user,
+                start=True,
+                mapping=data.validated_data.get("mapping"),
             )
-            job = import_job_start(job=job, mapping=data.validated_data.get("mapping"))
+        except ImportKindError as exc:
+            raise ValidationError({"kind": [str(exc)]}) from None
+        except Refused as exc:
+            raise PermissionDenied(str(exc)) from None
         except ImportFileError as exc:
             raise ValidationError({"file": [f"{exc} Nothing was imported."]}) from None
-        except (MappingError, ImportJobError) as exc:
+        except MappingError as exc:
             raise ValidationError({"mapping": [str(exc)]}) from None
+        except ImportJobError as exc:  # the source system (deactivated since the input was read)
+            raise ValidationError({"source_system": [str(exc)]}) from None
         return Response(
             ImportJobOut(job, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )

@@ -20,17 +20,16 @@ from parties.services.csv_export import csv_stream
 from parties.services.imports.jobs import (
     IgnoredColumnsError,
     ImportJobError,
-    import_file_store,
     import_job_cancel,
-    import_job_create,
+    import_job_preview,
     import_job_progress,
     import_job_retry,
     import_job_samples,
     import_job_start,
-    job_file_info,
 )
 from parties.services.imports.mapping import MappingError, mapping_ignored_warnings
-from parties.services.imports.readers import ImportFileError, rows_preview
+from parties.services.imports.readers import ImportFileError
+from parties.services.imports.submit import import_submit
 
 # Who may do what: administrators (the generic import permissions) with every job; anyone else
 # with the jobs of the kinds they may import (marketing staff: consent lists).
@@ -108,21 +107,22 @@ def import_new(request: HttpRequest) -> HttpResponse:
 
 def _create_job(request: HttpRequest, form: ImportUploadForm) -> ImportJob | None:
     upload = form.cleaned_data["file"]
-    stored = import_file_store(stream=upload, original_name=upload.name)
-    # A new source system is only named here; the import's start registers it.
+    # A new source system is only named here; the import's start (on the mapping page)
+    # registers it.
     try:
-        return import_job_create(
+        return import_submit(
+            stream=upload,
+            original_name=upload.name,
             source=form.cleaned_data.get("source"),
             new_source=form.new_source_settings(),
             kind=form.cleaned_data["kind"],
-            stored_name=stored,
-            original_name=upload.name,
             user=request.user,
         )
     except ImportFileError as exc:
         form.add_error("file", f"{exc} Nothing was imported.")
-    except ImportJobError as exc:
-        form.add_error("new_source", f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+    except ImportJobError as exc:  # the source system: the new one named, or the one chosen
+        field = "new_source" if form.new_source_settings() is not None else "source"
+        form.add_error(field, f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     return None
 
 
@@ -168,7 +168,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Import #{job.pk} started.")
             return redirect(job)
     warnings = {w.column: w for w in mapping_ignored_warnings(mapping, headers=job.headers, samples=samples)}
-    preview = rows_preview(Path(settings.MEDIA_ROOT) / job.file.name, job_file_info(job), limit=8)
+    preview = import_job_preview(job, limit=8)
     return render(
         request,
         "parties/imports/mapping.html",

@@ -6,22 +6,14 @@ import json
 import time
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from parties.extensions import import_kinds
 from parties.models import ImportJob, ImportStatus, SourceSystem
-from parties.services.imports.jobs import (
-    import_file_store,
-    import_job_create,
-    import_job_run,
-    import_job_start,
-)
+from parties.services.imports.jobs import ImportJobError, import_job_run
 from parties.services.imports.mapping import MappingError
 from parties.services.imports.readers import ImportFileError
-from parties.services.sources import source_system_create
+from parties.services.imports.submit import ImportKindError, import_submit
 
 
 class Command(BaseCommand):
@@ -62,52 +54,46 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file.")
         mapping = self._mapping(options["mapping"])
-        if options["kind"] not in {k.name for k in import_kinds()}:
-            raise CommandError(
-                f"--kind {options['kind']!r} is not a file kind "
-                f"({', '.join(k.name for k in import_kinds())})."
-            )
-        with path.open("rb") as stream:
-            stored = import_file_store(stream=stream, original_name=path.name)
+        # the source system by its name, or registered with it when the import starts
+        source = SourceSystem.objects.filter(name=options["source"]).first()
+        new_source = (
+            None
+            if source is not None
+            else {
+                "name": options["source"],
+                "default_region": options["region"].upper(),
+                "date_order": options["date_order"],
+            }
+        )
         try:
-            with transaction.atomic():  # a bad file or mapping leaves no job or source behind
-                source = SourceSystem.objects.filter(name=options["source"]).first()
-                created = source is None
-                if created:  # registered through the service: checked, and in the settings history
-                    source = source_system_create(
-                        values={
-                            "name": options["source"],
-                            "default_region": options["region"].upper(),
-                            "date_order": options["date_order"],
-                        }
-                    )
-                job = self._start(source, stored, path, mapping, options)
+            with path.open("rb") as stream:
+                job = import_submit(
+                    stream=stream,
+                    original_name=path.name,
+                    kind=options["kind"],
+                    source=source,
+                    new_source=new_source,
+                    start=True,
+                    mapping=mapping,
+                    mapping_partial=True,
+                    save_mapping=options["save_mapping"],
+                    enqueue=not options["sync"],
+                )
+        except ImportKindError as exc:
+            raise CommandError(f"--kind {exc} ({', '.join(k.name for k in import_kinds())}).") from exc
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
-        except ValidationError as exc:
-            default_storage.delete(stored)
-            raise CommandError(f"source system {options['source']!r}: {'; '.join(exc.messages)}") from exc
+        except ImportJobError as exc:  # the source system named
+            raise CommandError(f"--source {options['source']!r}: {exc}.") from exc
         except MappingError as exc:
-            default_storage.delete(stored)
             raise CommandError(f"{path.name}: {exc}") from exc
-        if created:
+        source = job.source_system
+        if new_source is not None:
             self.stdout.write(f"Created source system {source.name!r}.")
         columns = ", ".join(f"{target}←{'+'.join(cols)}" for target, cols in job.mapping.items())
         self.stdout.write(f"Import #{job.pk}: {path.name} → {source.name} (columns: {columns})")
         job = import_job_run(job_id=job.pk) if options["sync"] else self._wait(job)
         self._report(job)
-
-    def _start(self, source, stored, path, mapping, options) -> ImportJob:
-        job = import_job_create(
-            source=source, kind=options["kind"], stored_name=stored, original_name=path.name
-        )
-        if mapping is not None:
-            # The file's entries override the proposal made from the headers; a field
-            # given as null or [] is left unmapped.
-            mapping = {k: v for k, v in {**job.mapping, **mapping}.items() if v}
-        return import_job_start(
-            job=job, mapping=mapping, save_mapping=options["save_mapping"], enqueue=not options["sync"]
-        )
 
     def _mapping(self, path: Path | None) -> dict | None:
         if path is None:
