@@ -13,13 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from consents.services.erasure import erasure_summary, party_erase
+from consents.services.erasure import erasure_summary
 from consents.services.ledger import Actor, consent_set, ledger_check, preferences_set
 from parties.models import ContactPointPhone, ImportJob, ImportStatus, Party, SourceRecord
 from parties.services.imports.jobs import job_file_info
 from parties.services.imports.readers import rows_iter
 from parties.services.merge import party_merge
-from tests.consents.test_erasure import HEADER, file_hits, value_hits
+from tests.consents.test_erasure import HEADER, erasure_run, file_hits, value_hits
 from tests.factories import SourceSystemFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_erasure_keeps_other_customers_files_and_rewrites_a_mixed_file_without_t
     others_file, mixed_file, own_file = others.file.name, mixed.file.name, _stored(own)
 
     # When he is erased
-    result = party_erase(party_id=quirin.pk, actor=administrator, reason="PRIV-77")
+    result = erasure_run(party_id=quirin.pk, actor=administrator, reason="PRIV-77")
 
     # Then the other customers' file is untouched, byte for byte
     others.refresh_from_db()
@@ -187,7 +187,7 @@ def test_erasing_a_merged_customer_leaves_nothing_in_drafts_previews_names_or_le
     mixed_before = _lines(mixed)
 
     # When she is erased (by the id of the merged-away party)
-    party_erase(party_id=absorbed, actor=administrator, reason="PRIV-Y")
+    erasure_run(party_id=absorbed, actor=administrator, reason="PRIV-Y")
 
     # Then nothing of hers is left in any table, file, preview or name
     assert value_hits(YOLANDA) == set()
@@ -247,7 +247,7 @@ def test_a_mixed_jsonl_or_xlsx_file_keeps_the_other_customers_rows(tmp_path, set
     before = list(rows_iter(_stored(job), job_file_info(job)))
 
     # When Quirin is erased
-    result = party_erase(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
+    result = erasure_run(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
 
     # Then the file keeps the other two rows, at their lines, with their values
     after = list(rows_iter(_stored(job), job_file_info(job)))
@@ -294,7 +294,7 @@ def test_touch_point_files_and_drafts_lose_only_the_rows_that_are_the_person(
     orders_before, draft_before = _lines(order_job), _lines(draft)
 
     # When Quirin (born 1980) is erased
-    result = party_erase(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
+    result = erasure_run(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
 
     # Then his two orders and his draft row are gone, his namesake's stay byte for byte
     assert result.files_rewritten == [customers.pk, order_job.pk, draft.pk]
@@ -324,7 +324,7 @@ def test_a_file_the_readers_cannot_read_is_removed_only_if_it_mentions_the_perso
     others_before = _stored(others).read_bytes()
 
     # When Quirin is erased
-    result = party_erase(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
+    result = erasure_run(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
 
     # Then the file that mentions him is removed whole, the other is kept as it is
     assert result.files_removed == [mixed.pk] and result.files_rewritten == []
@@ -365,7 +365,7 @@ def test_a_value_other_customers_share_does_not_make_a_row_the_persons(
     before = _stored(draft).read_bytes()
 
     # When Quirin is erased
-    result = party_erase(party_id=quirin, actor=administrator)
+    result = erasure_run(party_id=quirin, actor=administrator)
 
     # Then the draft is kept as it was: neither value identifies him
     assert draft.pk not in result.files_removed + result.files_rewritten
@@ -404,7 +404,7 @@ def test_a_windows_1252_draft_whose_head_is_plain_ascii_is_rewritten_not_removed
     before = _lines(draft)
 
     # When Quirin is erased
-    result = party_erase(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
+    result = erasure_run(party_id=SourceRecord.objects.get(source_key="QX-1").party_id, actor=administrator)
 
     # Then only his row left the draft
     assert draft.pk in result.files_rewritten

@@ -333,7 +333,7 @@ def test_the_mapping_page_warns_of_an_ignored_email_column_before_starting(role_
 
 
 def test_erasure_finds_the_customer_in_a_draft_that_names_a_new_source(run_import, media):
-    from consents.services.erasure_files import files_plan, person_of
+    from consents.services.erasure.files import files_plan, person_of
     from parties.models import SourceRecord
 
     run_import("source_key,given_name,family_name,birth_date\nA-1,Anna,Müller,03.04.1980\n")

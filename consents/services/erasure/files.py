@@ -1,4 +1,4 @@
-"""Erasure in stored import files (part of ``erasure.party_erase``; nothing else calls it).
+"""Erasure in stored import files (a step of ``erase.party_erase``; nothing else calls it).
 
 Every stored file is looked at — finished jobs, and drafts (uploaded, mapping not started)
 and queued ones too — with the import readers, row by row. A row is the erased customer's
@@ -20,6 +20,16 @@ queued job loses its file and is cancelled); a file that mixes customers is rewr
 their rows, which become empty lines — every other byte stays, so line numbers in reports and a
 retried job's cursor still hold. An XLSX file is rewritten with the values of its first sheet
 (the one imports read). The file's original name is redacted where it names the customer.
+
+When: the files are read (``files_plan``) before the erasure locks anything, and only changed
+after it commits (``files_apply``, registered with ``transaction.on_commit``): a rolled-back
+erasure leaves every file as it was. ``files_state`` is what the erasure compares under its
+locks to know that the files it read are still the ones the jobs point at. A rewrite reads the
+file as it is then and empties the planned lines, in a short transaction that holds the job's
+row: two erasures rewriting the same file one after the other both keep their lines emptied.
+
+Files are reached through the storage API (``job.file.storage``), so they may live in object
+storage: a file system storage is read in place; any other is copied to a temporary file first.
 """
 
 from __future__ import annotations
@@ -28,15 +38,24 @@ import csv
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
-from django.conf import settings
+from django.core.files import File
+from django.db import transaction
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from consents.services.erasure.base import ERASED
+from consents.services.erasure.values import long_enough, shared_values
 from parties.models import (
     ContactPointEmail,
     ContactPointPhone,
@@ -56,18 +75,10 @@ from parties.services.records import row_standardize
 
 logger = logging.getLogger(__name__)
 
-ERASED = "[erased]"
 REMOVED_NOTE = "The file held only a customer erased on request and was removed."
 _PHONE_LIKE = re.compile(r"[\d\s+().\-/]{7,40}")
 _NOT_DIGITS = re.compile(r"\D+")
 _SEPARATOR = "\x1f"  # joins a row's cells for a first, fast look
-
-
-def long_enough(value: str) -> bool:
-    """A code long enough to identify someone by itself: five characters, or seven digits
-    when it is only digits (a house number, a postal code or "77" is not)."""
-    value = value.strip()
-    return len(value) >= (7 if value.isdigit() else 5)
 
 
 def _alternation(values: Iterable[str]) -> str:
@@ -149,22 +160,6 @@ class Person:
             ):
                 return True
         return False
-
-
-def shared_values(model, party_ids: Sequence[int], column: str = "normalized") -> set[str]:
-    """The customer's values of ``model`` that another, unerased party holds too (a family's
-    landline, a placeholder like noemail@example.com): they do not identify the customer."""
-    own = set(model.objects.filter(party_id__in=party_ids).values_list(column, flat=True))
-    return (
-        set(
-            model.objects.filter(**{f"{column}__in": sorted(own)})
-            .exclude(party_id__in=party_ids)
-            .filter(party__erased_at__isnull=True)
-            .values_list(column, flat=True)
-        )
-        if own
-        else set()
-    )
 
 
 def person_of(party_ids: Sequence[int]) -> Person:
@@ -249,7 +244,7 @@ class FilePlan:
     """What the erasure does with one stored file."""
 
     job: ImportJob
-    path: Path
+    name: str  # the stored file's name, as the job named it when it was read
     lines: set[int] = field(default_factory=set)  # the customer's data lines
     others: int = 0  # data rows of other customers
     header: bool = False  # the header line itself holds their values
@@ -323,9 +318,28 @@ class _Rows:
         )
 
 
-def _scan(plan: FilePlan, rows: _Rows, info: FileInfo) -> None:
+@contextmanager
+def stored_copy(file: FieldFile) -> Iterator[Path]:
+    """A local path to read a stored file by: the file itself on a file system storage, else a
+    temporary copy of it (object storage), removed afterwards."""
+    name = str(file.name)
+    try:
+        local = file.storage.path(name)
+    except NotImplementedError:
+        local = None
+    if local is not None:
+        yield Path(local)
+        return
+    with tempfile.TemporaryDirectory(prefix="c360-erasure-") as folder:
+        copy = Path(folder) / Path(name).name
+        with file.storage.open(name, "rb") as source, copy.open("wb") as target:
+            shutil.copyfileobj(source, target)
+        yield copy
+
+
+def _scan(plan: FilePlan, path: Path, rows: _Rows, info: FileInfo) -> None:
     plan.lines, plan.others = set(), 0
-    for row in rows_iter(plan.path, info):
+    for row in rows_iter(path, info):
         if rows.is_person(row.line, row.values):
             plan.lines.add(row.line)
         else:
@@ -333,26 +347,31 @@ def _scan(plan: FilePlan, rows: _Rows, info: FileInfo) -> None:
 
 
 def _plan(job: ImportJob, person: Person, systems: dict[str, int]) -> FilePlan | None:
-    path = Path(settings.MEDIA_ROOT) / job.file.name
-    if not path.is_file():
+    """What to do with the job's file, or None when it holds nothing of the customer's."""
+    name = str(job.file.name)
+    if not job.file.storage.exists(name):
         return None
-    plan = FilePlan(job=job, path=path, encoding=job.encoding)
+    plan = FilePlan(job=job, name=name, encoding=job.encoding)
     plan.header = person.values_in([str(h) for h in job.headers or []])
     rows = _Rows(job, person, systems)
     info = job_file_info(job)
-    try:
+    with stored_copy(job.file) as path:
         try:
-            _scan(plan, rows, info)
-        except UnicodeDecodeError:
-            # a draft's encoding is guessed from the file's head; settle it as an import would
-            info = file_verify(path, info, original_name=job.original_name)
-            plan.encoding = info.encoding
-            _scan(plan, rows, info)
-    except Exception:  # noqa: BLE001 — any reader failure: the file is judged by a plain search
-        logger.warning("import #%s: file could not be read row by row for an erasure", job.pk, exc_info=True)
-        plan.unreadable = True
-        plan.lines, plan.others = set(), 0
-    return plan
+            try:
+                _scan(plan, path, rows, info)
+            except UnicodeDecodeError:
+                # a draft's encoding is guessed from the file's head; settle it as an import would
+                info = file_verify(path, info, original_name=job.original_name)
+                plan.encoding = info.encoding
+                _scan(plan, path, rows, info)
+        except Exception:  # noqa: BLE001 — any reader failure: the file is judged by a plain search
+            logger.warning(
+                "import #%s: file could not be read row by row for an erasure", job.pk, exc_info=True
+            )
+            plan.unreadable = True
+            plan.lines, plan.others = set(), 0
+            return plan if _mentions(path, person, job) else None  # removed whole
+    return plan if plan.lines or plan.header else None
 
 
 def _mentions(path: Path, person: Person, job: ImportJob) -> bool:
@@ -364,18 +383,42 @@ def _mentions(path: Path, person: Person, job: ImportJob) -> bool:
     return person.values_in(text.splitlines()) or any(j == job.pk for j, _ in person.lines)
 
 
+def files_state() -> dict[str, Any]:
+    """What the plans depend on besides the customer: every job with a stored file, with what
+    decides how its rows are read and what the erasure writes to its row (its name; its status:
+    a draft is cancelled, a running job is not), and the source systems' names. Taken before
+    the files are read and again under the erasure's locks; if it differs, the plans may be
+    stale."""
+    jobs = ImportJob.objects.exclude(file="").order_by("pk")
+    return {
+        "jobs": list(
+            jobs.values_list(
+                "pk",
+                "file",
+                "file_size",
+                "original_name",
+                "status",
+                "kind",
+                "file_format",
+                "encoding",
+                "delimiter",
+                "headers",
+                "mapping",
+                "source_system_id",
+                "new_source",
+            )
+        ),
+        "systems": sorted(SourceSystem.objects.values_list("pk", "name")),
+    }
+
+
 def files_plan(person: Person) -> list[FilePlan]:
-    """Every stored file that holds the customer's rows, and what to do with it."""
+    """Every stored file that holds the customer's rows, and what to do with it. Reads the
+    files: call it before taking locks."""
     systems = {name.casefold(): pk for pk, name in SourceSystem.objects.values_list("pk", "name")}
     plans = []
     for job in ImportJob.objects.exclude(file="").select_related("source_system").order_by("pk"):
-        plan = _plan(job, person, systems)
-        if plan is None:
-            continue
-        if plan.unreadable:
-            if _mentions(plan.path, person, job):
-                plans.append(plan)  # removed whole
-        elif plan.lines or plan.header:
+        if (plan := _plan(job, person, systems)) is not None:
             plans.append(plan)
     return plans
 
@@ -412,14 +455,14 @@ def _csv_spans(path: Path, encoding: str, delimiter: str) -> dict[int, int]:
             spans[start] = reader.line_num
 
 
-def _rewrite_text(plan: FilePlan, target: Path) -> None:
+def _rewrite_text(plan: FilePlan, source: Path, target: Path) -> None:
     job = plan.job
     spans = (
-        _csv_spans(plan.path, plan.encoding, job.delimiter)
+        _csv_spans(source, plan.encoding, job.delimiter)
         if job.file_format == "csv"
         else {line: line for line in plan.lines}
     )
-    lines = plan.path.read_bytes().splitlines(keepends=True)
+    lines = source.read_bytes().splitlines(keepends=True)
     for start in plan.lines:
         for number in range(start, spans.get(start, start) + 1):
             if 0 < number <= len(lines):
@@ -427,19 +470,19 @@ def _rewrite_text(plan: FilePlan, target: Path) -> None:
     target.write_bytes(b"".join(lines))
 
 
-def _rewrite_xlsx(plan: FilePlan, target: Path) -> None:
+def _rewrite_xlsx(plan: FilePlan, source: Path, target: Path) -> None:
     from openpyxl import Workbook, load_workbook
 
-    source = load_workbook(plan.path, read_only=True, data_only=True)
+    book = load_workbook(source, read_only=True, data_only=True)
     try:
-        sheet = source.worksheets[0]
+        sheet = book.worksheets[0]
         out = Workbook(write_only=True)
         written = out.create_sheet(sheet.title)
         for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
             written.append([] if number in plan.lines else list(values))
         out.save(target)
     finally:
-        source.close()
+        book.close()
 
 
 def _file_name(name: str, pattern: re.Pattern | None) -> str:
@@ -451,16 +494,17 @@ def _file_name(name: str, pattern: re.Pattern | None) -> str:
     return name
 
 
-def files_erase(plans: Sequence[FilePlan], person: Person) -> tuple[list[int], list[int]]:
-    """Remove or rewrite the files (atomically, by renaming a rewritten copy over each), and
-    redact the original names that name the customer. Returns (removed, rewritten) job ids."""
+def files_record(plans: Sequence[FilePlan], person: Person) -> tuple[list[int], list[int]]:
+    """The jobs' side of the plans, in the erasure's transaction: a removed file's job no
+    longer names it (a draft or queued job is cancelled), and original names that name the
+    customer are redacted. The files themselves change after commit (``files_apply``).
+    Returns (removed, rewritten) job ids."""
     removed, rewritten = [], []
     now = timezone.now()
     for plan in plans:
         job = plan.job
         changes: dict = {"original_name": _file_name(job.original_name, person.own_names_re)}
         if plan.remove:
-            plan.path.unlink(missing_ok=True)
             changes["file"] = ""
             if plan.header:
                 changes["headers"] = [ERASED if person.values_in([str(h)]) else h for h in job.headers or []]
@@ -469,16 +513,6 @@ def files_erase(plans: Sequence[FilePlan], person: Person) -> tuple[list[int], l
                 changes.update(status=ImportStatus.CANCELLED, finished_at=now, error=REMOVED_NOTE)
             removed.append(job.pk)
         else:
-            target = plan.path.with_name(plan.path.name + ".erasing")
-            try:
-                if job.file_format == "xlsx":
-                    _rewrite_xlsx(plan, target)
-                else:
-                    _rewrite_text(plan, target)
-                os.replace(target, plan.path)
-            finally:
-                target.unlink(missing_ok=True)
-            changes["file_size"] = plan.path.stat().st_size
             rewritten.append(job.pk)
         ImportJob.objects.filter(pk=job.pk).update(**changes)
     done = {p.job.pk for p in plans}
@@ -487,3 +521,51 @@ def files_erase(plans: Sequence[FilePlan], person: Person) -> tuple[list[int], l
             if (new := _file_name(name, person.any_names_re)) != name:
                 ImportJob.objects.filter(pk=pk).update(original_name=new)
     return removed, rewritten
+
+
+def _swap(file: FieldFile, plan: FilePlan) -> int:
+    """Write the file without the planned lines under a temporary name, then put it in the
+    file's place; returns the new size. On a file system the swap is one rename, so a reader
+    sees the old file or the new one, never half of one."""
+    storage, name = file.storage, str(file.name)
+    with stored_copy(file) as source:
+        target = source.with_name(f"{source.name}.erasing-{uuid.uuid4().hex[:8]}")
+        try:
+            if plan.job.file_format == "xlsx":
+                _rewrite_xlsx(plan, source, target)
+            else:
+                _rewrite_text(plan, source, target)
+            size = target.stat().st_size
+            try:
+                storage.path(name)
+            except NotImplementedError:  # object storage: no rename; the new object replaces the old
+                storage.delete(name)
+                with target.open("rb") as handle:
+                    saved = storage.save(name, File(handle))
+                if saved != name:  # the storage chose another name: the job follows it
+                    ImportJob.objects.filter(pk=plan.job.pk).update(file=saved)
+            else:
+                os.replace(target, source)
+        finally:
+            target.unlink(missing_ok=True)
+    return size
+
+
+def files_apply(plans: Sequence[FilePlan]) -> None:
+    """After the erasure committed: remove the files planned for removal and rewrite the others.
+    Each rewrite holds its job's row (a short transaction of its own) and reads the file as it
+    is now, so a second erasure that rewrote the same file since it was read keeps its lines
+    emptied too. A failure is logged and the other files are still done."""
+    for plan in plans:
+        try:
+            with transaction.atomic():
+                job = ImportJob.objects.select_for_update().filter(pk=plan.job.pk).first()
+                if plan.remove:
+                    plan.job.file.storage.delete(plan.name)
+                elif job is not None and job.file.name == plan.name and job.file.storage.exists(plan.name):
+                    size = _swap(job.file, plan)
+                    ImportJob.objects.filter(pk=job.pk).update(file_size=size)
+        except Exception:
+            logger.exception(
+                "import #%s: the erased customer's rows could not be removed from its file", plan.job.pk
+            )
