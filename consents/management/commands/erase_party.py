@@ -7,9 +7,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from consents.services.erasure import ErasureRefused, erasure_summary, party_erase
-from parties.selectors import party_and_merged_ids
 from parties.models import Party, SourceRecord
-from parties.selectors import party_resolve
+from parties.selectors import party_and_merged_ids, party_resolve
 
 
 class Command(BaseCommand):
