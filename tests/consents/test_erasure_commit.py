@@ -196,3 +196,32 @@ def test_the_erasure_refuses_to_run_inside_a_callers_transaction(files):
     # Then nothing was erased
     assert not Party.objects.filter(erased_at__isnull=False).exists()
     assert _stored(own).read_bytes() == own_bytes
+
+
+def test_files_in_a_storage_without_local_paths_are_read_and_rewritten_through_it(tmp_path, settings):
+    # Given Quirin's files in a storage that has no local paths (as object storage)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path / "media"
+    SourceSystemFactory(name="Zeta CRM", default_region="DE", date_order="DMY")
+    mixed = _import(tmp_path, "crm.csv", HEADER + QUIRIN + ANNA)
+    own = _import(tmp_path, "own.csv", HEADER + QUIRIN.replace("QX-1", "QX-9"))
+    party_merge(party_ids=[_party("QX-1"), _party("QX-9")], survivor_id=_party("QX-1"), actor=None)
+    storage, own_name = mixed.file.storage, own.file.name
+    with storage.open(mixed.file.name, "rb") as handle:
+        before = handle.read().splitlines(keepends=True)
+
+    # When he is erased
+    result = party_erase(party_id=_party("QX-1"), reason="PRIV-1")
+
+    # Then his own file is gone from the storage and the shared one lost his row only
+    assert result.files_removed == [own.pk] and result.files_rewritten == [mixed.pk]
+    assert not storage.exists(own_name)
+    mixed.refresh_from_db()
+    with storage.open(mixed.file.name, "rb") as handle:
+        after = handle.read().splitlines(keepends=True)
+    assert after[0] == before[0] and after[1].strip() == b"" and after[2:] == before[2:]
+    assert mixed.file_size == len(b"".join(after))
+    assert not (tmp_path / "media").exists()  # nothing went through the file system's media

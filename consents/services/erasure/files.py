@@ -318,17 +318,23 @@ class _Rows:
         )
 
 
+def _local_path(file: FieldFile) -> Path | None:
+    """Where the stored file is on this machine's file system, if it is there (a storage's
+    ``path`` may also be missing, or name a place that holds nothing: an in-memory storage)."""
+    try:
+        local = Path(file.storage.path(str(file.name)))
+    except NotImplementedError:
+        return None
+    return local if local.is_file() else None
+
+
 @contextmanager
 def stored_copy(file: FieldFile) -> Iterator[Path]:
     """A local path to read a stored file by: the file itself on a file system storage, else a
     temporary copy of it (object storage), removed afterwards."""
     name = str(file.name)
-    try:
-        local = file.storage.path(name)
-    except NotImplementedError:
-        local = None
-    if local is not None:
-        yield Path(local)
+    if (local := _local_path(file)) is not None:
+        yield local
         return
     with tempfile.TemporaryDirectory(prefix="c360-erasure-") as folder:
         copy = Path(folder) / Path(name).name
@@ -527,7 +533,7 @@ def _swap(file: FieldFile, plan: FilePlan) -> int:
     """Write the file without the planned lines under a temporary name, then put it in the
     file's place; returns the new size. On a file system the swap is one rename, so a reader
     sees the old file or the new one, never half of one."""
-    storage, name = file.storage, str(file.name)
+    storage, name, local = file.storage, str(file.name), _local_path(file)
     with stored_copy(file) as source:
         target = source.with_name(f"{source.name}.erasing-{uuid.uuid4().hex[:8]}")
         try:
@@ -536,16 +542,14 @@ def _swap(file: FieldFile, plan: FilePlan) -> int:
             else:
                 _rewrite_text(plan, source, target)
             size = target.stat().st_size
-            try:
-                storage.path(name)
-            except NotImplementedError:  # object storage: no rename; the new object replaces the old
+            if local is not None:
+                os.replace(target, local)
+            else:  # object storage: no rename; the new object replaces the old
                 storage.delete(name)
                 with target.open("rb") as handle:
                     saved = storage.save(name, File(handle))
                 if saved != name:  # the storage chose another name: the job follows it
                     ImportJob.objects.filter(pk=plan.job.pk).update(file=saved)
-            else:
-                os.replace(target, source)
         finally:
             target.unlink(missing_ok=True)
     return size
