@@ -39,17 +39,10 @@ def subject_access_export_recorded(*, party_id: int, actor, via: str) -> str:
 
     from django.core.serializers.json import DjangoJSONEncoder
 
-    from parties.models import EventKind
-    from parties.services.audit import event_record
+    from parties.services.events import access_export_event
 
     document = subject_access_export(party_id=party_id)
-    event_record(
-        kind=EventKind.ACCESS_EXPORT,
-        party_id=party_id,
-        party_ids=[party_id],
-        actor=actor,
-        reason=f"subject access export ({via})",
-    )
+    access_export_event(party_id=party_id, actor=actor, reason=f"subject access export ({via})")
     return json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
 
 

@@ -27,8 +27,8 @@ from matching.selectors import party_records
 from matching.services.facets import suggestion_facets
 from matching.services.suggestions import evidence_of
 from matching.services.training import label_set
-from parties.models import EventKind, PartyStatus, SourceRecord
-from parties.services.audit import event_record
+from parties.models import PartyStatus, SourceRecord
+from parties.services.events import not_a_match_event
 from parties.services.merge import merged_by, parties_lock
 
 
@@ -143,8 +143,7 @@ def suggestion_reject(*, suggestion_id: int, user, party_id: int | None = None) 
         pairs = [(party_id, other) for other in members if other != party_id]
         leaving = [party_id]
     pairs_decide(pairs, decision=Decision.REJECTED, user=user, suggestion=suggestion)
-    event_record(
-        kind=EventKind.REJECT,
+    not_a_match_event(
         party_id=party_id or members[0],
         party_ids=members,
         actor=user,

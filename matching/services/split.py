@@ -28,7 +28,7 @@ from matching.services.decisions import (
     suggestion_lock,
 )
 from parties.models import EventKind, PartyEvent
-from parties.services.audit import event_record
+from parties.services.events import not_a_match_event
 from parties.services.merge import MergeRefused, party_merge
 
 GROUP_NAMES = string.ascii_uppercase  # group A, B, C …
@@ -164,8 +164,7 @@ def _split_locked(
     result.rejected_pairs = pairs_decide(
         across, decision=Decision.REJECTED, user=user, suggestion=suggestion, records=records
     )
-    event_record(
-        kind=EventKind.REJECT,
+    not_a_match_event(
         party_id=result.survivors[0],
         party_ids=result.survivors,
         actor=user,

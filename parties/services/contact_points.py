@@ -17,12 +17,11 @@ from parties.models import (
     ContactPointEmail,
     ContactPointPhone,
     ContactUsage,
-    EventKind,
     Party,
-    PartyEvent,
     PartyStatus,
     Validity,
 )
+from parties.services import events
 from parties.services import standardize as std
 from parties.services.merge import MergeRefused, parties_lock, parties_snapshot
 
@@ -83,16 +82,7 @@ def _values(kind: str, value: str, region: str, party_id: int) -> dict[str, Any]
 
 
 def _audit(party_id: int, actor, before: dict, reason: str) -> None:
-    event = PartyEvent.objects.create(
-        kind=EventKind.CONTACT_POINT,
-        party_id=party_id,
-        actor=actor,
-        actor_label=actor.get_username() if actor else "system",
-        reason=reason[:500],
-        before=before,
-        after=parties_snapshot([party_id]),
-    )
-    event.parties.set([party_id])
+    events.contact_point_event(party_id=party_id, actor=actor, reason=reason, before=before)
     Party.objects.filter(pk=party_id).update(updated_at=timezone.now())  # API clients sync by it
     transaction.on_commit(lambda: parties_changed_notify([party_id], reason="contact point edited"))
 

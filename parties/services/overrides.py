@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from c360.kernel.params import text_problem
-from parties.models import EventKind, Gender, GoldenOverride, PartyStatus
+from parties.models import Gender, GoldenOverride, PartyStatus
+from parties.services import events
 from parties.services.golden import GOLDEN_ATTRIBUTES, party_golden_refresh
 from parties.services.merge import parties_lock, parties_snapshot
 
@@ -54,7 +55,9 @@ def golden_override_set(*, party_id: int, attribute: str, value: str, actor, rea
         defaults={"value": value, "reason": reason[:300], "created_by": actor},
     )
     party = party_golden_refresh(party_id=party_id)
-    _audit(EventKind.OVERRIDE_SET, party_id, actor, before, f"{attribute} = {value!r}. {reason}".strip())
+    events.override_set_event(
+        party_id=party_id, actor=actor, before=before, reason=f"{attribute} = {value!r}. {reason}".strip()
+    )
     return party
 
 
@@ -67,20 +70,7 @@ def golden_override_remove(*, party_id: int, attribute: str, actor, reason: str 
     if not deleted:
         raise ValidationError({"attribute": f"party {party_id} has no override of {attribute}"})
     party = party_golden_refresh(party_id=party_id)
-    _audit(EventKind.OVERRIDE_REMOVED, party_id, actor, before, f"{attribute}. {reason}".strip())
-    return party
-
-
-def _audit(kind: str, party_id: int, actor, before: dict, reason: str) -> None:
-    from parties.models import PartyEvent
-
-    event = PartyEvent.objects.create(
-        kind=kind,
-        party_id=party_id,
-        actor=actor,
-        actor_label=actor.get_username() if actor else "system",
-        reason=reason[:500],
-        before=before,
-        after=parties_snapshot([party_id]),
+    events.override_removed_event(
+        party_id=party_id, actor=actor, before=before, reason=f"{attribute}. {reason}".strip()
     )
-    event.parties.set([party_id])
+    return party
