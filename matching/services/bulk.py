@@ -80,8 +80,10 @@ def bulk_merge_job_create(*, suggestion_ids: Sequence[int], user=None, scope: st
 
 def _handle_one(job_id: int, position: int, suggestion_id: int, user) -> bool:
     """Merge one suggestion and count it, in one transaction. False: another copy of the job
-    handled this position already (nothing done)."""
-    with transaction.atomic():
+    handled this position already (nothing done). Durable: the merge (``suggestion_merge``,
+    which a bulk job runs inside this transaction and so is not durable itself) and the job's
+    count commit together, never inside a caller's transaction."""
+    with transaction.atomic(durable=True):
         job = BulkMergeJob.objects.select_for_update().get(pk=job_id)
         if job.done != position or job.status != BulkJobStatus.RUNNING:
             return False

@@ -160,6 +160,8 @@ def suggestion_merge(
     # a known-answer pair known to be two customers never merges (matching.services.quality)
     known_answer_intercept(suggestion_id=suggestion_id, user=user)
     try:
+        # Not durable: a bulk merge job runs it inside its own (durable) transaction with the
+        # job's count (matching.services.bulk._handle_one).
         with transaction.atomic():
             return _merge_locked(
                 suggestion_id, user, party_ids, survivor_id, chosen_values, automatic, actor_label

@@ -106,7 +106,8 @@ def suggestion_split(
     least two groups): each group of two or more merges (its survivor: the one of
     ``survivor_ids`` in it, else the merge's default), every pair across groups is recorded as
     "not a match" (a training label, and later runs skip the pair), and the suggestion becomes
-    *split*. All or nothing, in one transaction.
+    *split*. All or nothing, in one transaction, which is durable: the merges (``party_merge``,
+    not durable itself) and the "not a match" commit together, never inside a caller's.
 
     Raises ``SplitRefused`` for groups that are not a split of the suggestion,
     ``SuggestionClosed`` when someone decided it first (saying who),
@@ -115,7 +116,7 @@ def suggestion_split(
     from matching.services.review import _Stale, stale_rescored
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             return _split_locked(suggestion_id, groups, user, survivor_ids)
     except _Stale as stale:
         raise stale_rescored(suggestion_id, stale) from None

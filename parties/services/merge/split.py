@@ -25,11 +25,14 @@ from parties.services.merge.locks import parties_lock
 from parties.services.merge.snapshot import parties_snapshot
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def party_split(*, party_id: int, record_ids: Sequence[int], actor=None, reason: str = "") -> PartyEvent:
     """Move the chosen source records out of a party into a new party, with the contact
     points, identifiers, engagements, memberships and relationships they brought. A value
-    other records of the party also reported is copied, not moved."""
+    other records of the party also reported is copied, not moved.
+
+    Durable: a split is a decision of its own, committed before its caller goes on (the party
+    page's split is its only caller; matching's split of a suggestion is a set of merges)."""
     party = parties_lock([party_id])[party_id]
     if party.status != PartyStatus.ACTIVE:
         raise MergeRefused(

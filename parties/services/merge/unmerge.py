@@ -29,7 +29,7 @@ def _later_events(event: PartyEvent) -> bool:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def party_unmerge(
     *, event_id: int, actor=None, reason: str = "", different_customers: bool = True
 ) -> PartyEvent:
@@ -40,7 +40,10 @@ def party_unmerge(
     ``different_customers``: the steward says the parties are different customers; the other
     apps record that (matching: "not a match", so they are not suggested together again until
     one side's data changes). False is "undo for now": nothing is recorded about the pairs,
-    and the next match run may suggest them again."""
+    and the next match run may suggest them again.
+
+    Durable: an unmerge is a decision of its own, committed before its caller goes on (every
+    caller is a view, the API or a script; none runs it inside a transaction)."""
     event = PartyEvent.objects.get(pk=event_id)
     if event.kind not in MERGE_KINDS:
         raise MergeRefused(f"event #{event.pk} is a {event.get_kind_display().lower()}, not a merge")
