@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -249,7 +250,7 @@ def import_job_start(
     job.queued_at = timezone.now()
     job.save(update_fields=fields)
     if save_mapping:
-        source = SourceSystem.objects.select_for_update().get(pk=job.source_system_id)
+        source = SourceSystem.objects.select_for_update().get(pk=_source_id(job))
         source.column_mappings = {**(source.column_mappings or {}), job.kind: cleaned}
         source.save(update_fields=["column_mappings", "updated_at"])
     if enqueue:
@@ -312,6 +313,14 @@ def _relax_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def _source_id(job: ImportJob) -> int:
+    """The job's source system: every job past its draft has one (``import_job_start`` registers
+    the one a draft names)."""
+    if job.source_system_id is None:
+        raise ImportJobError(f"import #{job.pk} has no source system yet")
+    return job.source_system_id
+
+
 def _source_lock(source_id: int) -> None:
     """Jobs writing into the same source system take turns, batch by batch, so the same file
     imported twice at the same moment gives one job's rows and the other's "unchanged", not a
@@ -369,10 +378,13 @@ def _prepare_in_worker(
 ) -> Any:
     """Runs in a pool process: the CPU-heavy, database-free part of a batch. Rows travel as
     plain tuples, which pickle several times faster than ``RawRow`` objects."""
+    prepare = import_kind_get(kind_name).prepare_batch
+    if prepare is None:  # _prepared_batches sends only the batches of kinds that prepare them
+        raise ValueError(f"import kind {kind_name!r} does not prepare batches")
     batch = [
         RawRow(line, dict(zip(columns, values, strict=True)), error) for line, columns, values, error in rows
     ]
-    return import_kind_get(kind_name).prepare_batch(batch, mapping, source, job_id, timezone.now())
+    return prepare(batch, mapping, source, job_id, timezone.now())
 
 
 def _as_tuples(batch: list[RawRow], headers: list[str]) -> list[tuple]:
@@ -481,7 +493,7 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = 
                 return ImportJob.objects.get(pk=job.pk)
             # durable: the promise above holds only if each batch really commits here
             with transaction.atomic(durable=True):
-                _source_lock(job.source_system_id)
+                _source_lock(_source_id(job))
                 _relax_commit()
                 extra = {"prepared": prepared} if prepared is not None else {}
                 result = kind.handle_batch(
@@ -501,7 +513,7 @@ def import_job_run(*, job_id: int, batch_size: int = BATCH_SIZE, resume: bool = 
                 ):
                     raise _TakenOver
                 changed = list(result.changed_party_ids)
-                transaction.on_commit(lambda ids=changed: parties_changed_notify(ids, reason="import"))
+                transaction.on_commit(partial(parties_changed_notify, changed, reason="import"))
     except _TakenOver:
         logger.warning("import #%s was taken over by another worker; this one stops", job.pk)
         return ImportJob.objects.get(pk=job.pk)

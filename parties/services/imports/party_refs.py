@@ -39,6 +39,7 @@ from parties.models import (
 )
 from parties.services import standardize as std
 from parties.services.imports.mapping import mapping_apply, mapping_source_column
+from parties.services.imports.readers import RawRow
 
 REFERENCE_COLUMNS = ("source_system", "source_key", "email", "phone")
 REFERENCE_SYNONYMS: dict[str, Sequence[str]] = {
@@ -401,9 +402,9 @@ def batch_rows_read(
     *,
     job,
     source: SourceSystem,
-    rows: Sequence,
+    rows: Sequence[RawRow],
     mapping,
-    values_read: Callable[[dict[str, str], object], dict],
+    values_read: Callable[[dict[str, str], RawRow], dict],
 ) -> BatchRows:
     """Map each raw row, read its values with ``values_read(row, raw)`` and find its customer
     for the whole batch at once; a row that fails any of that is rejected, the rest kept."""
