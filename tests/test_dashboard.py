@@ -315,7 +315,7 @@ def test_an_import_batch_enqueues_one_refresh_soon():
     from parties.extensions import parties_changed_notify
 
     cache.delete(REFRESH_SOON_KEY)
-    with mock.patch("c360.tasks.dashboard_refresh_task.apply_async") as enqueue:
+    with mock.patch("c360.dashboard.tasks.dashboard_refresh_task.apply_async") as enqueue:
         parties_changed_notify([1], reason="import")
         parties_changed_notify([2], reason="import")  # a second batch: already queued
         parties_changed_notify([3], reason="merge")
@@ -383,7 +383,7 @@ def test_marketing_gets_attention_and_consent_coverage_but_not_the_dashboard(rol
 
 def test_a_steward_may_not_refresh_but_an_administrator_may(role_client, known_data):
     assert role_client("steward").post(reverse("dashboard:refresh")).status_code == 403
-    with mock.patch("c360.tasks.dashboard_refresh_task.delay") as enqueue:
+    with mock.patch("c360.dashboard.tasks.dashboard_refresh_task.delay") as enqueue:
         response = role_client("administrator").post(reverse("dashboard:refresh"))
     assert response.status_code == 302 and enqueue.call_count == 1
     assert role_client("administrator").get(reverse("dashboard:refresh")).status_code == 405
