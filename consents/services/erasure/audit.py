@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from consents.services.erasure.values import Redactor, redact_rows
-from parties.models import EventKind, PartyEvent
+from parties.models import PartyEvent
+from parties.services.events import erasure_event
 
 
 def audit_redact(ids: Sequence[int], redactor: Redactor) -> int:
@@ -20,16 +21,13 @@ def erasure_event_record(
     *, party_id: int, ids: Sequence[int], actor, reason: str, counts: dict[str, int]
 ) -> PartyEvent:
     """The erasure's own entry (the reason is redacted too: a request may quote the customer)."""
-    event = PartyEvent.objects.create(
-        kind=EventKind.ERASURE,
+    return erasure_event(
         party_id=party_id,
+        party_ids=ids,
         actor=actor,
-        actor_label=actor.get_username() if actor else "system",
         reason=reason,
         changes={"erased_parties": list(ids), "counts": counts},
     )
-    event.parties.set(ids)
-    return event
 
 
 def erasure_event_counts(event: PartyEvent, *, ids: Sequence[int], counts: dict[str, int]) -> None:
