@@ -28,6 +28,9 @@ app.conf.beat_schedule = {
     # Known-answer checks take their answers from the queue's decisions, and a wrong "not a
     # match" on a known match is lifted before the next run skips the pair (matching.services.quality)
     "quality-checks-sync": {"task": "matching.quality_checks_sync", "schedule": 120.0},
+    # Stored import files an erasure could not change after its commit (the process died, the
+    # storage failed) are changed (consents.services.erasure.files)
+    "erasure-files-retry": {"task": "consents.erasure_files_retry", "schedule": 60.0},
 }
 
 

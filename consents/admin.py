@@ -55,3 +55,21 @@ class ConsentEventAdmin(_ReadOnly):
     list_display = ["id", "party", "key", "actor_kind", "actor_label", "capture_source", "occurred_at"]
     list_filter = ["scope", "actor_kind"]
     search_fields = ["=party__id", "key"]
+
+
+@admin.register(m.PendingFileErasure)
+class PendingFileErasureAdmin(ReadOnlyAdmin):
+    """Stored import files an erasure has still to change (retried every minute; only the retry
+    removes a row). Holds no value of the person: a file's storage name and line numbers."""
+
+    list_display = [
+        "id",
+        "job",
+        "remove",
+        "erasure_event_id",
+        "created_at",
+        "attempts",
+        "last_error",
+        "last_tried_at",
+    ]
+    raw_id_fields = ["job"]

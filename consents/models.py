@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 
 class Channel(models.TextChoices):
@@ -228,6 +229,37 @@ class ErasureTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.digest[:12]}…"
+
+
+class PendingFileErasure(models.Model):
+    """A stored import file an erasure has still to change: written in the erasure's own
+    transaction (committed with it or not at all) and deleted in the same short transaction
+    that changes the file (``consents.services.erasure.files``). A row left behind (the process
+    died after the commit, the storage failed) is retried every minute by beat and by
+    ``manage.py erasure_files``. It keeps no value of the person: the storage's name of the
+    file (a random name), and the numbers of the lines to empty."""
+
+    job = models.ForeignKey(
+        "parties.ImportJob",
+        on_delete=models.PROTECT,  # a job is not deleted while its file still holds an erased person
+        related_name="+",
+    )
+    name = models.CharField(max_length=300, help_text="The file's name in the storage.")
+    remove = models.BooleanField(help_text="Remove the file (else: empty the lines).")
+    lines = models.JSONField(default=list, blank=True, help_text="The line numbers to empty.")
+    encoding = models.CharField(max_length=40, blank=True)
+    erasure_event_id = models.PositiveBigIntegerField(help_text="The erasure's audit-trail entry.")
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts so far.")
+    last_error = models.CharField(max_length=200, blank=True, help_text="The last failure's kind.")
+    last_tried_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        action = "remove" if self.remove else f"empty {len(self.lines)} lines of"
+        return f"{action} import #{self.job_id}'s file (erasure event {self.erasure_event_id})"
 
 
 def validate_country_code(value: str) -> None:

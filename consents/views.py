@@ -215,7 +215,7 @@ def access_export(request: HttpRequest, pk: int) -> HttpResponse:
 def erase(request: HttpRequest, pk: int) -> HttpResponse:
     """Erase a customer's personal data (right to be forgotten), after a confirmation that
     says what will go and what stays."""
-    from consents.services.erasure import ErasureRefused, erasure_summary, party_erase
+    from consents.services.erasure import ErasureRefused, erasure_summary, files_pending_count, party_erase
     from parties.selectors import party_and_merged_ids
 
     party = party_or_404(pk)
@@ -240,6 +240,12 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, erasure_summary(result))
         return redirect("parties:detail", pk=party.pk)
+    if pending := files_pending_count():
+        messages.warning(
+            request,
+            f"Earlier erasures have {pending} stored import file{'s' if pending != 1 else ''} "
+            "still to change (retried every minute; see Pending file erasures in the admin).",
+        )
     ids = party_and_merged_ids(party.pk)
     return render(
         request,

@@ -50,6 +50,9 @@ def role_groups(transactional_db):
     importlib.import_module("consents.migrations.0004_privacy_request_role_permissions").grant(apps, None)
     importlib.import_module("consents.migrations.0006_erasure_role_permissions").grant(apps, None)
     importlib.import_module("consents.migrations.0008_segment_role_permissions").grant(apps, None)
+    importlib.import_module("consents.migrations.0010_pending_file_erasure_role_permissions").grant(
+        apps, None
+    )
     importlib.import_module("c360.migrations.0002_api_token_role_permissions").grant(apps, None)
     importlib.import_module("c360.migrations.0004_dashboard_role_permissions").grant(apps, None)
     importlib.import_module("c360.migrations.0005_login_lockout_role_permissions").grant(apps, None)

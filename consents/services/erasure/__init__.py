@@ -25,10 +25,16 @@ transaction), ``values`` (what to redact), ``rows`` (the party's own rows), ``le
 and the ledger's free text), ``audit`` (the audit trail and the erasure's entry), ``elsewhere``
 (other apps' data and unlinked rows), ``files`` (stored import files), ``tombstones`` (the
 hashes and the guard against the erased coming back).
+
+The files are changed after the erasure commits, from rows written in its transaction; rows the
+process could not do (it died, the storage failed) stay pending and are retried
+(``files_pending_apply``: beat every minute, ``manage.py erasure_files``); the erase page, the
+erasure's summary and the admin ("Pending file erasures") show them.
 """
 
 from consents.services.erasure.base import ErasureRefused
 from consents.services.erasure.erase import ErasureResult, erasure_summary, party_erase
+from consents.services.erasure.files import files_pending_apply, files_pending_count
 from consents.services.erasure.tombstones import (
     tombstone_digest,
     tombstone_erased_on,
@@ -40,6 +46,8 @@ __all__ = [
     "ErasureRefused",
     "ErasureResult",
     "erasure_summary",
+    "files_pending_apply",
+    "files_pending_count",
     "party_erase",
     "tombstone_digest",
     "tombstone_erased_on",

@@ -13,16 +13,21 @@ The order, and why:
    and step 1 runs again (at most ``ATTEMPTS`` times, then the erasure is refused). Else every
    row is erased, the erasure's audit entry and tombstones are written, and the jobs' rows
    are brought in line with their files (``files.files_record``).
+   What is still to be done to the files is written there too, as pending rows
+   (``files.files_pending_record``): they commit with the erasure or not at all.
 3. After commit (``transaction.on_commit``): the files are removed or rewritten
-   (``files.files_apply``), each in a short transaction holding its job's row, from the
-   file as it is then. A rolled-back erasure leaves every file as it was. The weakness left:
-   a process that dies between the commit and the file changes leaves the person's rows in
-   those files while the database is erased (a failing file is logged as an error).
+   (``files.files_apply``), each in a short transaction holding its pending row and its job's
+   row, from the file as it is then, the row deleted with the change. A rolled-back erasure
+   leaves every file as it was and no pending row. A process that dies between the commit and
+   the file changes, or a storage that fails, leaves the rows pending: the retry
+   (``files.files_pending_apply``, beat every minute, ``manage.py erasure_files``) does them,
+   and the summary, the erase page and the admin show them until then.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -36,6 +41,8 @@ from consents.services.erasure.files import (
     FilePlan,
     Person,
     files_apply,
+    files_pending_count,
+    files_pending_record,
     files_plan,
     files_record,
     files_state,
@@ -62,6 +69,7 @@ class ErasureResult:
     counts: dict[str, int] = field(default_factory=dict)
     files_removed: list[int] = field(default_factory=list)
     files_rewritten: list[int] = field(default_factory=list)
+    files_pending: int = 0  # files still to change after the erasure's own attempt (retried)
 
 
 @dataclass
@@ -154,8 +162,9 @@ def _erase(prepared: _Prepared, *, actor, reason: str) -> ErasureResult:
     removed, rewritten = files_record(files, prepared.person)
     counts["import_files"] = len(removed)
     counts["import_files_rewritten"] = len(rewritten)
+    pending = files_pending_record(files, event_id=event.pk)
     erasure_event_counts(event, ids=ids, counts=counts)
-    transaction.on_commit(lambda: files_apply(files))
+    transaction.on_commit(partial(files_apply, pending))
     return ErasureResult(
         party_id=prepared.party_id,
         party_ids=ids,
@@ -180,9 +189,12 @@ def party_erase(*, party_id: int, actor=None, reason: str = "") -> ErasureResult
         prepared = _prepare(party_id)
         try:
             with transaction.atomic(durable=True):
-                return _erase(prepared, actor=actor, reason=reason)
+                result = _erase(prepared, actor=actor, reason=reason)
         except _Changed:
             continue
+        # the files were changed on commit; what failed stays pending (retried)
+        result.files_pending = files_pending_count(result.event_id)
+        return result
     raise ErasureRefused(
         {"party": "the customer's data changed while the erasure was being prepared; try again"}
     )
@@ -208,4 +220,11 @@ def erasure_summary(result: ErasureResult) -> str:
         f"{len(result.files_rewritten)} rewritten without the customer's rows; "
         f"{_count(result.tombstones, 'hashed identifiers')} kept so that the customer is not contacted "
         "again if imported again."
+        + (
+            " Still to change (the file step failed): "
+            f"{_count(result.files_pending, 'stored import files')}, retried every minute "
+            "(see Pending file erasures in the admin)."
+            if result.files_pending
+            else ""
+        )
     )

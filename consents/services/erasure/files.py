@@ -22,11 +22,16 @@ retried job's cursor still hold. An XLSX file is rewritten with the values of it
 (the one imports read). The file's original name is redacted where it names the customer.
 
 When: the files are read (``files_plan``) before the erasure locks anything, and only changed
-after it commits (``files_apply``, registered with ``transaction.on_commit``): a rolled-back
-erasure leaves every file as it was. ``files_state`` is what the erasure compares under its
-locks to know that the files it read are still the ones the jobs point at. A rewrite reads the
-file as it is then and empties the planned lines, in a short transaction that holds the job's
-row: two erasures rewriting the same file one after the other both keep their lines emptied.
+after it commits: a rolled-back erasure leaves every file as it was. ``files_state`` is what the
+erasure compares under its locks to know that the files it read are still the ones the jobs
+point at. What is to be done to each file is written in the erasure's transaction as a
+``PendingFileErasure`` row (``files_pending_record``: the file's storage name and line numbers,
+never a value), so it commits with the erasure; after commit ``files_apply`` does each row and
+deletes it in one short transaction that holds the row and its job's row, reading the file as it
+is then: two erasures rewriting the same file one after the other both keep their lines emptied.
+A row left pending (the process died after the commit, the storage failed) is retried by
+``files_pending_apply`` (beat, every minute; ``manage.py erasure_files``); doing a row twice is
+harmless.
 
 Files are reached through the storage API (``job.file.storage``), so they may live in object
 storage: a file system storage is read in place; any other is copied to a temporary file first.
@@ -50,10 +55,11 @@ from typing import Any
 import phonenumbers
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from consents.models import PendingFileErasure
 from consents.services.erasure.base import ERASED
 from consents.services.erasure.values import long_enough, shared_values
 from parties.models import (
@@ -555,21 +561,88 @@ def _swap(file: FieldFile, plan: FilePlan) -> int:
     return size
 
 
-def files_apply(plans: Sequence[FilePlan]) -> None:
-    """After the erasure committed: remove the files planned for removal and rewrite the others.
-    Each rewrite holds its job's row (a short transaction of its own) and reads the file as it
-    is now, so a second erasure that rewrote the same file since it was read keeps its lines
-    emptied too. A failure is logged and the other files are still done."""
-    for plan in plans:
+def files_pending_record(plans: Sequence[FilePlan], *, event_id: int) -> list[int]:
+    """In the erasure's transaction: what is still to be done to each file, as rows committed
+    with the erasure (or rolled back with it). No value of the person is kept: the file's
+    storage name (a random name) and the numbers of the lines to empty. Returns the rows' ids,
+    for ``files_apply`` after commit."""
+    return [
+        PendingFileErasure.objects.create(
+            job_id=plan.job.pk,
+            name=plan.name,
+            remove=plan.remove,
+            lines=[] if plan.remove else sorted(plan.lines),
+            encoding=plan.encoding,
+            erasure_event_id=event_id,
+        ).pk
+        for plan in plans
+    ]
+
+
+def _apply(pk: int) -> bool:
+    """Do one pending row, in a short transaction: lock the row (a concurrent retry of the
+    same row waits, then finds it gone), lock its job, change the file as it is now, delete
+    the row. The file changes before the row goes: a crash in between leaves the row pending
+    over a file already clean, and doing it again is harmless (a removed file is gone, emptied
+    lines stay empty). Returns whether there was a row to do."""
+    with transaction.atomic():
+        row = PendingFileErasure.objects.select_for_update().filter(pk=pk).first()
+        if row is None:
+            return False  # done meanwhile (by the erasure's own step or another retry)
+        job = ImportJob.objects.select_for_update().get(pk=row.job_id)  # PROTECT keeps the job
+        storage = job.file.storage
+        if row.remove:
+            # the job no longer names the file; another job may (a name freed by a removal
+            # that already happened could be taken by a new upload): that file is not touched
+            if not ImportJob.objects.filter(file=row.name).exists() and storage.exists(row.name):
+                storage.delete(row.name)
+        elif job.file.name == row.name and storage.exists(row.name):
+            plan = FilePlan(job=job, name=row.name, lines=set(row.lines), encoding=row.encoding)
+            size = _swap(job.file, plan)
+            ImportJob.objects.filter(pk=job.pk).update(file_size=size)
+        # else: the job names another file now, or none (removed by a later erasure): nothing
+        # of this one is left to change
+        row.delete()
+    return True
+
+
+def _failed(pk: int, exc: Exception) -> None:
+    """Keep the row pending, with how often and how it failed (the kind of error only: a
+    message may quote the file)."""
+    try:
+        PendingFileErasure.objects.filter(pk=pk).update(
+            attempts=F("attempts") + 1, last_error=type(exc).__name__[:200], last_tried_at=timezone.now()
+        )
+    except Exception:  # the database failing too: the row stays pending all the same
+        logger.exception("pending file erasure #%s: its failure could not be recorded", pk)
+
+
+def files_apply(pending: Sequence[int]) -> int:
+    """Remove or rewrite the files of the pending rows given (after the erasure committed, and
+    by the retry). Each row is done in a short transaction of its own that holds the row and its
+    job's row, and reads the file as it is then, so a second erasure that rewrote the same file
+    since it was read keeps its lines emptied too. A failure is logged and recorded on the row,
+    which stays pending; the other files are still done. Returns how many rows were done."""
+    done = 0
+    for pk in pending:
         try:
-            with transaction.atomic():
-                job = ImportJob.objects.select_for_update().filter(pk=plan.job.pk).first()
-                if plan.remove:
-                    plan.job.file.storage.delete(plan.name)
-                elif job is not None and job.file.name == plan.name and job.file.storage.exists(plan.name):
-                    size = _swap(job.file, plan)
-                    ImportJob.objects.filter(pk=job.pk).update(file_size=size)
-        except Exception:
-            logger.exception(
-                "import #%s: the erased customer's rows could not be removed from its file", plan.job.pk
-            )
+            done += _apply(pk)
+        except Exception as exc:
+            logger.exception("pending file erasure #%s: the erased customer's rows are still in the file", pk)
+            _failed(pk, exc)
+    return done
+
+
+def files_pending_apply() -> tuple[int, int]:
+    """The retry (beat every minute, ``manage.py erasure_files``): do every pending row.
+    Harmless when run twice or at the same time (see ``_apply``). Returns (done, still pending)."""
+    done = files_apply(list(PendingFileErasure.objects.order_by("pk").values_list("pk", flat=True)))
+    return done, PendingFileErasure.objects.count()
+
+
+def files_pending_count(event_id: int | None = None) -> int:
+    """How many files erasures have still to change (of one erasure, or of all)."""
+    rows = PendingFileErasure.objects.all()
+    if event_id is not None:
+        rows = rows.filter(erasure_event_id=event_id)
+    return rows.count()
