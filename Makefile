@@ -51,10 +51,15 @@ test: setup
 fuzz-api: setup
 	@bash .ci/api_fuzz
 
-# ruff (check + format), the app boundaries (import-linter contracts in pyproject.toml), missing migrations.
+TEMPLATES = $(wildcard templates */templates */*/templates)
+
+# ruff (check + format), the templates (djLint's checks and 200 columns, djhtml's indentation),
+# the app boundaries (import-linter contracts in pyproject.toml), missing migrations.
 lint: setup
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check . >/dev/null || { $(PY) -m ruff format --check . | grep -v '^[0-9]'; echo 'Not formatted: run .venv/bin/ruff format .'; exit 1; }
+	@$(VENV)/bin/djlint $(TEMPLATES) --lint --quiet || { echo 'Templates: fix the lines above ([tool.djlint] in pyproject.toml; C001, over 200 columns: put attributes or tags on lines of their own, never split {% %} or {{ }}, and break only where whitespace is not rendered)'; exit 1; }
+	@$(VENV)/bin/djhtml --check $(TEMPLATES) 2>/dev/null || { $(VENV)/bin/djhtml --check $(TEMPLATES) 2>&1 | grep '^would'; echo 'Templates not indented: run .venv/bin/djhtml $(TEMPLATES)'; exit 1; }
 	@out="$$($(VENV)/bin/lint-imports --no-cache 2>&1)" || { echo "$$out"; echo "An import crosses an app boundary: see DESIGN.md, layers"; exit 1; }
 	@$(PY) manage.py makemigrations --check --dry-run >/dev/null || \
 	  (echo "Migrations are missing: run manage.py makemigrations" && exit 1)
