@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "matching",
     "consents",
     "c360.dashboard",
+    "c360.accounts",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Receivers that write the authentication audit from Django's and axes' signals."""
