@@ -54,7 +54,11 @@ def role_groups(transactional_db):
         apps, None
     )
     importlib.import_module("c360.migrations.0002_api_token_role_permissions").grant(apps, None)
-    importlib.import_module("c360.migrations.0004_dashboard_role_permissions").grant(apps, None)
+    # c360.0004 granted them as the c360 app's; since c360.0008 they are the dashboard app's
+    from c360.kernel.role_grants import role_permissions_grant
+
+    dashboard_grants = importlib.import_module("c360.migrations.0004_dashboard_role_permissions").GRANTS
+    role_permissions_grant(apps, "dashboard", dashboard_grants)
     importlib.import_module("c360.migrations.0005_login_lockout_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0002_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0005_run_role_permissions").grant(apps, None)

@@ -424,3 +424,21 @@ def test_clicking_refresh_many_times_queues_one_refresh_until_a_worker_starts_it
         assert [str(m) for m in again.context["messages"]] == said[0]
     finally:
         cache.delete(REFRESH_NOW_KEY)
+
+
+def test_the_role_groups_keep_the_dashboard_permissions_after_it_became_its_own_app():
+    """c360.0004 granted them to the c360 app's models; dashboard.0001 moves the content types, so
+    the grants hold under the dashboard's label (they were lost when only the state moved)."""
+    from django.contrib.auth.models import Group
+
+    def codenames(group: str) -> set[str]:
+        return {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in Group.objects.get(name=group).permissions.filter(codename__contains="dashboardsnapshot")
+        }
+
+    assert codenames("Data steward") == {"dashboard.view_dashboardsnapshot"}
+    assert codenames("Administrator") == {
+        "dashboard.view_dashboardsnapshot",
+        "dashboard.refresh_dashboardsnapshot",
+    }
