@@ -80,3 +80,25 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class OidcIdentity(models.Model):
+    """Who a user is at the company's identity provider: its issuer and the subject (``sub``) it
+    gives them, which never changes (a username or an email address may). Company sign-in finds
+    the user by this pair, never by name, so an identity provider cannot take over a local account
+    by naming a user like it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identity"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField()
+    last_sign_in_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "company sign-in identity"
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="oidc_identity_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
