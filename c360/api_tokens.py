@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from c360.accounts.audit import AuthEventKind, auth_event_record
 from c360.kernel.roles import ROLE_NAMES
 from c360.models import ApiToken
 
@@ -28,9 +29,12 @@ def token_hash(key: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, name: str, role: str, created_by=None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, name: str, role: str, created_by=None, request=None, actor_label: str = ""
+) -> tuple[ApiToken, str]:
     """A new token for the client ``name`` acting with ``role``: returns the row and the token,
-    which is not stored and cannot be shown again."""
+    which is not stored and cannot be shown again. Recorded in the authentication audit (who,
+    from where: ``request``, or ``actor_label`` such as the command's name), never the token."""
     errors = {}
     if not NAME.match(name or ""):
         errors["name"] = (
@@ -53,11 +57,21 @@ def api_token_create(*, name: str, role: str, created_by=None) -> tuple[ApiToken
     token = ApiToken.objects.create(
         name=name, user=user, role=role, key_prefix=key[:12], key_hash=token_hash(key), created_by=created_by
     )
+    auth_event_record(
+        AuthEventKind.TOKEN_CREATED,
+        request=request,
+        user=user,
+        actor=created_by,
+        actor_label=actor_label,
+        method="token",
+        detail=f"API token of {name}, role {role}",
+    )
     return token, key
 
 
 @transaction.atomic
-def api_token_revoke(*, name: str, revoked_by=None) -> ApiToken:
+def api_token_revoke(*, name: str, revoked_by=None, request=None, actor_label: str = "") -> ApiToken:
+    """Refuse the token of ``name`` from now on; recorded in the authentication audit."""
     token = ApiToken.objects.select_for_update().filter(name=name).first()
     if token is None:
         raise ValidationError({"name": f"there is no token named {name!r}"})
@@ -68,6 +82,15 @@ def api_token_revoke(*, name: str, revoked_by=None) -> ApiToken:
     token.revoked_at, token.revoked_by = timezone.now(), revoked_by
     token.save(update_fields=["revoked_at", "revoked_by"])
     type(token.user).objects.filter(pk=token.user_id).update(is_active=False)
+    auth_event_record(
+        AuthEventKind.TOKEN_REVOKED,
+        request=request,
+        user=token.user,
+        actor=revoked_by,
+        actor_label=actor_label,
+        method="token",
+        detail=f"API token of {name}, role {token.role}",
+    )
     return token
 
 

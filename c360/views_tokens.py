@@ -32,7 +32,9 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             return render(request, "errors/403.html", status=403)
         if form.is_valid():
             try:
-                token, new_key = api_token_create(created_by=request.user, **form.cleaned_data)
+                token, new_key = api_token_create(
+                    created_by=request.user, request=request, **form.cleaned_data
+                )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
@@ -57,7 +59,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @permission_required("c360.change_apitoken", raise_exception=True)
 def api_token_revoke_view(request: HttpRequest, name: str) -> HttpResponse:
     try:
-        api_token_revoke(name=name, revoked_by=request.user)
+        api_token_revoke(name=name, revoked_by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, sentence(validation_text(exc)))
     else:

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # Every page needs a login unless a view is explicitly marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # ends sessions idle or older than their lifetime (C360_SESSION_*), with a message for the sign-in page
+    "c360.accounts.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: turns a refused sign-in (locked out) into the lockout page.
@@ -251,6 +253,13 @@ AXES_CLIENT_IP_CALLABLE = "c360.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "c360.login_lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False  # no banner from every manage.py command; c360.login_lockout logs lockouts
+
+# --- Sessions (c360.accounts.services) ---------------------------------------------------------
+# A signed-in session ends after this many minutes without a request, and this many hours after
+# its sign-in however busy (the sign-in page then says why). API tokens are not sessions.
+C360_SESSION_IDLE_MINUTES = env_int("C360_SESSION_IDLE_MINUTES", 60, minimum=1)
+C360_SESSION_MAX_HOURS = env_int("C360_SESSION_MAX_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = C360_SESSION_MAX_HOURS * 3600  # the store forgets it then too
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from base.html's hx-headers, not the cookie

@@ -10,6 +10,8 @@ from c360.api_tokens import api_token_create, api_token_revoke
 from c360.kernel.roles import ROLE_NAMES
 from c360.models import ApiToken
 
+COMMAND = "manage.py api_token"  # who, in the authentication audit
+
 
 class Command(BaseCommand):
     help = "Create, revoke or list API tokens of other systems."
@@ -35,14 +37,14 @@ class Command(BaseCommand):
             if action == "create":
                 if not options["role"]:
                     raise CommandError(f"api_token create needs --role (one of: {', '.join(ROLE_NAMES)}).")
-                token, key = api_token_create(name=name, role=options["role"])
+                token, key = api_token_create(name=name, role=options["role"], actor_label=COMMAND)
                 self.stdout.write(key)
                 self.stderr.write(
                     f"Token for {token.name} ({token.role}). It is shown only now: store it in the "
                     "client's secrets. Send it as: Authorization: Token <token>"
                 )
             else:
-                api_token_revoke(name=name)
+                api_token_revoke(name=name, actor_label=COMMAND)
                 self.stdout.write(f"Revoked the token of {name}; its requests are refused from now on.")
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
