@@ -9,6 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 
+from c360.accounts.admin import sign_out_everywhere
 from c360.kernel.admin_readonly import ReadOnlyAdmin
 from c360.kernel.models import SettingChange
 from c360.users import PRIVILEGE_FIELDS, group_change_refusal, user_change_check, user_change_refusal
@@ -19,6 +20,8 @@ admin.site.unregister(Group)
 
 @admin.register(User)
 class GuardedUserAdmin(UserAdmin):
+    actions = [sign_out_everywhere]
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and not request.user.is_superuser:

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
+from c360.accounts.api import AuthEventViewSet
 from c360.api_docs import RedocView, SwaggerView
 from consents import api as consents_api
 from matching.api import SuggestionViewSet
@@ -22,6 +23,7 @@ router.register("source-systems", SourceSystemViewSet, basename="source-system")
 router.register("imports", ImportViewSet, basename="import")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("merges", MergeViewSet, basename="merge")
+router.register("auth-events", AuthEventViewSet, basename="auth-event")
 
 v1 = [
     *router.urls,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("dashboard/", include("c360.dashboard.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("c360.accounts.urls")),  # sign-in audit, security page, sessions
     path("parties/", include("parties.urls")),
     path("matching/", include("matching.urls")),
     path("consents/", include("consents.urls")),

@@ -60,6 +60,7 @@ def role_groups(transactional_db):
     dashboard_grants = importlib.import_module("c360.migrations.0004_dashboard_role_permissions").GRANTS
     role_permissions_grant(apps, "dashboard", dashboard_grants)
     importlib.import_module("c360.migrations.0005_login_lockout_role_permissions").grant(apps, None)
+    importlib.import_module("c360.accounts.migrations.0003_auth_audit_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0002_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0005_run_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0008_chunk_decision_settings_permissions").grant(apps, None)

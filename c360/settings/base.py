@@ -427,6 +427,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "consents.models.Channel",
         "ConsentStatusEnum": "consents.models.ConsentStatus",
         "SuggestionStatusEnum": "matching.models.SuggestionStatus",
+        "AuthEventKindEnum": "c360.accounts.models.AuthEventKind",
         "EditableContactPointKindEnum": [("email", "email"), ("phone", "phone")],
     },
 }
