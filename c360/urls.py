@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from c360 import views, views_tokens
+from c360.accounts import views_oidc
 from c360.kernel.params import IdConverter
 
 register_converter(IdConverter, "id")  # before the apps' URLs below, which use <id:…>
@@ -14,9 +14,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("dashboard/", include("c360.dashboard.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", views_oidc.SignInView.as_view(), name="login"),
+    path("accounts/logout/", views_oidc.SignOutView.as_view(), name="logout"),
     path("accounts/", include("c360.accounts.urls")),  # sign-in audit, security page, sessions
+    path("accounts/", include("c360.accounts.oidc_urls")),
     path("parties/", include("parties.urls")),
     path("matching/", include("matching.urls")),
     path("consents/", include("consents.urls")),

@@ -6,6 +6,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp import constants as csp_constants
@@ -156,9 +157,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a sign-in while the user or the address is locked out, before
 # the password is even checked (every sign-in goes through django.contrib.auth.authenticate
 # with the request: the login page, the admin's login).
+# c360.accounts.backends.LocalLoginSwitch refuses passwords when C360_LOCAL_LOGIN is off (but a
+# superuser's); c360.accounts.oidc.CompanyOIDCBackend answers only the company sign-in's callback.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "c360.accounts.backends.LocalLoginSwitch",
     "django.contrib.auth.backends.ModelBackend",
+    "c360.accounts.oidc.CompanyOIDCBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -254,6 +259,54 @@ AXES_LOCKOUT_CALLABLE = "c360.login_lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False  # no banner from every manage.py command; c360.login_lockout logs lockouts
 
+# --- Company sign-in (OpenID Connect, mozilla-django-oidc; c360.accounts.oidc) ---------------
+# Off unless C360_OIDC_ISSUER is set. The provider's endpoints and signing keys come from its
+# discovery document (ISSUER/.well-known/openid-configuration), read at the first sign-in and
+# kept for an hour. ID tokens must be RS256-signed by a key in its JWKS, for this client (aud),
+# from this issuer (iss), unexpired, with the nonce of this sign-in; state and PKCE are on.
+C360_OIDC_ISSUER = (env_str("C360_OIDC_ISSUER") or "").rstrip("/")
+C360_OIDC_CLIENT_ID = env_str("C360_OIDC_CLIENT_ID") or ""
+C360_OIDC_CLIENT_SECRET = env_secret("C360_OIDC_CLIENT_SECRET") or ""
+C360_OIDC_SCOPES = env_str("C360_OIDC_SCOPES") or "openid email profile"
+C360_OIDC_GROUPS_CLAIM = env_str("C360_OIDC_GROUPS_CLAIM") or "groups"
+C360_OIDC_LABEL = env_str("C360_OIDC_LABEL") or "company sign-in"
+
+
+def _role_map(name: str) -> dict[str, list[str]]:
+    """``group=Role;group=Role`` → {group: [roles]}; a role must be one of the three."""
+    from c360.kernel.roles import ROLE_NAMES
+
+    mapping: dict[str, list[str]] = {}
+    for item in (env_str(name) or "").split(";"):
+        if not item.strip():
+            continue
+        group, sep, role = (part.strip() for part in item.partition("="))
+        if not sep or not group or role not in ROLE_NAMES:
+            raise ImproperlyConfigured(
+                f"{name}: {item.strip()!r} is not group=role with a role of {', '.join(ROLE_NAMES)}."
+            )
+        mapping.setdefault(group, []).append(role)
+    return mapping
+
+
+C360_OIDC_ROLE_MAP = _role_map("C360_OIDC_ROLE_MAP")
+if C360_OIDC_ISSUER and not (C360_OIDC_CLIENT_ID and C360_OIDC_CLIENT_SECRET and C360_OIDC_ROLE_MAP):
+    raise ImproperlyConfigured(
+        "C360_OIDC_ISSUER is set: C360_OIDC_CLIENT_ID, C360_OIDC_CLIENT_SECRET and C360_OIDC_ROLE_MAP "
+        "must be too."
+    )
+# Off: the sign-in page has no password form and refuses its POSTs; the admin's sign-in page
+# takes passwords of superusers only (the break-glass when the identity provider is down).
+C360_LOCAL_LOGIN = env_bool("C360_LOCAL_LOGIN", True)
+# mozilla-django-oidc's own settings (the endpoints it would read are found by discovery)
+OIDC_RP_SCOPES = C360_OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of signing out at the provider
+OIDC_TIMEOUT = 10  # seconds, each call to the provider
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+
 # --- Sessions (c360.accounts.services) ---------------------------------------------------------
 # A signed-in session ends after this many minutes without a request, and this many hours after
 # its sign-in however busy (the sign-in page then says why). API tokens are not sessions.
@@ -293,6 +346,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [csp_constants.NONE],
     },
 }
+if C360_OIDC_ISSUER:
+    # Signing out after a company sign-in continues at the provider (a redirect from the sign-out
+    # form), which the browser allows only to the origins of form-action.
+    _issuer = urlsplit(C360_OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 # --- end of Content-Security-Policy ----------------------------------------------------------
 
 # --- Celery ---------------------------------------------------------------------------------
