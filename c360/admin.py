@@ -10,6 +10,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 
 from c360.accounts.admin import sign_out_everywhere
+from c360.accounts.admin_otp import SecondFactorUserAdminMixin
 from c360.kernel.admin_readonly import ReadOnlyAdmin
 from c360.kernel.models import SettingChange
 from c360.users import PRIVILEGE_FIELDS, group_change_refusal, user_change_check, user_change_refusal
@@ -19,7 +20,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class GuardedUserAdmin(UserAdmin):
+class GuardedUserAdmin(SecondFactorUserAdminMixin, UserAdmin):
     actions = [sign_out_everywhere]
 
     def get_readonly_fields(self, request, obj=None):

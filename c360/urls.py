@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/logout/", views_oidc.SignOutView.as_view(), name="logout"),
     path("accounts/", include("c360.accounts.urls")),  # sign-in audit, security page, sessions
     path("accounts/", include("c360.accounts.oidc_urls")),
+    path("accounts/two-factor/", include("c360.accounts.urls_otp")),
     path("parties/", include("parties.urls")),
     path("matching/", include("matching.urls")),
     path("consents/", include("consents.urls")),

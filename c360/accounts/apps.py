@@ -12,3 +12,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # the receivers of Django's, axes' and our own sign-in signals write the audit
         from c360.accounts import receivers  # noqa: F401
+
+        # the second factor's devices are changed through c360.accounts.otp only (audited)
+        from c360.accounts.admin_otp import device_admins_unregister
+
+        device_admins_unregister()

@@ -50,6 +50,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    # the second factor (c360.accounts.otp): TOTP devices, and recovery codes as static tokens
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "c360",
     "parties",
     "matching",
@@ -66,6 +70,10 @@ MIDDLEWARE = [
     "c360.kernel.params.QueryStringCheckMiddleware",  # a NUL in a query string: 400, never a database error
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session gave a second factor (django-otp) …
+    "django_otp.middleware.OTPMiddleware",
+    # … and the pages it must give one before (C360_OTP_REQUIRED; c360.accounts.otp_middleware)
+    "c360.accounts.otp_middleware.SecondFactorMiddleware",
     # Every page needs a login unless a view is explicitly marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -306,6 +314,23 @@ OIDC_USE_PKCE = True
 OIDC_STORE_ID_TOKEN = True  # the id_token_hint of signing out at the provider
 OIDC_TIMEOUT = 10  # seconds, each call to the provider
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+
+# --- Second factor (django-otp: TOTP, with recovery codes) ----------------------------------
+# Who must have one: "off" (nobody; anyone may still enrol), "administrators" (the Administrator
+# role, staff and superusers) or "everyone". A user who has one gives it at every sign-in, whatever
+# this says. Production's default is "administrators"; local.py (make run's demo) turns it off.
+C360_OTP_REQUIRED = (env_str("C360_OTP_REQUIRED") or "administrators").strip().lower()
+if C360_OTP_REQUIRED not in {"off", "administrators", "everyone"}:
+    raise ImproperlyConfigured(
+        f"C360_OTP_REQUIRED={C360_OTP_REQUIRED!r} must be one of off, administrators, everyone."
+    )
+# The name an authenticator app shows beside the account (tell staging from production).
+OTP_TOTP_ISSUER = env_str("C360_OTP_ISSUER") or "C360 Steward"
+# Wrong codes: django-otp's throttle, per device: after n failures in a row the next try is
+# refused for 2**(n-1) seconds (1, 2, 4, … 512 s after ten), a right code resets it.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Sessions (c360.accounts.services) ---------------------------------------------------------
 # A signed-in session ends after this many minutes without a request, and this many hours after

@@ -33,3 +33,7 @@ if not REDIS_URL and not env_str("C360_CACHE_DIR"):
 CACHES["default"]["KEY_PREFIX"] = os.environ.setdefault(
     "C360_TEST_CACHE_PREFIX", f"c360-test-{uuid.uuid4().hex[:8]}"
 )
+# The suite signs administrators in with force_login and the sign-in form and no second factor:
+# enforcement is off here, said so, and tests/accounts/test_otp.py turns it on (administrators,
+# everyone) to test it. The product's default is "administrators" (base.py; a test says so).
+C360_OTP_REQUIRED = "off"
