@@ -197,6 +197,7 @@ def test_an_id_token_that_does_not_verify_is_refused(client, provider, fault, re
         "Your identity provider's answer could not be verified (it may have expired). Please sign in again."
     ]
     assert reason in caplog.text  # refused for this fault, not for another
+    assert AuthEvent.objects.filter(kind=AuthEventKind.SIGN_IN_FAILED).count() == 1
 
 
 def test_a_local_account_of_the_same_name_is_not_taken_over(client, provider):
@@ -312,3 +313,19 @@ def test_administrators_see_the_sign_in_settings_without_the_secret(role_client,
 
 def test_others_may_not_see_the_sign_in_settings(role_client, provider):
     assert role_client("steward").get("/accounts/sign-in-settings/").status_code == 403
+
+
+def test_an_address_locked_out_by_failed_passwords_gets_the_lockout_page_from_the_callback(
+    client, provider, settings
+):
+    # Given an address that failed ten passwords (for ten names) and is locked out
+    settings.C360_LOGIN_ADDRESS_FAILURE_LIMIT = 10
+    for n in range(10):
+        client.post("/accounts/login/", {"username": f"guess-{n}", "password": "wrong"})
+    provider.add_user("jo", groups=["c360-stewards"])
+
+    response = _sign_in(client, provider, "jo")
+
+    # Then company sign-in from it is refused too, with the lockout page (not a 500)
+    assert response.status_code == 429 and "Too many failed sign-ins" in response.content.decode()
+    assert _user_id(client) is None and not get_user_model().objects.filter(username="jo").exists()
