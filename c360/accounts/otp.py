@@ -18,6 +18,7 @@ from datetime import datetime
 import django_otp
 import segno
 from django.conf import settings
+from django.core import checks
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -32,6 +33,20 @@ DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
 METHOD_TOTP = "totp"
 METHOD_RECOVERY = "recovery"
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def otp_required_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """``manage.py check --deploy``: say so when administrators need no second factor."""
+    if settings.C360_OTP_REQUIRED != "off":
+        return []
+    return [
+        checks.Warning(
+            "C360_OTP_REQUIRED is off: administrators sign in without a second factor.",
+            hint="Set C360_OTP_REQUIRED=administrators (the default) or everyone.",
+            id="accounts.W001",
+        )
+    ]
 
 
 def otp_required_for(user) -> bool:

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from c360.accounts.models import AuthEvent, AuthEventKind
 from c360.accounts.otp import otp_reset
+from c360.accounts.otp_middleware import EXEMPT_URL_NAMES
 from c360.api_tokens import api_token_create
 from c360.kernel.roles import ADMINISTRATOR, MARKETING
 from tests.factories import UserFactory
@@ -494,21 +495,25 @@ def test_no_code_is_ever_written_into_the_audit(client, admin_user):
 # --- settings ----------------------------------------------------------------------------------
 
 
-def _setting_in(module: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"C360_OTP_REQUIRED", "DJANGO_SETTINGS_MODULE"}}
+def _manage_in(module: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"C360_OTP_REQUIRED", "DJANGO_SETTINGS_MODULE", "DEBUG", "ALLOWED_HOSTS"}
+    }
     return subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "-c",
-            "from django.conf import settings; print(settings.C360_OTP_REQUIRED)",
-        ],
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env={**clean, "DJANGO_SETTINGS_MODULE": module, "SECRET_KEY": secrets.token_urlsafe(60), **env},
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+def _setting_in(module: str, **env: str) -> subprocess.CompletedProcess:
+    return _manage_in(
+        module, "shell", "-c", "from django.conf import settings; print(settings.C360_OTP_REQUIRED)", **env
     )
 
 
@@ -523,6 +528,21 @@ def test_a_wrong_value_fails_at_start():
     result = _setting_in("c360.settings.local", C360_OTP_REQUIRED="admins")
     assert result.returncode != 0
     assert "C360_OTP_REQUIRED='admins' must be one of off, administrators, everyone" in result.stderr
+
+
+def test_the_deploy_check_warns_when_nobody_must_have_a_second_factor():
+    env = {"ALLOWED_HOSTS": "c360.example.com", "DEBUG": "0"}
+    args = ["check", "--deploy", "--fail-level", "WARNING"]
+    quiet = _manage_in("c360.settings.production", *args, **env)
+    assert quiet.returncode == 0 and "accounts.W001" not in quiet.stderr + quiet.stdout
+    warned = _manage_in("c360.settings.production", *args, C360_OTP_REQUIRED="off", **env)
+    assert warned.returncode != 0
+    assert "accounts.W001" in warned.stderr + warned.stdout
+
+
+def test_the_sign_in_steps_left_open_are_the_projects_own_urls(db):
+    for name in ("login", "logout", "healthz", "oidc_authentication_init", "oidc_authentication_callback"):
+        assert resolve(reverse(name)).view_name in EXEMPT_URL_NAMES, name
 
 
 def test_the_urls_are_named(db):
