@@ -20,7 +20,6 @@ _NAV = [
     ("Imports", "parties:imports", ("parties.view_importjob", "consents.change_contactpointtypeconsent")),
     ("Source systems", "parties:sources", "parties.view_sourcesystem"),
     ("API tokens", "api_tokens", "c360.view_apitoken"),
-    ("Sign-in audit", "accounts:audit", "accounts.view_auth_audit"),
 ]
 
 

@@ -199,10 +199,11 @@ def test_the_audit_cannot_be_edited_or_deleted_in_the_admin(admin_client):
     assert AuthEvent.objects.get(pk=event.pk).username == "someone"
 
 
-def test_the_nav_shows_security_to_everyone_and_the_audit_to_administrators(role_client):
+def test_everyones_name_leads_to_the_security_page_and_administrators_on_to_the_audit(role_client):
     steward_page = role_client("steward").get("/").content.decode()
     assert 'data-testid="nav-security"' in steward_page and AUDIT not in steward_page
-    assert AUDIT in role_client("administrator").get("/").content.decode()
+    assert AUDIT not in role_client("steward").get("/accounts/security/").content.decode()
+    assert AUDIT in role_client("administrator").get("/accounts/security/").content.decode()
 
 
 # --- the API -------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def test_a_user_signs_out_everywhere_and_an_administrator_reads_the_audit(
 
     # Then an administrator finds it all in the sign-in audit
     sign_in(page, "ada", "pw-for-tests")
+    page.get_by_role("link", name="Security").click()
     page.get_by_role("link", name="Sign-in audit").click()
     page.get_by_label("User").fill("sam")
     page.get_by_role("button", name="Apply").click()
