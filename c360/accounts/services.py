@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -46,6 +47,12 @@ def user_session_start(*, request: HttpRequest, user: Any, method: str) -> UserS
         session.save()
     key = str(session.session_key)
     now = timezone.now()
+    # The user's rows of sessions past their limits (people close browsers without signing out):
+    # those sessions end at their next request anyway (their own data says so), so the rows go.
+    UserSession.objects.filter(user_id=user.pk).filter(
+        Q(last_seen_at__lt=now - timedelta(minutes=settings.C360_SESSION_IDLE_MINUTES))
+        | Q(started_at__lt=now - timedelta(hours=settings.C360_SESSION_MAX_HOURS))
+    ).delete()
     row, _ = UserSession.objects.update_or_create(
         session_key=key,
         defaults={

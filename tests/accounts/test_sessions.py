@@ -62,6 +62,19 @@ def test_a_sign_in_registers_its_session(steward):
     )
 
 
+def test_a_sign_in_clears_the_users_rows_of_sessions_past_their_limits(steward, marketer):
+    abandoned = _signed_in_client("t-steward")
+    other_person = _signed_in_client("t-marketing")
+    UserSession.objects.update(last_seen_at=timezone.now() - timedelta(hours=2))
+    _signed_in_client("t-steward")
+    assert not UserSession.objects.filter(session_key=abandoned.session.session_key).exists()
+    assert UserSession.objects.filter(user=steward).count() == 1
+    assert UserSession.objects.filter(user=marketer).count() == 1  # not the steward's to clear
+    _age(abandoned, seen_ago=timedelta(hours=2))
+    assert not _is_signed_in(abandoned)  # and the abandoned session itself is over
+    assert other_person
+
+
 def test_signing_out_deletes_the_sessions_row(steward):
     client = _signed_in_client("t-steward")
     client.post("/accounts/logout/")
