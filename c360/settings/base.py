@@ -277,7 +277,7 @@ C360_OIDC_CLIENT_ID = env_str("C360_OIDC_CLIENT_ID") or ""
 C360_OIDC_CLIENT_SECRET = env_secret("C360_OIDC_CLIENT_SECRET") or ""
 C360_OIDC_SCOPES = env_str("C360_OIDC_SCOPES") or "openid email profile"
 C360_OIDC_GROUPS_CLAIM = env_str("C360_OIDC_GROUPS_CLAIM") or "groups"
-C360_OIDC_LABEL = env_str("C360_OIDC_LABEL") or "company sign-in"
+C360_OIDC_LABEL = env_str("C360_OIDC_LABEL") or "your company account"
 
 
 def _role_map(name: str) -> dict[str, list[str]]:
