@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from c360.accounts.audit import auth_event_record
-from c360.accounts.models import AuthEvent, AuthEventKind
+from c360.accounts.models import AuthEvent, AuthEventKind, UserSession
 from c360.api_tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +264,11 @@ def test_the_schema_describes_the_list(role_client):
         "cursor",
     }
     assert "AuthEventKindEnum" in schema["components"]["schemas"]
+
+
+def test_a_company_sign_in_is_recorded_as_oidc(client, steward):
+    # the way mozilla-django-oidc's callback signs in: django's login() with the OIDC backend
+    client.force_login(steward, backend="c360.accounts.oidc.CompanyOIDCBackend")
+    [event] = _events(AuthEventKind.SIGN_IN)
+    assert event.user == steward and event.method == "oidc"
+    assert UserSession.objects.get(user=steward).method == "oidc"
