@@ -33,8 +33,15 @@ NEXT_SESSION_KEY = "c360_otp_next"
 
 
 def _next_url(request: HttpRequest, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    """Where to go after the second factor: a path of this site only (``/…``, no control
+    characters), else home; a bare word such as "²" would be taken by redirect() for a view name."""
+    if (
+        value
+        and value.startswith("/")
+        and value.isprintable()
+        and url_has_allowed_host_and_scheme(
+            value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return value
     return reverse("home")
