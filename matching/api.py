@@ -12,7 +12,8 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from c360.kernel.api import IdCursorPagination, IdField, IdFilter, has_perms
+from c360.kernel.api import IdCursorPagination, IdField, has_perms
+from c360.kernel.filters import IdFilter
 from matching.models import MatchSuggestion, SuggestionStatus
 from parties.models import PartyKind
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 
 from c360.accounts.models import AuthEvent, AuthEventKind
-from c360.kernel.params import BadParameter, parse_id
+from c360.kernel.filters import IdFilter
 
 
 def _day_start(day) -> datetime | None:
@@ -42,24 +42,6 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = _UtcIsoDateTimeField
 
 
-class _IdField(forms.IntegerField):
-    """An id written with the digits 0-9 that a database column can hold (``parse_id``: ``int()``
-    would read "٣" as 3)."""
-
-    def to_python(self, value):
-        try:
-            return parse_id(value, name="id")
-        except BadParameter as exc:
-            raise ValidationError(f"{exc.problem[:1].upper()}{exc.problem[1:]}.", code="invalid") from None
-
-
-class _IdFilter(django_filters.NumberFilter):
-    """An id (c360.kernel.api.IdFilter's purpose; that module imports DRF, whose settings import it
-    back, so the pages' filters do not import it)."""
-
-    field_class = _IdField
-
-
 class _AuthEventFilterBase(django_filters.FilterSet):
     username = django_filters.CharFilter(
         field_name="username",
@@ -69,7 +51,7 @@ class _AuthEventFilterBase(django_filters.FilterSet):
         help_text="Part of the username (as typed at a failed sign-in), any case.",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "username"}),
     )
-    user = _IdFilter(field_name="user", label="User id", help_text="The user's id.", widget=forms.HiddenInput)
+    user = IdFilter(field_name="user", label="User id", help_text="The user's id.", widget=forms.HiddenInput)
     kind = django_filters.ChoiceFilter(choices=AuthEventKind.choices, empty_label="Any event")
     client_address = django_filters.CharFilter(
         field_name="client_address",

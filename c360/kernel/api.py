@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
-from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, parsers, serializers
@@ -76,17 +74,6 @@ class IdCursorPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A filter on an id: a whole number a database column can hold (else a 400 naming it)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", ID_MAX)
-        super().__init__(*args, **kwargs)
 
 
 class IdField(serializers.IntegerField):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from c360.kernel.api import IdFilter
+from c360.kernel.filters import IdFilter
 from parties.models import (
     ContactPointAddress,
     ContactPointEmail,

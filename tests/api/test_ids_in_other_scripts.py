@@ -27,3 +27,15 @@ def test_an_existing_id_written_in_other_digits_is_not_found(api, collection, fa
 @pytest.mark.parametrize("collection", ["imports", "suggestions", "merges"])
 def test_other_digits_are_no_id_anywhere_in_the_api(api, collection):
     assert api("administrator").get(f"/api/v1/{collection}/٣/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/suggestions/?party=", "/api/v1/merges/?party="])
+def test_an_id_filter_written_in_other_digits_is_refused_naming_it(api, path):
+    """The id filters read their value with parse_id: "٣" was read as party 3 by int()."""
+    party = PartyFactory()
+    ours = api("administrator").get(f"{path}{party.pk}")
+    theirs = api("administrator").get(f"{path}{str(party.pk).translate(ARABIC_INDIC)}")
+
+    assert ours.status_code == 200
+    assert theirs.status_code == 400
+    assert "party" in theirs.json()["errors"]
