@@ -54,12 +54,16 @@ def sign_in_failure_recorded(sender, credentials=None, request=None, **kwargs) -
     credentials = credentials or {}
     username = str(credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username") or "")
     detail = "refused: locked out" if getattr(request, "axes_locked_out", False) else ""
+    method = "password" if "password" in credentials else ""
+    if "nonce" in credentials:  # the company sign-in's step (c360.accounts.oidc): its reason
+        method = "oidc"
+        detail = detail or str(getattr(request, "oidc_refusal", "") or "")
     auth_event_record(
         AuthEventKind.SIGN_IN_FAILED,
         request=request,
         user=_known_user(username),
         username=username.replace("\x00", "")[:USERNAME_MAX],
-        method="password" if "password" in credentials else "",
+        method=method,
         detail=detail,
     )
 

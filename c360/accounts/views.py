@@ -20,7 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from c360.accounts.filters import AuthEventFilter
 from c360.accounts.models import AuthEvent
+from c360.accounts.otp import otp_device, otp_required_for
 from c360.accounts.services import SIGNED_OUT_RECORDED, user_sessions_end, user_sessions_live
+from c360.kernel.roles import ADMINISTRATOR, user_role_names
 from c360.users import user_change_refusal
 from parties.services.csv_export import csv_stream
 
@@ -94,6 +96,9 @@ def security(request: HttpRequest) -> HttpResponse:
             "events": AuthEvent.objects.filter(user_id=request.user.pk).order_by("-at", "-id")[:10],
             "settings_idle": settings.C360_SESSION_IDLE_MINUTES,
             "settings_hours": settings.C360_SESSION_MAX_HOURS,
+            "second_factor_on": otp_device(request.user) is not None,
+            "second_factor_required": otp_required_for(request.user),
+            "is_administrator": ADMINISTRATOR in user_role_names(request.user),
         },
     )
 

@@ -197,7 +197,8 @@ def test_an_id_token_that_does_not_verify_is_refused(client, provider, fault, re
         "Your identity provider's answer could not be verified (it may have expired). Please sign in again."
     ]
     assert reason in caplog.text  # refused for this fault, not for another
-    assert AuthEvent.objects.filter(kind=AuthEventKind.SIGN_IN_FAILED).count() == 1
+    failed = AuthEvent.objects.get(kind=AuthEventKind.SIGN_IN_FAILED)
+    assert failed.method == "oidc" and failed.detail  # which way, and why (it said neither)
 
 
 def test_a_local_account_of_the_same_name_is_not_taken_over(client, provider):

@@ -9,7 +9,7 @@ from importlib import import_module
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -262,3 +262,22 @@ def test_two_users_at_once_never_touch_each_others_sessions(steward, marketer):
     assert _is_signed_in(b1) and not _is_signed_in(b2)
     assert UserSession.objects.filter(user=marketer).count() == 1
     assert not UserSession.objects.filter(user=steward).exists()
+
+
+def test_the_security_page_leads_to_two_step_sign_in_and_administrators_to_the_sign_in_settings(client):
+    """Nothing linked to /accounts/two-factor/ or the sign-in settings: people had to know the URLs."""
+    from c360.kernel.roles import ADMINISTRATOR, MARKETING
+    from tests.factories import UserFactory
+
+    marketing = UserFactory(username="mia")
+    marketing.groups.add(Group.objects.get(name=MARKETING))
+    client.force_login(marketing)
+    page = client.get("/accounts/security/").content.decode()
+    assert 'href="/accounts/two-factor/"' in page and "Set up two-step sign-in" in page
+    assert "sign-in-settings-link" not in page
+
+    admin = UserFactory(username="ada")
+    admin.groups.add(Group.objects.get(name=ADMINISTRATOR))
+    client.force_login(admin)
+    page = client.get("/accounts/security/").content.decode()
+    assert 'href="/accounts/sign-in-settings/"' in page
