@@ -26,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from c360.accounts.audit import auth_event_record
 from c360.accounts.models import AuthEventKind
+from c360.accounts.services import user_session_rotate
 from c360.kernel.roles import ADMINISTRATOR
 
 RECOVERY_CODE_COUNT = 10
@@ -214,6 +215,7 @@ def otp_enrolment_confirm(*, request: HttpRequest, user, code: str) -> tuple[Cod
             detail=f"{len(codes)} codes at enrolment",
         )
     django_otp.login(request, device)
+    user_session_rotate(request=request)  # the session now counts as verified: a new key
     return CodeCheck(ok=True, method=METHOD_TOTP, device=device), codes
 
 
@@ -224,6 +226,8 @@ def otp_verify(*, request: HttpRequest, user, code: str) -> CodeCheck:
     if check.ok:
         device = check.device if check.method == METHOD_TOTP else otp_device(user) or check.device
         django_otp.login(request, device)
+        # a key learnt or planted before the code (a fixed session) must not become a verified one
+        user_session_rotate(request=request)
         if check.method == METHOD_TOTP:
             auth_event_record(AuthEventKind.OTP_VERIFIED, request=request, user=user, method=METHOD_TOTP)
     return check

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.db.models import Q
 from django.http import HttpRequest
+from django.middleware.csrf import rotate_token
 from django.utils import timezone
 
 from c360.accounts.audit import _clean, auth_event_record
@@ -129,6 +130,21 @@ def user_session_touch(*, request: HttpRequest) -> bool:
     session[ROW_KEY] = key
     session[SEEN] = now.timestamp()
     return True
+
+
+def user_session_rotate(*, request: HttpRequest) -> None:
+    """A new key for the request's session, its data kept, and its row following at once (as
+    ``login`` does at a sign-in): when the session's rights grow without a sign-in (the second
+    factor given), a key someone learnt or planted before must not carry them. The CSRF token is
+    renewed too."""
+    session = request.session
+    old = session.get(ROW_KEY) or session.session_key
+    session.cycle_key()
+    rotate_token(request)
+    new = session.session_key
+    if old and new and old != new:
+        UserSession.objects.filter(session_key=old, user_id=request.user.pk or 0).update(session_key=new)
+        session[ROW_KEY] = new
 
 
 def user_session_due(*, request: HttpRequest, now: float) -> bool:
