@@ -126,8 +126,14 @@ def refusal_set(request: HttpRequest, text: str) -> None:
     request.oidc_refusal = text  # type: ignore[attr-defined]
 
 
+def _claim_text(claims: dict, name: str, limit: int) -> str:
+    """A claim as text for a column of ``limit`` characters: no NUL (PostgreSQL refuses one in
+    text: a 500 at every sign-in of whoever has one in a name at the provider), cut to fit."""
+    return str(claims.get(name) or "").replace("\x00", "").strip()[:limit]
+
+
 def _username(claims: dict) -> str:
-    return str(claims.get("preferred_username") or claims.get("email") or "").strip()[:150]
+    return _claim_text(claims, "preferred_username", 150) or _claim_text(claims, "email", 150)
 
 
 def oidc_user_sign_in(*, issuer: str, claims: dict, request: HttpRequest | None = None):
@@ -149,6 +155,8 @@ def _oidc_user_sync(*, issuer: str, claims: dict, request: HttpRequest | None):
     subject = str(claims.get("sub") or "")
     if not subject:
         raise SuspiciousOperation("the ID token has no sub")
+    if len(subject) > 255 or "\x00" in subject:  # OpenID Connect: at most 255 ASCII characters
+        raise SuspiciousOperation("the ID token's sub is longer than 255 characters or holds a NUL")
     now = timezone.now()
     granted = roles_granted(claims)
     identity = OidcIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
@@ -163,7 +171,9 @@ def _oidc_user_sync(*, issuer: str, claims: dict, request: HttpRequest | None):
                 f"An account named {username} already exists here and is not linked to company "
                 "sign-in. Ask an administrator."
             )
-        user = user_model._default_manager.create_user(username=username, email=claims.get("email") or "")
+        user = user_model._default_manager.create_user(
+            username=username, email=_claim_text(claims, "email", _FIELD_LENGTHS["email"])
+        )
         user.set_unusable_password()
         identity = OidcIdentity.objects.create(
             user=user, issuer=issuer, subject=subject, created_at=now, last_sign_in_at=now
@@ -178,7 +188,7 @@ def _oidc_user_sync(*, issuer: str, claims: dict, request: HttpRequest | None):
         )
     user = identity.user
     for field, claim in (("first_name", "given_name"), ("last_name", "family_name"), ("email", "email")):
-        value = str(claims.get(claim) or "")[: _FIELD_LENGTHS[field]]
+        value = _claim_text(claims, claim, _FIELD_LENGTHS[field])
         if value and getattr(user, field) != value:
             setattr(user, field, value)
     user.save()

@@ -1,12 +1,17 @@
 """Attacks on sign-in, found by trying them (issue 20's review): a session key known before the
-second factor must not become a verified session."""
+second factor must not become a verified session; a provider's odd claims (NUL, too long) never
+give a 500."""
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import SuspiciousOperation
 from django.test import Client
 
-from c360.accounts.models import UserSession
+from c360.accounts.models import OidcIdentity, UserSession
+from c360.accounts.oidc import oidc_user_sign_in
+from tests.accounts.test_oidc import ROLE_MAP, _sign_in, _user_id, provider  # noqa: F401
 from tests.accounts.test_otp import admin_user, code_now, enrol, required  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +57,49 @@ def test_enrolling_gives_the_session_a_new_key(client, admin_user, required):  #
     fixed = Client()
     fixed.cookies["sessionid"] = known_before
     assert fixed.get(SECURITY)["Location"].startswith("/accounts/login/")
+
+
+def _claims_changed(provider, **changes) -> None:  # noqa: F811
+    claims_of = provider.claims_of
+    provider.claims_of = lambda user: {**claims_of(user), **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "username", "field", "expected"),
+    [
+        ({"preferred_username": "nul\x00user"}, "nuluser", "username", "nuluser"),
+        ({"given_name": "Ann\x00e"}, "jo", "first_name", "Anne"),
+        ({"email": "e" * 300 + "@example.com"}, "jo", "email", "e" * 254),
+    ],
+)
+def test_a_providers_claims_with_a_nul_or_too_long_sign_in_cleaned(
+    client,
+    provider,  # noqa: F811
+    changes,
+    username,
+    field,
+    expected,
+):
+    """PostgreSQL refuses a NUL in text and a value longer than its column: both were a 500 at
+    the callback (SQLite stored them as they came)."""
+    provider.add_user("jo", groups=["c360-stewards"])
+    _claims_changed(provider, **changes)
+
+    response = _sign_in(client, provider, "jo")
+
+    assert response.status_code == 302 and response["Location"] == "/"
+    user = get_user_model().objects.get(pk=_user_id(client))
+    assert user.username == username and getattr(user, field) == expected
+
+
+@pytest.mark.parametrize("sub", ["s" * 256, "a\x00b"])
+def test_a_subject_too_long_or_with_a_nul_is_refused(sub, settings):
+    """Cut to fit, two subjects could become one person; with a NUL, PostgreSQL refuses it (a
+    500): refused instead, which the callback tells the person (it catches SuspiciousOperation)."""
+    settings.C360_OIDC_ROLE_MAP = ROLE_MAP
+    claims = {"sub": sub, "preferred_username": "kit", "groups": ["c360-stewards"]}
+
+    with pytest.raises(SuspiciousOperation):
+        oidc_user_sign_in(issuer="https://sso.example.com", claims=claims)
+
+    assert not OidcIdentity.objects.exists() and not get_user_model().objects.filter(username="kit").exists()
