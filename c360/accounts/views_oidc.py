@@ -96,6 +96,12 @@ class CompanySignInCallbackView(OIDCAuthenticationCallbackView):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not oidc_enabled():
             raise Http404("company sign-in is not configured")
+        if request.GET.get("error") and request.GET.get("state") not in request.session.get(
+            "oidc_states", {}
+        ):
+            # mozilla-django-oidc signs out whoever is signed in on any ?error=: a link or an image
+            # on another site would sign people out. Only a sign-in this browser started may.
+            return self.login_failure()
         try:
             return super().get(request)
         except SuspiciousOperation:

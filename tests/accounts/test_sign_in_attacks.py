@@ -1,6 +1,6 @@
 """Attacks on sign-in, found by trying them (issue 20's review): a session key known before the
 second factor must not become a verified session; a provider's odd claims (NUL, too long) never
-give a 500."""
+give a 500; a link to the company sign-in's callback with ?error= does not sign anyone out."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.test import Client
 
 from c360.accounts.models import OidcIdentity, UserSession
 from c360.accounts.oidc import oidc_user_sign_in
-from tests.accounts.test_oidc import ROLE_MAP, _sign_in, _user_id, provider  # noqa: F401
+from tests.accounts.test_oidc import ROLE_MAP, _messages, _sign_in, _user_id, provider  # noqa: F401
 from tests.accounts.test_otp import admin_user, code_now, enrol, required  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +103,21 @@ def test_a_subject_too_long_or_with_a_nul_is_refused(sub, settings):
         oidc_user_sign_in(issuer="https://sso.example.com", claims=claims)
 
     assert not OidcIdentity.objects.exists() and not get_user_model().objects.filter(username="kit").exists()
+
+
+def test_a_link_to_the_callback_with_an_error_signs_nobody_out(client, provider):  # noqa: F811
+    provider.add_user("lou", groups=["c360-stewards"])
+    _sign_in(client, provider, "lou")
+    signed_in = _user_id(client)
+    assert signed_in
+
+    response = client.get("/accounts/oidc/callback/?error=access_denied")  # an <img> on another site
+
+    assert response.status_code == 302
+    assert _user_id(client) == signed_in
+    # a sign-in this browser started and the provider refused still says why
+    client.get("/accounts/oidc/authenticate/")
+    state = next(iter(client.session["oidc_states"]))
+    refused = client.get(f"/accounts/oidc/callback/?error=access_denied&state={state}")
+    assert "Your identity provider did not sign you in (access_denied)." in _messages(refused)
+    assert _user_id(client) is None
