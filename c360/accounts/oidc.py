@@ -107,12 +107,19 @@ def end_session_url(request: HttpRequest, id_token: str) -> str | None:
 
 
 def roles_granted(claims: dict) -> dict[str, list[str]]:
-    """{role: [the provider's groups that grant it]} from the groups claim and the role map."""
+    """{role: [the provider's groups that grant it]} from the groups claim and the role map. The
+    claim is a list of names (or one name); anything else grants nothing: iterating an object
+    would read its keys as groups (``{"c360-admins": false}`` made an administrator), and a
+    list or object inside the list is no group's name."""
     groups = claims.get(settings.C360_OIDC_GROUPS_CLAIM) or []
     if isinstance(groups, str):
         groups = [groups]
+    if not isinstance(groups, list):
+        return {}
     granted: dict[str, list[str]] = {}
     for group in groups:
+        if isinstance(group, dict | list | bool) or group is None:
+            continue
         for role in settings.C360_OIDC_ROLE_MAP.get(str(group), []):
             granted.setdefault(role, []).append(str(group))
     return granted

@@ -10,7 +10,8 @@ from django.core.exceptions import SuspiciousOperation
 from django.test import Client
 
 from c360.accounts.models import OidcIdentity, UserSession
-from c360.accounts.oidc import oidc_user_sign_in
+from c360.accounts.oidc import oidc_user_sign_in, roles_granted
+from c360.kernel.roles import ADMINISTRATOR
 from tests.accounts.test_oidc import ROLE_MAP, _messages, _sign_in, _user_id, provider  # noqa: F401
 from tests.accounts.test_otp import admin_user, code_now, enrol, required  # noqa: F401
 
@@ -121,3 +122,14 @@ def test_a_link_to_the_callback_with_an_error_signs_nobody_out(client, provider)
     refused = client.get(f"/accounts/oidc/callback/?error=access_denied&state={state}")
     assert "Your identity provider did not sign you in (access_denied)." in _messages(refused)
     assert _user_id(client) is None
+
+
+@pytest.mark.parametrize("groups", [{"c360-admins": False}, [["c360-admins"]], [{"c360-admins": 1}]])
+def test_a_groups_claim_that_is_no_list_of_names_grants_no_role(groups, settings):
+    """An object's keys are no groups the provider says someone is in."""
+    settings.C360_OIDC_ROLE_MAP = ROLE_MAP
+    settings.C360_OIDC_GROUPS_CLAIM = "groups"
+
+    assert roles_granted({"sub": "s1", "groups": groups}) == {}
+    assert roles_granted({"sub": "s1", "groups": ["c360-admins"]}) == {ADMINISTRATOR: ["c360-admins"]}
+    assert roles_granted({"sub": "s1", "groups": "c360-admins"}) == {ADMINISTRATOR: ["c360-admins"]}
