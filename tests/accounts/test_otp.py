@@ -499,7 +499,16 @@ def _manage_in(module: str, *args: str, **env: str) -> subprocess.CompletedProce
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"C360_OTP_REQUIRED", "DJANGO_SETTINGS_MODULE", "DEBUG", "ALLOWED_HOSTS"}
+        # DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests set it in this process (Playwright's loop),
+        # and check --deploy rightly warns about it; CI's run failed on that, not on the setting
+        if k
+        not in {
+            "C360_OTP_REQUIRED",
+            "DJANGO_SETTINGS_MODULE",
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
