@@ -149,42 +149,37 @@ def not_a_match_event(
     )
 
 
-def override_set_event(*, party_id: int, actor, reason: str, before: dict) -> PartyEvent:
-    """A golden value pinned by a steward."""
+def _one_party_change(kind: str, *, party_id: int, actor, reason: str, before: dict) -> PartyEvent:
+    """A change to one party's own data: its state before, and after (taken now)."""
     return _event_write(
-        kind=EventKind.OVERRIDE_SET,
+        kind=kind,
         party_id=party_id,
         party_ids=[party_id],
         actor=actor,
         reason=reason,
         before=before,
         after_of=[party_id],
+    )
+
+
+def override_set_event(*, party_id: int, actor, reason: str, before: dict) -> PartyEvent:
+    """A golden value pinned by a steward."""
+    return _one_party_change(
+        EventKind.OVERRIDE_SET, party_id=party_id, actor=actor, reason=reason, before=before
     )
 
 
 def override_removed_event(*, party_id: int, actor, reason: str, before: dict) -> PartyEvent:
     """A steward's pinned golden value removed: the survivorship rule decides again."""
-    return _event_write(
-        kind=EventKind.OVERRIDE_REMOVED,
-        party_id=party_id,
-        party_ids=[party_id],
-        actor=actor,
-        reason=reason,
-        before=before,
-        after_of=[party_id],
+    return _one_party_change(
+        EventKind.OVERRIDE_REMOVED, party_id=party_id, actor=actor, reason=reason, before=before
     )
 
 
 def contact_point_event(*, party_id: int, actor, reason: str, before: dict) -> PartyEvent:
     """An email or phone added, edited, marked or removed by a steward."""
-    return _event_write(
-        kind=EventKind.CONTACT_POINT,
-        party_id=party_id,
-        party_ids=[party_id],
-        actor=actor,
-        reason=reason,
-        before=before,
-        after_of=[party_id],
+    return _one_party_change(
+        EventKind.CONTACT_POINT, party_id=party_id, actor=actor, reason=reason, before=before
     )
 
 
