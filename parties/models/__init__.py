@@ -27,11 +27,16 @@ from .imports import (
     ImportRejection,
     ImportStatus,
 )
+from .outbox import ChangeEvent, ChangeEventParty, ChangeEventSequence, ChangeEventType
 from .party import Gender, Party, PartyKind, PartyStatus
 from .relations import IdentifierType, PartyIdentification, PartyRelationship, RelationshipKind
 from .sources import DataCategory, SourceKind, SourceRecord, SourceSystem
 
 __all__ = [
+    "ChangeEvent",
+    "ChangeEventParty",
+    "ChangeEventSequence",
+    "ChangeEventType",
     "GOLDEN_ATTRIBUTE_CHOICES",
     "AuditTrailImmutable",
     "EventKind",
