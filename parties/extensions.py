@@ -234,3 +234,22 @@ def erasure_participant_register(participant: ErasureParticipant) -> None:
 
 def erasure_participants() -> list[ErasureParticipant]:
     return list(_erasure_participants.values())
+
+
+# Change events (the outbox, ``parties/services/outbox.py``): after a transaction that wrote
+# events commits, each hook runs once (the webhooks register their dispatch here).
+_change_events_hooks: list[Callable[[], None]] = []
+
+
+def change_events_committed_register(hook: Callable[[], None]) -> None:
+    """``hook()`` is called after a commit that wrote change events (once per transaction)."""
+    if hook not in _change_events_hooks:
+        _change_events_hooks.append(hook)
+
+
+def change_events_committed_notify() -> None:
+    for hook in list(_change_events_hooks):
+        try:
+            hook()
+        except Exception:  # the change is committed; the sequencer's beat picks the events up
+            logger.exception("change-events hook %r failed", hook)
