@@ -253,3 +253,61 @@ def change_events_committed_notify() -> None:
             hook()
         except Exception:  # the change is committed; the sequencer's beat picks the events up
             logger.exception("change-events hook %r failed", hook)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the party page's timeline: when, what (a sentence without values of the
+    person's that an erasure would remove), who, and where to read more. ``engagement`` is set
+    on touch points (the page shows their own columns)."""
+
+    at: Any  # a datetime
+    type: str  # the filter value it belongs to (an engagement type, "consent", "contact", "steward")
+    label: str  # the badge: "Consent", "Merge", …
+    text: str
+    who: str = ""
+    url: str = ""
+    url_label: str = ""
+    engagement: Any = None
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    """What a timeline source is asked for: the customer (``party_ids``: the party and every
+    party merged into it), its own filter values among those chosen (empty: all of them), and
+    a window of its entries newest first (``offset``, ``limit``). ``erased``: the customer was
+    erased, so the entries must carry no free text at all."""
+
+    party_ids: Sequence[int]
+    types: Sequence[str] = ()
+    offset: int = 0
+    limit: int = 50
+    erased: bool = False
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """Entries another app adds to the party page's timeline. ``filters``: its chips,
+    ``[(value, label)]``; ``visible(user)``: whether the user may see them; ``counts(party_ids)``:
+    entries per filter value; ``keys(query)``: ``[(time, id)]`` newest first (time, then id,
+    descending) — the window of ``query`` and no more, from an index; ``entries(ids, query)``:
+    ``{id: TimelineEntry}`` for the ids of one page. The page merges the sources' keys by time
+    and asks each for its entries of the page only."""
+
+    name: str
+    filters: Sequence[tuple[str, str]]
+    visible: Callable[[Any], bool]
+    counts: Callable[[Sequence[int]], Mapping[str, int]]
+    keys: Callable[[TimelineQuery], Sequence[tuple[Any, int]]]
+    entries: Callable[[Sequence[int], TimelineQuery], Mapping[int, TimelineEntry]]
+
+
+_timeline_sources: dict[str, TimelineSource] = {}
+
+
+def timeline_source_register(source: TimelineSource) -> None:
+    _timeline_sources[source.name] = source
+
+
+def timeline_sources() -> list[TimelineSource]:
+    return list(_timeline_sources.values())
