@@ -20,6 +20,16 @@ class ImportStatus(models.TextChoices):
 FINISHED_STATUSES = (ImportStatus.SUCCEEDED, ImportStatus.FAILED, ImportStatus.CANCELLED)
 
 
+class DryRunStatus(models.TextChoices):
+    """A draft's preview (dry run): the file imported in a transaction that is rolled back."""
+
+    NONE = "", "Not previewed"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed"
+
+
 class ImportJob(models.Model):
     """One file of one source system. Rows are committed in batches together with the
     job's cursor (the last line done), so a retried job continues where the last commit
@@ -74,6 +84,20 @@ class ImportJob(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+
+    # The preview of a draft (``services.imports.dry_run``): only its report is stored; the
+    # rows it imported were rolled back. Claimed like a job (conditional UPDATE, fenced by
+    # ``dry_run_attempts``); ``dry_run_owner`` names the worker process, so a preview whose
+    # worker died can be taken over at once.
+    dry_run_status = models.CharField(
+        max_length=12, choices=DryRunStatus.choices, default=DryRunStatus.NONE, blank=True
+    )
+    dry_run_attempts = models.PositiveIntegerField(default=0)
+    dry_run_owner = models.CharField(max_length=200, blank=True)
+    dry_run_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    dry_run_report = models.JSONField(
+        default=dict, blank=True, help_text="What the last preview found: row counts, rejections, matcher."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
