@@ -311,3 +311,23 @@ def timeline_source_register(source: TimelineSource) -> None:
 
 def timeline_sources() -> list[TimelineSource]:
     return list(_timeline_sources.values())
+
+
+# An import's preview (dry run) asks the matcher what it would do with the customers the file
+# would create, inside the preview's transaction (rolled back afterwards, so the assessor may
+# write what it needs: block keys, stored records). ``assess(party_ids)`` returns a dict:
+# ``assessed`` (bool), and either ``auto_merge``, ``review``, ``alone`` (counts of those
+# parties) or ``reason`` (why it could not say).
+_import_preview_assessors: list[Callable[[Sequence[int]], dict[str, Any]]] = []
+
+
+def import_preview_assessor_register(assess: Callable[[Sequence[int]], dict[str, Any]]) -> None:
+    if assess not in _import_preview_assessors:
+        _import_preview_assessors.append(assess)
+
+
+def import_preview_assess(party_ids: Sequence[int]) -> dict[str, Any]:
+    """What the registered matcher would do with ``party_ids`` (the first assessor's answer)."""
+    if not _import_preview_assessors:
+        return {"assessed": False, "reason": "no matcher is installed"}
+    return _import_preview_assessors[0](party_ids)
