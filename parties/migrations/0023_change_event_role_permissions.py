@@ -1,0 +1,28 @@
+"""Data migration: every role may read the change-event feed (the events name parties and
+what happened to them, never values; each role already sees the parties)."""
+
+from django.db import migrations
+
+from c360.kernel.role_grants import role_permissions_grant, role_permissions_revoke
+
+GRANTS = {
+    "Data steward": ["view_changeevent"],
+    "Marketing": ["view_changeevent"],
+    "Administrator": ["view_changeevent"],
+}
+
+
+def grant(apps, schema_editor):
+    role_permissions_grant(apps, "parties", GRANTS)
+
+
+def revoke(apps, schema_editor):
+    role_permissions_revoke(apps, "parties", GRANTS)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("parties", "0022_change_event_sequence_row"),
+    ]
+
+    operations = [migrations.RunPython(grant, revoke)]
