@@ -46,7 +46,7 @@ def role_groups(transactional_db):
     importlib.import_module("parties.migrations.0002_role_groups").create_role_groups(apps, None)
     importlib.import_module("parties.migrations.0004_import_role_permissions").grant(apps, None)
     importlib.import_module("parties.migrations.0011_survivorship_role_permissions").grant(apps, None)
-    importlib.import_module("parties.migrations.0023_change_event_role_permissions").grant(apps, None)
+    importlib.import_module("parties.migrations.0024_change_event_role_permissions").grant(apps, None)
     importlib.import_module("consents.migrations.0002_purposes_and_role_permissions").seed(apps, None)
     importlib.import_module("consents.migrations.0004_privacy_request_role_permissions").grant(apps, None)
     importlib.import_module("consents.migrations.0006_erasure_role_permissions").grant(apps, None)

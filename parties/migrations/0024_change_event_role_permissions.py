@@ -22,7 +22,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("parties", "0022_change_event_sequence_row"),
+        ("parties", "0023_import_job_dry_run"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]
