@@ -20,3 +20,8 @@ class MatchingConfig(AppConfig):
         from parties.extensions import erasure_participant_register
 
         erasure_participant_register(ERASURE_PARTICIPANT)
+
+        from matching.services.import_preview import import_preview_assess
+        from parties.extensions import import_preview_assessor_register
+
+        import_preview_assessor_register(import_preview_assess)

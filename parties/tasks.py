@@ -30,3 +30,12 @@ def golden_refresh_all_task(after_id: int = 0) -> int | None:
     if last is not None:
         golden_refresh_all_task.delay(last)
     return last
+
+
+@shared_task(name="parties.import_job_dry_run", bind=True, base=DurableTask, acks_late=True)
+def import_job_dry_run_task(self, job_id: int) -> str:
+    """A draft's preview. Sent again if its worker dies (``DurableTask``): it then takes the
+    preview over (its claim knows the dead process) and runs it from the start."""
+    from parties.services.imports.dry_run import import_job_dry_run
+
+    return import_job_dry_run(job_id=job_id).dry_run_status
