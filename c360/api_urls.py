@@ -7,7 +7,8 @@ from rest_framework.routers import SimpleRouter
 from c360.accounts.api import AuthEventViewSet
 from c360.api_docs import RedocView, SwaggerView
 from consents import api as consents_api
-from matching.api import SuggestionViewSet
+from matching.api import PartyMatchView, SuggestionViewSet
+from parties.api.events import ChangeEventFeed
 from parties.api.views import (
     ContactPointViewSet,
     ImportViewSet,
@@ -27,6 +28,7 @@ router.register("auth-events", AuthEventViewSet, basename="auth-event")
 
 v1 = [
     *router.urls,
+    path("parties/match/", PartyMatchView.as_view(), name="party-match"),
     path("parties/<int:pk>/consents/", consents_api.PartyConsentsView.as_view(), name="party-consents"),
     path("parties/<int:pk>/consents/history/", consents_api.PartyLedgerView.as_view(), name="party-ledger"),
     path(
@@ -36,6 +38,7 @@ v1 = [
         "parties/<int:pk>/access-export/", consents_api.AccessExportView.as_view(), name="party-access-export"
     ),
     path("parties/<int:pk>/erasure/", consents_api.ErasureView.as_view(), name="party-erasure"),
+    path("events/", ChangeEventFeed.as_view(), name="events"),
     path("consents/eligibility/", consents_api.EligibleList.as_view(), name="eligible"),
     path("consents/suppression/", consents_api.SuppressedList.as_view(), name="suppressed"),
 ]

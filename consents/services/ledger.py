@@ -31,6 +31,7 @@ from consents.models import (
     DataUsePurpose,
     PrivacyPreference,
 )
+from parties.services import outbox
 
 STATE_FIELDS = [
     "status",
@@ -111,6 +112,26 @@ def point_key(kind: str, point_id: int, purpose: str) -> str:
     return f"{kind}#{point_id}/{purpose}"
 
 
+def _change_event(
+    *, party_id: int, scope: str, key: str, previous: dict | None, new: dict | None, actor: Actor
+) -> None:
+    """The change event other systems learn of it by (statuses and field names, no values)."""
+    who = actor.user if actor.user is not None else actor.text
+    if scope == ConsentEvent.Scope.PREFERENCE:
+        before = previous if previous is not None else preference_state(PrivacyPreference())  # the defaults
+        fields = [n for n in PREFERENCE_FIELDS if before.get(n) != (new or {}).get(n)]
+        outbox.preference_changed_event(party_id=party_id, fields=fields, actor=who)
+    else:
+        outbox.consent_changed_event(
+            party_id=party_id,
+            scope=scope,
+            key=key,
+            status=(new or {}).get("status"),
+            previous_status=(previous or {}).get("status"),
+            actor=who,
+        )
+
+
 def _record(
     *,
     party_id: int,
@@ -127,6 +148,7 @@ def _record(
     from parties.models import Party
 
     Party.objects.filter(pk=party_id).update(updated_at=timezone.now())  # API clients sync by it
+    _change_event(party_id=party_id, scope=scope, key=key, previous=previous, new=new, actor=actor)
     return ConsentEvent.objects.create(
         party_id=party_id,
         scope=scope,

@@ -21,7 +21,7 @@ from parties.models import (
     PartyStatus,
     Validity,
 )
-from parties.services import events
+from parties.services import events, outbox
 from parties.services import standardize as std
 from parties.services.merge import MergeRefused, parties_lock, parties_snapshot
 
@@ -122,6 +122,9 @@ def contact_point_add(
         **fields,
     )
     _audit(party_id, actor, before, f"{kind} added: {point.normalized}")
+    outbox.contact_point_changed_event(
+        change="added", party_id=party_id, kind=kind, point_id=point.pk, actor=actor
+    )
     return point
 
 
@@ -141,6 +144,9 @@ def contact_point_correct(*, kind: str, point_id: int, value: str, region: str =
         validity=Validity.VALID, validity_reason="", verified_at=None, updated_at=timezone.now(), **fields
     )
     _audit(point.party_id, actor, before, f"{kind} corrected: {old} → {fields['normalized']}")
+    outbox.contact_point_changed_event(
+        change="corrected", party_id=point.party_id, kind=kind, point_id=point.pk, actor=actor
+    )
     return model.objects.get(pk=point.pk)
 
 
@@ -154,6 +160,9 @@ def contact_point_verify(*, kind: str, point_id: int, actor=None):
         validity=Validity.VERIFIED, verified_at=timezone.now(), updated_at=timezone.now()
     )
     _audit(point.party_id, actor, before, f"{kind} verified: {point.normalized}")
+    outbox.contact_point_changed_event(
+        change="verified", party_id=point.party_id, kind=kind, point_id=point.pk, actor=actor
+    )
     return model.objects.get(pk=point.pk)
 
 
@@ -171,4 +180,7 @@ def contact_point_deactivate(*, kind: str, point_id: int, actor=None, reason: st
             model.objects.filter(pk=other.pk).update(is_primary=True)
     why = f" ({reason.strip()})" if reason.strip() else ""
     _audit(point.party_id, actor, before, f"{kind} deactivated: {point.normalized}{why}")
+    outbox.contact_point_changed_event(
+        change="deactivated", party_id=point.party_id, kind=kind, point_id=point.pk, actor=actor
+    )
     return model.objects.get(pk=point.pk)

@@ -201,6 +201,7 @@ def party_golden_refresh(*, party_id: int) -> Party:
     )
     records = list(SourceRecord.objects.filter(party=party).select_related("source_system"))
     golden = golden_explain(party_id=party_id)
+    changed = [name for name, value in golden.items() if getattr(party, name) != value.value]
     for name, value in golden.items():
         setattr(party, name, value.value)
     kinds = [
@@ -212,4 +213,5 @@ def party_golden_refresh(*, party_id: int) -> Party:
         party.kind = kinds[0]
     party.display_name = party.compute_display_name()
     party.save()
+    party.golden_changed = changed  # type: ignore[attr-defined]  # for the callers' change events
     return party

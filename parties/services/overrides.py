@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from c360.kernel.params import text_problem
 from parties.models import Gender, GoldenOverride, PartyStatus
-from parties.services import events
+from parties.services import events, outbox
 from parties.services.golden import GOLDEN_ATTRIBUTES, party_golden_refresh
 from parties.services.merge import parties_lock, parties_snapshot
 
@@ -55,6 +55,7 @@ def golden_override_set(*, party_id: int, attribute: str, value: str, actor, rea
         defaults={"value": value, "reason": reason[:300], "created_by": actor},
     )
     party = party_golden_refresh(party_id=party_id)
+    outbox.party_updated_event(party_id=party_id, fields=party.golden_changed, actor=actor)
     events.override_set_event(
         party_id=party_id, actor=actor, before=before, reason=f"{attribute} = {value!r}. {reason}".strip()
     )
@@ -70,6 +71,7 @@ def golden_override_remove(*, party_id: int, attribute: str, actor, reason: str 
     if not deleted:
         raise ValidationError({"attribute": f"party {party_id} has no override of {attribute}"})
     party = party_golden_refresh(party_id=party_id)
+    outbox.party_updated_event(party_id=party_id, fields=party.golden_changed, actor=actor)
     events.override_removed_event(
         party_id=party_id, actor=actor, before=before, reason=f"{attribute}. {reason}".strip()
     )

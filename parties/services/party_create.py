@@ -30,6 +30,7 @@ from parties.models import (
     SourceSystem,
     Validity,
 )
+from parties.services import outbox
 from parties.services.bulk_writer import (
     PARTY_ID,
     RECORD_ID,
@@ -228,6 +229,7 @@ def parties_create_from_rows(
     records: Sequence[NewRecord],
     seen_at: datetime | None = None,
     job: ImportJob | None = None,
+    actor: Any = None,
 ) -> list[CreatedRecord]:
     """Create one new party per row, with its source record, contact points, identifier and
     data-quality issues.
@@ -241,4 +243,10 @@ def parties_create_from_rows(
         plan_render(record_plan(item, source=source, job_id=job_id, seen_at=seen_at), now=seen_at)
         for item in records
     ]
-    return plans_write([item.row.source_key for item in records], plans, now=seen_at)
+    created = plans_write([item.row.source_key for item in records], plans, now=seen_at)
+    outbox.parties_created_events(
+        party_ids=[c.party_id for c in created],
+        actor=actor or (f"import #{job.pk}" if job else None),
+        source_id=source.pk,
+    )
+    return created

@@ -9,6 +9,7 @@ from django.db.models import Count
 
 from c360.kernel.setting_changes import setting_changes_record
 from parties.models import GOLDEN_ATTRIBUTE_CHOICES, PartyStatus, Rule, SourceRecord, SurvivorshipRule
+from parties.services import outbox
 from parties.services.golden import GOLDEN_ATTRIBUTES, party_golden_refresh
 
 REFRESH_BATCH = 500
@@ -62,5 +63,10 @@ def golden_refresh_batch(*, after_id: int = 0, batch: int = REFRESH_BATCH) -> in
         .values_list("party_id", flat=True)[:batch]
     )
     for party_id in ids:
-        party_golden_refresh(party_id=party_id)
+        with transaction.atomic():
+            party = party_golden_refresh(party_id=party_id)
+            if party.golden_changed:
+                outbox.party_updated_event(
+                    party_id=party_id, fields=party.golden_changed, actor="survivorship rules"
+                )
     return ids[-1] if ids else None

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from consents.services.erasure.values import Redactor, redact_rows
 from parties.models import PartyEvent
+from parties.services import outbox
 from parties.services.events import erasure_event
 
 
@@ -20,7 +21,9 @@ def audit_redact(ids: Sequence[int], redactor: Redactor) -> int:
 def erasure_event_record(
     *, party_id: int, ids: Sequence[int], actor, reason: str, counts: dict[str, int]
 ) -> PartyEvent:
-    """The erasure's own entry (the reason is redacted too: a request may quote the customer)."""
+    """The erasure's own entry (the reason is redacted too: a request may quote the customer),
+    and the change event other systems learn it from (ids only)."""
+    outbox.party_erased_event(party_id=party_id, party_ids=ids, actor=actor)
     return erasure_event(
         party_id=party_id,
         party_ids=ids,

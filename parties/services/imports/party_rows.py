@@ -13,6 +13,7 @@ from django.utils import timezone
 from parties.columns import CANONICAL_COLUMNS
 from parties.extensions import BatchResult, ImportKind
 from parties.models import ImportJob, ImportRejection, Party, SourceRecord, SourceSystem
+from parties.services import outbox
 from parties.services.golden import party_golden_refresh
 from parties.services.imports.mapping import Columns, mapping_apply, mapping_source_column
 from parties.services.imports.readers import RawRow
@@ -563,6 +564,8 @@ def party_batch_import(
         .values_list("pk", flat=True)
     )
     created = plans_write(new_keys, [candidates[k].plan for k in new_keys], now=now)
+    actor = f"import #{job.pk}"
+    outbox.parties_created_events(party_ids=[r.party_id for r in created], actor=actor, source_id=source.pk)
     _records_touch(unchanged, job=job, now=now)
     changed_party_ids = [r.party_id for r in created]
     if changed:
@@ -576,7 +579,10 @@ def party_batch_import(
             record = full[record.pk]
             item = _standardized(raw_by_line[candidate.line], mapping, source)
             source_record_update(record=record, item=item, seen_at=now, job=job)
-            party_golden_refresh(party_id=record.party_id)
+            party = party_golden_refresh(party_id=record.party_id)
+            outbox.party_updated_event(
+                party_id=record.party_id, fields=party.golden_changed, actor=actor, source_id=source.pk
+            )
             changed_party_ids.append(record.party_id)
     ImportRejection.objects.bulk_create(rejections)
     issues = sum(candidates[k].problems for k in new_keys) + sum(c.problems for _, c in changed)

@@ -24,7 +24,7 @@ from parties.models import (
     PartyStatus,
     SourceRecord,
 )
-from parties.services import events
+from parties.services import events, outbox
 from parties.services.golden import golden_explain, party_golden_refresh
 from parties.services.merge.changes import Changes
 from parties.services.merge.common import (
@@ -287,6 +287,13 @@ def party_merge(
             "absorbed": absorbed,
             "apps": app_states,
         },
+    )
+    outbox.party_merged_event(
+        survivor_id=survivor,
+        merged_ids=absorbed,
+        automatic=kind == EventKind.AUTO_MERGE,
+        suggestion_id=suggestion_id,
+        actor=actor or actor_label or None,
     )
     parties_touch(ids)
     transaction.on_commit(lambda: parties_changed_notify(ids, reason="merge"))

@@ -18,7 +18,7 @@ from parties.models import (
     PartyStatus,
     SourceRecord,
 )
-from parties.services import events
+from parties.services import events, outbox
 from parties.services.golden import party_golden_refresh
 from parties.services.merge.common import CONTACT_POINT_MODELS, MergeRefused, parties_touch
 from parties.services.merge.locks import parties_lock
@@ -80,6 +80,7 @@ def party_split(*, party_id: int, record_ids: Sequence[int], actor=None, reason:
         before=before,
         changes={"new_party": new.pk, "moved_records": sorted(moving)},
     )
+    outbox.party_split_event(party_id=party_id, new_party_ids=[new.pk], actor=actor)
     parties_touch([party_id, new.pk])
     transaction.on_commit(lambda: parties_changed_notify([party_id, new.pk], reason="split"))
     return event

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from parties.extensions import MergeContext, merge_participants, parties_changed_notify
 from parties.models import EventKind, Party, PartyEvent, PartyStatus, SourceRecord
-from parties.services import events
+from parties.services import events, outbox
 from parties.services.golden import party_golden_refresh
 from parties.services.merge.common import MERGE_KINDS, AlreadyHandled, MergeRefused, parties_touch
 from parties.services.merge.locks import parties_lock
@@ -102,6 +102,7 @@ def party_unmerge(
         before=before,
         changes={"exact": exact, "different_customers": different_customers},
     )
+    outbox.party_unmerged_event(survivor_id=survivor, restored_ids=absorbed, actor=actor)
     parties_touch(ids)
     transaction.on_commit(lambda: parties_changed_notify(ids, reason="unmerge"))
     return unmerge
