@@ -6,44 +6,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0020_importjob_pending_new_source'),
+        ("parties", "0020_importjob_pending_new_source"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeEventSequence',
+            name="ChangeEventSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='ChangeEvent',
+            name="ChangeEvent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('sequence', models.BigIntegerField(blank=True, help_text='The event id other systems see (set after commit).', null=True, unique=True)),
-                ('type', models.CharField(choices=[('party.created', 'Customer created'), ('party.updated', 'Customer updated'), ('party.merged', 'Customers merged'), ('party.unmerged', 'Merge undone'), ('party.split', 'Customer split'), ('party.erased', 'Customer erased'), ('consent.changed', 'Consent changed'), ('preference.changed', 'Privacy preference changed'), ('contact_point.added', 'Contact point added'), ('contact_point.corrected', 'Contact point corrected'), ('contact_point.verified', 'Contact point verified'), ('contact_point.deactivated', 'Contact point deactivated')], max_length=40)),
-                ('party_id', models.BigIntegerField(help_text="The party the event is about (a merge's survivor); events of one party are delivered in order.")),
-                ('occurred_at', models.DateTimeField()),
-                ('actor', models.CharField(blank=True, help_text="A user name, 'import #N', or 'system'.", max_length=200)),
-                ('data', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, help_text='Ids and field names, never values.')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "sequence",
+                    models.BigIntegerField(
+                        blank=True,
+                        help_text="The event id other systems see (set after commit).",
+                        null=True,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("party.created", "Customer created"),
+                            ("party.updated", "Customer updated"),
+                            ("party.merged", "Customers merged"),
+                            ("party.unmerged", "Merge undone"),
+                            ("party.split", "Customer split"),
+                            ("party.erased", "Customer erased"),
+                            ("consent.changed", "Consent changed"),
+                            ("preference.changed", "Privacy preference changed"),
+                            ("contact_point.added", "Contact point added"),
+                            ("contact_point.corrected", "Contact point corrected"),
+                            ("contact_point.verified", "Contact point verified"),
+                            ("contact_point.deactivated", "Contact point deactivated"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "party_id",
+                    models.BigIntegerField(
+                        help_text="The party the event is about (a merge's survivor); events of one party are delivered in order."
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "actor",
+                    models.CharField(
+                        blank=True, help_text="A user name, 'import #N', or 'system'.", max_length=200
+                    ),
+                ),
+                (
+                    "data",
+                    models.JSONField(
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        help_text="Ids and field names, never values.",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sequence'],
-                'indexes': [models.Index(fields=['party_id', 'sequence'], name='changeevent_party_seq_idx'), models.Index(fields=['type', 'sequence'], name='changeevent_type_seq_idx'), models.Index(condition=models.Q(('sequence__isnull', True)), fields=['id'], name='changeevent_unsequenced_idx')],
+                "ordering": ["sequence"],
+                "indexes": [
+                    models.Index(fields=["party_id", "sequence"], name="changeevent_party_seq_idx"),
+                    models.Index(fields=["type", "sequence"], name="changeevent_type_seq_idx"),
+                    models.Index(
+                        condition=models.Q(("sequence__isnull", True)),
+                        fields=["id"],
+                        name="changeevent_unsequenced_idx",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ChangeEventParty',
+            name="ChangeEventParty",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('party_id', models.BigIntegerField(db_index=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='other_parties', to='parties.changeevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("party_id", models.BigIntegerField(db_index=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="other_parties",
+                        to="parties.changeevent",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('event', 'party_id'), name='changeeventparty_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("event", "party_id"), name="changeeventparty_unique")
+                ],
             },
         ),
     ]

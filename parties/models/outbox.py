@@ -44,7 +44,9 @@ class ChangeEvent(models.Model):
     )
     occurred_at = models.DateTimeField()
     actor = models.CharField(max_length=200, blank=True, help_text="A user name, 'import #N', or 'system'.")
-    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder, help_text="Ids and field names, never values.")
+    data = models.JSONField(
+        default=dict, encoder=DjangoJSONEncoder, help_text="Ids and field names, never values."
+    )
 
     class Meta:
         ordering = ["sequence"]
@@ -71,8 +73,14 @@ class ChangeEventParty(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "party_id"], name="changeeventparty_unique")]
 
+    def __str__(self) -> str:
+        return f"event {self.event_id} also about party {self.party_id}"
+
 
 class ChangeEventSequence(models.Model):
     """One row: the last sequence given. Locked by the sequencer, so sequencing is one at a time."""
 
     last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"last sequence {self.last}"
