@@ -13,7 +13,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from c360.kernel.api import FormParser, IdCursorPagination, MultiPartParser, has_perms
+from c360.kernel.api import FormParser, IdCursorPagination, JSONField, MultiPartParser, has_perms
 from c360.kernel.params import BadParameter, parse_text
 from parties.api.filters import ImportApiFilter, MergeApiFilter, PartyApiFilter
 from parties.api.serializers import (
@@ -199,6 +199,45 @@ class UploadTooLarge(ValidationError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 
+def _may_run(user, job: ImportJob) -> bool:
+    """Whether ``user`` may start (and so preview) ``job``: as on the import pages."""
+    from parties.extensions import import_kind_get
+
+    if user.has_perm("parties.add_importjob"):
+        return True
+    try:
+        kind = import_kind_get(job.kind)
+    except KeyError:
+        return False
+    return kind.permission != "parties.add_importjob" and user.has_perm(kind.permission)
+
+
+class DryRunIn(serializers.Serializer):
+    mapping = JSONField(
+        required=False,
+        help_text="Target field → list of file columns; without it, the draft's mapping (which the "
+        "draft then keeps).",
+    )
+
+
+class DryRunOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.SerializerMethodField(help_text="none, queued, running, succeeded or failed")
+    nothing_written = serializers.SerializerMethodField()
+    report = serializers.JSONField(
+        source="dry_run_report",
+        help_text="rows_read, created, updated, unchanged, rejected, issues, rejections (the first 20: "
+        "line, column, value, reason), new_customers, matcher (assessed, auto_merge, review, alone or "
+        "reason), mapping, seconds, error.",
+    )
+
+    def get_status(self, job) -> str:
+        return job.dry_run_status or "none"
+
+    def get_nothing_written(self, job) -> bool:
+        return True
+
+
 class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Upload a file to start an import job; read its status and its error report."""
 
@@ -273,6 +312,50 @@ class ImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(
             ImportJobOut(job, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": DryRunIn},
+        responses={202: DryRunOut},
+        description="Preview (dry run) a job waiting for its mapping: the file is imported in a "
+        "transaction that is rolled back, so nothing is written; the report says how many rows would "
+        "create, update, leave unchanged or be rejected, and what the matcher would do with the new "
+        "customers. The same permission as starting an import.",
+    )
+    @extend_schema(methods=["GET"], responses={200: DryRunOut})
+    @action(
+        detail=True, methods=["get", "post"], url_path="dry-run", url_name="dry-run", pagination_class=None
+    )
+    def dry_run(self, request, pk=None):
+        """The job's preview: POST queues it (a draft only), GET reads its status and report."""
+        import json
+
+        from parties.services.imports.dry_run import import_job_dry_run_request
+        from parties.services.imports.jobs import ImportJobError
+        from parties.services.imports.mapping import MappingError
+
+        job = self.get_object()
+        if not _may_run(request.user, job):
+            raise PermissionDenied(f"Your role may not import or preview import #{job.pk} ({job.kind}).")
+        if request.method == "GET":
+            return Response(DryRunOut(job).data)
+        data = DryRunIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        mapping = data.validated_data.get("mapping")
+        if isinstance(mapping, str):
+            try:
+                mapping = json.loads(mapping)
+            except ValueError:
+                raise ValidationError(
+                    {"mapping": ["not JSON: give an object of field → list of columns"]}
+                ) from None
+        try:
+            job = import_job_dry_run_request(job=job, mapping=mapping)
+        except MappingError as exc:
+            raise ValidationError({"mapping": [str(exc)]}) from None
+        except ImportJobError as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+        return Response(DryRunOut(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=ReportRow(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)

@@ -17,6 +17,11 @@ from parties.models import ImportJob, ImportStatus
 from parties.models.sources import DateOrder
 from parties.selectors_imports import import_job_list, import_report_rows
 from parties.services.csv_export import csv_stream
+from parties.services.imports.dry_run import (
+    import_job_dry_run_abandoned,
+    import_job_dry_run_progress,
+    import_job_dry_run_request,
+)
 from parties.services.imports.jobs import (
     IgnoredColumnsError,
     ImportJobError,
@@ -146,7 +151,17 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     error, unconfirmed, confirmed = "", [], set(request.POST.getlist("confirm_ignored"))
     samples = import_job_samples(job)
     mapping = job.mapping
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.POST.get("action") == "dry_run":
+        if form.is_valid():
+            mapping = form.mapping()
+            try:
+                import_job_dry_run_request(job=job, mapping=mapping)
+            except (MappingError, ImportJobError) as exc:
+                error = f"Not previewed: {exc}"
+            else:
+                messages.info(request, f"Preview of import #{job.pk} queued: nothing will be written.")
+                return redirect("parties:import_mapping", pk=job.pk)
+    elif request.method == "POST" and form.is_valid():
         mapping = form.mapping()
         try:
             import_job_start(
@@ -180,6 +195,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             "columns": form.columns_for_template(samples, warnings, confirmed),
             "warnings": list(warnings.values()),
             "unconfirmed": unconfirmed,
+            **_dry_run_context(job),
             "new_source_date_order": DateOrder(job.new_source["date_order"]).label
             if job.new_source.get("date_order") in DateOrder.values
             else "",
@@ -190,6 +206,30 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             ],
         },
     )
+
+
+def _dry_run_context(job: ImportJob) -> dict:
+    from parties.models.imports import DryRunStatus
+
+    report = job.dry_run_report or {}
+    progress = import_job_dry_run_progress(job)
+    rows_read = progress.get("rows_read", 0) if job.dry_run_status == DryRunStatus.RUNNING else 0
+    total = report.get("rows_total") or job.rows_total or 0
+    return {
+        "dry_run": report,
+        "dry_run_active": job.dry_run_status in (DryRunStatus.QUEUED, DryRunStatus.RUNNING),
+        "dry_run_abandoned": import_job_dry_run_abandoned(job),
+        "dry_run_rows_read": rows_read,
+        "dry_run_percent": min(99, int(100 * rows_read / total)) if total else 0,
+        "dry_run_mapping_changed": bool(report.get("mapping")) and report.get("mapping") != job.mapping,
+    }
+
+
+@require_GET
+def import_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """The draft's preview: its progress while it runs (polled), then its report."""
+    job = _job(request, pk, RUN)
+    return render(request, "parties/imports/_dry_run.html", {"job": job, **_dry_run_context(job)})
 
 
 def _detail_context(job: ImportJob) -> dict:
