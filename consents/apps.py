@@ -46,3 +46,8 @@ class ConsentsConfig(AppConfig):
         from parties.extensions import party_api_part_register
 
         party_api_part_register(PARTY_API_PART)
+
+        from consents.timeline import LEDGER
+        from parties.extensions import timeline_source_register
+
+        timeline_source_register(LEDGER)

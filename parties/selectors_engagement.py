@@ -1,6 +1,6 @@
-"""Reads of a party's touch points: the 360 page's timeline (filtered by type, paginated) and
-its totals. Each is one or two indexed queries on (party, occurred_at), whatever the number
-of engagements."""
+"""Reads of a party's touch points: their totals on the 360 page (the timeline itself:
+``selectors_timeline``). Each is one or two indexed queries on (party, occurred_at), whatever
+the number of engagements."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.paginator import Page, Paginator
 from django.db.models import Avg, Count, Max, Q, Sum
 
 from parties.models import Engagement, EngagementType
@@ -101,13 +100,3 @@ def engagement_types_parse(values: list[str]) -> tuple[list[str], list[str]]:
             elif value not in known:
                 known.append(value)
     return known, unknown
-
-
-def engagement_timeline(
-    *, party_id: int, types: list[str] | None = None, page: int | str = 1, per_page: int = TIMELINE_PAGE_SIZE
-) -> Page:
-    """A page of the party's touch points, newest first, of the given types (all when none)."""
-    engagements = Engagement.objects.filter(party_id=party_id).select_related("source_system")
-    if types:
-        engagements = engagements.filter(engagement_type__in=types)
-    return Paginator(engagements.order_by("-occurred_at", "-id"), per_page).get_page(page)

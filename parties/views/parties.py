@@ -20,7 +20,8 @@ from parties.filters import PartyFilter
 from parties.forms import SourceSystemForm
 from parties.models import Party, SourceSystem
 from parties.selectors import party_detail, party_list, party_merge_history, party_resolve
-from parties.selectors_engagement import engagement_timeline, engagement_totals, engagement_types_parse
+from parties.selectors_engagement import engagement_totals
+from parties.selectors_timeline import party_timeline
 from parties.services.golden import golden_explain
 from parties.services.sources import SOURCE_SYSTEM_SETTING, source_system_create, source_system_update
 
@@ -47,13 +48,22 @@ def party_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         survivor = party_resolve(pk=pk)
         messages.info(request, f"Party {pk} was merged into party {survivor.pk}; showing the survivor.")
         return redirect(survivor)
-    types, unknown_types = engagement_types_parse(request.GET.getlist("type"))
+    totals = engagement_totals(party_id=party.pk)
+    entries = party_timeline(
+        user=request.user,
+        party=party,
+        type_values=request.GET.getlist("type"),
+        page=request.GET.get("page", 1),
+        engagement_counts={value: n for value, _, n in totals.by_type},
+    )
     timeline = {
         "party": party,
-        "timeline": engagement_timeline(party_id=party.pk, types=types, page=request.GET.get("page", 1)),
-        "types": types,
-        "unknown_types": unknown_types,
-        "totals": engagement_totals(party_id=party.pk),
+        "timeline": entries.page,
+        "chips": entries.chips,
+        "timeline_total": entries.total,
+        "types": entries.types,
+        "unknown_types": entries.unknown_types,
+        "totals": totals,
     }
     if request.htmx and request.htmx.target == "timeline":
         return render(request, "parties/_timeline.html", timeline)
