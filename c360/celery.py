@@ -31,6 +31,11 @@ app.conf.beat_schedule = {
     # Stored import files an erasure could not change after its commit (the process died, the
     # storage failed) are changed (consents.services.erasure.files)
     "erasure-files-retry": {"task": "consents.erasure_files_retry", "schedule": 60.0},
+    # Webhook retries that fall due, and events a dead process left (c360.webhooks.services.dispatch)
+    "webhooks-dispatch": {
+        "task": "webhooks.dispatch",
+        "schedule": float(env_int("C360_WEBHOOK_DISPATCH_SECONDS", 5, minimum=1)),
+    },
 }
 
 

@@ -62,6 +62,7 @@ def role_groups(transactional_db):
     role_permissions_grant(apps, "dashboard", dashboard_grants)
     importlib.import_module("c360.migrations.0005_login_lockout_role_permissions").grant(apps, None)
     importlib.import_module("c360.accounts.migrations.0003_auth_audit_role_permissions").grant(apps, None)
+    importlib.import_module("c360.webhooks.migrations.0002_webhook_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0002_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0005_run_role_permissions").grant(apps, None)
     importlib.import_module("matching.migrations.0008_chunk_decision_settings_permissions").grant(apps, None)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "consents",
     "c360.dashboard",
     "c360.accounts",
+    "c360.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -314,6 +315,18 @@ OIDC_USE_PKCE = True
 OIDC_STORE_ID_TOKEN = True  # the id_token_hint of signing out at the provider
 OIDC_TIMEOUT = 10  # seconds, each call to the provider
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+
+# --- Webhooks (c360.webhooks): delivery of change events to subscribers ------------------------
+# A failed delivery is tried again after base·2^(n−1) seconds (n: attempts so far), at most the
+# cap, times a random factor in [0.5, 1]; after the retry window it is dead (redeliver sends it).
+C360_WEBHOOK_RETRY_HOURS = env_int("C360_WEBHOOK_RETRY_HOURS", 24, minimum=1)
+C360_WEBHOOK_BACKOFF_SECONDS = env_int("C360_WEBHOOK_BACKOFF_SECONDS", 10, minimum=1)
+C360_WEBHOOK_BACKOFF_MAX_SECONDS = env_int("C360_WEBHOOK_BACKOFF_MAX_SECONDS", 900, minimum=1)
+C360_WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_int("C360_WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
+C360_WEBHOOK_TIMEOUT_SECONDS = env_int("C360_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# How long a worker holds a subscriber without renewing before another may take over (a killed
+# worker's deliveries go on after this); renewed every page of deliveries.
+C360_WEBHOOK_LEASE_SECONDS = env_int("C360_WEBHOOK_LEASE_SECONDS", 60, minimum=5)
 
 # --- Second factor (django-otp: TOTP, with recovery codes) ----------------------------------
 # Who must have one: "off" (nobody; anyone may still enrol), "administrators" (the Administrator

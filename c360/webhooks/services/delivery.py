@@ -1,0 +1,279 @@
+"""Sending deliveries: signed POSTs, one event each, oldest first, in order per party.
+
+One worker at a time delivers to a subscriber (a lease on its row, renewed as it goes, that
+a dead worker's successor takes over when it expires). A delivery is marked delivered only
+after a 2xx answer; a worker killed between the answer and the mark sends it again, so
+delivery is at least once and receivers ignore event ids they have seen.
+
+Order per party: a delivery is sent only when no earlier pending delivery of the same party
+is waiting for a retry. A failed delivery waits (exponential backoff with jitter) and so do
+the later events of its party; other parties go on. When several attempts in a row fail to
+reach the receiver at all (connection refused, timeouts, 5xx), the subscriber rests — no
+attempt before ``resume_at`` — instead of failing every pending delivery one by one; the
+first success afterwards sends the whole backlog at once. A delivery still failing after the
+retry window (24 hours by default) is dead: it stays in the log, and "redeliver" sends it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from c360.webhooks.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
+from c360.webhooks.services.signing import SIGNATURE_HEADER, signature_header
+from parties.models import ChangeEventParty
+from parties.services.outbox import change_event_document
+
+logger = logging.getLogger(__name__)
+
+PAGE = 200
+DOWN_AFTER = 3  # attempts in a row that could not reach the receiver: it is down, rest
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: doubling from the base up
+    to the cap, times a random factor in [0.5, 1] (jitter: receivers coming back are not hit
+    by every sender at the same instant)."""
+    base = _setting("C360_WEBHOOK_BACKOFF_SECONDS", 10)
+    cap = _setting("C360_WEBHOOK_BACKOFF_MAX_SECONDS", 900)
+    return min(cap, base * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)  # noqa: S311 (jitter)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _lease_take(subscriber_id: int, owner: str) -> bool:
+    now = timezone.now()
+    until = now + timedelta(seconds=_setting("C360_WEBHOOK_LEASE_SECONDS", 60))
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=owner)
+    return bool(
+        Subscriber.objects.filter(Q(pk=subscriber_id) & free).update(lease_owner=owner, lease_until=until)
+    )
+
+
+def _lease_release(subscriber_id: int, owner: str) -> None:
+    Subscriber.objects.filter(pk=subscriber_id, lease_owner=owner).update(lease_owner="", lease_until=None)
+
+
+@dataclass
+class SendResult:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0  # waiting behind an earlier event of their party
+    rested: bool = False  # the receiver looked down: no attempt before resume_at
+    leased: bool = True  # False: another worker holds the subscriber
+    more: bool = False  # stopped by the time budget with work left
+    codes: list[int] = field(default_factory=list)
+
+
+def _body(delivery: Delivery, others: list[int]) -> bytes:
+    return json.dumps(change_event_document(delivery.event, others), separators=(",", ":")).encode()
+
+
+def _post(session: requests.Session, subscriber: Subscriber, delivery: Delivery, body: bytes):
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "C360-Steward-Webhooks/1",
+        "C360-Event-Id": str(delivery.sequence),
+        "C360-Event-Type": delivery.event_type,
+        "C360-Delivery-Attempt": str(delivery.attempts + 1),
+        SIGNATURE_HEADER: signature_header(secret=subscriber.secret, body=body),
+    }
+    timeout = (
+        _setting("C360_WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3),
+        _setting("C360_WEBHOOK_TIMEOUT_SECONDS", 10),
+    )
+    return session.post(subscriber.url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+
+
+def _window_start(delivery: Delivery, subscriber: Subscriber) -> datetime:
+    start = delivery.created_at
+    if subscriber.resumed_at and subscriber.resumed_at > start:
+        start = subscriber.resumed_at
+    return start
+
+
+def _expire(subscriber: Subscriber, now: datetime) -> int:
+    """Pending deliveries whose retry window (from their creation, or from the subscriber's
+    last resume if later) has passed are dead."""
+    hours = _setting("C360_WEBHOOK_RETRY_HOURS", 24)
+    cutoff = now - timedelta(hours=hours)
+    if subscriber.resumed_at and subscriber.resumed_at >= cutoff:
+        return 0
+    return Delivery.objects.filter(
+        subscriber=subscriber, status=DeliveryStatus.PENDING, created_at__lt=cutoff
+    ).update(status=DeliveryStatus.DEAD, error=f"gave up: not delivered within {hours:g} hours")
+
+
+def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> SendResult:
+    """Send the subscriber's due deliveries for up to ``budget_seconds`` (see the module)."""
+    result = SendResult()
+    owner = _owner()
+    if not _lease_take(subscriber_id, owner):
+        result.leased = False
+        return result
+    started = time.monotonic()
+    session = requests.Session()
+    try:
+        subscriber = Subscriber.objects.get(pk=subscriber_id)
+        now = timezone.now()
+        if subscriber.status != SubscriberStatus.ACTIVE or (
+            subscriber.resume_at and subscriber.resume_at > now
+        ):
+            return result
+        result.dead += _expire(subscriber, now)
+        after = 0
+        rescan = False
+        down_in_a_row = 0
+        blocked: set[int] = set()  # parties with an event that failed in this run
+        while True:
+            if time.monotonic() - started > budget_seconds:
+                result.more = True
+                return result
+            if not _lease_take(subscriber_id, owner):  # renewed; lost: another worker took over
+                result.leased = False
+                return result
+            now = timezone.now()
+            page = list(
+                Delivery.objects.filter(
+                    subscriber_id=subscriber_id,
+                    status=DeliveryStatus.PENDING,
+                    next_attempt_at__lte=now,
+                    sequence__gt=after,
+                )
+                .select_related("event")
+                .order_by("sequence")[:PAGE]
+            )
+            if not page:
+                if not rescan:
+                    return result
+                after, rescan = 0, False  # the receiver came back: its backlog is due now
+                continue
+            after = page[-1].sequence
+            # every pending event of these parties up to the page's end, oldest first: a
+            # delivery goes only when it is its party's oldest
+            queue: dict[int, list[int]] = {}
+            for party_id, sequence in (
+                Delivery.objects.filter(
+                    subscriber_id=subscriber_id,
+                    status=DeliveryStatus.PENDING,
+                    party_id__in={d.party_id for d in page},
+                    sequence__lte=after,
+                )
+                .order_by("sequence")
+                .values_list("party_id", "sequence")
+            ):
+                queue.setdefault(party_id, []).append(sequence)
+            others: dict[int, list[int]] = {}
+            for event_id, party_id in ChangeEventParty.objects.filter(
+                event_id__in=[d.event_id for d in page]
+            ).values_list("event_id", "party_id"):
+                others.setdefault(event_id, []).append(party_id)
+            for delivery in page:
+                waiting = queue.get(delivery.party_id, [])
+                if delivery.party_id in blocked or not waiting or waiting[0] != delivery.sequence:
+                    result.skipped += 1
+                    continue
+                ok, reached = _attempt(
+                    session, subscriber, delivery, _body(delivery, others.get(delivery.event_id, [])), result
+                )
+                if ok:
+                    waiting.pop(0)
+                    down_in_a_row = 0
+                    if subscriber.failure_streak or subscriber.failing_since:
+                        _recovered(subscriber)
+                        rescan = True
+                    continue
+                blocked.add(delivery.party_id)
+                down_in_a_row = 0 if reached else down_in_a_row + 1
+                if down_in_a_row >= DOWN_AFTER:
+                    _rest(subscriber)
+                    result.rested = True
+                    return result
+    finally:
+        session.close()
+        _lease_release(subscriber_id, owner)
+
+
+def _attempt(
+    session, subscriber: Subscriber, delivery: Delivery, body: bytes, result: SendResult
+) -> tuple[bool, bool]:
+    """One POST and its mark. Returns (delivered, the receiver answered with less than 500)."""
+    started = time.monotonic()
+    code: int | None = None
+    error = ""
+    try:
+        response = _post(session, subscriber, delivery, body)
+        code = response.status_code
+        response.close()
+        if not 200 <= code < 300:
+            error = f"HTTP {code}" + (" (redirects are not followed)" if 300 <= code < 400 else "")
+    except requests.Timeout:
+        error = "timed out"
+    except requests.RequestException as exc:
+        error = f"could not connect: {exc.__class__.__name__}"
+    now = timezone.now()
+    took = int((time.monotonic() - started) * 1000)
+    common = {
+        "attempts": F("attempts") + 1,
+        "last_attempt_at": now,
+        "response_code": code,
+        "duration_ms": took,
+    }
+    pending = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING)
+    if not error:
+        pending.update(status=DeliveryStatus.DELIVERED, delivered_at=now, error="", **common)
+        result.delivered += 1
+        result.codes.append(code or 0)
+        return True, True
+    attempts = delivery.attempts + 1
+    window = timedelta(hours=_setting("C360_WEBHOOK_RETRY_HOURS", 24))
+    next_at = now + timedelta(seconds=backoff_seconds(attempts))
+    if next_at - _window_start(delivery, subscriber) > window:
+        pending.update(
+            status=DeliveryStatus.DEAD, error=f"{error}; gave up after {attempts} attempts", **common
+        )
+        result.dead += 1
+    else:
+        pending.update(next_attempt_at=next_at, error=error, **common)
+        result.failed += 1
+    if code:
+        result.codes.append(code)
+    return False, code is not None and code < 500
+
+
+def _rest(subscriber: Subscriber) -> None:
+    now = timezone.now()
+    streak = subscriber.failure_streak + 1
+    Subscriber.objects.filter(pk=subscriber.pk).update(
+        failure_streak=streak,
+        failing_since=subscriber.failing_since or now,
+        resume_at=now + timedelta(seconds=backoff_seconds(streak)),
+    )
+
+
+def _recovered(subscriber: Subscriber) -> None:
+    """The receiver answers again: the waiting backlog goes now, not at each one's retry time."""
+    now = timezone.now()
+    Subscriber.objects.filter(pk=subscriber.pk).update(failure_streak=0, failing_since=None, resume_at=None)
+    Delivery.objects.filter(
+        subscriber_id=subscriber.pk, status=DeliveryStatus.PENDING, next_attempt_at__gt=now
+    ).update(next_attempt_at=now)
+    subscriber.failure_streak, subscriber.failing_since = 0, None
