@@ -338,3 +338,91 @@ def test_the_api_queues_a_preview_and_reads_its_report(
         reverse("api:import-dry-run", args=[job.pk]), {"mapping": '{"given_name": ["given_name"]}'}
     )
     assert started.status_code == 400 and "source_key" in started.content.decode()
+
+
+# --- the matcher --------------------------------------------------------------------------------
+
+
+def _near_duplicate_file() -> tuple[str, SourceRecord]:
+    """A file of two rows: a copy of an existing customer under a new key, and nobody's double."""
+    import csv
+
+    original = next(
+        r
+        for r in SourceRecord.objects.select_related("source_system").order_by("pk")
+        if r.raw_payload.get("email") and r.raw_payload.get("phone") and r.raw_payload.get("given_name")
+    )
+    columns = list(original.raw_payload)
+    copy = {**original.raw_payload, "source_key": "NEW-1", "identifier_type": "", "identifier_value": ""}
+    stranger = {column: "" for column in columns} | {
+        "source_key": "NEW-2",
+        "given_name": "Zebedee",
+        "family_name": "Quixotic-Xylophone",
+        "email": "zebedee.qx@example.invalid",
+    }
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows([copy, stranger])
+    return out.getvalue(), original
+
+
+@pytest.mark.django_db
+def test_the_preview_says_what_the_matcher_would_do_with_the_new_customers(tmp_path, media):
+    from django.core.management import call_command
+
+    from matching.models import MatchSuggestion, MatchSuggestionMember, SuggestionStatus
+    from matching.services.runs import match_run_execute, match_run_request
+    from matching.services.thresholds import match_settings_set
+    from tests.matching.helpers import trained
+
+    # given a trained matcher that has indexed everyone, and a file holding a near-duplicate
+    trained(tmp_path, parties=150, seed=4)
+    call_command("rematch", "--sync")
+    content, original = _near_duplicate_file()
+    job = _draft(original.source_system, content)
+    before = _table_counts()
+
+    # when previewed without automatic merges, then with every suggestion merged automatically
+    match_settings_set(review_threshold=0.5, auto_merge_threshold=None)
+    queued = _preview(job)["matcher"]
+    match_settings_set(review_threshold=0.5, auto_merge_threshold=0.6)
+    merged = _preview(job)["matcher"]
+
+    # then the copy is queued, or merged; the stranger is left alone; nothing was written
+    assert (queued["assessed"], queued["auto_merge"], queued["review"], queued["alone"]) == (True, 0, 1, 1)
+    assert (merged["assessed"], merged["auto_merge"], merged["review"], merged["alone"]) == (True, 1, 0, 1)
+    settings_rows = {"matching.MatchSettings", "c360.SettingChange"}  # the thresholds set above
+    after = _table_counts()
+    assert {k: v for k, v in after.items() if k not in settings_rows} == {
+        k: v for k, v in before.items() if k not in settings_rows
+    }
+
+    # and the real import and its incremental run do what the preview said
+    import_job_start(job=job, enqueue=False)
+    import_job_run(job_id=job.pk)
+    new = {r.source_key: r.party_id for r in SourceRecord.objects.filter(source_key__in=["NEW-1", "NEW-2"])}
+    run = match_run_request(party_ids=sorted(new.values()), queue=False)
+    match_run_execute(run_id=run.pk, inline=True)
+    copy_in = set(
+        MatchSuggestionMember.objects.filter(party_id=new["NEW-1"]).values_list(
+            "suggestion__status", flat=True
+        )
+    )
+    assert SuggestionStatus.MERGED in copy_in
+    assert not MatchSuggestionMember.objects.filter(party_id=new["NEW-2"]).exists()
+    assert MatchSuggestion.objects.filter(run=run).exists()
+
+
+@pytest.mark.django_db
+def test_without_an_index_of_the_existing_customers_the_matcher_part_says_why(tmp_path, media):
+    from tests.matching.helpers import trained
+
+    trained(tmp_path, parties=150, seed=5)  # trained, but no match run indexed anybody yet
+    content, original = _near_duplicate_file()
+    report = _preview(_draft(original.source_system, content))
+    assert report["created"] == 2
+    assert report["matcher"] == {
+        "assessed": False,
+        "reason": "the matcher has not indexed the existing customers yet: run a full match first",
+    }
