@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from c360.kernel.api import IdCursorPagination, IdField, has_perms
 from c360.kernel.filters import IdFilter
@@ -218,3 +219,206 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
         except MergeRefused as exc:
             raise ValidationError({"non_field_errors": [str(exc)]}) from None
         return Response(SuggestionOut(self.get_queryset().get(pk=suggestion.pk)).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Match on entry: POST /api/v1/parties/match/
+
+
+def _candidate_field(name: str) -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=320 if name.startswith("email") else 1000 if name == "address_line1" else 255,
+        help_text=f"The canonical import column {name!r}, read as an import reads it.",
+    )
+
+
+class MatchIn(serializers.Serializer):
+    """A candidate customer in the canonical import columns (the import template's), and what
+    to do with it. Fields not listed are refused (a misspelt ``emial`` would otherwise match
+    on less than the client meant)."""
+
+    source_system = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="The system the customer comes from: its date order and phone region apply; "
+        "required with create.",
+    )
+    source_key = serializers.CharField(
+        required=False, max_length=255, help_text="The customer's key in that system; required with create."
+    )
+    create = serializers.BooleanField(  # type: ignore[assignment]  # a field, not Serializer.create
+        default=False,
+        help_text="Also create the party (and a pending suggestion when a match reaches the review "
+        "threshold). Needs the permission to add parties.",
+    )
+    limit = serializers.IntegerField(
+        default=10, min_value=1, max_value=50, help_text="How many matches at most (default 10)."
+    )
+
+    def get_fields(self):
+        from matching.services.entry import CANDIDATE_COLUMNS
+
+        fields = super().get_fields()
+        for name in CANDIDATE_COLUMNS:
+            fields[name] = _candidate_field(name)
+        return fields
+
+    def validate(self, attrs):
+        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
+        if unknown:
+            raise ValidationError(dict.fromkeys(unknown, ["unknown field."]))
+        if attrs.get("create"):
+            missing = {
+                name: ["required when create is true."]
+                for name in ("source_system", "source_key")
+                if not (attrs.get(name) or "").strip()
+            }
+            if missing:
+                raise ValidationError(missing)
+        return attrs
+
+
+class ComparisonOut(serializers.Serializer):
+    level = serializers.CharField(help_text="How the two compare, in words.")
+    weight = serializers.FloatField(required=False, help_text="The log-odds the model adds for it.")
+
+
+class EvidenceOut(serializers.Serializer):
+    comparisons = serializers.DictField(child=ComparisonOut(), help_text="Per comparison (cmp:given, …).")
+    signals = serializers.ListField(child=serializers.CharField(), help_text="Strong signals that fired.")
+    household = serializers.BooleanField(help_text="They look like two people of one household.")
+
+
+class MatchOut(serializers.Serializer):
+    party_id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    kind = serializers.CharField()
+    url = serializers.CharField(help_text="The party in the API.")
+    score = serializers.FloatField(help_text="The probability that both are one customer.")
+    band = serializers.ChoiceField(
+        choices=["auto_merge", "review", "below"],
+        help_text="What the thresholds make of the score: auto-merge, review, or below review.",
+    )
+    evidence = EvidenceOut()
+    shared_keys = serializers.IntegerField(help_text="Block keys shared (a standard rule's count 3).")
+
+
+class ProblemOut(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class LinkOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+
+
+class MatchResultOut(serializers.Serializer):
+    matches = MatchOut(many=True)
+    model_id = serializers.IntegerField(help_text="The matcher model that scored.")
+    review_threshold = serializers.FloatField()
+    auto_merge_threshold = serializers.FloatField(allow_null=True)
+    block_keys = serializers.IntegerField(help_text="The candidate's block keys.")
+    candidates = serializers.IntegerField(help_text="Parties found through them and scored.")
+    problems = ProblemOut(many=True, help_text="Values standardization could not read (kept raw).")
+    created = LinkOut(allow_null=True, help_text="create: the new party.")
+    suggestion = LinkOut(allow_null=True, help_text="create: the pending suggestion, if a match is likely.")
+
+
+class ErrorOut(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class PartyMatchView(APIView):
+    """Match a customer on entry: the existing parties most likely to be the same customer."""
+
+    permission_classes = [has_perms("parties.view_party")]
+    serializer_class = MatchIn
+
+    @extend_schema(
+        request=MatchIn,
+        responses={200: MatchResultOut, 201: MatchResultOut, 409: ErrorOut},
+        operation_id="parties_match",
+    )
+    def post(self, request):
+        """Score a candidate customer against the stored parties with the active matcher:
+        the best matches with score, band (auto-merge / review / below) and per-field
+        evidence. ``create: true`` also creates the party (201) and, when a match reaches the
+        review threshold, a pending suggestion of both instead of a silent duplicate. 409
+        when there is no trained matcher yet, or the source already holds the key."""
+        from django.urls import reverse
+
+        from matching.services.entry import NoActiveModel, RecordExists, party_match, party_match_create
+        from parties.models import SourceSystem
+
+        data = MatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        attrs = data.validated_data
+        candidate = {
+            k: v for k, v in attrs.items() if k not in ("source_system", "source_key", "create", "limit")
+        }
+        if attrs["create"] and not request.user.has_perm("parties.add_party"):
+            raise PermissionDenied("Your role may not create parties (needs parties.add_party).")
+        source = None
+        if attrs.get("source_system"):
+            source = SourceSystem.objects.filter(name__iexact=attrs["source_system"].strip()).first()
+            if source is None:
+                raise ValidationError(
+                    {"source_system": [f"no source system named {attrs['source_system']!r}."]}
+                )
+        try:
+            if attrs["create"]:
+                assert source is not None  # MatchIn requires it with create  # noqa: S101
+                result = party_match_create(
+                    candidate=candidate, source=source, source_key=attrs["source_key"], limit=attrs["limit"]
+                )
+            else:
+                result = party_match(candidate=candidate, source=source, limit=attrs["limit"])
+        except (NoActiveModel, RecordExists) as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+
+        def party_url(pk: int) -> str:
+            return request.build_absolute_uri(reverse("api:party-detail", args=[pk]))
+
+        body = {
+            "matches": [
+                {
+                    "party_id": m.party_id,
+                    "display_name": m.display_name,
+                    "kind": m.kind,
+                    "url": party_url(m.party_id),
+                    "score": m.score,
+                    "band": m.band,
+                    "evidence": m.evidence,
+                    "shared_keys": m.shared_keys,
+                }
+                for m in result.matches
+            ],
+            "model_id": result.model_id,
+            "review_threshold": result.review_threshold,
+            "auto_merge_threshold": result.auto_merge_threshold,
+            "block_keys": result.block_keys,
+            "candidates": result.candidates,
+            "problems": result.problems,
+            "created": (
+                {"id": result.created_party_id, "url": party_url(result.created_party_id)}
+                if result.created_party_id
+                else None
+            ),
+            "suggestion": (
+                {
+                    "id": result.suggestion_id,
+                    "url": request.build_absolute_uri(
+                        reverse("api:suggestion-detail", args=[result.suggestion_id])
+                    ),
+                }
+                if result.suggestion_id
+                else None
+            ),
+        }
+        return Response(
+            body, status=status.HTTP_201_CREATED if result.created_party_id else status.HTTP_200_OK
+        )

@@ -25,3 +25,8 @@ class MatchingConfig(AppConfig):
         from parties.extensions import import_preview_assessor_register
 
         import_preview_assessor_register(import_preview_assess)
+
+        from matching.services.entry import possible_duplicates
+        from parties.extensions import duplicate_check_register
+
+        duplicate_check_register(possible_duplicates)

@@ -331,3 +331,41 @@ def import_preview_assess(party_ids: Sequence[int]) -> dict[str, Any]:
     if not _import_preview_assessors:
         return {"assessed": False, "reason": "no matcher is installed"}
     return _import_preview_assessors[0](party_ids)
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """Another party that may be the same customer (matching's check on the party page and its
+    contact-point form): score and band in words, and a pending suggestion naming both when
+    there is one (its URL only for users who may open the merge queue)."""
+
+    party_id: int
+    display_name: str
+    score: float
+    band: str  # "auto-merge", "review" or "below review"
+    url: str
+    suggestion_id: int | None = None
+    suggestion_url: str = ""
+
+
+_duplicate_checks: list[Callable[..., Sequence[PossibleDuplicate] | None]] = []
+
+
+def duplicate_check_register(check: Callable[..., Sequence[PossibleDuplicate] | None]) -> None:
+    """``check(*, user, party_id, emails, phones, region)`` → the parties most like the party
+    (with ``emails``/``phones`` added as a contact-point form would add them), or None when it
+    cannot tell (no trained matcher). Matching registers its match-on-entry check here."""
+    if check not in _duplicate_checks:
+        _duplicate_checks.append(check)
+
+
+def duplicate_check(
+    *, user: Any, party_id: int, emails: Sequence[str] = (), phones: Sequence[str] = (), region: str = ""
+) -> list[PossibleDuplicate] | None:
+    """What the registered checks find (None: no check registered, or none could tell)."""
+    found: list[PossibleDuplicate] | None = None
+    for check in list(_duplicate_checks):
+        hits = check(user=user, party_id=party_id, emails=emails, phones=phones, region=region)
+        if hits is not None:
+            found = [*(found or []), *hits]
+    return found
