@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime
 from itertools import chain
@@ -56,7 +57,7 @@ from parties.services.imports.jobs import (
     job_file_open,
 )
 from parties.services.imports.mapping import MappingError, mapping_clean
-from parties.services.imports.readers import ImportFileError, file_verify, rows_iter
+from parties.services.imports.readers import ImportFileError, RawRow, file_verify, rows_iter
 from parties.services.sources import source_system_create
 
 logger = logging.getLogger(__name__)
@@ -187,6 +188,12 @@ def _pending_source(job: ImportJob) -> SourceSystem:
         raise ImportJobError(f"the new source system cannot be registered: {exc}") from None
 
 
+def _close(iterator: Iterator) -> None:
+    close = getattr(iterator, "close", None)  # a generator's: its pool of processes ends
+    if close is not None:
+        close()
+
+
 def _finish(job_id: int, attempt: int, status: str, report: dict) -> None:
     ImportJob.objects.filter(pk=job_id, dry_run_status=DryRunStatus.RUNNING, dry_run_attempts=attempt).update(
         dry_run_status=status, dry_run_report=report, dry_run_heartbeat_at=timezone.now()
@@ -233,8 +240,10 @@ def import_job_dry_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJo
             batches = _batches(rows, batch_size)
             # A draft naming a new source has no saved source for the worker processes to plan
             # records with: it is read in this process.
-            planned = ((b, None) for b in batches) if pending else _prepared_batches(job, kind, batches)
-            files.callback(planned.close)  # first: the standardizing processes end
+            planned: Iterator[tuple[list[RawRow], Any]] = (
+                ((b, None) for b in batches) if pending else _prepared_batches(job, kind, batches)
+            )
+            files.callback(_close, planned)  # first: the standardizing processes end
             # The first batch is taken before the transaction opens: the standardizing processes
             # fork there, which they may not do inside a transaction.
             first = next(planned, None)
@@ -243,6 +252,8 @@ def import_job_dry_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJo
                 if pending:
                     job.source_system = _pending_source(job)
                 source = job.source_system
+                if source is None:  # said for the type checker: a saved job or the one just registered
+                    raise ImportJobError(f"import #{job.pk} has no source system")
                 _source_lock(source.pk)  # held to the end: the file sees one state of its source
                 for batch, prepared in chain([first] if first else [], planned):
                     if not _still_mine(job.pk, attempt):
