@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from c360.accounts.api import AuthEventViewSet
 from c360.api_docs import RedocView, SwaggerView
+from c360.webhooks.api import DeliveryViewSet, SubscriberViewSet
 from consents import api as consents_api
 from matching.api import PartyMatchView, SuggestionViewSet
 from parties.api.events import ChangeEventFeed
@@ -25,6 +26,10 @@ router.register("imports", ImportViewSet, basename="import")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("merges", MergeViewSet, basename="merge")
 router.register("auth-events", AuthEventViewSet, basename="auth-event")
+router.register("webhooks", SubscriberViewSet, basename="webhook")
+router.register(
+    r"webhooks/(?P<subscriber_id>[0-9]+)/deliveries", DeliveryViewSet, basename="webhook-delivery"
+)
 
 v1 = [
     *router.urls,

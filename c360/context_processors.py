@@ -20,6 +20,7 @@ _NAV = [
     ("Imports", "parties:imports", ("parties.view_importjob", "consents.change_contactpointtypeconsent")),
     ("Source systems", "parties:sources", "parties.view_sourcesystem"),
     ("API tokens", "api_tokens", "c360.view_apitoken"),
+    ("Webhooks", "webhooks:list", "webhooks.manage_webhooks"),
 ]
 
 

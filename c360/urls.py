@@ -22,6 +22,7 @@ urlpatterns = [
     path("parties/", include("parties.urls")),
     path("matching/", include("matching.urls")),
     path("consents/", include("consents.urls")),
+    path("webhooks/", include("c360.webhooks.urls")),
     path("api/", include("c360.api_urls")),
     path("api-tokens/", views_tokens.api_tokens, name="api_tokens"),
     path("api-tokens/<slug:name>/revoke/", views_tokens.api_token_revoke_view, name="api_token_revoke"),

@@ -525,6 +525,8 @@ SPECTACULAR_SETTINGS = {
         "SuggestionStatusEnum": "matching.models.SuggestionStatus",
         "AuthEventKindEnum": "c360.accounts.models.AuthEventKind",
         "EditableContactPointKindEnum": [("email", "email"), ("phone", "phone")],
+        "SubscriberStatusEnum": "c360.webhooks.models.SubscriberStatus",
+        "DeliveryStatusEnum": "c360.webhooks.models.DeliveryStatus",
     },
 }
 
