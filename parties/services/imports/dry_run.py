@@ -282,6 +282,7 @@ def import_job_dry_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJo
                     )
                 )
                 report["new_customers"] = len(new_parties)
+                report["import_seconds"] = round(time.monotonic() - clock, 2)
                 report["matcher"] = _matcher_assess(new_parties)
                 transaction.set_rollback(True)  # the preview: nothing of it is written
     except _Stopped:
