@@ -6,7 +6,6 @@ more: no capture source, no preference value."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -25,11 +24,6 @@ def _events(query: TimelineQuery) -> QuerySet[ConsentEvent]:
 
 def _counts(party_ids: Sequence[int]) -> Mapping[str, int]:
     return {CONSENT: ConsentEvent.objects.filter(party_id__in=party_ids).count()}
-
-
-def _keys(query: TimelineQuery) -> list[tuple[Any, int]]:
-    window = _events(query).order_by("-occurred_at", "-id").values_list("occurred_at", "id")
-    return list(window[query.offset : query.offset + query.limit])
 
 
 def _text(event: ConsentEvent, purposes: dict[str, str], erased: bool) -> str:
@@ -67,6 +61,7 @@ LEDGER = TimelineSource(
     filters=[(CONSENT, "Consents & preferences")],
     visible=lambda user: user.has_perm("consents.view_consentevent"),
     counts=_counts,
-    keys=_keys,
+    rows=_events,
+    time_field="occurred_at",
     entries=_entries,
 )

@@ -273,15 +273,12 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class TimelineQuery:
-    """What a timeline source is asked for: the customer (``party_ids``: the party and every
-    party merged into it), its own filter values among those chosen (empty: all of them), and
-    a window of its entries newest first (``offset``, ``limit``). ``erased``: the customer was
-    erased, so the entries must carry no free text at all."""
+    """What a timeline source is asked for: the customer (``party_ids``: the party shown first,
+    then every party merged into it), its own filter values among those chosen (empty: all of
+    them). ``erased``: the customer was erased, so the entries must carry no free text at all."""
 
     party_ids: Sequence[int]
     types: Sequence[str] = ()
-    offset: int = 0
-    limit: int = 50
     erased: bool = False
 
 
@@ -289,16 +286,18 @@ class TimelineQuery:
 class TimelineSource:
     """Entries another app adds to the party page's timeline. ``filters``: its chips,
     ``[(value, label)]``; ``visible(user)``: whether the user may see them; ``counts(party_ids)``:
-    entries per filter value; ``keys(query)``: ``[(time, id)]`` newest first (time, then id,
-    descending) — the window of ``query`` and no more, from an index; ``entries(ids, query)``:
-    ``{id: TimelineEntry}`` for the ids of one page. The page merges the sources' keys by time
-    and asks each for its entries of the page only."""
+    entries per filter value; ``rows(query)``: a queryset of its entries' rows, unordered, whose
+    field ``time_field`` is when each happened (indexed with the party, best);
+    ``entries(ids, query)``: ``{id: TimelineEntry}`` for the ids of one page. The page orders
+    and slices every source's rows in one database query (``UNION ALL``) and then asks each
+    source for the entries of that page only."""
 
     name: str
     filters: Sequence[tuple[str, str]]
     visible: Callable[[Any], bool]
     counts: Callable[[Sequence[int]], Mapping[str, int]]
-    keys: Callable[[TimelineQuery], Sequence[tuple[Any, int]]]
+    rows: Callable[[TimelineQuery], Any]  # a QuerySet
+    time_field: str
     entries: Callable[[Sequence[int], TimelineQuery], Mapping[int, TimelineEntry]]
 
 

@@ -2,23 +2,21 @@
 the audit trail, and whatever other apps register (``parties.extensions.timeline_source_register``:
 the consent ledger), interleaved newest first, filtered by type chips, paginated.
 
-A page costs a fixed number of queries per source, whatever the number of entries: each source
-gives the keys ``(time, id)`` of its newest ``page × size`` entries (one indexed query, two
-columns), the keys are merged by time, and each source then reads the entries of that one page
-only. Asked for a single source's types, the window goes to the database as an offset instead.
+A page costs a fixed number of queries per source, whatever the number of entries: one query
+merges the sources' rows by time and slices the page (``UNION ALL`` of their ``(time, id)``,
+ordered, with an offset: the database reads index entries, not rows), then each source reads
+the entries of that one page only.
 """
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.urls import reverse
 
 from c360.kernel.labels import field_label
@@ -53,11 +51,6 @@ def _engagement_counts(party_ids: Sequence[int]) -> Mapping[str, int]:
     )
 
 
-def _engagement_keys(query: TimelineQuery) -> list[tuple[Any, int]]:
-    window = _engagements(query).order_by("-occurred_at", "-id").values_list("occurred_at", "id")
-    return list(window[query.offset : query.offset + query.limit])
-
-
 def _engagement_entries(ids: Sequence[int], query: TimelineQuery) -> dict[int, TimelineEntry]:
     return {
         e.pk: TimelineEntry(
@@ -76,7 +69,8 @@ TOUCH_POINTS = TimelineSource(
     filters=EngagementType.choices,
     visible=lambda user: True,
     counts=_engagement_counts,
-    keys=_engagement_keys,
+    rows=_engagements,
+    time_field="occurred_at",
     entries=_engagement_entries,
 )
 
@@ -102,11 +96,6 @@ def _event_counts(party_ids: Sequence[int]) -> Mapping[str, int]:
         type_ = _EVENT_TYPE.get(kind, STEWARD)
         counts[type_] = counts.get(type_, 0) + n
     return counts
-
-
-def _event_keys(query: TimelineQuery) -> list[tuple[Any, int]]:
-    window = _events(query).order_by("-created_at", "-id").values_list("created_at", "id")
-    return list(window[query.offset : query.offset + query.limit])
 
 
 _CONTACT_REASON = re.compile(
@@ -183,7 +172,8 @@ AUDIT_TRAIL = TimelineSource(
     filters=[(CONTACT, "Contact details"), (STEWARD, "Steward actions")],
     visible=lambda user: user.has_perm("parties.view_partyevent"),
     counts=_event_counts,
-    keys=_event_keys,
+    rows=_events,
+    time_field="created_at",
     entries=_event_entries,
 )
 
@@ -263,26 +253,20 @@ def party_timeline(
     count = sum(n for _, _, n in chosen)
     result = Paginator(range(count), per_page).get_page(page)
     start, size = (result.number - 1) * per_page, len(result.object_list)
-    if len(chosen) == 1:  # one source: its own window, by offset
-        source, mine, _ = chosen[0]
-        keys = [
-            (at, pk, source)
-            for at, pk in source.keys(
-                TimelineQuery(party_ids=party_ids, types=mine, offset=start, limit=size, erased=erased)
-            )
+    keys: list[tuple[Any, int, TimelineSource]] = []
+    if size:
+        # The sources' rows merged by time, newest first, and sliced by the database: one query
+        # whose cost is the rows before the page (index entries, two columns), never the rows.
+        parts = [
+            source.rows(TimelineQuery(party_ids=party_ids, types=mine, erased=erased))
+            .order_by()
+            .annotate(tl_at=F(source.time_field), tl_id=F("pk"), tl_source=Value(n))
+            .values_list("tl_at", "tl_id", "tl_source")
+            for n, (source, mine, _) in enumerate(chosen)
         ]
-    else:  # several: each one's newest start + size, merged by time, newest first
-        runs = [
-            [
-                (at, pk, source)
-                for at, pk in source.keys(
-                    TimelineQuery(party_ids=party_ids, types=mine, limit=start + size, erased=erased)
-                )
-            ]
-            for source, mine, _ in chosen
-        ]
-        merged = heapq.merge(*runs, key=lambda key: (key[0], key[1]), reverse=True)
-        keys = list(islice(merged, start, start + size))
+        union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        window = union.order_by("-tl_at", "-tl_id", "tl_source")[start : start + size]
+        keys = [(at, pk, chosen[n][0]) for at, pk, n in window]
     wanted: dict[str, list[int]] = {}
     for _, pk, source in keys:
         wanted.setdefault(source.name, []).append(pk)
