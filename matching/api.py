@@ -373,7 +373,11 @@ class PartyMatchView(APIView):
             if attrs["create"]:
                 assert source is not None  # MatchIn requires it with create  # noqa: S101
                 result = party_match_create(
-                    candidate=candidate, source=source, source_key=attrs["source_key"], limit=attrs["limit"]
+                    candidate=candidate,
+                    source=source,
+                    source_key=attrs["source_key"],
+                    limit=attrs["limit"],
+                    actor=request.user,
                 )
             else:
                 result = party_match(candidate=candidate, source=source, limit=attrs["limit"])

@@ -30,6 +30,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from matching.classifier import EvidenceClassifier
 from matching.models import (
     BlockKey,
     MatcherModel,
@@ -153,6 +154,16 @@ def _active_matcher() -> tuple[int, Any]:
     return row[0], matcher
 
 
+def _weights(matcher: Any) -> dict[str, list[float]] | None:
+    """What ``level_weights_of`` gives for the loaded model, without asking the database again."""
+    classifier = getattr(matcher, "classifier", None)
+    if not isinstance(classifier, EvidenceClassifier):
+        return None
+    if not hasattr(matcher, "_entry_weights"):
+        matcher._entry_weights = classifier.level_weights()
+    return matcher._entry_weights
+
+
 # ---------------------------------------------------------------------------------------------
 # The candidate
 
@@ -195,7 +206,7 @@ def row_record(row: StandardizedRow, *, trust_rank: int = 1) -> dict:
     )
 
 
-def record_block_keys(matcher: Any, record: dict) -> list[str]:
+def record_block_keys(matcher: Any, record: dict, rules: Iterable[str] | None = None) -> list[str]:
     """The block keys a run would store for a party with this record: the model's learned
     predicates (index predicates need every party indexed: left out) and the standard rules
     switched on."""
@@ -204,7 +215,7 @@ def record_block_keys(matcher: Any, record: dict) -> list[str]:
         if any(hasattr(part, "index") for part in predicate):
             continue
         keys.extend(f"{key}:{i}"[:255] for key in predicate(record, target=False))
-    keys.extend(record_keys(record, MatchSettings.current().rules_enabled()))
+    keys.extend(record_keys(record, MatchSettings.current().rules_enabled() if rules is None else rules))
     return list(dict.fromkeys(keys))
 
 
@@ -277,7 +288,7 @@ def record_matches_find(
     ``limit``, scoring at least ``min_score``. Raises ``NoActiveModel``."""
     model_id, matcher = _active_matcher()
     current = MatchSettings.current()
-    keys = record_block_keys(matcher, record)
+    keys = record_block_keys(matcher, record, current.rules_enabled())
     excluded = list(exclude)
     found = _candidate_parties(keys, excluded, CANDIDATES_MAX)
     if excluded and found:
@@ -300,7 +311,7 @@ def record_matches_find(
     pending = (
         _pending_suggestions(ids, excluded[0] if len(excluded) == 1 else None) if with_suggestions else {}
     )
-    weights = level_weights_of(model_id)
+    weights = _weights(matcher)
     matches = [
         EntryMatch(
             party_id=pid,
@@ -387,6 +398,7 @@ def party_match_create(
     source: SourceSystem,
     source_key: str,
     limit: int = LIMIT_DEFAULT,
+    actor: Any = None,
 ) -> EntryResult:
     """Match ``candidate``, then create it as a new party (source record in ``source`` under
     ``source_key``, as an import creates one) and, when a match reaches the review
@@ -409,7 +421,7 @@ def party_match_create(
         "source_key": source_key,
         **{k: str(v) for k, v in candidate.items() if k in CANDIDATE_COLUMNS and v not in (None, "")},
     }
-    (created,) = parties_create_from_rows(source=source, records=[NewRecord(raw, row)])
+    (created,) = parties_create_from_rows(source=source, records=[NewRecord(raw, row)], actor=actor)
     new_id = created.party_id
     result.created_party_id = new_id
     _, matcher = _active_matcher()
@@ -436,7 +448,7 @@ def _suggestion_create(new_id: int, likely: Sequence[EntryMatch], model_id: int)
     members = [new_id, *(m.party_id for m in likely)]
     scores = {new_id: likely[0].score, **{m.party_id: m.score for m in likely}}
     records = party_records(members)
-    evidence = evidence_of(records, members, weights=level_weights_of(model_id), center=new_id)
+    evidence = evidence_of(records, members, weights=level_weights_of(model_id), center=new_id)  # as runs
     (facets,) = suggestion_facets([members], [evidence])
     suggestion = MatchSuggestion.objects.create(
         run=run,
