@@ -76,9 +76,9 @@ def webhooks_dispatch() -> dict[str, int]:
     cache.delete(DISPATCH_QUEUED_KEY)  # a commit from now on sends another dispatcher
     numbered = change_events_sequence()
     made, sent = 0, 0
-    now = timezone.now()
     for subscriber in Subscriber.objects.filter(status=SubscriberStatus.ACTIVE):
         made += deliveries_fan_out(subscriber_id=subscriber.pk)
+        now = timezone.now()  # after the fan-out: its deliveries are due at once
         if subscriber.resume_at and subscriber.resume_at > now:
             continue
         if subscriber.lease_until and subscriber.lease_until > now:
