@@ -30,7 +30,8 @@ import hmac
 import os
 import time
 
-SECRET = os.environ["C360_WEBHOOK_SECRET"]  # this subscriber's secret (whsec_…)
+# this subscriber's secret (whsec_…), kept out of the code
+SECRET = os.environ["C360_WEBHOOK_SECRET"]
 
 
 def verify(body: bytes, header: str, tolerance: int = {TOLERANCE_SECONDS}) -> bool:
