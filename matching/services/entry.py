@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from matching.classifier import EvidenceClassifier
 from matching.models import (
@@ -421,7 +421,18 @@ def party_match_create(
         "source_key": source_key,
         **{k: str(v) for k, v in candidate.items() if k in CANDIDATE_COLUMNS and v not in (None, "")},
     }
-    (created,) = parties_create_from_rows(source=source, records=[NewRecord(raw, row)], actor=actor)
+    try:
+        with transaction.atomic():  # a savepoint: the same key entered at the same moment
+            (created,) = parties_create_from_rows(source=source, records=[NewRecord(raw, row)], actor=actor)
+    except IntegrityError:
+        party_id = (
+            SourceRecord.objects.filter(source_system=source, source_key=source_key)
+            .values_list("party_id", flat=True)
+            .first()
+        )
+        if party_id is None:
+            raise
+        raise RecordExists(source=source.name, source_key=source_key, party_id=party_id) from None
     new_id = created.party_id
     result.created_party_id = new_id
     _, matcher = _active_matcher()
