@@ -14,3 +14,8 @@ class PartiesConfig(AppConfig):
         import_kind_register(PARTIES_KIND)
         import_kind_register(ENGAGEMENTS_KIND)
         import_kind_register(MEMBERSHIPS_KIND)
+
+        from parties.extensions import erasure_participant_register
+        from parties.services.imports.dry_run import ERASURE_PARTICIPANT as PREVIEWS
+
+        erasure_participant_register(PREVIEWS)  # the previews' reports of imports (dry runs)

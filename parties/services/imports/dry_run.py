@@ -42,7 +42,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from c360.kernel.durable import process_gone, process_identity
-from parties.extensions import import_kind_get, import_preview_assess
+from parties.extensions import ErasureContext, ErasureParticipant, import_kind_get, import_preview_assess
 from parties.models import ImportJob, ImportRejection, ImportStatus, Party, SourceSystem
 from parties.models.imports import DryRunStatus
 from parties.services.imports.jobs import (
@@ -307,3 +307,17 @@ def import_job_dry_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJo
     report.update(counts, seconds=round(time.monotonic() - clock, 2), finished_at=timezone.now().isoformat())
     _finish(job_id, attempt, DryRunStatus.SUCCEEDED, report)
     return ImportJob.objects.get(pk=job_id)
+
+
+def dry_run_reports_erase(ctx: ErasureContext) -> None:
+    """An erasure (the right to be forgotten): the person's values leave the previews' reports
+    (the rejected rows shown there, and an error that quotes a value), as they leave the
+    imports' own rejections."""
+    ctx.redact_rows(
+        ImportJob.objects.exclude(dry_run_report={}),
+        documents=["dry_run_report"],
+        only=("rejections", "error"),
+    )
+
+
+ERASURE_PARTICIPANT = ErasureParticipant(name="import-previews", erase=dry_run_reports_erase)

@@ -426,3 +426,23 @@ def test_without_an_index_of_the_existing_customers_the_matcher_part_says_why(tm
         "assessed": False,
         "reason": "the matcher has not indexed the existing customers yet: run a full match first",
     }
+
+
+@pytest.mark.django_db
+def test_an_erasure_takes_the_persons_values_out_of_preview_reports(run_import, source, media):
+    from consents.services.erasure.erase import party_erase
+
+    run_import("source_key,given_name,family_name,email\nz1,Zebulon,Quintero,zebulon.q@example.com\n")
+    party = Party.objects.get()
+    job = _draft(source, FIRST)
+    report = _preview(job)
+    # a sample rejection quoting the person's address (as a consent list's row may)
+    report["rejections"] = [{"line": 9, "column": "email", "value": "zebulon.q@example.com", "reason": "x"}]
+    report["error"] = "line 9: zebulon.q@example.com is not known"
+    ImportJob.objects.filter(pk=job.pk).update(dry_run_report=report)
+
+    party_erase(party_id=party.pk, reason="asked")
+
+    job.refresh_from_db()
+    assert "zebulon" not in str(job.dry_run_report).lower()
+    assert job.dry_run_report["rejections"][0]["line"] == 9 and job.dry_run_report["created"] == 3
