@@ -13,6 +13,7 @@ from django.urls import reverse
 from c360.kernel.labels import field_label
 from consents.models import ConsentEvent, DataUsePurpose
 from consents.selectors import ledger_change, ledger_what
+from consents.services.ledger import PREFERENCE_FIELDS
 from parties.extensions import TimelineEntry, TimelineQuery, TimelineSource
 
 CONSENT = "consent"
@@ -31,7 +32,9 @@ def _text(event: ConsentEvent, purposes: dict[str, str], erased: bool) -> str:
     if event.scope == ConsentEvent.Scope.PREFERENCE:
         if erased:  # the names of what changed, not the values (a language, interests)
             previous, new = event.previous or {}, event.new or {}
+            order = {name: n for n, name in enumerate(PREFERENCE_FIELDS)}  # jsonb keeps its own
             changed = [k for k in new if new.get(k) != previous.get(k)]
+            changed.sort(key=lambda k: order.get(k, len(order)))
             return "Preferences changed: " + (", ".join(field_label(k) for k in changed) or "—")
         return f"Preferences: {ledger_change(event)}"
     text = f"Consent: {what}: {ledger_change(event)}"
