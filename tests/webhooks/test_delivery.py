@@ -252,3 +252,19 @@ def test_the_dispatcher_sends_the_delivery_task_for_deliveries_it_has_just_made(
 
     assert webhooks_dispatch()["sent"] == 1
     assert sent == [subscriber.pk]
+
+
+def test_a_paused_subscriber_keeps_getting_its_deliveries_and_sends_them_when_resumed(receiver):
+    """Regression: the dispatcher fanned out to active subscribers only, so events that came
+    while one was paused never reached its log (and were lost to it)."""
+    subscriber = subscriber_create(name="Paused", url=receiver.url)
+    subscriber_pause(subscriber_id=subscriber.pk)
+    _updated(PartyFactory().pk, 3)
+
+    webhooks_dispatch()
+    assert Delivery.objects.filter(subscriber=subscriber, status=DeliveryStatus.PENDING).count() == 3
+    assert deliveries_send(subscriber_id=subscriber.pk).delivered == 0
+
+    subscriber_resume(subscriber_id=subscriber.pk)
+    assert deliveries_send(subscriber_id=subscriber.pk).delivered == 3
+    assert len(receiver.received) == 3

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,6 +39,7 @@ from parties.services.outbox import change_event_document
 logger = logging.getLogger(__name__)
 
 PAGE = 200
+MARK_BATCH = 50  # attempts written to the log per transaction
 DOWN_AFTER = 3  # attempts in a row that could not reach the receiver: it is down, rest
 
 
@@ -131,6 +133,7 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
         return result
     started = time.monotonic()
     session = requests.Session()
+    marks: list[tuple[int, dict]] = []
     try:
         subscriber = Subscriber.objects.get(pk=subscriber_id)
         now = timezone.now()
@@ -192,8 +195,15 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
                     result.skipped += 1
                     continue
                 ok, reached = _attempt(
-                    session, subscriber, delivery, _body(delivery, others.get(delivery.event_id, [])), result
+                    session,
+                    subscriber,
+                    delivery,
+                    _body(delivery, others.get(delivery.event_id, [])),
+                    result,
+                    marks,
                 )
+                if len(marks) >= MARK_BATCH:
+                    _marks_write(marks)
                 if ok:
                     waiting.pop(0)
                     down_in_a_row = 0
@@ -204,18 +214,38 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
                 blocked.add(delivery.party_id)
                 down_in_a_row = 0 if reached else down_in_a_row + 1
                 if down_in_a_row >= DOWN_AFTER:
+                    _marks_write(marks)
                     _rest(subscriber)
                     result.rested = True
                     return result
+            _marks_write(marks)
     finally:
+        _marks_write(marks)
         session.close()
         _lease_release(subscriber_id, owner)
 
 
+def _marks_write(marks: list[tuple[int, dict]]) -> None:
+    """The log lines of attempts made, in one transaction (one commit for many deliveries, not
+    one each). A worker killed before this sends those deliveries again: at least once."""
+    if not marks:
+        return
+    with transaction.atomic():
+        for pk, values in marks:
+            Delivery.objects.filter(pk=pk, status=DeliveryStatus.PENDING).update(**values)
+    marks.clear()
+
+
 def _attempt(
-    session, subscriber: Subscriber, delivery: Delivery, body: bytes, result: SendResult
+    session,
+    subscriber: Subscriber,
+    delivery: Delivery,
+    body: bytes,
+    result: SendResult,
+    marks: list[tuple[int, dict]],
 ) -> tuple[bool, bool]:
-    """One POST and its mark. Returns (delivered, the receiver answered with less than 500)."""
+    """One POST; its mark is added to ``marks``. Returns (delivered, the receiver answered with
+    less than 500)."""
     started = time.monotonic()
     code: int | None = None
     error = ""
@@ -237,9 +267,10 @@ def _attempt(
         "response_code": code,
         "duration_ms": took,
     }
-    pending = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING)
     if not error:
-        pending.update(status=DeliveryStatus.DELIVERED, delivered_at=now, error="", **common)
+        marks.append(
+            (delivery.pk, {"status": DeliveryStatus.DELIVERED, "delivered_at": now, "error": "", **common})
+        )
         result.delivered += 1
         result.codes.append(code or 0)
         return True, True
@@ -247,12 +278,19 @@ def _attempt(
     window = timedelta(hours=_setting("C360_WEBHOOK_RETRY_HOURS", 24))
     next_at = now + timedelta(seconds=backoff_seconds(attempts))
     if next_at - _window_start(delivery, subscriber) > window:
-        pending.update(
-            status=DeliveryStatus.DEAD, error=f"{error}; gave up after {attempts} attempts", **common
+        marks.append(
+            (
+                delivery.pk,
+                {
+                    "status": DeliveryStatus.DEAD,
+                    "error": f"{error}; gave up after {attempts} attempts",
+                    **common,
+                },
+            )
         )
         result.dead += 1
     else:
-        pending.update(next_attempt_at=next_at, error=error, **common)
+        marks.append((delivery.pk, {"next_attempt_at": next_at, "error": error, **common}))
         result.failed += 1
     if code:
         result.codes.append(code)

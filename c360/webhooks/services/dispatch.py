@@ -76,8 +76,10 @@ def webhooks_dispatch() -> dict[str, int]:
     cache.delete(DISPATCH_QUEUED_KEY)  # a commit from now on sends another dispatcher
     numbered = change_events_sequence()
     made, sent = 0, 0
-    for subscriber in Subscriber.objects.filter(status=SubscriberStatus.ACTIVE):
+    for subscriber in Subscriber.objects.all():  # a paused one too: its events wait in its log
         made += deliveries_fan_out(subscriber_id=subscriber.pk)
+        if subscriber.status != SubscriberStatus.ACTIVE:
+            continue
         now = timezone.now()  # after the fan-out: its deliveries are due at once
         if subscriber.resume_at and subscriber.resume_at > now:
             continue
