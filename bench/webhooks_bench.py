@@ -277,7 +277,8 @@ def main() -> None:
         }
         print(
             f"outage {args.outage:g} s (an hour at 1/{scale:g} scale: backoff "
-            f"{env['C360_WEBHOOK_BACKOFF_SECONDS']}–{env['C360_WEBHOOK_BACKOFF_MAX_SECONDS']} s): {count:,} events, "
+            f"{env['C360_WEBHOOK_BACKOFF_SECONDS']}–{env['C360_WEBHOOK_BACKOFF_MAX_SECONDS']} s): "
+            f"{count:,} events, "
             f"{len(set(ids)):,} received, {len(expected - set(ids))} missing, {len(ids) - len(set(ids))} "
             f"duplicates, in order per party: {order_ok}, dead {dead}; backlog delivered {drained:.1f} s "
             "after the receiver came back"

@@ -166,10 +166,13 @@ def test_the_committed_hooks_run_once_per_transaction_and_not_on_rollback(django
             for name in ("a", "b", "c"):
                 outbox.party_updated_event(party_id=party.pk, fields=[name], actor=None)
         assert calls == [1]
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                outbox.party_updated_event(party_id=party.pk, fields=["d"], actor=None)
-                raise RuntimeError
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            outbox.party_updated_event(party_id=party.pk, fields=["d"], actor=None)
+            raise RuntimeError
         assert (calls, callbacks) == ([1], [])
     finally:
         extensions._change_events_hooks.remove(hook)
@@ -246,7 +249,7 @@ def test_the_feed_needs_a_sign_in_and_the_permission(client, db):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent sequencers need PostgreSQL")
 def test_two_sequencers_at_once_number_every_event_once_without_gaps():
     party = PartyFactory()
-    for i in range(3000):
+    for _ in range(3000):
         ChangeEvent.objects.create(
             type=T.PARTY_UPDATED, party_id=party.pk, occurred_at=party.created_at, data={}
         )
