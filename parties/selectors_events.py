@@ -45,6 +45,6 @@ def change_events_after(
         others.setdefault(event_id, []).append(other)
     return FeedPage(
         events=[change_event_document(e, others.get(e.pk, ())) for e in page],
-        last_id=page[-1].sequence if page else after,
+        last_id=(page[-1].sequence or after) if page else after,
         has_more=has_more,
     )

@@ -100,6 +100,9 @@ class Party(models.Model):
 
     objects = PartyQuerySet.as_manager()
 
+    # Not a column: the golden attributes ``party_golden_refresh`` changed (for change events).
+    golden_changed: list[str]
+
     class Meta:
         verbose_name_plural = "parties"
         ordering = ["display_name", "id"]

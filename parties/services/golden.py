@@ -213,5 +213,5 @@ def party_golden_refresh(*, party_id: int) -> Party:
         party.kind = kinds[0]
     party.display_name = party.compute_display_name()
     party.save()
-    party.golden_changed = changed  # type: ignore[attr-defined]  # for the callers' change events
+    party.golden_changed = changed  # for the callers' change events
     return party

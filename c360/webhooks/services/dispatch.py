@@ -61,7 +61,7 @@ def deliveries_fan_out(*, subscriber_id: int, batch: int = FAN_OUT_BATCH) -> int
                     next_attempt_at=now,
                 )
                 for pk, sequence, party_id, type_, _ in events
-                if subscriber.wants(type_)
+                if sequence is not None and subscriber.wants(type_)
             ]
             Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
             Subscriber.objects.filter(pk=subscriber_id).update(cursor=events[-1][1])

@@ -31,7 +31,7 @@ def _clean(
         errors["name"] = "a name is required"
     elif problem:
         errors["name"] = problem
-    elif Subscriber.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists():
+    elif Subscriber.objects.filter(name__iexact=name).exclude(pk=exclude_pk or 0).exists():
         errors["name"] = f"a subscriber named {name!r} exists already"
     parts = urlsplit(url)
     if not url:
