@@ -33,7 +33,11 @@ def _text(event: ConsentEvent, purposes: dict[str, str], erased: bool) -> str:
         if erased:  # the names of what changed, not the values (a language, interests)
             previous, new = event.previous or {}, event.new or {}
             order = {name: n for n, name in enumerate(PREFERENCE_FIELDS)}  # jsonb keeps its own
-            changed = [k for k in new if new.get(k) != previous.get(k)]
+            # A first entry (no earlier row) names the preferences it set, not every default.
+            unset = (False, "", [], None)
+            changed = [
+                k for k in new if new.get(k) != previous.get(k) and (k in previous or new.get(k) not in unset)
+            ]
             changed.sort(key=lambda k: order.get(k, len(order)))
             return "Preferences changed: " + (", ".join(field_label(k) for k in changed) or "—")
         return f"Preferences: {ledger_change(event)}"

@@ -98,6 +98,19 @@ def _event_counts(party_ids: Sequence[int]) -> Mapping[str, int]:
     return counts
 
 
+# The badge of each kind of audit event: short (the history page names them in full).
+_EVENT_BADGE = {
+    EventKind.MERGE: "Merge",
+    EventKind.AUTO_MERGE: "Auto-merge",
+    EventKind.UNMERGE: "Unmerge",
+    EventKind.SPLIT: "Split",
+    EventKind.REJECT: "Not a match",
+    EventKind.OVERRIDE_SET: "Override",
+    EventKind.OVERRIDE_REMOVED: "Override",
+    EventKind.CONTACT_POINT: "Contact",
+    EventKind.ACCESS_EXPORT: "Export",
+    EventKind.ERASURE: "Erasure",
+}
 _CONTACT_REASON = re.compile(
     r"^(email|phone|address) (added|corrected|verified|deactivated|[a-z ]{1,30}?)(:|$)"
 )
@@ -158,7 +171,7 @@ def _event_entries(ids: Sequence[int], query: TimelineQuery) -> dict[int, Timeli
         entries[event.pk] = TimelineEntry(
             at=event.created_at,
             type=_EVENT_TYPE.get(event.kind, STEWARD),
-            label=event.get_kind_display(),
+            label=_EVENT_BADGE.get(event.kind, event.get_kind_display()),
             text=_event_text(event, members.get(event.pk, []), page_party),
             who=event.actor_label,
             url=reverse("parties:history", args=[owner]),

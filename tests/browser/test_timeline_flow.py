@@ -15,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from consents.models import ConsentEvent, DataUsePurpose
+from consents.services.erasure import party_erase
 from consents.services.ledger import Actor, consent_set
 from parties.models import ContactPointEmail, Engagement, PartyEvent
 from parties.services.contact_points import contact_point_correct
@@ -22,7 +23,7 @@ from parties.services.merge import party_merge
 from parties.services.overrides import golden_override_set
 from parties.services.users import demo_users_ensure
 from tests.browser.helpers import sign_in
-from tests.factories import PartyFactory
+from tests.factories import PartyFactory, SourceRecordFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,6 +41,8 @@ def _grace():
     now = timezone.now().replace(second=0, microsecond=0)
     grace = PartyFactory(given_name="Grace", family_name="Hopper", display_name="Grace Hopper")
     twin = PartyFactory(given_name="Grace", family_name="Hoper", display_name="Grace Hoper")
+    names = {"given_name": "Grace", "family_name": "Hopper"}
+    SourceRecordFactory(party=grace, standardized={"kind": "individual", "attributes": names})
     email = ContactPointEmail.objects.create(
         party=grace, raw_value="grace@navy.mil", normalized="grace@navy.mil", is_primary=True
     )
@@ -117,3 +120,13 @@ def test_one_timeline_tells_the_customer_s_story_and_a_chip_narrows_it(page, tmp
     expect(page.locator("#timeline [data-testid=engagement]")).to_have_count(5)
     page.locator("#timeline").get_by_role("link", name="Ledger").first.click()
     expect(page).to_have_url(re.compile(rf"/consents/parties/{grace.pk}/$"))
+
+    # Erased on request: the timeline still tells what happened, and nothing of hers.
+    party_erase(party_id=grace.pk, actor=get_user_model().objects.get(username="admin"), reason="PRIV-42")
+    page.goto(grace.get_absolute_url())
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline).to_contain_text("Erased on request")
+    expect(timeline).to_contain_text("Email corrected")
+    for value in ("grace", "Grace", "Hopper", "navy", "preference centre", "PRIV-42"):
+        expect(timeline).not_to_contain_text(value)
+    _shot(page, tmp_path, "timeline-erased")

@@ -209,7 +209,8 @@ def test_an_erased_customer_s_timeline_shows_no_value_of_theirs(
     for value in ("Augusta", "Byron", "augusta", "William", "de-AT", "poetry", "Ada", "PRIV-9"):
         assert value not in text, value
     assert "Erased on request" in text and "Email corrected" in text and "Override: given name pinned" in text
-    assert "Preferences changed: Do not process, Do not profile" in text  # names, no values
+    assert "Preferences changed: Preferred language, Interests" in text  # names, no values
+    assert "Preferences changed: Do not process, Do not profile" in text  # the erasure's own
 
 
 def test_roles_see_only_the_entries_they_may(client, role_client, ada):
