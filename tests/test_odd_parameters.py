@@ -25,6 +25,7 @@ from c360.kernel.roles import ADMINISTRATOR
 from matching.models import MatchRun
 from parties import models as m
 from parties.services.merge import party_merge
+from parties.services.outbox import party_updated_event
 from tests.factories import PartyFactory, SourceRecordFactory
 from tests.matching.queue_helpers import suggestion_for
 from tests.parties.customers import customer_copies
@@ -98,6 +99,16 @@ class World:
             source=self.source, kind="parties", stored_name=stored, original_name="crawl.csv", user=user
         )
         self.segment = segment_create(name="Crawl segment", filters={}, user=user)
+        # a webhook subscriber with one delivery in its log (the merge above made no event for
+        # it: it came before the subscriber)
+        from c360.webhooks.models import Delivery
+        from c360.webhooks.services.dispatch import webhooks_dispatch
+        from c360.webhooks.services.subscribers import subscriber_create
+
+        self.subscriber = subscriber_create(name="Crawl hook", url="https://hooks.example.com/in", actor=user)
+        party_updated_event(party_id=self.party.pk, fields=["given_name"], actor=user)
+        webhooks_dispatch()
+        self.delivery = Delivery.objects.get(subscriber=self.subscriber)
         self.token, _ = api_token_create(name="crawl-client", role=ADMINISTRATOR)
 
     def path_ids(self, name: str) -> dict[str, object]:
@@ -121,12 +132,15 @@ class World:
             (("api:merge",), self.merge.pk),
             (("api:contact-point",), self.email.pk),
             (("parties:unmerge",), self.survivor.pk),
+            (("api:webhook-delivery",), self.delivery.pk),
+            (("webhooks:", "api:webhook"), self.subscriber.pk),
         ]
         for prefixes, pk in by_prefix:
             if name.startswith(prefixes):
                 ids["pk"] = pk
                 break
         ids["event_id"] = self.merge.pk
+        ids["subscriber_id"], ids["delivery_id"] = self.subscriber.pk, self.delivery.pk
         if name == "parties:import_template":
             ids["kind"] = "parties"
         return ids
@@ -260,6 +274,12 @@ class World:
                 }
             ],
             "api_tokens": [{"name": "crm-sync", "role": ADMINISTRATOR}],
+            "webhooks:create": [
+                {"name": "Crawl 2", "url": "https://two.example.com/in", "event_types": "party.updated"}
+            ],
+            "webhooks:edit": [
+                {"name": "Crawl hook", "url": "https://hooks.example.com/in", "event_types": "party.merged"}
+            ],
             "login": [{"username": "t-steward", "password": "wrong"}],
         }
         bodies["consents:segment_edit"] = bodies["consents:segment_create"]
@@ -311,6 +331,17 @@ class World:
                 )
             ],
             "api:party-erasure": [("post", {"request_reference": "PRIV-1", "confirm": self.party.pk})],
+            "api:webhook-list": [
+                (
+                    "post",
+                    {
+                        "name": "Crawl 3",
+                        "url": "https://three.example.com/in",
+                        "event_types": ["party.split"],
+                    },
+                )
+            ],
+            "api:webhook-detail": [("patch", {"name": "Crawl hook", "event_types": ["party.erased"]})],
         }.get(name, [])
 
 
