@@ -6,6 +6,7 @@ more: no capture source, no preference value."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -34,7 +35,7 @@ def _text(event: ConsentEvent, purposes: dict[str, str], erased: bool) -> str:
             previous, new = event.previous or {}, event.new or {}
             order = {name: n for n, name in enumerate(PREFERENCE_FIELDS)}  # jsonb keeps its own
             # A first entry (no earlier row) names the preferences it set, not every default.
-            unset = (False, "", [], None)
+            unset: tuple[Any, ...] = (False, "", [], None)
             changed = [
                 k for k in new if new.get(k) != previous.get(k) and (k in previous or new.get(k) not in unset)
             ]

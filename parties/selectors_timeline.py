@@ -99,7 +99,7 @@ def _event_counts(party_ids: Sequence[int]) -> Mapping[str, int]:
 
 
 # The badge of each kind of audit event: short (the history page names them in full).
-_EVENT_BADGE = {
+_EVENT_BADGE: dict[str, str] = {
     EventKind.MERGE: "Merge",
     EventKind.AUTO_MERGE: "Auto-merge",
     EventKind.UNMERGE: "Unmerge",
