@@ -88,6 +88,10 @@ def test_create_returns_the_secret_and_the_list_does_not(api):
         ({"url": "http:///in"}, "url", "with a host"),
         ({"url": "https://bob:pw@crm.example.com/in"}, "url", "no user name or password"),
         ({"url": "https://crm.example.com/in\tx"}, "url", "control characters"),
+        # regression: urlsplit raised ValueError on these (a 500), or a bad port was accepted
+        ({"url": "http://[::1/in"}, "url", "is not a valid URL (Invalid IPv6 URL)"),
+        ({"url": "https://crm.example.com:99999/in"}, "url", "is not a valid URL (Port out of range"),
+        ({"url": "https://crm.example.com:http/in"}, "url", "is not a valid URL (Port could not be cast"),
         ({"name": "crm SYNC"}, "name", "exists already"),
         ({"name": ""}, "name", "may not be blank"),
         (
@@ -97,7 +101,19 @@ def test_create_returns_the_secret_and_the_list_does_not(api):
         ),
         ({"event_types": "party.updated"}, "event_types", "Expected a list"),
     ],
-    ids=["ftp", "no-host", "credentials", "tab", "duplicate", "blank-name", "unknown-type", "not-a-list"],
+    ids=[
+        "ftp",
+        "no-host",
+        "credentials",
+        "tab",
+        "ipv6-unclosed",
+        "port-range",
+        "port-text",
+        "duplicate",
+        "blank-name",
+        "unknown-type",
+        "not-a-list",
+    ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_nothing_is_created(api, hook, body, field, says):
     before = SettingChange.objects.count()

@@ -121,6 +121,7 @@ def _field_error(page: str, field: str) -> str:
         ({"url": "https://bob:secret@crm.example.com/in"}, "url", "no user name or password"),
         ({"url": "https://crm.example.com/\x00in"}, "url", "Null characters are not allowed"),
         ({"url": "https://crm.example.com/a b"}, "url", "spaces and control characters"),
+        ({"url": "http://[::1/in"}, "url", "is not a valid URL (Invalid IPv6 URL)"),  # was a 500
         ({"url": ""}, "url", "required"),
         ({"name": ""}, "name", "required"),
         ({"name": "CRM SYNC"}, "name", "exists already"),
@@ -133,6 +134,7 @@ def _field_error(page: str, field: str) -> str:
         "credentials",
         "nul-url",
         "space",
+        "ipv6-unclosed",
         "no-url",
         "no-name",
         "duplicate",

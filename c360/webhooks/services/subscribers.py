@@ -33,11 +33,18 @@ def _clean(
         errors["name"] = problem
     elif Subscriber.objects.filter(name__iexact=name).exclude(pk=exclude_pk or 0).exists():
         errors["name"] = f"a subscriber named {name!r} exists already"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port out of range or not a number raises ValueError here)
+        malformed = ""
+    except ValueError as exc:  # "http://[::1/": an unclosed IPv6 address
+        parts, malformed = urlsplit(""), str(exc)
     if not url:
         errors["url"] = "a URL is required"
     elif len(url) > 500:
         errors["url"] = f"at most 500 characters (got {len(url)})"
+    elif malformed:
+        errors["url"] = f"{url[:80]!r} is not a valid URL ({malformed})"
     elif parts.scheme not in ("http", "https") or not parts.hostname:
         errors["url"] = f"{url[:80]!r} is not an http:// or https:// address with a host"
     elif parts.username or parts.password:
