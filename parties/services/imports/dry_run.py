@@ -155,6 +155,10 @@ def _claim(job_id: int) -> int | None:
     claimable = Q(dry_run_status=DryRunStatus.QUEUED)
     if import_job_dry_run_abandoned(job, now=now):
         claimable |= Q(dry_run_status=DryRunStatus.RUNNING, dry_run_attempts=job.dry_run_attempts)
+    elif job.dry_run_status != DryRunStatus.QUEUED:
+        # nothing to take, said without a write transaction: on SQLite a live preview holds the
+        # write lock, and a second copy of its task must not wait for it
+        return None
     with transaction.atomic(durable=True):
         if not ImportJob.objects.filter(Q(pk=job_id, status=ImportStatus.DRAFT) & claimable).update(
             dry_run_status=DryRunStatus.RUNNING,

@@ -354,7 +354,7 @@ def _near_duplicate_file() -> tuple[str, SourceRecord]:
     )
     columns = list(original.raw_payload)
     copy = {**original.raw_payload, "source_key": "NEW-1", "identifier_type": "", "identifier_value": ""}
-    stranger = {column: "" for column in columns} | {
+    stranger = dict.fromkeys(columns, "") | {
         "source_key": "NEW-2",
         "given_name": "Zebedee",
         "family_name": "Quixotic-Xylophone",
@@ -446,3 +446,49 @@ def test_an_erasure_takes_the_persons_values_out_of_preview_reports(run_import, 
     job.refresh_from_db()
     assert "zebulon" not in str(job.dry_run_report).lower()
     assert job.dry_run_report["rejections"][0]["line"] == 9 and job.dry_run_report["created"] == 3
+
+
+def test_a_preview_whose_worker_is_killed_leaves_nothing_and_is_taken_over(
+    role_groups, media, tmp_path, settings
+):
+    import os
+    import signal
+    import time
+
+    from parties.services.imports.dry_run import import_job_dry_run_abandoned, import_job_dry_run_progress
+    from tests.factories import SourceSystemFactory
+    from tests.workers import celery_worker
+
+    # given a 30,000-row draft previewed by a real worker process
+    settings.MEDIA_ROOT = media
+    os.environ["MEDIA_ROOT"] = str(media)
+    count = 30_000
+    rows = "".join(f"k{i:06d},Given{i},Family{i},person{i}@example.com,\n" for i in range(count))
+    job = _draft(SourceSystemFactory(name="Big CRM"), FIRST.splitlines()[0] + "\n" + rows, name="big.csv")
+    with celery_worker(tmp_path / "worker.log") as worker:
+        from parties.tasks import import_job_dry_run_task
+
+        import_job_dry_run_request(job=job, enqueue=False)
+        import_job_dry_run_task.delay(job.pk)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if import_job_dry_run_progress(job).get("rows_read", 0) >= 4000:
+                break
+            time.sleep(0.05)
+        # when the worker dies (SIGKILL) in the middle of the file
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    os.environ.pop("MEDIA_ROOT", None)
+
+    # then nothing was written, the preview is known abandoned, and is taken over to its end
+    job.refresh_from_db()
+    assert (
+        job.dry_run_status == DryRunStatus.RUNNING
+        and 0 < import_job_dry_run_progress(job)["rows_read"] < count
+    )
+    assert Party.objects.count() == 0 == SourceRecord.objects.count()
+    assert import_job_dry_run_abandoned(job)
+    done = import_job_dry_run(job_id=job.pk)
+    assert (done.dry_run_status, done.dry_run_report["created"], done.status) == ("succeeded", count, "draft")
+    assert Party.objects.count() == 0 == SourceRecord.objects.count()
