@@ -268,3 +268,32 @@ def test_a_paused_subscriber_keeps_getting_its_deliveries_and_sends_them_when_re
     subscriber_resume(subscriber_id=subscriber.pk)
     assert deliveries_send(subscriber_id=subscriber.pk).delivered == 3
     assert len(receiver.received) == 3
+
+
+def test_a_receiver_answering_with_an_endless_body_does_not_hold_the_worker():
+    """The answer's body is never read: a receiver announcing a gigabyte and sending it slowly
+    costs the worker nothing (it used to download whatever the receiver sent)."""
+    import socket
+    import threading
+    import time
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def serve():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n" + b"x" * 1_000_000)
+        time.sleep(20)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    subscriber = subscriber_create(name="Endless", url=f"http://127.0.0.1:{port}/hooks")
+    _updated(PartyFactory().pk, 1)
+    webhooks_dispatch()
+
+    started = time.monotonic()
+    result = deliveries_send(subscriber_id=subscriber.pk)
+
+    assert result.delivered == 1 and time.monotonic() - started < 5
+    server.close()

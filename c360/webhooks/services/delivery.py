@@ -102,7 +102,10 @@ def _post(session: requests.Session, subscriber: Subscriber, delivery: Delivery,
         _setting("C360_WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3),
         _setting("C360_WEBHOOK_TIMEOUT_SECONDS", 10),
     )
-    return session.post(subscriber.url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    # stream: the answer's body is never read (a receiver cannot make the worker download gigabytes)
+    return session.post(
+        subscriber.url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+    )
 
 
 def _window_start(delivery: Delivery, subscriber: Subscriber) -> datetime:
