@@ -207,8 +207,9 @@ class Timeline:
 
 
 def timeline_sources_for(user) -> list[TimelineSource]:
-    """The parties app's own sources, then those other apps registered, that ``user`` may see."""
-    return [source for source in (TOUCH_POINTS, AUDIT_TRAIL, *timeline_sources()) if source.visible(user)]
+    """The sources ``user`` may see: touch points, those other apps registered (the consent
+    ledger), the audit trail — the order of their chips."""
+    return [source for source in (TOUCH_POINTS, *timeline_sources(), AUDIT_TRAIL) if source.visible(user)]
 
 
 def timeline_types_parse(values: list[str], sources: Sequence[TimelineSource]) -> tuple[list[str], list[str]]:
