@@ -382,3 +382,25 @@ class DataQualityIssueAdmin(admin.ModelAdmin):
     raw_id_fields = ["source_record", "job"]
     list_select_related = ["source_record"]
     show_full_result_count = False
+
+
+@admin.register(m.ChangeEvent)
+class ChangeEventAdmin(ReadOnlyAdmin):
+    """The outbox: read here, written only by the services (parties/services/outbox.py)."""
+
+    list_display = ["sequence", "type", "party_id", "actor", "occurred_at"]
+    list_filter = ["type"]
+    search_fields = ["=party_id", "=sequence"]
+    ordering = ["-id"]
+    show_full_result_count = False
+
+
+@admin.register(m.ChangeEventParty)
+class ChangeEventPartyAdmin(ReadOnlyAdmin):
+    list_display = ["event", "party_id"]
+    search_fields = ["=party_id"]
+
+
+@admin.register(m.ChangeEventSequence)
+class ChangeEventSequenceAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "last"]
