@@ -10,6 +10,7 @@ automatically; in any other cluster, queued for review; in none, left alone.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,12 +55,25 @@ def import_preview_assess(party_ids: Sequence[int]) -> dict[str, Any]:
         }
     settings = MatchSettings.current()
     ids = sorted(set(party_ids))
+    seconds: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        seconds[phase], clock = round(now - clock, 2), now
+
     with fewer_gc_passes():
         matcher = _matcher(model.pk)
         block_keys_write(matcher, ids)
+        lap("fingerprinting")
         blocks_prepare(full=False, party_ids=ids)
         population_set(matcher)
-        clusters = clusters_of(matcher, _scores(matcher, ids), settings.review_threshold)
+        lap("blocks")
+        scores = _scores(matcher, ids)
+        lap("scoring")
+        clusters = clusters_of(matcher, scores, settings.review_threshold)
+        lap("clustering")
     new = set(ids)
     auto = review = 0
     for members, member_scores in clusters:
@@ -81,4 +95,5 @@ def import_preview_assess(party_ids: Sequence[int]) -> dict[str, Any]:
         "review_threshold": settings.review_threshold,
         "auto_merge_threshold": settings.auto_merge_threshold,
         "model": model.pk,
+        "seconds": seconds,
     }
