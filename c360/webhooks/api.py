@@ -98,9 +98,11 @@ class DeliveryOut(serializers.ModelSerializer):
 
 
 class NewestFirst(IdCursorPagination):
-    """The log newest first, by id: stable pages while deliveries are added and updated."""
+    """The log newest first, by event id (unique in one subscriber's log): stable pages while
+    deliveries are added and updated, read from the log's indexes of (subscriber, sequence) and
+    (subscriber, status, sequence) — by the row's id, a status filter read 300,000 rows' worth."""
 
-    ordering = "-pk"
+    ordering = "-sequence"
 
 
 class SubscriberViewSet(
