@@ -297,3 +297,32 @@ def test_a_receiver_answering_with_an_endless_body_does_not_hold_the_worker():
 
     assert result.delivered == 1 and time.monotonic() - started < 5
     server.close()
+
+
+def test_a_name_taken_between_the_check_and_the_save_is_a_refusal_on_the_name_not_a_500(monkeypatch):
+    """Two administrators registering one name at once: the unique index decides, and the
+    second is told on the name field (it was an IntegrityError)."""
+    from django.core.exceptions import ValidationError
+
+    from c360.webhooks.services import subscribers
+
+    Subscriber.objects.create(name="CRM", url="http://127.0.0.1:9/a", secret="whsec_x")
+    monkeypatch.setattr(subscribers.Subscriber.objects, "filter", _no_duplicate_seen(subscribers))
+
+    with pytest.raises(ValidationError) as refused:
+        subscribers.subscriber_create(name="CRM", url="http://127.0.0.1:9/b")
+
+    assert "exists already" in refused.value.message_dict["name"][0]
+    assert Subscriber.objects.count() == 1
+
+
+def _no_duplicate_seen(subscribers):
+    """The check before the save sees no subscriber of that name (the other one commits after it)."""
+    real = subscribers.Subscriber.objects.filter
+
+    def filtered(*args, **kwargs):
+        if "name__iexact" in kwargs:
+            return subscribers.Subscriber.objects.none()
+        return real(*args, **kwargs)
+
+    return filtered

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from c360.kernel.params import text_problem
@@ -80,7 +80,13 @@ def subscriber_create(*, name: str, url: str, event_types: Sequence[str] = (), a
     from parties.models import ChangeEventSequence
 
     last = ChangeEventSequence.objects.filter(pk=1).values_list("last", flat=True).first() or 0
-    subscriber = Subscriber.objects.create(**values, secret=secret_generate(), cursor=last, created_by=actor)
+    try:
+        with transaction.atomic():  # two people registering one name at once: the second is told
+            subscriber = Subscriber.objects.create(
+                **values, secret=secret_generate(), cursor=last, created_by=actor
+            )
+    except IntegrityError:
+        raise ValidationError({"name": f"a subscriber named {values['name']!r} exists already"}) from None
     setting_changes_record(
         setting=SETTING, before={}, after=_shown(subscriber), user=actor, object_id=subscriber.pk
     )
@@ -96,7 +102,11 @@ def subscriber_update(
     values = _clean(name=name, url=url, event_types=event_types, exclude_pk=subscriber.pk)
     for field, value in values.items():
         setattr(subscriber, field, value)
-    subscriber.save()
+    try:
+        with transaction.atomic():
+            subscriber.save()
+    except IntegrityError:
+        raise ValidationError({"name": f"a subscriber named {values['name']!r} exists already"}) from None
     setting_changes_record(
         setting=SETTING, before=before, after=_shown(subscriber), user=actor, object_id=subscriber.pk
     )
