@@ -191,6 +191,7 @@ def main() -> None:
 
     django.setup()
     from django.contrib.auth import get_user_model
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
@@ -199,6 +200,7 @@ def main() -> None:
     from matching.models import BlockKey, MatcherModel
     from parties.models import Party, SourceSystem
 
+    call_command("migrate", verbosity=0)  # a database seeded by an older version of the code
     if args.prepare:
         _prepare(args)
         return
