@@ -177,7 +177,11 @@ def delivery_redeliver(*, delivery_id: int, actor=None) -> Delivery:
     delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
     now = timezone.now()
     delivery.status, delivery.next_attempt_at, delivery.created_at = DeliveryStatus.PENDING, now, now
-    delivery.save(update_fields=["status", "next_attempt_at", "created_at"])
+    # the log shows the new try, not the last one's answer (attempts keep counting)
+    delivery.delivered_at, delivery.response_code, delivery.error = None, None, ""
+    delivery.save(
+        update_fields=["status", "next_attempt_at", "created_at", "delivered_at", "response_code", "error"]
+    )
     Subscriber.objects.filter(pk=delivery.subscriber_id).update(resume_at=None)
     _dispatch_after_commit()
     return delivery
