@@ -132,7 +132,7 @@ def _existing_candidates(count: int, rng: random.Random) -> list[dict]:
     while len(picked) < count and tries < count * 20:
         tries += 1
         ids = [rng.randrange(1, top + 1) for _ in range(200)]
-        for raw in SourceRecord.objects.filter(pk__in=ids).values_list("raw_payload", flat=True):
+        for raw, party_id in SourceRecord.objects.filter(pk__in=ids).values_list("raw_payload", "party_id"):
             if len(picked) >= count:
                 break
             if not (raw.get("given_name") and raw.get("family_name")):
@@ -158,7 +158,7 @@ def _existing_candidates(count: int, rng: random.Random) -> list[dict]:
             candidate[field] = _typo(candidate[field], rng)
             if "email" in candidate:
                 candidate["email"] = candidate["email"].upper()
-            picked.append(candidate)
+            picked.append({**candidate, "_party": party_id})
     return picked
 
 
@@ -242,8 +242,11 @@ def main() -> None:
     times: dict[str, list[float]] = {"existing": [], "new": []}
     bands: dict[str, dict[str, int]] = {"existing": {}, "new": {}}
     candidates_scored: list[int] = []
+    found_original = 0
     for kind, body in candidates:
+        original = body.pop("_party", None)
         elapsed, result = post(client, body, 200)
+        found_original += original in {m["party_id"] for m in result["matches"]}
         times[kind].append(elapsed)
         top = result["matches"][0]["band"] if result["matches"] else "none"
         bands[kind][top] = bands[kind].get(top, 0) + 1
@@ -256,6 +259,9 @@ def main() -> None:
     ]
     print(f"{'p99, all':<50}: {percentile(every, 0.99):7.1f} ms")
     print(f"best match's band: existing {bands['existing']}, new {bands['new']}")
+    print(
+        f"the re-entered customer's own party among the matches: {found_original} of {len(times['existing'])}"
+    )
     print(
         f"parties scored per request: p50 {percentile(candidates_scored, 0.5):.0f}, "
         f"max {max(candidates_scored)}"
@@ -270,6 +276,7 @@ def main() -> None:
         "existing_p95_ms": round(percentile(times["existing"], 0.95), 1),
         "new_p95_ms": round(percentile(times["new"], 0.95), 1),
         "bands": bands,
+        "found_original": found_original,
         "lines": lines,
     }
     if args.create:
