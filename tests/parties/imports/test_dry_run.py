@@ -492,3 +492,45 @@ def test_a_preview_whose_worker_is_killed_leaves_nothing_and_is_taken_over(
     done = import_job_dry_run(job_id=job.pk)
     assert (done.dry_run_status, done.dry_run_report["created"], done.status) == ("succeeded", count, "draft")
     assert Party.objects.count() == 0 == SourceRecord.objects.count()
+
+
+@pytest.mark.django_db
+def test_marketing_previews_a_consent_list_and_the_import_then_does_the_same(
+    role_client, media, django_capture_on_commit_callbacks
+):
+    from consents.models import ConsentEvent, ContactPointTypeConsent
+    from parties.models import ContactPointEmail
+    from tests.consents.test_consent_import import FILE
+    from tests.factories import PartyFactory, SourceRecordFactory, SourceSystemFactory
+
+    crm = SourceSystemFactory(name="CRM", default_region="DE", date_order="YMD")
+    SourceRecordFactory(source_system=crm, source_key="CRM-1")
+    ann = PartyFactory()
+    ContactPointEmail.objects.create(party=ann, raw_value="ann@example.com", normalized="ann@example.com")
+    stored = import_file_store(stream=io.BytesIO(FILE.encode()), original_name="consents.csv")
+    job = import_job_create(source=crm, kind="consents", stored_name=stored, original_name="consents.csv")
+
+    # marketing may preview the consent lists it may import
+    client = role_client("marketing")
+    before = _table_counts()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert client.post(reverse("api:import-dry-run", args=[job.pk])).status_code == 202
+    done = import_job_dry_run(job_id=job.pk)
+    report = done.dry_run_report
+    assert done.dry_run_status == DryRunStatus.SUCCEEDED
+    assert _table_counts() == before
+    assert ConsentEvent.objects.count() == 0 == ContactPointTypeConsent.objects.count()
+
+    import_job_start(job=done, enqueue=False)
+    real = import_job_run(job_id=job.pk)
+    assert (report["created"], report["updated"], report["unchanged"], report["rejected"]) == (
+        real.rows_created,
+        real.rows_updated,
+        real.rows_unchanged,
+        real.rows_rejected,
+    )
+    assert real.rows_rejected == 5 and ConsentEvent.objects.count() > 0  # no customer has the mobile
+    assert report["rejections"] == [
+        {"line": r.line, "column": r.column, "value": r.value, "reason": r.reason}
+        for r in real.rejections.order_by("line", "id")
+    ]
