@@ -134,7 +134,8 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
     if not _lease_take(subscriber_id, owner):
         result.leased = False
         return result
-    started = time.monotonic()
+    started = renewed = time.monotonic()
+    lease_seconds = _setting("C360_WEBHOOK_LEASE_SECONDS", 60)
     session = requests.Session()
     marks: list[tuple[int, dict]] = []
     try:
@@ -156,6 +157,7 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
             if not _lease_take(subscriber_id, owner):  # renewed; lost: another worker took over
                 result.leased = False
                 return result
+            renewed = time.monotonic()
             now = timezone.now()
             page = list(
                 Delivery.objects.filter(
@@ -197,6 +199,16 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
                 if delivery.party_id in blocked or not waiting or waiting[0] != delivery.sequence:
                     result.skipped += 1
                     continue
+                # a page of slow answers outlasts the lease: renew it as we go, or another
+                # worker takes the subscriber over and sends the same events at once
+                if time.monotonic() - renewed > lease_seconds / 3:
+                    if time.monotonic() - started > budget_seconds:
+                        result.more = True
+                        return result
+                    if not _lease_take(subscriber_id, owner):
+                        result.leased = False
+                        return result
+                    renewed = time.monotonic()
                 ok, reached = _attempt(
                     session,
                     subscriber,
