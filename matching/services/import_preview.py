@@ -43,8 +43,9 @@ def _scores(matcher, ids: list[int]) -> np.ndarray:
 
 def import_preview_assess(party_ids: Sequence[int]) -> dict[str, Any]:
     """``assessed``, and ``auto_merge``, ``review``, ``alone`` (how many of ``party_ids``) or
-    ``reason``. Writes block keys and stored records for ``party_ids``: only inside a
-    transaction that is rolled back (``parties.extensions.import_preview_assess``)."""
+    ``reason``. ``party_ids`` are parties created inside the caller's transaction; their block
+    keys and stored records are written there, so only inside a transaction that is rolled
+    back (``parties.extensions.import_preview_assess``)."""
     model = MatcherModel.objects.filter(is_active=True).first()
     if model is None:
         return {"assessed": False, "reason": "no trained matcher model yet: train the matcher first"}
@@ -65,7 +66,8 @@ def import_preview_assess(party_ids: Sequence[int]) -> dict[str, Any]:
 
     with fewer_gc_passes():
         matcher = _matcher(model.pk)
-        block_keys_write(matcher, ids)
+        # fresh: parties created in this very transaction have no keys or records to replace
+        block_keys_write(matcher, ids, fresh=True)
         lap("fingerprinting")
         blocks_prepare(full=False, party_ids=ids)
         population_set(matcher)
