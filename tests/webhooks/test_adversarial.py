@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from c360.webhooks.models import Delivery
 from c360.webhooks.services.delivery import deliveries_send
 from c360.webhooks.services.dispatch import webhooks_dispatch
 from c360.webhooks.services.subscribers import subscriber_create
+from parties.models import ChangeEvent
 from parties.services import outbox
+from parties.services.bulk_writer import rows_insert
 from tests.factories import PartyFactory
 
 
@@ -52,3 +58,33 @@ def test_a_slow_receiver_does_not_let_a_second_worker_deliver_while_the_first_is
     ids = [e["id"] for e in receiver.events()]
     assert second.leased is False
     assert len(ids) == 10 and len(set(ids)) == 10
+
+
+@pytest.mark.django_db
+def test_a_party_held_back_by_a_retry_does_not_make_each_page_read_its_whole_backlog(receiver):
+    """Regression: each page of 200 asked for every pending delivery of its parties up to the
+    page's end, so a party whose first event waits for a retry, with thousands of events
+    behind it, was read again and again (20,000 behind one: 3.6 s a pass, 40,000: ~14 s,
+    quadratic; past the 50 s budget the events of other parties behind it were never
+    reached). Now its later events are skipped once it is known to be held."""
+    # Given one party's first event waiting for its retry and 2,000 more of it behind, then
+    # one event of another party
+    subscriber = subscriber_create(name="Backlog", url=receiver.url)
+    now = timezone.now()
+    held, other = PartyFactory().pk, PartyFactory().pk
+    rows = [{"type": "party.updated", "party_id": held, "occurred_at": now, "actor": "t", "data": {}}] * 2001
+    rows_insert(ChangeEvent, [*rows, {**rows[0], "party_id": other}], now=now)
+    webhooks_dispatch()
+    first = Delivery.objects.filter(subscriber=subscriber).order_by("sequence").first()
+    Delivery.objects.filter(pk=first.pk).update(next_attempt_at=now + timedelta(hours=1), attempts=1)
+
+    # When a worker sends
+    with CaptureQueriesContext(connection) as queries:
+        result = deliveries_send(subscriber_id=subscriber.pk)
+
+    # Then the other party's event went, the held party's waited, and the held party's
+    # pending deliveries were looked up once in the pass, not once for each of its 11 pages
+    assert [e["party_id"] for e in receiver.events()] == [other]
+    assert (result.delivered, result.skipped) == (1, 2000)
+    party_lookups = [q for q in queries if '"party_id" IN' in q["sql"] and "DISTINCT" not in q["sql"]]
+    assert len(party_lookups) <= 2
