@@ -18,6 +18,7 @@ solo pool, with its beat) to a real local HTTP receiver.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import platform
@@ -74,16 +75,29 @@ class Receiver:
         self.server.server_close()
 
 
+STARTED: list[subprocess.Popen] = []
+
+
+@atexit.register
+def _workers_stop() -> None:
+    """A failed run must not leave a worker (and its beat) behind."""
+    for process in STARTED:
+        if process.poll() is None:
+            process.kill()
+
+
 def worker_start(log: Path, extra_env: dict[str, str]) -> subprocess.Popen:
     schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
     env = {**os.environ, **extra_env}
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "c360", "worker", "-B", "--schedule", str(schedule),
          "--pool=solo", "--concurrency=1", "--queues", QUEUE, "--loglevel=WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat",
          "--hostname", f"bench-{uuid.uuid4().hex[:6]}@%h"],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
+    STARTED.append(process)
+    return process
 
 
 def worker_stop(process: subprocess.Popen) -> None:
