@@ -22,6 +22,7 @@ import atexit
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,7 +84,7 @@ def _workers_stop() -> None:
     """A failed run must not leave a worker (and its beat) behind."""
     for process in STARTED:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # the worker and its beat
 
 
 def worker_start(log: Path, extra_env: dict[str, str]) -> subprocess.Popen:
@@ -94,18 +95,18 @@ def worker_start(log: Path, extra_env: dict[str, str]) -> subprocess.Popen:
          "--pool=solo", "--concurrency=1", "--queues", QUEUE, "--loglevel=WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat",
          "--hostname", f"bench-{uuid.uuid4().hex[:6]}@%h"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     STARTED.append(process)
     return process
 
 
 def worker_stop(process: subprocess.Popen) -> None:
-    process.terminate()
+    os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for(condition, seconds: float, what: str) -> float:
