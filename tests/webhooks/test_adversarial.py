@@ -12,14 +12,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from c360.webhooks.models import Delivery
+from c360.webhooks.models import Delivery, DeliveryStatus, Subscriber
 from c360.webhooks.services.delivery import deliveries_send
 from c360.webhooks.services.dispatch import webhooks_dispatch
-from c360.webhooks.services.subscribers import subscriber_create
+from c360.webhooks.services.signing import SIGNATURE_HEADER, signature_verify
+from c360.webhooks.services.subscribers import (
+    subscriber_create,
+    subscriber_pause,
+    subscriber_secret_rotate,
+    subscriber_update,
+)
 from parties.models import ChangeEvent
 from parties.services import outbox
 from parties.services.bulk_writer import rows_insert
 from tests.factories import PartyFactory
+from tests.webhooks.receiver import Receiver
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +95,71 @@ def test_a_party_held_back_by_a_retry_does_not_make_each_page_read_its_whole_bac
     assert (result.delivered, result.skipped) == (1, 2000)
     party_lookups = [q for q in queries if '"party_id" IN' in q["sql"] and "DISTINCT" not in q["sql"]]
     assert len(party_lookups) <= 2
+
+
+def _send_in_thread(subscriber_id: int) -> threading.Thread:
+    def run():
+        try:
+            deliveries_send(subscriber_id=subscriber_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pausing_a_subscriber_stops_a_worker_that_is_sending_to_it(receiver):
+    """Regression: a worker read the subscriber once at the start of its run and went on
+    sending for the rest of it (up to 50 s) after the subscriber was paused."""
+    receiver.answer = lambda r: (200, 0.2)
+    subscriber = subscriber_create(name="Pause me", url=receiver.url)
+    for _ in range(20):
+        outbox.party_updated_event(party_id=PartyFactory().pk, fields=["given_name"], actor=None)
+    webhooks_dispatch()
+
+    thread = _send_in_thread(subscriber.pk)
+    _wait_for(lambda: len(receiver.received) >= 1)
+    subscriber_pause(subscriber_id=subscriber.pk)
+    paused_with = len(receiver.received)
+    thread.join(timeout=30)
+
+    assert len(receiver.received) <= paused_with + 6  # within about a second of the pause
+    assert Delivery.objects.filter(subscriber=subscriber, status=DeliveryStatus.PENDING).count() >= 13
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_url_and_secret_take_effect_for_a_worker_that_is_sending(receiver):
+    """Regression: an administrator who moved a subscriber to a new URL (say, the old one was
+    wrong) saw the running worker keep sending events to the old one for the rest of its run,
+    signed with the secret it had read at the start."""
+    receiver.answer = lambda r: (200, 0.2)
+    moved = Receiver().start()
+    try:
+        subscriber = subscriber_create(name="Moving", url=receiver.url)
+        for _ in range(20):
+            outbox.party_updated_event(party_id=PartyFactory().pk, fields=["given_name"], actor=None)
+        webhooks_dispatch()
+
+        thread = _send_in_thread(subscriber.pk)
+        _wait_for(lambda: len(receiver.received) >= 1)
+        subscriber_update(subscriber_id=subscriber.pk, name="Moving", url=moved.url)
+        subscriber_secret_rotate(subscriber_id=subscriber.pk)
+        at_move = len(receiver.received)
+        thread.join(timeout=30)
+
+        secret = Subscriber.objects.get(pk=subscriber.pk).secret
+        assert len(receiver.received) <= at_move + 6
+        assert len(receiver.received) + len(moved.received) == 20
+        late = moved.received[-1]
+        assert signature_verify(secret=secret, body=late.body, header=late.headers[SIGNATURE_HEADER])
+    finally:
+        moved.stop()

@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 PAGE = 200
 MARK_BATCH = 50  # attempts written to the log per transaction
+CHECK_SECONDS = 1.0  # a running worker looks at its subscriber (lease, pause, URL) this often
 DOWN_AFTER = 3  # attempts in a row that could not reach the receiver: it is down, rest
 
 
@@ -134,8 +135,8 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
     if not _lease_take(subscriber_id, owner):
         result.leased = False
         return result
-    started = renewed = time.monotonic()
-    lease_seconds = _setting("C360_WEBHOOK_LEASE_SECONDS", 60)
+    started = checked = time.monotonic()
+    check_every = min(CHECK_SECONDS, _setting("C360_WEBHOOK_LEASE_SECONDS", 60) / 3)
     session = requests.Session()
     marks: list[tuple[int, dict]] = []
     try:
@@ -161,7 +162,9 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
             if not _lease_take(subscriber_id, owner):  # renewed; lost: another worker took over
                 result.leased = False
                 return result
-            renewed = time.monotonic()
+            checked = time.monotonic()
+            if not _subscriber_refresh(subscriber):
+                return result
             now = timezone.now()
             page = list(
                 Delivery.objects.filter(
@@ -208,16 +211,19 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
                     held.add(delivery.party_id)  # an earlier one waits: so do all its later ones
                     result.skipped += 1
                     continue
-                # a page of slow answers outlasts the lease: renew it as we go, or another
-                # worker takes the subscriber over and sends the same events at once
-                if time.monotonic() - renewed > lease_seconds / 3:
+                # a page of slow answers outlasts the lease: renew it as we go (or another
+                # worker takes the subscriber over and sends the same events at once), and
+                # heed a pause, a new URL or secret, a deletion within a second, not a run
+                if time.monotonic() - checked > check_every:
                     if time.monotonic() - started > budget_seconds:
                         result.more = True
                         return result
                     if not _lease_take(subscriber_id, owner):
                         result.leased = False
                         return result
-                    renewed = time.monotonic()
+                    checked = time.monotonic()
+                    if not _subscriber_refresh(subscriber):
+                        return result
                 ok, reached = _attempt(
                     session,
                     subscriber,
@@ -247,6 +253,15 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
         _marks_write(marks)
         session.close()
         _lease_release(subscriber_id, owner)
+
+
+def _subscriber_refresh(subscriber: Subscriber) -> bool:
+    """Its URL and secret as they are now; False when it was paused or deleted meanwhile."""
+    fresh = Subscriber.objects.filter(pk=subscriber.pk).values_list("status", "url", "secret").first()
+    if fresh is None or fresh[0] != SubscriberStatus.ACTIVE:
+        return False
+    subscriber.status, subscriber.url, subscriber.secret = fresh
+    return True
 
 
 def _marks_write(marks: list[tuple[int, dict]]) -> None:
