@@ -163,3 +163,44 @@ def test_a_new_url_and_secret_take_effect_for_a_worker_that_is_sending(receiver)
         assert signature_verify(secret=secret, body=late.body, header=late.headers[SIGNATURE_HEADER])
     finally:
         moved.stop()
+
+
+@pytest.mark.django_db
+def test_a_receiver_dripping_its_answer_byte_by_byte_is_cut_off_at_the_timeout():
+    """Regression: the timeout applied to each read, not to the answer, so a receiver sending
+    one byte of its headers every half second held the worker (and, past the lease, let a
+    second worker in) for as long as it liked."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        try:
+            for byte in b"HTTP/1.1 200 OK\r\nX-Drip: " + b"x" * 60:
+                if stop.is_set():
+                    break
+                conn.sendall(bytes([byte]))
+                time.sleep(0.5)
+        except OSError:
+            pass
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    subscriber = subscriber_create(name="Drip", url=f"http://127.0.0.1:{port}/hooks")
+    outbox.party_updated_event(party_id=PartyFactory().pk, fields=["given_name"], actor=None)
+    webhooks_dispatch()
+
+    started = time.monotonic()
+    result = deliveries_send(subscriber_id=subscriber.pk)
+    took = time.monotonic() - started
+    stop.set()
+    server.close()
+
+    # connect (1 s) + answer (2 s) at most, not the 40 s the drip would take
+    assert took < 6
+    assert result.delivered == 0 and result.failed == 1
+    assert "timed out" in Delivery.objects.get(subscriber=subscriber).error

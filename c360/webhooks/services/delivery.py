@@ -15,15 +15,18 @@ retry window (24 hours by default) is dead: it stays in the log, and "redeliver"
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -90,7 +93,110 @@ def _body(delivery: Delivery, others: list[int]) -> bytes:
     return json.dumps(change_event_document(delivery.event, others), separators=(",", ":")).encode()
 
 
-def _post(session: requests.Session, subscriber: Subscriber, delivery: Delivery, body: bytes):
+_watch = threading.local()  # the connection of the POST this thread is making
+
+
+def _watched(pool_class: Any) -> Any:
+    """A connection pool that tells ``_post`` which connection carries its request."""
+
+    class Watched(pool_class):
+        def _get_conn(self, timeout=None):
+            conn = super()._get_conn(timeout)
+            holder = getattr(_watch, "holder", None)
+            if holder is not None:
+                holder["conn"] = conn
+            return conn
+
+    return Watched
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    for prefix in ("http://", "https://"):
+        manager = session.get_adapter(prefix).poolmanager  # type: ignore[attr-defined]
+        manager.pool_classes_by_scheme = {
+            scheme: _watched(cls) for scheme, cls in manager.pool_classes_by_scheme.items()
+        }
+    return session
+
+
+class _AnswerTooSlow(requests.Timeout):
+    """No complete answer (status and headers) within the timeout."""
+
+
+class _Watchdog:
+    """One thread per sending run that cuts the connection of a POST whose answer (status and
+    headers) has not all come by its deadline: ``requests``' read timeout is per read, so a
+    receiver dripping a byte at a time would otherwise hold the worker as long as it liked."""
+
+    TICK = 0.25
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: tuple[float, dict] | None = None
+        self._closed = threading.Event()
+        threading.Thread(target=self._run, name="webhook-watchdog", daemon=True).start()
+
+    def arm(self, seconds: float, holder: dict) -> None:
+        with self._lock:
+            self._armed = (time.monotonic() + seconds, holder)
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._armed = None
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def _run(self) -> None:
+        while not self._closed.wait(self.TICK):
+            with self._lock:
+                if self._armed is None or time.monotonic() < self._armed[0]:
+                    continue
+                holder = self._armed[1]
+                self._armed = None
+                sock = getattr(holder.get("conn"), "sock", None)
+                if sock is not None:
+                    holder["fired"] = True
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _post(
+    session: requests.Session,
+    watchdog: _Watchdog,
+    subscriber: Subscriber,
+    delivery: Delivery,
+    body: bytes,
+):
+    """The POST, cut off by the watchdog when its answer has not all come within the connect
+    and read timeouts together."""
+    connect, read = (
+        _setting("C360_WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3),
+        _setting("C360_WEBHOOK_TIMEOUT_SECONDS", 10),
+    )
+    holder: dict = {}
+    _watch.holder = holder
+    watchdog.arm(connect + read, holder)
+    try:
+        return _post_now(session, subscriber, delivery, body, timeout=(connect, read))
+    except requests.RequestException as exc:
+        if holder.get("fired"):
+            raise _AnswerTooSlow(f"no complete answer within {connect + read:g} s") from exc
+        raise
+    finally:
+        watchdog.disarm()
+        _watch.holder = None
+
+
+def _post_now(
+    session: requests.Session,
+    subscriber: Subscriber,
+    delivery: Delivery,
+    body: bytes,
+    *,
+    timeout: tuple[float, float],
+):
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "C360-Steward-Webhooks/1",
@@ -99,10 +205,6 @@ def _post(session: requests.Session, subscriber: Subscriber, delivery: Delivery,
         "C360-Delivery-Attempt": str(delivery.attempts + 1),
         SIGNATURE_HEADER: signature_header(secret=subscriber.secret, body=body),
     }
-    timeout = (
-        _setting("C360_WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3),
-        _setting("C360_WEBHOOK_TIMEOUT_SECONDS", 10),
-    )
     # stream: the answer's body is never read (a receiver cannot make the worker download gigabytes)
     return session.post(
         subscriber.url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
@@ -137,7 +239,8 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
         return result
     started = checked = time.monotonic()
     check_every = min(CHECK_SECONDS, _setting("C360_WEBHOOK_LEASE_SECONDS", 60) / 3)
-    session = requests.Session()
+    session = _session()
+    watchdog = _Watchdog()
     marks: list[tuple[int, dict]] = []
     try:
         subscriber = Subscriber.objects.get(pk=subscriber_id)
@@ -225,7 +328,7 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
                     if not _subscriber_refresh(subscriber):
                         return result
                 ok, reached = _attempt(
-                    session,
+                    (session, watchdog),
                     subscriber,
                     delivery,
                     _body(delivery, others.get(delivery.event_id, [])),
@@ -252,6 +355,7 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
     finally:
         _marks_write(marks)
         session.close()
+        watchdog.close()
         _lease_release(subscriber_id, owner)
 
 
@@ -276,7 +380,7 @@ def _marks_write(marks: list[tuple[int, dict]]) -> None:
 
 
 def _attempt(
-    session,
+    sender: tuple[requests.Session, _Watchdog],
     subscriber: Subscriber,
     delivery: Delivery,
     body: bytes,
@@ -289,7 +393,7 @@ def _attempt(
     code: int | None = None
     error = ""
     try:
-        response = _post(session, subscriber, delivery, body)
+        response = _post(*sender, subscriber, delivery, body)
         code = response.status_code
         response.close()
         if not 200 <= code < 300:
