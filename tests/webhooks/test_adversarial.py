@@ -204,3 +204,20 @@ def test_a_receiver_dripping_its_answer_byte_by_byte_is_cut_off_at_the_timeout()
     assert took < 6
     assert result.delivered == 0 and result.failed == 1
     assert "timed out" in Delivery.objects.get(subscriber=subscriber).error
+
+
+@pytest.mark.django_db
+def test_a_subscriber_deleted_while_the_dispatcher_runs_does_not_stop_the_others(receiver):
+    """Regression: the dispatcher listed the subscribers, then locked each for its fan-out;
+    one deleted in between raised DoesNotExist and the run ended there (the subscribers after
+    it got nothing until the next beat)."""
+    from c360.webhooks.services.dispatch import deliveries_fan_out
+    from c360.webhooks.services.subscribers import subscriber_delete
+
+    gone = subscriber_create(name="Gone", url=receiver.url)
+    outbox.party_updated_event(party_id=PartyFactory().pk, fields=["given_name"], actor=None)
+    outbox.change_events_sequence()
+    subscriber_delete(subscriber_id=gone.pk)
+
+    assert deliveries_fan_out(subscriber_id=gone.pk) == 0
+    assert not Delivery.objects.filter(subscriber_id=gone.pk).exists()

@@ -41,7 +41,9 @@ def deliveries_fan_out(*, subscriber_id: int, batch: int = FAN_OUT_BATCH) -> int
     made = 0
     while True:
         with transaction.atomic():
-            subscriber = Subscriber.objects.select_for_update().get(pk=subscriber_id)
+            subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+            if subscriber is None:  # deleted since the dispatcher listed it
+                return made
             events = list(
                 ChangeEvent.objects.filter(sequence__gt=subscriber.cursor)
                 .order_by("sequence")
