@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -221,3 +221,52 @@ def test_a_subscriber_deleted_while_the_dispatcher_runs_does_not_stop_the_others
 
     assert deliveries_fan_out(subscriber_id=gone.pk) == 0
     assert not Delivery.objects.filter(subscriber_id=gone.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent dispatchers need PostgreSQL")
+def test_two_dispatchers_racing_writers_give_each_event_one_delivery(receiver):
+    # Given a subscriber, writers committing events, and two dispatchers running meanwhile
+    subscriber = subscriber_create(name="Twice", url=receiver.url)
+    parties = [PartyFactory().pk for _ in range(3)]
+    done = threading.Event()
+    errors: list[Exception] = []
+
+    def write(party_id: int) -> None:
+        try:
+            for i in range(60):
+                with transaction.atomic():
+                    outbox.party_updated_event(party_id=party_id, fields=[f"f{i}"], actor=None)
+                    time.sleep(0.002)
+        except Exception as exc:  # pragma: no cover - shown by the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def dispatch() -> None:
+        try:
+            while not done.is_set():
+                webhooks_dispatch()
+            webhooks_dispatch()
+        except Exception as exc:  # pragma: no cover
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    writers = [threading.Thread(target=write, args=(pk,)) for pk in parties]
+    dispatchers = [threading.Thread(target=dispatch) for _ in range(2)]
+    for t in [*dispatchers, *writers]:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    for t in dispatchers:
+        t.join(timeout=60)
+    webhooks_dispatch()
+
+    # Then every event has exactly one delivery and the cursor is at the last event
+    assert errors == []
+    sequences = sorted(Delivery.objects.filter(subscriber=subscriber).values_list("sequence", flat=True))
+    assert sequences == sorted(ChangeEvent.objects.values_list("sequence", flat=True))
+    assert len(sequences) == 180
+    assert Subscriber.objects.get(pk=subscriber.pk).cursor == sequences[-1]
