@@ -270,3 +270,17 @@ def test_two_dispatchers_racing_writers_give_each_event_one_delivery(receiver):
     assert sequences == sorted(ChangeEvent.objects.values_list("sequence", flat=True))
     assert len(sequences) == 180
     assert Subscriber.objects.get(pk=subscriber.pk).cursor == sequences[-1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/webhooks/99999999999999999999999/deliveries/",
+        "/api/v1/webhooks/99999999999999999999999/deliveries/1/",
+        "/api/v1/webhooks/1/deliveries/99999999999999999999999/",
+        "/api/v1/webhooks/99999999999999999999999/",
+    ],
+)
+def test_ids_beyond_any_column_in_webhook_urls_are_a_404_not_a_500(role_client, path):
+    assert role_client("administrator").get(path).status_code == 404
