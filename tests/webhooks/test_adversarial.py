@@ -284,3 +284,25 @@ def test_two_dispatchers_racing_writers_give_each_event_one_delivery(receiver):
 )
 def test_ids_beyond_any_column_in_webhook_urls_are_a_404_not_a_500(role_client, path):
     assert role_client("administrator").get(path).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_merge_waits_for_an_earlier_event_of_the_customer_it_absorbs(receiver):
+    """Regression: order was kept per ``party_id`` only, and a merge's party is its survivor,
+    so while an update of the absorbed customer waited for its retry the merge went first,
+    and the receiver learnt of the update of a customer it had already merged away."""
+    survivor, absorbed = PartyFactory().pk, PartyFactory().pk
+    receiver.answer = lambda r: (500, 0.0) if len(receiver.received) == 1 else (200, 0.0)
+    subscriber = subscriber_create(name="Order", url=receiver.url)
+    outbox.party_updated_event(party_id=absorbed, fields=["given_name"], actor=None)
+    outbox.party_merged_event(
+        survivor_id=survivor, merged_ids=[absorbed], automatic=False, suggestion_id=None, actor=None
+    )
+    webhooks_dispatch()
+
+    deliveries_send(subscriber_id=subscriber.pk)
+    assert [e["type"] for e in receiver.events()] == ["party.updated"]  # failed; the merge waits
+
+    Delivery.objects.filter(subscriber=subscriber).update(next_attempt_at=timezone.now())
+    deliveries_send(subscriber_id=subscriber.pk)
+    assert [e["type"] for e in receiver.events()] == ["party.updated", "party.updated", "party.merged"]

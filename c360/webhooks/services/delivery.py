@@ -286,31 +286,42 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
                 held.clear()
                 continue
             after = page[-1].sequence
-            # every pending event of these parties up to the page's end, oldest first: a
-            # delivery goes only when it is its party's oldest
+            others: dict[int, list[int]] = {}
+            for event_id, party_id in ChangeEventParty.objects.filter(
+                event_id__in=[d.event_id for d in page]
+            ).values_list("event_id", "party_id"):
+                others.setdefault(event_id, []).append(party_id)
+            # every pending event of these parties (and of the other parties of a merge, an
+            # unmerge, a split) up to the page's end, oldest first: a delivery goes only when
+            # it is its party's oldest and no other party of it has an older one waiting
+            concerned = {d.party_id for d in page}.union(*others.values())
             queue: dict[int, list[int]] = {}
             for party_id, sequence in (
                 Delivery.objects.filter(
                     subscriber_id=subscriber_id,
                     status=DeliveryStatus.PENDING,
-                    party_id__in={d.party_id for d in page} - blocked - held,
+                    party_id__in=concerned - blocked - held,
                     sequence__lte=after,
                 )
                 .order_by("sequence")
                 .values_list("party_id", "sequence")
             ):
                 queue.setdefault(party_id, []).append(sequence)
-            others: dict[int, list[int]] = {}
-            for event_id, party_id in ChangeEventParty.objects.filter(
-                event_id__in=[d.event_id for d in page]
-            ).values_list("event_id", "party_id"):
-                others.setdefault(event_id, []).append(party_id)
             for delivery in page:
                 if delivery.party_id in blocked or delivery.party_id in held:
                     result.skipped += 1
                     continue
                 waiting = queue.get(delivery.party_id, [])
-                if not waiting or waiting[0] != delivery.sequence:
+                if (
+                    not waiting
+                    or waiting[0] != delivery.sequence
+                    or any(
+                        other in blocked
+                        or other in held
+                        or (queue.get(other) or [delivery.sequence])[0] < delivery.sequence
+                        for other in others.get(delivery.event_id, ())
+                    )
+                ):
                     held.add(delivery.party_id)  # an earlier one waits: so do all its later ones
                     result.skipped += 1
                     continue
