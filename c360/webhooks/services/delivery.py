@@ -307,6 +307,20 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
                 .values_list("party_id", "sequence")
             ):
                 queue.setdefault(party_id, []).append(sequence)
+            # pending events that name these parties as one of their other parties (a split
+            # naming its new party): a later event of such a party waits for them
+            named: dict[int, list[int]] = {}
+            for party_id, sequence in (
+                Delivery.objects.filter(
+                    subscriber_id=subscriber_id,
+                    status=DeliveryStatus.PENDING,
+                    sequence__lte=after,
+                    event__other_parties__party_id__in={d.party_id for d in page} - blocked - held,
+                )
+                .order_by("sequence")
+                .values_list("event__other_parties__party_id", "sequence")
+            ):
+                named.setdefault(party_id, []).append(sequence)
             for delivery in page:
                 if delivery.party_id in blocked or delivery.party_id in held:
                     result.skipped += 1
@@ -315,6 +329,7 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
                 if (
                     not waiting
                     or waiting[0] != delivery.sequence
+                    or (named.get(delivery.party_id) or [delivery.sequence])[0] < delivery.sequence
                     or any(
                         other in blocked
                         or other in held
@@ -350,6 +365,9 @@ def deliveries_send(*, subscriber_id: int, budget_seconds: float = 50.0) -> Send
                     _marks_write(marks)
                 if ok:
                     waiting.pop(0)
+                    for other in others.get(delivery.event_id, ()):
+                        if delivery.sequence in named.get(other, ()):
+                            named[other].remove(delivery.sequence)
                     down_in_a_row = 0
                     if subscriber.failure_streak or subscriber.failing_since:
                         _recovered(subscriber)
