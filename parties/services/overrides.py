@@ -55,7 +55,8 @@ def golden_override_set(*, party_id: int, attribute: str, value: str, actor, rea
         defaults={"value": value, "reason": reason[:300], "created_by": actor},
     )
     party = party_golden_refresh(party_id=party_id)
-    outbox.party_updated_event(party_id=party_id, fields=party.golden_changed, actor=actor)
+    if party.golden_changed:  # the same value pinned again changes nothing other systems hold
+        outbox.party_updated_event(party_id=party_id, fields=party.golden_changed, actor=actor)
     events.override_set_event(
         party_id=party_id, actor=actor, before=before, reason=f"{attribute} = {value!r}. {reason}".strip()
     )
@@ -71,7 +72,8 @@ def golden_override_remove(*, party_id: int, attribute: str, actor, reason: str 
     if not deleted:
         raise ValidationError({"attribute": f"party {party_id} has no override of {attribute}"})
     party = party_golden_refresh(party_id=party_id)
-    outbox.party_updated_event(party_id=party_id, fields=party.golden_changed, actor=actor)
+    if party.golden_changed:  # the same value pinned again changes nothing other systems hold
+        outbox.party_updated_event(party_id=party_id, fields=party.golden_changed, actor=actor)
     events.override_removed_event(
         party_id=party_id, actor=actor, before=before, reason=f"{attribute}. {reason}".strip()
     )
