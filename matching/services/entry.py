@@ -47,6 +47,7 @@ from matching.services.blocking import matcher_load
 from matching.services.scoring import STANDARD_KEY_WEIGHT, pair_scores
 from matching.services.suggestions import ALL_PAIRS_UP_TO, evidence_of, level_weights_of, pair_evidence
 from matching.services.thresholds import REVIEW_MIN
+from parties.columns import CANONICAL_COLUMNS
 from parties.extensions import PossibleDuplicate, parties_changed_notify
 from parties.models import Party, PartyStatus, SourceRecord, SourceSystem
 from parties.services import standardize as std
@@ -58,7 +59,8 @@ CANDIDATES_MAX = 200  # parties scored per request at most (those sharing the mo
 LIMIT_DEFAULT, LIMIT_MAX = 10, 50
 POPULATION_TTL = 300.0  # seconds the active-party count (the classifier's prior) is reused
 
-# The canonical columns a candidate may give (an import row's, without source_key/updated_at)
+# The canonical columns a candidate may give: an import row's, without source_key/updated_at
+CANDIDATE_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in ("source_key", "updated_at"))
 CANDIDATE_COLUMNS = (
     "party_type",
     "salutation",

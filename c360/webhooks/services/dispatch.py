@@ -11,7 +11,6 @@ import logging
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from c360.webhooks.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
@@ -103,12 +102,3 @@ def send_soon(subscriber_id: int) -> bool:
 
     send_task.delay(subscriber_id)
     return True
-
-
-def subscribers_with_due_work() -> list[int]:
-    now = timezone.now()
-    return list(
-        Subscriber.objects.filter(status=SubscriberStatus.ACTIVE)
-        .filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now))
-        .values_list("pk", flat=True)
-    )
