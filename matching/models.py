@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+
+from matching.digests import values_digest
 
 
 class Label(models.TextChoices):
@@ -386,6 +390,9 @@ class MatchSuggestion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # A run's test of "unchanged" without reading the evidence back (matching.digests).
+    values_digest = models.CharField(max_length=32, blank=True, editable=False)
+    content_digest = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["-score", "id"]
@@ -399,6 +406,17 @@ class MatchSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"Suggestion #{self.pk} ({self.score:.2f})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Evidence written here (a re-score, a member leaving, a suggestion made on entry)
+        keeps ``values_digest`` true to it and empties ``content_digest``: the next run
+        rewrites what it finds instead of trusting a digest of something else."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "evidence" in update_fields:
+            self.values_digest, self.content_digest = values_digest(self.evidence), ""
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "values_digest", "content_digest"}
+        super().save(*args, **kwargs)
 
 
 class MatchSuggestionMember(models.Model):

@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import connected_components
 
 from matching.classifier import EvidenceClassifier
 from matching.comparisons import COMPARISONS, SIGNALS, compare_records
+from matching.digests import content_digest, values_digest
 from matching.fields import FIELDS
 from matching.models import MatcherModel, MatchRun, MatchSuggestion, MatchSuggestionMember, SuggestionStatus
 from matching.selectors import match_records, rows_for_ids
@@ -244,17 +245,6 @@ def clusters_of(matcher: dedupe.StaticDedupe, scores: np.ndarray, threshold: flo
     return list(matcher.cluster(scores, threshold=threshold)) if len(scores) else []
 
 
-def evidence_values(evidence: Mapping[str, dict]) -> dict:
-    """The members' values per field, as stored in a suggestion's evidence (the pairs'
-    levels follow from them and their weights from the model: neither says whether the
-    parties' data changed)."""
-    return {
-        name: {pid: (sorted(v) if isinstance(v, list) else v) for pid, v in item["values"].items()}
-        for name, item in evidence.items()
-        if name in FIELDS
-    }
-
-
 def _pending_by_members(party_ids: list[int] | None) -> dict[frozenset[int], int]:
     """The pending suggestions a run covers (all of them for a full run; those naming one of
     ``party_ids`` for an incremental run), keyed by their set of members."""
@@ -335,56 +325,75 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
         batch = clusters[start : start + 2000]
         records = match_records({int(i) for ids, _ in batch for i in ids})
         members = [[int(i) for i in ids] for ids, _ in batch]
+        member_scores = [
+            [(pid, float(score)) for pid, score in zip(ids, raw, strict=True)]
+            for ids, (_, raw) in zip(members, batch, strict=True)
+        ]
+        scores = [float(np.min(raw)) for _, raw in batch]
         evidences = [
-            evidence_of(records, ids, weights=weights, center=int(ids[int(np.argmax(member_scores))]))
-            for ids, (_, member_scores) in zip(members, batch, strict=True)
+            evidence_of(records, ids, weights=weights, center=int(ids[int(np.argmax(raw))]))
+            for ids, (_, raw) in zip(members, batch, strict=True)
         ]
         facets = suggestion_facets(members, evidences)
         same = {i: existing[frozenset(ids)] for i, ids in enumerate(members) if frozenset(ids) in existing}
-        # still pending: a steward may have decided one since the run read them
+        # still pending (a steward may have decided one since the run read them): their digests,
+        # not their evidence (matching.digests); one without (written before digests existed)
+        # has its evidence read
         old = {
-            s.pk: s
-            for s in MatchSuggestion.objects.filter(
+            pk: (values, content)
+            for pk, values, content in MatchSuggestion.objects.filter(
                 pk__in=list(same.values()), status=SuggestionStatus.PENDING
-            ).only("pk", *_KEPT_FIELDS[1:])
+            ).values_list("pk", "values_digest", "content_digest")
         }
-        same = {
-            i: pk
-            for i, pk in same.items()
-            if pk in old and evidence_values(old[pk].evidence) == evidence_values(evidences[i])
-        }
+        unknown = [pk for pk, (values, _) in old.items() if not values]
+        for pk, evidence in MatchSuggestion.objects.filter(pk__in=unknown).values_list("pk", "evidence"):
+            old[pk] = (values_digest(evidence), "")
+        fresh = [values_digest(evidence) for evidence in evidences]
+        contents = [
+            content_digest(score, pairs, evidence, facet)
+            for score, pairs, evidence, facet in zip(scores, member_scores, evidences, facets, strict=True)
+        ]
+        same = {i: pk for i, pk in same.items() if pk in old and old[pk][0] == fresh[i]}
         # Most kept suggestions are exactly as they were (same data, same model): only their run
-        # changes, in one UPDATE; the others are rewritten row by row.
-        updated = []
-        for i, pk in same.items():
-            suggestion = old[pk]
-            fresh = {"score": float(np.min(batch[i][1])), "evidence": evidences[i], **facets[i]}
-            if any(getattr(suggestion, name) != value for name, value in fresh.items()):
-                for name, value in fresh.items():
-                    setattr(suggestion, name, value)
-                updated.append(suggestion)
-        # a steward may decide one between the read above and these writes: the UPDATEs touch
-        # only rows still pending then (PostgreSQL re-checks the condition on the committed row)
+        # changes, in one UPDATE; the others are rewritten row by row. A steward may decide one
+        # between the read above and these writes: the UPDATEs touch only rows still pending
+        # then (PostgreSQL re-checks the condition on the committed row).
         MatchSuggestion.objects.filter(pk__in=list(same.values()), status=SuggestionStatus.PENDING).update(
             run_id=run.pk
         )
-        _rows_update(MatchSuggestion, _KEPT_FIELDS[1:], updated, pending_only=True)
+        changed = [i for i, pk in same.items() if old[pk][1] != contents[i]]
+        _rows_update(
+            MatchSuggestion,
+            [*_KEPT_FIELDS[1:], "values_digest", "content_digest"],
+            [
+                MatchSuggestion(
+                    pk=same[i],
+                    score=scores[i],
+                    evidence=evidences[i],
+                    values_digest=fresh[i],
+                    content_digest=contents[i],
+                    **facets[i],
+                )
+                for i in changed
+            ],
+            pending_only=True,
+        )
         member_rows = {
             (sid, pid): (row, score)
             for sid, pid, row, score in (
-                MatchSuggestionMember.objects.filter(suggestion_id__in=list(same.values())).values_list(
-                    "suggestion_id", "party_id", "pk", "score"
-                )
+                MatchSuggestionMember.objects.filter(
+                    suggestion_id__in=[same[i] for i in changed]
+                ).values_list("suggestion_id", "party_id", "pk", "score")
             )
         }
         _rows_update(
             MatchSuggestionMember,
             ["score"],
             [
-                MatchSuggestionMember(pk=member_rows[same[i], pid][0], score=float(score))
-                for i in same
-                for pid, score in zip(members[i], batch[i][1], strict=True)
-                if (same[i], pid) in member_rows and member_rows[same[i], pid][1] != float(score)
+                MatchSuggestionMember(pk=member_rows[same[i], pid][0], score=score)
+                for i in changed
+                for pid, score in member_scores[i]
+                if (same[i], pid) in member_rows and member_rows[same[i], pid][1] != score
             ],
         )
         kept.update(same.values())
@@ -396,8 +405,10 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
                 {
                     "id": pk,
                     "run_id": run.pk,
-                    "score": float(np.min(batch[i][1])),
+                    "score": scores[i],
                     "evidence": evidences[i],
+                    "values_digest": fresh[i],
+                    "content_digest": contents[i],
                     **facets[i],
                 }
                 for pk, i in zip(pks, new, strict=True)
@@ -407,9 +418,9 @@ def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None 
         rows_insert(
             MatchSuggestionMember,
             [
-                {"suggestion_id": pk, "party_id": pid, "score": float(score)}
+                {"suggestion_id": pk, "party_id": pid, "score": score}
                 for pk, i in zip(pks, new, strict=True)
-                for pid, score in zip(members[i], batch[i][1], strict=True)
+                for pid, score in member_scores[i]
             ],
             now=now,
         )

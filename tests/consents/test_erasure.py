@@ -219,6 +219,10 @@ def test_erasure_leaves_no_personal_value_in_any_table_or_file(
     assert ErasureTombstone.objects.filter(erasure_event_id=event.pk).count() >= 6
     assert DataQualityIssue.objects.filter(source_record__party_id__in=[zebulon.pk, *merged]).exists()
     assert not MatchSuggestion.objects.filter(status=SuggestionStatus.PENDING, members__party_id=zebulon.pk)
+    named = MatchSuggestion.objects.filter(members__party_id__in=[zebulon.pk, *merged])
+    assert (
+        named.exists() and not named.exclude(values_digest="", content_digest="").exists()
+    )  # no digest either
     why = role_client("marketing").get(
         reverse("consents:eligibility"),
         {
