@@ -10,9 +10,10 @@ Neither is a value: both are cleared when a suggestion names an erased customer.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from matching.fields import FIELDS
 
@@ -31,8 +32,8 @@ def evidence_values(evidence: Mapping[str, dict]) -> dict:
 
 
 def _md5(document: Any) -> str:
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+    text = orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.md5(text, usedforsecurity=False).hexdigest()
 
 
 def values_digest(evidence: Mapping[str, dict]) -> str:

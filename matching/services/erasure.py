@@ -30,7 +30,9 @@ def matcher_forget(ctx: ErasureContext) -> None:
         pk__in=suggestions.filter(status=SuggestionStatus.PENDING).values("pk")
     ).update(status=SuggestionStatus.CLOSED, decided_at=timezone.now(), claimed_by=None, claimed_at=None)
     # digests of the person's values (matching.digests) are no values, but no trace stays either
-    MatchSuggestion.objects.filter(pk__in=suggestions.values("pk")).update(values_digest="", content_digest="")
+    MatchSuggestion.objects.filter(pk__in=suggestions.values("pk")).update(
+        values_digest="", content_digest=""
+    )
     ctx.redact_rows(
         MatchSuggestion.objects.filter(pk__in=suggestions.values("pk")),
         text=["search_text"],
