@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-postgres lint typecheck lock migrate demo worker bench bench-matching bench-venv clean fuzz-api
+.PHONY: setup run test test-postgres lint typecheck lock migrate demo worker bench bench-smoke bench-matching bench-venv clean fuzz-api
 
 setup: $(STAMP)
 
@@ -82,6 +82,15 @@ lock: setup
 
 bench: setup
 	@$(PY) bench/seed_demo_bench.py
+
+# Import smoke runs (issue 22): 10,000 rows on SQLite and on PostgreSQL, each failing when its
+# rows/s fell by more than a third below the figure recorded for this machine in
+# bench/figures.json (record a new one with bench/import_bench.py --record). CI runs it.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432/c360_benchsmoke
+bench-smoke: setup
+	@env -u DATABASE_URL $(PY) bench/import_bench.py --rows 10000 --compare
+	@createdb -h 127.0.0.1 -U postgres c360_benchsmoke 2>/dev/null || true
+	@DATABASE_URL=$(BENCH_PG) $(PY) bench/import_bench.py --rows 10000 --compare
 
 # Matching quality (issue 17): FEBRL1, FEBRL4 and seed_demo, 10/25/50/100 labels, random and
 # steward labels, worst and mean of 3 runs, Splink 5 beside it (bench-only venv .venv-bench);

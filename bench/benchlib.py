@@ -3,8 +3,12 @@ production (DEBUG off: no query log, cached templates), and their p50/p95 lines.
 
 from __future__ import annotations
 
+import json
 import os
+import platform
+import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,3 +36,67 @@ def timing_line(name: str, times: list[float], width: int = 50) -> str:
     )
     print(text)
     return text
+
+
+# Recorded figures (issue 22): a benchmark compares what it measures with the last figure
+# recorded for the same measurement on the same kind of machine, and fails on a drop of more
+# than a third. Figures live in bench/figures.json, in the repository, one entry per machine.
+FIGURES = ROOT / "bench" / "figures.json"
+ALLOWED_DROP = 1 / 3
+
+
+def machine_key() -> str:
+    """The processor model and core count: figures are only compared between equal ones."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model} x{os.cpu_count()}"
+
+
+def figures_load(path: Path = FIGURES) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def figure_record(name: str, value: float, unit: str, *, path: Path = FIGURES, **context: object) -> None:
+    figures = figures_load(path)
+    figures.setdefault(machine_key(), {})[name] = {
+        "value": round(value, 1),
+        "unit": unit,
+        "date": datetime.now(tz=UTC).date().isoformat(),
+        "commit": _commit(),
+        **context,
+    }
+    path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    print(f"recorded     : {name} = {value:,.0f} {unit} for {machine_key()} in {path.name}")
+
+
+def figure_compare(name: str, value: float, *, path: Path = FIGURES) -> bool:
+    """Print how ``value`` (higher is better) compares with the recorded figure; False when it
+    fell by more than ALLOWED_DROP on the same machine. No figure for this machine: say so,
+    and pass (nothing to compare with is not a regression)."""
+    recorded = figures_load(path).get(machine_key(), {}).get(name)
+    if recorded is None:
+        print(f"compare      : no figure for {name!r} recorded on {machine_key()}: nothing to compare")
+        return True
+    floor = recorded["value"] * (1 - ALLOWED_DROP)
+    ok = value >= floor
+    print(
+        f"compare      : {name} {value:,.0f} {recorded['unit']} against {recorded['value']:,.0f} recorded "
+        f"{recorded['date']} at {recorded['commit']} ({value / recorded['value']:.0%}); floor {floor:,.0f}: "
+        + ("ok" if ok else "FELL BY MORE THAN A THIRD")
+    )
+    return ok
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"

@@ -26,6 +26,8 @@ from faker import Faker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import benchlib  # noqa: E402
+
 from parties.columns import CANONICAL_COLUMNS  # noqa: E402
 
 LOCALES = [
@@ -99,6 +101,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Import benchmark")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--keep-db", action="store_true", help="Do not reset the database first.")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="fail (exit 1) when job rows/s fell by more than a third below the figure recorded "
+        "for this machine in bench/figures.json",
+    )
+    parser.add_argument(
+        "--record", action="store_true", help="record this run's figure in bench/figures.json"
+    )
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw COPY beside the import")
     args = parser.parse_args()
 
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="c360.settings.local", DEBUG="0", LOG_LEVEL="WARNING")
@@ -170,6 +182,60 @@ def main() -> None:
     print(f"job seconds  : {float(job_seconds):.1f} (the job itself: check, import, commit)")
     print(f"job rows/s   : {args.rows / float(job_seconds):,.0f} (what the job page shows)")
     print(f"peak memory  : {peak_mb:,.0f} MB (largest child process)")
+    if not args.no_raw:
+        raw = raw_load_seconds(path, env["DATABASE_URL"])
+        print(
+            f"raw load     : {raw:.2f} s, {args.rows / raw:,.0f} rows/s (the same file into a plain table: "
+            f"{'COPY' if env['DATABASE_URL'].startswith('postgres') else 'executemany'}); the import takes "
+            f"{float(job_seconds) / raw:.0f}x as long"
+        )
+    name = f"import {env['DATABASE_URL'].split(':', 1)[0]} {args.rows} rows: job rows/s"
+    rows_per_s = args.rows / float(job_seconds)
+    ok = benchlib.figure_compare(name, rows_per_s) if args.compare else True
+    if args.record:
+        benchlib.figure_record(name, rows_per_s, "rows/s", peak_mb=round(peak_mb))
+    if not ok:
+        raise SystemExit(1)
+
+
+def raw_load_seconds(path: Path, database_url: str) -> float:
+    """The peer: the same CSV loaded into a plain table of text columns by the database's own
+    bulk path (PostgreSQL's COPY through psycopg; SQLite: one executemany), in a transaction
+    rolled back afterwards."""
+    if database_url.startswith("postgres"):
+        import psycopg
+
+        with psycopg.connect(database_url) as conn, conn.cursor() as cursor:
+            columns = ", ".join(f'"{c}" text' for c in CANONICAL_COLUMNS)
+            cursor.execute(f"CREATE TEMP TABLE raw_load ({columns})")
+            started = time.perf_counter()
+            with (
+                path.open("rb") as handle,
+                cursor.copy("COPY raw_load FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+            ):
+                while chunk := handle.read(1 << 20):
+                    copy.write(chunk)
+            seconds = time.perf_counter() - started
+            conn.rollback()
+        return seconds
+    import sqlite3
+
+    db = ROOT / "var" / "bench-raw.sqlite3"
+    db.unlink(missing_ok=True)
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute(f"CREATE TABLE raw_load ({', '.join(chr(34) + c + chr(34) for c in CANONICAL_COLUMNS)})")
+        started = time.perf_counter()
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            marks = ", ".join("?" * len(CANONICAL_COLUMNS))
+            conn.executemany(f"INSERT INTO raw_load VALUES ({marks})", reader)  # noqa: S608
+        conn.commit()
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+        db.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,9 @@
 violation (contrast of 4.5:1 included) on the queue, review, party, consent and thresholds
 pages; a skip link is the first stop of the keyboard; focus is visible; the administrator's
 top bar is one row at 1366 px; the queue is usable at 420 px (screenshot queue-420.png in
-C360_SCREENSHOTS, else the test's temporary folder)."""
+C360_SCREENSHOTS, else var/screenshots)."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 from playwright.sync_api import expect
@@ -16,7 +14,7 @@ from parties.models import ContactPointAddress, Gender
 from parties.services.golden import party_golden_refresh
 from parties.services.users import demo_users_ensure
 from tests.browser.a11y import axe_violations
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshots_dir, sign_in
 from tests.matching.queue_helpers import suggestion_for
 from tests.parties.customers import customer_copies
 
@@ -24,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _shot(page, tmp_path, name: str, full_page: bool = False) -> str:
-    path = f"{os.environ.get('C360_SCREENSHOTS') or tmp_path}/{name}.png"
+    path = f"{screenshots_dir()}/{name}.png"
     page.screenshot(path=path, full_page=full_page)
     return path
 

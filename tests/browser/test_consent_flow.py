@@ -3,9 +3,7 @@ but not change."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,14 +12,14 @@ from consents.models import ConsentEvent, ContactPointTypeConsent
 from parties.models import ContactPointPhone
 from parties.services.users import demo_users_ensure
 from tests.browser.a11y import axe_violations
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshots_dir, sign_in
 from tests.factories import PartyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_marketing_finds_a_customer_by_phone_and_opts_them_out_of_newsletters(page, tmp_path):
-    shots = Path(os.environ.get("C360_SCREENSHOTS") or tmp_path)
+    shots = screenshots_dir()
     shots.mkdir(parents=True, exist_ok=True)
     demo_users_ensure()
     party = PartyFactory(given_name="Ada", family_name="Lovelace", display_name="Ada Lovelace")

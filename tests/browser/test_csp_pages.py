@@ -7,7 +7,6 @@ API docs (Swagger UI and ReDoc)."""
 from __future__ import annotations
 
 import io
-import os
 import re
 
 import pytest
@@ -24,6 +23,7 @@ from parties.services.imports.jobs import (
     import_job_start,
 )
 from parties.services.users import demo_users_ensure
+from tests.browser.helpers import screenshots_dir
 from tests.matching.queue_helpers import suggestion_for
 from tests.parties.customers import customer_copies
 
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _shot(page, tmp_path, name: str, full_page: bool = True) -> None:
-    folder = os.environ.get("C360_SCREENSHOTS") or str(tmp_path)
+    folder = str(screenshots_dir())
     page.screenshot(path=f"{folder}/csp-{name}.png", full_page=full_page)
 
 

@@ -3,8 +3,6 @@ before adding an email address, checks who else has it (issue 21, item 4)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -12,14 +10,14 @@ from playwright.sync_api import expect
 from matching.models import MatchSuggestionMember
 from parties.models import ContactPointEmail, Party
 from parties.services.users import demo_users_ensure
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshots_dir, sign_in
 from tests.matching.helpers import trained
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _shot(page, tmp_path, name: str) -> None:
-    folder = os.environ.get("C360_SCREENSHOTS") or str(tmp_path)
+    folder = str(screenshots_dir())
     page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 

@@ -4,16 +4,13 @@ until the steward maps it or confirms it."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from parties.models import ImportJob, ImportStatus, SourceSystem
 from parties.services.users import demo_users_ensure
 from tests.browser.a11y import axe_violations
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshots_dir, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +44,7 @@ def test_an_ignored_email_column_is_flagged_before_the_import_starts(
     browser, live_server, page, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    shots = Path(os.environ.get("C360_SCREENSHOTS") or tmp_path)  # where a person looks at them
+    shots = screenshots_dir()  # where a person looks at them
     shots.mkdir(parents=True, exist_ok=True)
     demo_users_ensure()
     page.set_viewport_size({"width": 1366, "height": 768})

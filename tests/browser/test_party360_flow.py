@@ -4,7 +4,6 @@ filters the timeline to orders, and follows a household link; the dashboard draw
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from decimal import Decimal
 
@@ -14,13 +13,14 @@ from playwright.sync_api import expect
 
 from parties.models import ContactPointAddress, Engagement, PartyRelationship
 from parties.services.users import demo_users_ensure
+from tests.browser.helpers import screenshots_dir
 from tests.factories import PartyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _shot(page, tmp_path, name: str) -> None:
-    folder = os.environ.get("C360_SCREENSHOTS") or str(tmp_path)
+    folder = str(screenshots_dir())
     page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 

@@ -2,13 +2,11 @@
 point with where it comes from; with 2, 4 and 6 parties every column, control and value to
 keep is on screen and labelled; unticking the survivor moves the survivor (radio and preview
 together); "Not this one" is visible. Screenshots: var/screenshots/review-<n>.png (or the
-directory in C360_SCREENSHOT_DIR)."""
+directory in C360_SCREENSHOTS)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -16,15 +14,13 @@ from playwright.sync_api import expect
 from parties import models as m
 from parties.services.users import demo_users_ensure
 from tests.browser.a11y import axe_violations
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshots_dir, sign_in
 from tests.factories import PartyFactory, SourceRecordFactory, SourceSystemFactory
 from tests.matching.queue_helpers import suggestion_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(
-    os.environ.get("C360_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "var" / "screenshots"
-)
+SCREENSHOTS = screenshots_dir()
 
 # One customer as eight systems know her (the fifth and sixth disagree: Herr, another country).
 COPIES = [

@@ -4,14 +4,11 @@ the sign-in audit and filters it."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from c360.accounts.models import AuthEvent, AuthEventKind
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshots_dir, sign_in
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_user_signs_out_everywhere_and_an_administrator_reads_the_audit(
     page, browser, live_server, tmp_path
 ):
-    shots = Path(os.environ.get("C360_SCREENSHOTS") or tmp_path)
+    shots = screenshots_dir()
     shots.mkdir(parents=True, exist_ok=True)
     UserFactory(username="sam", role="Data steward")
     UserFactory(username="ada", role="Administrator", is_staff=True)

@@ -3,22 +3,17 @@ real browser, and each page then lists the change: who, the value before and aft
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from consents.services.segments import segment_create
 from parties.services.users import demo_users_ensure
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshots_dir, sign_in
 from tests.factories import SourceSystemFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(
-    os.environ.get("C360_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "var" / "screenshots"
-)
+SHOTS = screenshots_dir()
 
 
 def _changes(page, shot: str):

@@ -5,7 +5,6 @@ back to everything (issue 21, item 6)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from decimal import Decimal
 
@@ -22,14 +21,14 @@ from parties.services.contact_points import contact_point_correct
 from parties.services.merge import party_merge
 from parties.services.overrides import golden_override_set
 from parties.services.users import demo_users_ensure
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshots_dir, sign_in
 from tests.factories import PartyFactory, SourceRecordFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _shot(page, tmp_path, name: str) -> None:
-    folder = os.environ.get("C360_SCREENSHOTS") or str(tmp_path)
+    folder = str(screenshots_dir())
     page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 

@@ -5,10 +5,8 @@ once each (issue 21, item 2)."""
 
 from __future__ import annotations
 
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -20,14 +18,12 @@ from c360.webhooks.services.dispatch import webhooks_dispatch
 from c360.webhooks.services.signing import SIGNATURE_HEADER, signature_verify
 from parties.services.contact_points import contact_point_add
 from parties.services.users import demo_users_ensure
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshots_dir, sign_in
 from tests.factories import PartyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(
-    os.environ.get("C360_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "var" / "screenshots"
-)
+SHOTS = screenshots_dir()
 
 
 @pytest.fixture
