@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import Any, Literal
 
@@ -333,7 +333,7 @@ def clusters_prepare(model_id: int | None, batch: Sequence) -> Prepared:
     return members, member_scores, scores, evidences, suggestion_facets(members, evidences)
 
 
-def clusters_prepared(model_id: int | None, clusters: Sequence) -> Iterator[Prepared]:
+def clusters_prepared(model_id: int | None, clusters: Sequence) -> Generator[Prepared, None, None]:
     """``clusters_prepare`` of every batch, in order. A large run prepares them in a pool of
     processes (``C360_MATCHING_CLUSTER_PROCESSES``: evidence and facets were most of a 1M
     run's clustering phase, on one core while the other idled) while the caller writes; at
@@ -353,7 +353,9 @@ def clusters_prepared(model_id: int | None, clusters: Sequence) -> Iterator[Prep
     return _from_pool(Pool(processes), processes, model_id, batches)
 
 
-def _from_pool(pool: Any, processes: int, model_id: int | None, batches: list) -> Iterator[Prepared]:
+def _from_pool(
+    pool: Any, processes: int, model_id: int | None, batches: list
+) -> Generator[Prepared, None, None]:
     try:
         pending: deque = deque()
         for batch in batches:
