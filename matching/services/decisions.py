@@ -180,10 +180,21 @@ def decisions_lapse(party_ids: Sequence[int], reason: str = "") -> int:
     ids = list(party_ids)
     if not ids or reason in KEEPS_DECISIONS:
         return 0
+    # Most changed parties have no decision at all (an import's new customers never do): the
+    # indexes answer that first; the UPDATE below joins the parties table (a tenth of an import
+    # batch's writing time when it ran for every batch).
+    held = list(
+        PairDecision.objects.filter(
+            Q(party_a_id__in=ids) | Q(party_b_id__in=ids), is_active=True
+        ).values_list("pk", flat=True)
+    )
+    if not held:
+        return 0
     # Only decisions taken before the party last changed: a split records its "not a match"
     # pairs after merging its groups, knowing what each group holds.
     return PairDecision.objects.filter(
         Q(party_a_id__in=ids, decided_at__lt=F("party_a__updated_at"))
         | Q(party_b_id__in=ids, decided_at__lt=F("party_b__updated_at")),
+        pk__in=held,
         is_active=True,
     ).update(is_active=False)

@@ -85,12 +85,14 @@ def tombstone_erased_on(*, channel: str, value: str, region: str = "US"):
 def tombstones_guard(party_ids: Sequence[int], reason: str = "") -> list[int]:
     """Mark parties that match an erasure tombstone "do not process" and "do not solicit"
     (through the ledger); returns their ids. Registered for every parties-changed notice."""
+    if not ErasureTombstone.objects.exists():  # no erasure yet: nothing to guard (one cheap read)
+        return []
     candidates = list(
         Party.objects.filter(pk__in=party_ids, erased_at__isnull=True, merged_into__isnull=True).values_list(
             "pk", flat=True
         )
     )
-    if not candidates or not ErasureTombstone.objects.exists():
+    if not candidates:
         return []
     per_party = party_digests(candidates)
     wanted = {digest for pairs in per_party.values() for _, digest in pairs}
