@@ -22,7 +22,6 @@ import logging
 import socket
 import time
 from collections.abc import Callable
-from contextlib import closing
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -52,7 +51,7 @@ from matching.services.blocking import (
 )
 from matching.services.review import suggestions_auto_merge
 from matching.services.scoring import chunk_score, scored_pairs
-from matching.services.suggestions import clusters_of, clusters_prepared, suggestions_save, threshold_curve
+from matching.services.suggestions import clusters_of, suggestions_save, threshold_curve
 from parties.models import Party
 
 logger = logging.getLogger(__name__)
@@ -400,15 +399,11 @@ def cluster_execute(*, run_id: int) -> MatchRun:
         scores = scored_pairs(run.pk)
         curve = threshold_curve(scores) if run.full else []
         clusters = clusters_of(_matcher(run.model_id), scores, run.threshold)
-        changed = _changed(run)
-        # evidence and facets, in a pool of processes for a large run: forked before the
-        # transaction, read while it writes
-        prepared = clusters_prepared(run.model_id, clusters)
         # The suggestions, the end of the scored pairs and the run's end commit together: a
         # worker dying in between leaves the run to be clustered again from the same pairs
         # (by the task sent again, c360.kernel.durable), never finished without its suggestions.
-        with transaction.atomic(), closing(prepared):
-            made = suggestions_save(run, clusters, changed, prepared)
+        with transaction.atomic():
+            made = suggestions_save(run, clusters, _changed(run))
             ScoredPair.objects.filter(run_id=run.pk).delete()
             now = timezone.now()
             seconds = {

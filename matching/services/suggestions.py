@@ -5,15 +5,13 @@ longer active are closed)."""
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import Any, Literal
 
 import dedupe
 import numpy as np
-from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -309,77 +307,10 @@ _KEPT_FIELDS = [
 ]
 
 
-# A batch of clusters made ready to save: members, (member, score) pairs, cluster scores,
-# evidence and queue facets, one of each per cluster.
-Prepared = tuple[list[list[int]], list[list[tuple[int, float]]], list[float], list[dict], list[dict]]
-BATCH = 2000
-
-
-def clusters_prepare(model_id: int | None, batch: Sequence) -> Prepared:
-    """What the suggestions of a batch of clusters (``(ids, member scores)``) hold. Reads the
-    database, writes nothing: for a large run it runs in a pool process."""
-    weights = level_weights_of(model_id)
-    records = match_records({int(i) for ids, _ in batch for i in ids})
-    members = [[int(i) for i in ids] for ids, _ in batch]
-    member_scores = [
-        [(pid, float(score)) for pid, score in zip(ids, raw, strict=True)]
-        for ids, (_, raw) in zip(members, batch, strict=True)
-    ]
-    scores = [float(np.min(raw)) for _, raw in batch]
-    evidences = [
-        evidence_of(records, ids, weights=weights, center=int(ids[int(np.argmax(raw))]))
-        for ids, (_, raw) in zip(members, batch, strict=True)
-    ]
-    return members, member_scores, scores, evidences, suggestion_facets(members, evidences)
-
-
-def clusters_prepared(model_id: int | None, clusters: Sequence) -> Generator[Prepared, None, None]:
-    """``clusters_prepare`` of every batch, in order. A large run prepares them in a pool of
-    processes (``C360_MATCHING_CLUSTER_PROCESSES``: evidence and facets were most of a 1M
-    run's clustering phase, on one core while the other idled) while the caller writes; at
-    most two batches per process are in flight. Call outside a transaction: the pool is
-    forked here, and forked children must not share this process's database connection."""
-    batches = [clusters[start : start + BATCH] for start in range(0, len(clusters), BATCH)]
-    processes = settings.C360_MATCHING_CLUSTER_PROCESSES
-    if (
-        processes < 2
-        or len(clusters) < settings.C360_MATCHING_PARALLEL_MIN_CLUSTERS
-        or connection.in_atomic_block
-    ):
-        return (clusters_prepare(model_id, batch) for batch in batches)
-    from billiard.pool import Pool
-
-    connections.close_all()
-    return _from_pool(Pool(processes), processes, model_id, batches)
-
-
-def _from_pool(
-    pool: Any, processes: int, model_id: int | None, batches: list
-) -> Generator[Prepared, None, None]:
-    try:
-        pending: deque = deque()
-        for batch in batches:
-            pending.append(pool.apply_async(clusters_prepare, (model_id, batch)))
-            if len(pending) >= 2 * processes:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
-    finally:
-        pool.terminate()
-        pool.join()
-
-
 @transaction.atomic
-def suggestions_save(
-    run: MatchRun,
-    clusters: list,
-    party_ids: list[int] | None = None,
-    prepared: Iterable[Prepared] | None = None,
-) -> int:
+def suggestions_save(run: MatchRun, clusters: list, party_ids: list[int] | None = None) -> int:
     """Write the run's clusters as suggestions, covering the pending ones the run covers (all
     of them for a full run; those with one of its parties for an incremental run).
-    ``prepared``: ``clusters_prepared(run.model_id, clusters)``, made before the transaction
-    (else prepared here, in this process).
 
     A cluster whose members and data are those of a pending suggestion keeps that suggestion:
     its id, claim and place in the queue stay, and the run updates its score, evidence and
@@ -387,15 +318,23 @@ def suggestions_save(
     (other members, or a member's data changed) becomes a new suggestion; the covered pending
     suggestions no cluster kept are superseded. Returns the number of clusters."""
     existing = _pending_by_members(party_ids)
+    weights = level_weights_of(run.model_id)
     kept: set[int] = set()
     now = timezone.now()
-    if prepared is None:
-        prepared = (
-            clusters_prepare(run.model_id, clusters[start : start + BATCH])
-            for start in range(0, len(clusters), BATCH)
-        )
-    for batch_prepared in prepared:
-        members, member_scores, scores, evidences, facets = batch_prepared
+    for start in range(0, len(clusters), 2000):
+        batch = clusters[start : start + 2000]
+        records = match_records({int(i) for ids, _ in batch for i in ids})
+        members = [[int(i) for i in ids] for ids, _ in batch]
+        member_scores = [
+            [(pid, float(score)) for pid, score in zip(ids, raw, strict=True)]
+            for ids, (_, raw) in zip(members, batch, strict=True)
+        ]
+        scores = [float(np.min(raw)) for _, raw in batch]
+        evidences = [
+            evidence_of(records, ids, weights=weights, center=int(ids[int(np.argmax(raw))]))
+            for ids, (_, raw) in zip(members, batch, strict=True)
+        ]
+        facets = suggestion_facets(members, evidences)
         same = {i: existing[frozenset(ids)] for i, ids in enumerate(members) if frozenset(ids) in existing}
         # still pending (a steward may have decided one since the run read them): their digests,
         # not their evidence (matching.digests); one without (written before digests existed)
@@ -458,7 +397,7 @@ def suggestions_save(
             ],
         )
         kept.update(same.values())
-        new = [i for i in range(len(members)) if i not in same]
+        new = [i for i in range(len(batch)) if i not in same]
         pks = ids_allocate(MatchSuggestion, len(new))
         rows_insert(
             MatchSuggestion,
