@@ -231,6 +231,10 @@ C360_TOMBSTONE_KEY = env_secret("C360_TOMBSTONE_KEY")
 C360_PHONE_REGION = (env_str("C360_PHONE_REGION") or "US").upper()
 # Parties per match-run chunk (one Celery task each); workers share a run's chunks.
 C360_MATCHING_CHUNK_PARTIES = env_int("C360_MATCHING_CHUNK_PARTIES", 10_000, minimum=10)
+# A large run builds its suggestions' evidence in this many spawned processes (runs of fewer
+# clusters than C360_MATCHING_PARALLEL_MIN_CLUSTERS build it in the run's own process).
+C360_MATCHING_CLUSTER_PROCESSES = env_int("C360_MATCHING_CLUSTER_PROCESSES", os.cpu_count() or 1, minimum=1)
+C360_MATCHING_PARALLEL_MIN_CLUSTERS = env_int("C360_MATCHING_PARALLEL_MIN_CLUSTERS", 20_000, minimum=0)
 FILE_UPLOAD_HANDLERS = [
     "c360.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

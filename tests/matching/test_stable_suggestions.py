@@ -68,13 +68,13 @@ def test_a_suggestion_decided_while_the_run_saves_keeps_the_evidence_it_was_deci
     h = household()
     kept = suggestion_for(h.ids[:2], score=0.9)
     before = MatchSuggestion.objects.get(pk=kept.pk)
-    real = service.values_digest
+    real = service.content_digest  # called after the run read the pending suggestions
 
-    def decided_meanwhile(evidence):
+    def decided_meanwhile(*args):
         MatchSuggestion.objects.filter(pk=kept.pk).update(status=SuggestionStatus.MERGED)
-        return real(evidence)
+        return real(*args)
 
-    monkeypatch.setattr(service, "values_digest", decided_meanwhile)
+    monkeypatch.setattr(service, "content_digest", decided_meanwhile)
     suggestions_save(_run(), [(tuple(h.ids[:2]), np.array([0.7, 0.75]))])
 
     after = MatchSuggestion.objects.get(pk=kept.pk)
