@@ -96,6 +96,9 @@ def test_the_pool_yields_every_batch_in_order(tmp_path, settings, pools, monkeyp
 def test_the_pool_module_imports_nothing_of_django():
     """A spawned pool process imports only ``matching.cluster_evidence``: were Django in it,
     it could open (or, forked, inherit) a database connection."""
-    code = "import sys, matching.cluster_evidence; print(sorted(m for m in sys.modules if m.startswith('django')))"
+    code = (
+        "import sys, matching.cluster_evidence; "
+        "print(sorted(m for m in sys.modules if m.startswith('django')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
