@@ -28,7 +28,6 @@ and dedupe's "value present" column for each).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,8 +63,6 @@ FIXED_LEVELS: dict[str, dict[int, tuple[str, ...]]] = {
 # two Joshua Ross at joshua.ross@gmail.com and joshua.ross@outlook.com (level 2, "same name at
 # another domain") were two thirds of the false pairs: that level follows from the name too.
 CONDITIONAL_U: dict[str, dict[int, str]] = {"cmp:email": {1: "gf", 2: "gf"}}
-NAME_RULE = "gf"  # the standard rule whose pairs share given and family name (matching.rules)
-NAME_INTERACTION_LIMIT = 5.0  # log-odds
 FIXED = frozenset({"cmp:household"})  # comparisons with every level set (EM leaves them out)
 # levels that never weigh more than a weaker one (by comparison: {level: weaker level}). Capping
 # swapped names at "similar" ("Richard Williams" / "William Richards", two real names) cost
@@ -107,11 +104,6 @@ class EvidenceClassifier:
         self.report: dict = {}
         self.classes_ = np.array([0, 1])
         self.fixed: dict[int, dict[int, float]] = {}  # column → level → set weight (see _fix)
-        self.name_interaction = 0.0  # see _name_interaction
-        # the labels' factor scales the data's whole log-odds, prior included (a model stored
-        # before scaled the weights only: a pair's score then moved with the factor even where
-        # the data called it even, and 100 easy labels made "same name, another city" 0.76)
-        self.temperature = True
 
     # -- levels ---------------------------------------------------------------------------
     def levels(self, X: np.ndarray) -> np.ndarray:
@@ -170,44 +162,6 @@ class EvidenceClassifier:
                 report[f"{name}:{level}"] = {"rule": rule, "u": round(u, 6)}
         return report
 
-    def _name_interaction(
-        self, sessions: dict[str, tuple[np.ndarray, np.ndarray]], totals: Mapping[str, int], pairs_total: int
-    ) -> float:
-        """What agreeing on *both* names is worth less than agreeing on each: log of
-        u(same given) x u(same family) over u(same whole name) among different customers (at most
-        0). Given and family names are not independent (a country's names go together), so two
-        strangers share a whole name more often than the product says: at 100,000 generated
-        customers 1.8 times as often, and "same name, another city" scored 0.76 where 0.29 of
-        such pairs were one person. u(same whole name) is counted on the one-name rule's pairs:
-        EM there says which are different customers (weights 1 - p)."""
-        names = [c.name for c in self.columns]
-        if NAME_RULE not in sessions or not totals.get(NAME_RULE) or not pairs_total:
-            return 0.0
-        if "cmp:given" not in names or "cmp:family" not in names:
-            return 0.0
-        g, f = names.index("cmp:given"), names.index("cmp:family")
-        L, p = sessions[NAME_RULE]
-        if not len(L):
-            return 0.0
-        both = (L[:, g] == 0) & (L[:, f] == 0)
-        others = float(((1 - p) * both).sum()) * totals[NAME_RULE] / len(L)  # in the whole sample
-        if others < 1:
-            return 0.0
-        joint = others / pairs_total
-        product = float(self.u[g][0]) * float(self.u[f][0])
-        return float(np.clip(math.log(product / joint), -NAME_INTERACTION_LIMIT, 0.0))
-
-    def _both_names(self, L: np.ndarray) -> np.ndarray:
-        """1.0 where a pair agrees on given and family name (the interaction applies)."""
-        names = [c.name for c in self.columns]
-        if (
-            not getattr(self, "name_interaction", 0.0)
-            or "cmp:given" not in names
-            or "cmp:family" not in names
-        ):
-            return np.zeros(len(L))
-        return ((L[:, names.index("cmp:given")] == 0) & (L[:, names.index("cmp:family")] == 0)).astype(float)
-
     def _set_levels(self, j: int, w: np.ndarray) -> np.ndarray:
         levels = getattr(self, "fixed", {}).get(j, {})
         if not levels:
@@ -258,10 +212,7 @@ class EvidenceClassifier:
             ]
             if not update_m:  # the share of matches, with the set levels as scores use them
                 weights = [self._set_levels(j, w) for j, w in enumerate(weights)]
-            z = math.log(prior / (1 - prior)) + self._sum(C, weights)
-            if not update_m:
-                z = z + self.name_interaction * self._both_names(C)
-            p = expit(z)
+            p = expit(math.log(prior / (1 - prior)) + self._sum(C, weights))
             new_prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6)) if len(p) else prior
             change = abs(new_prior - prior)
             prior = new_prior
@@ -291,7 +242,6 @@ class EvidenceClassifier:
         pairs_total: int,
         parties: int | None = None,
         matches: np.ndarray | None = None,
-        session_totals: Mapping[str, int] | None = None,
     ) -> None:
         """Learn the weights from the data, as Splink does.
 
@@ -303,10 +253,7 @@ class EvidenceClassifier:
         ``pairs_total`` possible pairs): with m and u fixed, EM gives the share of matches among
         them, hence the probability that two random records match, the prior of every score.
         ``matches``: labelled matches, counted towards m. ``parties``: the database's size (the
-        sample's share of matches holds for it; ``prior_for`` rescales it as the data grows).
-        ``session_totals``: per rule, its pairs in the sample (a session holds at most a sample
-        of them): the one-name rule's non-matches measure how often two different customers
-        share a whole name (``_name_interaction``)."""
+        sample's share of matches holds for it; ``prior_for`` rescales it as the data grows)."""
         R = self.levels(random_pairs)
         M = (
             self.levels(matches)
@@ -345,7 +292,6 @@ class EvidenceClassifier:
                 counts = np.bincount(labelled, minlength=self.columns[j].levels).astype(float)
                 self.m[j] = (counts + 0.5) / (counts.sum() + 0.5 * self.columns[j].levels)
         conditional_report = self._conditional_u(conditional)
-        self.name_interaction = self._name_interaction(conditional, session_totals or {}, pairs_total)
         self._fix()
         C = self.levels(candidates)
         share, _, _ = self._em(C, M, np.ones(len(self.columns), dtype=bool), 0.3, update_m=False)
@@ -360,7 +306,6 @@ class EvidenceClassifier:
             "sessions": report_sessions,
             "conditional_u": conditional_report,
             "match_share_of_candidates": round(share, 5),
-            "name_interaction": round(self.name_interaction, 4),
             "match_probability_of_two_random_records": self.prior,
         }
 
@@ -369,11 +314,7 @@ class EvidenceClassifier:
         self, L: np.ndarray, y: np.ndarray, strength: float, sample_weight: np.ndarray | None = None
     ):
         base = math.log(self.prior / (1 - self.prior))
-        # the data's log-odds (prior included): the labels' factor scales it as a whole, so a
-        # pair the data calls even (log-odds 0) stays even, whatever the factor
-        fs = (
-            base + self._sum(L, self.weights()) + getattr(self, "name_interaction", 0.0) * self._both_names(L)
-        )
+        fs = self._sum(L, self.weights())
         sizes = [c.levels for c in self.columns]
         offsets = np.cumsum([0, *sizes])
         onehot = np.zeros((len(L), offsets[-1]))
@@ -384,7 +325,7 @@ class EvidenceClassifier:
 
         def loss(theta):
             scale, delta = theta[0], theta[1:]
-            z = scale * fs + onehot @ delta
+            z = base + scale * fs + onehot @ delta
             p = expit(z)
             eps = 1e-12
             value = -np.sum(w * (y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)))
@@ -428,10 +369,7 @@ class EvidenceClassifier:
     def _logit(self, L: np.ndarray, scale: float, corrections: list[np.ndarray]) -> np.ndarray:
         prior = self.prior_for(getattr(self, "parties", None))
         base = math.log(prior / (1 - prior))
-        if not getattr(self, "temperature", False):  # a model trained before: the factor on the weights only
-            return base + self._sum(L, self._final(scale, corrections))
-        interaction = self.name_interaction * self._both_names(L)
-        return scale * (base + interaction) + self._sum(L, self._final(scale, corrections))
+        return base + self._sum(L, self._final(scale, corrections))
 
     def fit(self, X, y) -> EvidenceClassifier:
         """Refine the data's weights with the labelled pairs (dedupe's ``train`` calls this)."""

@@ -34,7 +34,6 @@ class EvidenceSample:
     candidates_total: int
     pairs_total: int
     random_pairs: np.ndarray
-    session_totals: dict[str, int]  # rule → its pairs in the sample (a session holds at most SESSION_PAIRS)
 
 
 def sample_records(limit: int, rng: random.Random) -> tuple[dict[int, dict], int]:
@@ -99,5 +98,4 @@ def evidence_sample(
         candidates_total=total,
         pairs_total=len(ids) * (len(ids) - 1) // 2,
         random_pairs=distances(randoms),
-        session_totals={code: len(pairs) for code, pairs in by_rule.items()},
     )

@@ -191,7 +191,6 @@ def _pool_classifier(pool: Pool, rng: random.Random, matches: list[tuple[dict, d
         pairs_total=max(n * (n - 1) // 2, 1),
         parties=n,
         matches=record_distances(data_model, classifier, matches),
-        session_totals={code: len(pairs) for code, pairs in pool.rule_pairs.items()},
     )
     return data_model, classifier
 

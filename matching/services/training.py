@@ -237,7 +237,6 @@ def matcher_train(*, user=None, sample_size: int | None = None) -> MatcherModel:
         pairs_total=evidence.pairs_total,
         parties=evidence.population,
         matches=record_distances(deduper.data_model, classifier, labelled[Label.MATCH]),
-        session_totals=evidence.session_totals,
     )
     # dedupe's Classifier protocol has fit() return None; ours returns itself as scikit-learn's
     # do (dedupe ignores the result)
