@@ -51,10 +51,8 @@ PENALTY = 4.0  # log-odds against one person, once what the shared data added is
 # - another legal registration (two organizations' VAT ids or company numbers differ): two
 #   companies of one name share a domain's info@ mailbox and a name, however rare that looks
 #   between random records (at 100,000 generated customers, 88 % of the false pairs).
-# - co-residents (one address, other given and family names, no agreeing birth date): the
-#   shared address is explained by living there; EM on an address's pairs takes them for matches.
 FIXED_LEVELS: dict[str, dict[int, tuple[str, ...]]] = {
-    "cmp:household": {0: ("cmp:family", "cmp:address"), 2: ("cmp:address",)},
+    "cmp:household": {0: ("cmp:family", "cmp:address")},
     "cmp:identifier": {3: ("cmp:organization", "cmp:email", "cmp:phone", "cmp:address")},
 }
 # Levels whose u is measured among one rule's pairs, not random pairs ({comparison: {level:

@@ -413,11 +413,7 @@ def address_level(a: str, b: str) -> float:
     return 5
 
 
-HOUSEHOLD_LEVELS = (
-    "same family name and address, another given name",
-    "no",
-    "same address, other names and birth dates",
-)
+HOUSEHOLD_LEVELS = ("same family name and address, another given name", "no")
 
 
 def household_level(a: str, b: str) -> float:
@@ -426,30 +422,20 @@ def household_level(a: str, b: str) -> float:
     A strong negative: the shared family name and address are explained by the household, not
     by one person. (A father and a son of one name, told apart by birth dates a generation
     apart, were tried too: on FEBRL, whose duplicates carry badly mistyped birth dates, that
-    rule cost 0.4-0.7 points of recall, so it is not used.)
-
-    Level 2: two people at one address with other given *and* family names and no agreeing
-    birth date (flatmates, a couple of two names). The data's weights count the shared address
-    (and a shared landline) as if the records were independent, and EM on an address's pairs
-    takes such co-residents for matches: at 100,000 generated customers, pairs sharing nothing
-    but an address and a landline scored 0.89, none of them one person. Last in the list, so a
-    model trained before it reads it as "no"."""
+    rule cost 0.4-0.7 points of recall, so it is not used.)"""
     given_a, family_a, birth_a, street_a, postal_a, ids_a = _split(a, 6)
     given_b, family_b, birth_b, street_b, postal_b, ids_b = _split(b, 6)
     if not (given_a and given_b and family_a and family_b and street_a and street_b):
         return NAN
     if ids_a and ids_b and set(ids_a.split(EMAIL_SEPARATOR)) & set(ids_b.split(EMAIL_SEPARATOR)):
         return 1  # one national id, passport, customer number: one person, whatever the name says
-    if street_a != street_b or postal_a != postal_b:
+    if _fold(family_a) != _fold(family_b) or street_a != street_b or postal_a != postal_b:
         return 1
     if given_level(f"{given_a}{NAME_SEPARATOR}{family_a}", f"{given_b}{NAME_SEPARATOR}{family_b}") != 6:
         return 1
     if birth_a and birth_b and birth_level(birth_a, birth_b) <= 2:
         return 1
-    if _fold(family_a) == _fold(family_b):
-        return 0
-    family = family_level(f"{given_a}{NAME_SEPARATOR}{family_a}", f"{given_b}{NAME_SEPARATOR}{family_b}")
-    return 2 if family == len(FAMILY_LEVELS) - 1 else 1
+    return 0
 
 
 # Legal forms left out when organization names are compared ("Acme GmbH" is "ACME").
@@ -533,7 +519,6 @@ SIGNALS: dict[tuple[str, int], str] = {
     ("cmp:identifier", 3): "different legal registrations (VAT id, company number)",
     ("cmp:address", 6): "addresses in different countries",
     ("cmp:household", 0): "household: same family name and address, different person",
-    ("cmp:household", 2): "co-residents: same address, other names and birth dates",
 }
 
 

@@ -315,25 +315,3 @@ def test_labels_that_are_mostly_matches_do_not_move_the_prior():
     data_alone.m, data_alone.u, data_alone.prior = classifier.m, classifier.u, classifier.prior
     assert data_alone.predict_proba(strangers)[0, 1] < 1e-4
     assert classifier.predict_proba(strangers)[0, 1] < 1e-3, classifier.report
-
-
-def test_co_residents_of_other_names_are_apart_whatever_address_and_phone_they_share():
-    """Flatmates share an address and a landline; other given and family names and birth
-    dates make them two people: that level cancels what the address added and counts against."""
-    import numpy as np
-
-    from matching.classifier import PENALTY
-    from matching.comparisons import HOUSEHOLD_LEVELS
-
-    names = [("cmp:given", 3), ("cmp:family", 3), ("cmp:phone", 3), ("cmp:address", 3)]
-    names.append(("cmp:household", len(HOUSEHOLD_LEVELS)))
-    classifier = _classifier_of(
-        names, [[5.0, 1.0, -2.0], [6.0, 1.0, -2.0], [8.0, 2.0, -1.0], [9.0, 3.0, -1.0], [0, 0, 0]]
-    )
-    classifier.prior = 1e-5
-    assert classifier.level_weights()["cmp:household"][2] <= -(9.0 + PENALTY) + 1e-6
-    flatmates = np.array([[2, 1, 2, 1, 0, 1, 0, 1, 2, 1]], dtype="f4")  # names differ, phone + address shared
-    assert classifier.predict_proba(flatmates)[0, 1] < 0.01
-    not_flagged = flatmates.copy()
-    not_flagged[0, 8] = 1  # "no": the same pair without the level
-    assert classifier.predict_proba(not_flagged)[0, 1] > 0.5

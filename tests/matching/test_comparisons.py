@@ -119,44 +119,6 @@ def test_household_members_are_told_apart_from_one_person():
     assert "nickname (given names)" in signals(robert, bob)
 
 
-def test_co_residents_of_other_names_are_told_apart_from_one_person():
-    """One address and one landline, other given and family names and birth dates: two
-    people living there (such pairs scored 0.89 at 100,000 generated customers, none one
-    person). A married name, a shared identifier or an agreeing birth date is not that."""
-    timothy = _person(
-        "Timothy",
-        "Davis",
-        birth="1972-11-17",
-        line1="6815 Park Blvd",
-        postal="43265",
-        phones=["+16142886038"],
-    )
-    susan = _person(
-        "Susan", "Neal", birth="1960-10-18", line1="6815 Park Blvd", postal="43265", phones=["+16142886038"]
-    )
-    levels = compare_records(timothy, susan)
-    assert levels["cmp:household"] == 2
-    assert "co-residents: same address, other names and birth dates" in signals(timothy, susan)
-    assert not household(timothy, susan)  # not "one family": the review's household warning is for that
-    no_birth = _person("Susan", "Neal", line1="6815 Park Blvd", postal="43265")
-    assert compare_records(timothy, no_birth)["cmp:household"] == 2
-    # one person: a married name (the given name and birth date agree), a typo in the family
-    # name, an agreeing birth date, one identifier, another address
-    married = _person("Susan", "Davis", birth="1960-10-18", line1="6815 Park Blvd", postal="43265")
-    assert compare_records(susan, married)["cmp:household"] == 1
-    typo = _person("Sarah", "Nael", birth="1961-01-01", line1="6815 Park Blvd", postal="43265")
-    assert compare_records(susan, typo)["cmp:household"] == 1
-    same_birth = _person("Tim", "Neal", birth="1960-10-18", line1="6815 Park Blvd", postal="43265")
-    assert compare_records(susan, same_birth)["cmp:household"] == 1
-    one_id = [
-        _person(g, f, line1="6815 Park Blvd", postal="43265", identifiers=["national_id:X1"])
-        for g, f in (("Timothy", "Davis"), ("Susan", "Neal"))
-    ]
-    assert compare_records(*one_id)["cmp:household"] == 1
-    moved = _person("Susan", "Neal", birth="1960-10-18", line1="1 Main St", postal="43265")
-    assert compare_records(timothy, moved)["cmp:household"] == 1
-
-
 def test_standard_blocking_keys_cover_what_a_steward_expects():
     record = _person(
         "Anna",
